@@ -1,0 +1,168 @@
+// The contract every resource adapter fulfils. The coordinator speaks only
+// this; adapters never decide (ARCHITECTURE.md, "Resources and adapters").
+
+export type ResourceKind = 'postgres' | 'mysql' | 'redis'
+
+/** An X/Open XA transaction branch id. gtrid and bqual: 1..64 and 0..64 bytes. */
+export interface Xid {
+  readonly formatId: number
+  readonly gtrid: Buffer
+  readonly bqual: Buffer
+}
+
+/** A typed SQL parameter or result cell; integers are bigint so none is rounded. */
+export type SqlValue =
+  | { readonly kind: 'null' }
+  | { readonly kind: 'bool'; readonly value: boolean }
+  | { readonly kind: 'int'; readonly value: bigint }
+  | { readonly kind: 'double'; readonly value: number }
+  | { readonly kind: 'string'; readonly value: string }
+  | { readonly kind: 'bytes'; readonly value: Buffer }
+  /** Exact decimal as text, e.g. "12.50". */
+  | { readonly kind: 'decimal'; readonly value: string }
+  | { readonly kind: 'timestamp'; readonly value: Date }
+  /** A JSON document as text. */
+  | { readonly kind: 'json'; readonly value: string }
+
+export interface ColumnInfo {
+  readonly name: string
+  /** The server's type name where the driver tells it ("int4", "VARCHAR"). */
+  readonly type: string
+}
+
+export interface QueryResult {
+  readonly columns: readonly ColumnInfo[]
+  readonly rows: readonly (readonly SqlValue[])[]
+  readonly affectedRows: number
+}
+
+/** A prepare's outcome. "no" carries the reason (and the error it came from). */
+export type Vote =
+  | { readonly vote: 'prepared' }
+  /** Wrote nothing: already finished, takes no part in phase 2. */
+  | { readonly vote: 'read-only' }
+  | { readonly vote: 'no'; readonly reason: string; readonly error?: AdapterError }
+
+/**
+ * "done": this call finished the branch. "already-done": the server does not
+ * know the XID and no longer lists it as prepared (so a retry of an earlier
+ * successful call). A branch the server still lists is never "already-done".
+ */
+export type FinishOutcome = 'done' | 'already-done'
+
+/** How the coordinator should react to a failure. */
+export type ErrorClass =
+  /** Connection lost, server restarting, branch attached to another live session: retry later. */
+  | 'retryable'
+  /** Deadlock, serialization failure, lock timeout, constraint, XA_RB*: the branch cannot commit. */
+  | 'vote-no'
+  /** Unknown XID. */
+  | 'not-found'
+  /** Misconfiguration or permissions: retrying will not help. */
+  | 'fatal'
+
+/** Every error an adapter throws. The driver's error stays on `cause`. */
+export class AdapterError extends Error {
+  override readonly name = 'AdapterError'
+  constructor(
+    readonly errorClass: ErrorClass,
+    /** The resource's name. */
+    readonly resource: string,
+    message: string,
+    options?: {
+      cause?: unknown
+      /** The server's own code: SQLSTATE, MySQL errno, or a Redis error prefix. */
+      serverCode?: string
+    },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
+    this.serverCode = options?.serverCode
+  }
+  readonly serverCode: string | undefined
+}
+
+export interface ExecuteOptions {
+  readonly signal?: AbortSignal
+  /** Fail (fatal, INVALID_ARGUMENT upstream) when a result has more rows. */
+  readonly maxRows?: number
+}
+
+/**
+ * A branch the TM runs on a session it holds from the adapter's pool
+ * (Execute). The session stays bound to the branch until `release()`.
+ */
+export interface BranchSession {
+  readonly xid: Xid
+  /** The server's id of the session (PostgreSQL backend pid, MySQL connection id). */
+  readonly serverSessionId: string
+  /** Runs one statement inside the branch; fails when the branch was ended by it. */
+  execute(sql: string, params: readonly SqlValue[], options?: ExecuteOptions): Promise<QueryResult>
+  /** True when the branch has written nothing so far (undefined: cannot tell). */
+  isReadOnly(): Promise<boolean | undefined>
+  /** Ends the branch and prepares it; a vote is verified with the server. */
+  prepare(): Promise<Vote>
+  /** Commits an unprepared branch in one phase. Throws 'vote-no' when it rolled back instead. */
+  commitOnePhase(): Promise<void>
+  /** Phase 2 commit of this prepared branch, on this session while it lives (MariaDB needs that). */
+  commit(): Promise<FinishOutcome>
+  /** Rolls back, active or prepared. Idempotent. */
+  rollback(): Promise<FinishOutcome>
+  /** Returns the session to the pool when it is clean, else destroys it. Never throws. */
+  release(): Promise<void>
+}
+
+/** An Arbiter branch found prepared on a resource. */
+export interface PreparedBranch {
+  readonly xid: Xid
+  /** The server's own spelling of the id (PostgreSQL gid; hex for MySQL). */
+  readonly rawId: string
+  /** When it was prepared, where the server tells it (PostgreSQL). */
+  readonly preparedAt?: Date
+}
+
+/** A prepared transaction that is not Arbiter's: listed for operators, never touched. */
+export interface ForeignPreparedBranch {
+  readonly rawId: string
+  readonly preparedAt?: Date
+}
+
+export interface ResourceHealth {
+  readonly reachable: boolean
+  readonly error?: string
+  readonly preparedBranches?: number
+  /** PostgreSQL: max_prepared_transactions minus the prepared transactions now. */
+  readonly preparedHeadroom?: number
+  readonly poolInUse?: number
+  readonly poolSize?: number
+}
+
+export interface ResourceAdapter {
+  /** The resource's stable name (it goes into the decision log). */
+  readonly name: string
+  readonly kind: ResourceKind
+  /** Connects and checks the server can do two-phase commit; a clear 'fatal' error when not. */
+  init(): Promise<void>
+  /** Starts a branch on a pooled session. */
+  begin(xid: Xid, options?: { signal?: AbortSignal }): Promise<BranchSession>
+  /** Phase 2 by XID from any pooled session (recovery, or the preparing session is gone). */
+  commit(xid: Xid): Promise<FinishOutcome>
+  rollback(xid: Xid): Promise<FinishOutcome>
+  /** Arbiter's prepared branches on this resource (Arbiter's formatId only). */
+  recover(): Promise<PreparedBranch[]>
+  /** Prepared transactions on this resource that are not Arbiter's. */
+  listForeign(): Promise<ForeignPreparedBranch[]>
+  health(): Promise<ResourceHealth>
+  close(): Promise<void>
+}
+
+/** What the TM's config says about one resource. */
+export interface ResourceConfig {
+  readonly name: string
+  readonly kind: ResourceKind
+  /** postgres://…, mysql://…, redis://… */
+  readonly url: string
+  /** Sessions in the pool (default 10). */
+  readonly poolSize?: number
+  /** Give up connecting or waiting for a pooled session after this long (default 5000 ms). */
+  readonly connectTimeoutMs?: number
+}

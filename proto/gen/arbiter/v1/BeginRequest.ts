@@ -1,0 +1,18 @@
+// Original file: proto/arbiter/v1/transaction_manager.proto
+
+
+export interface BeginRequest {
+  /**
+   * 0 means the server's default; bounded by the server's maximum.
+   */
+  'timeoutMs'?: (number);
+  'labels'?: ({[key: string]: string});
+}
+
+export interface BeginRequest__Output {
+  /**
+   * 0 means the server's default; bounded by the server's maximum.
+   */
+  'timeoutMs': (number);
+  'labels': ({[key: string]: string});
+}

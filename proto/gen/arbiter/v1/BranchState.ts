@@ -1,0 +1,35 @@
+// Original file: proto/arbiter/v1/transaction.proto
+
+export const BranchState = {
+  BRANCH_STATE_UNSPECIFIED: 'BRANCH_STATE_UNSPECIFIED',
+  BRANCH_STATE_ACTIVE: 'BRANCH_STATE_ACTIVE',
+  BRANCH_STATE_PREPARED: 'BRANCH_STATE_PREPARED',
+  /**
+   * Voted read-only at prepare: already finished, takes no part in phase 2.
+   */
+  BRANCH_STATE_READ_ONLY: 'BRANCH_STATE_READ_ONLY',
+  BRANCH_STATE_COMMITTED: 'BRANCH_STATE_COMMITTED',
+  BRANCH_STATE_ROLLED_BACK: 'BRANCH_STATE_ROLLED_BACK',
+  BRANCH_STATE_FAILED: 'BRANCH_STATE_FAILED',
+} as const;
+
+export type BranchState =
+  | 'BRANCH_STATE_UNSPECIFIED'
+  | 0
+  | 'BRANCH_STATE_ACTIVE'
+  | 1
+  | 'BRANCH_STATE_PREPARED'
+  | 2
+  /**
+   * Voted read-only at prepare: already finished, takes no part in phase 2.
+   */
+  | 'BRANCH_STATE_READ_ONLY'
+  | 3
+  | 'BRANCH_STATE_COMMITTED'
+  | 4
+  | 'BRANCH_STATE_ROLLED_BACK'
+  | 5
+  | 'BRANCH_STATE_FAILED'
+  | 6
+
+export type BranchState__Output = typeof BranchState[keyof typeof BranchState]

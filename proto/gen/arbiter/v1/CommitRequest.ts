@@ -1,0 +1,24 @@
+// Original file: proto/arbiter/v1/transaction_manager.proto
+
+import type { LocalVote as _arbiter_v1_LocalVote, LocalVote__Output as _arbiter_v1_LocalVote__Output } from '../../arbiter/v1/LocalVote.js';
+import type { WaitFor as _arbiter_v1_WaitFor, WaitFor__Output as _arbiter_v1_WaitFor__Output } from '../../arbiter/v1/WaitFor.js';
+
+export interface CommitRequest {
+  'gtrid'?: (string);
+  /**
+   * One entry for every enlisted local branch, all prepared (or read-only).
+   * A local branch missing here aborts the transaction.
+   */
+  'localVotes'?: (_arbiter_v1_LocalVote)[];
+  'waitFor'?: (_arbiter_v1_WaitFor);
+}
+
+export interface CommitRequest__Output {
+  'gtrid': (string);
+  /**
+   * One entry for every enlisted local branch, all prepared (or read-only).
+   * A local branch missing here aborts the transaction.
+   */
+  'localVotes': (_arbiter_v1_LocalVote__Output)[];
+  'waitFor': (_arbiter_v1_WaitFor__Output);
+}

@@ -1,0 +1,44 @@
+// Original file: proto/arbiter/v1/admin.proto
+
+import type { Xid as _arbiter_v1_Xid, Xid__Output as _arbiter_v1_Xid__Output } from '../../arbiter/v1/Xid.js';
+import type { LogKnowledge as _arbiter_v1_LogKnowledge, LogKnowledge__Output as _arbiter_v1_LogKnowledge__Output } from '../../arbiter/v1/LogKnowledge.js';
+import type { RecoveryAction as _arbiter_v1_RecoveryAction, RecoveryAction__Output as _arbiter_v1_RecoveryAction__Output } from '../../arbiter/v1/RecoveryAction.js';
+import type { Long } from '@grpc/proto-loader';
+
+export interface InDoubtBranch {
+  'resource'?: (string);
+  /**
+   * Set for Arbiter's branches.
+   */
+  'xid'?: (_arbiter_v1_Xid | null);
+  'gtrid'?: (string);
+  /**
+   * The server's own identifier, as it lists it (for foreign ones too).
+   */
+  'rawId'?: (string);
+  /**
+   * Age where the server tells it (PostgreSQL), else read from the gtrid.
+   */
+  'ageMs'?: (number | string | Long);
+  'knowledge'?: (_arbiter_v1_LogKnowledge);
+  'action'?: (_arbiter_v1_RecoveryAction);
+}
+
+export interface InDoubtBranch__Output {
+  'resource': (string);
+  /**
+   * Set for Arbiter's branches.
+   */
+  'xid': (_arbiter_v1_Xid__Output | null);
+  'gtrid': (string);
+  /**
+   * The server's own identifier, as it lists it (for foreign ones too).
+   */
+  'rawId': (string);
+  /**
+   * Age where the server tells it (PostgreSQL), else read from the gtrid.
+   */
+  'ageMs': (string);
+  'knowledge': (_arbiter_v1_LogKnowledge__Output);
+  'action': (_arbiter_v1_RecoveryAction__Output);
+}

@@ -1,0 +1,13 @@
+// Original file: proto/arbiter/v1/admin.proto
+
+import type { RecoveryStep as _arbiter_v1_RecoveryStep, RecoveryStep__Output as _arbiter_v1_RecoveryStep__Output } from '../../arbiter/v1/RecoveryStep.js';
+
+export interface RunRecoveryResponse {
+  'steps'?: (_arbiter_v1_RecoveryStep)[];
+  'unreachable'?: ({[key: string]: string});
+}
+
+export interface RunRecoveryResponse__Output {
+  'steps': (_arbiter_v1_RecoveryStep__Output)[];
+  'unreachable': ({[key: string]: string});
+}

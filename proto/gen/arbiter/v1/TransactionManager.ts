@@ -1,0 +1,188 @@
+// Original file: proto/arbiter/v1/transaction_manager.proto
+
+import type * as grpc from '@grpc/grpc-js'
+import type { MethodDefinition } from '@grpc/proto-loader'
+import type { BeginRequest as _arbiter_v1_BeginRequest, BeginRequest__Output as _arbiter_v1_BeginRequest__Output } from '../../arbiter/v1/BeginRequest.js';
+import type { BeginResponse as _arbiter_v1_BeginResponse, BeginResponse__Output as _arbiter_v1_BeginResponse__Output } from '../../arbiter/v1/BeginResponse.js';
+import type { CommitRequest as _arbiter_v1_CommitRequest, CommitRequest__Output as _arbiter_v1_CommitRequest__Output } from '../../arbiter/v1/CommitRequest.js';
+import type { CommitResponse as _arbiter_v1_CommitResponse, CommitResponse__Output as _arbiter_v1_CommitResponse__Output } from '../../arbiter/v1/CommitResponse.js';
+import type { CompleteLocalBranchesRequest as _arbiter_v1_CompleteLocalBranchesRequest, CompleteLocalBranchesRequest__Output as _arbiter_v1_CompleteLocalBranchesRequest__Output } from '../../arbiter/v1/CompleteLocalBranchesRequest.js';
+import type { CompleteLocalBranchesResponse as _arbiter_v1_CompleteLocalBranchesResponse, CompleteLocalBranchesResponse__Output as _arbiter_v1_CompleteLocalBranchesResponse__Output } from '../../arbiter/v1/CompleteLocalBranchesResponse.js';
+import type { EnlistRequest as _arbiter_v1_EnlistRequest, EnlistRequest__Output as _arbiter_v1_EnlistRequest__Output } from '../../arbiter/v1/EnlistRequest.js';
+import type { EnlistResponse as _arbiter_v1_EnlistResponse, EnlistResponse__Output as _arbiter_v1_EnlistResponse__Output } from '../../arbiter/v1/EnlistResponse.js';
+import type { ExecuteRequest as _arbiter_v1_ExecuteRequest, ExecuteRequest__Output as _arbiter_v1_ExecuteRequest__Output } from '../../arbiter/v1/ExecuteRequest.js';
+import type { ExecuteResponse as _arbiter_v1_ExecuteResponse, ExecuteResponse__Output as _arbiter_v1_ExecuteResponse__Output } from '../../arbiter/v1/ExecuteResponse.js';
+import type { GetTransactionRequest as _arbiter_v1_GetTransactionRequest, GetTransactionRequest__Output as _arbiter_v1_GetTransactionRequest__Output } from '../../arbiter/v1/GetTransactionRequest.js';
+import type { RollbackRequest as _arbiter_v1_RollbackRequest, RollbackRequest__Output as _arbiter_v1_RollbackRequest__Output } from '../../arbiter/v1/RollbackRequest.js';
+import type { RollbackResponse as _arbiter_v1_RollbackResponse, RollbackResponse__Output as _arbiter_v1_RollbackResponse__Output } from '../../arbiter/v1/RollbackResponse.js';
+import type { RunRequest as _arbiter_v1_RunRequest, RunRequest__Output as _arbiter_v1_RunRequest__Output } from '../../arbiter/v1/RunRequest.js';
+import type { RunResponse as _arbiter_v1_RunResponse, RunResponse__Output as _arbiter_v1_RunResponse__Output } from '../../arbiter/v1/RunResponse.js';
+import type { Transaction as _arbiter_v1_Transaction, Transaction__Output as _arbiter_v1_Transaction__Output } from '../../arbiter/v1/Transaction.js';
+
+/**
+ * The application-facing service: one atomic change across several resources.
+ */
+export interface TransactionManagerClient extends grpc.Client {
+  /**
+   * Starts a transaction with a deadline.
+   */
+  Begin(argument: _arbiter_v1_BeginRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_BeginResponse__Output>): grpc.ClientUnaryCall;
+  Begin(argument: _arbiter_v1_BeginRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_arbiter_v1_BeginResponse__Output>): grpc.ClientUnaryCall;
+  Begin(argument: _arbiter_v1_BeginRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_BeginResponse__Output>): grpc.ClientUnaryCall;
+  Begin(argument: _arbiter_v1_BeginRequest, callback: grpc.requestCallback<_arbiter_v1_BeginResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Starts a transaction with a deadline.
+   */
+  begin(argument: _arbiter_v1_BeginRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_BeginResponse__Output>): grpc.ClientUnaryCall;
+  begin(argument: _arbiter_v1_BeginRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_arbiter_v1_BeginResponse__Output>): grpc.ClientUnaryCall;
+  begin(argument: _arbiter_v1_BeginRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_BeginResponse__Output>): grpc.ClientUnaryCall;
+  begin(argument: _arbiter_v1_BeginRequest, callback: grpc.requestCallback<_arbiter_v1_BeginResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Two-phase commit of every branch (idempotent: a repeat gets the same answer).
+   */
+  Commit(argument: _arbiter_v1_CommitRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_CommitResponse__Output>): grpc.ClientUnaryCall;
+  Commit(argument: _arbiter_v1_CommitRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_arbiter_v1_CommitResponse__Output>): grpc.ClientUnaryCall;
+  Commit(argument: _arbiter_v1_CommitRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_CommitResponse__Output>): grpc.ClientUnaryCall;
+  Commit(argument: _arbiter_v1_CommitRequest, callback: grpc.requestCallback<_arbiter_v1_CommitResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Two-phase commit of every branch (idempotent: a repeat gets the same answer).
+   */
+  commit(argument: _arbiter_v1_CommitRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_CommitResponse__Output>): grpc.ClientUnaryCall;
+  commit(argument: _arbiter_v1_CommitRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_arbiter_v1_CommitResponse__Output>): grpc.ClientUnaryCall;
+  commit(argument: _arbiter_v1_CommitRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_CommitResponse__Output>): grpc.ClientUnaryCall;
+  commit(argument: _arbiter_v1_CommitRequest, callback: grpc.requestCallback<_arbiter_v1_CommitResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Tells the TM which local branches the application committed itself.
+   */
+  CompleteLocalBranches(argument: _arbiter_v1_CompleteLocalBranchesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_CompleteLocalBranchesResponse__Output>): grpc.ClientUnaryCall;
+  CompleteLocalBranches(argument: _arbiter_v1_CompleteLocalBranchesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_arbiter_v1_CompleteLocalBranchesResponse__Output>): grpc.ClientUnaryCall;
+  CompleteLocalBranches(argument: _arbiter_v1_CompleteLocalBranchesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_CompleteLocalBranchesResponse__Output>): grpc.ClientUnaryCall;
+  CompleteLocalBranches(argument: _arbiter_v1_CompleteLocalBranchesRequest, callback: grpc.requestCallback<_arbiter_v1_CompleteLocalBranchesResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Tells the TM which local branches the application committed itself.
+   */
+  completeLocalBranches(argument: _arbiter_v1_CompleteLocalBranchesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_CompleteLocalBranchesResponse__Output>): grpc.ClientUnaryCall;
+  completeLocalBranches(argument: _arbiter_v1_CompleteLocalBranchesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_arbiter_v1_CompleteLocalBranchesResponse__Output>): grpc.ClientUnaryCall;
+  completeLocalBranches(argument: _arbiter_v1_CompleteLocalBranchesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_CompleteLocalBranchesResponse__Output>): grpc.ClientUnaryCall;
+  completeLocalBranches(argument: _arbiter_v1_CompleteLocalBranchesRequest, callback: grpc.requestCallback<_arbiter_v1_CompleteLocalBranchesResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Registers a local branch: the application runs the statements on its own
+   * connection under the returned XID and prepares it before Commit.
+   */
+  Enlist(argument: _arbiter_v1_EnlistRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_EnlistResponse__Output>): grpc.ClientUnaryCall;
+  Enlist(argument: _arbiter_v1_EnlistRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_arbiter_v1_EnlistResponse__Output>): grpc.ClientUnaryCall;
+  Enlist(argument: _arbiter_v1_EnlistRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_EnlistResponse__Output>): grpc.ClientUnaryCall;
+  Enlist(argument: _arbiter_v1_EnlistRequest, callback: grpc.requestCallback<_arbiter_v1_EnlistResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Registers a local branch: the application runs the statements on its own
+   * connection under the returned XID and prepares it before Commit.
+   */
+  enlist(argument: _arbiter_v1_EnlistRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_EnlistResponse__Output>): grpc.ClientUnaryCall;
+  enlist(argument: _arbiter_v1_EnlistRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_arbiter_v1_EnlistResponse__Output>): grpc.ClientUnaryCall;
+  enlist(argument: _arbiter_v1_EnlistRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_EnlistResponse__Output>): grpc.ClientUnaryCall;
+  enlist(argument: _arbiter_v1_EnlistRequest, callback: grpc.requestCallback<_arbiter_v1_EnlistResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Runs one statement on a resource, inside the transaction's branch there.
+   */
+  Execute(argument: _arbiter_v1_ExecuteRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_ExecuteResponse__Output>): grpc.ClientUnaryCall;
+  Execute(argument: _arbiter_v1_ExecuteRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_arbiter_v1_ExecuteResponse__Output>): grpc.ClientUnaryCall;
+  Execute(argument: _arbiter_v1_ExecuteRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_ExecuteResponse__Output>): grpc.ClientUnaryCall;
+  Execute(argument: _arbiter_v1_ExecuteRequest, callback: grpc.requestCallback<_arbiter_v1_ExecuteResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Runs one statement on a resource, inside the transaction's branch there.
+   */
+  execute(argument: _arbiter_v1_ExecuteRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_ExecuteResponse__Output>): grpc.ClientUnaryCall;
+  execute(argument: _arbiter_v1_ExecuteRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_arbiter_v1_ExecuteResponse__Output>): grpc.ClientUnaryCall;
+  execute(argument: _arbiter_v1_ExecuteRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_ExecuteResponse__Output>): grpc.ClientUnaryCall;
+  execute(argument: _arbiter_v1_ExecuteRequest, callback: grpc.requestCallback<_arbiter_v1_ExecuteResponse__Output>): grpc.ClientUnaryCall;
+  
+  GetTransaction(argument: _arbiter_v1_GetTransactionRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_Transaction__Output>): grpc.ClientUnaryCall;
+  GetTransaction(argument: _arbiter_v1_GetTransactionRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_arbiter_v1_Transaction__Output>): grpc.ClientUnaryCall;
+  GetTransaction(argument: _arbiter_v1_GetTransactionRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_Transaction__Output>): grpc.ClientUnaryCall;
+  GetTransaction(argument: _arbiter_v1_GetTransactionRequest, callback: grpc.requestCallback<_arbiter_v1_Transaction__Output>): grpc.ClientUnaryCall;
+  getTransaction(argument: _arbiter_v1_GetTransactionRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_Transaction__Output>): grpc.ClientUnaryCall;
+  getTransaction(argument: _arbiter_v1_GetTransactionRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_arbiter_v1_Transaction__Output>): grpc.ClientUnaryCall;
+  getTransaction(argument: _arbiter_v1_GetTransactionRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_Transaction__Output>): grpc.ClientUnaryCall;
+  getTransaction(argument: _arbiter_v1_GetTransactionRequest, callback: grpc.requestCallback<_arbiter_v1_Transaction__Output>): grpc.ClientUnaryCall;
+  
+  Rollback(argument: _arbiter_v1_RollbackRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_RollbackResponse__Output>): grpc.ClientUnaryCall;
+  Rollback(argument: _arbiter_v1_RollbackRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_arbiter_v1_RollbackResponse__Output>): grpc.ClientUnaryCall;
+  Rollback(argument: _arbiter_v1_RollbackRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_RollbackResponse__Output>): grpc.ClientUnaryCall;
+  Rollback(argument: _arbiter_v1_RollbackRequest, callback: grpc.requestCallback<_arbiter_v1_RollbackResponse__Output>): grpc.ClientUnaryCall;
+  rollback(argument: _arbiter_v1_RollbackRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_RollbackResponse__Output>): grpc.ClientUnaryCall;
+  rollback(argument: _arbiter_v1_RollbackRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_arbiter_v1_RollbackResponse__Output>): grpc.ClientUnaryCall;
+  rollback(argument: _arbiter_v1_RollbackRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_RollbackResponse__Output>): grpc.ClientUnaryCall;
+  rollback(argument: _arbiter_v1_RollbackRequest, callback: grpc.requestCallback<_arbiter_v1_RollbackResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Begin, statements on several resources, and commit, in one round trip.
+   */
+  Run(argument: _arbiter_v1_RunRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_RunResponse__Output>): grpc.ClientUnaryCall;
+  Run(argument: _arbiter_v1_RunRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_arbiter_v1_RunResponse__Output>): grpc.ClientUnaryCall;
+  Run(argument: _arbiter_v1_RunRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_RunResponse__Output>): grpc.ClientUnaryCall;
+  Run(argument: _arbiter_v1_RunRequest, callback: grpc.requestCallback<_arbiter_v1_RunResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Begin, statements on several resources, and commit, in one round trip.
+   */
+  run(argument: _arbiter_v1_RunRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_RunResponse__Output>): grpc.ClientUnaryCall;
+  run(argument: _arbiter_v1_RunRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_arbiter_v1_RunResponse__Output>): grpc.ClientUnaryCall;
+  run(argument: _arbiter_v1_RunRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_RunResponse__Output>): grpc.ClientUnaryCall;
+  run(argument: _arbiter_v1_RunRequest, callback: grpc.requestCallback<_arbiter_v1_RunResponse__Output>): grpc.ClientUnaryCall;
+  
+}
+
+/**
+ * The application-facing service: one atomic change across several resources.
+ */
+export interface TransactionManagerHandlers extends grpc.UntypedServiceImplementation {
+  /**
+   * Starts a transaction with a deadline.
+   */
+  Begin: grpc.handleUnaryCall<_arbiter_v1_BeginRequest__Output, _arbiter_v1_BeginResponse>;
+  
+  /**
+   * Two-phase commit of every branch (idempotent: a repeat gets the same answer).
+   */
+  Commit: grpc.handleUnaryCall<_arbiter_v1_CommitRequest__Output, _arbiter_v1_CommitResponse>;
+  
+  /**
+   * Tells the TM which local branches the application committed itself.
+   */
+  CompleteLocalBranches: grpc.handleUnaryCall<_arbiter_v1_CompleteLocalBranchesRequest__Output, _arbiter_v1_CompleteLocalBranchesResponse>;
+  
+  /**
+   * Registers a local branch: the application runs the statements on its own
+   * connection under the returned XID and prepares it before Commit.
+   */
+  Enlist: grpc.handleUnaryCall<_arbiter_v1_EnlistRequest__Output, _arbiter_v1_EnlistResponse>;
+  
+  /**
+   * Runs one statement on a resource, inside the transaction's branch there.
+   */
+  Execute: grpc.handleUnaryCall<_arbiter_v1_ExecuteRequest__Output, _arbiter_v1_ExecuteResponse>;
+  
+  GetTransaction: grpc.handleUnaryCall<_arbiter_v1_GetTransactionRequest__Output, _arbiter_v1_Transaction>;
+  
+  Rollback: grpc.handleUnaryCall<_arbiter_v1_RollbackRequest__Output, _arbiter_v1_RollbackResponse>;
+  
+  /**
+   * Begin, statements on several resources, and commit, in one round trip.
+   */
+  Run: grpc.handleUnaryCall<_arbiter_v1_RunRequest__Output, _arbiter_v1_RunResponse>;
+  
+}
+
+export interface TransactionManagerDefinition extends grpc.ServiceDefinition {
+  Begin: MethodDefinition<_arbiter_v1_BeginRequest, _arbiter_v1_BeginResponse, _arbiter_v1_BeginRequest__Output, _arbiter_v1_BeginResponse__Output>
+  Commit: MethodDefinition<_arbiter_v1_CommitRequest, _arbiter_v1_CommitResponse, _arbiter_v1_CommitRequest__Output, _arbiter_v1_CommitResponse__Output>
+  CompleteLocalBranches: MethodDefinition<_arbiter_v1_CompleteLocalBranchesRequest, _arbiter_v1_CompleteLocalBranchesResponse, _arbiter_v1_CompleteLocalBranchesRequest__Output, _arbiter_v1_CompleteLocalBranchesResponse__Output>
+  Enlist: MethodDefinition<_arbiter_v1_EnlistRequest, _arbiter_v1_EnlistResponse, _arbiter_v1_EnlistRequest__Output, _arbiter_v1_EnlistResponse__Output>
+  Execute: MethodDefinition<_arbiter_v1_ExecuteRequest, _arbiter_v1_ExecuteResponse, _arbiter_v1_ExecuteRequest__Output, _arbiter_v1_ExecuteResponse__Output>
+  GetTransaction: MethodDefinition<_arbiter_v1_GetTransactionRequest, _arbiter_v1_Transaction, _arbiter_v1_GetTransactionRequest__Output, _arbiter_v1_Transaction__Output>
+  Rollback: MethodDefinition<_arbiter_v1_RollbackRequest, _arbiter_v1_RollbackResponse, _arbiter_v1_RollbackRequest__Output, _arbiter_v1_RollbackResponse__Output>
+  Run: MethodDefinition<_arbiter_v1_RunRequest, _arbiter_v1_RunResponse, _arbiter_v1_RunRequest__Output, _arbiter_v1_RunResponse__Output>
+}

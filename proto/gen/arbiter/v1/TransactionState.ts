@@ -1,0 +1,44 @@
+// Original file: proto/arbiter/v1/transaction.proto
+
+export const TransactionState = {
+  TRANSACTION_STATE_UNSPECIFIED: 'TRANSACTION_STATE_UNSPECIFIED',
+  TRANSACTION_STATE_ACTIVE: 'TRANSACTION_STATE_ACTIVE',
+  TRANSACTION_STATE_PREPARING: 'TRANSACTION_STATE_PREPARING',
+  /**
+   * The COMMIT decision is durable; phase 2 is running.
+   */
+  TRANSACTION_STATE_COMMITTING: 'TRANSACTION_STATE_COMMITTING',
+  TRANSACTION_STATE_COMMITTED: 'TRANSACTION_STATE_COMMITTED',
+  TRANSACTION_STATE_ROLLING_BACK: 'TRANSACTION_STATE_ROLLING_BACK',
+  TRANSACTION_STATE_ROLLED_BACK: 'TRANSACTION_STATE_ROLLED_BACK',
+  /**
+   * An operator resolved a branch against the decision: the outcome is mixed.
+   */
+  TRANSACTION_STATE_HEURISTIC: 'TRANSACTION_STATE_HEURISTIC',
+} as const;
+
+export type TransactionState =
+  | 'TRANSACTION_STATE_UNSPECIFIED'
+  | 0
+  | 'TRANSACTION_STATE_ACTIVE'
+  | 1
+  | 'TRANSACTION_STATE_PREPARING'
+  | 2
+  /**
+   * The COMMIT decision is durable; phase 2 is running.
+   */
+  | 'TRANSACTION_STATE_COMMITTING'
+  | 3
+  | 'TRANSACTION_STATE_COMMITTED'
+  | 4
+  | 'TRANSACTION_STATE_ROLLING_BACK'
+  | 5
+  | 'TRANSACTION_STATE_ROLLED_BACK'
+  | 6
+  /**
+   * An operator resolved a branch against the decision: the outcome is mixed.
+   */
+  | 'TRANSACTION_STATE_HEURISTIC'
+  | 7
+
+export type TransactionState__Output = typeof TransactionState[keyof typeof TransactionState]

@@ -1,0 +1,72 @@
+import type * as grpc from '@grpc/grpc-js';
+import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
+
+import type { BeginRequest as _arbiter_v1_BeginRequest, BeginRequest__Output as _arbiter_v1_BeginRequest__Output } from './arbiter/v1/BeginRequest.js';
+import type { BeginResponse as _arbiter_v1_BeginResponse, BeginResponse__Output as _arbiter_v1_BeginResponse__Output } from './arbiter/v1/BeginResponse.js';
+import type { Branch as _arbiter_v1_Branch, Branch__Output as _arbiter_v1_Branch__Output } from './arbiter/v1/Branch.js';
+import type { Column as _arbiter_v1_Column, Column__Output as _arbiter_v1_Column__Output } from './arbiter/v1/Column.js';
+import type { CommitRequest as _arbiter_v1_CommitRequest, CommitRequest__Output as _arbiter_v1_CommitRequest__Output } from './arbiter/v1/CommitRequest.js';
+import type { CommitResponse as _arbiter_v1_CommitResponse, CommitResponse__Output as _arbiter_v1_CommitResponse__Output } from './arbiter/v1/CommitResponse.js';
+import type { CompleteLocalBranchesRequest as _arbiter_v1_CompleteLocalBranchesRequest, CompleteLocalBranchesRequest__Output as _arbiter_v1_CompleteLocalBranchesRequest__Output } from './arbiter/v1/CompleteLocalBranchesRequest.js';
+import type { CompleteLocalBranchesResponse as _arbiter_v1_CompleteLocalBranchesResponse, CompleteLocalBranchesResponse__Output as _arbiter_v1_CompleteLocalBranchesResponse__Output } from './arbiter/v1/CompleteLocalBranchesResponse.js';
+import type { EnlistRequest as _arbiter_v1_EnlistRequest, EnlistRequest__Output as _arbiter_v1_EnlistRequest__Output } from './arbiter/v1/EnlistRequest.js';
+import type { EnlistResponse as _arbiter_v1_EnlistResponse, EnlistResponse__Output as _arbiter_v1_EnlistResponse__Output } from './arbiter/v1/EnlistResponse.js';
+import type { ExecuteRequest as _arbiter_v1_ExecuteRequest, ExecuteRequest__Output as _arbiter_v1_ExecuteRequest__Output } from './arbiter/v1/ExecuteRequest.js';
+import type { ExecuteResponse as _arbiter_v1_ExecuteResponse, ExecuteResponse__Output as _arbiter_v1_ExecuteResponse__Output } from './arbiter/v1/ExecuteResponse.js';
+import type { GetTransactionRequest as _arbiter_v1_GetTransactionRequest, GetTransactionRequest__Output as _arbiter_v1_GetTransactionRequest__Output } from './arbiter/v1/GetTransactionRequest.js';
+import type { LocalVote as _arbiter_v1_LocalVote, LocalVote__Output as _arbiter_v1_LocalVote__Output } from './arbiter/v1/LocalVote.js';
+import type { ResultSet as _arbiter_v1_ResultSet, ResultSet__Output as _arbiter_v1_ResultSet__Output } from './arbiter/v1/ResultSet.js';
+import type { RollbackRequest as _arbiter_v1_RollbackRequest, RollbackRequest__Output as _arbiter_v1_RollbackRequest__Output } from './arbiter/v1/RollbackRequest.js';
+import type { RollbackResponse as _arbiter_v1_RollbackResponse, RollbackResponse__Output as _arbiter_v1_RollbackResponse__Output } from './arbiter/v1/RollbackResponse.js';
+import type { Row as _arbiter_v1_Row, Row__Output as _arbiter_v1_Row__Output } from './arbiter/v1/Row.js';
+import type { RunRequest as _arbiter_v1_RunRequest, RunRequest__Output as _arbiter_v1_RunRequest__Output } from './arbiter/v1/RunRequest.js';
+import type { RunResponse as _arbiter_v1_RunResponse, RunResponse__Output as _arbiter_v1_RunResponse__Output } from './arbiter/v1/RunResponse.js';
+import type { Statement as _arbiter_v1_Statement, Statement__Output as _arbiter_v1_Statement__Output } from './arbiter/v1/Statement.js';
+import type { Transaction as _arbiter_v1_Transaction, Transaction__Output as _arbiter_v1_Transaction__Output } from './arbiter/v1/Transaction.js';
+import type { TransactionManagerClient as _arbiter_v1_TransactionManagerClient, TransactionManagerDefinition as _arbiter_v1_TransactionManagerDefinition } from './arbiter/v1/TransactionManager.js';
+import type { Value as _arbiter_v1_Value, Value__Output as _arbiter_v1_Value__Output } from './arbiter/v1/Value.js';
+import type { Xid as _arbiter_v1_Xid, Xid__Output as _arbiter_v1_Xid__Output } from './arbiter/v1/Xid.js';
+
+type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
+  new(...args: ConstructorParameters<Constructor>): Subtype;
+};
+
+export interface ProtoGrpcType {
+  arbiter: {
+    v1: {
+      BeginRequest: MessageTypeDefinition<_arbiter_v1_BeginRequest, _arbiter_v1_BeginRequest__Output>
+      BeginResponse: MessageTypeDefinition<_arbiter_v1_BeginResponse, _arbiter_v1_BeginResponse__Output>
+      Branch: MessageTypeDefinition<_arbiter_v1_Branch, _arbiter_v1_Branch__Output>
+      BranchMode: EnumTypeDefinition
+      BranchState: EnumTypeDefinition
+      Column: MessageTypeDefinition<_arbiter_v1_Column, _arbiter_v1_Column__Output>
+      CommitRequest: MessageTypeDefinition<_arbiter_v1_CommitRequest, _arbiter_v1_CommitRequest__Output>
+      CommitResponse: MessageTypeDefinition<_arbiter_v1_CommitResponse, _arbiter_v1_CommitResponse__Output>
+      CompleteLocalBranchesRequest: MessageTypeDefinition<_arbiter_v1_CompleteLocalBranchesRequest, _arbiter_v1_CompleteLocalBranchesRequest__Output>
+      CompleteLocalBranchesResponse: MessageTypeDefinition<_arbiter_v1_CompleteLocalBranchesResponse, _arbiter_v1_CompleteLocalBranchesResponse__Output>
+      EnlistRequest: MessageTypeDefinition<_arbiter_v1_EnlistRequest, _arbiter_v1_EnlistRequest__Output>
+      EnlistResponse: MessageTypeDefinition<_arbiter_v1_EnlistResponse, _arbiter_v1_EnlistResponse__Output>
+      ExecuteRequest: MessageTypeDefinition<_arbiter_v1_ExecuteRequest, _arbiter_v1_ExecuteRequest__Output>
+      ExecuteResponse: MessageTypeDefinition<_arbiter_v1_ExecuteResponse, _arbiter_v1_ExecuteResponse__Output>
+      GetTransactionRequest: MessageTypeDefinition<_arbiter_v1_GetTransactionRequest, _arbiter_v1_GetTransactionRequest__Output>
+      LocalVote: MessageTypeDefinition<_arbiter_v1_LocalVote, _arbiter_v1_LocalVote__Output>
+      ResultSet: MessageTypeDefinition<_arbiter_v1_ResultSet, _arbiter_v1_ResultSet__Output>
+      RollbackRequest: MessageTypeDefinition<_arbiter_v1_RollbackRequest, _arbiter_v1_RollbackRequest__Output>
+      RollbackResponse: MessageTypeDefinition<_arbiter_v1_RollbackResponse, _arbiter_v1_RollbackResponse__Output>
+      Row: MessageTypeDefinition<_arbiter_v1_Row, _arbiter_v1_Row__Output>
+      RunRequest: MessageTypeDefinition<_arbiter_v1_RunRequest, _arbiter_v1_RunRequest__Output>
+      RunResponse: MessageTypeDefinition<_arbiter_v1_RunResponse, _arbiter_v1_RunResponse__Output>
+      Statement: MessageTypeDefinition<_arbiter_v1_Statement, _arbiter_v1_Statement__Output>
+      Transaction: MessageTypeDefinition<_arbiter_v1_Transaction, _arbiter_v1_Transaction__Output>
+      /**
+       * The application-facing service: one atomic change across several resources.
+       */
+      TransactionManager: SubtypeConstructor<typeof grpc.Client, _arbiter_v1_TransactionManagerClient> & { service: _arbiter_v1_TransactionManagerDefinition }
+      TransactionState: EnumTypeDefinition
+      Value: MessageTypeDefinition<_arbiter_v1_Value, _arbiter_v1_Value__Output>
+      WaitFor: EnumTypeDefinition
+      Xid: MessageTypeDefinition<_arbiter_v1_Xid, _arbiter_v1_Xid__Output>
+    }
+  }
+}
+
