@@ -166,3 +166,19 @@ export interface ResourceConfig {
   /** Give up connecting or waiting for a pooled session after this long (default 5000 ms). */
   readonly connectTimeoutMs?: number
 }
+
+/**
+ * The session-side steps of a local branch, run on the application's own
+ * connection (the client library's Enlist mode). `Conn` is the driver's
+ * connection type (a pg Client/PoolClient, a mysql2 promise Connection).
+ */
+export interface LocalBranchOps<Conn> {
+  /** BEGIN (PostgreSQL) or XA START (MySQL) on the connection. */
+  start(conn: Conn, xid: Xid, resource: string): Promise<void>
+  /** Ends and prepares; verified like a managed branch's prepare. */
+  prepare(conn: Conn, xid: Xid, resource: string): Promise<Vote>
+  /** Phase 2 on the same connection (required on MariaDB while it lives). */
+  commit(conn: Conn, xid: Xid, resource: string): Promise<FinishOutcome>
+  /** Rolls back, active or prepared. Idempotent. */
+  rollback(conn: Conn, xid: Xid, resource: string): Promise<FinishOutcome>
+}
