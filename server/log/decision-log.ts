@@ -1,0 +1,57 @@
+// The decision log's interface: the file store is the default; PostgreSQL
+// and Redis stores (for clusters) implement the same contract.
+import type { DecisionRecord, LoggedBranch, ResolutionRecord } from './log-record.js'
+
+/** What the log knows of one transaction. */
+export interface LoggedTransaction {
+  readonly gtrid: string
+  readonly decision?: DecisionRecord
+  readonly ended: boolean
+  readonly resolutions: readonly ResolutionRecord[]
+}
+
+export interface DecisionLogStats {
+  /** Records appended since open. */
+  readonly records: number
+  /** fsync calls since open (group commit makes this far smaller than forced records). */
+  readonly fsyncs: number
+  /** Write batches since open. */
+  readonly batches: number
+  /** Segment files on disk now (file store). */
+  readonly segments: number
+}
+
+export interface DecisionLog {
+  /** Reads what is there (repairing a torn tail); fails loudly on mid-log corruption. */
+  open(): Promise<void>
+  /** Forces a COMMIT decision to stable storage: resolves only once durable. */
+  appendDecision(gtrid: string, branches: readonly LoggedBranch[]): Promise<void>
+  /** Phase 2 finished. Not forced: losing it only means a redundant, idempotent re-commit. */
+  appendEnd(gtrid: string): Promise<void>
+  /** An operator's resolution, forced before it is carried out. */
+  appendResolution(record: Omit<ResolutionRecord, 'type' | 'at'>): Promise<void>
+  /** The transactions with a decision or a resolution and no END. */
+  unfinished(): LoggedTransaction[]
+  get(gtrid: string): LoggedTransaction | undefined
+  stats(): DecisionLogStats
+  close(): Promise<void>
+}
+
+/**
+ * The log cannot promise durability any more (an fsync failed: the kernel
+ * may have dropped the dirty pages). Fail-stop: whether the records of the
+ * failed batch survive is unknown until a restart reads the log.
+ */
+export class LogFailedError extends Error {
+  override readonly name = 'LogFailedError'
+}
+
+/** A write failed and was undone: the records are not in the log (e.g. disk full). */
+export class LogWriteError extends Error {
+  override readonly name = 'LogWriteError'
+}
+
+/** The log on disk is damaged somewhere a crash cannot explain. */
+export class LogCorruptError extends Error {
+  override readonly name = 'LogCorruptError'
+}

@@ -1,0 +1,68 @@
+// What the decision log holds. Presumed abort: only COMMIT decisions (and
+// operators' resolutions) are forced; END is a hint that lets segments go.
+
+export interface LoggedBranch {
+  readonly resource: string
+  /** The branch qualifier, hex. (formatId is Arbiter's; gtrid is the record's.) */
+  readonly bqual: string
+}
+
+/** The commit point: every listed branch is prepared and must be committed. */
+export interface DecisionRecord {
+  readonly type: 'decision'
+  readonly gtrid: string
+  readonly at: number
+  readonly branches: readonly LoggedBranch[]
+}
+
+/** Phase 2 finished: every branch is committed (or resolved by an operator). */
+export interface EndRecord {
+  readonly type: 'end'
+  readonly gtrid: string
+  readonly at: number
+}
+
+/** An operator's manual resolution of one branch, with who and why. */
+export interface ResolutionRecord {
+  readonly type: 'resolution'
+  readonly gtrid: string
+  readonly at: number
+  readonly resource: string
+  readonly bqual: string
+  readonly action: 'commit' | 'rollback'
+  readonly operator: string
+  readonly reason: string
+  /** True when it contradicts the logged decision (forced). */
+  readonly heuristic: boolean
+}
+
+export type LogRecord = DecisionRecord | EndRecord | ResolutionRecord
+
+export function isLogRecord(value: unknown): value is LogRecord {
+  if (typeof value !== 'object' || value === null) return false
+  const r = value as Record<string, unknown>
+  if (typeof r.gtrid !== 'string' || typeof r.at !== 'number') return false
+  switch (r.type) {
+    case 'decision':
+      return Array.isArray(r.branches) && r.branches.every(isLoggedBranch)
+    case 'end':
+      return true
+    case 'resolution':
+      return (
+        typeof r.resource === 'string' &&
+        typeof r.bqual === 'string' &&
+        (r.action === 'commit' || r.action === 'rollback') &&
+        typeof r.operator === 'string' &&
+        typeof r.reason === 'string' &&
+        typeof r.heuristic === 'boolean'
+      )
+    default:
+      return false
+  }
+}
+
+function isLoggedBranch(value: unknown): value is LoggedBranch {
+  if (typeof value !== 'object' || value === null) return false
+  const b = value as Record<string, unknown>
+  return typeof b.resource === 'string' && typeof b.bqual === 'string'
+}

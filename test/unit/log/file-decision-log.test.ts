@@ -1,0 +1,146 @@
+import { mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { LogCorruptError } from '../../../server/log/decision-log.js'
+import { FileDecisionLog } from '../../../server/log/file-decision-log.js'
+
+let dir: string
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'arbiter-log-'))
+})
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+const branches = [{ resource: 'pg', bqual: '6231' }, { resource: 'mysql', bqual: '6232' }]
+
+async function segmentPath(): Promise<string> {
+  const names = (await readdir(dir)).filter((n) => n.endsWith('.log')).sort()
+  return join(dir, names[names.length - 1]!)
+}
+
+describe('FileDecisionLog', () => {
+  it('replays decisions, ends and resolutions after a reopen', async () => {
+    const log = new FileDecisionLog({ dir })
+    await log.open()
+    await log.appendDecision('n1:A', branches)
+    await log.appendDecision('n1:B', branches)
+    await log.appendEnd('n1:A')
+    await log.appendResolution({ gtrid: 'n1:B', resource: 'pg', bqual: '6231', action: 'commit', operator: 'ops', reason: 'test', heuristic: false })
+    await log.close()
+
+    const again = new FileDecisionLog({ dir })
+    await again.open()
+    expect(again.unfinished().map((t) => t.gtrid)).toEqual(['n1:B'])
+    expect(again.get('n1:B')?.decision?.branches).toEqual(branches)
+    expect(again.get('n1:B')?.resolutions).toHaveLength(1)
+    expect(again.get('n1:A')).toMatchObject({ ended: true })
+    await again.close()
+  })
+
+  it('cuts a torn record at the tail and keeps every record before it', async () => {
+    const log = new FileDecisionLog({ dir })
+    await log.open()
+    await log.appendDecision('n1:A', branches)
+    await log.appendDecision('n1:B', branches)
+    await log.close()
+    const path = await segmentPath()
+    const full = (await stat(path)).size
+    await truncate(path, full - 5) // the second record loses its last bytes
+
+    const again = new FileDecisionLog({ dir })
+    await again.open()
+    expect(again.unfinished().map((t) => t.gtrid)).toEqual(['n1:A'])
+    await again.appendDecision('n1:C', branches) // appends after the last good record
+    await again.close()
+    const third = new FileDecisionLog({ dir })
+    await third.open()
+    expect(third.unfinished().map((t) => t.gtrid)).toEqual(['n1:A', 'n1:C'])
+    await third.close()
+  })
+
+  it('cuts a whole last record whose checksum is wrong (torn write)', async () => {
+    const log = new FileDecisionLog({ dir })
+    await log.open()
+    await log.appendDecision('n1:A', branches)
+    await log.appendDecision('n1:B', branches)
+    await log.close()
+    const path = await segmentPath()
+    const buf = await readFile(path)
+    buf[buf.length - 3] = buf[buf.length - 3]! ^ 0xff
+    await writeFile(path, buf)
+
+    const again = new FileDecisionLog({ dir })
+    await again.open()
+    expect(again.unfinished().map((t) => t.gtrid)).toEqual(['n1:A'])
+    await again.close()
+  })
+
+  it('refuses to open when a record in the middle is corrupt, naming the file and offset', async () => {
+    const log = new FileDecisionLog({ dir })
+    await log.open()
+    await log.appendDecision('n1:A', branches)
+    await log.appendDecision('n1:B', branches)
+    await log.appendDecision('n1:C', branches)
+    await log.close()
+    const path = await segmentPath()
+    const buf = await readFile(path)
+    buf[30] = buf[30]! ^ 0x01 // inside the first record's payload
+    await writeFile(path, buf)
+
+    const again = new FileDecisionLog({ dir })
+    const error = await again.open().then(() => undefined, (e: unknown) => e)
+    expect(error).toBeInstanceOf(LogCorruptError)
+    expect((error as Error).message).toMatch(/segment-0000000001\.log: checksum mismatch at byte 8/)
+  })
+
+  it('group commit: 200 concurrent decisions take far fewer fsyncs than decisions', async () => {
+    const log = new FileDecisionLog({ dir })
+    await log.open()
+    await Promise.all(Array.from({ length: 200 }, (_, i) => log.appendDecision(`n1:T${i}`, branches)))
+    const stats = log.stats()
+    expect(stats.records).toBe(200)
+    expect(stats.fsyncs).toBeGreaterThanOrEqual(1)
+    expect(stats.fsyncs).toBeLessThan(20)
+    await log.close()
+  })
+
+  it('does not fsync for END records alone', async () => {
+    const log = new FileDecisionLog({ dir })
+    await log.open()
+    await log.appendDecision('n1:A', branches)
+    const before = log.stats().fsyncs
+    await log.appendEnd('n1:A')
+    expect(log.stats().fsyncs).toBe(before)
+    await log.close()
+  })
+
+  it('deletes closed segments once all their transactions ended, and only those', async () => {
+    const log = new FileDecisionLog({ dir, segmentBytes: 400 })
+    await log.open()
+    await log.appendDecision('n1:OLD', branches) // stays open: pins its segment
+    for (let i = 0; i < 20; i++) {
+      await log.appendDecision(`n1:T${i}`, branches)
+      await log.appendEnd(`n1:T${i}`)
+    }
+    const pinned = log.stats().segments
+    expect(pinned).toBeGreaterThan(3)
+    await log.appendEnd('n1:OLD')
+    await log.appendDecision('n1:LAST', branches) // a write after the END lets the collector run
+    expect(log.stats().segments).toBeLessThan(pinned)
+    await log.close()
+
+    const again = new FileDecisionLog({ dir, segmentBytes: 400 })
+    await again.open()
+    expect(again.unfinished().map((t) => t.gtrid)).toEqual(['n1:LAST'])
+    await again.close()
+  })
+
+  it('rejects a file that is not a log segment', async () => {
+    await writeFile(join(dir, 'segment-0000000001.log'), 'hello world, not a log')
+    await writeFile(join(dir, 'segment-0000000002.log'), '')
+    const log = new FileDecisionLog({ dir })
+    await expect(log.open()).rejects.toThrow(/not an Arbiter log segment/)
+  })
+})
