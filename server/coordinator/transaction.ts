@@ -1,0 +1,88 @@
+// The TM's in-memory record of one global transaction and its branches.
+import type { BranchSession, Xid } from '../../adapters/types.js'
+import type { TxState } from './transaction-state.js'
+
+export type BranchMode = 'managed' | 'local'
+export type BranchState = 'active' | 'prepared' | 'read-only' | 'committed' | 'rolled-back' | 'failed'
+export type CommitPath = 'one-phase' | 'read-only' | 'two-phase'
+
+export interface Branch {
+  readonly resource: string
+  readonly xid: Xid
+  readonly mode: BranchMode
+  state: BranchState
+  /** Managed branches: the session the branch runs on, once begun. */
+  session: Promise<BranchSession> | undefined
+  /** Serializes the session's work: statements, then prepare, then phase 2. */
+  work: Promise<unknown>
+  /** Phase-2 (or cleanup) attempts so far. */
+  attempts: number
+  lastError: string | undefined
+  /** Local branches: the application said it committed it. */
+  reportedDone: boolean
+  /** Wakes a phase-2 loop waiting for the application's report. */
+  wake: (() => void) | undefined
+}
+
+export class Transaction {
+  state: TxState = 'ACTIVE'
+  readonly branches: Branch[] = []
+  readonly createdAt = Date.now()
+  updatedAt = this.createdAt
+  abortReason: string | undefined
+  /** The server's code behind the abort, if any (SQLSTATE, errno). */
+  abortServerCode: string | undefined
+  /** Whether retrying the whole transaction may succeed (deadlock, timeout). */
+  abortRetryable = false
+  commitPath: CommitPath | undefined
+  /** The one Commit in progress: repeats of Commit wait for the same answer. */
+  commitOutcome: Promise<unknown> | undefined
+  rollbackOutcome: Promise<void> | undefined
+  /** Resolves when phase 2 finished every branch. */
+  phaseTwoDone: Promise<void> | undefined
+  deadlineTimer: NodeJS.Timeout | undefined
+  private nextBqual = 1
+
+  constructor(
+    readonly gtrid: string,
+    readonly deadline: number,
+    readonly labels: Readonly<Record<string, string>>,
+  ) {}
+
+  /** A fresh branch qualifier: unique within the transaction, even on one resource. */
+  allocateBqual(): Buffer {
+    return Buffer.from(`b${this.nextBqual++}`, 'ascii')
+  }
+
+  managedBranch(resource: string): Branch | undefined {
+    return this.branches.find((b) => b.mode === 'managed' && b.resource === resource)
+  }
+
+  addBranch(resource: string, xid: Xid, mode: BranchMode): Branch {
+    const branch: Branch = {
+      resource,
+      xid,
+      mode,
+      state: 'active',
+      session: undefined,
+      work: Promise.resolve(),
+      attempts: 0,
+      lastError: undefined,
+      reportedDone: false,
+      wake: undefined,
+    }
+    this.branches.push(branch)
+    return branch
+  }
+
+  touch(): void {
+    this.updatedAt = Date.now()
+  }
+}
+
+/** Runs `task` after everything already queued on the branch's session. */
+export function onBranch<T>(branch: Branch, task: () => Promise<T>): Promise<T> {
+  const run = branch.work.then(task, task)
+  branch.work = run.catch(() => undefined)
+  return run
+}

@@ -1,0 +1,27 @@
+// JSON logs (pino). Secrets never reach a log line: connection URLs are
+// printed with their password masked, and token-ish fields are redacted.
+import { pino, type Logger } from 'pino'
+
+export type { Logger }
+
+export function createLogger(options: { level?: string; destination?: NodeJS.WritableStream } = {}): Logger {
+  return pino(
+    {
+      level: options.level ?? process.env.ARBITER_LOG_LEVEL ?? 'info',
+      base: { service: 'arbiter' },
+      redact: { paths: ['password', '*.password', 'token', '*.token', 'authorization', '*.authorization'], censor: '[redacted]' },
+    },
+    options.destination ?? process.stdout,
+  )
+}
+
+/** A connection URL fit for a log line: the password replaced by "***". */
+export function maskUrl(url: string): string {
+  try {
+    const parsed = new URL(url)
+    if (parsed.password) parsed.password = '***'
+    return parsed.toString()
+  } catch {
+    return '[unparseable url]'
+  }
+}
