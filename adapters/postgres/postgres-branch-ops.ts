@@ -1,0 +1,174 @@
+// The branch steps shared by managed sessions (PostgresBranchSession) and the
+// application's own connections (postgresLocalBranch). xa-semantics.md §1.
+import type { FieldDef } from 'pg'
+import { classifyPgError } from '../errors/classify-pg.js'
+import { AdapterError } from '../types.js'
+import type { FinishOutcome, Vote, Xid } from '../types.js'
+import { xidToPgGid, xidToString } from '../xid/xid.js'
+
+export interface PgResultLike {
+  command: string
+  rowCount: number | null
+  rows: unknown[]
+  fields?: FieldDef[]
+}
+
+export interface PgQueryConfigLike {
+  text: string
+  values?: unknown[]
+  rowMode?: 'array'
+  /** Client-side bound for the reply (pg's query_timeout). */
+  query_timeout?: number
+}
+
+/** The part of a pg Client / PoolClient the branch steps use. */
+export interface PgClientLike {
+  query(config: PgQueryConfigLike): Promise<PgResultLike>
+  /** 'I' idle, 'T' in a block, 'E' in an aborted block (pg ≥ 8.11). */
+  getTransactionStatus?(): string | null
+  escapeLiteral?(str: string): string
+}
+
+/** Quotes a string literal the way pg's escapeLiteral does. */
+export function quoteLiteral(client: PgClientLike, s: string): string {
+  if (client.escapeLiteral !== undefined) return client.escapeLiteral(s)
+  const body = s.replace(/'/g, "''")
+  return s.includes('\\') ? ` E'${body.replace(/\\/g, '\\\\')}'` : `'${body}'`
+}
+
+export function txStatus(client: PgClientLike): string | undefined {
+  return client.getTransactionStatus?.() ?? undefined
+}
+
+/** The gid of an XID; an illegal XID is a fatal AdapterError. */
+export function gidOf(xid: Xid, resource: string): string {
+  try {
+    return xidToPgGid(xid)
+  } catch (err) {
+    throw new AdapterError('fatal', resource, `illegal XID: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+  }
+}
+
+function no(reason: string, error?: AdapterError): Vote {
+  return error === undefined ? { vote: 'no', reason } : { vote: 'no', reason, error }
+}
+
+async function rollbackQuietly(client: PgClientLike, timeoutMs?: number): Promise<void> {
+  try {
+    await client.query({ text: 'ROLLBACK', ...(timeoutMs === undefined ? {} : { query_timeout: timeoutMs }) })
+  } catch {
+    // The caller destroys a client it could not clean.
+  }
+}
+
+export interface PrepareOptions {
+  /** An earlier statement of the branch failed: never vote yes. */
+  readonly failure?: AdapterError
+  /** The read-only probe; `pg_current_xact_id_if_assigned()` needs PostgreSQL 13. */
+  readonly xactIdFunction?: string
+  readonly timeoutMs?: number
+}
+
+/**
+ * Ends the branch open on `client`: COMMIT and vote read-only when it never got
+ * a transaction id, else PREPARE TRANSACTION, verified by the command tag
+ * (PostgreSQL answers ROLLBACK without an error in an aborted block).
+ */
+export async function pgPrepare(client: PgClientLike, xid: Xid, resource: string, opts: PrepareOptions = {}): Promise<Vote> {
+  const gid = gidOf(xid, resource)
+  const t = opts.timeoutMs === undefined ? {} : { query_timeout: opts.timeoutMs }
+  const status = txStatus(client)
+  if (opts.failure !== undefined) {
+    await rollbackQuietly(client, opts.timeoutMs)
+    return no(`a statement of the branch failed: ${opts.failure.message}`, opts.failure)
+  }
+  if (status === 'E') {
+    await rollbackQuietly(client, opts.timeoutMs)
+    return no('the branch transaction was aborted by an earlier error')
+  }
+  if (status === 'I') {
+    return no('the branch is not in a transaction block (it was ended by a statement, or never began)')
+  }
+  try {
+    const fn = opts.xactIdFunction ?? 'pg_current_xact_id_if_assigned'
+    const probe = await client.query({ text: `SELECT ${fn}() IS NULL AS ro`, ...t })
+    const readOnly = (probe.rows[0] as { ro?: unknown } | undefined)?.ro === true
+    if (readOnly) {
+      const c = await client.query({ text: 'COMMIT', ...t })
+      if (c.command === 'COMMIT') return { vote: 'read-only' }
+      return no(`read-only branch did not commit (server answered ${c.command})`)
+    }
+  } catch (err) {
+    const e = classifyPgError(err, resource, `prepare ${xidToString(xid)}`)
+    if (e.errorClass !== 'vote-no') throw e
+    await rollbackQuietly(client, opts.timeoutMs)
+    return no(e.message, e)
+  }
+  let result: PgResultLike
+  try {
+    result = await client.query({ text: `PREPARE TRANSACTION ${quoteLiteral(client, gid)}`, ...t })
+  } catch (err) {
+    // A failed PREPARE rolls the transaction back; the session is idle.
+    const e = classifyPgError(err, resource, `PREPARE TRANSACTION ${gid}`)
+    if (e.errorClass === 'vote-no') return no(e.message, e)
+    throw e
+  }
+  if (result.command === 'PREPARE') return { vote: 'prepared' }
+  return no(`the server did not prepare the branch (it answered ${result.command}): the transaction was rolled back`)
+}
+
+/** True when `gid` is prepared in this database now. */
+export async function isPrepared(client: PgClientLike, gid: string, resource: string, timeoutMs?: number): Promise<boolean> {
+  try {
+    const r = await client.query({
+      text: 'SELECT 1 FROM pg_prepared_xacts WHERE gid = $1 AND database = current_database()',
+      values: [gid],
+      ...(timeoutMs === undefined ? {} : { query_timeout: timeoutMs }),
+    })
+    return r.rows.length > 0
+  } catch (err) {
+    throw classifyPgError(err, resource, 'read pg_prepared_xacts')
+  }
+}
+
+/**
+ * COMMIT PREPARED / ROLLBACK PREPARED. 42704 (unknown gid) is 'already-done'
+ * only when pg_prepared_xacts does not list the gid; 55000 "is busy" (another
+ * session is finishing it) is retryable.
+ */
+export async function pgFinishPrepared(
+  client: PgClientLike,
+  action: 'COMMIT' | 'ROLLBACK',
+  xid: Xid,
+  resource: string,
+  timeoutMs?: number,
+): Promise<FinishOutcome> {
+  const gid = gidOf(xid, resource)
+  try {
+    await client.query({
+      text: `${action} PREPARED ${quoteLiteral(client, gid)}`,
+      ...(timeoutMs === undefined ? {} : { query_timeout: timeoutMs }),
+    })
+    return 'done'
+  } catch (err) {
+    const e = classifyPgError(err, resource, `${action} PREPARED ${gid}`)
+    if (e.errorClass !== 'not-found') throw e
+    if (await isPrepared(client, gid, resource, timeoutMs)) {
+      throw new AdapterError('retryable', resource, `${action} PREPARED ${gid}: unknown gid but still listed as prepared`, {
+        cause: err,
+        serverCode: e.serverCode ?? '42704',
+      })
+    }
+    return 'already-done'
+  }
+}
+
+/** ROLLBACK of an open (unprepared) block, verified. */
+export async function pgRollbackOpen(client: PgClientLike, resource: string, timeoutMs?: number): Promise<FinishOutcome> {
+  try {
+    await client.query({ text: 'ROLLBACK', ...(timeoutMs === undefined ? {} : { query_timeout: timeoutMs }) })
+    return 'done'
+  } catch (err) {
+    throw classifyPgError(err, resource, 'ROLLBACK')
+  }
+}
