@@ -1,0 +1,237 @@
+// The MySQL / MariaDB resource adapter (mysql2/promise, text protocol).
+//
+// Servers (detected at init from VERSION()):
+// - MariaDB (verified 10.11): a prepared branch stays attached to the session
+//   that prepared it; XA COMMIT from another session answers 1397 although
+//   XA RECOVER lists it. So a branch is finished on its own session while it
+//   lives (BranchSession.commit), and commit(xid) here treats 1397 as done
+//   only when XA RECOVER no longer lists the XID (else 'retryable').
+// - MySQL 8.0.29+ detaches the branch at XA PREPARE (xa_detach_on_prepare,
+//   default ON); the same code is correct there. XA RECOVER needs the
+//   XA_RECOVER_ADMIN privilege on MySQL 8 (init fails 'fatal' without it).
+// Both: plain `XA RECOVER` (MariaDB rejects CONVERT XID), data split by
+// gtrid_length/bqual_length. The pool never resets connections (no
+// resetOnRelease: MariaDB then keeps a branch prepared while answering OK to
+// its XA COMMIT); a connection holding an unfinished branch is destroyed.
+//
+// Read-only branches: voted by comparing the session's Handler_write/update/
+// delete counters at XA START and at prepare (see writeCount); a read-only
+// branch is finished with XA COMMIT … ONE PHASE and never left prepared.
+import mysql from 'mysql2/promise'
+import type { Pool, PoolConnection } from 'mysql2/promise'
+import { classifyMysqlError } from '../errors/classify-mysql.js'
+import { AdapterError } from '../types.js'
+import type {
+  BranchSession,
+  FinishOutcome,
+  ForeignPreparedBranch,
+  PreparedBranch,
+  ResourceAdapter,
+  ResourceConfig,
+  ResourceHealth,
+  Xid,
+} from '../types.js'
+import { mysqlRecoverRowRawId, mysqlRecoverRowToXid } from '../xid/xid.js'
+import type { MysqlConnectionLike } from './mysql-branch-ops.js'
+import { run, writeCount, xaFinish, xaRecoverRows, xaStart, xidLiteral } from './mysql-branch-ops.js'
+import { MysqlBranchSession } from './mysql-branch-session.js'
+import type { MysqlSessionHost } from './mysql-branch-session.js'
+
+export interface MysqlAdapterOptions {
+  /** Bound on the TM's own XA commands and recovery queries; default 15000 ms. */
+  readonly commandTimeoutMs?: number
+  /** Vote read-only by the session's write counters (default true). */
+  readonly detectReadOnly?: boolean
+}
+
+export interface MysqlServerInfo {
+  readonly version: string
+  readonly mariadb: boolean
+  /** MySQL ≥ 8.0.29: @@xa_detach_on_prepare; MariaDB: false (always attached). */
+  readonly detachOnPrepare: boolean
+}
+
+export class MysqlAdapter implements ResourceAdapter, MysqlSessionHost {
+  readonly kind = 'mysql' as const
+  readonly name: string
+  readonly commandTimeoutMs: number
+  private readonly pool: Pool
+  private readonly poolSize: number
+  private readonly connectTimeoutMs: number
+  private readonly detectReadOnly: boolean
+  private info: MysqlServerInfo | undefined
+
+  constructor(config: ResourceConfig, options: MysqlAdapterOptions = {}) {
+    this.name = config.name
+    this.poolSize = config.poolSize ?? 10
+    this.connectTimeoutMs = config.connectTimeoutMs ?? 5000
+    this.commandTimeoutMs = options.commandTimeoutMs ?? 15000
+    this.detectReadOnly = options.detectReadOnly ?? true
+    this.pool = mysql.createPool({
+      uri: config.url.replace(/^mariadb:/, 'mysql:'),
+      connectionLimit: this.poolSize,
+      connectTimeout: this.connectTimeoutMs,
+      waitForConnections: true,
+      queueLimit: 0,
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+      jsonStrings: true,
+      dateStrings: false,
+      timezone: 'Z',
+      multipleStatements: false,
+      enableKeepAlive: true,
+      resetOnRelease: false,
+    })
+    this.pool.on('connection', (conn) => {
+      // An error on an idle connection must not crash the process.
+      ;(conn as unknown as { on(e: string, f: () => void): void }).on('error', () => undefined)
+    })
+  }
+
+  /** What init() found out about the server. */
+  get server(): MysqlServerInfo | undefined {
+    return this.info
+  }
+
+  private async acquire(what: string): Promise<PoolConnection> {
+    let timer: NodeJS.Timeout | undefined
+    let timedOut = false
+    const got = this.pool.getConnection()
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        timedOut = true
+        reject(new AdapterError('retryable', this.name, `${what}: no connection within ${this.connectTimeoutMs} ms`))
+      }, this.connectTimeoutMs)
+    })
+    // A connection that arrives after the timeout goes back to the pool.
+    got.then((c) => (timedOut ? c.release() : undefined)).catch(() => undefined)
+    try {
+      return await Promise.race([got, timeout])
+    } catch (err) {
+      throw classifyMysqlError(err, this.name, `${what}: connect`)
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  private async withConn<T>(what: string, fn: (c: MysqlConnectionLike) => Promise<T>): Promise<T> {
+    const conn = await this.acquire(what)
+    let destroy = false
+    try {
+      return await fn(conn)
+    } catch (err) {
+      const e = classifyMysqlError(err, this.name, what)
+      if (e.errorClass === 'retryable' && e.serverCode !== '1397') destroy = true
+      throw e
+    } finally {
+      if (destroy) conn.destroy()
+      else conn.release()
+    }
+  }
+
+  async init(): Promise<void> {
+    this.info = await this.withConn('init', async (c) => {
+      const rows = (await run(c, 'SELECT VERSION() AS v', this.commandTimeoutMs)) as { v: string }[]
+      const version = rows[0]?.v ?? ''
+      const mariadb = /mariadb/i.test(version)
+      let detachOnPrepare = false
+      if (!mariadb) {
+        try {
+          const r = (await run(c, 'SELECT @@xa_detach_on_prepare AS d', this.commandTimeoutMs)) as { d: unknown }[]
+          detachOnPrepare = String(r[0]?.d) === '1'
+        } catch {
+          detachOnPrepare = false // before 8.0.29: attached, like MariaDB
+        }
+      }
+      try {
+        await run(c, 'XA RECOVER', this.commandTimeoutMs)
+      } catch (err) {
+        const e = classifyMysqlError(err, this.name, 'init: XA RECOVER')
+        if (e.errorClass === 'fatal') {
+          throw new AdapterError(
+            'fatal',
+            this.name,
+            `MySQL resource "${this.name}" cannot recover XA branches: ${e.message}. On MySQL 8 grant XA_RECOVER_ADMIN to the TM's user`,
+            { cause: err, ...(e.serverCode === undefined ? {} : { serverCode: e.serverCode }) },
+          )
+        }
+        throw e
+      }
+      return { version, mariadb, detachOnPrepare }
+    })
+  }
+
+  async begin(xid: Xid, options?: { signal?: AbortSignal }): Promise<BranchSession> {
+    xidLiteral(xid, this.name)
+    if (options?.signal?.aborted === true) throw new AdapterError('retryable', this.name, 'begin: aborted')
+    const conn = await this.acquire('begin')
+    const c = conn as unknown as MysqlConnectionLike
+    let baseline: bigint | undefined
+    try {
+      if (this.detectReadOnly) baseline = await writeCount(c, this.commandTimeoutMs)
+      await xaStart(c, xid, this.name, this.commandTimeoutMs)
+    } catch (err) {
+      conn.destroy()
+      throw classifyMysqlError(err, this.name, 'begin')
+    }
+    return new MysqlBranchSession(this, conn, xid, String(conn.threadId), baseline)
+  }
+
+  async commit(xid: Xid): Promise<FinishOutcome> {
+    return this.withConn('commit', (c) => xaFinish(c, 'COMMIT', xid, this.name, this.commandTimeoutMs))
+  }
+
+  async rollback(xid: Xid): Promise<FinishOutcome> {
+    return this.withConn('rollback', (c) => xaFinish(c, 'ROLLBACK', xid, this.name, this.commandTimeoutMs))
+  }
+
+  async recover(): Promise<PreparedBranch[]> {
+    const rows = await this.withConn('recover', (c) => xaRecoverRows(c, this.name, this.commandTimeoutMs))
+    const out: PreparedBranch[] = []
+    for (const row of rows) {
+      const xid = mysqlRecoverRowToXid(row)
+      if (xid !== undefined) out.push({ xid, rawId: mysqlRecoverRowRawId(row) })
+    }
+    return out
+  }
+
+  async listForeign(): Promise<ForeignPreparedBranch[]> {
+    const rows = await this.withConn('listForeign', (c) => xaRecoverRows(c, this.name, this.commandTimeoutMs))
+    return rows.filter((r) => mysqlRecoverRowToXid(r) === undefined).map((r) => ({ rawId: mysqlRecoverRowRawId(r) }))
+  }
+
+  private poolUsage(): { poolInUse?: number; poolSize: number } {
+    // mysql2 keeps its counts on the callback pool (not public API).
+    const inner = (this.pool as unknown as { pool?: { _allConnections?: { length: number }; _freeConnections?: { length: number } } }).pool
+    const all = inner?._allConnections?.length
+    const free = inner?._freeConnections?.length
+    return all === undefined || free === undefined ? { poolSize: this.poolSize } : { poolInUse: all - free, poolSize: this.poolSize }
+  }
+
+  async health(): Promise<ResourceHealth> {
+    try {
+      const mine = await this.recover()
+      return { reachable: true, preparedBranches: mine.length, ...this.poolUsage() }
+    } catch (err) {
+      return { reachable: false, error: err instanceof Error ? err.message : String(err), ...this.poolUsage() }
+    }
+  }
+
+  /** KILL QUERY on a branch's connection (AbortSignal on execute): the statement fails, the branch votes no. */
+  async killQuery(connectionId: string): Promise<void> {
+    if (!/^\d+$/.test(connectionId)) return
+    try {
+      await this.withConn('kill', (c) => run(c, `KILL QUERY ${connectionId}`, this.commandTimeoutMs))
+    } catch {
+      // best effort
+    }
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.pool.end()
+    } catch {
+      // already ended
+    }
+  }
+}
