@@ -34,6 +34,12 @@ export interface DecisionLog {
   unfinished(): LoggedTransaction[]
   get(gtrid: string): LoggedTransaction | undefined
   stats(): DecisionLogStats
+  /**
+   * False once the log cannot promise what it holds (an fsync failed): then
+   * nothing may be presumed aborted, since a decision may be durable that
+   * the index does not show.
+   */
+  healthy(): boolean
   close(): Promise<void>
 }
 

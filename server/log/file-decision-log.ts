@@ -272,6 +272,10 @@ export class FileDecisionLog implements DecisionLog {
     return { ...this.counters, segments: this.segments.length }
   }
 
+  healthy(): boolean {
+    return this.failure === undefined && this.file !== undefined
+  }
+
   async close(): Promise<void> {
     await this.flushing
     await this.file?.close()

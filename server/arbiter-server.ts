@@ -1,0 +1,135 @@
+// Wires one TM node together and runs its life cycle. Start-up order matters:
+// open the decision log, connect the resources, run recovery, and only then
+// open the gRPC port, so no Commit can race the first recovery pass.
+import { join } from 'node:path'
+import * as grpc from '@grpc/grpc-js'
+import { createAdapter } from '../adapters/index.js'
+import type { ResourceAdapter } from '../adapters/types.js'
+import { resolveResourceUrl, type ArbiterConfig } from './config.js'
+import { Coordinator } from './coordinator/coordinator.js'
+import { ResourceRegistry } from './coordinator/resource-registry.js'
+import { lockDataDir } from './data-dir-lock.js'
+import { configureFailpoints } from './failpoints.js'
+import { bind, buildGrpcServer, TM_SERVICE, ADMIN_SERVICE } from './grpc/grpc-server.js'
+import { transactionManagerHandlers } from './grpc/transaction-manager-service.js'
+import { FileDecisionLog } from './log/file-decision-log.js'
+import type { DecisionLog } from './log/decision-log.js'
+import { createLogger, maskUrl, type Logger } from './logger.js'
+import { Recovery } from './recovery/recovery.js'
+
+export interface ArbiterServer {
+  /** The bound gRPC port (useful with a listen address ending in ":0"). */
+  readonly port: number
+  readonly address: string
+  readonly coordinator: Coordinator
+  readonly recovery: Recovery
+  readonly log: DecisionLog
+  readonly resources: ResourceRegistry
+  readonly logger: Logger
+  /** Graceful: no new transactions, commits in flight finish (bounded by shutdownGraceMs), then exit. */
+  stop(): Promise<void>
+}
+
+export interface StartOptions {
+  readonly logger?: Logger
+  /** Adapters to use instead of building them from config.resources (tests). */
+  readonly adapters?: readonly ResourceAdapter[]
+}
+
+export async function startArbiterServer(config: ArbiterConfig, options: StartOptions = {}): Promise<ArbiterServer> {
+  const logger = options.logger ?? createLogger()
+  if (config.failpoints) {
+    configureFailpoints(config.failpoints)
+    logger.warn({ failpoints: config.failpoints }, 'fail points are ON: this node will crash or stall on purpose')
+  }
+  const unlock = lockDataDir(config.dataDir)
+  const log = new FileDecisionLog({ dir: join(config.dataDir, 'log'), segmentBytes: config.log.segmentBytes })
+  try {
+    await log.open()
+  } catch (error) {
+    unlock()
+    throw error
+  }
+  logger.info({ dataDir: config.dataDir, unfinished: log.unfinished().length }, 'decision log open')
+
+  const adapters =
+    options.adapters ??
+    config.resources.map((r) => {
+      const url = resolveResourceUrl(r)
+      logger.info({ resource: r.name, kind: r.kind, url: maskUrl(url), poolSize: r.poolSize }, 'resource configured')
+      return createAdapter({ name: r.name, kind: r.kind, url, poolSize: r.poolSize, connectTimeoutMs: r.connectTimeoutMs })
+    })
+  const resources = new ResourceRegistry(adapters, logger)
+  await resources.initAll(5000)
+
+  const coordinator = new Coordinator({
+    config: {
+      nodeId: config.nodeId,
+      defaultTimeoutMs: config.transactions.defaultTimeoutMs,
+      maxTimeoutMs: config.transactions.maxTimeoutMs,
+      localBranchGraceMs: config.transactions.localBranchGraceMs,
+      retentionMs: config.transactions.retentionMs,
+      limits: config.limits,
+    },
+    resources,
+    log,
+    logger,
+  })
+  const recovery = new Recovery({ coordinator, resources, log, logger, config: { nodeId: config.nodeId, ...config.recovery } })
+  const firstPass = await recovery.scan()
+  logger.info({ steps: firstPass.steps.length, unreachable: Object.keys(firstPass.unreachable) }, 'start-up recovery done')
+  recovery.start()
+
+  const { server, health } = buildGrpcServer({
+    tm: transactionManagerHandlers(coordinator, logger),
+    maxMessageBytes: config.limits.maxMessageBytes,
+  })
+  let port: number
+  try {
+    port = await bind(server, config.listen, grpc.ServerCredentials.createInsecure())
+  } catch (error) {
+    recovery.stop()
+    await coordinator.shutdown(0)
+    await resources.closeAll()
+    await log.close()
+    unlock()
+    throw new Error(`cannot listen on ${config.listen}: ${(error as Error).message}`)
+  }
+  for (const service of ['', TM_SERVICE, ADMIN_SERVICE]) health.setStatus(service, 'SERVING')
+  const host = config.listen.slice(0, config.listen.lastIndexOf(':'))
+  const address = `${host}:${port}`
+  logger.info({ address, nodeId: config.nodeId }, 'arbiter listening')
+
+  let stopping: Promise<void> | undefined
+  return {
+    port,
+    address,
+    coordinator,
+    recovery,
+    log,
+    resources,
+    logger,
+    stop: () =>
+      (stopping ??= (async () => {
+        for (const service of ['', TM_SERVICE, ADMIN_SERVICE]) health.setStatus(service, 'NOT_SERVING')
+        recovery.stop()
+        const drained = coordinator.shutdown(config.shutdownGraceMs)
+        await new Promise<void>((resolve) => {
+          // An open health Watch stream would keep tryShutdown waiting forever.
+          const force = setTimeout(() => {
+            server.forceShutdown()
+            resolve()
+          }, config.shutdownGraceMs + 500)
+          server.tryShutdown(() => {
+            clearTimeout(force)
+            resolve()
+          })
+        })
+        await drained
+        await resources.closeAll()
+        await log.close()
+        unlock()
+        logger.info('arbiter stopped')
+      })()),
+  }
+}

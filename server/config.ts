@@ -1,0 +1,148 @@
+// The TM's configuration: one YAML or JSON file plus environment overrides
+// (ARBITER_ prefix, "__" for nesting: ARBITER_RECOVERY__GRACE_MS=5000).
+// Validated once with zod; a bad field stops start-up with its path named.
+// Precedence: explicit overrides > environment > file > defaults.
+import { readFileSync } from 'node:fs'
+import { parse as parseYaml } from 'yaml'
+import { z } from 'zod'
+
+const resourceSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, "_", "." or "-", at most 64'),
+    kind: z.enum(['postgres', 'mysql', 'redis']),
+    /** The connection URL; or urlEnv (an environment variable's name) or urlFile (a file holding it), to keep secrets out of the file. */
+    url: z.string().optional(),
+    urlEnv: z.string().optional(),
+    urlFile: z.string().optional(),
+    poolSize: z.coerce.number().int().min(1).max(1000).default(10),
+    connectTimeoutMs: z.coerce.number().int().min(100).default(5000),
+  })
+  .refine((r) => [r.url, r.urlEnv, r.urlFile].filter(Boolean).length === 1, {
+    message: 'give exactly one of url, urlEnv or urlFile',
+  })
+
+const configSchema = z.object({
+  /** Names this TM node in every gtrid it creates. */
+  nodeId: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, '1–32 letters, digits, "_" or "-"').default('arbiter-1'),
+  /** host:port of the gRPC port. */
+  listen: z.string().default('127.0.0.1:50051'),
+  /** Folder of the file decision log. */
+  dataDir: z.string().default('./arbiter-data'),
+  log: z
+    .object({
+      store: z.enum(['file']).default('file'),
+      segmentBytes: z.coerce.number().int().min(4096).default(16 * 1024 * 1024),
+    })
+    .prefault({}),
+  resources: z.array(resourceSchema).default([]),
+  transactions: z
+    .object({
+      defaultTimeoutMs: z.coerce.number().int().min(1).default(30_000),
+      maxTimeoutMs: z.coerce.number().int().min(1).default(300_000),
+      /** How long phase 2 waits for an application to commit its own local branches before the TM does. */
+      localBranchGraceMs: z.coerce.number().int().min(0).default(5_000),
+      /** How long finished transactions stay queryable in memory. */
+      retentionMs: z.coerce.number().int().min(0).default(600_000),
+    })
+    .prefault({}),
+  recovery: z
+    .object({
+      intervalMs: z.coerce.number().int().min(50).default(10_000),
+      /** An orphan (prepared, no decision, not live) is rolled back when seen again this much later. */
+      graceMs: z.coerce.number().int().min(0).default(30_000),
+    })
+    .prefault({}),
+  limits: z
+    .object({
+      maxActiveTransactions: z.coerce.number().int().min(1).default(10_000),
+      maxBranchesPerTransaction: z.coerce.number().int().min(1).default(32),
+      maxStatementBytes: z.coerce.number().int().min(16).default(1024 * 1024),
+      maxParams: z.coerce.number().int().min(0).default(1000),
+      maxRows: z.coerce.number().int().min(1).default(10_000),
+      maxLabels: z.coerce.number().int().min(0).default(32),
+      maxMessageBytes: z.coerce.number().int().min(1024).default(8 * 1024 * 1024),
+    })
+    .prefault({}),
+  /** How long a graceful shutdown waits for commits in flight. */
+  shutdownGraceMs: z.coerce.number().int().min(0).default(10_000),
+  /** Fail points for fault-injection tests; never set in production. */
+  failpoints: z.string().optional(),
+})
+
+export type ArbiterConfigInput = z.input<typeof configSchema>
+export type ArbiterConfig = Readonly<z.output<typeof configSchema>>
+export type ResourceConfigEntry = z.output<typeof resourceSchema>
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError'
+}
+
+/** Validates a config object; fills in defaults. */
+export function parseConfig(input: unknown): ArbiterConfig {
+  const result = configSchema.safeParse(input)
+  if (!result.success) throw new ConfigError(`invalid configuration:\n${z.prettifyError(result.error)}`)
+  const names = new Set<string>()
+  for (const r of result.data.resources) {
+    if (names.has(r.name)) throw new ConfigError(`invalid configuration: resource name "${r.name}" is used twice`)
+    names.add(r.name)
+  }
+  if (result.data.transactions.defaultTimeoutMs > result.data.transactions.maxTimeoutMs) {
+    throw new ConfigError('invalid configuration: transactions.defaultTimeoutMs is over transactions.maxTimeoutMs')
+  }
+  return Object.freeze(result.data)
+}
+
+/** Reads the file (YAML or JSON), applies ARBITER_* environment overrides, validates. */
+export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv = process.env): ArbiterConfig {
+  let fromFile: Record<string, unknown> = {}
+  if (path) {
+    let text: string
+    try {
+      text = readFileSync(path, 'utf8')
+    } catch (error) {
+      throw new ConfigError(`cannot read config file ${path}: ${(error as Error).message}`)
+    }
+    try {
+      fromFile = (parseYaml(text) as Record<string, unknown> | null) ?? {}
+    } catch (error) {
+      throw new ConfigError(`config file ${path} is not valid YAML/JSON: ${(error as Error).message}`)
+    }
+  }
+  return parseConfig(applyEnv(fromFile, env))
+}
+
+/** ARBITER_RECOVERY__GRACE_MS=5 → { recovery: { graceMs: "5" } } (zod coerces). */
+export function applyEnv(base: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const out: Record<string, unknown> = structuredClone(base)
+  for (const [key, value] of Object.entries(env)) {
+    if (!key.startsWith('ARBITER_') || value === undefined) continue
+    if (key.startsWith('ARBITER_TEST_') || key === 'ARBITER_LOG_LEVEL' || key === 'ARBITER_FAILPOINTS') continue
+    const path = key.slice('ARBITER_'.length).split('__').map(camel)
+    let node = out
+    for (const part of path.slice(0, -1)) {
+      if (typeof node[part] !== 'object' || node[part] === null) node[part] = {}
+      node = node[part] as Record<string, unknown>
+    }
+    node[path[path.length - 1]!] = value
+  }
+  return out
+}
+
+function camel(envPart: string): string {
+  return envPart.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase())
+}
+
+/** The resource's URL, wherever the config says it lives. */
+export function resolveResourceUrl(resource: ResourceConfigEntry, env: NodeJS.ProcessEnv = process.env): string {
+  if (resource.url) return resource.url
+  if (resource.urlEnv) {
+    const value = env[resource.urlEnv]
+    if (!value) throw new ConfigError(`resource "${resource.name}": environment variable ${resource.urlEnv} is not set`)
+    return value
+  }
+  try {
+    return readFileSync(resource.urlFile!, 'utf8').trim()
+  } catch (error) {
+    throw new ConfigError(`resource "${resource.name}": cannot read urlFile ${resource.urlFile}: ${(error as Error).message}`)
+  }
+}

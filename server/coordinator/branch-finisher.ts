@@ -1,0 +1,65 @@
+// Finishing a branch by XID from any pooled session: the path for phase 2
+// when the preparing session is gone, for recovery, and for cleanup after an
+// abort. Commits retry until done (a decided transaction must commit: no
+// attempt limit); rollbacks give up after a bound and leave the rest to
+// recovery, which presumes abort for anything still prepared.
+import { AdapterError } from '../../adapters/types.js'
+import type { Logger } from '../logger.js'
+import { backoffDelay, sleep } from './backoff.js'
+import type { ResourceRegistry } from './resource-registry.js'
+import type { Branch } from './transaction.js'
+
+export interface FinisherContext {
+  readonly resources: ResourceRegistry
+  readonly logger: Logger
+  /** Aborted when the TM shuts down: loops stop and recovery takes over at the next start. */
+  readonly stopping: AbortSignal
+}
+
+export type FinishAction = 'commit' | 'rollback'
+
+/**
+ * Commits or rolls back `branch` by XID, retrying with backoff. Resolves true
+ * once done (or already done), false when it gave up (rollback bound, or
+ * shutdown).
+ */
+export async function finishById(
+  ctx: FinisherContext,
+  gtrid: string,
+  branch: Branch,
+  action: FinishAction,
+  options: { maxAttempts?: number } = {},
+): Promise<boolean> {
+  const maxAttempts = options.maxAttempts ?? Number.POSITIVE_INFINITY
+  for (let attempt = 0; attempt < maxAttempts && !ctx.stopping.aborted; attempt++) {
+    const adapter = ctx.resources.adapter(branch.resource)
+    if (!adapter) {
+      branch.lastError = `resource "${branch.resource}" is not configured`
+      ctx.logger.error({ gtrid, resource: branch.resource }, 'branch on an unconfigured resource: an operator must resolve it')
+      return false
+    }
+    try {
+      const outcome = await adapter[action](branch.xid)
+      branch.state = action === 'commit' ? 'committed' : 'rolled-back'
+      branch.lastError = undefined
+      ctx.logger.info({ gtrid, resource: branch.resource, bqual: branch.xid.bqual.toString('hex'), action, outcome }, 'branch finished')
+      return true
+    } catch (error) {
+      branch.attempts += 1
+      branch.lastError = describe(error)
+      ctx.logger.warn(
+        { gtrid, resource: branch.resource, action, attempt, err: branch.lastError },
+        `branch ${action} failed, retrying`,
+      )
+      await sleep(backoffDelay(attempt, { baseMs: 50, capMs: 5000 }), ctx.stopping)
+    }
+  }
+  return false
+}
+
+export function describe(error: unknown): string {
+  if (error instanceof AdapterError) {
+    return `${error.message}${error.serverCode ? ` (${error.serverCode})` : ''}`
+  }
+  return error instanceof Error ? error.message : String(error)
+}

@@ -1,0 +1,282 @@
+// Two-phase commit, presumed abort (ARCHITECTURE.md, "Commit protocol").
+//
+// Phase 1 prepares every branch in parallel; any "no", error or the deadline
+// aborts. The commit point is the DECISION record, forced to the log before
+// any branch is told to commit. Phase 2 commits every prepared branch, in
+// parallel, retrying until done, then appends END (not forced).
+//
+// Shortcuts every serious TM takes: one writing branch → one-phase commit, no
+// log record; read-only branches leave at prepare; one prepared branch alone
+// needs no decision record either (there is nothing to keep atomic with it).
+import type { Vote, Xid } from '../../adapters/types.js'
+import { TmError } from '../../proto/errors.js'
+import { failpoint } from '../failpoints.js'
+import { LogWriteError, type DecisionLog } from '../log/decision-log.js'
+import type { Logger } from '../logger.js'
+import { finishById, type FinisherContext } from './branch-finisher.js'
+import { abortTransaction, type AbortCause } from './rollback-protocol.js'
+import { onBranch, type Branch, type Transaction } from './transaction.js'
+
+export interface CommitContext extends FinisherContext {
+  readonly log: DecisionLog
+  readonly logger: Logger
+  /** How long phase 2 waits for the application to commit its local branches before doing it itself. */
+  readonly localBranchGraceMs: number
+  /** Metrics and observers hook in here. */
+  readonly onCommitted?: (tx: Transaction) => void
+}
+
+export interface LocalVoteInput {
+  readonly bqual: Buffer
+  readonly readOnly: boolean
+}
+
+export interface CommitOutcome {
+  readonly tx: Transaction
+  /** Local branches the application should now commit on its own connections. */
+  readonly commitLocally: readonly Xid[]
+}
+
+/** Runs the protocol for a transaction already moved to PREPARING by the caller. */
+export async function runCommit(
+  ctx: CommitContext,
+  tx: Transaction,
+  localVotes: readonly LocalVoteInput[],
+  waitFor: 'applied' | 'durable',
+): Promise<CommitOutcome> {
+  for (const vote of localVotes) {
+    const branch = tx.branches.find((b) => b.mode === 'local' && b.xid.bqual.equals(vote.bqual))!
+    branch.state = vote.readOnly ? 'read-only' : 'prepared'
+  }
+  const unvoted = tx.branches.filter((b) => b.mode === 'local' && b.state === 'active')
+  if (unvoted.length > 0) {
+    await failAbort(ctx, tx, { reason: `local branch ${unvoted[0]!.xid.bqual.toString()} on "${unvoted[0]!.resource}" was not prepared by the application` })
+  }
+
+  await failpoint('before-prepare')
+  const managed = tx.branches.filter((b) => b.mode === 'managed')
+  const localPrepared = tx.branches.filter((b) => b.mode === 'local' && b.state === 'prepared')
+
+  // One writer and no prepared local branch: the others leave read-only and
+  // the writer commits in one phase, with no log record.
+  if (localPrepared.length === 0) {
+    const readOnly = await Promise.all(managed.map((b) => onBranch(b, async () => (await b.session!).isReadOnly())))
+    const writers = managed.filter((_, i) => readOnly[i] !== true)
+    if (writers.length <= 1) {
+      const readers = managed.filter((b) => !writers.includes(b))
+      const stillPrepared = await prepareAll(ctx, tx, readers)
+      if (stillPrepared.length === 0) return commitOnePhase(ctx, tx, writers[0])
+      // A "reader" voted prepared after all (it wrote something): do the full protocol.
+      writers.push(...stillPrepared)
+      return decideAndFinish(ctx, tx, writers, waitFor)
+    }
+  }
+
+  const prepared = [...(await prepareAll(ctx, tx, managed)), ...localPrepared]
+  await failpoint('after-prepare')
+  if (prepared.length === 0) {
+    tx.commitPath = 'read-only'
+    return finishCommitted(ctx, tx)
+  }
+  if (prepared.length === 1 && prepared[0]!.mode === 'managed') {
+    // The only participant: committing it needs no decision record.
+    tx.commitPath = 'one-phase'
+    await commitManaged(ctx, tx, prepared[0]!)
+    return finishCommitted(ctx, tx)
+  }
+  return decideAndFinish(ctx, tx, prepared, waitFor)
+}
+
+/** Prepares managed branches in parallel, bounded by the deadline; returns the ones that voted prepared. */
+async function prepareAll(ctx: CommitContext, tx: Transaction, branches: Branch[]): Promise<Branch[]> {
+  const remaining = tx.deadline - Date.now()
+  if (remaining <= 0) await failAbort(ctx, tx, { reason: 'deadline exceeded before prepare', retryable: true })
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<'deadline'>((resolve) => (timer = setTimeout(() => resolve('deadline'), Math.max(0, remaining))))
+  const votes = await Promise.race([
+    Promise.all(branches.map((b) => onBranch(b, () => prepareOne(b)))),
+    deadline,
+  ]).finally(() => clearTimeout(timer))
+  if (votes === 'deadline') await failAbort(ctx, tx, { reason: 'deadline exceeded during prepare', retryable: true })
+  const prepared: Branch[] = []
+  for (const [i, vote] of (votes as Vote[]).entries()) {
+    const branch = branches[i]!
+    if (vote.vote === 'no') {
+      await failAbort(ctx, tx, {
+        reason: `resource "${branch.resource}" voted no: ${vote.reason}`,
+        serverCode: vote.error?.serverCode,
+        retryable: vote.error?.errorClass === 'retryable' || isTransient(vote.error?.serverCode),
+      })
+    }
+    branch.state = vote.vote === 'prepared' ? 'prepared' : 'read-only'
+    if (vote.vote === 'read-only') await releaseSession(branch)
+    else prepared.push(branch)
+  }
+  return prepared
+}
+
+async function prepareOne(branch: Branch): Promise<Vote> {
+  try {
+    return await (await branch.session!).prepare()
+  } catch (error) {
+    return { vote: 'no', reason: error instanceof Error ? error.message : String(error) }
+  }
+}
+
+async function commitOnePhase(ctx: CommitContext, tx: Transaction, writer: Branch | undefined): Promise<CommitOutcome> {
+  if (!writer) {
+    tx.commitPath = 'read-only'
+    return finishCommitted(ctx, tx)
+  }
+  tx.commitPath = 'one-phase'
+  if (Date.now() > tx.deadline) await failAbort(ctx, tx, { reason: 'deadline exceeded before commit', retryable: true })
+  try {
+    await onBranch(writer, async () => (await writer.session!).commitOnePhase())
+    writer.state = 'committed'
+  } catch (error) {
+    const adapterError = error as { errorClass?: string; serverCode?: string; message?: string }
+    if (adapterError.errorClass === 'vote-no') {
+      await failAbort(ctx, tx, {
+        reason: `resource "${writer.resource}" could not commit: ${adapterError.message}`,
+        serverCode: adapterError.serverCode,
+        retryable: isTransient(adapterError.serverCode),
+      })
+    }
+    // The connection died during COMMIT: the server alone knows whether it happened.
+    tx.state = 'HEURISTIC'
+    tx.abortReason = `one-phase commit on "${writer.resource}" has an unknown outcome: ${adapterError.message}`
+    writer.state = 'failed'
+    throw new TmError('TM_OUTCOME_UNKNOWN', tx.abortReason)
+  } finally {
+    await releaseSession(writer)
+  }
+  return finishCommitted(ctx, tx)
+}
+
+/** The commit point, then phase 2. */
+async function decideAndFinish(
+  ctx: CommitContext,
+  tx: Transaction,
+  prepared: Branch[],
+  waitFor: 'applied' | 'durable',
+): Promise<CommitOutcome> {
+  tx.commitPath = 'two-phase'
+  if (Date.now() > tx.deadline) await failAbort(ctx, tx, { reason: 'deadline exceeded before the commit point', retryable: true })
+  await failpoint('before-decision')
+  try {
+    await ctx.log.appendDecision(
+      tx.gtrid,
+      prepared.map((b) => ({ resource: b.resource, bqual: b.xid.bqual.toString('hex') })),
+    )
+  } catch (error) {
+    if (error instanceof LogWriteError) {
+      await failAbort(ctx, tx, { reason: `the decision could not be logged: ${error.message}`, retryable: true })
+    }
+    // fsync failed: the record may or may not be durable. Neither commit nor
+    // roll back; stay PREPARING (live, so recovery leaves the branches alone)
+    // until a restart reads the log and decides.
+    ctx.logger.fatal({ gtrid: tx.gtrid, err: String(error) }, 'decision log failed: outcome unknown until restart')
+    throw new TmError('TM_OUTCOME_UNKNOWN', `the decision log failed while logging the commit: ${String(error)}`)
+  }
+  tx.state = 'COMMITTING'
+  tx.touch()
+  ctx.logger.info({ gtrid: tx.gtrid, branches: prepared.length }, 'decision logged: committing')
+  await failpoint('after-decision')
+
+  const managed = prepared.filter((b) => b.mode === 'managed')
+  const local = prepared.filter((b) => b.mode === 'local')
+  const managedDone = Promise.all(managed.map((b) => commitManaged(ctx, tx, b)))
+  const localDone = Promise.all(local.map((b) => commitLocal(ctx, tx, b)))
+  tx.phaseTwoDone = (async () => {
+    await Promise.all([managedDone, localDone])
+    if (ctx.stopping.aborted && tx.branches.some((b) => b.state === 'prepared')) return // recovery finishes it
+    await failpoint('before-end')
+    await ctx.log.appendEnd(tx.gtrid).catch((error: unknown) => {
+      ctx.logger.warn({ gtrid: tx.gtrid, err: String(error) }, 'END not logged: recovery will re-commit (idempotent)')
+    })
+    tx.state = 'COMMITTED'
+    tx.touch()
+    ctx.onCommitted?.(tx)
+  })()
+  tx.phaseTwoDone.catch((error: unknown) => ctx.logger.error({ gtrid: tx.gtrid, err: String(error) }, 'phase 2 failed'))
+  if (waitFor === 'applied') {
+    await managedDone
+    if (local.length === 0) await tx.phaseTwoDone
+  }
+  return { tx, commitLocally: local.map((b) => b.xid) }
+}
+
+/** Phase 2 of a managed branch: on its own session first (MariaDB needs that), then by XID. */
+export async function commitManaged(ctx: FinisherContext, tx: Transaction, branch: Branch): Promise<void> {
+  const onSession = await onBranch(branch, async () => {
+    if (!branch.session) return false
+    const session = await branch.session
+    try {
+      await session.commit()
+      branch.state = 'committed'
+      return true
+    } catch (error) {
+      branch.attempts += 1
+      branch.lastError = error instanceof Error ? error.message : String(error)
+      return false
+    } finally {
+      branch.session = undefined
+      await session.release()
+    }
+  })
+  if (!onSession) await finishById(ctx, tx.gtrid, branch, 'commit')
+  await failpoint('after-phase2-commit')
+}
+
+/** Phase 2 of a local branch: the application commits it; the TM does it itself if it does not hear back. */
+async function commitLocal(ctx: CommitContext, tx: Transaction, branch: Branch): Promise<void> {
+  if (!branch.reportedDone) {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ctx.localBranchGraceMs)
+      branch.wake = () => {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+  }
+  if (branch.reportedDone) {
+    branch.state = 'committed'
+    return
+  }
+  ctx.logger.info({ gtrid: tx.gtrid, resource: branch.resource }, 'application did not report its local branch: committing it from the TM')
+  await finishById(ctx, tx.gtrid, branch, 'commit')
+}
+
+function finishCommitted(ctx: CommitContext, tx: Transaction): CommitOutcome {
+  tx.state = 'COMMITTED'
+  tx.touch()
+  ctx.onCommitted?.(tx)
+  return { tx, commitLocally: [] }
+}
+
+async function releaseSession(branch: Branch): Promise<void> {
+  const session = branch.session
+  branch.session = undefined
+  if (session) await (await session).release()
+}
+
+/** Rolls everything back and throws ABORTED with the reason. */
+async function failAbort(ctx: CommitContext, tx: Transaction, cause: AbortCause): Promise<never> {
+  await abortTransaction(ctx, tx, cause)
+  throw abortedError(tx)
+}
+
+export function abortedError(tx: Transaction): TmError {
+  return new TmError('TM_TX_ABORTED', `transaction ${tx.gtrid} rolled back: ${tx.abortReason ?? 'rolled back'}`, {
+    metadata: {
+      gtrid: tx.gtrid,
+      retryable: String(tx.abortRetryable),
+      ...(tx.abortServerCode && { serverCode: tx.abortServerCode }),
+    },
+  })
+}
+
+/** Server codes for which retrying the whole transaction may well succeed. */
+export function isTransient(serverCode: string | undefined): boolean {
+  return serverCode !== undefined && ['40001', '40P01', '55P03', '1213', '1205', '1614', '1613'].includes(serverCode)
+}

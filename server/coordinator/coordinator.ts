@@ -1,0 +1,318 @@
+// The coordinator: owns every live transaction of this TM node and is the
+// only place that moves them between states. The gRPC services translate
+// calls into these methods; adapters do the talking to databases.
+import type { QueryResult, SqlValue, Xid } from '../../adapters/types.js'
+import { ARBITER_FORMAT_ID, newGtrid, parseGtrid, xidFromParts } from '../../adapters/xid/xid.js'
+import { TmError } from '../../proto/errors.js'
+import type { DecisionLog, LoggedTransaction } from '../log/decision-log.js'
+import type { Logger } from '../logger.js'
+import { finishById } from './branch-finisher.js'
+import { abortedError, isTransient, runCommit, type CommitOutcome, type LocalVoteInput } from './commit-protocol.js'
+import type { ResourceRegistry } from './resource-registry.js'
+import { abortTransaction } from './rollback-protocol.js'
+import { checkStatement } from './statement-guard.js'
+import { isFinal, isLive, type TxState } from './transaction-state.js'
+import { onBranch, Transaction } from './transaction.js'
+
+export interface CoordinatorConfig {
+  readonly nodeId: string
+  readonly defaultTimeoutMs: number
+  readonly maxTimeoutMs: number
+  /** How long phase 2 waits for the application to commit its local branches itself. */
+  readonly localBranchGraceMs: number
+  /** How long a finished transaction stays queryable in memory. */
+  readonly retentionMs: number
+  readonly limits: {
+    readonly maxActiveTransactions: number
+    readonly maxBranchesPerTransaction: number
+    readonly maxStatementBytes: number
+    readonly maxParams: number
+    readonly maxRows: number
+    readonly maxLabels: number
+  }
+}
+
+export interface CoordinatorDeps {
+  readonly config: CoordinatorConfig
+  readonly resources: ResourceRegistry
+  readonly log: DecisionLog
+  readonly logger: Logger
+  readonly onCommitted?: (tx: Transaction) => void
+  readonly onRolledBack?: (tx: Transaction) => void
+}
+
+export class Coordinator {
+  private readonly txs = new Map<string, Transaction>()
+  private readonly stopController = new AbortController()
+  private accepting = true
+  private readonly sweeper: NodeJS.Timeout
+  private readonly ctx
+
+  constructor(private readonly deps: CoordinatorDeps) {
+    this.ctx = {
+      resources: deps.resources,
+      logger: deps.logger,
+      log: deps.log,
+      stopping: this.stopController.signal,
+      localBranchGraceMs: deps.config.localBranchGraceMs,
+      onCommitted: deps.onCommitted,
+    }
+    this.sweeper = setInterval(() => this.forgetOldTransactions(), 5000).unref()
+  }
+
+  begin(options: { timeoutMs?: number; labels?: Record<string, string> } = {}): Transaction {
+    const { config } = this.deps
+    if (!this.accepting) throw new TmError('TM_RM_UNAVAILABLE', 'the TM is shutting down: begin on another node or retry later')
+    const timeoutMs = options.timeoutMs || config.defaultTimeoutMs
+    if (timeoutMs > config.maxTimeoutMs) {
+      throw new TmError('TM_INVALID_ARGUMENT', `timeout_ms ${timeoutMs} is over the maximum of ${config.maxTimeoutMs} (maxTimeoutMs)`)
+    }
+    const labels = options.labels ?? {}
+    if (Object.keys(labels).length > config.limits.maxLabels) {
+      throw new TmError('TM_INVALID_ARGUMENT', `more than ${config.limits.maxLabels} labels (limits.maxLabels)`)
+    }
+    if (this.activeCount() >= config.limits.maxActiveTransactions) {
+      throw new TmError('TM_OVERLOADED', `${config.limits.maxActiveTransactions} transactions are active (limits.maxActiveTransactions): retry later`)
+    }
+    const tx = new Transaction(newGtrid(config.nodeId), Date.now() + timeoutMs, { ...labels })
+    this.txs.set(tx.gtrid, tx)
+    // The reaper: a transaction whose deadline passes before Commit rolls back.
+    tx.deadlineTimer = setTimeout(() => {
+      if (tx.state === 'ACTIVE') void this.abort(tx, { reason: `deadline of ${timeoutMs} ms exceeded`, retryable: true })
+    }, timeoutMs).unref()
+    this.deps.logger.debug({ gtrid: tx.gtrid, timeoutMs }, 'begin')
+    return tx
+  }
+
+  async execute(gtrid: string, resource: string, sql: string, params: readonly SqlValue[]): Promise<QueryResult> {
+    const { limits } = this.deps.config
+    const tx = this.requireActive(gtrid)
+    const adapter = this.deps.resources.require(resource)
+    if (adapter.kind !== 'redis') checkStatement(sql, { maxBytes: limits.maxStatementBytes })
+    else if (sql.trim() === '') throw new TmError('TM_INVALID_ARGUMENT', 'command is empty')
+    if (params.length > limits.maxParams) {
+      throw new TmError('TM_INVALID_ARGUMENT', `${params.length} parameters, over the limit of ${limits.maxParams} (limits.maxParams)`)
+    }
+    let branch = tx.managedBranch(resource)
+    if (!branch) {
+      this.checkBranchLimit(tx)
+      branch = tx.addBranch(resource, this.newXid(tx), 'managed')
+      const newBranch = branch
+      newBranch.session = adapter.begin(newBranch.xid)
+      newBranch.session.catch(() => {
+        // Could not even start: the branch never existed on the server.
+        tx.branches.splice(tx.branches.indexOf(newBranch), 1)
+      })
+    }
+    const target = branch
+    tx.touch()
+    try {
+      return await onBranch(target, async () => {
+        if (tx.state !== 'ACTIVE') throw this.stateError(tx, 'execute')
+        const session = await target.session!
+        return session.execute(sql, params, { maxRows: limits.maxRows })
+      })
+    } catch (error) {
+      if (error instanceof TmError) throw error
+      // A failed statement dooms the branch (PostgreSQL aborts the block): roll the whole transaction back.
+      const e = error as { errorClass?: string; serverCode?: string; message?: string }
+      await this.abort(tx, {
+        reason: `statement on "${resource}" failed: ${e.message ?? String(error)}`,
+        serverCode: e.serverCode,
+        retryable: e.errorClass === 'retryable' || isTransient(e.serverCode),
+      })
+      throw abortedError(tx)
+    }
+  }
+
+  enlist(gtrid: string, resource: string): Xid {
+    const tx = this.requireActive(gtrid)
+    const adapter = this.deps.resources.require(resource)
+    if (adapter.kind === 'redis') {
+      throw new TmError('TM_INVALID_ARGUMENT', `resource "${resource}" is Redis: local branches need a SQL connection; use Execute`)
+    }
+    this.checkBranchLimit(tx)
+    return tx.addBranch(resource, this.newXid(tx), 'local').xid
+  }
+
+  async commit(gtrid: string, localVotes: readonly LocalVoteInput[], waitFor: 'applied' | 'durable'): Promise<CommitOutcome> {
+    const tx = this.require(gtrid)
+    if (tx.commitOutcome) return (await tx.commitOutcome) as CommitOutcome // a repeated Commit gets the same answer
+    switch (tx.state) {
+      case 'ACTIVE':
+        break
+      case 'ROLLING_BACK':
+      case 'ROLLED_BACK':
+        throw abortedError(tx)
+      case 'HEURISTIC':
+        throw new TmError('TM_HEURISTIC_MIXED', `transaction ${gtrid} has a heuristic outcome: ${tx.abortReason ?? 'resolved by an operator'}`)
+      default:
+        return { tx, commitLocally: [] } // recovered from the log: committing or committed
+    }
+    for (const vote of localVotes) {
+      if (!tx.branches.some((b) => b.mode === 'local' && b.xid.bqual.equals(vote.bqual))) {
+        throw new TmError('TM_INVALID_ARGUMENT', `local vote for branch "${vote.bqual.toString()}" which was never enlisted in ${gtrid}`)
+      }
+    }
+    if (Date.now() > tx.deadline) {
+      await this.abort(tx, { reason: 'deadline exceeded before commit', retryable: true })
+      throw abortedError(tx)
+    }
+    tx.state = 'PREPARING'
+    tx.touch()
+    clearTimeout(tx.deadlineTimer)
+    tx.commitOutcome = runCommit(this.ctx, tx, localVotes, waitFor)
+    try {
+      return (await tx.commitOutcome) as CommitOutcome
+    } finally {
+      if ((tx.state as TxState) === 'ROLLED_BACK') this.deps.onRolledBack?.(tx)
+    }
+  }
+
+  /** The application committed these local branches itself. */
+  completeLocal(gtrid: string, bquals: readonly Buffer[]): void {
+    const tx = this.require(gtrid)
+    for (const bqual of bquals) {
+      const branch = tx.branches.find((b) => b.mode === 'local' && b.xid.bqual.equals(bqual))
+      if (!branch) throw new TmError('TM_INVALID_ARGUMENT', `no local branch "${bqual.toString()}" in ${gtrid}`)
+      if (tx.state !== 'COMMITTING' && tx.state !== 'COMMITTED') throw this.stateError(tx, 'complete local branches of')
+      branch.reportedDone = true
+      branch.wake?.()
+    }
+  }
+
+  async rollback(gtrid: string, reason: string): Promise<Transaction> {
+    const tx = this.require(gtrid)
+    if (tx.state === 'ACTIVE') {
+      await this.abort(tx, { reason: reason || 'rolled back by the application' })
+      return tx
+    }
+    if (tx.state === 'ROLLING_BACK' || tx.state === 'ROLLED_BACK') {
+      await tx.rollbackOutcome
+      return tx
+    }
+    throw this.stateError(tx, 'roll back')
+  }
+
+  /** The transaction in memory, or what the log remembers of it. */
+  get(gtrid: string): Transaction {
+    return this.require(gtrid)
+  }
+
+  list(): Transaction[] {
+    return [...this.txs.values()]
+  }
+
+  /** True while this TM works on the transaction: recovery must not presume it aborted. */
+  isLive(gtrid: string): boolean {
+    const tx = this.txs.get(gtrid)
+    return tx !== undefined && isLive(tx.state)
+  }
+
+  /** Start-up recovery: a logged decision without END is committed again (idempotently). */
+  adoptDecision(logged: LoggedTransaction): Transaction | undefined {
+    const decision = logged.decision
+    if (!decision || this.txs.has(logged.gtrid)) return this.txs.get(logged.gtrid)
+    const tx = new Transaction(logged.gtrid, 0, {})
+    tx.state = 'COMMITTING'
+    tx.commitPath = 'two-phase'
+    for (const b of decision.branches) {
+      const branch = tx.addBranch(b.resource, xidFromParts(ARBITER_FORMAT_ID, Buffer.from(logged.gtrid), Buffer.from(b.bqual, 'hex')), 'managed')
+      branch.state = 'prepared'
+      const resolution = logged.resolutions.findLast((r) => r.resource === b.resource && r.bqual === b.bqual)
+      if (resolution) branch.state = resolution.action === 'commit' ? 'committed' : 'rolled-back'
+    }
+    const heuristic = logged.resolutions.some((r) => r.heuristic)
+    this.txs.set(tx.gtrid, tx)
+    tx.phaseTwoDone = (async () => {
+      await Promise.all(tx.branches.filter((b) => b.state === 'prepared').map((b) => finishById(this.ctx, tx.gtrid, b, 'commit')))
+      if (this.stopController.signal.aborted) return
+      await this.deps.log.appendEnd(tx.gtrid).catch(() => undefined)
+      tx.state = heuristic ? 'HEURISTIC' : 'COMMITTED'
+      tx.touch()
+    })()
+    return tx
+  }
+
+  /** Stop taking new transactions; wait (bounded) for commits in flight; roll back the rest. */
+  async shutdown(graceMs: number): Promise<void> {
+    this.accepting = false
+    const deadline = Date.now() + graceMs
+    const inFlight = this.list().filter((t) => t.state === 'PREPARING' || t.state === 'COMMITTING')
+    await Promise.race([
+      Promise.allSettled(inFlight.map((t) => t.commitOutcome ?? t.phaseTwoDone)),
+      new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now()))),
+    ])
+    await Promise.allSettled(
+      this.list().filter((t) => t.state === 'ACTIVE').map((t) => this.abort(t, { reason: 'the TM is shutting down', retryable: true })),
+    )
+    await Promise.race([
+      Promise.allSettled(this.list().map((t) => t.phaseTwoDone)),
+      new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now()))),
+    ])
+    this.stopController.abort() // phase-2 loops stop here; the next start's recovery finishes them
+    clearInterval(this.sweeper)
+  }
+
+  get stopping(): AbortSignal {
+    return this.stopController.signal
+  }
+
+  private abort(tx: Transaction, cause: { reason: string; serverCode?: string | undefined; retryable?: boolean }): Promise<void> {
+    return abortTransaction(this.ctx, tx, cause).then(() => this.deps.onRolledBack?.(tx))
+  }
+
+  private require(gtrid: string): Transaction {
+    if (typeof gtrid !== 'string' || gtrid === '') throw new TmError('TM_INVALID_ARGUMENT', 'gtrid is required')
+    const tx = this.txs.get(gtrid)
+    if (tx) return tx
+    try {
+      parseGtrid(gtrid)
+    } catch (error) {
+      throw new TmError('TM_INVALID_ARGUMENT', `malformed gtrid "${gtrid.slice(0, 80)}": ${(error as Error).message}`)
+    }
+    const logged = this.deps.log.get(gtrid)
+    if (logged?.decision) {
+      const tx = new Transaction(gtrid, 0, {})
+      tx.state = logged.ended ? 'COMMITTED' : 'COMMITTING'
+      return tx
+    }
+    throw new TmError('TM_TX_NOT_FOUND', `unknown transaction ${gtrid}: never begun here, or forgotten (presumed aborted)`)
+  }
+
+  private requireActive(gtrid: string): Transaction {
+    const tx = this.require(gtrid)
+    if (tx.state !== 'ACTIVE') throw this.stateError(tx, 'work in')
+    if (Date.now() > tx.deadline) throw new TmError('TM_TX_ABORTED', `transaction ${gtrid} passed its deadline`)
+    return tx
+  }
+
+  private stateError(tx: Transaction, what: string): TmError {
+    if (tx.state === 'ROLLING_BACK' || tx.state === 'ROLLED_BACK') return abortedError(tx)
+    return new TmError('TM_ILLEGAL_STATE', `cannot ${what} transaction ${tx.gtrid}: it is ${tx.state}`)
+  }
+
+  private checkBranchLimit(tx: Transaction): void {
+    const max = this.deps.config.limits.maxBranchesPerTransaction
+    if (tx.branches.length >= max) {
+      throw new TmError('TM_INVALID_ARGUMENT', `transaction ${tx.gtrid} already has ${max} branches (limits.maxBranchesPerTransaction)`)
+    }
+  }
+
+  private newXid(tx: Transaction): Xid {
+    return xidFromParts(ARBITER_FORMAT_ID, Buffer.from(tx.gtrid), tx.allocateBqual())
+  }
+
+  private activeCount(): number {
+    let n = 0
+    for (const tx of this.txs.values()) if (isLive(tx.state)) n++
+    return n
+  }
+
+  private forgetOldTransactions(): void {
+    const cutoff = Date.now() - this.deps.config.retentionMs
+    for (const [gtrid, tx] of this.txs) {
+      if (isFinal(tx.state) && tx.updatedAt < cutoff) this.txs.delete(gtrid)
+    }
+  }
+}

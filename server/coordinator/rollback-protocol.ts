@@ -1,0 +1,71 @@
+// Rolling a transaction back before its commit point. Presumed abort: no log
+// record. Managed branches roll back on their sessions (or by XID when a
+// session is stuck); prepared local branches by XID in the background, since
+// the application also rolls them back itself. What cannot be rolled back
+// now is left to recovery, which presumes abort for any prepared branch
+// without a decision.
+import type { Logger } from '../logger.js'
+import { finishById, type FinisherContext } from './branch-finisher.js'
+import { onBranch, type Branch, type Transaction } from './transaction.js'
+
+export interface AbortCause {
+  readonly reason: string
+  readonly serverCode?: string | undefined
+  readonly retryable?: boolean
+}
+
+/** How long a rollback waits behind a session's in-flight work before going around it. */
+const SESSION_ROLLBACK_WAIT_MS = 3000
+/** Background rollback attempts before recovery takes over. */
+const CLEANUP_ATTEMPTS = 8
+
+/** Moves the transaction to ROLLING_BACK → ROLLED_BACK. Idempotent: a second call waits for the first. */
+export function abortTransaction(ctx: FinisherContext & { logger: Logger }, tx: Transaction, cause: AbortCause): Promise<void> {
+  if (tx.rollbackOutcome) return tx.rollbackOutcome
+  tx.state = 'ROLLING_BACK'
+  tx.abortReason = cause.reason
+  tx.abortServerCode = cause.serverCode
+  tx.abortRetryable = cause.retryable ?? false
+  tx.touch()
+  clearTimeout(tx.deadlineTimer)
+  ctx.logger.info({ gtrid: tx.gtrid, reason: cause.reason }, 'rolling back')
+  tx.rollbackOutcome = (async () => {
+    await Promise.all(tx.branches.map((b) => rollbackBranch(ctx, tx, b)))
+    tx.state = 'ROLLED_BACK'
+    tx.touch()
+  })()
+  return tx.rollbackOutcome
+}
+
+async function rollbackBranch(ctx: FinisherContext, tx: Transaction, branch: Branch): Promise<void> {
+  if (branch.state === 'read-only' || branch.state === 'rolled-back' || branch.state === 'committed') return
+  if (branch.mode === 'local') {
+    // An active local branch is the application's to roll back (and the
+    // server does so when its connection ends). A prepared one we also try.
+    if (branch.state === 'prepared') void finishById(ctx, tx.gtrid, branch, 'rollback', { maxAttempts: CLEANUP_ATTEMPTS })
+    return
+  }
+  if (!branch.session) return
+  const onSession = onBranch(branch, async () => {
+    const session = branch.session
+    branch.session = undefined
+    if (!session) return
+    const s = await session
+    try {
+      await s.rollback()
+      branch.state = 'rolled-back'
+    } finally {
+      await s.release()
+    }
+  })
+  let timer: NodeJS.Timeout | undefined
+  const waited = await Promise.race([
+    onSession.then(() => 'done' as const, () => 'failed' as const),
+    new Promise<'slow'>((resolve) => (timer = setTimeout(() => resolve('slow'), SESSION_ROLLBACK_WAIT_MS))),
+  ]).finally(() => clearTimeout(timer))
+  if (waited !== 'done') {
+    // The session is stuck or broken: roll back by XID from another one (a no-op
+    // "already done" when nothing was prepared; the server drops an active branch with its session).
+    void finishById(ctx, tx.gtrid, branch, 'rollback', { maxAttempts: CLEANUP_ATTEMPTS })
+  }
+}

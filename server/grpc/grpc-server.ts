@@ -1,0 +1,46 @@
+// The gRPC server: arbiter.v1 services, grpc.health.v1 and server reflection
+// (so generic tools like grpcurl work).
+import * as grpc from '@grpc/grpc-js'
+import { ReflectionService } from '@grpc/reflection'
+import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check'
+import * as protoLoader from '@grpc/proto-loader'
+import { loadArbiterProto } from '../../proto/load.js'
+import type { TransactionManagerHandlers } from '../../proto/gen/arbiter/v1/TransactionManager.js'
+import type { AdminHandlers } from '../../proto/gen/arbiter/v1/Admin.js'
+
+export const TM_SERVICE = 'arbiter.v1.TransactionManager'
+export const ADMIN_SERVICE = 'arbiter.v1.Admin'
+
+export interface GrpcServerParts {
+  readonly server: grpc.Server
+  readonly health: HealthImplementation
+}
+
+export function buildGrpcServer(options: {
+  tm: TransactionManagerHandlers
+  admin?: AdminHandlers
+  maxMessageBytes: number
+  interceptors?: grpc.ServerInterceptor[]
+}): GrpcServerParts {
+  const { definition, proto } = loadArbiterProto()
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': options.maxMessageBytes,
+    'grpc.max_send_message_length': options.maxMessageBytes,
+    'grpc.keepalive_time_ms': 60_000,
+    'grpc.keepalive_timeout_ms': 20_000,
+    ...(options.interceptors && { interceptors: options.interceptors }),
+  })
+  server.addService(proto.arbiter.v1.TransactionManager.service, options.tm)
+  if (options.admin) server.addService(proto.arbiter.v1.Admin.service, options.admin)
+  const health = new HealthImplementation({ '': 'NOT_SERVING', [TM_SERVICE]: 'NOT_SERVING', [ADMIN_SERVICE]: 'NOT_SERVING' })
+  health.addToServer(server)
+  const healthDefinition = protoLoader.loadSync(healthProtoPath, { keepCase: true })
+  new ReflectionService({ ...definition, ...healthDefinition }).addToServer(server)
+  return { server, health }
+}
+
+export function bind(server: grpc.Server, address: string, credentials: grpc.ServerCredentials): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(address, credentials, (error, port) => (error ? reject(error) : resolve(port)))
+  })
+}

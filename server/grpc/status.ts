@@ -1,0 +1,46 @@
+// The server's one conversion from an error to a gRPC status. TmErrors keep
+// their catalog status and travel with google.rpc.ErrorInfo (reason = the
+// catalog code) in grpc-status-details-bin, so the client rebuilds the exact
+// error. Anything else is a bug: INTERNAL, logged with its stack, and its
+// text (which may hold driver details) is not sent.
+import { Metadata, status as GrpcStatus, type ServiceError } from '@grpc/grpc-js'
+import protobuf from 'protobufjs'
+import { join } from 'node:path'
+import { AdapterError } from '../../adapters/types.js'
+import { ERROR_DOMAIN, TmError } from '../../proto/errors.js'
+import { PROTO_ROOT } from '../../proto/load.js'
+import type { Logger } from '../logger.js'
+
+const root = protobuf.loadSync([join(PROTO_ROOT, 'google/rpc/status.proto'), join(PROTO_ROOT, 'google/rpc/error_details.proto')])
+const StatusType = root.lookupType('google.rpc.Status')
+const ErrorInfoType = root.lookupType('google.rpc.ErrorInfo')
+
+export function toServiceError(error: unknown, logger: Logger): Partial<ServiceError> {
+  const tmError = asTmError(error)
+  if (tmError.code === 'TM_INTERNAL') logger.error({ err: error }, 'internal error')
+  const info = ErrorInfoType.encode(
+    ErrorInfoType.create({ reason: tmError.code, domain: ERROR_DOMAIN, metadata: { ...tmError.metadata, retryable: String(tmError.retryable) } }),
+  ).finish()
+  const statusBytes = StatusType.encode(
+    StatusType.create({
+      code: tmError.grpcStatus,
+      message: tmError.message,
+      details: [{ type_url: 'type.googleapis.com/google.rpc.ErrorInfo', value: info }],
+    }),
+  ).finish()
+  const metadata = new Metadata()
+  metadata.set('grpc-status-details-bin', Buffer.from(statusBytes))
+  return { code: tmError.grpcStatus, details: tmError.message, metadata }
+}
+
+function asTmError(error: unknown): TmError {
+  if (error instanceof TmError) return error
+  if (error instanceof AdapterError) {
+    // An adapter error that reached the edge unhandled: its class says what the caller can do.
+    const code = error.errorClass === 'retryable' ? 'TM_RM_UNAVAILABLE' : error.errorClass === 'fatal' ? 'TM_INTERNAL' : 'TM_TX_ABORTED'
+    return new TmError(code, `resource "${error.resource}": ${error.message}`, { cause: error })
+  }
+  return new TmError('TM_INTERNAL', 'internal error (logged on the server)', { cause: error })
+}
+
+export { GrpcStatus }

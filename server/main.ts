@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+// The `arbiter` command: `arbiter serve --config FILE` runs a TM node.
+import { Command } from '@commander-js/extra-typings'
+import { ConfigError, loadConfig } from './config.js'
+import { startArbiterServer } from './arbiter-server.js'
+import { createLogger } from './logger.js'
+
+const program = new Command().name('arbiter').description('Arbiter: a two-phase-commit transaction manager over gRPC')
+
+program
+  .command('serve')
+  .description('run a TM node (config file plus ARBITER_* environment overrides)')
+  .option('-c, --config <file>', 'YAML or JSON config file')
+  .action(async (options) => {
+    const logger = createLogger()
+    let config
+    try {
+      config = loadConfig(options.config)
+    } catch (error) {
+      if (error instanceof ConfigError) {
+        process.stderr.write(`arbiter: ${error.message}\n`)
+        process.exit(2)
+      }
+      throw error
+    }
+    const server = await startArbiterServer(config, { logger }).catch((error: unknown) => {
+      logger.fatal({ err: error instanceof Error ? error.message : String(error) }, 'start-up failed')
+      process.exit(1)
+    })
+    const stop = (signal: string): void => {
+      logger.info({ signal }, 'shutting down')
+      server.stop().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      )
+    }
+    process.once('SIGTERM', () => stop('SIGTERM'))
+    process.once('SIGINT', () => stop('SIGINT'))
+  })
+
+await program.parseAsync(process.argv)

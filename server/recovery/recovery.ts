@@ -1,0 +1,173 @@
+// Recovery (ARCHITECTURE.md, "Recovery"): at start-up, before the port
+// opens, and then on an interval.
+//
+// 1. Every logged DECISION without END is committed again (idempotently).
+// 2. On every resource, recover() lists Arbiter's prepared branches. Each is
+//    committed when the log holds a COMMIT decision for it; carried out as an
+//    operator resolved it; left alone while its transaction is live here or
+//    belongs to another node; otherwise presumed aborted and rolled back, but
+//    only once seen in two scans a grace period apart (a client may prepare a
+//    local branch an instant before its Commit arrives) and only while the
+//    log is healthy.
+// A resource that is down is reported and retried next time; it never blocks
+// the others.
+import type { PreparedBranch } from '../../adapters/types.js'
+import { parseGtrid, xidKey } from '../../adapters/xid/xid.js'
+import type { Coordinator } from '../coordinator/coordinator.js'
+import type { ResourceRegistry } from '../coordinator/resource-registry.js'
+import type { DecisionLog } from '../log/decision-log.js'
+import type { Logger } from '../logger.js'
+
+/** What the log (and the coordinator) know of a prepared branch. */
+export type Knowledge = 'committed' | 'no-decision' | 'live' | 'resolved-commit' | 'resolved-rollback' | 'other-node' | 'foreign'
+export type Action = 'commit' | 'rollback' | 'rollback-after-grace' | 'wait' | 'none'
+
+export interface Assessment {
+  readonly knowledge: Knowledge
+  readonly action: Action
+  /** Why, in words, for operators. */
+  readonly why: string
+}
+
+export interface RecoveryStep {
+  readonly resource: string
+  readonly branch: PreparedBranch
+  readonly action: Action
+  /** "done", "already done", "seen, waiting for the grace period", or the error. */
+  readonly result: string
+}
+
+export interface RecoveryReport {
+  readonly steps: RecoveryStep[]
+  /** Resources that could not be scanned, with the reason. */
+  readonly unreachable: Record<string, string>
+}
+
+export interface RecoveryConfig {
+  readonly nodeId: string
+  /** A branch with no decision is rolled back only when seen again this much later. */
+  readonly graceMs: number
+  readonly intervalMs: number
+}
+
+export class Recovery {
+  /** First sighting of each orphan candidate: "resource|xidKey" → ms. */
+  private readonly firstSeen = new Map<string, number>()
+  private timer: NodeJS.Timeout | undefined
+  private running: Promise<RecoveryReport> | undefined
+
+  constructor(
+    private readonly deps: {
+      readonly coordinator: Coordinator
+      readonly resources: ResourceRegistry
+      readonly log: DecisionLog
+      readonly logger: Logger
+      readonly config: RecoveryConfig
+      readonly onScan?: (report: RecoveryReport) => void
+    },
+  ) {}
+
+  /** Runs once now, then every intervalMs. */
+  start(): void {
+    this.timer = setInterval(() => void this.scan().catch(() => undefined), this.deps.config.intervalMs).unref()
+  }
+
+  stop(): void {
+    clearInterval(this.timer)
+  }
+
+  /** One recovery pass; concurrent callers share the pass in progress. */
+  scan(onlyResource?: string): Promise<RecoveryReport> {
+    this.running ??= this.scanOnce(onlyResource).finally(() => (this.running = undefined))
+    return this.running
+  }
+
+  private async scanOnce(onlyResource?: string): Promise<RecoveryReport> {
+    for (const logged of this.deps.log.unfinished()) {
+      if (logged.decision) this.deps.coordinator.adoptDecision(logged)
+    }
+    const names = this.deps.resources.names().filter((n) => !onlyResource || n === onlyResource)
+    const unreachable: Record<string, string> = {}
+    const perResource = await Promise.all(
+      names.map(async (name) => {
+        try {
+          return await this.scanResource(name)
+        } catch (error) {
+          unreachable[name] = error instanceof Error ? error.message : String(error)
+          return []
+        }
+      }),
+    )
+    const report = { steps: perResource.flat(), unreachable }
+    if (report.steps.some((s) => s.action === 'commit' || s.action === 'rollback') || Object.keys(unreachable).length > 0) {
+      this.deps.logger.info(
+        { steps: report.steps.map((s) => ({ resource: s.resource, id: s.branch.rawId, action: s.action, result: s.result })), unreachable },
+        'recovery pass',
+      )
+    }
+    this.deps.onScan?.(report)
+    return report
+  }
+
+  private async scanResource(name: string): Promise<RecoveryStep[]> {
+    const adapter = this.deps.resources.adapter(name)!
+    if (!this.deps.resources.isReady(name)) throw new Error(this.deps.resources.lastError(name) ?? 'not connected yet')
+    const branches = await adapter.recover()
+    const seenNow = new Set<string>()
+    const steps: RecoveryStep[] = []
+    for (const branch of branches) {
+      const key = `${name}|${xidKey(branch.xid)}`
+      seenNow.add(key)
+      const { action } = this.assess(name, branch)
+      let result = 'left alone'
+      if (action === 'commit' || action === 'rollback') {
+        try {
+          result = (await adapter[action](branch.xid)) === 'done' ? 'done' : 'already done'
+          this.firstSeen.delete(key)
+        } catch (error) {
+          result = `failed: ${error instanceof Error ? error.message : String(error)}`
+        }
+      } else if (action === 'rollback-after-grace') {
+        if (!this.firstSeen.has(key)) this.firstSeen.set(key, Date.now())
+        result = 'seen, rolled back if still prepared after the grace period'
+      }
+      steps.push({ resource: name, branch, action, result })
+    }
+    // Forget sightings of branches that are gone, so a later one starts its own grace.
+    for (const key of this.firstSeen.keys()) if (key.startsWith(`${name}|`) && !seenNow.has(key)) this.firstSeen.delete(key)
+    return steps
+  }
+
+  /** What recovery will do with a prepared branch, and why (also for Admin.ListInDoubt). */
+  assess(resource: string, branch: PreparedBranch): Assessment {
+    const gtrid = branch.xid.gtrid.toString()
+    let owner: string
+    try {
+      owner = parseGtrid(gtrid).nodeId
+    } catch {
+      return { knowledge: 'foreign', action: 'none', why: 'has Arbiter\'s formatId but not an Arbiter gtrid: never touched' }
+    }
+    const logged = this.deps.log.get(gtrid)
+    const bqual = branch.xid.bqual.toString('hex')
+    const resolution = logged?.resolutions.findLast((r) => r.resource === resource && r.bqual === bqual)
+    if (resolution) {
+      return {
+        knowledge: resolution.action === 'commit' ? 'resolved-commit' : 'resolved-rollback',
+        action: resolution.action,
+        why: `resolved by ${resolution.operator}: ${resolution.reason}`,
+      }
+    }
+    if (logged?.decision) {
+      if (this.deps.coordinator.isLive(gtrid)) return { knowledge: 'committed', action: 'wait', why: 'decision logged; phase 2 is running' }
+      return { knowledge: 'committed', action: 'commit', why: 'decision logged' }
+    }
+    if (this.deps.coordinator.isLive(gtrid)) return { knowledge: 'live', action: 'wait', why: 'its transaction is in progress on this TM' }
+    if (owner !== this.deps.config.nodeId) return { knowledge: 'other-node', action: 'none', why: `owned by TM node "${owner}"` }
+    if (!this.deps.log.healthy()) return { knowledge: 'no-decision', action: 'wait', why: 'the decision log is not healthy: nothing is presumed' }
+    const first = this.firstSeen.get(`${resource}|${xidKey(branch.xid)}`)
+    if (first !== undefined && Date.now() - first >= this.deps.config.graceMs) {
+      return { knowledge: 'no-decision', action: 'rollback', why: 'no decision and not live: presumed abort' }
+    }
+    return { knowledge: 'no-decision', action: 'rollback-after-grace', why: 'no decision: rolled back if still prepared after the grace period' }
+  }
+}

@@ -1,0 +1,141 @@
+// Starts Arbiter for tests: in this process (fast, for most tests) or as a
+// child process that a test can SIGKILL and restart on the same data folder.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { stringify as toYaml } from 'yaml'
+import { parseConfig, type ArbiterConfigInput } from '../../server/config.js'
+import { startArbiterServer, type ArbiterServer } from '../../server/arbiter-server.js'
+import { createLogger } from '../../server/logger.js'
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url))
+
+export type TestResources = NonNullable<ArbiterConfigInput['resources']>
+
+/** Config for tests: quick recovery, a temp data folder, loopback on a free port. */
+export function testConfig(resources: TestResources, overrides: Partial<ArbiterConfigInput> = {}): ArbiterConfigInput {
+  return {
+    // Unique per TM so tests sharing a MariaDB server can tell their branches apart in XA RECOVER.
+    nodeId: `t${Math.random().toString(36).slice(2, 10)}`,
+    listen: '127.0.0.1:0',
+    dataDir: mkdtempSync(join(tmpdir(), 'arbiter-data-')),
+    resources,
+    transactions: { defaultTimeoutMs: 20_000, maxTimeoutMs: 120_000, localBranchGraceMs: 1000, retentionMs: 600_000 },
+    recovery: { intervalMs: 500, graceMs: 1000 },
+    shutdownGraceMs: 2000,
+    ...overrides,
+  }
+}
+
+/** An Arbiter in this process. stop() also removes its data folder unless keepData. */
+export async function startTestArbiter(
+  resources: TestResources,
+  overrides: Partial<ArbiterConfigInput> = {},
+): Promise<ArbiterServer & { dataDir: string; stopAndClean: () => Promise<void> }> {
+  const input = testConfig(resources, overrides)
+  const config = parseConfig(input)
+  const server = await startArbiterServer(config, { logger: createLogger({ level: process.env.ARBITER_TEST_LOG_LEVEL ?? 'silent' }) })
+  return Object.assign(server, {
+    dataDir: config.dataDir,
+    stopAndClean: async () => {
+      await server.stop()
+      rmSync(config.dataDir, { recursive: true, force: true })
+    },
+  })
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
+    })
+  })
+}
+
+/** An Arbiter in a child process, restartable on the same data folder and port. */
+export class ArbiterProcess {
+  private child: ChildProcess | undefined
+  private output = ''
+  readonly address: string
+  private readonly configPath: string
+
+  private constructor(
+    readonly config: ArbiterConfigInput,
+    private readonly env: Record<string, string>,
+    port: number,
+  ) {
+    this.address = `127.0.0.1:${port}`
+    this.configPath = join(config.dataDir!, '..', `${config.nodeId}-${port}.yaml`)
+    writeFileSync(this.configPath, toYaml({ ...config, listen: this.address }))
+  }
+
+  static async start(config: ArbiterConfigInput, env: Record<string, string> = {}): Promise<ArbiterProcess> {
+    const process = new ArbiterProcess(config, env, await freePort())
+    await process.spawn()
+    return process
+  }
+
+  /** Starts the process; resolves once it listens (after its start-up recovery). */
+  async spawn(extraEnv: Record<string, string> = {}): Promise<void> {
+    this.output = ''
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'server/main.ts'), 'serve', '--config', this.configPath], {
+      cwd: REPO,
+      env: { ...process.env, ARBITER_LOG_LEVEL: 'info', ...this.env, ...extraEnv },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    this.child = child
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`arbiter did not start in 30 s:\n${this.output.slice(-3000)}`)), 30_000)
+      const onData = (chunk: Buffer): void => {
+        this.output += chunk.toString()
+        if (this.output.includes('"arbiter listening"')) {
+          clearTimeout(timer)
+          resolve()
+        }
+      }
+      child.stdout!.on('data', onData)
+      child.stderr!.on('data', onData)
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer)
+        reject(new Error(`arbiter exited (${code ?? signal}) during start-up:\n${this.output.slice(-3000)}`))
+      })
+    })
+  }
+
+  /** Resolves when the process exits (e.g. after a fail point crashed it). */
+  exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    const child = this.child
+    if (!child || child.exitCode !== null || child.signalCode !== null) {
+      return Promise.resolve({ code: child?.exitCode ?? null, signal: child?.signalCode ?? null })
+    }
+    return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
+  }
+
+  async kill(): Promise<void> {
+    const exited = this.exited()
+    this.child?.kill('SIGKILL')
+    await exited
+  }
+
+  async stop(): Promise<void> {
+    const exited = this.exited()
+    this.child?.kill('SIGTERM')
+    await exited
+  }
+
+  logs(): string {
+    return this.output
+  }
+
+  async destroy(): Promise<void> {
+    await this.kill()
+    rmSync(this.config.dataDir!, { recursive: true, force: true })
+    rmSync(this.configPath, { force: true })
+  }
+}
