@@ -24,15 +24,25 @@ export const ERROR_DOMAIN = 'arbiter.dev'
 
 export class TmError extends Error {
   override readonly name = 'TmError'
+  /** Goes on the wire in google.rpc.ErrorInfo.metadata (e.g. resource, serverCode). */
+  readonly metadata: Readonly<Record<string, string>>
+
   constructor(
     readonly code: TmErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; metadata?: Record<string, string> },
   ) {
-    super(message, options)
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
+    this.metadata = options?.metadata ?? {}
   }
 
+  /**
+   * Whether retrying may help: the catalog's answer, except that an abort
+   * says for itself (a deadlock is worth retrying, a CHECK violation is not).
+   */
   get retryable(): boolean {
+    const hint = this.metadata.retryable
+    if (hint !== undefined) return hint === 'true'
     return TM_ERRORS[this.code].retryable
   }
 
