@@ -1,5 +1,6 @@
 // Finds the server binaries the harness runs. Shared by the harness and by
 // ensure-servers (which installs the Debian packages when they are missing).
+import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import type { ServerKind } from './types.js'
@@ -100,4 +101,22 @@ export function describeMissing(m: Missing): string {
     `install the Debian package '${DEBIAN_PACKAGE[m.kind]}' (apt-get install -y ${DEBIAN_PACKAGE[m.kind]}), ` +
     `or point the tests at a running server with the env URL (see README, Testing)`
   )
+}
+
+/** uid and gid of the `postgres` account (PostgreSQL refuses to run as root, so root runs it as this user). */
+export function postgresAccount(): { uid: number; gid: number } | undefined {
+  try {
+    for (const line of fs.readFileSync('/etc/passwd', 'utf8').split('\n')) {
+      const f = line.split(':')
+      if (f[0] === 'postgres' && f[2] !== undefined && f[3] !== undefined) return { uid: Number(f[2]), gid: Number(f[3]) }
+    }
+  } catch {
+    // fall through to id(1), which also sees NSS accounts
+  }
+  try {
+    const id = (flag: string): number => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim())
+    return { uid: id('-u'), gid: id('-g') }
+  } catch {
+    return undefined
+  }
 }

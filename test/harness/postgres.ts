@@ -5,7 +5,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
-import { describeMissing, findPostgres, isMissing } from './binaries.js'
+import { describeMissing, findPostgres, isMissing, postgresAccount } from './binaries.js'
 import { ManagedServer, type StartOptions } from './managed.js'
 import { HarnessStartError, type TestServer } from './types.js'
 
@@ -19,11 +19,8 @@ export interface PostgresOptions extends StartOptions {
 /** uid/gid to run PostgreSQL as: it refuses to run as root, so root uses the `postgres` account. */
 function runAs(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined
-  try {
-    const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim())
-    const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim())
-    return { uid, gid }
-  } catch {
+  const account = postgresAccount()
+  if (account === undefined) {
     throw new HarnessStartError(
       'PostgreSQL cannot start: running as root and there is no `postgres` user to run it as (PostgreSQL refuses to run as root). ' +
         "Install the Debian package 'postgresql' (it creates the user) or run: useradd --system postgres",
@@ -31,6 +28,7 @@ function runAs(): { uid: number; gid: number } | undefined {
       'setup-failed',
     )
   }
+  return account
 }
 
 function run(file: string, args: string[], opts: { uid?: number; gid?: number; env: NodeJS.ProcessEnv; timeout: number }): Promise<string> {
