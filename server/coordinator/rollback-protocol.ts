@@ -20,7 +20,11 @@ const SESSION_ROLLBACK_WAIT_MS = 3000
 const CLEANUP_ATTEMPTS = 8
 
 /** Moves the transaction to ROLLING_BACK → ROLLED_BACK. Idempotent: a second call waits for the first. */
-export function abortTransaction(ctx: FinisherContext & { logger: Logger }, tx: Transaction, cause: AbortCause): Promise<void> {
+export function abortTransaction(
+  ctx: FinisherContext & { logger: Logger; localBranchGraceMs: number },
+  tx: Transaction,
+  cause: AbortCause,
+): Promise<void> {
   if (tx.rollbackOutcome) return tx.rollbackOutcome
   tx.state = 'ROLLING_BACK'
   tx.abortReason = cause.reason
@@ -37,12 +41,16 @@ export function abortTransaction(ctx: FinisherContext & { logger: Logger }, tx: 
   return tx.rollbackOutcome
 }
 
-async function rollbackBranch(ctx: FinisherContext, tx: Transaction, branch: Branch): Promise<void> {
+async function rollbackBranch(ctx: FinisherContext & { localBranchGraceMs: number }, tx: Transaction, branch: Branch): Promise<void> {
   if (branch.state === 'read-only' || branch.state === 'rolled-back' || branch.state === 'committed') return
   if (branch.mode === 'local') {
     // An active local branch is the application's to roll back (and the
-    // server does so when its connection ends). A prepared one we also try.
-    if (branch.state === 'prepared') void finishById(ctx, tx.gtrid, branch, 'rollback', { maxAttempts: CLEANUP_ATTEMPTS })
+    // server does so when its connection ends). A prepared one the TM also
+    // rolls back, after the same grace it gives commits: two finishers at
+    // once only make PostgreSQL answer "is busy" to one of them.
+    if (branch.state === 'prepared') {
+      setTimeout(() => void finishById(ctx, tx.gtrid, branch, 'rollback', { maxAttempts: CLEANUP_ATTEMPTS }), ctx.localBranchGraceMs).unref()
+    }
     return
   }
   if (!branch.session) return
