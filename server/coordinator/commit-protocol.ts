@@ -53,6 +53,10 @@ export async function runCommit(
     await failAbort(ctx, tx, { reason: `local branch ${unvoted[0]!.xid.bqual.toString()} on "${unvoted[0]!.resource}" was not prepared by the application` })
   }
 
+  if (!ctx.log.healthy()) {
+    // Preparing now would only strand branches: no decision could be logged.
+    await failAbort(ctx, tx, { reason: 'the decision log has failed: this TM commits nothing until it is restarted', retryable: true })
+  }
   await failpoint('before-prepare')
   const managed = tx.branches.filter((b) => b.mode === 'managed')
   const localPrepared = tx.branches.filter((b) => b.mode === 'local' && b.state === 'prepared')
