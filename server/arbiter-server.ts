@@ -93,7 +93,7 @@ export async function startArbiterServer(config: ArbiterConfig, options: StartOp
     await resources.closeAll()
     await log.close()
     unlock()
-    throw new Error(`cannot listen on ${config.listen}: ${(error as Error).message}`)
+    throw new Error(`cannot listen on ${config.listen}: ${(error as Error).message}`, { cause: error })
   }
   for (const service of ['', TM_SERVICE, ADMIN_SERVICE]) health.setStatus(service, 'SERVING')
   const host = config.listen.slice(0, config.listen.lastIndexOf(':'))

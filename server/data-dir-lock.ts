@@ -16,7 +16,7 @@ export function lockDataDir(dir: string): () => void {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
       const owner = Number(readFileSync(path, 'utf8').trim())
       if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
-        throw new Error(`data folder ${dir} is in use by another Arbiter process (pid ${owner}); one TM per decision log`)
+        throw new Error(`data folder ${dir} is in use by another Arbiter process (pid ${owner}); one TM per decision log`, { cause: error })
       }
       rmSync(path, { force: true }) // stale: its owner is gone
     }

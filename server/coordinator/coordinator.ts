@@ -239,17 +239,12 @@ export class Coordinator {
     this.accepting = false
     const deadline = Date.now() + graceMs
     const inFlight = this.list().filter((t) => t.state === 'PREPARING' || t.state === 'COMMITTING')
-    await Promise.race([
-      Promise.allSettled(inFlight.map((t) => t.commitOutcome ?? t.phaseTwoDone)),
-      new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now()))),
-    ])
+    const untilDeadline = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())).unref())
+    await Promise.race([Promise.allSettled(inFlight.map((t) => t.commitOutcome ?? t.phaseTwoDone).filter(isPromise)), untilDeadline()])
     await Promise.allSettled(
       this.list().filter((t) => t.state === 'ACTIVE').map((t) => this.abort(t, { reason: 'the TM is shutting down', retryable: true })),
     )
-    await Promise.race([
-      Promise.allSettled(this.list().map((t) => t.phaseTwoDone)),
-      new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now()))),
-    ])
+    await Promise.race([Promise.allSettled(this.list().map((t) => t.phaseTwoDone).filter(isPromise)), untilDeadline()])
     this.stopController.abort() // phase-2 loops stop here; the next start's recovery finishes them
     clearInterval(this.sweeper)
   }
@@ -315,4 +310,8 @@ export class Coordinator {
       if (isFinal(tx.state) && tx.updatedAt < cutoff) this.txs.delete(gtrid)
     }
   }
+}
+
+function isPromise<T>(value: Promise<T> | undefined): value is Promise<T> {
+  return value !== undefined
 }

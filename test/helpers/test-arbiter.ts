@@ -99,8 +99,8 @@ export class ArbiterProcess {
           resolve()
         }
       }
-      child.stdout!.on('data', onData)
-      child.stderr!.on('data', onData)
+      child.stdout.on('data', onData)
+      child.stderr.on('data', onData)
       child.once('exit', (code, signal) => {
         clearTimeout(timer)
         reject(new Error(`arbiter exited (${code ?? signal}) during start-up:\n${this.output.slice(-3000)}`))

@@ -93,7 +93,7 @@ describe('local branches', () => {
   it('a local branch the application did not vote for aborts the transaction', async () => {
     const t = await preparedTransfer(3)
     const error = await client.tm.Commit({ gtrid: t.gtrid, localVotes: [{ bqual: t.pgXid.bqual }] }).catch((e: Error) => e)
-    expect(String(error)).toMatch(/was not prepared by the application/)
+    expect((error as Error).message).toMatch(/was not prepared by the application/)
     // The application rolls back what it prepared (the client library does this on ABORTED).
     await postgresLocalBranch.rollback(t.pgConn, t.pgXid, 'pg')
     await mysqlLocalBranch.rollback(t.myConn, t.myXid, 'maria')
