@@ -64,7 +64,12 @@ export async function runCommit(
   // One writer and no prepared local branch: the others leave read-only and
   // the writer commits in one phase, with no log record.
   if (localPrepared.length === 0) {
-    const readOnly = await Promise.all(managed.map((b) => onBranch(b, async () => (await b.session!).isReadOnly())))
+    const readOnly = await beforeDeadline(
+      ctx,
+      tx,
+      Promise.all(managed.map((b) => onBranch(b, async () => (await b.session!).isReadOnly()))),
+      'while checking for read-only branches',
+    )
     const writers = managed.filter((_, i) => readOnly[i] !== true)
     if (writers.length <= 1) {
       const readers = managed.filter((b) => !writers.includes(b))
@@ -93,17 +98,9 @@ export async function runCommit(
 
 /** Prepares managed branches in parallel, bounded by the deadline; returns the ones that voted prepared. */
 async function prepareAll(ctx: CommitContext, tx: Transaction, branches: Branch[]): Promise<Branch[]> {
-  const remaining = tx.deadline - Date.now()
-  if (remaining <= 0) await failAbort(ctx, tx, { reason: 'deadline exceeded before prepare', retryable: true })
-  let timer: NodeJS.Timeout | undefined
-  const deadline = new Promise<'deadline'>((resolve) => (timer = setTimeout(() => resolve('deadline'), Math.max(0, remaining))))
-  const votes = await Promise.race([
-    Promise.all(branches.map((b) => onBranch(b, () => prepareOne(b)))),
-    deadline,
-  ]).finally(() => clearTimeout(timer))
-  if (votes === 'deadline') await failAbort(ctx, tx, { reason: 'deadline exceeded during prepare', retryable: true })
+  const votes = await beforeDeadline(ctx, tx, Promise.all(branches.map((b) => onBranch(b, () => prepareOne(b)))), 'during prepare')
   const prepared: Branch[] = []
-  for (const [i, vote] of (votes as Vote[]).entries()) {
+  for (const [i, vote] of votes.entries()) {
     const branch = branches[i]!
     if (vote.vote === 'no') {
       await failAbort(ctx, tx, {
@@ -118,6 +115,24 @@ async function prepareAll(ctx: CommitContext, tx: Transaction, branches: Branch[
   }
   return prepared
 }
+
+/**
+ * Phase 1 work, bounded by the transaction's deadline: a stalled server
+ * (paused, blackholed) aborts the transaction at the deadline instead of
+ * holding the caller. What the stalled call does later is cleaned up by the
+ * rollback, or by recovery as an orphan.
+ */
+async function beforeDeadline<T>(ctx: CommitContext, tx: Transaction, work: Promise<T>, what: string): Promise<T> {
+  const remaining = tx.deadline - Date.now()
+  if (remaining <= 0) return failAbort(ctx, tx, { reason: `deadline exceeded ${what}`, retryable: true })
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<typeof DEADLINE>((resolve) => (timer = setTimeout(() => resolve(DEADLINE), remaining)))
+  const result = await Promise.race([work, deadline]).finally(() => clearTimeout(timer))
+  if (result === DEADLINE) return failAbort(ctx, tx, { reason: `deadline exceeded ${what}`, retryable: true })
+  return result as T
+}
+
+const DEADLINE = Symbol('deadline')
 
 async function prepareOne(branch: Branch): Promise<Vote> {
   try {
