@@ -81,7 +81,9 @@ export class PostgresBranchSession implements BranchSession {
     } catch (err) {
       const e = classifyPgError(err, this.host.name)
       this.failure ??= e
-      if (txStatus(this.pgClient) !== 'E' || e.errorClass === 'retryable') this.state = 'broken'
+      // The block is aborted (the recorded failure makes prepare vote no); pg may
+      // not have read the ReadyForQuery status yet, so do not look at it here.
+      if (e.errorClass === 'retryable') this.state = 'broken'
       throw e
     } finally {
       this.busy = false
