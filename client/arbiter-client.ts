@@ -1,0 +1,112 @@
+// createArbiterClient(): the application's entry point. One gRPC channel per
+// client; transaction() for multi-step work, run() for the one-shot Run RPC.
+import { IllegalStateError, InvalidArgumentError } from './errors.js'
+import { checkTransactionOptions, resolveClientOptions, type ArbiterClientOptions, type TransactionOptions } from './options.js'
+import type { Transaction } from './transaction.js'
+import { toTransactionInfo, type TransactionInfo } from './transaction-info.js'
+import { runTransaction, withRetry } from './transaction-runner.js'
+import { TmRpc } from './tm-rpc.js'
+import { fromResultSet, toProtoValue, type ExecuteResult, type SqlParam } from './values.js'
+
+const isList = (value: unknown): boolean => Array.isArray(value)
+
+/** One statement of client.run(). */
+export interface RunStatement {
+  readonly resource: string
+  readonly sql: string
+  /** Parameters, as for tx.execute() (default none). */
+  readonly params?: readonly SqlParam[]
+}
+
+/** What client.run() returns. */
+export interface RunResult {
+  /** The committed transaction as the TM reported it. */
+  readonly transaction: TransactionInfo
+  /** One result per statement, in order. */
+  readonly results: ExecuteResult[]
+}
+
+/** Options of client.getTransaction(). */
+export interface GetTransactionOptions {
+  /** Cancels the call (default: none). */
+  readonly signal?: AbortSignal
+}
+
+/** A client of Arbiter's TransactionManager service. Create it once; close() it at shutdown. */
+export interface ArbiterClient {
+  /**
+   * Runs `fn` in a new transaction: Begin, the callback, then Commit when it
+   * returns (resolving with its value) or Rollback when it throws (rejecting
+   * with the callback's own error). Options default to: the server's timeout,
+   * no labels, waitFor 'applied', no retry, no signal.
+   */
+  transaction<T>(fn: (tx: Transaction) => Promise<T> | T, options?: TransactionOptions): Promise<T>
+  /**
+   * Begins, runs `statements` in order (each on its resource) and commits, in
+   * one round trip (the Run RPC). A failing statement rolls everything back
+   * (TransactionAbortedError). Not idempotent: after an UnavailableError or
+   * OutcomeUnknownError it may or may not have committed.
+   */
+  run(statements: readonly RunStatement[], options?: TransactionOptions): Promise<RunResult>
+  /** What the TM knows of a transaction; TransactionNotFoundError when nothing (presumed aborted). */
+  getTransaction(gtrid: string, options?: GetTransactionOptions): Promise<TransactionInfo>
+  /** Releases the channel. Calls after close() fail with IllegalStateError. */
+  close(): void
+}
+
+/**
+ * Creates a client. Defaults: plaintext (no `tls`), no token, 30 s deadline
+ * per RPC, no extra channel options, 5 outcome queries after a lost Commit.
+ * Connecting is lazy: a wrong address shows at the first call (UnavailableError).
+ */
+export function createArbiterClient(options: ArbiterClientOptions): ArbiterClient {
+  const resolved = resolveClientOptions(options)
+  const rpc = new TmRpc(resolved)
+  let closed = false
+  const open = (): void => {
+    if (closed) throw new IllegalStateError('the Arbiter client is closed')
+  }
+
+  return {
+    async transaction<T>(fn: (tx: Transaction) => Promise<T> | T, txOptions: TransactionOptions = {}): Promise<T> {
+      open()
+      if (typeof fn !== 'function') throw new InvalidArgumentError('transaction() needs a callback')
+      return runTransaction(rpc, fn, txOptions, resolved)
+    },
+
+    async run(statements: readonly RunStatement[], runOptions: TransactionOptions = {}): Promise<RunResult> {
+      open()
+      checkTransactionOptions(runOptions)
+      if (!isList(statements) || statements.length === 0) throw new InvalidArgumentError('run() needs at least one statement')
+      const wire = statements.map((s, i) => {
+        if (!s?.resource || !s.sql) throw new InvalidArgumentError(`run(): statement ${i + 1} needs resource and sql`)
+        return { resource: s.resource, sql: s.sql, params: (s.params ?? []).map((p, j) => toProtoValue(p, j + 1)) }
+      })
+      return withRetry(runOptions, async () => {
+        const response = await rpc.run(
+          {
+            timeoutMs: runOptions.timeoutMs ?? 0,
+            labels: { ...runOptions.labels },
+            statements: wire,
+            waitFor: runOptions.waitFor === 'durable' ? 'WAIT_FOR_DURABLE' : 'WAIT_FOR_APPLIED',
+          },
+          { signal: runOptions.signal },
+        )
+        if (!response.transaction) throw new IllegalStateError('the TM answered Run without a transaction')
+        return { transaction: toTransactionInfo(response.transaction), results: response.results.map((r) => fromResultSet(r)) }
+      })
+    },
+
+    async getTransaction(gtrid: string, getOptions: GetTransactionOptions = {}): Promise<TransactionInfo> {
+      open()
+      if (typeof gtrid !== 'string' || gtrid === '') throw new InvalidArgumentError('getTransaction() needs a gtrid')
+      return toTransactionInfo(await rpc.getTransaction({ gtrid }, { signal: getOptions.signal }))
+    },
+
+    close(): void {
+      if (closed) return
+      closed = true
+      rpc.close()
+    },
+  }
+}

@@ -1,0 +1,166 @@
+// Committing a transaction from the client's side: prepare the local
+// branches, ask the TM to commit, then finish the local branches the way the
+// decision says. When the Commit's answer is lost (TM unreachable, deadline)
+// the client asks the TM again before it gives up: a local branch must never
+// be committed or rolled back against the TM's decision. If the TM stays
+// unreachable, the client destroys the connections of its prepared branches
+// (so a MariaDB branch detaches) and leaves them to the TM's recovery.
+import type { CommitRequest } from '../proto/gen/arbiter/v1/CommitRequest.js'
+import { backoffDelay, sleep } from './backoff.js'
+import {
+  HeuristicOutcomeError,
+  OutcomeUnknownError,
+  TransactionAbortedError,
+  fromGrpcError,
+  type ArbiterError,
+} from './errors.js'
+import type { WaitFor } from './options.js'
+import type { TransactionHandle } from './transaction.js'
+import type { TmRpc } from './tm-rpc.js'
+
+type Answer =
+  | { readonly kind: 'committed' }
+  /** Definitely not committed: aborted, or unknown to the TM (presumed abort). */
+  | { readonly kind: 'rolled-back'; readonly error: ArbiterError }
+  /** The TM refused the request before deciding (bad input, auth): nothing was committed. */
+  | { readonly kind: 'refused'; readonly error: ArbiterError }
+  | { readonly kind: 'heuristic'; readonly error: ArbiterError }
+  | { readonly kind: 'unknown'; readonly error: ArbiterError }
+
+/** @internal Settings of the commit step. */
+export interface CommitSettings {
+  readonly waitFor: WaitFor
+  readonly outcomeQueryAttempts: number
+  readonly defaultDeadlineMs: number
+}
+
+function classify(error: ArbiterError): Answer {
+  switch (error.code) {
+    case 'TM_TX_ABORTED':
+    case 'TM_TX_NOT_FOUND':
+      return { kind: 'rolled-back', error }
+    case 'TM_HEURISTIC_MIXED':
+      return { kind: 'heuristic', error }
+    case 'TM_INVALID_ARGUMENT':
+    case 'TM_ILLEGAL_STATE':
+    case 'TM_UNAUTHENTICATED':
+    case 'TM_PERMISSION_DENIED':
+      return { kind: 'refused', error }
+    default:
+      // OUTCOME_UNKNOWN, UNAVAILABLE, OVERLOADED, INTERNAL, a lost connection: the TM may have decided.
+      return { kind: 'unknown', error }
+  }
+}
+
+async function sendCommit(rpc: TmRpc, request: CommitRequest): Promise<Answer> {
+  try {
+    await rpc.commit(request)
+    return { kind: 'committed' }
+  } catch (error) {
+    return classify(fromGrpcError(error))
+  }
+}
+
+/** Asks the TM what became of the transaction; re-sends the (idempotent) Commit while it is still undecided. */
+async function resolveOutcome(rpc: TmRpc, request: CommitRequest, first: ArbiterError, settings: CommitSettings): Promise<Answer> {
+  const gtrid = request.gtrid!
+  const queryDeadlineMs = Math.min(settings.defaultDeadlineMs, 5_000)
+  let last = first
+  for (let attempt = 1; attempt <= settings.outcomeQueryAttempts; attempt++) {
+    await sleep(backoffDelay(attempt, 200, 3_200))
+    let state: string
+    let abortReason: string
+    try {
+      const tx = await rpc.getTransaction({ gtrid }, { deadlineMs: queryDeadlineMs })
+      state = tx.state
+      abortReason = tx.abortReason
+    } catch (error) {
+      const e = fromGrpcError(error)
+      if (e.code === 'TM_TX_NOT_FOUND') return { kind: 'rolled-back', error: e }
+      last = e
+      continue
+    }
+    switch (state) {
+      case 'TRANSACTION_STATE_COMMITTING':
+      case 'TRANSACTION_STATE_COMMITTED':
+        return { kind: 'committed' }
+      case 'TRANSACTION_STATE_ROLLING_BACK':
+      case 'TRANSACTION_STATE_ROLLED_BACK':
+        // The wire's Transaction does not say whether a retry may help: assume not.
+        return {
+          kind: 'rolled-back',
+          error: new TransactionAbortedError(`transaction ${gtrid} rolled back: ${abortReason || 'rolled back'}`, {
+            metadata: { gtrid, retryable: 'false' },
+          }),
+        }
+      case 'TRANSACTION_STATE_HEURISTIC':
+        return { kind: 'heuristic', error: new HeuristicOutcomeError(`transaction ${gtrid} has a heuristic outcome: ${abortReason}`, { metadata: { gtrid } }) }
+      default: {
+        // ACTIVE (our Commit never arrived) or PREPARING (it is running): Commit again; a repeat gets the same answer.
+        const again = await sendCommit(rpc, request)
+        if (again.kind !== 'unknown') return again
+        last = again.error
+      }
+    }
+  }
+  return { kind: 'unknown', error: last }
+}
+
+async function rollbackQuietly(rpc: TmRpc, gtrid: string, reason: string, deadlineMs: number): Promise<void> {
+  try {
+    await rpc.rollback({ gtrid, reason: reason.slice(0, 500) }, { deadlineMs })
+  } catch {
+    // The TM's reaper rolls back what it does not hear about.
+  }
+}
+
+/** @internal Rolls the transaction back at the TM and on every local connection. Never throws. */
+export async function rollbackTransaction(rpc: TmRpc, handle: TransactionHandle, reason: string, deadlineMs: number): Promise<void> {
+  await Promise.all([rollbackQuietly(rpc, handle.gtrid, reason, deadlineMs), handle.local.rollbackAll()])
+}
+
+/** @internal Commits the transaction; throws a typed error when it did not (or may not have) committed. */
+export async function commitTransaction(rpc: TmRpc, handle: TransactionHandle, settings: CommitSettings): Promise<void> {
+  const gtrid = handle.gtrid
+  const local = handle.local
+  const prepared = await local.prepareAll()
+  if (!prepared.ok) {
+    await rollbackTransaction(rpc, handle, prepared.reason, settings.defaultDeadlineMs)
+    throw new TransactionAbortedError(`transaction ${gtrid} rolled back: ${prepared.reason}`, {
+      metadata: { gtrid, retryable: String(prepared.retryable) },
+    })
+  }
+  const request: CommitRequest = {
+    gtrid,
+    localVotes: prepared.votes.map((v) => ({ bqual: v.bqual, readOnly: v.readOnly })),
+    waitFor: settings.waitFor === 'durable' ? 'WAIT_FOR_DURABLE' : 'WAIT_FOR_APPLIED',
+  }
+  let answer = await sendCommit(rpc, request)
+  if (answer.kind === 'unknown') answer = await resolveOutcome(rpc, request, answer.error, settings)
+  switch (answer.kind) {
+    case 'committed': {
+      const done = await local.commitPrepared()
+      if (done.length > 0) {
+        // Best effort: the TM finishes what it does not hear about after its grace period.
+        await rpc.completeLocalBranches({ gtrid, committedBquals: done }, { deadlineMs: settings.defaultDeadlineMs }).catch(() => undefined)
+      }
+      return
+    }
+    case 'rolled-back':
+      await local.rollbackAll()
+      throw answer.error
+    case 'refused':
+      await rollbackTransaction(rpc, handle, `commit refused: ${answer.error.message}`, settings.defaultDeadlineMs)
+      throw answer.error
+    case 'heuristic':
+      await local.abandonPrepared()
+      throw answer.error
+    case 'unknown':
+      await local.abandonPrepared()
+      throw new OutcomeUnknownError(
+        `the outcome of transaction ${gtrid} is unknown (the TM did not answer: ${answer.error.message}); ` +
+          'its prepared local branches were left to the TM, which finishes them; ask getTransaction() later',
+        { metadata: { gtrid }, cause: answer.error },
+      )
+  }
+}

@@ -1,0 +1,216 @@
+// Local branches (ARCHITECTURE.md, "Two ways to do branch work"): the
+// application's own pg / mysql2 connections, enlisted in a transaction. The
+// session-side steps come from adapters/ (start, prepare, commit, rollback);
+// this file keeps the bookkeeping: which connection belongs to which
+// transaction, what state each branch is in, and how to get rid of a
+// connection whose branch the TM must finish (MariaDB keeps a prepared
+// branch attached to its session until that session ends).
+import { mysqlLocalBranch, postgresLocalBranch, AdapterError } from '../adapters/index.js'
+import type { LocalBranchOps, MysqlConnectionLike, PgClientLike, Vote, Xid } from '../adapters/index.js'
+import { IllegalStateError, InvalidArgumentError, UnavailableError, type ArbiterError } from './errors.js'
+
+/** A connection tx.enlist() accepts: a pg Client/PoolClient or a mysql2/promise Connection/PoolConnection. */
+export type EnlistableConnection = PgClientLike | MysqlConnectionLike
+
+type Driver = 'postgres' | 'mysql'
+
+const ACCEPTED =
+  'tx.enlist() accepts a connected pg Client or PoolClient (from pool.connect()) or a mysql2/promise Connection or PoolConnection (from pool.getConnection())'
+
+const fn = (o: object, key: string): boolean => typeof (o as Record<string, unknown>)[key] === 'function'
+
+/** Which driver a connection belongs to, told by its shape; anything else is an InvalidArgumentError saying what is accepted. */
+export function driverOf(conn: unknown): Driver {
+  if (typeof conn !== 'object' || conn === null || !fn(conn, 'query')) {
+    throw new InvalidArgumentError(`${ACCEPTED}; got ${conn === null ? 'null' : typeof conn}`)
+  }
+  const o = conn as Record<string, unknown>
+  if (fn(conn, 'getConnection') || (fn(conn, 'connect') && typeof o.totalCount === 'number')) {
+    throw new InvalidArgumentError(`${ACCEPTED}; got a pool: enlist one connection checked out of it (and release it after the transaction)`)
+  }
+  if (fn(conn, 'escapeLiteral') && fn(conn, 'escapeIdentifier')) return 'postgres'
+  const inner = o.connection
+  if (fn(conn, 'execute') && typeof inner === 'object' && inner !== null && fn(inner, 'query') && !fn(conn, 'promise')) return 'mysql'
+  if (fn(conn, 'promise') && fn(conn, 'execute')) {
+    throw new InvalidArgumentError(`${ACCEPTED}; got a mysql2 callback-API connection: use mysql2/promise, or pass conn.promise()`)
+  }
+  throw new InvalidArgumentError(`${ACCEPTED}; got an object that is neither`)
+}
+
+const OPS: { postgres: LocalBranchOps<PgClientLike>; mysql: LocalBranchOps<MysqlConnectionLike> } = {
+  postgres: postgresLocalBranch,
+  mysql: mysqlLocalBranch,
+}
+
+/** The transaction (gtrid) each enlisted connection belongs to right now. */
+const enlisted = new WeakMap<object, string>()
+
+type BranchState = 'starting' | 'active' | 'failed' | 'prepared' | 'read-only' | 'committed' | 'rolled-back' | 'destroyed'
+
+interface LocalBranch {
+  readonly resource: string
+  readonly driver: Driver
+  readonly conn: EnlistableConnection
+  xid: Xid | undefined
+  state: BranchState
+  /** Why the branch cannot commit (failed to start, voted no). */
+  failure?: string
+  retryable?: boolean
+}
+
+/** SQLSTATE / errno of failures where a retry of the whole transaction may succeed. */
+const TRANSIENT = new Set(['40001', '40P01', '55P03', '1213', '1205', '1614'])
+
+function asArbiterError(error: unknown, resource: string, what: string): ArbiterError {
+  const message = `${what} on resource "${resource}": ${error instanceof Error ? error.message : String(error)}`
+  if (error instanceof AdapterError && error.errorClass === 'retryable') return new UnavailableError(message, { cause: error })
+  return new IllegalStateError(message, { cause: error })
+}
+
+function ops(branch: LocalBranch): LocalBranchOps<EnlistableConnection> {
+  return OPS[branch.driver]
+}
+
+/** Ends a connection hard, so a prepared MariaDB branch detaches and the TM can finish it. Never throws. */
+async function destroyConnection(branch: LocalBranch): Promise<void> {
+  branch.state = 'destroyed'
+  const conn = branch.conn as { destroy?: () => void; end?: () => Promise<void> }
+  try {
+    if (branch.driver === 'mysql' && typeof conn.destroy === 'function') conn.destroy()
+    else if (typeof conn.end === 'function') await conn.end()
+  } catch {
+    // already gone
+  }
+}
+
+/** The outcome of preparing every local branch. */
+export type PrepareOutcome =
+  | { readonly ok: true; readonly votes: readonly { bqual: Buffer; readOnly: boolean }[] }
+  | { readonly ok: false; readonly reason: string; readonly retryable: boolean; readonly serverCode?: string | undefined }
+
+/** @internal The local branches of one transaction. */
+export class LocalBranches {
+  private readonly branches: LocalBranch[] = []
+
+  constructor(private readonly gtrid: string) {}
+
+  get size(): number {
+    return this.branches.length
+  }
+
+  /**
+   * Enlists `conn`: checks its type, claims it for this transaction, asks the
+   * TM for an XID (`enlistRpc`) and starts the branch on the connection.
+   */
+  async add(resource: string, conn: EnlistableConnection, enlistRpc: () => Promise<Xid>): Promise<Xid> {
+    const driver = driverOf(conn)
+    const owner = enlisted.get(conn)
+    if (owner === this.gtrid) throw new IllegalStateError(`this connection is already enlisted in transaction ${this.gtrid}`)
+    if (owner !== undefined) throw new IllegalStateError(`this connection is enlisted in another transaction (${owner}); a connection serves one transaction at a time`)
+    if (driver === 'postgres') {
+      const status = (conn as PgClientLike).getTransactionStatus?.()
+      if (status !== undefined && status !== null && status !== 'I') {
+        throw new IllegalStateError(`the pg connection is already inside a transaction (status ${status}): enlist an idle connection`)
+      }
+    }
+    enlisted.set(conn, this.gtrid)
+    const branch: LocalBranch = { resource, driver, conn, xid: undefined, state: 'starting' }
+    let xid: Xid
+    try {
+      xid = await enlistRpc()
+    } catch (error) {
+      enlisted.delete(conn)
+      throw error
+    }
+    // From here the TM expects a vote for this branch: keep it, even when it cannot start.
+    branch.xid = xid
+    this.branches.push(branch)
+    try {
+      await ops(branch).start(conn, xid, resource)
+      branch.state = 'active'
+    } catch (error) {
+      branch.state = 'failed'
+      branch.failure = `local branch on "${resource}" could not start: ${error instanceof Error ? error.message : String(error)}`
+      throw asArbiterError(error, resource, 'could not start the local branch')
+    }
+    return xid
+  }
+
+  /** Ends and prepares every active branch in parallel. Any failure or "no" → not ok, with the first reason. */
+  async prepareAll(): Promise<PrepareOutcome> {
+    await Promise.all(
+      this.branches.map(async (b) => {
+        if (b.state !== 'active') return
+        let vote: Vote
+        try {
+          vote = await ops(b).prepare(b.conn, b.xid!, b.resource)
+        } catch (error) {
+          const serverCode = error instanceof AdapterError ? error.serverCode : undefined
+          vote = { vote: 'no', reason: error instanceof Error ? error.message : String(error), ...(error instanceof AdapterError && { error }) }
+          b.retryable = (error instanceof AdapterError && error.errorClass === 'retryable') || TRANSIENT.has(serverCode ?? '')
+        }
+        if (vote.vote === 'no') {
+          b.state = 'failed'
+          b.failure = `local branch on "${b.resource}" voted no: ${vote.reason}`
+          b.retryable ??= vote.error?.errorClass === 'retryable' || TRANSIENT.has(vote.error?.serverCode ?? '')
+          return
+        }
+        b.state = vote.vote === 'prepared' ? 'prepared' : 'read-only'
+      }),
+    )
+    const failed = this.branches.find((b) => b.state === 'failed')
+    if (failed) return { ok: false, reason: failed.failure ?? 'a local branch failed', retryable: failed.retryable ?? false }
+    return {
+      ok: true,
+      votes: this.branches.map((b) => ({ bqual: b.xid!.bqual, readOnly: b.state === 'read-only' })),
+    }
+  }
+
+  /**
+   * Commits every prepared branch on its own connection (required on
+   * MariaDB while the connection lives). Returns the bquals committed; a
+   * branch that could not be committed here gets its connection destroyed,
+   * so the TM finishes it.
+   */
+  async commitPrepared(): Promise<Buffer[]> {
+    const done: Buffer[] = []
+    await Promise.all(
+      this.branches.map(async (b) => {
+        if (b.state !== 'prepared') return
+        try {
+          await ops(b).commit(b.conn, b.xid!, b.resource)
+          b.state = 'committed'
+          done.push(b.xid!.bqual)
+        } catch {
+          await destroyConnection(b)
+        }
+      }),
+    )
+    return done
+  }
+
+  /** Rolls back every branch on its connection; a connection that cannot be cleaned is destroyed. Never throws. */
+  async rollbackAll(): Promise<void> {
+    await Promise.all(
+      this.branches.map(async (b) => {
+        if (b.state === 'committed' || b.state === 'rolled-back' || b.state === 'destroyed' || b.state === 'read-only') return
+        try {
+          await ops(b).rollback(b.conn, b.xid!, b.resource)
+          b.state = 'rolled-back'
+        } catch {
+          await destroyConnection(b)
+        }
+      }),
+    )
+  }
+
+  /** Destroys the connections of prepared branches: the TM (recovery) finishes them. Never throws. */
+  async abandonPrepared(): Promise<void> {
+    await Promise.all(this.branches.filter((b) => b.state === 'prepared').map((b) => destroyConnection(b)))
+  }
+
+  /** Frees every connection for other transactions. */
+  releaseAll(): void {
+    for (const b of this.branches) enlisted.delete(b.conn)
+  }
+}

@@ -1,0 +1,116 @@
+// The client's options, their defaults, and the one function that applies
+// them (explicit > default).
+import type { ChannelOptions } from '@grpc/grpc-js'
+import { InvalidArgumentError } from './errors.js'
+
+/** TLS material (PEM). Without `tls` the channel is plaintext (insecure). */
+export interface TlsOptions {
+  /** Root certificate(s) to trust (default: Node's default roots). */
+  readonly ca?: Buffer | string
+  /** Client certificate chain, for mutual TLS (default: none). */
+  readonly cert?: Buffer | string
+  /** Client private key, for mutual TLS (default: none; give it with `cert`). */
+  readonly key?: Buffer | string
+}
+
+/** Options of createArbiterClient(). */
+export interface ArbiterClientOptions {
+  /** The TM's address, `host:port` (e.g. `127.0.0.1:50051`). Required. */
+  readonly address: string
+  /** TLS; when absent the channel is insecure (plaintext). */
+  readonly tls?: TlsOptions
+  /** Sent as `authorization: Bearer <token>` metadata on every call (default: no token). */
+  readonly token?: string
+  /** Deadline of every single RPC in milliseconds (default 30 000). Not the transaction's timeout. */
+  readonly defaultDeadlineMs?: number
+  /** grpc-js channel options (keepalive etc.), passed through (default: none). */
+  readonly channelOptions?: ChannelOptions
+  /**
+   * When a Commit's outcome is unknown (TM unreachable, deadline), how many
+   * times to ask the TM (GetTransaction, or a repeated idempotent Commit)
+   * before giving up with OutcomeUnknownError (default 5, backoff 200 ms…3.2 s).
+   */
+  readonly outcomeQueryAttempts?: number
+}
+
+/** Retry of the whole transaction on a retryable TransactionAbortedError. */
+export interface RetryOptions {
+  /** Total attempts including the first (1 = no retry). Required. */
+  readonly attempts: number
+  /** First backoff in milliseconds (default 100); doubles per attempt, jittered. */
+  readonly baseDelayMs?: number
+  /** Upper bound of one backoff in milliseconds (default 5 000). */
+  readonly maxDelayMs?: number
+}
+
+/** How long Commit waits before answering. */
+export type WaitFor = 'applied' | 'durable'
+
+/** Options of client.transaction() and client.run(). */
+export interface TransactionOptions {
+  /** The transaction's timeout at the TM in milliseconds (default 0 = the server's default, bounded by its maximum). */
+  readonly timeoutMs?: number
+  /** Labels stored with the transaction (visible to operators; default none). */
+  readonly labels?: Readonly<Record<string, string>>
+  /**
+   * 'applied' (default): Commit answers after phase 2, so reads see the writes.
+   * 'durable': it answers at the commit point (the decision is logged; phase 2 runs on).
+   */
+  readonly waitFor?: WaitFor
+  /** Off by default. Retries the whole callback only on a TransactionAbortedError with `retryable` true. */
+  readonly retry?: RetryOptions
+  /**
+   * Aborting rolls the transaction back and rejects with `signal.reason`. It
+   * is honoured until the callback returns; once commit has begun the TM's
+   * answer decides (default: none).
+   */
+  readonly signal?: AbortSignal
+}
+
+export const DEFAULT_DEADLINE_MS = 30_000
+export const DEFAULT_OUTCOME_QUERY_ATTEMPTS = 5
+export const DEFAULT_RETRY_BASE_DELAY_MS = 100
+export const DEFAULT_RETRY_MAX_DELAY_MS = 5_000
+
+/** ArbiterClientOptions with every default applied. */
+export interface ResolvedClientOptions {
+  readonly address: string
+  readonly tls: TlsOptions | undefined
+  readonly token: string | undefined
+  readonly defaultDeadlineMs: number
+  readonly channelOptions: ChannelOptions
+  readonly outcomeQueryAttempts: number
+}
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback
+  if (!Number.isFinite(value) || value <= 0) throw new InvalidArgumentError(`${name} must be a positive number (got ${value})`)
+  return value
+}
+
+/** Checks the options and applies the defaults. */
+export function resolveClientOptions(options: ArbiterClientOptions): ResolvedClientOptions {
+  if (typeof options?.address !== 'string' || options.address === '') throw new InvalidArgumentError('address is required (host:port)')
+  if (options.tls?.key !== undefined && options.tls.cert === undefined) throw new InvalidArgumentError('tls.key needs tls.cert')
+  return Object.freeze({
+    address: options.address,
+    tls: options.tls,
+    token: options.token,
+    defaultDeadlineMs: positive('defaultDeadlineMs', options.defaultDeadlineMs, DEFAULT_DEADLINE_MS),
+    channelOptions: options.channelOptions ?? {},
+    outcomeQueryAttempts: Math.floor(positive('outcomeQueryAttempts', options.outcomeQueryAttempts, DEFAULT_OUTCOME_QUERY_ATTEMPTS)),
+  })
+}
+
+/** Checks the transaction options a caller gave (throws InvalidArgumentError). */
+export function checkTransactionOptions(options: TransactionOptions): void {
+  if (options.timeoutMs !== undefined && (!Number.isInteger(options.timeoutMs) || options.timeoutMs < 0)) {
+    throw new InvalidArgumentError(`timeoutMs must be a non-negative integer (got ${options.timeoutMs})`)
+  }
+  if (options.waitFor !== undefined && options.waitFor !== 'applied' && options.waitFor !== 'durable') {
+    throw new InvalidArgumentError(`waitFor must be 'applied' or 'durable' (got ${String(options.waitFor)})`)
+  }
+  if (options.retry !== undefined && (!Number.isInteger(options.retry.attempts) || options.retry.attempts < 1)) {
+    throw new InvalidArgumentError(`retry.attempts must be an integer >= 1 (got ${options.retry.attempts})`)
+  }
+}

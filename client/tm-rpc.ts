@@ -1,0 +1,110 @@
+// The generated TransactionManager client, promisified: every call gets the
+// token metadata, a deadline, optional cancellation by an AbortSignal, and
+// its error converted once by fromGrpcError().
+import * as grpc from '@grpc/grpc-js'
+import { loadArbiterProto } from '../proto/load.js'
+import type { TransactionManagerClient } from '../proto/gen/arbiter/v1/TransactionManager.js'
+import type { BeginRequest } from '../proto/gen/arbiter/v1/BeginRequest.js'
+import type { BeginResponse__Output } from '../proto/gen/arbiter/v1/BeginResponse.js'
+import type { ExecuteRequest } from '../proto/gen/arbiter/v1/ExecuteRequest.js'
+import type { ExecuteResponse__Output } from '../proto/gen/arbiter/v1/ExecuteResponse.js'
+import type { EnlistRequest } from '../proto/gen/arbiter/v1/EnlistRequest.js'
+import type { EnlistResponse__Output } from '../proto/gen/arbiter/v1/EnlistResponse.js'
+import type { CommitRequest } from '../proto/gen/arbiter/v1/CommitRequest.js'
+import type { CommitResponse__Output } from '../proto/gen/arbiter/v1/CommitResponse.js'
+import type { CompleteLocalBranchesRequest } from '../proto/gen/arbiter/v1/CompleteLocalBranchesRequest.js'
+import type { CompleteLocalBranchesResponse__Output } from '../proto/gen/arbiter/v1/CompleteLocalBranchesResponse.js'
+import type { RollbackRequest } from '../proto/gen/arbiter/v1/RollbackRequest.js'
+import type { RollbackResponse__Output } from '../proto/gen/arbiter/v1/RollbackResponse.js'
+import type { GetTransactionRequest } from '../proto/gen/arbiter/v1/GetTransactionRequest.js'
+import type { Transaction__Output } from '../proto/gen/arbiter/v1/Transaction.js'
+import type { RunRequest } from '../proto/gen/arbiter/v1/RunRequest.js'
+import type { RunResponse__Output } from '../proto/gen/arbiter/v1/RunResponse.js'
+import { fromGrpcError } from './errors.js'
+import type { ResolvedClientOptions } from './options.js'
+
+/** Per-call options. */
+export interface RpcCallOptions {
+  /** Cancels the call; it then rejects with `signal.reason`. */
+  readonly signal?: AbortSignal | undefined
+  /** This call's deadline (default: the client's defaultDeadlineMs). */
+  readonly deadlineMs?: number | undefined
+}
+
+type Unary<Req, Res> = (
+  request: Req,
+  metadata: grpc.Metadata,
+  options: grpc.CallOptions,
+  callback: grpc.requestCallback<Res>,
+) => grpc.ClientUnaryCall
+
+function credentialsOf(options: ResolvedClientOptions): grpc.ChannelCredentials {
+  const tls = options.tls
+  if (!tls) return grpc.credentials.createInsecure()
+  const buf = (v: Buffer | string | undefined): Buffer | null => (v === undefined ? null : Buffer.from(v))
+  return grpc.credentials.createSsl(buf(tls.ca), buf(tls.key), buf(tls.cert))
+}
+
+/** @internal The promisified TransactionManager stub. */
+export class TmRpc {
+  private readonly raw: TransactionManagerClient
+
+  constructor(private readonly options: ResolvedClientOptions) {
+    const { proto } = loadArbiterProto()
+    this.raw = new proto.arbiter.v1.TransactionManager(options.address, credentialsOf(options), options.channelOptions)
+  }
+
+  begin(req: BeginRequest, o?: RpcCallOptions): Promise<BeginResponse__Output> {
+    return this.call<BeginRequest, BeginResponse__Output>((r, m, c, cb) => this.raw.Begin(r, m, c, cb), req, o)
+  }
+  execute(req: ExecuteRequest, o?: RpcCallOptions): Promise<ExecuteResponse__Output> {
+    return this.call<ExecuteRequest, ExecuteResponse__Output>((r, m, c, cb) => this.raw.Execute(r, m, c, cb), req, o)
+  }
+  enlist(req: EnlistRequest, o?: RpcCallOptions): Promise<EnlistResponse__Output> {
+    return this.call<EnlistRequest, EnlistResponse__Output>((r, m, c, cb) => this.raw.Enlist(r, m, c, cb), req, o)
+  }
+  commit(req: CommitRequest, o?: RpcCallOptions): Promise<CommitResponse__Output> {
+    return this.call<CommitRequest, CommitResponse__Output>((r, m, c, cb) => this.raw.Commit(r, m, c, cb), req, o)
+  }
+  completeLocalBranches(req: CompleteLocalBranchesRequest, o?: RpcCallOptions): Promise<CompleteLocalBranchesResponse__Output> {
+    return this.call<CompleteLocalBranchesRequest, CompleteLocalBranchesResponse__Output>(
+      (r, m, c, cb) => this.raw.CompleteLocalBranches(r, m, c, cb),
+      req,
+      o,
+    )
+  }
+  rollback(req: RollbackRequest, o?: RpcCallOptions): Promise<RollbackResponse__Output> {
+    return this.call<RollbackRequest, RollbackResponse__Output>((r, m, c, cb) => this.raw.Rollback(r, m, c, cb), req, o)
+  }
+  getTransaction(req: GetTransactionRequest, o?: RpcCallOptions): Promise<Transaction__Output> {
+    return this.call<GetTransactionRequest, Transaction__Output>((r, m, c, cb) => this.raw.GetTransaction(r, m, c, cb), req, o)
+  }
+  run(req: RunRequest, o?: RpcCallOptions): Promise<RunResponse__Output> {
+    return this.call<RunRequest, RunResponse__Output>((r, m, c, cb) => this.raw.Run(r, m, c, cb), req, o)
+  }
+
+  close(): void {
+    this.raw.close()
+  }
+
+  private call<Req, Res>(method: Unary<Req, Res>, request: Req, o: RpcCallOptions = {}): Promise<Res> {
+    const signal = o.signal
+    if (signal?.aborted) return Promise.reject(signal.reason as Error)
+    const metadata = new grpc.Metadata()
+    if (this.options.token !== undefined) metadata.set('authorization', `Bearer ${this.options.token}`)
+    const deadline = Date.now() + (o.deadlineMs ?? this.options.defaultDeadlineMs)
+    return new Promise<Res>((resolve, reject) => {
+      let onAbort: (() => void) | undefined
+      const call = method(request, metadata, { deadline }, (error, response) => {
+        if (onAbort) signal?.removeEventListener('abort', onAbort)
+        if (signal?.aborted) reject(signal.reason as Error)
+        else if (error) reject(fromGrpcError(error))
+        else resolve(response as Res)
+      })
+      if (signal) {
+        onAbort = () => call.cancel()
+        signal.addEventListener('abort', onAbort, { once: true })
+      }
+    })
+  }
+}

@@ -1,0 +1,96 @@
+// client.transaction(): Begin, run the callback, Commit when it returns,
+// Rollback when it throws (rethrowing the callback's own error), and retry
+// the whole thing on a retryable abort when the caller asked for it.
+import { backoffDelay, sleep } from './backoff.js'
+import { commitTransaction, rollbackTransaction } from './commit.js'
+import { TransactionAbortedError } from './errors.js'
+import {
+  DEFAULT_RETRY_BASE_DELAY_MS,
+  DEFAULT_RETRY_MAX_DELAY_MS,
+  checkTransactionOptions,
+  type ResolvedClientOptions,
+  type TransactionOptions,
+} from './options.js'
+import { TransactionHandle, type Transaction } from './transaction.js'
+import type { TmRpc } from './tm-rpc.js'
+
+/** @internal Runs `once` and, when options.retry says so, again after a retryable TransactionAbortedError. */
+export async function withRetry<T>(options: TransactionOptions, once: () => Promise<T>): Promise<T> {
+  const attempts = options.retry?.attempts ?? 1
+  const base = options.retry?.baseDelayMs ?? DEFAULT_RETRY_BASE_DELAY_MS
+  const max = options.retry?.maxDelayMs ?? DEFAULT_RETRY_MAX_DELAY_MS
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await once()
+    } catch (error) {
+      const retry = error instanceof TransactionAbortedError && error.retryable && attempt < attempts && !options.signal?.aborted
+      if (!retry) throw error
+      await sleep(backoffDelay(attempt, base, max), options.signal)
+    }
+  }
+}
+
+/** The callback's promise, or the signal's reason as soon as it aborts (the callback is then abandoned). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work
+  work.catch(() => undefined) // an abandoned callback must not become an unhandled rejection
+  let onAbort: (() => void) | undefined
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason as Error)
+    if (signal.aborted) onAbort()
+    else signal.addEventListener('abort', onAbort, { once: true })
+  })
+  return Promise.race([work, aborted]).finally(() => signal.removeEventListener('abort', onAbort!))
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error)
+}
+
+async function attempt<T>(
+  rpc: TmRpc,
+  fn: (tx: Transaction) => Promise<T> | T,
+  options: TransactionOptions,
+  client: ResolvedClientOptions,
+): Promise<T> {
+  const signal = options.signal
+  signal?.throwIfAborted()
+  const begun = await rpc.begin({ timeoutMs: options.timeoutMs ?? 0, labels: { ...options.labels } }, { signal })
+  const handle = new TransactionHandle(rpc, begun.gtrid, new Date(Number(begun.deadlineUnixMs)))
+  try {
+    let value: T
+    try {
+      value = await untilAborted(
+        Promise.resolve().then(() => fn(handle)),
+        signal,
+      )
+      signal?.throwIfAborted()
+    } catch (error) {
+      const cancelled = signal?.aborted === true
+      handle.close(cancelled ? signal.reason : error)
+      const reason = cancelled ? `cancelled by the application: ${describe(signal.reason)}` : `the application's callback failed: ${describe(error)}`
+      await rollbackTransaction(rpc, handle, reason, client.defaultDeadlineMs)
+      throw cancelled ? (signal.reason as Error) : error
+    }
+    handle.close()
+    await commitTransaction(rpc, handle, {
+      waitFor: options.waitFor ?? 'applied',
+      outcomeQueryAttempts: client.outcomeQueryAttempts,
+      defaultDeadlineMs: client.defaultDeadlineMs,
+    })
+    return value
+  } finally {
+    handle.local.releaseAll()
+  }
+}
+
+/** @internal The body of client.transaction(). */
+export async function runTransaction<T>(
+  rpc: TmRpc,
+  fn: (tx: Transaction) => Promise<T> | T,
+  options: TransactionOptions,
+  client: ResolvedClientOptions,
+): Promise<T> {
+  checkTransactionOptions(options)
+  return withRetry(options, () => attempt(rpc, fn, options, client))
+}

@@ -1,0 +1,81 @@
+// The handle a transaction() callback receives: statements through the TM
+// (execute) and the application's own connections (enlist).
+import { xidFromParts, type Xid } from '../adapters/index.js'
+import { IllegalStateError, InvalidArgumentError } from './errors.js'
+import { LocalBranches, type EnlistableConnection } from './local-branches.js'
+import type { TmRpc } from './tm-rpc.js'
+import { fromResultSet, toProtoValue, type ExecuteResult, type SqlParam } from './values.js'
+
+/** The transaction inside a client.transaction() callback. */
+export interface Transaction {
+  /** The global transaction id the TM gave (`node:ULID`). */
+  readonly gtrid: string
+  /** When the TM rolls the transaction back unless it has committed. */
+  readonly deadline: Date
+  /** Aborted when the transaction is cancelled (the caller's signal); pass it on to long work in the callback. */
+  readonly signal: AbortSignal
+  /**
+   * Runs one statement on `resource` inside the transaction, through the TM.
+   * A failing statement rolls the whole transaction back: it rejects with
+   * TransactionAbortedError (`retryable` says whether a retry may help).
+   * `Row` types the rows (default: Record<string, unknown>); it is not checked.
+   */
+  execute<Row = Record<string, unknown>>(resource: string, sql: string, params?: readonly SqlParam[]): Promise<ExecuteResult<Row>>
+  /**
+   * Enlists the application's own connection as a local branch on `resource`
+   * (a connected pg Client/PoolClient or a mysql2/promise Connection/PoolConnection,
+   * idle, not enlisted anywhere else). Run its statements with the driver as
+   * usual after this resolves; prepare and commit are the client's job.
+   * The connection is free again when transaction() returns or throws.
+   */
+  enlist(resource: string, connection: EnlistableConnection): Promise<void>
+}
+
+/** @internal The implementation behind Transaction, driven by the transaction runner. */
+export class TransactionHandle implements Transaction {
+  readonly local: LocalBranches
+  private readonly controller = new AbortController()
+  private open = true
+
+  constructor(
+    private readonly rpc: TmRpc,
+    readonly gtrid: string,
+    readonly deadline: Date,
+  ) {
+    this.local = new LocalBranches(gtrid)
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal
+  }
+
+  async execute<Row = Record<string, unknown>>(resource: string, sql: string, params: readonly SqlParam[] = []): Promise<ExecuteResult<Row>> {
+    this.checkOpen('execute')
+    if (typeof resource !== 'string' || resource === '') throw new InvalidArgumentError('execute(): resource is required')
+    if (typeof sql !== 'string' || sql === '') throw new InvalidArgumentError('execute(): sql is required')
+    const wire = params.map((p, i) => toProtoValue(p, i + 1))
+    const response = await this.rpc.execute({ gtrid: this.gtrid, statement: { resource, sql, params: wire } }, { signal: this.signal })
+    return fromResultSet<Row>(response.result)
+  }
+
+  async enlist(resource: string, connection: EnlistableConnection): Promise<void> {
+    this.checkOpen('enlist')
+    if (typeof resource !== 'string' || resource === '') throw new InvalidArgumentError('enlist(): resource is required')
+    await this.local.add(resource, connection, async (): Promise<Xid> => {
+      const { xid } = await this.rpc.enlist({ gtrid: this.gtrid, resource }, { signal: this.signal })
+      if (!xid) throw new IllegalStateError(`the TM answered Enlist for ${this.gtrid} without an XID`)
+      return xidFromParts(xid.formatId, xid.gtrid, xid.bqual)
+    })
+  }
+
+  /** No more statements or enlistments: the callback has finished (or was abandoned). */
+  close(reason?: unknown): void {
+    this.open = false
+    if (reason !== undefined && !this.controller.signal.aborted) this.controller.abort(reason)
+  }
+
+  private checkOpen(what: string): void {
+    if (this.signal.aborted) throw this.signal.reason as Error
+    if (!this.open) throw new IllegalStateError(`${what}(): transaction ${this.gtrid} is no longer open (its callback has returned)`)
+  }
+}
