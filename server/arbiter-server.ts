@@ -12,6 +12,9 @@ import { lockDataDir } from './data-dir-lock.js'
 import { configureFailpoints } from './failpoints.js'
 import { bind, buildGrpcServer, TM_SERVICE, ADMIN_SERVICE } from './grpc/grpc-server.js'
 import { transactionManagerHandlers } from './grpc/transaction-manager-service.js'
+import { adminHandlers } from './grpc/admin-service.js'
+import { TokenAuthenticator } from './grpc/auth.js'
+import { createAuthInterceptor } from './grpc/auth-interceptor.js'
 import { FileDecisionLog } from './log/file-decision-log.js'
 import type { DecisionLog } from './log/decision-log.js'
 import { createLogger, maskUrl, type Logger } from './logger.js'
@@ -42,6 +45,9 @@ export async function startArbiterServer(config: ArbiterConfig, options: StartOp
     configureFailpoints(config.failpoints)
     logger.warn({ failpoints: config.failpoints }, 'fail points are ON: this node will crash or stall on purpose')
   }
+  // Resolve every token secret first: a missing variable or file stops start-up here.
+  const auth = new TokenAuthenticator(config.auth.tokens)
+  if (!auth.enabled) logger.warn('auth is OFF (no auth.tokens configured): every caller may use every service, Admin included')
   const unlock = lockDataDir(config.dataDir)
   const log = new FileDecisionLog({ dir: join(config.dataDir, 'log'), segmentBytes: config.log.segmentBytes })
   try {
@@ -82,6 +88,15 @@ export async function startArbiterServer(config: ArbiterConfig, options: StartOp
 
   const { server, health } = buildGrpcServer({
     tm: transactionManagerHandlers(coordinator, logger),
+    admin: adminHandlers({
+      coordinator,
+      recovery,
+      log,
+      resources,
+      logger,
+      config: { nodeId: config.nodeId, stuckAfterMs: config.admin.stuckAfterMs },
+    }),
+    interceptors: [createAuthInterceptor(auth, logger)],
     maxMessageBytes: config.limits.maxMessageBytes,
   })
   let port: number

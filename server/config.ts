@@ -21,6 +21,21 @@ const resourceSchema = z
     message: 'give exactly one of url, urlEnv or urlFile',
   })
 
+const tokenSchema = z
+  .object({
+    /** Names the caller in logs and in an operator's resolution records. */
+    name: z.string().regex(/^[A-Za-z0-9_.@-]{1,64}$/, 'letters, digits, "_", ".", "@" or "-", at most 64'),
+    /** application: TransactionManager only; admin: also the Admin service. */
+    role: z.enum(['application', 'admin']),
+    /** The secret itself; or tokenEnv (an environment variable's name) or tokenFile (a file holding it). */
+    token: z.string().optional(),
+    tokenEnv: z.string().optional(),
+    tokenFile: z.string().optional(),
+  })
+  .refine((t) => [t.token, t.tokenEnv, t.tokenFile].filter(Boolean).length === 1, {
+    message: 'give exactly one of token, tokenEnv or tokenFile',
+  })
+
 const configSchema = z.object({
   /** Names this TM node in every gtrid it creates. */
   nodeId: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, '1–32 letters, digits, "_" or "-"').default('arbiter-1'),
@@ -65,6 +80,22 @@ const configSchema = z.object({
     .prefault({}),
   /** How long a graceful shutdown waits for commits in flight. */
   shutdownGraceMs: z.coerce.number().int().min(0).default(10_000),
+  /**
+   * Bearer tokens. None configured: authentication is OFF (every caller may
+   * use every service, the Admin one included). Any configured: every call
+   * needs `authorization: Bearer <token>`.
+   */
+  auth: z
+    .object({
+      tokens: z.array(tokenSchema).default([]),
+    })
+    .prefault({}),
+  admin: z
+    .object({
+      /** A transaction in COMMITTING longer than this is shown as stuck. */
+      stuckAfterMs: z.coerce.number().int().min(0).default(60_000),
+    })
+    .prefault({}),
   /** Fail points for fault-injection tests; never set in production. */
   failpoints: z.string().optional(),
 })
@@ -72,6 +103,7 @@ const configSchema = z.object({
 export type ArbiterConfigInput = z.input<typeof configSchema>
 export type ArbiterConfig = Readonly<z.output<typeof configSchema>>
 export type ResourceConfigEntry = z.output<typeof resourceSchema>
+export type AuthTokenEntry = z.output<typeof tokenSchema>
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError'
@@ -85,6 +117,11 @@ export function parseConfig(input: unknown): ArbiterConfig {
   for (const r of result.data.resources) {
     if (names.has(r.name)) throw new ConfigError(`invalid configuration: resource name "${r.name}" is used twice`)
     names.add(r.name)
+  }
+  const tokenNames = new Set<string>()
+  for (const t of result.data.auth.tokens) {
+    if (tokenNames.has(t.name)) throw new ConfigError(`invalid configuration: token name "${t.name}" is used twice`)
+    tokenNames.add(t.name)
   }
   if (result.data.transactions.defaultTimeoutMs > result.data.transactions.maxTimeoutMs) {
     throw new ConfigError('invalid configuration: transactions.defaultTimeoutMs is over transactions.maxTimeoutMs')

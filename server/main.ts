@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// The `arbiter` command: `arbiter serve --config FILE` runs a TM node.
+// The `arbiter` command: `arbiter serve --config FILE` runs a TM node;
+// `arbiter admin …` inspects and resolves transactions on a running one.
 import { Command } from '@commander-js/extra-typings'
 import { ConfigError, loadConfig } from './config.js'
 import { startArbiterServer } from './arbiter-server.js'
 import { createLogger } from './logger.js'
+import { addAdminCommand } from './cli/admin-command.js'
 
 const program = new Command().name('arbiter').description('Arbiter: a two-phase-commit transaction manager over gRPC')
 
@@ -37,5 +39,7 @@ program
     process.once('SIGTERM', () => stop('SIGTERM'))
     process.once('SIGINT', () => stop('SIGINT'))
   })
+
+addAdminCommand(program)
 
 await program.parseAsync(process.argv)

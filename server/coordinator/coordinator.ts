@@ -234,6 +234,33 @@ export class Coordinator {
     return tx
   }
 
+  /**
+   * An operator resolved a branch by hand (Admin.ResolveBranch; already
+   * logged). Reflects it in memory: the branch's state once carried out, and
+   * HEURISTIC for good when it contradicted the decision, also after a phase
+   * 2 still running finishes (it would otherwise say COMMITTED).
+   */
+  noteResolution(
+    gtrid: string,
+    resource: string,
+    bqual: Buffer,
+    action: 'commit' | 'rollback',
+    outcome: { done: boolean; heuristic: boolean; operator: string; reason: string },
+  ): void {
+    const tx = this.txs.get(gtrid)
+    if (!tx) return
+    const branch = tx.branches.find((b) => b.resource === resource && b.xid.bqual.equals(bqual))
+    if (branch && outcome.done) branch.state = action === 'commit' ? 'committed' : 'rolled-back'
+    if (!outcome.heuristic) return
+    const makeHeuristic = (): void => {
+      tx.state = 'HEURISTIC'
+      tx.abortReason = `heuristic: branch on "${resource}" resolved to ${action} by ${outcome.operator}: ${outcome.reason}`
+      tx.touch()
+    }
+    makeHeuristic()
+    void tx.phaseTwoDone?.then(makeHeuristic, makeHeuristic)
+  }
+
   /** Stop taking new transactions; wait (bounded) for commits in flight; roll back the rest. */
   async shutdown(graceMs: number): Promise<void> {
     this.accepting = false

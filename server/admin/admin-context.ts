@@ -1,0 +1,76 @@
+// What the Admin service's parts share, and the small conversions between
+// recovery's vocabulary and the wire's.
+import type { PreparedBranch } from '../../adapters/types.js'
+import type { LogKnowledge } from '../../proto/gen/arbiter/v1/LogKnowledge.js'
+import type { RecoveryAction } from '../../proto/gen/arbiter/v1/RecoveryAction.js'
+import type { RecoveryStep as WireRecoveryStep } from '../../proto/gen/arbiter/v1/RecoveryStep.js'
+import type { Coordinator } from '../coordinator/coordinator.js'
+import type { ResourceRegistry } from '../coordinator/resource-registry.js'
+import type { DecisionLog } from '../log/decision-log.js'
+import type { Logger } from '../logger.js'
+import type { Action, Knowledge, Recovery } from '../recovery/recovery.js'
+import { toWireXid } from '../grpc/transaction-view.js'
+
+export interface AdminConfig {
+  /** This TM node (owner of the gtrids it began). */
+  readonly nodeId: string
+  /** A transaction in COMMITTING longer than this is reported as stuck (default 60 s). */
+  readonly stuckAfterMs: number
+  /** A resource that does not answer within this is reported unreachable (default 5 s). */
+  readonly resourceCallTimeoutMs?: number
+}
+
+export interface AdminContext {
+  readonly coordinator: Coordinator
+  readonly recovery: Recovery
+  readonly log: DecisionLog
+  readonly resources: ResourceRegistry
+  readonly logger: Logger
+  readonly config: AdminConfig
+}
+
+const KNOWLEDGE: Record<Knowledge, LogKnowledge> = {
+  committed: 'LOG_KNOWLEDGE_COMMITTED',
+  'no-decision': 'LOG_KNOWLEDGE_NO_DECISION',
+  live: 'LOG_KNOWLEDGE_LIVE',
+  'resolved-commit': 'LOG_KNOWLEDGE_RESOLVED_COMMIT',
+  'resolved-rollback': 'LOG_KNOWLEDGE_RESOLVED_ROLLBACK',
+  foreign: 'LOG_KNOWLEDGE_FOREIGN',
+  // The wire has no value for "another TM node's": this node's log knows nothing of it.
+  'other-node': 'LOG_KNOWLEDGE_UNSPECIFIED',
+}
+
+const ACTION: Record<Action, RecoveryAction> = {
+  commit: 'RECOVERY_ACTION_COMMIT',
+  rollback: 'RECOVERY_ACTION_ROLLBACK',
+  'rollback-after-grace': 'RECOVERY_ACTION_ROLLBACK_AFTER_GRACE',
+  wait: 'RECOVERY_ACTION_WAIT',
+  none: 'RECOVERY_ACTION_NONE',
+}
+
+export function toWireKnowledge(knowledge: Knowledge): LogKnowledge {
+  return KNOWLEDGE[knowledge]
+}
+
+export function toWireAction(action: Action): RecoveryAction {
+  return ACTION[action]
+}
+
+export function toWireStep(resource: string, branch: PreparedBranch, action: Action, result: string): WireRecoveryStep {
+  return { resource, xid: toWireXid(branch.xid), action: toWireAction(action), result }
+}
+
+/** Rejects with `what` timed out after `ms`; the underlying call is left to finish on its own. */
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms)
+  })
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}
+
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
+
+export const DEFAULT_RESOURCE_CALL_TIMEOUT_MS = 5000

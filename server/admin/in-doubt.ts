@@ -1,0 +1,120 @@
+// Admin.ListInDoubt and Admin.RunRecovery. ListInDoubt joins each resource's
+// prepared branches with what recovery would do with them (Recovery.assess,
+// the same judgement the recovery pass uses), plus the prepared transactions
+// that are not Arbiter's (FOREIGN, action NONE: never touched).
+import type { PreparedBranch } from '../../adapters/types.js'
+import { parseGtrid } from '../../adapters/xid/xid.js'
+import { TmError } from '../../proto/errors.js'
+import type { InDoubtBranch } from '../../proto/gen/arbiter/v1/InDoubtBranch.js'
+import type { ListInDoubtResponse } from '../../proto/gen/arbiter/v1/ListInDoubtResponse.js'
+import type { RecoveryStep as WireRecoveryStep } from '../../proto/gen/arbiter/v1/RecoveryStep.js'
+import type { RunRecoveryResponse } from '../../proto/gen/arbiter/v1/RunRecoveryResponse.js'
+import { toWireXid } from '../grpc/transaction-view.js'
+import {
+  DEFAULT_RESOURCE_CALL_TIMEOUT_MS,
+  messageOf,
+  toWireAction,
+  toWireKnowledge,
+  toWireStep,
+  withTimeout,
+  type AdminContext,
+} from './admin-context.js'
+
+export function resourceNames(ctx: AdminContext, only: string): string[] {
+  if (only && !ctx.resources.has(only)) {
+    throw new TmError('TM_INVALID_ARGUMENT', `unknown resource "${only}" (configured: ${ctx.resources.names().join(', ') || 'none'})`)
+  }
+  return only ? [only] : ctx.resources.names()
+}
+
+/** Age where the server tells it (PostgreSQL), else read from the gtrid's ULID; -1 when neither knows. */
+function ageMs(now: number, preparedAt: Date | undefined, gtrid: Buffer | undefined): number {
+  if (preparedAt) return Math.max(0, now - preparedAt.getTime())
+  if (gtrid) {
+    try {
+      return Math.max(0, now - parseGtrid(gtrid).createdAt.getTime())
+    } catch {
+      // not an Arbiter gtrid
+    }
+  }
+  return -1
+}
+
+export async function listInDoubt(ctx: AdminContext, only: string): Promise<ListInDoubtResponse> {
+  const timeoutMs = ctx.config.resourceCallTimeoutMs ?? DEFAULT_RESOURCE_CALL_TIMEOUT_MS
+  const unreachable: Record<string, string> = {}
+  const now = Date.now()
+  const perResource = await Promise.all(
+    resourceNames(ctx, only).map(async (name): Promise<InDoubtBranch[]> => {
+      const adapter = ctx.resources.adapter(name)!
+      if (!ctx.resources.isReady(name)) {
+        unreachable[name] = ctx.resources.lastError(name) ?? 'not connected yet'
+        return []
+      }
+      try {
+        const [ours, foreign] = await withTimeout(Promise.all([adapter.recover(), adapter.listForeign()]), timeoutMs, `resource "${name}"`)
+        return [
+          ...ours.map((branch): InDoubtBranch => {
+            const { knowledge, action } = ctx.recovery.assess(name, branch)
+            return {
+              resource: name,
+              xid: toWireXid(branch.xid),
+              gtrid: branch.xid.gtrid.toString('utf8'),
+              rawId: branch.rawId,
+              ageMs: String(ageMs(now, branch.preparedAt, branch.xid.gtrid)),
+              knowledge: toWireKnowledge(knowledge),
+              action: toWireAction(action),
+            }
+          }),
+          ...foreign.map(
+            (f): InDoubtBranch => ({
+              resource: name,
+              xid: null,
+              gtrid: '',
+              rawId: f.rawId,
+              ageMs: String(ageMs(now, f.preparedAt, undefined)),
+              knowledge: 'LOG_KNOWLEDGE_FOREIGN',
+              action: 'RECOVERY_ACTION_NONE',
+            }),
+          ),
+        ]
+      } catch (error) {
+        unreachable[name] = messageOf(error)
+        return []
+      }
+    }),
+  )
+  return { branches: perResource.flat(), unreachable }
+}
+
+/**
+ * One recovery pass now. A branch whose decision is logged but whose phase
+ * 2 is between two retries (recovery says "wait") is committed right away:
+ * the decision is durable and commit is idempotent, so an operator asking
+ * for recovery need not wait for the retry loop's next turn.
+ */
+export async function runRecovery(ctx: AdminContext, only: string): Promise<RunRecoveryResponse> {
+  resourceNames(ctx, only)
+  const report = await ctx.recovery.scan(only || undefined)
+  const steps: WireRecoveryStep[] = []
+  for (const step of report.steps) {
+    if (only && step.resource !== only) continue
+    if (step.action === 'wait' && ctx.recovery.assess(step.resource, step.branch).knowledge === 'committed') {
+      steps.push(await commitDecided(ctx, step.resource, step.branch))
+      continue
+    }
+    steps.push(toWireStep(step.resource, step.branch, step.action, step.result))
+  }
+  const unreachable = only ? Object.fromEntries(Object.entries(report.unreachable).filter(([name]) => name === only)) : report.unreachable
+  return { steps, unreachable }
+}
+
+async function commitDecided(ctx: AdminContext, resource: string, branch: PreparedBranch): Promise<WireRecoveryStep> {
+  const adapter = ctx.resources.adapter(resource)!
+  try {
+    const outcome = await adapter.commit(branch.xid)
+    return toWireStep(resource, branch, 'commit', outcome === 'done' ? 'done' : 'already done')
+  } catch (error) {
+    return toWireStep(resource, branch, 'wait', `decision logged; phase 2 keeps retrying: ${messageOf(error)}`)
+  }
+}

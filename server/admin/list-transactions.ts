@@ -1,0 +1,113 @@
+// Admin.ListTransactions and Admin.GetTransaction: the coordinator's
+// transactions (plus unfinished ones only the log knows), filtered, paged,
+// and marked stuck when phase 2 has run longer than the threshold.
+import { parseGtrid } from '../../adapters/xid/xid.js'
+import { TmError } from '../../proto/errors.js'
+import type { ListTransactionsRequest__Output } from '../../proto/gen/arbiter/v1/ListTransactionsRequest.js'
+import type { ListTransactionsResponse } from '../../proto/gen/arbiter/v1/ListTransactionsResponse.js'
+import type { Transaction as WireTransaction } from '../../proto/gen/arbiter/v1/Transaction.js'
+import { toWireTransaction } from '../grpc/transaction-view.js'
+import type { AdminContext } from './admin-context.js'
+import { loggedTransactionView } from './logged-transaction-view.js'
+
+export const DEFAULT_PAGE_SIZE = 100
+export const MAX_PAGE_SIZE = 1000
+
+interface Row {
+  readonly wire: WireTransaction
+  readonly createdAt: number
+  readonly stuck: boolean
+}
+
+/** A page token: the sort key of the last row returned, opaque to callers. */
+function encodeToken(row: Row): string {
+  return Buffer.from(JSON.stringify([row.createdAt, row.wire.gtrid])).toString('base64url')
+}
+
+function decodeToken(token: string): [number, string] {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'))
+    if (Array.isArray(value) && typeof value[0] === 'number' && typeof value[1] === 'string') return [value[0], value[1]]
+  } catch {
+    // fall through
+  }
+  throw new TmError('TM_INVALID_ARGUMENT', 'page_token is not one this server handed out')
+}
+
+function parseLabel(label: string): [string, string] | undefined {
+  if (label === '') return undefined
+  const eq = label.indexOf('=')
+  if (eq <= 0) throw new TmError('TM_INVALID_ARGUMENT', `label filter must be "key=value", got "${label}"`)
+  return [label.slice(0, eq), label.slice(eq + 1)]
+}
+
+function rows(ctx: AdminContext, now: number): Row[] {
+  const out: Row[] = []
+  const inMemory = new Set<string>()
+  for (const tx of ctx.coordinator.list()) {
+    inMemory.add(tx.gtrid)
+    // In COMMITTING since the decision was logged (an adopted transaction's record is older than the object).
+    const decidedAt = ctx.log.get(tx.gtrid)?.decision?.at ?? tx.updatedAt
+    const stuck = tx.state === 'COMMITTING' && now - decidedAt > ctx.config.stuckAfterMs
+    out.push({ wire: toWireTransaction(tx), createdAt: createdAtOf(tx.gtrid, tx.createdAt), stuck })
+  }
+  for (const logged of ctx.log.unfinished()) {
+    if (inMemory.has(logged.gtrid)) continue
+    const wire = loggedTransactionView(logged)
+    const stuck = wire.state === 'TRANSACTION_STATE_COMMITTING' && now - (logged.decision?.at ?? now) > ctx.config.stuckAfterMs
+    out.push({ wire, createdAt: Number(wire.createdAtUnixMs), stuck })
+  }
+  return out
+}
+
+/** The ULID's time (when the transaction began), else the object's. */
+function createdAtOf(gtrid: string, fallback: number): number {
+  try {
+    return Math.min(parseGtrid(gtrid).createdAt.getTime(), fallback)
+  } catch {
+    return fallback
+  }
+}
+
+export function listTransactions(ctx: AdminContext, req: ListTransactionsRequest__Output): ListTransactionsResponse {
+  const now = Date.now()
+  const states = new Set<string>(req.states.map(String))
+  const olderThan = Number(req.olderThanMs)
+  const label = parseLabel(req.label)
+  if (req.resource && !ctx.resources.has(req.resource)) {
+    throw new TmError('TM_INVALID_ARGUMENT', `unknown resource "${req.resource}" (configured: ${ctx.resources.names().join(', ') || 'none'})`)
+  }
+  const pageSize = req.pageSize === 0 ? DEFAULT_PAGE_SIZE : Math.min(req.pageSize, MAX_PAGE_SIZE)
+  const after = req.pageToken ? decodeToken(req.pageToken) : undefined
+
+  const matching = rows(ctx, now)
+    .filter((r) => states.size === 0 || states.has(String(r.wire.state)))
+    .filter((r) => olderThan <= 0 || now - r.createdAt >= olderThan)
+    .filter((r) => !req.resource || (r.wire.branches ?? []).some((b) => b.resource === req.resource))
+    .filter((r) => !label || r.wire.labels?.[label[0]] === label[1])
+    .sort((a, b) => a.createdAt - b.createdAt || (a.wire.gtrid! < b.wire.gtrid! ? -1 : a.wire.gtrid! > b.wire.gtrid! ? 1 : 0))
+  const start = after
+    ? matching.findIndex((r) => r.createdAt > after[0] || (r.createdAt === after[0] && r.wire.gtrid! > after[1]))
+    : 0
+  const page = start < 0 ? [] : matching.slice(start, start + pageSize)
+  const more = start >= 0 && start + pageSize < matching.length
+  return {
+    transactions: page.map((r) => ({ transaction: r.wire, stuck: r.stuck })),
+    nextPageToken: more ? encodeToken(page[page.length - 1]!) : '',
+  }
+}
+
+/** The transaction in memory, else what the log remembers; NOT_FOUND when neither knows it. */
+export function getTransaction(ctx: AdminContext, gtrid: string): WireTransaction {
+  if (!gtrid) throw new TmError('TM_INVALID_ARGUMENT', 'gtrid is required')
+  const tx = ctx.coordinator.list().find((t) => t.gtrid === gtrid)
+  if (tx) return toWireTransaction(tx)
+  try {
+    parseGtrid(gtrid)
+  } catch (error) {
+    throw new TmError('TM_INVALID_ARGUMENT', `malformed gtrid "${gtrid.slice(0, 80)}": ${(error as Error).message}`)
+  }
+  const logged = ctx.log.get(gtrid)
+  if (logged) return loggedTransactionView(logged)
+  throw new TmError('TM_TX_NOT_FOUND', `unknown transaction ${gtrid}: never begun here, or forgotten (presumed aborted)`)
+}

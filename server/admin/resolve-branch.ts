@@ -1,0 +1,166 @@
+// Admin.ResolveBranch: an operator commits or rolls back a prepared branch
+// (or every prepared branch of a transaction) by hand (reliability.md §4).
+//
+// - A reason is required; the operator is the authenticated caller.
+// - Each resolution is forced to the decision log BEFORE it is carried out,
+//   so recovery (which asks the log first) carries it out if this call does
+//   not get to, and never undoes it.
+// - Contradicting what the log says is refused (FAILED_PRECONDITION) unless
+//   force is set; then the resolution is heuristic and so is the transaction:
+//   rolling back a branch of a logged COMMIT decision; committing a branch
+//   with no decision (that contradicts presumed abort); resolving a branch
+//   whose transaction is still in progress here or belongs to another node
+//   (the decision may yet come, or be in another log); reversing an earlier
+//   operator's resolution.
+// - The whole request is judged before anything is logged: one refused
+//   branch refuses all of them.
+import type { PreparedBranch, Xid } from '../../adapters/types.js'
+import { ARBITER_FORMAT_ID, parseGtrid, xidEquals, xidFromParts, xidToString } from '../../adapters/xid/xid.js'
+import { TmError } from '../../proto/errors.js'
+import type { ResolveBranchRequest__Output } from '../../proto/gen/arbiter/v1/ResolveBranchRequest.js'
+import type { ResolveBranchResponse } from '../../proto/gen/arbiter/v1/ResolveBranchResponse.js'
+import type { RecoveryStep as WireRecoveryStep } from '../../proto/gen/arbiter/v1/RecoveryStep.js'
+import { DEFAULT_RESOURCE_CALL_TIMEOUT_MS, messageOf, toWireStep, withTimeout, type AdminContext } from './admin-context.js'
+
+export const MAX_REASON_LENGTH = 2000
+
+type ResolutionAction = 'commit' | 'rollback'
+
+interface Target {
+  readonly resource: string
+  readonly branch: PreparedBranch
+}
+
+interface Judgement {
+  /** Why force is needed; undefined when the resolution agrees with the log. */
+  readonly contradiction: string | undefined
+  readonly heuristic: boolean
+}
+
+export async function resolveBranch(ctx: AdminContext, req: ResolveBranchRequest__Output, operator: string): Promise<ResolveBranchResponse> {
+  const action = resolutionAction(req.resolution)
+  const reason = req.reason.trim()
+  if (reason === '') throw new TmError('TM_INVALID_ARGUMENT', 'reason is required: it goes into the audit record')
+  if (reason.length > MAX_REASON_LENGTH) throw new TmError('TM_INVALID_ARGUMENT', `reason is longer than ${MAX_REASON_LENGTH} characters`)
+
+  const targets = await findTargets(ctx, req)
+  const judged = targets.map((t) => ({ ...t, ...judge(ctx, t, action) }))
+  const refused = judged.filter((j) => j.contradiction !== undefined)
+  if (refused.length > 0 && !req.force) {
+    const list = refused.map((j) => `${j.resource} ${xidToString(j.branch.xid)}: ${j.contradiction}`).join('; ')
+    throw new TmError('TM_ILLEGAL_STATE', `refused: ${list}. Set force to override; the outcome is then HEURISTIC`)
+  }
+
+  const steps: WireRecoveryStep[] = []
+  for (const j of judged) {
+    const gtrid = j.branch.xid.gtrid.toString('utf8')
+    const bqual = j.branch.xid.bqual.toString('hex')
+    try {
+      await ctx.log.appendResolution({ gtrid, resource: j.resource, bqual, action, operator, reason, heuristic: j.heuristic })
+    } catch (error) {
+      throw new TmError(
+        'TM_INTERNAL',
+        `the resolution of ${j.resource} ${xidToString(j.branch.xid)} could not be logged, so it was not carried out: ${messageOf(error)}` +
+          (steps.length > 0 ? ` (${steps.length} earlier branch(es) of this request were resolved)` : ''),
+        { cause: error },
+      )
+    }
+    ctx.logger.warn({ gtrid, resource: j.resource, bqual, action, operator, reason, heuristic: j.heuristic }, 'operator resolution logged')
+    let result: string
+    let done = false
+    try {
+      const outcome = await ctx.resources.adapter(j.resource)![action](j.branch.xid)
+      result = outcome === 'done' ? 'done' : 'already done'
+      done = true
+    } catch (error) {
+      result = `failed: ${messageOf(error)} (the resolution is logged: recovery carries it out)`
+    }
+    ctx.coordinator.noteResolution(gtrid, j.resource, j.branch.xid.bqual, action, { done, heuristic: j.heuristic, operator, reason })
+    steps.push(toWireStep(j.resource, j.branch, action, result))
+  }
+  return { steps, heuristic: judged.some((j) => j.heuristic) }
+}
+
+function resolutionAction(resolution: string | number): ResolutionAction {
+  if (resolution === 'RESOLUTION_COMMIT') return 'commit'
+  if (resolution === 'RESOLUTION_ROLLBACK') return 'rollback'
+  throw new TmError('TM_INVALID_ARGUMENT', 'resolution must be RESOLUTION_COMMIT or RESOLUTION_ROLLBACK')
+}
+
+/** The prepared branches the request names, as the resources list them now. */
+async function findTargets(ctx: AdminContext, req: ResolveBranchRequest__Output): Promise<Target[]> {
+  const timeoutMs = ctx.config.resourceCallTimeoutMs ?? DEFAULT_RESOURCE_CALL_TIMEOUT_MS
+  const recover = async (resource: string): Promise<PreparedBranch[]> => {
+    const adapter = ctx.resources.require(resource) // INVALID_ARGUMENT when unknown, UNAVAILABLE while down
+    try {
+      return await withTimeout(adapter.recover(), timeoutMs, `resource "${resource}"`)
+    } catch (error) {
+      throw new TmError('TM_RM_UNAVAILABLE', `cannot list the prepared branches of "${resource}": ${messageOf(error)}`, { cause: error })
+    }
+  }
+
+  if (req.xid && req.xid.gtrid.length > 0) {
+    if (!req.resource) throw new TmError('TM_INVALID_ARGUMENT', 'resource is required with xid')
+    const xid = wireXid(req.xid)
+    if (req.gtrid && req.gtrid !== xid.gtrid.toString('utf8')) {
+      throw new TmError('TM_INVALID_ARGUMENT', 'gtrid and xid name different transactions')
+    }
+    const branch = (await recover(req.resource)).find((b) => xidEquals(b.xid, xid))
+    if (!branch) throw new TmError('TM_TX_NOT_FOUND', `${xidToString(xid)} is not prepared on "${req.resource}" (finished already, or never prepared)`)
+    return [{ resource: req.resource, branch }]
+  }
+  if (!req.gtrid) throw new TmError('TM_INVALID_ARGUMENT', 'give gtrid (every branch of a transaction) or resource and xid (one branch)')
+  checkArbiterGtrid(req.gtrid)
+  const names = req.resource ? [req.resource] : ctx.resources.names()
+  const targets: Target[] = []
+  for (const name of names) {
+    for (const branch of await recover(name)) {
+      if (branch.xid.gtrid.toString('utf8') === req.gtrid) targets.push({ resource: name, branch })
+    }
+  }
+  if (targets.length === 0) throw new TmError('TM_TX_NOT_FOUND', `no branch of ${req.gtrid} is prepared on ${req.resource ? `"${req.resource}"` : 'any resource'}`)
+  return targets
+}
+
+function wireXid(xid: { formatId: number; gtrid: Buffer; bqual: Buffer }): Xid {
+  let parsed: Xid
+  try {
+    parsed = xidFromParts(xid.formatId, xid.gtrid, xid.bqual)
+  } catch (error) {
+    throw new TmError('TM_INVALID_ARGUMENT', `illegal xid: ${messageOf(error)}`)
+  }
+  if (parsed.formatId !== ARBITER_FORMAT_ID) {
+    throw new TmError('TM_INVALID_ARGUMENT', `formatId ${parsed.formatId} is not Arbiter's (${ARBITER_FORMAT_ID}): foreign branches are never touched`)
+  }
+  checkArbiterGtrid(parsed.gtrid.toString('utf8'))
+  return parsed
+}
+
+function checkArbiterGtrid(gtrid: string): void {
+  try {
+    parseGtrid(gtrid)
+  } catch (error) {
+    throw new TmError('TM_INVALID_ARGUMENT', `not an Arbiter transaction (foreign branches are never touched): ${messageOf(error)}`)
+  }
+}
+
+function judge(ctx: AdminContext, target: Target, action: ResolutionAction): Judgement {
+  const gtrid = target.branch.xid.gtrid.toString('utf8')
+  const bqual = target.branch.xid.bqual.toString('hex')
+  const logged = ctx.log.get(gtrid)
+  const previous = logged?.resolutions.findLast((r) => r.resource === target.resource && r.bqual === bqual)
+  const reverses = previous && previous.action !== action ? `reverses the resolution to ${previous.action} by ${previous.operator}` : undefined
+  if (logged?.decision) {
+    if (action === 'rollback') return { contradiction: 'contradicts the logged COMMIT decision', heuristic: true }
+    return { contradiction: reverses, heuristic: false }
+  }
+  if (ctx.coordinator.isLive(gtrid)) {
+    return { contradiction: 'its transaction is in progress on this TM: the decision may still be made', heuristic: true }
+  }
+  const owner = parseGtrid(gtrid).nodeId
+  if (owner !== ctx.config.nodeId) {
+    return { contradiction: `owned by TM node "${owner}": its decision is not in this node's log`, heuristic: true }
+  }
+  if (action === 'commit') return { contradiction: 'no COMMIT decision is logged: committing contradicts presumed abort', heuristic: true }
+  return { contradiction: reverses, heuristic: false }
+}

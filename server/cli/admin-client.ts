@@ -1,0 +1,65 @@
+// The CLI's connection to a TM's Admin service: one promise per RPC, the
+// bearer token on every call, a deadline, and failures as AdminCallError
+// naming the gRPC status.
+import * as grpc from '@grpc/grpc-js'
+import { loadArbiterProto } from '../../proto/load.js'
+import type { AdminClient } from '../../proto/gen/arbiter/v1/Admin.js'
+import type { ListTransactionsRequest } from '../../proto/gen/arbiter/v1/ListTransactionsRequest.js'
+import type { ListTransactionsResponse__Output } from '../../proto/gen/arbiter/v1/ListTransactionsResponse.js'
+import type { Transaction__Output } from '../../proto/gen/arbiter/v1/Transaction.js'
+import type { ListInDoubtResponse__Output } from '../../proto/gen/arbiter/v1/ListInDoubtResponse.js'
+import type { RunRecoveryResponse__Output } from '../../proto/gen/arbiter/v1/RunRecoveryResponse.js'
+import type { ResolveBranchRequest } from '../../proto/gen/arbiter/v1/ResolveBranchRequest.js'
+import type { ResolveBranchResponse__Output } from '../../proto/gen/arbiter/v1/ResolveBranchResponse.js'
+import type { ListResourcesResponse__Output } from '../../proto/gen/arbiter/v1/ListResourcesResponse.js'
+
+export class AdminCallError extends Error {
+  override readonly name = 'AdminCallError'
+  constructor(
+    readonly method: string,
+    readonly code: grpc.status,
+    details: string,
+  ) {
+    super(`${method} failed: ${grpc.status[code] ?? 'UNKNOWN'} (${code}): ${details}`)
+  }
+}
+
+export interface AdminConnection {
+  listTransactions(req: ListTransactionsRequest): Promise<ListTransactionsResponse__Output>
+  getTransaction(gtrid: string): Promise<Transaction__Output>
+  listInDoubt(resource: string): Promise<ListInDoubtResponse__Output>
+  runRecovery(resource: string): Promise<RunRecoveryResponse__Output>
+  resolveBranch(req: ResolveBranchRequest): Promise<ResolveBranchResponse__Output>
+  listResources(): Promise<ListResourcesResponse__Output>
+  close(): void
+}
+
+type Callback<Res> = (error: grpc.ServiceError | null, response?: Res) => void
+
+export function connectAdmin(options: { address: string; token: string | undefined; deadlineMs: number }): AdminConnection {
+  const { proto } = loadArbiterProto()
+  const client: AdminClient = new proto.arbiter.v1.Admin(options.address, grpc.credentials.createInsecure())
+  const call = <Req, Res>(
+    method: string,
+    fn: (req: Req, metadata: grpc.Metadata, callOptions: grpc.CallOptions, callback: Callback<Res>) => unknown,
+    req: Req,
+  ): Promise<Res> => {
+    const metadata = new grpc.Metadata()
+    if (options.token) metadata.set('authorization', `Bearer ${options.token}`)
+    return new Promise((resolve, reject) => {
+      fn(req, metadata, { deadline: Date.now() + options.deadlineMs }, (error: grpc.ServiceError | null, response?: Res) => {
+        if (error) reject(new AdminCallError(method, error.code, error.details || error.message))
+        else resolve(response!)
+      })
+    })
+  }
+  return {
+    listTransactions: (req) => call('ListTransactions', client.ListTransactions.bind(client), req),
+    getTransaction: (gtrid) => call('GetTransaction', client.GetTransaction.bind(client), { gtrid }),
+    listInDoubt: (resource) => call('ListInDoubt', client.ListInDoubt.bind(client), { resource }),
+    runRecovery: (resource) => call('RunRecovery', client.RunRecovery.bind(client), { resource }),
+    resolveBranch: (req) => call('ResolveBranch', client.ResolveBranch.bind(client), req),
+    listResources: () => call('ListResources', client.ListResources.bind(client), {}),
+    close: () => client.close(),
+  }
+}

@@ -1,0 +1,181 @@
+// `arbiter admin …`: the operator's CLI over the Admin gRPC service.
+// Exit codes: 0 ok, 1 the call failed (stderr names the gRPC status),
+// 2 usage error. Tables by default, `--json` for scripts.
+import { InvalidArgumentError, Option, type Command, type CommanderError } from '@commander-js/extra-typings'
+import type { TransactionState } from '../../proto/gen/arbiter/v1/TransactionState.js'
+import { AdminCallError, connectAdmin, type AdminConnection } from './admin-client.js'
+import { colors, renderInDoubt, renderResources, renderSteps, renderTransaction, renderTransactions, toJson, type Colors } from './render.js'
+import { parseXid } from './xid-text.js'
+
+export const DEFAULT_ADDRESS = '127.0.0.1:50051'
+const STATES = ['ACTIVE', 'PREPARING', 'COMMITTING', 'COMMITTED', 'ROLLING_BACK', 'ROLLED_BACK', 'HEURISTIC'] as const
+
+/** A usage error found after commander parsed the line (exit 2). */
+class UsageError extends Error {}
+
+function parseState(value: string, previous: TransactionState[] = []): TransactionState[] {
+  const out = [...previous]
+  for (const raw of value.split(',')) {
+    const s = raw.trim().toUpperCase().replace(/^TRANSACTION_STATE_/, '')
+    if (!(STATES as readonly string[]).includes(s)) throw new InvalidArgumentError(`unknown state "${raw}" (one of ${STATES.join(', ')})`)
+    out.push(`TRANSACTION_STATE_${s}` as TransactionState)
+  }
+  return out
+}
+
+function parseMs(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('a whole number of milliseconds')
+  return Number(value)
+}
+
+function parseLabel(value: string): string {
+  if (value.indexOf('=') <= 0) throw new InvalidArgumentError('"key=value"')
+  return value
+}
+
+/** Adds `admin` and its subcommands to `program`. */
+export function addAdminCommand(program: Command): void {
+  const admin = program
+    .command('admin')
+    .description('inspect and resolve transactions on a running TM (the Admin gRPC service)')
+    .addOption(new Option('-a, --address <host:port>', 'the TM to talk to').env('ARBITER_ADDRESS').default(DEFAULT_ADDRESS))
+    .addOption(new Option('-t, --token <token>', 'a bearer token with the admin role').env('ARBITER_ADMIN_TOKEN'))
+    .option('--json', 'print JSON for scripts instead of tables')
+    .option('--no-color', 'no colours (also: NO_COLOR=1)')
+    .option('--timeout <ms>', 'deadline of each call', parseMs, 30_000)
+    .exitOverride((error: CommanderError) => {
+      if (error.exitCode === 0) process.exit(0) // --help, --version
+      process.exit(2)
+    })
+
+  /** Runs one command against the TM with the global options, printing and exiting as documented. */
+  const run = async (work: (conn: AdminConnection, out: { c: Colors; json: boolean }) => Promise<string>): Promise<void> => {
+    const g = admin.opts()
+    const conn = connectAdmin({ address: g.address, token: g.token, deadlineMs: g.timeout })
+    try {
+      const text = await work(conn, { c: colors(g.color), json: g.json === true })
+      process.stdout.write(`${text}\n`)
+    } catch (error) {
+      if (error instanceof UsageError) {
+        process.stderr.write(`arbiter admin: ${error.message}\n`)
+        process.exitCode = 2
+      } else if (error instanceof AdminCallError) {
+        process.stderr.write(`arbiter admin: ${error.message}\n`)
+        process.exitCode = 1
+      } else {
+        process.stderr.write(`arbiter admin: ${error instanceof Error ? error.message : String(error)}\n`)
+        process.exitCode = 1
+      }
+    } finally {
+      conn.close()
+    }
+  }
+
+  admin
+    .command('transactions')
+    .description('list transactions (STUCK: in phase 2 longer than admin.stuckAfterMs; HEURISTIC: mixed outcome)')
+    .option('-s, --state <state>', 'only this state; repeat or comma-separate for several', parseState)
+    .option('--older-than <ms>', 'only transactions begun at least this long ago', parseMs)
+    .option('-r, --resource <name>', 'only transactions with a branch on this resource')
+    .option('-l, --label <key=value>', 'only transactions with this label', parseLabel)
+    .action((opts) =>
+      run(async (conn, { c, json }) => {
+        const all = []
+        let pageToken = ''
+        do {
+          const page = await conn.listTransactions({
+            states: opts.state ?? [],
+            olderThanMs: opts.olderThan ?? 0,
+            resource: opts.resource ?? '',
+            label: opts.label ?? '',
+            pageSize: 500,
+            pageToken,
+          })
+          all.push(...page.transactions)
+          pageToken = page.nextPageToken
+        } while (pageToken)
+        return json ? toJson({ transactions: all }) : renderTransactions(c, all)
+      }),
+    )
+
+  admin
+    .command('show')
+    .description('one transaction: branches, states, attempts, last error')
+    .argument('<gtrid>')
+    .action((gtrid) =>
+      run(async (conn, { c, json }) => {
+        const tx = await conn.getTransaction(gtrid)
+        return json ? toJson(tx) : renderTransaction(c, tx)
+      }),
+    )
+
+  admin
+    .command('in-doubt')
+    .description('prepared branches on the resources now, with what the log knows and what recovery will do')
+    .option('-r, --resource <name>', 'only this resource')
+    .action((opts) =>
+      run(async (conn, { c, json }) => {
+        const res = await conn.listInDoubt(opts.resource ?? '')
+        return json ? toJson(res) : renderInDoubt(c, res)
+      }),
+    )
+
+  admin
+    .command('recover')
+    .description('run a recovery pass now')
+    .option('-r, --resource <name>', 'only this resource')
+    .action((opts) =>
+      run(async (conn, { c, json }) => {
+        const res = await conn.runRecovery(opts.resource ?? '')
+        return json ? toJson(res) : renderSteps(c, res.steps, res.unreachable)
+      }),
+    )
+
+  admin
+    .command('resolve')
+    .description('commit or roll back a prepared branch by hand (logged first, with who and why)')
+    .option('-g, --gtrid <gtrid>', 'every prepared branch of this transaction')
+    .option('-r, --resource <name>', 'the resource of the branch (with --xid)')
+    .option('-x, --xid <xid>', 'the branch, as in-doubt prints it: "gtrid,bqual,formatId"')
+    .option('--commit', 'commit it')
+    .option('--rollback', 'roll it back')
+    .requiredOption('--reason <text>', 'why: goes into the audit record')
+    .option('--force', 'contradict the log (the outcome is then HEURISTIC)')
+    .action((opts) =>
+      run(async (conn, { c, json }) => {
+        if (opts.commit === opts.rollback) throw new UsageError('give exactly one of --commit or --rollback')
+        if (!opts.gtrid && !opts.xid) throw new UsageError('give --gtrid, or --resource with --xid')
+        if (opts.xid && !opts.resource) throw new UsageError('--xid needs --resource')
+        if (opts.reason.trim() === '') throw new UsageError('--reason must say why')
+        let xid
+        if (opts.xid) {
+          try {
+            xid = parseXid(opts.xid)
+          } catch (error) {
+            throw new UsageError((error as Error).message)
+          }
+        }
+        const res = await conn.resolveBranch({
+          gtrid: opts.gtrid ?? '',
+          resource: opts.resource ?? '',
+          xid: xid ?? null,
+          resolution: opts.commit ? 'RESOLUTION_COMMIT' : 'RESOLUTION_ROLLBACK',
+          reason: opts.reason,
+          force: opts.force === true,
+        })
+        if (json) return toJson(res)
+        const table = renderSteps(c, res.steps)
+        return res.heuristic ? `${table}\n${c.red('HEURISTIC: this resolution contradicts the log; the transaction is now HEURISTIC')}` : table
+      }),
+    )
+
+  admin
+    .command('resources')
+    .description('the configured resources and their health')
+    .action(() =>
+      run(async (conn, { c, json }) => {
+        const res = await conn.listResources()
+        return json ? toJson(res) : renderResources(c, res)
+      }),
+    )
+}

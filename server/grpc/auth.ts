@@ -1,0 +1,96 @@
+// Bearer-token authentication (reliability.md §4). Tokens come from the
+// config (`auth.tokens`), each with a name and a role. Tokens are compared
+// in constant time: both sides are hashed to 32 bytes and compared with
+// crypto.timingSafeEqual, and every configured token is checked (no early
+// exit), so neither a token's length nor which entry matched leaks through
+// timing. No tokens configured: authentication is off.
+import { createHash, timingSafeEqual } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { ConfigError, type AuthTokenEntry } from '../config.js'
+
+export type Role = 'application' | 'admin'
+
+/** Who made a call: the token's name and role. */
+export interface Principal {
+  readonly name: string
+  readonly role: Role
+}
+
+interface KnownToken {
+  readonly principal: Principal
+  readonly digest: Buffer
+}
+
+/** Shorter secrets are refused at start-up: they could be guessed. */
+export const MIN_TOKEN_LENGTH = 16
+
+function digest(secret: string): Buffer {
+  return createHash('sha256').update(secret, 'utf8').digest()
+}
+
+/** The secret of one token entry, wherever the config says it lives. */
+export function resolveTokenSecret(entry: AuthTokenEntry, env: NodeJS.ProcessEnv = process.env): string {
+  let secret: string | undefined
+  if (entry.token) secret = entry.token
+  else if (entry.tokenEnv) {
+    secret = env[entry.tokenEnv]
+    if (!secret) throw new ConfigError(`token "${entry.name}": environment variable ${entry.tokenEnv} is not set`)
+  } else {
+    try {
+      secret = readFileSync(entry.tokenFile!, 'utf8').trim()
+    } catch (error) {
+      throw new ConfigError(`token "${entry.name}": cannot read tokenFile ${entry.tokenFile}: ${(error as Error).message}`)
+    }
+  }
+  if (secret.length < MIN_TOKEN_LENGTH) {
+    throw new ConfigError(`token "${entry.name}": shorter than ${MIN_TOKEN_LENGTH} characters`)
+  }
+  return secret
+}
+
+export class TokenAuthenticator {
+  private readonly tokens: readonly KnownToken[]
+
+  /** Resolves every secret now, so a missing env variable or file stops start-up. */
+  constructor(entries: readonly AuthTokenEntry[], env: NodeJS.ProcessEnv = process.env) {
+    const seen = new Set<string>()
+    this.tokens = entries.map((entry) => {
+      const secret = resolveTokenSecret(entry, env)
+      const d = digest(secret)
+      const key = d.toString('hex')
+      if (seen.has(key)) throw new ConfigError(`token "${entry.name}": the same secret is configured twice`)
+      seen.add(key)
+      return { principal: Object.freeze({ name: entry.name, role: entry.role }), digest: d }
+    })
+  }
+
+  /** False when no token is configured: then every call is let through. */
+  get enabled(): boolean {
+    return this.tokens.length > 0
+  }
+
+  /** The principal a presented secret belongs to, or undefined. Constant time in the secret. */
+  authenticate(secret: string): Principal | undefined {
+    const presented = digest(secret)
+    let found: Principal | undefined
+    for (const token of this.tokens) {
+      if (timingSafeEqual(presented, token.digest) && found === undefined) found = token.principal
+    }
+    return found
+  }
+}
+
+/** The secret from an `authorization: Bearer <token>` value; undefined when malformed. */
+export function bearerSecret(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined
+  const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header)
+  return match?.[1]
+}
+
+/** Which role a method needs: undefined for the ones open to anyone (health, reflection). */
+export function requiredRoles(path: string): readonly Role[] | undefined {
+  if (path.startsWith('/grpc.health.v1.') || path.startsWith('/grpc.reflection.')) return undefined
+  if (path.startsWith('/arbiter.v1.TransactionManager/')) return ['application', 'admin']
+  // The Admin service, and anything unknown: deny by default.
+  return ['admin']
+}
