@@ -25,12 +25,16 @@ program
       }
       throw error
     }
-    const server = await startArbiterServer(config, { logger }).catch((error: unknown) => {
-      logger.fatal({ err: error instanceof Error ? error.message : String(error) }, 'start-up failed')
-      process.exit(1)
-    })
+    // Handlers go in before start-up: a signal that arrives while recovery
+    // runs must still shut down cleanly (and release the data folder).
+    let server: Awaited<ReturnType<typeof startArbiterServer>> | undefined
+    let stopRequested: string | undefined
     const stop = (signal: string): void => {
       logger.info({ signal }, 'shutting down')
+      if (!server) {
+        stopRequested = signal
+        return
+      }
       server.stop().then(
         () => process.exit(0),
         () => process.exit(1),
@@ -38,6 +42,11 @@ program
     }
     process.once('SIGTERM', () => stop('SIGTERM'))
     process.once('SIGINT', () => stop('SIGINT'))
+    server = await startArbiterServer(config, { logger }).catch((error: unknown) => {
+      logger.fatal({ err: error instanceof Error ? error.message : String(error) }, 'start-up failed')
+      process.exit(1)
+    })
+    if (stopRequested) stop(stopRequested)
   })
 
 addAdminCommand(program)

@@ -45,6 +45,13 @@ export async function finishById(
       ctx.logger.info({ gtrid, resource: branch.resource, bqual: branch.xid.bqual.toString('hex'), action, outcome }, 'branch finished')
       return true
     } catch (error) {
+      if (action === 'commit' && error instanceof AdapterError && error.serverCode === '1402') {
+        // MariaDB rolls back a prepared branch that changed no row when its
+        // session detaches: there was nothing to commit, so the branch is done.
+        branch.state = 'committed'
+        ctx.logger.warn({ gtrid, resource: branch.resource }, 'branch changed no rows and was dropped by MariaDB (1402): nothing to commit')
+        return true
+      }
       branch.attempts += 1
       branch.lastError = describe(error)
       ctx.logger.warn(

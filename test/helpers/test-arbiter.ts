@@ -61,6 +61,8 @@ export async function freePort(): Promise<number> {
 /** An Arbiter in a child process, restartable on the same data folder and port. */
 export class ArbiterProcess {
   private child: ChildProcess | undefined
+  /** The TM's own pid (differs from the child's when a wrapper such as strace runs it). */
+  private tmPid: number | undefined
   private output = ''
   readonly address: string
   private readonly configPath: string
@@ -69,22 +71,29 @@ export class ArbiterProcess {
     readonly config: ArbiterConfigInput,
     private readonly env: Record<string, string>,
     port: number,
+    /** A command to run the TM under, e.g. ['strace', '-f', …, '--']. */
+    private readonly wrapper: readonly string[] = [],
   ) {
     this.address = `127.0.0.1:${port}`
     this.configPath = join(config.dataDir!, '..', `${config.nodeId}-${port}.yaml`)
     writeFileSync(this.configPath, toYaml({ ...config, listen: this.address }))
   }
 
-  static async start(config: ArbiterConfigInput, env: Record<string, string> = {}): Promise<ArbiterProcess> {
-    const process = new ArbiterProcess(config, env, await freePort())
-    await process.spawn()
-    return process
+  /** Starts the TM (the first time without the wrapper, so the data folder is set up cleanly). */
+  static async start(config: ArbiterConfigInput, env: Record<string, string> = {}, wrapper: readonly string[] = []): Promise<ArbiterProcess> {
+    const tm = new ArbiterProcess(config, env, await freePort(), wrapper)
+    await tm.spawn({}, { wrapped: false })
+    return tm
   }
 
   /** Starts the process; resolves once it listens (after its start-up recovery). */
-  async spawn(extraEnv: Record<string, string> = {}): Promise<void> {
+  /** Starts the process (under the wrapper, if any, unless told otherwise). */
+  async spawn(extraEnv: Record<string, string> = {}, options: { wrapped?: boolean } = {}): Promise<void> {
     this.output = ''
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'server/main.ts'), 'serve', '--config', this.configPath], {
+    this.tmPid = undefined
+    const command = [process.execPath, '--import', 'tsx', join(REPO, 'server/main.ts'), 'serve', '--config', this.configPath]
+    const [file, ...args] = options.wrapped === false || this.wrapper.length === 0 ? command : [...this.wrapper, ...command]
+    const child = spawn(file!, args, {
       cwd: REPO,
       env: { ...process.env, ARBITER_LOG_LEVEL: 'info', ...this.env, ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -95,6 +104,7 @@ export class ArbiterProcess {
       const onData = (chunk: Buffer): void => {
         this.output += chunk.toString()
         if (this.output.includes('"arbiter listening"')) {
+          this.tmPid = Number(/"pid":(\d+)[^\n]*"arbiter listening"/.exec(this.output)?.[1]) || undefined
           clearTimeout(timer)
           resolve()
         }
@@ -119,6 +129,13 @@ export class ArbiterProcess {
 
   async kill(): Promise<void> {
     const exited = this.exited()
+    if (this.tmPid !== undefined && this.tmPid !== this.child?.pid) {
+      try {
+        process.kill(this.tmPid, 'SIGKILL') // a wrapper's death would only detach the TM
+      } catch {
+        // already gone
+      }
+    }
     this.child?.kill('SIGKILL')
     await exited
   }
