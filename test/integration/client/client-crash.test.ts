@@ -1,0 +1,105 @@
+// A client process that dies after preparing its local branches: the TM
+// (its reaper, its grace for local branches, its recovery) must leave
+// nothing prepared and the two databases consistent.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { sharedServerUrls } from '../../harness/index.js'
+import { createTestDatabases, type TestDatabases } from '../../helpers/databases.js'
+import { startTestArbiter } from '../../helpers/test-arbiter.js'
+
+const REPO = fileURLToPath(new URL('../../..', import.meta.url))
+const SCRIPT = join(REPO, 'test/fixtures/client/prepare-then-die.ts')
+
+let dbs: TestDatabases
+let arbiter: Awaited<ReturnType<typeof startTestArbiter>>
+
+beforeAll(async () => {
+  dbs = await createTestDatabases(sharedServerUrls(), 'clientcrash')
+  // testConfig: recovery graceMs 1000, intervalMs 500; local-branch grace 1 s.
+  arbiter = await startTestArbiter([
+    { name: 'pg', kind: 'postgres', url: dbs.pgUrl },
+    { name: 'maria', kind: 'mysql', url: dbs.mysqlUrl },
+  ])
+})
+
+afterAll(async () => {
+  await arbiter?.stopAndClean()
+  await dbs?.close()
+})
+
+/** Starts the client script; resolves with its gtrid once it printed PREPARED (both branches prepared). */
+async function clientUntilPrepared(mode: 'hang' | 'go', id: number): Promise<{ child: ChildProcess; gtrid: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT], {
+    cwd: REPO,
+    env: {
+      ...process.env,
+      ARBITER_ADDRESS: arbiter.address,
+      PG_URL: dbs.pgUrl,
+      MYSQL_URL: dbs.mysqlUrl,
+      ACCOUNT_ID: String(id),
+      MODE: mode,
+      TIMEOUT_MS: '2000',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  const gtrid = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`client did not prepare in 20 s:\n${output}`)), 20_000)
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString()
+      const match = /GTRID (\S+)\n[\s\S]*PREPARED\n/.exec(output)
+      if (match) {
+        clearTimeout(timer)
+        resolve(match[1]!)
+      }
+    }
+    child.stdout!.on('data', onData)
+    child.stderr!.on('data', onData)
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer)
+      reject(new Error(`client exited (${code ?? signal}) before preparing:\n${output}`))
+    })
+  })
+  return { child, gtrid }
+}
+
+async function kill(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  child.kill('SIGKILL')
+  await exited
+}
+
+async function rowsWithId(id: number): Promise<{ pg: number; maria: number }> {
+  const p = await dbs.pgQuery('SELECT 1 FROM accounts WHERE id = $1', [id])
+  const m = await dbs.mysqlQuery('SELECT 1 FROM accounts WHERE id = ?', [id])
+  return { pg: p.length, maria: m.length }
+}
+
+describe('a client process that dies after preparing its local branches', () => {
+  it('killed before Commit: both branches are rolled back, nothing stays prepared', async () => {
+    const { child, gtrid } = await clientUntilPrepared('hang', 301)
+    const nodeId = gtrid.split(':')[0]!
+    // Both branches really are prepared now (the MariaDB one is attached to the live client session).
+    const before = await dbs.preparedLeft(nodeId)
+    expect(before.pg).toHaveLength(1)
+    expect(before.mysql).toHaveLength(1)
+    await kill(child)
+    // Deadline 2 s, then local-branch grace 1 s and recovery (interval 0.5 s, grace 1 s).
+    await expect.poll(() => dbs.preparedLeft(nodeId), { timeout: 20_000, interval: 250 }).toEqual({ pg: [], mysql: [] })
+    expect(await rowsWithId(301)).toEqual({ pg: 0, maria: 0 })
+    expect(arbiter.coordinator.get(gtrid).state).toBe('ROLLED_BACK')
+  })
+
+  it('killed around Commit: the outcome is atomic and nothing stays prepared', async () => {
+    const { child, gtrid } = await clientUntilPrepared('go', 302)
+    const nodeId = gtrid.split(':')[0]!
+    await kill(child)
+    await expect.poll(() => dbs.preparedLeft(nodeId), { timeout: 20_000, interval: 250 }).toEqual({ pg: [], mysql: [] })
+    const rows = await rowsWithId(302)
+    expect(rows.pg).toBe(rows.maria)
+    await expect.poll(() => arbiter.coordinator.get(gtrid).state, { timeout: 10_000 }).toBe(rows.pg === 1 ? 'COMMITTED' : 'ROLLED_BACK')
+  })
+})
