@@ -110,7 +110,7 @@ export class Coordinator {
       return await onBranch(target, async () => {
         if (tx.state !== 'ACTIVE') throw this.stateError(tx, 'execute')
         const session = await target.session!
-        return session.execute(sql, params, { maxRows: limits.maxRows })
+        return session.execute(sql, params, { maxRows: limits.maxRows, signal: tx.cancel.signal })
       })
     } catch (error) {
       if (error instanceof TmError) throw error

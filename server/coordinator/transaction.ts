@@ -41,6 +41,8 @@ export class Transaction {
   /** Resolves when phase 2 finished every branch. */
   phaseTwoDone: Promise<void> | undefined
   deadlineTimer: NodeJS.Timeout | undefined
+  /** Aborted when the transaction rolls back: cancels statements still running (a lock wait would hold the rollback). */
+  readonly cancel = new AbortController()
   private nextBqual = 1
 
   constructor(

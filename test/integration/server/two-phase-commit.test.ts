@@ -107,6 +107,22 @@ describe('two-phase commit over gRPC', () => {
     expect(await balances(5)).toEqual({ pg: undefined, maria: undefined })
   })
 
+  it('a rollback cancels a statement stuck in a lock wait, so the branch lets go of its locks', async () => {
+    await dbs.pgQuery('INSERT INTO accounts VALUES (50, 500)')
+    const blocker = await client.tm.Begin({})
+    await client.tm.Execute({ gtrid: blocker.gtrid, statement: { resource: 'pg', sql: 'UPDATE accounts SET balance = 1 WHERE id = 50' } })
+    const { gtrid } = await client.tm.Begin({ timeoutMs: 500 })
+    await client.tm.Execute({ gtrid, statement: { resource: 'maria', sql: 'INSERT INTO accounts VALUES (50, 5)' } })
+    const started = Date.now()
+    // Waits for the blocker's row lock (no lock_timeout) until the reaper rolls the transaction back.
+    const stuck = await grpcError(client.tm.Execute({ gtrid, statement: { resource: 'pg', sql: 'UPDATE accounts SET balance = 2 WHERE id = 50' } }))
+    expect(stuck.code).toBe(status.ABORTED)
+    expect(Date.now() - started).toBeLessThan(5000)
+    await client.tm.Rollback({ gtrid: blocker.gtrid })
+    expect(await balances(50)).toEqual({ pg: 500, maria: undefined })
+    expect(await dbs.pgQuery("SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")).toEqual([])
+  })
+
   it('takes the one-phase path for a single writing branch, with no log record', async () => {
     const fsyncs = arbiter.log.stats().fsyncs
     const { gtrid } = await client.tm.Begin({})
