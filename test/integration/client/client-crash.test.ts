@@ -55,8 +55,8 @@ async function clientUntilPrepared(mode: 'hang' | 'go', id: number): Promise<{ c
         resolve(match[1]!)
       }
     }
-    child.stdout!.on('data', onData)
-    child.stderr!.on('data', onData)
+    child.stdout.on('data', onData)
+    child.stderr.on('data', onData)
     child.once('exit', (code, signal) => {
       clearTimeout(timer)
       reject(new Error(`client exited (${code ?? signal}) before preparing:\n${output}`))

@@ -1,0 +1,141 @@
+// The public API's types (checked by `tsc --noEmit`, which includes test/)
+// and a check that no exported signature of client/ uses `any`.
+import ts from 'typescript'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, expectTypeOf, it } from 'vitest'
+import type pg from 'pg'
+import type mysql from 'mysql2/promise'
+import {
+  ArbiterError,
+  HeuristicOutcomeError,
+  IllegalStateError,
+  InvalidArgumentError,
+  OutcomeUnknownError,
+  PermissionDeniedError,
+  ResourceExhaustedError,
+  TransactionAbortedError,
+  TransactionNotFoundError,
+  UnauthenticatedError,
+  UnavailableError,
+  createArbiterClient,
+  decimal,
+  type ArbiterClient,
+  type ArbiterClientOptions,
+  type EnlistableConnection,
+  type ExecuteResult,
+  type RetryOptions,
+  type RunResult,
+  type SqlParam,
+  type TmErrorCode,
+  type Transaction,
+  type TransactionInfo,
+  type TransactionOptions,
+  type TransactionState,
+  type WaitFor,
+} from '../../../client/index.js'
+
+describe('public API types', () => {
+  it('transaction() returns the callback value; execute() types rows by its generic', () => {
+    expectTypeOf<ArbiterClient['transaction']>().toBeFunction()
+    type Tx = Parameters<Parameters<ArbiterClient['transaction']>[0]>[0]
+    expectTypeOf<Tx>().toEqualTypeOf<Transaction>()
+    expectTypeOf<Transaction['gtrid']>().toEqualTypeOf<string>()
+    const client = null as unknown as ArbiterClient
+    const run = () =>
+      client.transaction(async (tx) => {
+        const typed = await tx.execute<{ id: number; name: string }>('pg', 'SELECT id, name FROM t')
+        expectTypeOf(typed.rows).toEqualTypeOf<{ id: number; name: string }[]>()
+        const plain = await tx.execute('pg', 'SELECT 1')
+        expectTypeOf(plain).toEqualTypeOf<ExecuteResult<Record<string, unknown>>>()
+        expectTypeOf(plain.affectedRows).toEqualTypeOf<number>()
+        return 42 as const
+      })
+    expectTypeOf(run).returns.resolves.toEqualTypeOf<42>()
+    expectTypeOf<ReturnType<ArbiterClient['run']>>().resolves.toEqualTypeOf<RunResult>()
+    expectTypeOf<ReturnType<ArbiterClient['getTransaction']>>().resolves.toEqualTypeOf<TransactionInfo>()
+    expectTypeOf<TransactionInfo['state']>().toEqualTypeOf<TransactionState>()
+  })
+
+  it('parameters accept the documented JS types and reject others', () => {
+    expectTypeOf<null>().toExtend<SqlParam>()
+    expectTypeOf<bigint>().toExtend<SqlParam>()
+    expectTypeOf<Buffer>().toExtend<SqlParam>()
+    expectTypeOf<Date>().toExtend<SqlParam>()
+    expectTypeOf<{ a: number[] }>().toExtend<SqlParam>()
+    expectTypeOf(decimal('1.5')).toExtend<SqlParam>()
+    expectTypeOf<symbol>().not.toExtend<SqlParam>()
+    expectTypeOf<() => void>().not.toExtend<SqlParam>()
+  })
+
+  it('enlist accepts pg clients and mysql2/promise connections', () => {
+    expectTypeOf<pg.Client>().toExtend<EnlistableConnection>()
+    expectTypeOf<pg.PoolClient>().toExtend<EnlistableConnection>()
+    expectTypeOf<mysql.Connection>().toExtend<EnlistableConnection>()
+    expectTypeOf<mysql.PoolConnection>().toExtend<EnlistableConnection>()
+    expectTypeOf<string>().not.toExtend<EnlistableConnection>()
+  })
+
+  it('options', () => {
+    expectTypeOf<TransactionOptions>().toEqualTypeOf<{
+      readonly timeoutMs?: number
+      readonly labels?: Readonly<Record<string, string>>
+      readonly waitFor?: WaitFor
+      readonly retry?: RetryOptions
+      readonly signal?: AbortSignal
+    }>()
+    expectTypeOf<WaitFor>().toEqualTypeOf<'applied' | 'durable'>()
+    expectTypeOf<RetryOptions['attempts']>().toEqualTypeOf<number>()
+    expectTypeOf<ArbiterClientOptions['address']>().toEqualTypeOf<string>()
+    expectTypeOf<ArbiterClientOptions['token']>().toEqualTypeOf<string | undefined>()
+    expectTypeOf(createArbiterClient).parameter(0).toEqualTypeOf<ArbiterClientOptions>()
+    expectTypeOf(createArbiterClient).returns.toEqualTypeOf<ArbiterClient>()
+  })
+
+  it('error classes', () => {
+    for (const Class of [
+      TransactionAbortedError,
+      OutcomeUnknownError,
+      TransactionNotFoundError,
+      HeuristicOutcomeError,
+      UnavailableError,
+      InvalidArgumentError,
+      IllegalStateError,
+      ResourceExhaustedError,
+      UnauthenticatedError,
+      PermissionDeniedError,
+    ]) {
+      expect(new Class('m')).toBeInstanceOf(ArbiterError)
+      expect(new Class('m')).toBeInstanceOf(Error)
+    }
+    expectTypeOf<TransactionAbortedError>().toExtend<ArbiterError>()
+    expectTypeOf<ArbiterError['code']>().toEqualTypeOf<TmErrorCode>()
+    expectTypeOf<ArbiterError['grpcCode']>().toEqualTypeOf<number>()
+    expectTypeOf<ArbiterError['retryable']>().toEqualTypeOf<boolean>()
+    expectTypeOf<ArbiterError['details']>().toEqualTypeOf<string>()
+    expectTypeOf<ArbiterError['metadata']>().toEqualTypeOf<Readonly<Record<string, string>>>()
+    expectTypeOf<TransactionAbortedError['reason']>().toEqualTypeOf<string>()
+  })
+})
+
+describe('no any in exported signatures', () => {
+  it('the declarations emitted for client/ never mention any', () => {
+    const entry = fileURLToPath(new URL('../../../client/index.ts', import.meta.url))
+    const configPath = fileURLToPath(new URL('../../../tsconfig.json', import.meta.url))
+    const { config } = ts.readConfigFile(configPath, (p) => ts.sys.readFile(p)) as { config: { compilerOptions: object } }
+    const { options } = ts.convertCompilerOptionsFromJson(config.compilerOptions, fileURLToPath(new URL('../../..', import.meta.url)))
+    const program = ts.createProgram([entry], { ...options, noEmit: false, declaration: true, emitDeclarationOnly: true, stripInternal: true, sourceMap: false })
+    const declarations = new Map<string, string>()
+    program.emit(undefined, (fileName, text) => {
+      if (/[\\/]client[\\/][^\\/]+\.d\.ts$/.test(fileName)) declarations.set(fileName, text)
+    })
+    expect(declarations.size).toBeGreaterThan(5)
+    const offenders: string[] = []
+    for (const [file, text] of declarations) {
+      text.split('\n').forEach((line, i) => {
+        const code = line.replace(/\/\/.*$|\/\*.*?\*\/|^\s*\*.*$/g, '')
+        if (/\bany\b/.test(code)) offenders.push(`${file}:${i + 1}: ${line.trim()}`)
+      })
+    }
+    expect(offenders).toEqual([])
+  }, 60_000)
+})
