@@ -69,6 +69,20 @@ describe('through the TM (execute)', () => {
     expect(await balances(id)).toEqual({ pg: 70, maria: 30 })
   })
 
+  it("waitFor 'durable' answers at the commit point; the writes land on both", async () => {
+    const gtrid = await client.transaction(
+      async (tx) => {
+        await tx.execute('pg', 'UPDATE accounts SET balance = balance - 1 WHERE id = $1', [id])
+        await tx.execute('maria', 'UPDATE accounts SET balance = balance + 1 WHERE id = ?', [id])
+        return tx.gtrid
+      },
+      { waitFor: 'durable', labels: { mode: 'durable' } },
+    )
+    await expect.poll(async () => (await client.getTransaction(gtrid)).state).toBe('COMMITTED')
+    expect((await client.getTransaction(gtrid)).labels).toEqual({ mode: 'durable' })
+    expect(await balances(id)).toEqual({ pg: 99, maria: 1 })
+  })
+
   it('round-trips the value types', async () => {
     const when = new Date('2026-11-24T12:00:00.000Z')
     const rows = await client.transaction(async (tx) => {
