@@ -113,7 +113,7 @@ export async function startArbiterServer(config: ArbiterConfig, options: StartOp
   for (const service of ['', TM_SERVICE, ADMIN_SERVICE]) health.setStatus(service, 'SERVING')
   const host = config.listen.slice(0, config.listen.lastIndexOf(':'))
   const address = `${host}:${port}`
-  logger.info({ address, nodeId: config.nodeId }, 'arbiter listening')
+  logger.info({ address, nodeId: config.nodeId, pid: process.pid }, 'arbiter listening')
 
   let stopping: Promise<void> | undefined
   return {
