@@ -66,6 +66,7 @@ export async function resolveBranch(ctx: AdminContext, req: ResolveBranchRequest
       )
     }
     ctx.logger.warn({ gtrid, resource: j.resource, bqual, action, operator, reason, heuristic: j.heuristic }, 'operator resolution logged')
+    ctx.coordinator.markResolving(gtrid, j.resource, j.branch.xid.bqual, action)
     let result: string
     let done = false
     try {

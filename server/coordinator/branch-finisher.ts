@@ -32,6 +32,10 @@ export async function finishById(
 ): Promise<boolean> {
   const maxAttempts = options.maxAttempts ?? Number.POSITIVE_INFINITY
   for (let attempt = 0; attempt < maxAttempts && !ctx.stopping.aborted; attempt++) {
+    if (branch.resolution !== undefined && branch.resolution !== action) {
+      ctx.logger.warn({ gtrid, resource: branch.resource, action, resolution: branch.resolution }, 'an operator resolved the branch otherwise: giving way')
+      return false
+    }
     const adapter = ctx.resources.adapter(branch.resource)
     if (!adapter) {
       branch.lastError = `resource "${branch.resource}" is not configured`

@@ -208,7 +208,10 @@ async function decideAndFinish(
   const localDone = Promise.all(local.map((b) => commitLocal(ctx, tx, b)))
   tx.phaseTwoDone = (async () => {
     await Promise.all([managedDone, localDone])
-    if (ctx.stopping.aborted && tx.branches.some((b) => b.state === 'prepared')) return // recovery finishes it
+    // A branch still prepared (shutdown, unconfigured resource, an operator's
+    // resolution not yet carried out) keeps the decision open: END would let
+    // a later restart presume abort for it.
+    if (tx.branches.some((b) => b.state === 'prepared')) return
     await failpoint('before-end')
     await ctx.log.appendEnd(tx.gtrid).catch((error: unknown) => {
       ctx.logger.warn({ gtrid: tx.gtrid, err: String(error) }, 'END not logged: recovery will re-commit (idempotent)')

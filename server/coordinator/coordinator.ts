@@ -220,13 +220,17 @@ export class Coordinator {
       const branch = tx.addBranch(b.resource, xidFromParts(ARBITER_FORMAT_ID, Buffer.from(logged.gtrid), Buffer.from(b.bqual, 'hex')), 'managed')
       branch.state = 'prepared'
       const resolution = logged.resolutions.findLast((r) => r.resource === b.resource && r.bqual === b.bqual)
-      if (resolution) branch.state = resolution.action === 'commit' ? 'committed' : 'rolled-back'
+      if (resolution) {
+        // Recovery carries out the operator's resolution; phase 2 leaves the branch to it.
+        branch.resolution = resolution.action
+        branch.state = resolution.action === 'commit' ? 'committed' : 'rolled-back'
+      }
     }
     const heuristic = logged.resolutions.some((r) => r.heuristic)
     this.txs.set(tx.gtrid, tx)
     tx.phaseTwoDone = (async () => {
       await Promise.all(tx.branches.filter((b) => b.state === 'prepared').map((b) => finishById(this.ctx, tx.gtrid, b, 'commit')))
-      if (this.stopController.signal.aborted) return
+      if (tx.branches.some((b) => b.state === 'prepared')) return // not finished: the decision stays open for recovery
       await this.deps.log.appendEnd(tx.gtrid).catch(() => undefined)
       tx.state = heuristic ? 'HEURISTIC' : 'COMMITTED'
       tx.touch()
@@ -240,6 +244,15 @@ export class Coordinator {
    * HEURISTIC for good when it contradicted the decision, also after a phase
    * 2 still running finishes (it would otherwise say COMMITTED).
    */
+  /**
+   * An operator's resolution is logged and about to be carried out: phase 2
+   * (or cleanup) of that branch must stop retrying against it.
+   */
+  markResolving(gtrid: string, resource: string, bqual: Buffer, action: 'commit' | 'rollback'): void {
+    const branch = this.txs.get(gtrid)?.branches.find((b) => b.resource === resource && b.xid.bqual.equals(bqual))
+    if (branch) branch.resolution = action
+  }
+
   noteResolution(
     gtrid: string,
     resource: string,
@@ -250,6 +263,7 @@ export class Coordinator {
     const tx = this.txs.get(gtrid)
     if (!tx) return
     const branch = tx.branches.find((b) => b.resource === resource && b.xid.bqual.equals(bqual))
+    if (branch) branch.resolution = action
     if (branch && outcome.done) branch.state = action === 'commit' ? 'committed' : 'rolled-back'
     if (!outcome.heuristic) return
     const makeHeuristic = (): void => {

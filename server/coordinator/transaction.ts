@@ -20,6 +20,8 @@ export interface Branch {
   lastError: string | undefined
   /** Local branches: the application said it committed it. */
   reportedDone: boolean
+  /** An operator's logged resolution: phase 2 and cleanup stop retrying against it. */
+  resolution: 'commit' | 'rollback' | undefined
   /** Wakes a phase-2 loop waiting for the application's report. */
   wake: (() => void) | undefined
 }
@@ -71,6 +73,7 @@ export class Transaction {
       attempts: 0,
       lastError: undefined,
       reportedDone: false,
+      resolution: undefined,
       wake: undefined,
     }
     this.branches.push(branch)

@@ -14,14 +14,14 @@ const REMEMBERED_ENDED = 50_000
 
 export class DecisionIndex {
   private readonly open = new Map<string, OpenEntry>()
-  /** Ended transactions (gtrid → their decision), oldest first, bounded. */
-  private readonly ended = new Map<string, DecisionRecord | undefined>()
+  /** Ended transactions (their decision and resolutions), oldest first, bounded. */
+  private readonly ended = new Map<string, { decision: DecisionRecord | undefined; resolutions: ResolutionRecord[] }>()
 
   apply(record: LogRecord): void {
     if (record.type === 'end') {
       const entry = this.open.get(record.gtrid)
       this.open.delete(record.gtrid)
-      this.ended.set(record.gtrid, entry?.decision)
+      this.ended.set(record.gtrid, { decision: entry?.decision, resolutions: entry?.resolutions ?? [] })
       if (this.ended.size > REMEMBERED_ENDED) {
         const oldest = this.ended.keys().next()
         if (!oldest.done) this.ended.delete(oldest.value)
@@ -45,10 +45,8 @@ export class DecisionIndex {
   get(gtrid: string): LoggedTransaction | undefined {
     const entry = this.open.get(gtrid)
     if (entry) return snapshot(entry, false)
-    if (this.ended.has(gtrid)) {
-      const decision = this.ended.get(gtrid)
-      return { gtrid, ended: true, resolutions: [], ...(decision && { decision }) }
-    }
+    const ended = this.ended.get(gtrid)
+    if (ended) return { gtrid, ended: true, resolutions: [...ended.resolutions], ...(ended.decision && { decision: ended.decision }) }
     return undefined
   }
 

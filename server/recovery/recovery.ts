@@ -54,7 +54,8 @@ export class Recovery {
   /** First sighting of each orphan candidate: "resource|xidKey" → ms. */
   private readonly firstSeen = new Map<string, number>()
   private timer: NodeJS.Timeout | undefined
-  private running: Promise<RecoveryReport> | undefined
+  /** The pass in progress per scope ('' = every resource). */
+  private readonly running = new Map<string, Promise<RecoveryReport>>()
 
   constructor(
     private readonly deps: {
@@ -76,10 +77,15 @@ export class Recovery {
     clearInterval(this.timer)
   }
 
-  /** One recovery pass; concurrent callers share the pass in progress. */
+  /** One recovery pass; concurrent callers asking for the same scope share the pass in progress. */
   scan(onlyResource?: string): Promise<RecoveryReport> {
-    this.running ??= this.scanOnce(onlyResource).finally(() => (this.running = undefined))
-    return this.running
+    const scope = onlyResource ?? ''
+    let pass = this.running.get(scope)
+    if (!pass) {
+      pass = this.scanOnce(onlyResource).finally(() => this.running.delete(scope))
+      this.running.set(scope, pass)
+    }
+    return pass
   }
 
   private async scanOnce(onlyResource?: string): Promise<RecoveryReport> {

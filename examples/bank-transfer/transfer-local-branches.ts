@@ -1,0 +1,51 @@
+// Mode 2: the application keeps its own pg and mysql2 pools and queries;
+// Arbiter only coordinates (`tx.enlist`). The client library prepares both
+// connections at commit, and commits them on the same connections once the
+// TM's decision is durable.
+import type pg from 'pg'
+import type { Pool as MysqlPool, PoolConnection, ResultSetHeader } from 'mysql2/promise'
+import { OutcomeUnknownError, type ArbiterClient } from '../../client/index.js'
+import { InsufficientFundsError } from './accounts.js'
+import { balanceUpdate, ledgerInsert, legsInLockOrder, type Transfer } from './transfer.js'
+
+export interface BankPools {
+  readonly pg: pg.Pool
+  readonly mysql: MysqlPool
+}
+
+export async function transferWithLocalBranches(client: ArbiterClient, pools: BankPools, transfer: Transfer): Promise<void> {
+  const banks = new Set([transfer.from.bank, transfer.to.bank])
+  const pgConn = banks.has('pg') ? await pools.pg.connect() : undefined
+  const mysqlConn = banks.has('mysql') ? await pools.mysql.getConnection() : undefined
+  let failure: unknown
+  try {
+    await client.transaction(
+      async (tx) => {
+        if (pgConn) await tx.enlist('pg', pgConn)
+        if (mysqlConn) await tx.enlist('mysql', mysqlConn)
+        for (const leg of legsInLockOrder(transfer)) {
+          const affected = await run(leg.account.bank === 'pg' ? pgConn! : mysqlConn!, ...balanceUpdate(leg))
+          if (affected === 0) throw new InsufficientFundsError(transfer.from, transfer.amount)
+          await run(leg.account.bank === 'pg' ? pgConn! : mysqlConn!, ...ledgerInsert(transfer.id, leg))
+        }
+      },
+      { timeoutMs: 10_000, labels: { transfer: transfer.id } },
+    )
+  } catch (error) {
+    failure = error
+    throw error
+  } finally {
+    // After an unknown outcome the client library closed the connections
+    // (so the TM can finish their branches): they must not go back to the pool.
+    const broken = failure instanceof OutcomeUnknownError
+    pgConn?.release(broken)
+    if (broken) mysqlConn?.destroy()
+    else mysqlConn?.release()
+  }
+}
+
+async function run(conn: pg.PoolClient | PoolConnection, sql: string, params: (number | string)[]): Promise<number> {
+  if ('escapeLiteral' in conn) return (await conn.query(sql, params)).rowCount ?? 0
+  const [result] = await conn.query<ResultSetHeader>(sql, params)
+  return result.affectedRows
+}
