@@ -27,26 +27,25 @@ program
     }
     // Handlers go in before start-up: a signal that arrives while recovery
     // runs must still shut down cleanly (and release the data folder).
-    let server: Awaited<ReturnType<typeof startArbiterServer>> | undefined
-    let stopRequested: string | undefined
+    const running: { server?: Awaited<ReturnType<typeof startArbiterServer>>; stopRequested?: string } = {}
     const stop = (signal: string): void => {
       logger.info({ signal }, 'shutting down')
-      if (!server) {
-        stopRequested = signal
+      if (!running.server) {
+        running.stopRequested = signal
         return
       }
-      server.stop().then(
+      running.server.stop().then(
         () => process.exit(0),
         () => process.exit(1),
       )
     }
     process.once('SIGTERM', () => stop('SIGTERM'))
     process.once('SIGINT', () => stop('SIGINT'))
-    server = await startArbiterServer(config, { logger }).catch((error: unknown) => {
+    running.server = await startArbiterServer(config, { logger }).catch((error: unknown) => {
       logger.fatal({ err: error instanceof Error ? error.message : String(error) }, 'start-up failed')
       process.exit(1)
     })
-    if (stopRequested) stop(stopRequested)
+    if (running.stopRequested) stop(running.stopRequested)
   })
 
 addAdminCommand(program)

@@ -129,7 +129,7 @@ async function beforeDeadline<T>(ctx: CommitContext, tx: Transaction, work: Prom
   const deadline = new Promise<typeof DEADLINE>((resolve) => (timer = setTimeout(() => resolve(DEADLINE), remaining)))
   const result = await Promise.race([work, deadline]).finally(() => clearTimeout(timer))
   if (result === DEADLINE) return failAbort(ctx, tx, { reason: `deadline exceeded ${what}`, retryable: true })
-  return result as T
+  return result
 }
 
 const DEADLINE = Symbol('deadline')
