@@ -62,15 +62,18 @@ export async function runCommit(
   const localPrepared = tx.branches.filter((b) => b.mode === 'local' && b.state === 'prepared')
 
   // One writer and no prepared local branch: the others leave read-only and
-  // the writer commits in one phase, with no log record.
-  if (localPrepared.length === 0) {
+  // the writer commits in one phase, with no log record. Only branches that
+  // may have only read are asked (a round trip each); two sure writers skip it.
+  const sureWriters = managed.filter((b) => !b.onlyReadsSoFar)
+  if (localPrepared.length === 0 && sureWriters.length <= 1) {
+    const maybeReaders = managed.filter((b) => b.onlyReadsSoFar)
     const readOnly = await beforeDeadline(
       ctx,
       tx,
-      Promise.all(managed.map((b) => onBranch(b, async () => (await b.session!).isReadOnly()))),
+      Promise.all(maybeReaders.map((b) => onBranch(b, async () => (await b.session!).isReadOnly()))),
       'while checking for read-only branches',
     )
-    const writers = managed.filter((_, i) => readOnly[i] !== true)
+    const writers = [...sureWriters, ...maybeReaders.filter((_, i) => readOnly[i] !== true)]
     if (writers.length <= 1) {
       const readers = managed.filter((b) => !writers.includes(b))
       const stillPrepared = await prepareAll(ctx, tx, readers)

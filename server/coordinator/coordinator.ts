@@ -105,6 +105,7 @@ export class Coordinator {
       })
     }
     const target = branch
+    if (!isPlainRead(sql)) target.onlyReadsSoFar = false
     tx.touch()
     try {
       return await onBranch(target, async () => {
@@ -355,4 +356,12 @@ export class Coordinator {
 
 function isPromise<T>(value: Promise<T> | undefined): value is Promise<T> {
   return value !== undefined
+}
+
+/** Statements that cannot write (SELECT … FOR UPDATE locks, but the probe before phase 1 tells the truth). */
+const READ_KEYWORDS = new Set(['select', 'show', 'explain', 'values', 'describe', 'desc', 'get', 'hget', 'exists'])
+
+function isPlainRead(sql: string): boolean {
+  const first = /^[\s(]*([A-Za-z]+)/.exec(sql)?.[1]?.toLowerCase()
+  return first !== undefined && READ_KEYWORDS.has(first)
 }

@@ -20,6 +20,12 @@ export interface Branch {
   lastError: string | undefined
   /** Local branches: the application said it committed it. */
   reportedDone: boolean
+  /**
+   * False once a statement that is not a plain read ran on it. Only an
+   * optimization hint: a branch that may have only read is asked before
+   * phase 1 (one round trip); one that surely wrote is not.
+   */
+  onlyReadsSoFar: boolean
   /** An operator's logged resolution: phase 2 and cleanup stop retrying against it. */
   resolution: 'commit' | 'rollback' | undefined
   /** Wakes a phase-2 loop waiting for the application's report. */
@@ -74,6 +80,7 @@ export class Transaction {
       lastError: undefined,
       reportedDone: false,
       resolution: undefined,
+      onlyReadsSoFar: true,
       wake: undefined,
     }
     this.branches.push(branch)

@@ -118,6 +118,11 @@ export class ArbiterProcess {
     })
   }
 
+  /** The TM process's pid while it runs (for CPU accounting in the benchmark). */
+  get pid(): number | undefined {
+    return this.tmPid
+  }
+
   /** Resolves when the process exits (e.g. after a fail point crashed it). */
   exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     const child = this.child
