@@ -1,11 +1,12 @@
 // Wires one TM node together and runs its life cycle. Start-up order matters:
 // open the decision log, connect the resources, run recovery, and only then
-// open the gRPC port, so no Commit can race the first recovery pass.
+// open the gRPC port, so no Commit can race the first recovery pass. The
+// metrics/health HTTP port opens first, so /healthz answers (and /readyz
+// says "not ready") while recovery runs.
 import { join } from 'node:path'
-import * as grpc from '@grpc/grpc-js'
 import { createAdapter } from '../adapters/index.js'
 import type { ResourceAdapter } from '../adapters/types.js'
-import { resolveResourceUrl, type ArbiterConfig } from './config.js'
+import { hostOf, isLoopbackListen, resolveResourceUrl, type ArbiterConfig } from './config.js'
 import { Coordinator } from './coordinator/coordinator.js'
 import { ResourceRegistry } from './coordinator/resource-registry.js'
 import { lockDataDir } from './data-dir-lock.js'
@@ -15,6 +16,10 @@ import { transactionManagerHandlers } from './grpc/transaction-manager-service.j
 import { adminHandlers } from './grpc/admin-service.js'
 import { TokenAuthenticator } from './grpc/auth.js'
 import { createAuthInterceptor } from './grpc/auth-interceptor.js'
+import { serverCredentials } from './grpc/tls.js'
+import { ArbiterMetrics } from './metrics/arbiter-metrics.js'
+import { createGrpcMetricsInterceptor } from './metrics/grpc-metrics-interceptor.js'
+import { startMetricsServer, type MetricsServer } from './metrics/metrics-server.js'
 import { FileDecisionLog } from './log/file-decision-log.js'
 import type { DecisionLog } from './log/decision-log.js'
 import { createLogger, maskUrl, type Logger } from './logger.js'
@@ -29,6 +34,9 @@ export interface ArbiterServer {
   readonly log: DecisionLog
   readonly resources: ResourceRegistry
   readonly logger: Logger
+  readonly metrics: ArbiterMetrics
+  /** host:port of the metrics/health HTTP port; undefined when metrics.listen is ''. */
+  readonly metricsAddress: string | undefined
   /** Graceful: no new transactions, commits in flight finish (bounded by shutdownGraceMs), then exit. */
   stop(): Promise<void>
 }
@@ -40,7 +48,39 @@ export interface StartOptions {
 }
 
 export async function startArbiterServer(config: ArbiterConfig, options: StartOptions = {}): Promise<ArbiterServer> {
-  const logger = options.logger ?? createLogger()
+  const logger = options.logger ?? createLogger({ level: process.env.ARBITER_LOG_LEVEL ?? config.logLevel })
+  const metrics = new ArbiterMetrics()
+  const readiness: { ready: boolean; log?: DecisionLog } = { ready: false }
+  const metricsServer =
+    config.metrics.listen === ''
+      ? undefined
+      : await startMetricsServer({
+          listen: config.metrics.listen,
+          metrics,
+          logger,
+          notReady: () => {
+            if (!readiness.ready) return 'start-up recovery has not finished'
+            if (readiness.log?.healthy() !== true) return 'the decision log has failed'
+            return undefined
+          },
+        })
+  try {
+    return await startCore(config, options, logger, metrics, metricsServer, readiness)
+  } catch (error) {
+    metrics.stop()
+    await metricsServer?.close()
+    throw error
+  }
+}
+
+async function startCore(
+  config: ArbiterConfig,
+  options: StartOptions,
+  logger: Logger,
+  metrics: ArbiterMetrics,
+  metricsServer: MetricsServer | undefined,
+  readiness: { ready: boolean; log?: DecisionLog },
+): Promise<ArbiterServer> {
   if (config.failpoints) {
     configureFailpoints(config.failpoints)
     logger.warn({ failpoints: config.failpoints }, 'fail points are ON: this node will crash or stall on purpose')
@@ -48,8 +88,26 @@ export async function startArbiterServer(config: ArbiterConfig, options: StartOp
   // Resolve every token secret first: a missing variable or file stops start-up here.
   const auth = new TokenAuthenticator(config.auth.tokens)
   if (!auth.enabled) logger.warn('auth is OFF (no auth.tokens configured): every caller may use every service, Admin included')
+  // TLS files are read now too: a missing certificate stops start-up before anything is touched.
+  const credentials = serverCredentials(config.tls)
+  const loopback = isLoopbackListen(config.listen)
+  if (!config.tls && !auth.enabled && !loopback) {
+    // parseConfig only lets this through with allowInsecureNonLoopback.
+    logger.warn(
+      { listen: config.listen },
+      '!!! INSECURE: listening on a non-loopback address with neither TLS nor tokens (allowInsecureNonLoopback): ' +
+        'anyone who reaches this port can commit, roll back and resolve transactions !!!',
+    )
+  } else if (!config.tls && auth.enabled && !loopback) {
+    logger.warn({ listen: config.listen }, 'tokens travel in plaintext (no tls configured) on a non-loopback address: configure tls')
+  }
+  if (config.tls) logger.info({ mutual: config.tls.requireClientCert }, 'gRPC port uses TLS')
   const unlock = lockDataDir(config.dataDir)
-  const log = new FileDecisionLog({ dir: join(config.dataDir, 'log'), segmentBytes: config.log.segmentBytes })
+  const log = new FileDecisionLog({
+    dir: join(config.dataDir, 'log'),
+    segmentBytes: config.log.segmentBytes,
+    onBatch: (records) => metrics.logBatch(records),
+  })
   try {
     await log.open()
   } catch (error) {
@@ -80,8 +138,17 @@ export async function startArbiterServer(config: ArbiterConfig, options: StartOp
     resources,
     log,
     logger,
+    observer: metrics,
   })
-  const recovery = new Recovery({ coordinator, resources, log, logger, config: { nodeId: config.nodeId, ...config.recovery } })
+  const recovery = new Recovery({
+    coordinator,
+    resources,
+    log,
+    logger,
+    config: { nodeId: config.nodeId, ...config.recovery },
+    onScan: (report) => metrics.recoveryPass(report),
+  })
+  metrics.attach({ coordinator, log, resources, stuckAfterMs: config.admin.stuckAfterMs }, config.metrics.resourceRefreshMs)
   const firstPass = await recovery.scan()
   logger.info({ steps: firstPass.steps.length, unreachable: Object.keys(firstPass.unreachable) }, 'start-up recovery done')
   recovery.start()
@@ -96,12 +163,13 @@ export async function startArbiterServer(config: ArbiterConfig, options: StartOp
       logger,
       config: { nodeId: config.nodeId, stuckAfterMs: config.admin.stuckAfterMs },
     }),
-    interceptors: [createAuthInterceptor(auth, logger)],
+    // Metrics first: grpc-js wraps later interceptors around earlier ones, so auth's refusals are counted too.
+    interceptors: [createGrpcMetricsInterceptor(metrics.registry), createAuthInterceptor(auth, logger)],
     maxMessageBytes: config.limits.maxMessageBytes,
   })
   let port: number
   try {
-    port = await bind(server, config.listen, grpc.ServerCredentials.createInsecure())
+    port = await bind(server, config.listen, credentials)
   } catch (error) {
     recovery.stop()
     await coordinator.shutdown(0)
@@ -111,9 +179,11 @@ export async function startArbiterServer(config: ArbiterConfig, options: StartOp
     throw new Error(`cannot listen on ${config.listen}: ${(error as Error).message}`, { cause: error })
   }
   for (const service of ['', TM_SERVICE, ADMIN_SERVICE]) health.setStatus(service, 'SERVING')
-  const host = config.listen.slice(0, config.listen.lastIndexOf(':'))
-  const address = `${host}:${port}`
-  logger.info({ address, nodeId: config.nodeId, pid: process.pid }, 'arbiter listening')
+  const host = hostOf(config.listen)
+  const address = `${host.includes(':') ? `[${host}]` : host}:${port}`
+  readiness.log = log
+  readiness.ready = true
+  logger.info({ address, nodeId: config.nodeId, pid: process.pid, tls: config.tls !== undefined, auth: auth.enabled }, 'arbiter listening')
 
   let stopping: Promise<void> | undefined
   return {
@@ -124,8 +194,11 @@ export async function startArbiterServer(config: ArbiterConfig, options: StartOp
     log,
     resources,
     logger,
+    metrics,
+    metricsAddress: metricsServer?.address,
     stop: () =>
       (stopping ??= (async () => {
+        readiness.ready = false
         for (const service of ['', TM_SERVICE, ADMIN_SERVICE]) health.setStatus(service, 'NOT_SERVING')
         recovery.stop()
         const drained = coordinator.shutdown(config.shutdownGraceMs)
@@ -144,6 +217,8 @@ export async function startArbiterServer(config: ArbiterConfig, options: StartOp
         await resources.closeAll()
         await log.close()
         unlock()
+        metrics.stop()
+        await metricsServer?.close()
         logger.info('arbiter stopped')
       })()),
   }

@@ -36,11 +36,46 @@ const tokenSchema = z
     message: 'give exactly one of token, tokenEnv or tokenFile',
   })
 
+/** YAML gives booleans; environment variables give "true"/"false" (z.coerce.boolean would read "false" as true). */
+const flag = z.union([z.boolean(), z.stringbool()])
+
+const tlsSchema = z
+  .object({
+    /** PEM certificate chain of the server. */
+    certFile: z.string().min(1),
+    /** PEM private key of the server. */
+    keyFile: z.string().min(1),
+    /** PEM CA bundle that client certificates must chain to (needed for requireClientCert). */
+    caFile: z.string().min(1).optional(),
+    /** Mutual TLS: refuse clients without a certificate signed by caFile. */
+    requireClientCert: flag.default(false),
+  })
+  .refine((t) => !t.requireClientCert || t.caFile !== undefined, { message: 'requireClientCert needs caFile (the CA client certificates must chain to)' })
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
 const configSchema = z.object({
   /** Names this TM node in every gtrid it creates. */
   nodeId: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, '1–32 letters, digits, "_" or "-"').default('arbiter-1'),
   /** host:port of the gRPC port. */
   listen: z.string().default('127.0.0.1:50051'),
+  /** pino level; ARBITER_LOG_LEVEL overrides it. */
+  logLevel: z.enum(LOG_LEVELS).default('info'),
+  /** TLS for the gRPC port (files only: keys never sit in the config itself). Absent: plaintext. */
+  tls: tlsSchema.optional(),
+  /**
+   * A TM with neither TLS nor tokens listens on loopback only; this lets it
+   * listen elsewhere anyway (and it warns at start-up). Never in production.
+   */
+  allowInsecureNonLoopback: flag.default(false),
+  metrics: z
+    .object({
+      /** host:port of the Prometheus/health HTTP port ('' disables it; port 0 picks a free one). */
+      listen: z.string().default('127.0.0.1:9464'),
+      /** How often resource health (pool use, prepared branches) is read for the metrics, in ms. */
+      resourceRefreshMs: z.coerce.number().int().min(100).default(5000),
+    })
+    .prefault({}),
   /** Folder of the file decision log. */
   dataDir: z.string().default('./arbiter-data'),
   log: z
@@ -75,6 +110,8 @@ const configSchema = z.object({
       maxParams: z.coerce.number().int().min(0).default(1000),
       maxRows: z.coerce.number().int().min(1).default(10_000),
       maxLabels: z.coerce.number().int().min(0).default(32),
+      /** Bytes of all label keys and values of one transaction together. */
+      maxLabelBytes: z.coerce.number().int().min(0).default(4096),
       maxMessageBytes: z.coerce.number().int().min(1024).default(8 * 1024 * 1024),
     })
     .prefault({}),
@@ -126,6 +163,17 @@ export function parseConfig(input: unknown): ArbiterConfig {
   if (result.data.transactions.defaultTimeoutMs > result.data.transactions.maxTimeoutMs) {
     throw new ConfigError('invalid configuration: transactions.defaultTimeoutMs is over transactions.maxTimeoutMs')
   }
+  const { listen, tls, auth, allowInsecureNonLoopback } = result.data
+  if (!tls && auth.tokens.length === 0 && !isLoopbackListen(listen) && !allowInsecureNonLoopback) {
+    throw new ConfigError(
+      `invalid configuration: listen "${listen}" is not a loopback address, and neither tls nor auth.tokens is configured: ` +
+        'anyone who can reach the port could commit, roll back and resolve transactions. ' +
+        'Configure tls and/or auth.tokens, listen on 127.0.0.1, or set allowInsecureNonLoopback: true (trusted networks only).',
+    )
+  }
+  if (result.data.metrics.listen !== '' && !/^.+:\d{1,5}$/.test(result.data.metrics.listen)) {
+    throw new ConfigError(`invalid configuration: metrics.listen "${result.data.metrics.listen}" is not host:port (or '' to disable)`)
+  }
   return Object.freeze(result.data)
 }
 
@@ -153,7 +201,7 @@ export function applyEnv(base: Record<string, unknown>, env: NodeJS.ProcessEnv):
   const out: Record<string, unknown> = structuredClone(base)
   for (const [key, value] of Object.entries(env)) {
     if (!key.startsWith('ARBITER_') || value === undefined) continue
-    if (key.startsWith('ARBITER_TEST_') || key === 'ARBITER_LOG_LEVEL' || key === 'ARBITER_FAILPOINTS') continue
+    if (key.startsWith('ARBITER_TEST_') || key === 'ARBITER_FAILPOINTS') continue
     const path = key.slice('ARBITER_'.length).split('__').map(camel)
     let node = out
     for (const part of path.slice(0, -1)) {
@@ -167,6 +215,18 @@ export function applyEnv(base: Record<string, unknown>, env: NodeJS.ProcessEnv):
 
 function camel(envPart: string): string {
   return envPart.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase())
+}
+
+/** The host part of host:port, without IPv6 brackets. */
+export function hostOf(listen: string): string {
+  const host = listen.slice(0, Math.max(0, listen.lastIndexOf(':')))
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host
+}
+
+/** True when host:port names a loopback interface only (127.0.0.0/8, ::1, localhost). */
+export function isLoopbackListen(listen: string): boolean {
+  const host = hostOf(listen).toLowerCase()
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
 }
 
 /** The resource's URL, wherever the config says it lives. */

@@ -9,7 +9,23 @@ export function createLogger(options: { level?: string; destination?: NodeJS.Wri
     {
       level: options.level ?? process.env.ARBITER_LOG_LEVEL ?? 'info',
       base: { service: 'arbiter' },
-      redact: { paths: ['password', '*.password', 'token', '*.token', 'authorization', '*.authorization'], censor: '[redacted]' },
+      redact: {
+        paths: [
+          'password',
+          '*.password',
+          'token',
+          '*.token',
+          'authorization',
+          '*.authorization',
+          'secret',
+          '*.secret',
+          'privateKey',
+          '*.privateKey',
+          'private_key',
+          '*.private_key',
+        ],
+        censor: '[redacted]',
+      },
     },
     options.destination ?? process.stdout,
   )

@@ -14,7 +14,6 @@ program
   .description('run a TM node (config file plus ARBITER_* environment overrides)')
   .option('-c, --config <file>', 'YAML or JSON config file')
   .action(async (options) => {
-    const logger = createLogger()
     let config
     try {
       config = loadConfig(options.config)
@@ -25,6 +24,8 @@ program
       }
       throw error
     }
+    // The level: ARBITER_LOG_LEVEL (read into config.logLevel by loadConfig), else the file's logLevel, else info.
+    const logger = createLogger({ level: config.logLevel })
     // Handlers go in before start-up: a signal that arrives while recovery
     // runs must still shut down cleanly (and release the data folder).
     const running: { server?: Awaited<ReturnType<typeof startArbiterServer>>; stopRequested?: string } = {}

@@ -5,6 +5,7 @@
 // recovery, which presumes abort for anything still prepared.
 import { AdapterError } from '../../adapters/types.js'
 import type { Logger } from '../logger.js'
+import type { CoordinatorObserver } from './observer.js'
 import { backoffDelay, sleep } from './backoff.js'
 import type { ResourceRegistry } from './resource-registry.js'
 import type { Branch } from './transaction.js'
@@ -14,6 +15,7 @@ export interface FinisherContext {
   readonly logger: Logger
   /** Aborted when the TM shuts down: loops stop and recovery takes over at the next start. */
   readonly stopping: AbortSignal
+  readonly observer?: CoordinatorObserver | undefined
 }
 
 export type FinishAction = 'commit' | 'rollback'
@@ -58,6 +60,7 @@ export async function finishById(
       }
       branch.attempts += 1
       branch.lastError = describe(error)
+      if (error instanceof AdapterError) ctx.observer?.resourceError(branch.resource, error.errorClass)
       ctx.logger.warn(
         { gtrid, resource: branch.resource, action, attempt, err: branch.lastError },
         `branch ${action} failed, retrying`,

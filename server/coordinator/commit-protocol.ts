@@ -14,6 +14,7 @@ import { failpoint } from '../failpoints.js'
 import { LogWriteError, type DecisionLog } from '../log/decision-log.js'
 import type { Logger } from '../logger.js'
 import { finishById, type FinisherContext } from './branch-finisher.js'
+import { secondsSince } from './observer.js'
 import { abortTransaction, type AbortCause } from './rollback-protocol.js'
 import { onBranch, type Branch, type Transaction } from './transaction.js'
 
@@ -58,6 +59,7 @@ export async function runCommit(
     await failAbort(ctx, tx, { reason: 'the decision log has failed: this TM commits nothing until it is restarted', retryable: true })
   }
   await failpoint('before-prepare')
+  const phase1Started = performance.now()
   const managed = tx.branches.filter((b) => b.mode === 'managed')
   const localPrepared = tx.branches.filter((b) => b.mode === 'local' && b.state === 'prepared')
 
@@ -77,6 +79,7 @@ export async function runCommit(
     if (writers.length <= 1) {
       const readers = managed.filter((b) => !writers.includes(b))
       const stillPrepared = await prepareAll(ctx, tx, readers)
+      ctx.observer?.phase1(secondsSince(phase1Started))
       if (stillPrepared.length === 0) return commitOnePhase(ctx, tx, writers[0])
       // A "reader" voted prepared after all (it wrote something): do the full protocol.
       writers.push(...stillPrepared)
@@ -85,6 +88,7 @@ export async function runCommit(
   }
 
   const prepared = [...(await prepareAll(ctx, tx, managed)), ...localPrepared]
+  ctx.observer?.phase1(secondsSince(phase1Started))
   await failpoint('after-prepare')
   if (prepared.length === 0) {
     tx.commitPath = 'read-only'
@@ -106,6 +110,8 @@ async function prepareAll(ctx: CommitContext, tx: Transaction, branches: Branch[
   for (const [i, vote] of votes.entries()) {
     const branch = branches[i]!
     if (vote.vote === 'no') {
+      ctx.observer?.resourceError(branch.resource, vote.error?.errorClass ?? 'vote-no')
+      ctx.logger.warn({ gtrid: tx.gtrid, resource: branch.resource, bqual: branch.xid.bqual.toString('hex'), reason: vote.reason }, 'branch voted no')
       await failAbort(ctx, tx, {
         reason: `resource "${branch.resource}" voted no: ${vote.reason}`,
         serverCode: vote.error?.serverCode,
@@ -113,6 +119,7 @@ async function prepareAll(ctx: CommitContext, tx: Transaction, branches: Branch[
       })
     }
     branch.state = vote.vote === 'prepared' ? 'prepared' : 'read-only'
+    ctx.logger.debug({ gtrid: tx.gtrid, resource: branch.resource, bqual: branch.xid.bqual.toString('hex'), vote: vote.vote }, 'branch voted')
     if (vote.vote === 'read-only') await releaseSession(branch)
     else prepared.push(branch)
   }
@@ -157,6 +164,7 @@ async function commitOnePhase(ctx: CommitContext, tx: Transaction, writer: Branc
     writer.state = 'committed'
   } catch (error) {
     const adapterError = error as { errorClass?: string; serverCode?: string; message?: string }
+    if (adapterError.errorClass !== undefined) ctx.observer?.resourceError(writer.resource, adapterError.errorClass)
     if (adapterError.errorClass === 'vote-no') {
       await failAbort(ctx, tx, {
         reason: `resource "${writer.resource}" could not commit: ${adapterError.message}`,
@@ -168,6 +176,7 @@ async function commitOnePhase(ctx: CommitContext, tx: Transaction, writer: Branc
     tx.state = 'HEURISTIC'
     tx.abortReason = `one-phase commit on "${writer.resource}" has an unknown outcome: ${adapterError.message}`
     writer.state = 'failed'
+    ctx.logger.error({ gtrid: tx.gtrid, resource: writer.resource, err: adapterError.message }, 'one-phase commit outcome unknown')
     throw new TmError('TM_OUTCOME_UNKNOWN', tx.abortReason)
   } finally {
     await releaseSession(writer)
@@ -185,6 +194,7 @@ async function decideAndFinish(
   tx.commitPath = 'two-phase'
   if (Date.now() > tx.deadline) await failAbort(ctx, tx, { reason: 'deadline exceeded before the commit point', retryable: true })
   await failpoint('before-decision')
+  const appendStarted = performance.now()
   try {
     await ctx.log.appendDecision(
       tx.gtrid,
@@ -200,6 +210,8 @@ async function decideAndFinish(
     ctx.logger.fatal({ gtrid: tx.gtrid, err: String(error) }, 'decision log failed: outcome unknown until restart')
     throw new TmError('TM_OUTCOME_UNKNOWN', `the decision log failed while logging the commit: ${String(error)}`)
   }
+  ctx.observer?.decisionAppended(secondsSince(appendStarted))
+  const phase2Started = performance.now()
   tx.state = 'COMMITTING'
   tx.touch()
   ctx.logger.info({ gtrid: tx.gtrid, branches: prepared.length }, 'decision logged: committing')
@@ -211,6 +223,7 @@ async function decideAndFinish(
   const localDone = Promise.all(local.map((b) => commitLocal(ctx, tx, b)))
   tx.phaseTwoDone = (async () => {
     await Promise.all([managedDone, localDone])
+    ctx.observer?.phase2(secondsSince(phase2Started))
     // A branch still prepared (shutdown, unconfigured resource, an operator's
     // resolution not yet carried out) keeps the decision open: END would let
     // a later restart presume abort for it.
@@ -221,7 +234,9 @@ async function decideAndFinish(
     })
     tx.state = 'COMMITTED'
     tx.touch()
+    ctx.logger.info({ gtrid: tx.gtrid, path: tx.commitPath }, 'committed')
     ctx.onCommitted?.(tx)
+    ctx.observer?.finished(tx, 'committed')
   })()
   tx.phaseTwoDone.catch((error: unknown) => ctx.logger.error({ gtrid: tx.gtrid, err: String(error) }, 'phase 2 failed'))
   if (waitFor === 'applied') {
@@ -239,10 +254,14 @@ export async function commitManaged(ctx: FinisherContext, tx: Transaction, branc
     try {
       await session.commit()
       branch.state = 'committed'
+      ctx.logger.debug({ gtrid: tx.gtrid, resource: branch.resource, bqual: branch.xid.bqual.toString('hex') }, 'branch committed')
       return true
     } catch (error) {
       branch.attempts += 1
       branch.lastError = error instanceof Error ? error.message : String(error)
+      const errorClass = (error as { errorClass?: string }).errorClass
+      if (errorClass !== undefined) ctx.observer?.resourceError(branch.resource, errorClass)
+      ctx.logger.warn({ gtrid: tx.gtrid, resource: branch.resource, err: branch.lastError }, 'phase 2 commit on the session failed: finishing by XID')
       return false
     } finally {
       branch.session = undefined
@@ -275,7 +294,9 @@ async function commitLocal(ctx: CommitContext, tx: Transaction, branch: Branch):
 function finishCommitted(ctx: CommitContext, tx: Transaction): CommitOutcome {
   tx.state = 'COMMITTED'
   tx.touch()
+  ctx.logger.debug({ gtrid: tx.gtrid, path: tx.commitPath }, 'committed')
   ctx.onCommitted?.(tx)
+  ctx.observer?.finished(tx, 'committed')
   return { tx, commitLocally: [] }
 }
 

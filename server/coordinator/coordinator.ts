@@ -9,6 +9,7 @@ import type { Logger } from '../logger.js'
 import { finishById } from './branch-finisher.js'
 import { abortedError, isTransient, runCommit, type CommitOutcome, type LocalVoteInput } from './commit-protocol.js'
 import type { ResourceRegistry } from './resource-registry.js'
+import type { CoordinatorObserver } from './observer.js'
 import { abortTransaction } from './rollback-protocol.js'
 import { checkStatement } from './statement-guard.js'
 import { isFinal, isLive, type TxState } from './transaction-state.js'
@@ -29,6 +30,8 @@ export interface CoordinatorConfig {
     readonly maxParams: number
     readonly maxRows: number
     readonly maxLabels: number
+    /** Bytes of all label keys and values together (default 4096). */
+    readonly maxLabelBytes?: number
   }
 }
 
@@ -39,6 +42,8 @@ export interface CoordinatorDeps {
   readonly logger: Logger
   readonly onCommitted?: (tx: Transaction) => void
   readonly onRolledBack?: (tx: Transaction) => void
+  /** Metrics: told of every transition worth counting (synchronous, no I/O). */
+  readonly observer?: CoordinatorObserver
 }
 
 export class Coordinator {
@@ -56,6 +61,7 @@ export class Coordinator {
       stopping: this.stopController.signal,
       localBranchGraceMs: deps.config.localBranchGraceMs,
       onCommitted: deps.onCommitted,
+      observer: deps.observer,
     }
     this.sweeper = setInterval(() => this.forgetOldTransactions(), 5000).unref()
   }
@@ -68,8 +74,15 @@ export class Coordinator {
       throw new TmError('TM_INVALID_ARGUMENT', `timeout_ms ${timeoutMs} is over the maximum of ${config.maxTimeoutMs} (maxTimeoutMs)`)
     }
     const labels = options.labels ?? {}
-    if (Object.keys(labels).length > config.limits.maxLabels) {
+    const labelKeys = Object.keys(labels)
+    if (labelKeys.length > config.limits.maxLabels) {
       throw new TmError('TM_INVALID_ARGUMENT', `more than ${config.limits.maxLabels} labels (limits.maxLabels)`)
+    }
+    const maxLabelBytes = config.limits.maxLabelBytes ?? 4096
+    let labelBytes = 0
+    for (const key of labelKeys) labelBytes += Buffer.byteLength(key) + Buffer.byteLength(labels[key] ?? '')
+    if (labelBytes > maxLabelBytes) {
+      throw new TmError('TM_INVALID_ARGUMENT', `labels take ${labelBytes} bytes, over the limit of ${maxLabelBytes} (limits.maxLabelBytes)`)
     }
     if (this.activeCount() >= config.limits.maxActiveTransactions) {
       throw new TmError('TM_OVERLOADED', `${config.limits.maxActiveTransactions} transactions are active (limits.maxActiveTransactions): retry later`)
@@ -80,7 +93,8 @@ export class Coordinator {
     tx.deadlineTimer = setTimeout(() => {
       if (tx.state === 'ACTIVE') void this.abort(tx, { reason: `deadline of ${timeoutMs} ms exceeded`, retryable: true })
     }, timeoutMs).unref()
-    this.deps.logger.debug({ gtrid: tx.gtrid, timeoutMs }, 'begin')
+    this.deps.observer?.begun(tx)
+    this.deps.logger.debug({ gtrid: tx.gtrid, timeoutMs }, 'begun')
     return tx
   }
 
@@ -90,6 +104,9 @@ export class Coordinator {
     const adapter = this.deps.resources.require(resource)
     if (adapter.kind !== 'redis') checkStatement(sql, { maxBytes: limits.maxStatementBytes })
     else if (sql.trim() === '') throw new TmError('TM_INVALID_ARGUMENT', 'command is empty')
+    else if (Buffer.byteLength(sql) > limits.maxStatementBytes) {
+      throw new TmError('TM_INVALID_ARGUMENT', `command is ${Buffer.byteLength(sql)} bytes, over the limit of ${limits.maxStatementBytes} (limits.maxStatementBytes)`)
+    }
     if (params.length > limits.maxParams) {
       throw new TmError('TM_INVALID_ARGUMENT', `${params.length} parameters, over the limit of ${limits.maxParams} (limits.maxParams)`)
     }
@@ -98,7 +115,11 @@ export class Coordinator {
       this.checkBranchLimit(tx)
       branch = tx.addBranch(resource, this.newXid(tx), 'managed')
       const newBranch = branch
-      newBranch.session = adapter.begin(newBranch.xid)
+      // A pool with no free session makes begin wait at most the resource's
+      // connectTimeoutMs (then UNAVAILABLE-class error → ABORTED, retryable);
+      // a rollback meanwhile (deadline reaper, Rollback) cancels a begin not yet started.
+      newBranch.session = adapter.begin(newBranch.xid, { signal: tx.cancel.signal })
+      this.deps.logger.debug({ gtrid: tx.gtrid, resource, bqual: newBranch.xid.bqual.toString('hex') }, 'branch started')
       newBranch.session.catch(() => {
         // Could not even start: the branch never existed on the server.
         tx.branches.splice(tx.branches.indexOf(newBranch), 1)
@@ -107,16 +128,34 @@ export class Coordinator {
     const target = branch
     if (!isPlainRead(sql)) target.onlyReadsSoFar = false
     tx.touch()
+    let tooManyRows: TmError | undefined
     try {
       return await onBranch(target, async () => {
         if (tx.state !== 'ACTIVE') throw this.stateError(tx, 'execute')
         const session = await target.session!
-        return session.execute(sql, params, { maxRows: limits.maxRows, signal: tx.cancel.signal })
+        // The row limit is checked here for every kind of resource, so its error names the limit.
+        const result = await session.execute(sql, params, { signal: tx.cancel.signal })
+        if (result.rows.length > limits.maxRows) {
+          throw (tooManyRows = new TmError(
+            'TM_INVALID_ARGUMENT',
+            `statement on "${resource}" returned ${result.rows.length} rows, over the limit of ${limits.maxRows} (limits.maxRows): ` +
+              'the transaction was rolled back; add a LIMIT or page through the rows',
+            { metadata: { gtrid: tx.gtrid, resource } },
+          ))
+        }
+        return result
       })
     } catch (error) {
+      if (error === tooManyRows) {
+        // The statement ran, but its caller never sees what it did: end the transaction.
+        await this.abort(tx, { reason: `statement on "${resource}" returned more rows than limits.maxRows allows` })
+        throw error
+      }
       if (error instanceof TmError) throw error
       // A failed statement dooms the branch (PostgreSQL aborts the block): roll the whole transaction back.
       const e = error as { errorClass?: string; serverCode?: string; message?: string }
+      if (e.errorClass !== undefined) this.deps.observer?.resourceError(resource, e.errorClass)
+      this.deps.logger.debug({ gtrid: tx.gtrid, resource, err: e.message ?? String(error), errorClass: e.errorClass }, 'statement failed')
       await this.abort(tx, {
         reason: `statement on "${resource}" failed: ${e.message ?? String(error)}`,
         serverCode: e.serverCode,
@@ -133,7 +172,9 @@ export class Coordinator {
       throw new TmError('TM_INVALID_ARGUMENT', `resource "${resource}" is Redis: local branches need a SQL connection; use Execute`)
     }
     this.checkBranchLimit(tx)
-    return tx.addBranch(resource, this.newXid(tx), 'local').xid
+    const branch = tx.addBranch(resource, this.newXid(tx), 'local')
+    this.deps.logger.debug({ gtrid: tx.gtrid, resource, bqual: branch.xid.bqual.toString('hex') }, 'local branch enlisted')
+    return branch.xid
   }
 
   async commit(gtrid: string, localVotes: readonly LocalVoteInput[], waitFor: 'applied' | 'durable'): Promise<CommitOutcome> {
@@ -164,9 +205,17 @@ export class Coordinator {
     clearTimeout(tx.deadlineTimer)
     tx.commitOutcome = runCommit(this.ctx, tx, localVotes, waitFor)
     try {
-      return (await tx.commitOutcome) as CommitOutcome
+      const outcome = (await tx.commitOutcome) as CommitOutcome
+      this.deps.observer?.commitAnswered(tx)
+      return outcome
+    } catch (error) {
+      if (error instanceof TmError && error.code === 'TM_OUTCOME_UNKNOWN') this.deps.observer?.finished(tx, 'unknown')
+      throw error
     } finally {
-      if ((tx.state as TxState) === 'ROLLED_BACK') this.deps.onRolledBack?.(tx)
+      if ((tx.state as TxState) === 'ROLLED_BACK') {
+        this.deps.onRolledBack?.(tx)
+        this.deps.observer?.finished(tx, 'rolled_back')
+      }
     }
   }
 
@@ -235,6 +284,8 @@ export class Coordinator {
       await this.deps.log.appendEnd(tx.gtrid).catch(() => undefined)
       tx.state = heuristic ? 'HEURISTIC' : 'COMMITTED'
       tx.touch()
+      this.deps.logger.info({ gtrid: tx.gtrid, state: tx.state }, 'recovered transaction finished')
+      this.deps.observer?.finished(tx, heuristic ? 'heuristic' : 'committed')
     })()
     return tx
   }
@@ -267,6 +318,7 @@ export class Coordinator {
     if (branch) branch.resolution = action
     if (branch && outcome.done) branch.state = action === 'commit' ? 'committed' : 'rolled-back'
     if (!outcome.heuristic) return
+    this.deps.observer?.heuristic(tx)
     const makeHeuristic = (): void => {
       tx.state = 'HEURISTIC'
       tx.abortReason = `heuristic: branch on "${resource}" resolved to ${action} by ${outcome.operator}: ${outcome.reason}`
@@ -296,7 +348,10 @@ export class Coordinator {
   }
 
   private abort(tx: Transaction, cause: { reason: string; serverCode?: string | undefined; retryable?: boolean }): Promise<void> {
-    return abortTransaction(this.ctx, tx, cause).then(() => this.deps.onRolledBack?.(tx))
+    return abortTransaction(this.ctx, tx, cause).then(() => {
+      this.deps.onRolledBack?.(tx)
+      this.deps.observer?.finished(tx, 'rolled_back')
+    })
   }
 
   private require(gtrid: string): Transaction {

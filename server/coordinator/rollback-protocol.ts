@@ -38,6 +38,7 @@ export function abortTransaction(
     await Promise.all(tx.branches.map((b) => rollbackBranch(ctx, tx, b)))
     tx.state = 'ROLLED_BACK'
     tx.touch()
+    ctx.logger.debug({ gtrid: tx.gtrid }, 'rolled back')
   })()
   return tx.rollbackOutcome
 }
@@ -73,6 +74,7 @@ async function rollbackBranch(ctx: FinisherContext & { localBranchGraceMs: numbe
     new Promise<'slow'>((resolve) => (timer = setTimeout(() => resolve('slow'), SESSION_ROLLBACK_WAIT_MS))),
   ]).finally(() => clearTimeout(timer))
   if (waited !== 'done') {
+    ctx.logger.warn({ gtrid: tx.gtrid, resource: branch.resource, bqual: branch.xid.bqual.toString('hex'), waited }, 'branch rollback on its session did not finish: rolling back by XID')
     // The session is stuck or broken: roll back by XID from another one (a no-op
     // "already done" when nothing was prepared; the server drops an active branch with its session).
     void finishById(ctx, tx.gtrid, branch, 'rollback', { maxAttempts: CLEANUP_ATTEMPTS })

@@ -26,6 +26,8 @@ export function testConfig(resources: TestResources, overrides: Partial<ArbiterC
     transactions: { defaultTimeoutMs: 20_000, maxTimeoutMs: 120_000, localBranchGraceMs: 1000, retentionMs: 600_000 },
     recovery: { intervalMs: 500, graceMs: 1000 },
     shutdownGraceMs: 2000,
+    // Many TMs run at once in tests: each gets a free metrics port (logged as "metrics listening").
+    metrics: { listen: '127.0.0.1:0' },
     ...overrides,
   }
 }
