@@ -1,0 +1,159 @@
+// Every limit is hit once, with its status code and a message naming it
+// (README "Limits"). The server stays usable after each.
+import { status } from '@grpc/grpc-js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { sharedServerUrls } from '../../harness/index.js'
+import { createTestDatabases, type TestDatabases } from '../../helpers/databases.js'
+import { startTestArbiter } from '../../helpers/test-arbiter.js'
+import { grpcError, tmClient } from '../../helpers/tm-client.js'
+
+let dbs: TestDatabases
+let arbiter: Awaited<ReturnType<typeof startTestArbiter>>
+let client: ReturnType<typeof tmClient>
+let nodeId: string
+const int = (n: number) => ({ intValue: String(n) })
+
+beforeAll(async () => {
+  dbs = await createTestDatabases(sharedServerUrls(), 'limits')
+  arbiter = await startTestArbiter(
+    [
+      { name: 'pg', kind: 'postgres', url: dbs.pgUrl },
+      { name: 'maria', kind: 'mysql', url: dbs.mysqlUrl },
+      { name: 'redis', kind: 'redis', url: sharedServerUrls().redisUrl },
+      // One session and a short wait for it: pool exhaustion.
+      { name: 'tiny', kind: 'postgres', url: dbs.pgUrl, poolSize: 1, connectTimeoutMs: 500 },
+    ],
+    {
+      limits: {
+        maxActiveTransactions: 5,
+        maxBranchesPerTransaction: 2,
+        maxStatementBytes: 200,
+        maxParams: 3,
+        maxRows: 5,
+        maxLabels: 2,
+        maxLabelBytes: 64,
+        maxMessageBytes: 4096,
+      },
+      transactions: { defaultTimeoutMs: 10_000, maxTimeoutMs: 20_000, localBranchGraceMs: 500, retentionMs: 60_000 },
+    },
+  )
+  nodeId = arbiter.coordinator.begin().gtrid.split(':')[0]!
+  client = tmClient(arbiter.address)
+})
+
+afterAll(async () => {
+  client?.close()
+  await arbiter?.stopAndClean()
+  await dbs?.close()
+})
+
+async function begin(): Promise<string> {
+  return (await client.tm.Begin({})).gtrid
+}
+
+describe('limits', () => {
+  it('limits.maxActiveTransactions → RESOURCE_EXHAUSTED; a slot frees when one ends', async () => {
+    const live = arbiter.coordinator.list().filter((t) => t.state === 'ACTIVE').length
+    const gtrids: string[] = []
+    for (let i = live; i < 5; i++) gtrids.push(await begin())
+    const e = await grpcError(client.tm.Begin({}))
+    expect(e.code).toBe(status.RESOURCE_EXHAUSTED)
+    expect(e.details).toMatch(/5 transactions are active \(limits\.maxActiveTransactions\): retry later/)
+    for (const gtrid of gtrids) await client.tm.Rollback({ gtrid })
+    for (const tx of arbiter.coordinator.list()) if (tx.state === 'ACTIVE') await arbiter.coordinator.rollback(tx.gtrid, 'test')
+    await client.tm.Rollback({ gtrid: await begin() })
+  })
+
+  it('limits.maxBranchesPerTransaction → INVALID_ARGUMENT', async () => {
+    const gtrid = await begin()
+    await client.tm.Enlist({ gtrid, resource: 'pg' })
+    await client.tm.Enlist({ gtrid, resource: 'maria' })
+    const e = await grpcError(client.tm.Enlist({ gtrid, resource: 'pg' }))
+    expect(e.code).toBe(status.INVALID_ARGUMENT)
+    expect(e.details).toMatch(/already has 2 branches \(limits\.maxBranchesPerTransaction\)/)
+    await client.tm.Rollback({ gtrid })
+  })
+
+  it('limits.maxStatementBytes → INVALID_ARGUMENT, for SQL and for Redis commands', async () => {
+    for (const [resource, sql] of [
+      ['pg', `SELECT '${'x'.repeat(300)}'`],
+      ['redis', `SET k ${'x'.repeat(300)}`],
+    ] as const) {
+      const gtrid = await begin()
+      const e = await grpcError(client.tm.Execute({ gtrid, statement: { resource, sql } }))
+      expect(e.code).toBe(status.INVALID_ARGUMENT)
+      expect(e.details).toMatch(/over the limit of 200 \(limits\.maxStatementBytes\)/)
+      await client.tm.Rollback({ gtrid })
+    }
+  })
+
+  it('limits.maxParams → INVALID_ARGUMENT', async () => {
+    const gtrid = await begin()
+    const e = await grpcError(client.tm.Execute({ gtrid, statement: { resource: 'pg', sql: 'SELECT $1, $2, $3, $4', params: [int(1), int(2), int(3), int(4)] } }))
+    expect(e.code).toBe(status.INVALID_ARGUMENT)
+    expect(e.details).toMatch(/4 parameters, over the limit of 3 \(limits\.maxParams\)/)
+    await client.tm.Rollback({ gtrid })
+  })
+
+  it('limits.maxRows → INVALID_ARGUMENT naming the limit, on PostgreSQL and MariaDB; the transaction is rolled back', async () => {
+    for (const [resource, sql] of [
+      ['pg', 'SELECT g FROM generate_series(1, 10) g'],
+      ['maria', 'SELECT seq FROM seq_1_to_10'],
+    ] as const) {
+      const gtrid = await begin()
+      const ok = await client.tm.Execute({ gtrid, statement: { resource, sql: sql.replace('10', '5') } })
+      expect(ok.result?.rows).toHaveLength(5)
+      const e = await grpcError(client.tm.Execute({ gtrid, statement: { resource, sql } }))
+      expect(e.code).toBe(status.INVALID_ARGUMENT)
+      expect(e.details).toMatch(new RegExp(`statement on "${resource}" returned 10 rows, over the limit of 5 \\(limits\\.maxRows\\): the transaction was rolled back`))
+      expect((await grpcError(client.tm.Commit({ gtrid }))).code).toBe(status.ABORTED)
+    }
+    expect(await dbs.preparedLeft(nodeId)).toEqual({ pg: [], mysql: [] })
+  })
+
+  it('limits.maxLabels and limits.maxLabelBytes → INVALID_ARGUMENT', async () => {
+    let e = await grpcError(client.tm.Begin({ labels: { a: '1', b: '2', c: '3' } }))
+    expect(e.code).toBe(status.INVALID_ARGUMENT)
+    expect(e.details).toMatch(/more than 2 labels \(limits\.maxLabels\)/)
+    e = await grpcError(client.tm.Begin({ labels: { order: 'x'.repeat(100) } }))
+    expect(e.code).toBe(status.INVALID_ARGUMENT)
+    expect(e.details).toMatch(/labels take 105 bytes, over the limit of 64 \(limits\.maxLabelBytes\)/)
+  })
+
+  it('limits.maxMessageBytes → RESOURCE_EXHAUSTED from grpc-js before the handler runs', async () => {
+    const gtrid = await begin()
+    const e = await grpcError(client.tm.Execute({ gtrid, statement: { resource: 'pg', sql: `SELECT '${'x'.repeat(10_000)}'` } }))
+    expect(e.code).toBe(status.RESOURCE_EXHAUSTED)
+    expect(e.details).toMatch(/message larger than max \(\d+ vs\.? 4096\)/i)
+    await client.tm.Rollback({ gtrid })
+  })
+
+  it('transactions.maxTimeoutMs bounds Begin (INVALID_ARGUMENT); a transaction past its deadline is ABORTED', async () => {
+    const e = await grpcError(client.tm.Begin({ timeoutMs: 30_000 }))
+    expect(e.code).toBe(status.INVALID_ARGUMENT)
+    expect(e.details).toMatch(/timeout_ms 30000 is over the maximum of 20000 \(maxTimeoutMs\)/)
+    const { gtrid } = await client.tm.Begin({ timeoutMs: 200 })
+    await new Promise((resolve) => setTimeout(resolve, 400))
+    const late = await grpcError(client.tm.Execute({ gtrid, statement: { resource: 'pg', sql: 'SELECT 1' } }))
+    expect(late.code).toBe(status.ABORTED)
+    expect(late.details).toMatch(/deadline of 200 ms exceeded/)
+  })
+
+  it('an exhausted pool makes a caller wait at most the resource connectTimeoutMs, then ABORTED (retryable), not forever', async () => {
+    const holder = await begin()
+    await client.tm.Execute({ gtrid: holder, statement: { resource: 'tiny', sql: 'SELECT 1' } }) // holds the only session
+    const waiter = await begin()
+    const started = Date.now()
+    const e = await grpcError(client.tm.Execute({ gtrid: waiter, statement: { resource: 'tiny', sql: 'SELECT 1' } }))
+    const waited = Date.now() - started
+    expect(waited).toBeGreaterThanOrEqual(400)
+    expect(waited).toBeLessThan(5000)
+    expect(e.code).toBe(status.ABORTED)
+    expect(e.details).toMatch(/statement on "tiny" failed: .*(timeout|no connection)/i)
+    await client.tm.Rollback({ gtrid: holder })
+    // The session is back: the resource works again.
+    const again = await begin()
+    await client.tm.Execute({ gtrid: again, statement: { resource: 'tiny', sql: 'SELECT 1' } })
+    await client.tm.Commit({ gtrid: again })
+  })
+})
