@@ -23,7 +23,15 @@ async function main(): Promise<number> {
     say(`${pc.bold('Arbiter bank demo')}: ${transfers} random transfers between 40 accounts, half in PostgreSQL, half in MariaDB/MySQL,`)
     say(`${concurrency} at a time, half through the TM (execute), half on the app's own connections (enlist).`)
     say(`The TM is killed with SIGKILL halfway.\n`)
-    const summary = await runDemo({ pgUrl, mysqlUrl, transfers, concurrency, onProgress: progress, log: (line) => say(`\n${pc.cyan('›')} ${line}`) })
+    const summary = await runDemo({
+      pgUrl,
+      mysqlUrl,
+      transfers,
+      concurrency,
+      onProgress: progress,
+      log: (line) => say(`\n${pc.cyan('›')} ${line}`),
+      ...(process.env.DEMO_TM_LOG && { tmLogFile: process.env.DEMO_TM_LOG }),
+    })
     process.stdout.write('\n')
     printSummary(summary)
     return summary.anomalies.length === 0 && summary.preparedLeft.pg + summary.preparedLeft.mysql === 0 ? 0 : 1

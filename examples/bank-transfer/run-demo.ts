@@ -1,6 +1,7 @@
 // The demo's core: random concurrent transfers across both databases in both
 // client modes, a SIGKILL of the TM halfway, and a check of every invariant
 // at the end (reliability.md §b). Used by `npm run demo` and by its test.
+import { writeFileSync } from 'node:fs'
 import pg from 'pg'
 import mysql from 'mysql2/promise'
 import {
@@ -32,6 +33,8 @@ export interface DemoOptions {
    */
   readonly crashAt?: number | null
   readonly onProgress?: (progress: DemoProgress) => void
+  /** Write the TM's own log (JSON lines, both runs) to this file at the end. */
+  readonly tmLogFile?: string
   readonly log?: (line: string) => void
 }
 
@@ -95,10 +98,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   let started = 0
   let done = 0
   let workersDone = false
+  let tmLog = ''
   let crash: DemoSummary['crash']
   const t0 = Date.now()
 
   const crashAndRecover = async (): Promise<void> => {
+    tmLog += tm.logs()
     log(`the TM was killed with SIGKILL after ${done} transfers, right after logging a decision, with transfers in flight`)
     await new Promise((r) => setTimeout(r, 300))
     const restartedAt = Date.now()
@@ -157,6 +162,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
 
   client.close()
   await tm.stop()
+  if (options.tmLogFile) writeFileSync(options.tmLogFile, tmLog + tm.logs())
   await tm.destroy()
   await pgPool.end()
   await mysqlPool.end()

@@ -66,6 +66,7 @@ export class ArbiterProcess {
   /** The TM's own pid (differs from the child's when a wrapper such as strace runs it). */
   private tmPid: number | undefined
   private output = ''
+  private spawned = false
   readonly address: string
   private readonly configPath: string
 
@@ -89,15 +90,22 @@ export class ArbiterProcess {
   }
 
   /** Starts the process; resolves once it listens (after its start-up recovery). */
-  /** Starts the process (under the wrapper, if any, unless told otherwise). */
+  /**
+   * Starts the process (under the wrapper, if any, unless told otherwise).
+   * ARBITER_FAILPOINTS from start() applies to the first start only: a
+   * restart is the recovering TM, which must not crash at the same point again.
+   */
   async spawn(extraEnv: Record<string, string> = {}, options: { wrapped?: boolean } = {}): Promise<void> {
+    const env = { ...this.env }
+    if (this.spawned) delete env.ARBITER_FAILPOINTS
+    this.spawned = true
     this.output = ''
     this.tmPid = undefined
     const command = [process.execPath, '--import', 'tsx', join(REPO, 'server/main.ts'), 'serve', '--config', this.configPath]
     const [file, ...args] = options.wrapped === false || this.wrapper.length === 0 ? command : [...this.wrapper, ...command]
     const child = spawn(file!, args, {
       cwd: REPO,
-      env: { ...process.env, ARBITER_LOG_LEVEL: 'info', ...this.env, ...extraEnv },
+      env: { ...process.env, ARBITER_LOG_LEVEL: 'info', ...env, ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     this.child = child
