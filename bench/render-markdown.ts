@@ -15,8 +15,8 @@ function aborts(aborted: Readonly<Record<string, number>>): string {
 /** The main table: one row per (concurrency, variant). */
 export function resultsTable(result: BenchResult): string {
   const lines = [
-    '| conc. | variant | tx/s | tx/s ÷ raw 2PC | p50 ms | p50 ÷ raw | p95 ms | p99 ms | p99 ÷ raw | fsyncs / commit | TM CPU ms / tx | failed |',
-    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+    '| conc. | variant | tx/s | tx/s ÷ raw 2PC | p50 ms | p50 ÷ raw | p95 ms | p99 ms | p99 ÷ raw | fsyncs / commit | TM CPU ms / tx | load-gen CPU ms / tx | machine busy (all processes) | failed |',
+    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
   ]
   for (const c of result.settings.concurrencies) {
     for (const v of VARIANTS) {
@@ -27,7 +27,7 @@ export function resultsTable(result: BenchResult): string {
       const cpu = tm ? (cell.tmCpuMsPerTx === null ? 'n/a' : cell.tmCpuMsPerTx.toFixed(2)) : '—'
       const name = v === 'raw-2pc' ? `**${VARIANT_LABEL[v]}**` : VARIANT_LABEL[v]
       lines.push(
-        `| ${c} | ${name} | ${num(cell.tps)} | ${ratio(ratioToRaw(result, cell, 'tps'))} | ${ms(cell.p50Ms)} | ${ratio(ratioToRaw(result, cell, 'p50Ms'))} | ${ms(cell.p95Ms)} | ${ms(cell.p99Ms)} | ${ratio(ratioToRaw(result, cell, 'p99Ms'))} | ${fsyncs} | ${cpu} | ${aborts(cell.aborted)} |`,
+        `| ${c} | ${name} | ${num(cell.tps)} | ${ratio(ratioToRaw(result, cell, 'tps'))} | ${ms(cell.p50Ms)} | ${ratio(ratioToRaw(result, cell, 'p50Ms'))} | ${ms(cell.p95Ms)} | ${ms(cell.p99Ms)} | ${ratio(ratioToRaw(result, cell, 'p99Ms'))} | ${fsyncs} | ${cpu} | ${cell.benchCpuMsPerTx === undefined ? 'n/a' : cell.benchCpuMsPerTx.toFixed(2)} | ${cell.machineBusy === undefined ? 'n/a' : `${Math.round(cell.machineBusy * 100)}%`} | ${aborts(cell.aborted)} |`,
       )
     }
   }

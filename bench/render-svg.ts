@@ -109,7 +109,7 @@ export function renderSvg(result: BenchResult): string {
     }))
   const writers = result.logBench.map((r) => r.writers)
   const logSeries: Series[] = [
-    { label: 'group commit', color: '#2ca02c', dash: '', points: result.logBench.map((r) => [r.writers, r.groupCommit.decisionsPerS] as const) },
+    { label: 'group commit', color: '#9467bd', dash: '', points: result.logBench.map((r) => [r.writers, r.groupCommit.decisionsPerS] as const) },
     { label: 'one fsync per decision', color: '#d62728', dash: '4 3', points: result.logBench.map((r) => [r.writers, r.perDecision.decisionsPerS] as const) },
   ]
   const panels = writers.length > 0 ? 3 : 2

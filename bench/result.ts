@@ -34,6 +34,10 @@ export interface Cell {
   readonly fsyncsPerCommit: number | null
   /** TM process CPU time per committed transaction, milliseconds; null for variants without the TM. */
   readonly tmCpuMsPerTx: number | null
+  /** The load generator's (this process: client library, drivers) CPU per committed transaction, milliseconds. */
+  readonly benchCpuMsPerTx?: number
+  /** Share of the machine's CPU time busy during the windows (every process on it: databases, TM, load, anything else), 0…1. */
+  readonly machineBusy?: number
 }
 
 export interface LogBenchRow {

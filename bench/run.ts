@@ -28,7 +28,7 @@ import { logBench } from './log-bench.js'
 import { renderMarkdown } from './render-markdown.js'
 import { renderSvg } from './render-svg.js'
 import { TM_VARIANTS, VARIANTS, VARIANT_LABEL, targetChecks, type BenchResult, type Cell, type Environment, type Settings, type Variant } from './result.js'
-import { TmStats, metricsAddress } from './tm-stats.js'
+import { TmStats, machineCpu, metricsAddress } from './tm-stats.js'
 import { failureReason, randomTransfer, runTransfer, type Workload } from './workload.js'
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url))
@@ -127,6 +127,9 @@ interface Accumulator {
   failures: Record<string, number>
   cpuSeconds: number | undefined
   fsyncs: number | undefined
+  benchCpuSeconds: number
+  machineBusy: number
+  machineTotal: number
 }
 
 async function serverFacts(pgPool: pg.Pool, mysqlPool: mysql.Pool): Promise<{
@@ -207,8 +210,13 @@ async function main(): Promise<number> {
         ...({ metrics: { listen: '127.0.0.1:0' } } as Partial<ArbiterConfigInput>),
       },
     )
-    const env: Record<string, string> = options.tmCpuProf ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${options.tmCpuProf}` } : {}
-    tm = await ArbiterProcess.start(config, env)
+    // --cpu-prof is not allowed in NODE_OPTIONS: run node through a shell that adds it.
+    const wrapper = options.tmCpuProf ? ['/bin/sh', '-c', `exec "$0" --cpu-prof --cpu-prof-dir='${options.tmCpuProf}' "$@"`] : []
+    tm = await ArbiterProcess.start(config, {}, wrapper)
+    if (options.tmCpuProf) {
+      await tm.stop() // the first start is never wrapped
+      await tm.spawn()
+    }
     const metrics = metricsAddress(tm.logs())
     const stats = new TmStats(tm.pid, metrics ? `http://${metrics}/metrics` : undefined)
     say(`TM pid ${tm.pid} at ${tm.address}; TM stats from ${stats.source}`)
@@ -231,10 +239,12 @@ async function main(): Promise<number> {
     const windows = options.concurrencies.length * options.variants.length * (options.rounds + 1)
     let windowsDone = 0
     const window = async (variant: Variant, c: number, seconds: number, measured: boolean, label: string): Promise<void> => {
-      const a = acc.get(key(variant, c)) ?? { histogram: newHistogram(), committed: 0, seconds: 0, failures: {}, cpuSeconds: 0, fsyncs: 0 }
+      const a = acc.get(key(variant, c)) ?? { histogram: newHistogram(), committed: 0, seconds: 0, failures: {}, cpuSeconds: 0, fsyncs: 0, benchCpuSeconds: 0, machineBusy: 0, machineTotal: 0 }
       acc.set(key(variant, c), a)
       const w = workload(c)
       const before = measured ? await stats.sample() : undefined
+      const benchBefore = process.cpuUsage()
+      const machineBefore = machineCpu()
       const outcome = await closedLoop({
         concurrency: c,
         seconds,
@@ -242,6 +252,8 @@ async function main(): Promise<number> {
         ...(measured && { histogram: a.histogram }),
         reason: failureReason,
       })
+      const benchCpu = process.cpuUsage(benchBefore)
+      const machineAfter = machineCpu()
       windowsDone++
       const failed = Object.values(outcome.failures).reduce((n, x) => n + x, 0)
       say(
@@ -251,6 +263,11 @@ async function main(): Promise<number> {
       )
       if (!measured || !before) return
       const after = await stats.sample()
+      a.benchCpuSeconds += (benchCpu.user + benchCpu.system) / 1e6
+      if (machineBefore && machineAfter) {
+        a.machineBusy += machineAfter.busy - machineBefore.busy
+        a.machineTotal += machineAfter.total - machineBefore.total
+      }
       a.committed += outcome.committed
       a.seconds += outcome.seconds
       for (const [r, n] of Object.entries(outcome.failures)) a.failures[r] = (a.failures[r] ?? 0) + n
@@ -296,6 +313,8 @@ async function main(): Promise<number> {
           p999Ms: q(99.9),
           fsyncsPerCommit: tmVariant && a.fsyncs !== undefined && stats.hasFsyncs && a.committed > 0 ? a.fsyncs / a.committed : null,
           tmCpuMsPerTx: tmVariant && a.cpuSeconds !== undefined && a.committed > 0 ? (a.cpuSeconds * 1000) / a.committed : null,
+          ...(a.committed > 0 && { benchCpuMsPerTx: (a.benchCpuSeconds * 1000) / a.committed }),
+          ...(a.machineTotal > 0 && { machineBusy: a.machineBusy / a.machineTotal }),
         })
       }
     }

@@ -113,3 +113,16 @@ export class TmStats {
     return { cpuSeconds: procCpu, fsyncs: undefined, records: undefined, finished: {} }
   }
 }
+
+/** Busy and total jiffies of the whole machine (/proc/stat); undefined off Linux. */
+export function machineCpu(): { busy: number; total: number } | undefined {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!
+    const v = line.trim().split(/\s+/).slice(1).map(Number)
+    const total = v.reduce((a, b) => a + b, 0)
+    const idle = (v[3] ?? 0) + (v[4] ?? 0)
+    return { busy: total - idle, total }
+  } catch {
+    return undefined
+  }
+}

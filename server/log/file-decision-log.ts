@@ -35,6 +35,12 @@ export interface FileDecisionLogOptions {
   readonly segmentBytes?: number
   /** Told the size of each batch written (metrics: arbiter_decision_log_batch_size). Must not throw or block. */
   readonly onBatch?: (records: number) => void
+  /**
+   * Group commit (default true): one write+fsync covers every record queued
+   * while the previous one ran. false writes and fsyncs each record on its
+   * own — only a baseline for the decision-log micro-benchmark.
+   */
+  readonly groupCommit?: boolean
 }
 
 interface Pending {
@@ -56,6 +62,7 @@ export class FileDecisionLog implements DecisionLog {
   private readonly dir: string
   private readonly segmentBytes: number
   private readonly onBatch: ((records: number) => void) | undefined
+  private readonly groupCommit: boolean
   private readonly index = new DecisionIndex()
   private segments: Segment[] = []
   private file: FileHandle | undefined
@@ -69,6 +76,7 @@ export class FileDecisionLog implements DecisionLog {
     this.dir = options.dir
     this.segmentBytes = options.segmentBytes ?? 16 * 1024 * 1024
     this.onBatch = options.onBatch
+    this.groupCommit = options.groupCommit ?? true
   }
 
   async open(): Promise<void> {
@@ -187,8 +195,8 @@ export class FileDecisionLog implements DecisionLog {
   /** Writes batches until the queue is empty; one fsync per batch that needs one. */
   private async flush(): Promise<void> {
     while (this.queue.length > 0) {
-      const batch = this.queue
-      this.queue = []
+      const batch = this.groupCommit ? this.queue : this.queue.splice(0, 1)
+      if (this.groupCommit) this.queue = []
       if (this.failure) {
         for (const p of batch) p.reject(new LogFailedError(`decision log failed earlier: ${this.failure.message}`))
         continue
