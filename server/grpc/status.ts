@@ -15,22 +15,37 @@ const root = protobuf.loadSync([join(PROTO_ROOT, 'google/rpc/status.proto'), joi
 const StatusType = root.lookupType('google.rpc.Status')
 const ErrorInfoType = root.lookupType('google.rpc.ErrorInfo')
 
+/**
+ * The longest message sent on the wire. Messages can echo caller input (a
+ * malformed gtrid, a resource name); unbounded, a 200 KB gtrid became a 200 KB
+ * grpc-message trailer (twice, with the details), over HTTP/2's header-list
+ * limits, and the client's connection broke for every call on it.
+ */
+export const MAX_STATUS_MESSAGE_CHARS = 1024
+
+export function boundedMessage(message: string): string {
+  if (message.length <= MAX_STATUS_MESSAGE_CHARS) return message
+  return `${message.slice(0, MAX_STATUS_MESSAGE_CHARS)}… (${message.length - MAX_STATUS_MESSAGE_CHARS} more characters cut)`
+}
+
 export function toServiceError(error: unknown, logger: Logger): Partial<ServiceError> {
   const tmError = asTmError(error)
   if (tmError.code === 'TM_INTERNAL') logger.error({ err: error }, 'internal error')
+  const message = boundedMessage(tmError.message)
+  const errorMetadata = Object.fromEntries(Object.entries(tmError.metadata).map(([k, v]) => [k, boundedMessage(v)]))
   const info = ErrorInfoType.encode(
-    ErrorInfoType.create({ reason: tmError.code, domain: ERROR_DOMAIN, metadata: { ...tmError.metadata, retryable: String(tmError.retryable) } }),
+    ErrorInfoType.create({ reason: tmError.code, domain: ERROR_DOMAIN, metadata: { ...errorMetadata, retryable: String(tmError.retryable) } }),
   ).finish()
   const statusBytes = StatusType.encode(
     StatusType.create({
       code: tmError.grpcStatus,
-      message: tmError.message,
+      message,
       details: [{ type_url: 'type.googleapis.com/google.rpc.ErrorInfo', value: info }],
     }),
   ).finish()
   const metadata = new Metadata()
   metadata.set('grpc-status-details-bin', Buffer.from(statusBytes))
-  return { code: tmError.grpcStatus, details: tmError.message, metadata }
+  return { code: tmError.grpcStatus, details: message, metadata }
 }
 
 function asTmError(error: unknown): TmError {
