@@ -53,8 +53,12 @@ export class PostgresAdapter implements ResourceAdapter, PgSessionHost {
       keepAlive: true,
       application_name: `arbiter:${config.name}`.slice(0, 63),
     })
-    // An idle client whose server went away must not crash the process.
+    // pg emits 'error' on any connected client whose server goes away, even
+    // in the middle of a query, and the pool listens only while the client is
+    // idle: one checked out when PostgreSQL dies would crash the TM. The query
+    // in flight rejects anyway, and the error is handled there.
     this.pool.on('error', () => undefined)
+    this.pool.on('connect', (client) => client.on('error', () => undefined))
   }
 
   private async acquire(what: string): Promise<PoolClient> {

@@ -13,7 +13,8 @@ import {
 } from '../../client/index.js'
 import { ArbiterProcess, testConfig } from '../../test/helpers/test-arbiter.js'
 import { accountsOf, InsufficientFundsError, type Account } from './accounts.js'
-import { createBank, ledgers, totalBalance } from './schema.js'
+import { checkBank, preparedLeft, type Outcome } from './bank-check.js'
+import { createBank, totalBalance } from './schema.js'
 import { transferThroughTm } from './transfer-through-tm.js'
 import { transferWithLocalBranches } from './transfer-local-branches.js'
 import type { Transfer } from './transfer.js'
@@ -63,7 +64,6 @@ export interface DemoSummary {
   readonly committedPerSecond: number
 }
 
-type Outcome = 'committed' | 'unknown' | `aborted:${string}`
 
 /** About half the random transfers cross the two databases (the ones that log a decision). */
 const CROSS_BANK_SHARE = 0.5
@@ -158,7 +158,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   await waitFor(async () => (await preparedLeft(pgPool, mysqlPool, nodeId)).total === 0, 30_000)
   const left = await preparedLeft(pgPool, mysqlPool, nodeId)
   const totalAfter = await totalBalance(pgPool, mysqlPool)
-  const { anomalies, unknown } = await check(pgPool, mysqlPool, outcomes, totalBefore, totalAfter)
+  const { anomalies, unknown } = await checkBank(pgPool, mysqlPool, outcomes, totalBefore, totalAfter)
 
   client.close()
   await tm.stop()
@@ -208,42 +208,6 @@ function classify(error: unknown): Outcome {
     return `aborted:${error.message.slice(0, 60)}`
   }
   return `aborted:unexpected ${error instanceof Error ? error.name : 'error'}: ${String(error).slice(0, 80)}`
-}
-
-async function preparedLeft(pgPool: pg.Pool, mysqlPool: mysql.Pool, nodeId: string): Promise<{ pg: number; mysql: number; total: number }> {
-  const { rows } = await pgPool.query('SELECT gid FROM pg_prepared_xacts WHERE database = current_database()')
-  const [xa] = await mysqlPool.query('XA RECOVER')
-  const mysqlCount = (xa as { data: Buffer }[]).filter((r) => r.data.toString('latin1').startsWith(`${nodeId}:`)).length
-  return { pg: rows.length, mysql: mysqlCount, total: rows.length + mysqlCount }
-}
-
-/** The invariants: conservation, per-transfer atomicity, and agreement with what the client saw. */
-async function check(
-  pgPool: pg.Pool,
-  mysqlPool: mysql.Pool,
-  outcomes: Map<string, { outcome: Outcome }>,
-  totalBefore: number,
-  totalAfter: number,
-): Promise<{ anomalies: string[]; unknown: DemoSummary['unknown'] }> {
-  const anomalies: string[] = []
-  if (totalBefore !== totalAfter) anomalies.push(`money was created or destroyed: total ${totalBefore} became ${totalAfter}`)
-  const { pg: pgLedger, mysql: mysqlLedger } = await ledgers(pgPool, mysqlPool)
-  const unknown = { total: 0, committed: 0, rolledBack: 0 }
-  for (const [id, { outcome }] of outcomes) {
-    const inPg = pgLedger.has(id)
-    const inMysql = mysqlLedger.has(id)
-    const landed = inPg || inMysql
-    const net = (pgLedger.get(id) ?? 0) + (mysqlLedger.get(id) ?? 0)
-    if (landed && net !== 0) anomalies.push(`transfer ${id} is half done: its legs sum to ${net}`)
-    if (outcome === 'committed' && !landed) anomalies.push(`transfer ${id} was reported committed but is in neither database`)
-    if (outcome.startsWith('aborted:') && landed) anomalies.push(`transfer ${id} was reported aborted (${outcome}) but landed`)
-    if (outcome === 'unknown') {
-      unknown.total++
-      if (landed) unknown.committed++
-      else unknown.rolledBack++
-    }
-  }
-  return { anomalies, unknown }
 }
 
 async function waitFor(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {

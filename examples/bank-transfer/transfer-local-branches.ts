@@ -4,7 +4,7 @@
 // TM's decision is durable.
 import type pg from 'pg'
 import type { Pool as MysqlPool, PoolConnection, ResultSetHeader } from 'mysql2/promise'
-import { OutcomeUnknownError, type ArbiterClient } from '../../client/index.js'
+import { TransactionAbortedError, type ArbiterClient } from '../../client/index.js'
 import { InsufficientFundsError } from './accounts.js'
 import { balanceUpdate, ledgerInsert, legsInLockOrder, type Transfer } from './transfer.js'
 
@@ -16,7 +16,19 @@ export interface BankPools {
 export async function transferWithLocalBranches(client: ArbiterClient, pools: BankPools, transfer: Transfer): Promise<void> {
   const banks = new Set([transfer.from.bank, transfer.to.bank])
   const pgConn = banks.has('pg') ? await pools.pg.connect() : undefined
-  const mysqlConn = banks.has('mysql') ? await pools.mysql.getConnection() : undefined
+  // pg's pool guards only idle clients: a checked-out one whose server dies
+  // emits 'error', which would crash the process without a listener. The
+  // query in flight rejects anyway; the connection is dropped below.
+  let connectionLost = false
+  const onLost = (): void => {
+    connectionLost = true
+  }
+  pgConn?.on('error', onLost)
+  const mysqlConn = banks.has('mysql') ? await pools.mysql.getConnection().catch((error: unknown) => {
+    pgConn?.off('error', onLost)
+    pgConn?.release()
+    throw error
+  }) : undefined
   let failure: unknown
   try {
     await client.transaction(
@@ -35,9 +47,13 @@ export async function transferWithLocalBranches(client: ArbiterClient, pools: Ba
     failure = error
     throw error
   } finally {
-    // After an unknown outcome the client library closed the connections
-    // (so the TM can finish their branches): they must not go back to the pool.
-    const broken = failure instanceof OutcomeUnknownError
+    // After an abort the connections are idle and clean again. After anything
+    // else (an unknown outcome, where the client library closed them so the TM
+    // can finish their branches, or a connection error) they must not go back
+    // to the pool.
+    const clean = failure === undefined || failure instanceof InsufficientFundsError || failure instanceof TransactionAbortedError
+    const broken = !clean || connectionLost
+    pgConn?.off('error', onLost)
     pgConn?.release(broken)
     if (broken) mysqlConn?.destroy()
     else mysqlConn?.release()

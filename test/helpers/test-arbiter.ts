@@ -128,6 +128,11 @@ export class ArbiterProcess {
     })
   }
 
+  /** True while the process runs. */
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null
+  }
+
   /** The TM process's pid while it runs (for CPU accounting in the benchmark). */
   get pid(): number | undefined {
     return this.tmPid
