@@ -111,10 +111,16 @@ export class ArbiterProcess {
     this.child = child
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`arbiter did not start in 30 s:\n${this.output.slice(-3000)}`)), 30_000)
+      let started = false
       const onData = (chunk: Buffer): void => {
+        const from = Math.max(0, this.output.length - 4096) // a line may straddle two chunks
         this.output += chunk.toString()
-        if (this.output.includes('"arbiter listening"')) {
-          this.tmPid = Number(/"pid":(\d+)[^\n]*"arbiter listening"/.exec(this.output)?.[1]) || undefined
+        // Search only the new text, and only until started: a long run logs megabytes.
+        if (started) return
+        const recent = this.output.slice(from)
+        if (recent.includes('"arbiter listening"')) {
+          started = true
+          this.tmPid = Number(/"pid":(\d+)[^\n]*"arbiter listening"/.exec(recent)?.[1]) || undefined
           clearTimeout(timer)
           resolve()
         }
