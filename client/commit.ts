@@ -132,7 +132,7 @@ export async function commitTransaction(rpc: TmRpc, handle: TransactionHandle, s
   }
   const request: CommitRequest = {
     gtrid,
-    localVotes: prepared.votes.map((v) => ({ bqual: v.bqual, readOnly: v.readOnly })),
+    localVotes: prepared.votes.map((v) => ({ bqual: v.bqual, readOnly: v.readOnly, resource: v.resource })),
     waitFor: settings.waitFor === 'durable' ? 'WAIT_FOR_DURABLE' : 'WAIT_FOR_APPLIED',
   }
   let answer = await sendCommit(rpc, request)
@@ -141,8 +141,9 @@ export async function commitTransaction(rpc: TmRpc, handle: TransactionHandle, s
     case 'committed': {
       const done = await local.commitPrepared()
       if (done.length > 0) {
-        // Best effort: the TM finishes what it does not hear about after its grace period.
-        await rpc.completeLocalBranches({ gtrid, committedBquals: done }, { deadlineMs: settings.defaultDeadlineMs }).catch(() => undefined)
+        // Best effort, not awaited: it only spares the TM its redundant commit
+        // after the grace period; the caller need not wait for it.
+        void rpc.completeLocalBranches({ gtrid, committedBquals: done }, { deadlineMs: settings.defaultDeadlineMs }).catch(() => undefined)
       }
       return
     }

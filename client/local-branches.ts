@@ -85,7 +85,7 @@ async function destroyConnection(branch: LocalBranch): Promise<void> {
 
 /** The outcome of preparing every local branch. */
 export type PrepareOutcome =
-  | { readonly ok: true; readonly votes: readonly { bqual: Buffer; readOnly: boolean }[] }
+  | { readonly ok: true; readonly votes: readonly { bqual: Buffer; readOnly: boolean; resource: string }[] }
   | { readonly ok: false; readonly reason: string; readonly retryable: boolean; readonly serverCode?: string | undefined }
 
 /** @internal The local branches of one transaction. */
@@ -162,7 +162,7 @@ export class LocalBranches {
     if (failed) return { ok: false, reason: failed.failure ?? 'a local branch failed', retryable: failed.retryable ?? false }
     return {
       ok: true,
-      votes: this.branches.map((b) => ({ bqual: b.xid!.bqual, readOnly: b.state === 'read-only' })),
+      votes: this.branches.map((b) => ({ bqual: b.xid!.bqual, readOnly: b.state === 'read-only', resource: b.resource })),
     }
   }
 

@@ -8,8 +8,6 @@ import type { BeginRequest } from '../proto/gen/arbiter/v1/BeginRequest.js'
 import type { BeginResponse__Output } from '../proto/gen/arbiter/v1/BeginResponse.js'
 import type { ExecuteRequest } from '../proto/gen/arbiter/v1/ExecuteRequest.js'
 import type { ExecuteResponse__Output } from '../proto/gen/arbiter/v1/ExecuteResponse.js'
-import type { EnlistRequest } from '../proto/gen/arbiter/v1/EnlistRequest.js'
-import type { EnlistResponse__Output } from '../proto/gen/arbiter/v1/EnlistResponse.js'
 import type { CommitRequest } from '../proto/gen/arbiter/v1/CommitRequest.js'
 import type { CommitResponse__Output } from '../proto/gen/arbiter/v1/CommitResponse.js'
 import type { CompleteLocalBranchesRequest } from '../proto/gen/arbiter/v1/CompleteLocalBranchesRequest.js'
@@ -59,9 +57,6 @@ export class TmRpc {
   }
   execute(req: ExecuteRequest, o?: RpcCallOptions): Promise<ExecuteResponse__Output> {
     return this.call<ExecuteRequest, ExecuteResponse__Output>((r, m, c, cb) => this.raw.Execute(r, m, c, cb), req, o)
-  }
-  enlist(req: EnlistRequest, o?: RpcCallOptions): Promise<EnlistResponse__Output> {
-    return this.call<EnlistRequest, EnlistResponse__Output>((r, m, c, cb) => this.raw.Enlist(r, m, c, cb), req, o)
   }
   commit(req: CommitRequest, o?: RpcCallOptions): Promise<CommitResponse__Output> {
     return this.call<CommitRequest, CommitResponse__Output>((r, m, c, cb) => this.raw.Commit(r, m, c, cb), req, o)

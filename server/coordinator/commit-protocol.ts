@@ -30,6 +30,8 @@ export interface CommitContext extends FinisherContext {
 export interface LocalVoteInput {
   readonly bqual: Buffer
   readonly readOnly: boolean
+  /** Set when the application named the branch itself (no Enlist): the TM registers it at commit. */
+  readonly resource?: string
 }
 
 export interface CommitOutcome {

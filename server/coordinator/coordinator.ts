@@ -191,11 +191,8 @@ export class Coordinator {
       default:
         return { tx, commitLocally: [] } // recovered from the log: committing or committed
     }
-    for (const vote of localVotes) {
-      if (!tx.branches.some((b) => b.mode === 'local' && b.xid.bqual.equals(vote.bqual))) {
-        throw new TmError('TM_INVALID_ARGUMENT', `local vote for branch "${vote.bqual.toString()}" which was never enlisted in ${gtrid}`)
-      }
-    }
+    const announced = this.checkLocalVotes(tx, localVotes)
+    for (const vote of announced) tx.addBranch(vote.resource!, xidFromParts(ARBITER_FORMAT_ID, Buffer.from(tx.gtrid), vote.bqual), 'local')
     if (Date.now() > tx.deadline) {
       await this.abort(tx, { reason: 'deadline exceeded before commit', retryable: true })
       throw abortedError(tx)
@@ -382,6 +379,43 @@ export class Coordinator {
   private stateError(tx: Transaction, what: string): TmError {
     if (tx.state === 'ROLLING_BACK' || tx.state === 'ROLLED_BACK') return abortedError(tx)
     return new TmError('TM_ILLEGAL_STATE', `cannot ${what} transaction ${tx.gtrid}: it is ${tx.state}`)
+  }
+
+  /**
+   * Every vote must name an enlisted local branch, or announce one the
+   * application named itself (resource set, bqual "L…": the TM's own bquals
+   * are "b…", so the two never collide). Returns the announced ones. Nothing
+   * changes when a vote is bad: the caller can still roll back.
+   */
+  private checkLocalVotes(tx: Transaction, votes: readonly LocalVoteInput[]): LocalVoteInput[] {
+    const seen = new Set<string>()
+    const announced: LocalVoteInput[] = []
+    for (const vote of votes) {
+      const name = vote.bqual.toString()
+      if (seen.has(vote.bqual.toString('hex'))) throw new TmError('TM_INVALID_ARGUMENT', `two local votes for branch "${name}"`)
+      seen.add(vote.bqual.toString('hex'))
+      if (tx.branches.some((b) => b.mode === 'local' && b.xid.bqual.equals(vote.bqual))) continue
+      if (!vote.resource) {
+        throw new TmError('TM_INVALID_ARGUMENT', `local vote for branch "${name}" which was never enlisted in ${tx.gtrid} (enlist it, or give its resource)`)
+      }
+      if (vote.bqual.length < 2 || vote.bqual.length > 64 || vote.bqual[0] !== 0x4c /* 'L' */) {
+        throw new TmError('TM_INVALID_ARGUMENT', `a local branch named by the application needs a bqual of 2–64 bytes starting with "L", got "${name.slice(0, 70)}"`)
+      }
+      if (tx.branches.some((b) => b.xid.bqual.equals(vote.bqual))) throw new TmError('TM_INVALID_ARGUMENT', `branch "${name}" exists already in ${tx.gtrid}`)
+      // Configured is enough: the application already prepared it, and phase 2 retries while the TM cannot reach it.
+      const adapter = this.deps.resources.adapter(vote.resource)
+      if (!adapter) {
+        throw new TmError('TM_INVALID_ARGUMENT', `unknown resource "${vote.resource}" (configured: ${this.deps.resources.names().join(', ') || 'none'})`)
+      }
+      if (adapter.kind === 'redis') {
+        throw new TmError('TM_INVALID_ARGUMENT', `resource "${vote.resource}" is Redis: local branches need a SQL connection`)
+      }
+      announced.push(vote)
+    }
+    if (tx.branches.length + announced.length > this.deps.config.limits.maxBranchesPerTransaction) {
+      throw new TmError('TM_INVALID_ARGUMENT', `transaction ${tx.gtrid} would have more than ${this.deps.config.limits.maxBranchesPerTransaction} branches (limits.maxBranchesPerTransaction)`)
+    }
+    return announced
   }
 
   private checkBranchLimit(tx: Transaction): void {

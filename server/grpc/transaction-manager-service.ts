@@ -31,7 +31,7 @@ export function transactionManagerHandlers(coordinator: Coordinator, logger: Log
     }),
 
     Commit: unary(logger, 'Commit', async (req) => {
-      const votes = req.localVotes.map((v) => ({ bqual: v.bqual, readOnly: v.readOnly }))
+      const votes = req.localVotes.map((v) => ({ bqual: v.bqual, readOnly: v.readOnly, ...(v.resource && { resource: v.resource }) }))
       const outcome = await coordinator.commit(req.gtrid, votes, waitFor(req.waitFor))
       return { transaction: toWireTransaction(outcome.tx), commitLocally: outcome.commitLocally.map(toWireXid) }
     }),

@@ -3,7 +3,9 @@
 import pg from 'pg'
 import mysql from 'mysql2/promise'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { mysqlLocalBranch, postgresLocalBranch, xidFromParts, type Xid } from '../../../adapters/index.js'
+import { ARBITER_FORMAT_ID, mysqlLocalBranch, postgresLocalBranch, xidFromParts, type Xid } from '../../../adapters/index.js'
+import { status } from '@grpc/grpc-js'
+import { grpcError } from '../../helpers/tm-client.js'
 import { sharedServerUrls } from '../../harness/index.js'
 import { createTestDatabases, type TestDatabases } from '../../helpers/databases.js'
 import { startTestArbiter } from '../../helpers/test-arbiter.js'
@@ -118,5 +120,52 @@ describe('local branches', () => {
     await expect.poll(async () => (await client.tm.GetTransaction({ gtrid })).state).toBe('TRANSACTION_STATE_COMMITTED')
     expect(await rowsWithId(4)).toEqual({ pg: 1, maria: 1 })
     await pgConn.end()
+  })
+
+  describe('branches the application names itself (no Enlist call)', () => {
+    const named = (gtrid: string, bqual: string): Xid => xidFromParts(ARBITER_FORMAT_ID, Buffer.from(gtrid), Buffer.from(bqual))
+
+    it('are announced in Commit, decided with the rest, and finished by the TM when the application vanishes', async () => {
+      const pgConn = new pg.Client({ connectionString: dbs.pgUrl })
+      await pgConn.connect()
+      const myConn = await mysql.createConnection({ uri: dbs.mysqlUrl })
+      const { gtrid } = await client.tm.Begin({})
+      const pgXid = named(gtrid, 'L1')
+      const myXid = named(gtrid, 'L2')
+      await postgresLocalBranch.start(pgConn, pgXid, 'pg')
+      await pgConn.query('INSERT INTO accounts VALUES (20, 10)')
+      await mysqlLocalBranch.start(myConn, myXid, 'maria')
+      await myConn.query('INSERT INTO accounts VALUES (20, 10)')
+      await postgresLocalBranch.prepare(pgConn, pgXid, 'pg')
+      await mysqlLocalBranch.prepare(myConn, myXid, 'maria')
+      const { transaction, commitLocally } = await client.tm.Commit({
+        gtrid,
+        localVotes: [
+          { bqual: pgXid.bqual, resource: 'pg' },
+          { bqual: myXid.bqual, resource: 'maria' },
+        ],
+      })
+      expect(transaction?.commitPath).toBe('two-phase')
+      expect(commitLocally.map((x) => x.bqual.toString())).toEqual(['L1', 'L2'])
+      await pgConn.end() // never commits locally: the TM does, after its grace period
+      myConn.destroy()
+      await expect.poll(async () => (await client.tm.GetTransaction({ gtrid })).state, { timeout: 15_000 }).toBe('TRANSACTION_STATE_COMMITTED')
+      expect(await rowsWithId(20)).toEqual({ pg: 1, maria: 1 })
+      expect(await dbs.preparedLeft(nodeId)).toEqual({ pg: [], mysql: [] })
+    })
+
+    it.each([
+      [[{ bqual: Buffer.from('L1') }], /never enlisted .* give its resource/],
+      [[{ bqual: Buffer.from('b1'), resource: 'pg' }], /bqual of 2–64 bytes starting with "L"/],
+      [[{ bqual: Buffer.from('L1'), resource: 'nope' }], /unknown resource "nope"/],
+      [[{ bqual: Buffer.from('L1'), resource: 'pg' }, { bqual: Buffer.from('L1'), resource: 'pg' }], /two local votes/],
+    ])('a bad announcement %# is INVALID_ARGUMENT and leaves the transaction active', async (votes, message) => {
+      const { gtrid } = await client.tm.Begin({})
+      const e = await grpcError(client.tm.Commit({ gtrid, localVotes: votes }))
+      expect(e.code).toBe(status.INVALID_ARGUMENT)
+      expect(e.details).toMatch(message)
+      expect((await client.tm.GetTransaction({ gtrid })).state).toBe('TRANSACTION_STATE_ACTIVE')
+      await client.tm.Rollback({ gtrid })
+    })
   })
 })

@@ -7,6 +7,12 @@
 export interface LocalVote {
   'bqual'?: (Buffer | Uint8Array | string);
   'readOnly'?: (boolean);
+  /**
+   * Set for a local branch the application named itself instead of calling
+   * Enlist (saving a round trip): its XID is (Arbiter's formatId, the gtrid,
+   * bqual), bqual starts with "L", and the TM registers it here.
+   */
+  'resource'?: (string);
 }
 
 /**
@@ -15,4 +21,10 @@ export interface LocalVote {
 export interface LocalVote__Output {
   'bqual': (Buffer);
   'readOnly': (boolean);
+  /**
+   * Set for a local branch the application named itself instead of calling
+   * Enlist (saving a round trip): its XID is (Arbiter's formatId, the gtrid,
+   * bqual), bqual starts with "L", and the TM registers it here.
+   */
+  'resource': (string);
 }

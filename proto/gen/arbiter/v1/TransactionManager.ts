@@ -70,7 +70,8 @@ export interface TransactionManagerClient extends grpc.Client {
   
   /**
    * Registers a local branch: the application runs the statements on its own
-   * connection under the returned XID and prepares it before Commit.
+   * connection under the returned XID and prepares it before Commit. (A client
+   * may instead name the branch itself and announce it in Commit's local_votes.)
    */
   Enlist(argument: _arbiter_v1_EnlistRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_EnlistResponse__Output>): grpc.ClientUnaryCall;
   Enlist(argument: _arbiter_v1_EnlistRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_arbiter_v1_EnlistResponse__Output>): grpc.ClientUnaryCall;
@@ -78,7 +79,8 @@ export interface TransactionManagerClient extends grpc.Client {
   Enlist(argument: _arbiter_v1_EnlistRequest, callback: grpc.requestCallback<_arbiter_v1_EnlistResponse__Output>): grpc.ClientUnaryCall;
   /**
    * Registers a local branch: the application runs the statements on its own
-   * connection under the returned XID and prepares it before Commit.
+   * connection under the returned XID and prepares it before Commit. (A client
+   * may instead name the branch itself and announce it in Commit's local_votes.)
    */
   enlist(argument: _arbiter_v1_EnlistRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_EnlistResponse__Output>): grpc.ClientUnaryCall;
   enlist(argument: _arbiter_v1_EnlistRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_arbiter_v1_EnlistResponse__Output>): grpc.ClientUnaryCall;
@@ -156,7 +158,8 @@ export interface TransactionManagerHandlers extends grpc.UntypedServiceImplement
   
   /**
    * Registers a local branch: the application runs the statements on its own
-   * connection under the returned XID and prepares it before Commit.
+   * connection under the returned XID and prepares it before Commit. (A client
+   * may instead name the branch itself and announce it in Commit's local_votes.)
    */
   Enlist: grpc.handleUnaryCall<_arbiter_v1_EnlistRequest__Output, _arbiter_v1_EnlistResponse>;
   
