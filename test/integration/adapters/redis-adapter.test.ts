@@ -1,26 +1,13 @@
 // RedisAdapter (emulated prepare) against a real Redis.
-import net from 'node:net'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RedisAdapter } from '../../../adapters/redis/redis-adapter.js'
-import { AdapterError } from '../../../adapters/types.js'
-import type { SqlValue, Xid } from '../../../adapters/types.js'
-import { makeXid, newGtrid, xidEquals, xidKey } from '../../../adapters/xid/xid.js'
+import type { Xid } from '../../../adapters/types.js'
+import { xidEquals, xidKey } from '../../../adapters/xid/xid.js'
 import { sharedServerUrls } from '../../harness/index.js'
+import { expectAdapterError, expectClosedPortRetryable, int, newXid, str as s } from './adapter-test-helpers.js'
 
-const s = (v: string): SqlValue => ({ kind: 'string', value: v })
-const int = (v: number): SqlValue => ({ kind: 'int', value: BigInt(v) })
-const xid = (): Xid => makeXid(newGtrid('rtest'), 'r1')
-
-async function expectAdapterError(p: Promise<unknown>, cls: string): Promise<AdapterError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  expect(err).toBeInstanceOf(AdapterError)
-  expect((err as AdapterError).errorClass).toBe(cls)
-  return err as AdapterError
-}
+const xid = (): Xid => newXid('rtest', 'r1')
 
 describe('RedisAdapter', () => {
   let url: string
@@ -135,16 +122,6 @@ describe('RedisAdapter', () => {
   })
 
   it('a closed port gives a retryable error within a bounded time', async () => {
-    const srv = net.createServer()
-    await new Promise<void>((res) => srv.listen(0, '127.0.0.1', res))
-    const port = (srv.address() as net.AddressInfo).port
-    await new Promise<void>((res) => srv.close(() => res()))
-    const dead = new RedisAdapter({ name: 'dead', kind: 'redis', url: `redis://127.0.0.1:${port}`, connectTimeoutMs: 1000 })
-    const t0 = Date.now()
-    await expectAdapterError(dead.init(), 'retryable')
-    await expectAdapterError(dead.commit(xid()), 'retryable')
-    expect(Date.now() - t0).toBeLessThan(5000)
-    expect((await dead.health()).reachable).toBe(false)
-    await dead.close()
+    await expectClosedPortRetryable((port) => new RedisAdapter({ name: 'dead', kind: 'redis', url: `redis://127.0.0.1:${port}`, connectTimeoutMs: 1000 }))
   })
 })
