@@ -6,12 +6,13 @@ import { ARBITER_FORMAT_ID, newGtrid, parseGtrid, xidFromParts } from '../../ada
 import { TmError } from '../../proto/errors.js'
 import type { DecisionLog, LoggedTransaction } from '../log/decision-log.js'
 import type { Logger } from '../logger.js'
-import { finishById } from './branch-finisher.js'
 import { abortedError, isTransient, runCommit, type CommitOutcome, type LocalVoteInput } from './commit-protocol.js'
 import type { ResourceRegistry } from './resource-registry.js'
 import type { CoordinatorObserver } from './observer.js'
+import { finishAdopted, transactionFromLog } from './adopt-decision.js'
+import { checkLocalVotes } from './local-votes.js'
 import { abortTransaction } from './rollback-protocol.js'
-import { checkStatement } from './statement-guard.js'
+import { checkStatement, isPlainRead } from './statement-guard.js'
 import { isFinal, isLive, type TxState } from './transaction-state.js'
 import { onBranch, Transaction } from './transaction.js'
 
@@ -191,7 +192,7 @@ export class Coordinator {
       default:
         return { tx, commitLocally: [] } // recovered from the log: committing or committed
     }
-    const announced = this.checkLocalVotes(tx, localVotes)
+    const announced = checkLocalVotes(tx, localVotes, this.deps.resources, this.deps.config.limits.maxBranchesPerTransaction)
     for (const vote of announced) tx.addBranch(vote.resource!, xidFromParts(ARBITER_FORMAT_ID, Buffer.from(tx.gtrid), vote.bqual), 'local')
     if (Date.now() > tx.deadline) {
       await this.abort(tx, { reason: 'deadline exceeded before commit', retryable: true })
@@ -256,43 +257,15 @@ export class Coordinator {
     return tx !== undefined && isLive(tx.state)
   }
 
-  /** Start-up recovery: a logged decision without END is committed again (idempotently). */
+  /** Recovery: a logged decision without END is committed again (idempotently) by a phase 2 of its own. */
   adoptDecision(logged: LoggedTransaction): Transaction | undefined {
-    const decision = logged.decision
-    if (!decision || this.txs.has(logged.gtrid)) return this.txs.get(logged.gtrid)
-    const tx = new Transaction(logged.gtrid, 0, {})
-    tx.state = 'COMMITTING'
-    tx.commitPath = 'two-phase'
-    for (const b of decision.branches) {
-      const branch = tx.addBranch(b.resource, xidFromParts(ARBITER_FORMAT_ID, Buffer.from(logged.gtrid), Buffer.from(b.bqual, 'hex')), 'managed')
-      branch.state = 'prepared'
-      const resolution = logged.resolutions.findLast((r) => r.resource === b.resource && r.bqual === b.bqual)
-      if (resolution) {
-        // Recovery carries out the operator's resolution; phase 2 leaves the branch to it.
-        branch.resolution = resolution.action
-        branch.state = resolution.action === 'commit' ? 'committed' : 'rolled-back'
-      }
-    }
-    const heuristic = logged.resolutions.some((r) => r.heuristic)
+    if (!logged.decision || this.txs.has(logged.gtrid)) return this.txs.get(logged.gtrid)
+    const { tx, heuristic } = transactionFromLog(logged)
     this.txs.set(tx.gtrid, tx)
-    tx.phaseTwoDone = (async () => {
-      await Promise.all(tx.branches.filter((b) => b.state === 'prepared').map((b) => finishById(this.ctx, tx.gtrid, b, 'commit')))
-      if (tx.branches.some((b) => b.state === 'prepared')) return // not finished: the decision stays open for recovery
-      await this.deps.log.appendEnd(tx.gtrid).catch(() => undefined)
-      tx.state = heuristic ? 'HEURISTIC' : 'COMMITTED'
-      tx.touch()
-      this.deps.logger.info({ gtrid: tx.gtrid, state: tx.state }, 'recovered transaction finished')
-      this.deps.observer?.finished(tx, heuristic ? 'heuristic' : 'committed')
-    })()
+    tx.phaseTwoDone = finishAdopted({ ...this.ctx, observer: this.deps.observer }, tx, heuristic)
     return tx
   }
 
-  /**
-   * An operator resolved a branch by hand (Admin.ResolveBranch; already
-   * logged). Reflects it in memory: the branch's state once carried out, and
-   * HEURISTIC for good when it contradicted the decision, also after a phase
-   * 2 still running finishes (it would otherwise say COMMITTED).
-   */
   /**
    * An operator's resolution is logged and about to be carried out: phase 2
    * (or cleanup) of that branch must stop retrying against it.
@@ -302,6 +275,12 @@ export class Coordinator {
     if (branch) branch.resolution = action
   }
 
+  /**
+   * An operator resolved a branch by hand (Admin.ResolveBranch; already
+   * logged). Reflects it in memory: the branch's state once carried out, and
+   * HEURISTIC for good when it contradicted the decision, also after a phase
+   * 2 still running finishes (it would otherwise say COMMITTED).
+   */
   noteResolution(
     gtrid: string,
     resource: string,
@@ -381,43 +360,6 @@ export class Coordinator {
     return new TmError('TM_ILLEGAL_STATE', `cannot ${what} transaction ${tx.gtrid}: it is ${tx.state}`)
   }
 
-  /**
-   * Every vote must name an enlisted local branch, or announce one the
-   * application named itself (resource set, bqual "L…": the TM's own bquals
-   * are "b…", so the two never collide). Returns the announced ones. Nothing
-   * changes when a vote is bad: the caller can still roll back.
-   */
-  private checkLocalVotes(tx: Transaction, votes: readonly LocalVoteInput[]): LocalVoteInput[] {
-    const seen = new Set<string>()
-    const announced: LocalVoteInput[] = []
-    for (const vote of votes) {
-      const name = vote.bqual.toString()
-      if (seen.has(vote.bqual.toString('hex'))) throw new TmError('TM_INVALID_ARGUMENT', `two local votes for branch "${name}"`)
-      seen.add(vote.bqual.toString('hex'))
-      if (tx.branches.some((b) => b.mode === 'local' && b.xid.bqual.equals(vote.bqual))) continue
-      if (!vote.resource) {
-        throw new TmError('TM_INVALID_ARGUMENT', `local vote for branch "${name}" which was never enlisted in ${tx.gtrid} (enlist it, or give its resource)`)
-      }
-      if (vote.bqual.length < 2 || vote.bqual.length > 64 || vote.bqual[0] !== 0x4c /* 'L' */) {
-        throw new TmError('TM_INVALID_ARGUMENT', `a local branch named by the application needs a bqual of 2–64 bytes starting with "L", got "${name.slice(0, 70)}"`)
-      }
-      if (tx.branches.some((b) => b.xid.bqual.equals(vote.bqual))) throw new TmError('TM_INVALID_ARGUMENT', `branch "${name}" exists already in ${tx.gtrid}`)
-      // Configured is enough: the application already prepared it, and phase 2 retries while the TM cannot reach it.
-      const adapter = this.deps.resources.adapter(vote.resource)
-      if (!adapter) {
-        throw new TmError('TM_INVALID_ARGUMENT', `unknown resource "${vote.resource}" (configured: ${this.deps.resources.names().join(', ') || 'none'})`)
-      }
-      if (adapter.kind === 'redis') {
-        throw new TmError('TM_INVALID_ARGUMENT', `resource "${vote.resource}" is Redis: local branches need a SQL connection`)
-      }
-      announced.push(vote)
-    }
-    if (tx.branches.length + announced.length > this.deps.config.limits.maxBranchesPerTransaction) {
-      throw new TmError('TM_INVALID_ARGUMENT', `transaction ${tx.gtrid} would have more than ${this.deps.config.limits.maxBranchesPerTransaction} branches (limits.maxBranchesPerTransaction)`)
-    }
-    return announced
-  }
-
   private checkBranchLimit(tx: Transaction): void {
     const max = this.deps.config.limits.maxBranchesPerTransaction
     if (tx.branches.length >= max) {
@@ -445,12 +387,4 @@ export class Coordinator {
 
 function isPromise<T>(value: Promise<T> | undefined): value is Promise<T> {
   return value !== undefined
-}
-
-/** Statements that cannot write (SELECT … FOR UPDATE locks, but the probe before phase 1 tells the truth). */
-const READ_KEYWORDS = new Set(['select', 'show', 'explain', 'values', 'describe', 'desc', 'get', 'hget', 'exists'])
-
-function isPlainRead(sql: string): boolean {
-  const first = /^[\s(]*([A-Za-z]+)/.exec(sql)?.[1]?.toLowerCase()
-  return first !== undefined && READ_KEYWORDS.has(first)
 }

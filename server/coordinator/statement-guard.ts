@@ -102,3 +102,11 @@ function endOfQuoted(sql: string, quote: string, from: number): number {
   }
   return sql.length
 }
+
+/** Statements that cannot write (SELECT … FOR UPDATE locks, but the probe before phase 1 tells the truth). */
+const READ_KEYWORDS = new Set(['select', 'show', 'explain', 'values', 'describe', 'desc', 'get', 'hget', 'exists'])
+
+export function isPlainRead(sql: string): boolean {
+  const first = /^[\s(]*([A-Za-z]+)/.exec(sql)?.[1]?.toLowerCase()
+  return first !== undefined && READ_KEYWORDS.has(first)
+}

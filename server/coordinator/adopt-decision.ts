@@ -1,0 +1,43 @@
+// A logged COMMIT decision without END, taken over by recovery (after a
+// restart, or when its phase 2 was cut short): rebuild the transaction from
+// the log and commit every branch again. Commit is idempotent, so a branch
+// that was already committed only answers "already done".
+import { ARBITER_FORMAT_ID, xidFromParts } from '../../adapters/xid/xid.js'
+import type { DecisionLog, LoggedTransaction } from '../log/decision-log.js'
+import type { Logger } from '../logger.js'
+import { finishById, type FinisherContext } from './branch-finisher.js'
+import type { CoordinatorObserver } from './observer.js'
+import { Transaction } from './transaction.js'
+
+/** The transaction as the log knows it: every decided branch prepared, unless an operator resolved it. */
+export function transactionFromLog(logged: LoggedTransaction): { tx: Transaction; heuristic: boolean } {
+  const tx = new Transaction(logged.gtrid, 0, {})
+  tx.state = 'COMMITTING'
+  tx.commitPath = 'two-phase'
+  for (const b of logged.decision?.branches ?? []) {
+    const branch = tx.addBranch(b.resource, xidFromParts(ARBITER_FORMAT_ID, Buffer.from(logged.gtrid), Buffer.from(b.bqual, 'hex')), 'managed')
+    branch.state = 'prepared'
+    const resolution = logged.resolutions.findLast((r) => r.resource === b.resource && r.bqual === b.bqual)
+    if (resolution) {
+      // Recovery carries out the operator's resolution; phase 2 leaves the branch to it.
+      branch.resolution = resolution.action
+      branch.state = resolution.action === 'commit' ? 'committed' : 'rolled-back'
+    }
+  }
+  return { tx, heuristic: logged.resolutions.some((r) => r.heuristic) }
+}
+
+/** Phase 2 of an adopted transaction; END only once no branch is left prepared. */
+export async function finishAdopted(
+  ctx: FinisherContext & { readonly log: DecisionLog; readonly logger: Logger; readonly observer?: CoordinatorObserver | undefined },
+  tx: Transaction,
+  heuristic: boolean,
+): Promise<void> {
+  await Promise.all(tx.branches.filter((b) => b.state === 'prepared').map((b) => finishById(ctx, tx.gtrid, b, 'commit')))
+  if (tx.branches.some((b) => b.state === 'prepared')) return // not finished: the decision stays open for recovery
+  await ctx.log.appendEnd(tx.gtrid).catch(() => undefined)
+  tx.state = heuristic ? 'HEURISTIC' : 'COMMITTED'
+  tx.touch()
+  ctx.logger.info({ gtrid: tx.gtrid, state: tx.state }, 'recovered transaction finished')
+  ctx.observer?.finished(tx, heuristic ? 'heuristic' : 'committed')
+}

@@ -1,0 +1,48 @@
+// Commit's local votes: each names an enlisted local branch, or announces
+// one the application named itself (saving the Enlist round trip).
+import { TmError } from '../../proto/errors.js'
+import type { LocalVoteInput } from './commit-protocol.js'
+import type { ResourceRegistry } from './resource-registry.js'
+import type { Transaction } from './transaction.js'
+
+/**
+ * Every vote must name an enlisted local branch, or announce one the
+ * application named itself (resource set, bqual "L…": the TM's own bquals
+ * are "b…", so the two never collide). Returns the announced ones. Nothing
+ * changes when a vote is bad: the caller can still roll back.
+ */
+export function checkLocalVotes(
+tx: Transaction,
+votes: readonly LocalVoteInput[],
+resources: ResourceRegistry,
+maxBranches: number,
+): LocalVoteInput[] {
+  const seen = new Set<string>()
+  const announced: LocalVoteInput[] = []
+  for (const vote of votes) {
+    const name = vote.bqual.toString()
+    if (seen.has(vote.bqual.toString('hex'))) throw new TmError('TM_INVALID_ARGUMENT', `two local votes for branch "${name}"`)
+    seen.add(vote.bqual.toString('hex'))
+    if (tx.branches.some((b) => b.mode === 'local' && b.xid.bqual.equals(vote.bqual))) continue
+    if (!vote.resource) {
+      throw new TmError('TM_INVALID_ARGUMENT', `local vote for branch "${name}" which was never enlisted in ${tx.gtrid} (enlist it, or give its resource)`)
+    }
+    if (vote.bqual.length < 2 || vote.bqual.length > 64 || vote.bqual[0] !== 0x4c /* 'L' */) {
+      throw new TmError('TM_INVALID_ARGUMENT', `a local branch named by the application needs a bqual of 2–64 bytes starting with "L", got "${name.slice(0, 70)}"`)
+    }
+    if (tx.branches.some((b) => b.xid.bqual.equals(vote.bqual))) throw new TmError('TM_INVALID_ARGUMENT', `branch "${name}" exists already in ${tx.gtrid}`)
+    // Configured is enough: the application already prepared it, and phase 2 retries while the TM cannot reach it.
+    const adapter = resources.adapter(vote.resource)
+    if (!adapter) {
+      throw new TmError('TM_INVALID_ARGUMENT', `unknown resource "${vote.resource}" (configured: ${resources.names().join(', ') || 'none'})`)
+    }
+    if (adapter.kind === 'redis') {
+      throw new TmError('TM_INVALID_ARGUMENT', `resource "${vote.resource}" is Redis: local branches need a SQL connection`)
+    }
+    announced.push(vote)
+  }
+  if (tx.branches.length + announced.length > maxBranches) {
+    throw new TmError('TM_INVALID_ARGUMENT', `transaction ${tx.gtrid} would have more than ${maxBranches} branches (limits.maxBranchesPerTransaction)`)
+  }
+  return announced
+}
