@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint'
 import { defineConfig } from 'eslint/config'
 
 export default defineConfig(
-  { ignores: ['node_modules/**', 'dist/**', 'proto/gen/**', 'coverage/**', 'bench/results/**', 'bin/**'] },
+  { ignores: ['node_modules/**', 'dist/**', '.tmp/**', 'proto/gen/**', 'coverage/**', 'bench/results/**', 'bin/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
