@@ -23,6 +23,12 @@ import { xidToMysqlLiteral, xidToPgGid } from '../../../adapters/xid/xid.js'
 import { createDatabase, sharedServerUrls } from '../../harness/index.js'
 import { eventually, int, newXid, str } from './adapter-test-helpers.js'
 
+// Foreign prepared-transaction ids are server-wide (cluster-wide on PostgreSQL)
+// and test files run in parallel on shared servers: unique per run.
+const RUN = Math.random().toString(36).slice(2, 8)
+const PG_FOREIGN_GID = `foreign-tx-${RUN}`
+const MYSQL_FOREIGN_GTRID = `foreign-${RUN}`
+
 /** A pg Client that is connected and whose 'error' events are swallowed. */
 export async function pgClient(url: string): Promise<pg.Client> {
   const c = new pg.Client({ connectionString: url })
@@ -171,19 +177,19 @@ export const postgres: SqlDialect<PostgresAdapter> = {
       const c = await pgClient(url)
       await c.query('BEGIN')
       await c.query(`UPDATE acct SET balance = balance + 1 WHERE id = ${id}`)
-      await c.query("PREPARE TRANSACTION 'foreign-tx-1'")
+      await c.query(`PREPARE TRANSACTION '${PG_FOREIGN_GID}'`)
       await c.end()
-      return 'foreign-tx-1'
+      return PG_FOREIGN_GID
     },
-    count: async (admin) => (await admin.query("SELECT gid FROM pg_prepared_xacts WHERE gid = 'foreign-tx-1'")).length,
+    count: async (admin) => (await admin.query(`SELECT gid FROM pg_prepared_xacts WHERE gid = '${PG_FOREIGN_GID}'`)).length,
     rollback: async (admin) => {
-      await admin.query("ROLLBACK PREPARED 'foreign-tx-1'")
+      await admin.query(`ROLLBACK PREPARED '${PG_FOREIGN_GID}'`)
     },
   },
   checkRecovered({ mine, foreignIds, health }) {
     // pg_prepared_xacts tells when; listForeign sees this database only; headroom from max_prepared_transactions
     expect(mine.every((b) => b.preparedAt instanceof Date)).toBe(true)
-    expect(foreignIds).toEqual(['foreign-tx-1'])
+    expect(foreignIds).toEqual([PG_FOREIGN_GID])
     expect(health.preparedHeadroom).toBeLessThanOrEqual(98)
   },
   async openLocal(url) {
@@ -240,17 +246,18 @@ export const mariadb: SqlDialect<MysqlAdapter> = {
   foreign: {
     async prepare(url, id) {
       const c = await mysqlConn(url)
-      await c.query("XA START 'foreign',''")
+      await c.query(`XA START '${MYSQL_FOREIGN_GTRID}',''`)
       await c.query(`UPDATE acct SET balance = balance + 1 WHERE id = ${id}`)
-      await c.query("XA END 'foreign',''")
-      await c.query("XA PREPARE 'foreign',''")
+      await c.query(`XA END '${MYSQL_FOREIGN_GTRID}',''`)
+      await c.query(`XA PREPARE '${MYSQL_FOREIGN_GTRID}',''`)
       await c.end()
-      return "X'666f726569676e',X'',1"
+      return `X'${Buffer.from(MYSQL_FOREIGN_GTRID).toString('hex')}',X'',1`
     },
-    // XA RECOVER is server-wide: other files' foreign branches may be listed too
-    count: async (admin) => (await admin.query('XA RECOVER')).filter((r) => Number(r.formatID) === 1).length,
+    // XA RECOVER is server-wide and other test files prepare foreign branches too: count only this one
+    count: async (admin) =>
+      (await admin.query('XA RECOVER')).filter((r) => Number(r.formatID) === 1 && Buffer.from(r.data as Buffer).toString() === MYSQL_FOREIGN_GTRID).length,
     rollback: async (admin) => {
-      await admin.query("XA ROLLBACK 'foreign',''")
+      await admin.query(`XA ROLLBACK '${MYSQL_FOREIGN_GTRID}',''`)
     },
   },
   async openLocal(url) {
