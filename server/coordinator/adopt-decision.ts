@@ -7,11 +7,11 @@ import type { DecisionLog, LoggedTransaction } from '../log/decision-log.js'
 import type { Logger } from '../logger.js'
 import { finishById, type FinisherContext } from './branch-finisher.js'
 import type { CoordinatorObserver } from './observer.js'
-import { Transaction } from './transaction.js'
+import { Transaction, type LiveCounter } from './transaction.js'
 
 /** The transaction as the log knows it: every decided branch prepared, unless an operator resolved it. */
-export function transactionFromLog(logged: LoggedTransaction): { tx: Transaction; heuristic: boolean } {
-  const tx = new Transaction(logged.gtrid, 0, {})
+export function transactionFromLog(logged: LoggedTransaction, live?: LiveCounter): { tx: Transaction; heuristic: boolean } {
+  const tx = new Transaction(logged.gtrid, 0, {}, live)
   tx.state = 'COMMITTING'
   tx.commitPath = 'two-phase'
   for (const b of logged.decision?.branches ?? []) {

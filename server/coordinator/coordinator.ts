@@ -14,7 +14,7 @@ import { checkLocalVotes } from './local-votes.js'
 import { abortTransaction } from './rollback-protocol.js'
 import { checkStatement, isPlainRead } from './statement-guard.js'
 import { isFinal, isLive, type TxState } from './transaction-state.js'
-import { onBranch, Transaction } from './transaction.js'
+import { LiveCounter, onBranch, Transaction } from './transaction.js'
 
 export interface CoordinatorConfig {
   readonly nodeId: string
@@ -49,6 +49,7 @@ export interface CoordinatorDeps {
 
 export class Coordinator {
   private readonly txs = new Map<string, Transaction>()
+  private readonly live = new LiveCounter()
   private readonly stopController = new AbortController()
   private accepting = true
   private readonly sweeper: NodeJS.Timeout
@@ -85,10 +86,10 @@ export class Coordinator {
     if (labelBytes > maxLabelBytes) {
       throw new TmError('TM_INVALID_ARGUMENT', `labels take ${labelBytes} bytes, over the limit of ${maxLabelBytes} (limits.maxLabelBytes)`)
     }
-    if (this.activeCount() >= config.limits.maxActiveTransactions) {
+    if (this.live.value >= config.limits.maxActiveTransactions) {
       throw new TmError('TM_OVERLOADED', `${config.limits.maxActiveTransactions} transactions are active (limits.maxActiveTransactions): retry later`)
     }
-    const tx = new Transaction(newGtrid(config.nodeId), Date.now() + timeoutMs, { ...labels })
+    const tx = new Transaction(newGtrid(config.nodeId), Date.now() + timeoutMs, { ...labels }, this.live)
     this.txs.set(tx.gtrid, tx)
     // The reaper: a transaction whose deadline passes before Commit rolls back.
     tx.deadlineTimer = setTimeout(() => {
@@ -260,7 +261,7 @@ export class Coordinator {
   /** Recovery: a logged decision without END is committed again (idempotently) by a phase 2 of its own. */
   adoptDecision(logged: LoggedTransaction): Transaction | undefined {
     if (!logged.decision || this.txs.has(logged.gtrid)) return this.txs.get(logged.gtrid)
-    const { tx, heuristic } = transactionFromLog(logged)
+    const { tx, heuristic } = transactionFromLog(logged, this.live)
     this.txs.set(tx.gtrid, tx)
     tx.phaseTwoDone = finishAdopted({ ...this.ctx, observer: this.deps.observer }, tx, heuristic)
     return tx
@@ -369,12 +370,6 @@ export class Coordinator {
 
   private newXid(tx: Transaction): Xid {
     return xidFromParts(ARBITER_FORMAT_ID, Buffer.from(tx.gtrid), tx.allocateBqual())
-  }
-
-  private activeCount(): number {
-    let n = 0
-    for (const tx of this.txs.values()) if (isLive(tx.state)) n++
-    return n
   }
 
   private forgetOldTransactions(): void {

@@ -1,6 +1,11 @@
 // The TM's in-memory record of one global transaction and its branches.
 import type { BranchSession, Xid } from '../../adapters/types.js'
-import type { TxState } from './transaction-state.js'
+import { isLive, type TxState } from './transaction-state.js'
+
+/** How many registered transactions are live: kept by the state setter, so the active-transactions limit costs O(1) per Begin. */
+export class LiveCounter {
+  value = 0
+}
 
 export type BranchMode = 'managed' | 'local'
 export type BranchState = 'active' | 'prepared' | 'read-only' | 'committed' | 'rolled-back' | 'failed'
@@ -33,7 +38,7 @@ export interface Branch {
 }
 
 export class Transaction {
-  state: TxState = 'ACTIVE'
+  private current: TxState = 'ACTIVE'
   readonly branches: Branch[] = []
   readonly createdAt = Date.now()
   updatedAt = this.createdAt
@@ -57,7 +62,20 @@ export class Transaction {
     readonly gtrid: string,
     readonly deadline: number,
     readonly labels: Readonly<Record<string, string>>,
-  ) {}
+    /** The coordinator's counter, for transactions it registers (none for a view rebuilt from the log). */
+    private readonly live?: LiveCounter,
+  ) {
+    if (live) live.value += 1 // born ACTIVE
+  }
+
+  get state(): TxState {
+    return this.current
+  }
+
+  set state(next: TxState) {
+    if (this.live && isLive(this.current) !== isLive(next)) this.live.value += isLive(next) ? 1 : -1
+    this.current = next
+  }
 
   /** A fresh branch qualifier: unique within the transaction, even on one resource. */
   allocateBqual(): Buffer {
