@@ -103,10 +103,15 @@ async function startCore(
   }
   if (config.tls) logger.info({ mutual: config.tls.requireClientCert }, 'gRPC port uses TLS')
   const unlock = lockDataDir(config.dataDir)
+  // The commit delay counts the coordinator's live transactions, which exist only once it does.
+  let liveTransactions = (): number => 0
   const log = new FileDecisionLog({
     dir: join(config.dataDir, 'log'),
     segmentBytes: config.log.segmentBytes,
     onBatch: (records) => metrics.logBatch(records),
+    ...(config.log.commitDelayMs > 0 && {
+      commitDelay: { delayMs: config.log.commitDelayMs, minSiblings: config.log.commitSiblings, siblings: () => liveTransactions() },
+    }),
   })
   try {
     await log.open()
@@ -140,6 +145,7 @@ async function startCore(
     logger,
     observer: metrics,
   })
+  liveTransactions = () => coordinator.liveCount
   const recovery = new Recovery({
     coordinator,
     resources,

@@ -82,6 +82,10 @@ const configSchema = z.object({
     .object({
       store: z.enum(['file']).default('file'),
       segmentBytes: z.coerce.number().int().min(4096).default(16 * 1024 * 1024),
+      /** Wait this long before a decision's fsync when enough other transactions are in progress (0: off). */
+      commitDelayMs: z.coerce.number().min(0).max(100).default(0),
+      /** …and only when at least this many other transactions are in progress. */
+      commitSiblings: z.coerce.number().int().min(0).default(5),
     })
     .prefault({}),
   resources: z.array(resourceSchema).default([]),

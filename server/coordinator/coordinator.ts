@@ -320,6 +320,11 @@ export class Coordinator {
     clearInterval(this.sweeper)
   }
 
+  /** Transactions in progress (ACTIVE, PREPARING, COMMITTING). */
+  get liveCount(): number {
+    return this.live.value
+  }
+
   get stopping(): AbortSignal {
     return this.stopController.signal
   }

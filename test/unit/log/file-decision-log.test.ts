@@ -106,6 +106,34 @@ describe('FileDecisionLog', () => {
     await log.close()
   })
 
+  it('commit delay: decisions trickling in share fsyncs when enough siblings are busy', async () => {
+    const trickle = async (log: FileDecisionLog): Promise<number> => {
+      await log.open()
+      const appends: Promise<void>[] = []
+      for (let i = 0; i < 20; i++) {
+        appends.push(log.appendDecision(`n1:T${i}`, branches))
+        await new Promise((r) => setTimeout(r, 1))
+      }
+      await Promise.all(appends)
+      const fsyncs = log.stats().fsyncs
+      await log.close()
+      return fsyncs
+    }
+    const plain = await trickle(new FileDecisionLog({ dir: join(dir, 'plain') }))
+    const delayed = await trickle(new FileDecisionLog({ dir: join(dir, 'delayed'), commitDelay: { delayMs: 15, minSiblings: 5, siblings: () => 10 } }))
+    expect(delayed).toBeLessThan(plain)
+    expect(delayed).toBeLessThanOrEqual(5)
+  })
+
+  it('commit delay: no wait when too few siblings are busy', async () => {
+    const log = new FileDecisionLog({ dir, commitDelay: { delayMs: 500, minSiblings: 5, siblings: () => 1 } })
+    await log.open()
+    const started = Date.now()
+    await log.appendDecision('n1:A', branches)
+    expect(Date.now() - started).toBeLessThan(250)
+    await log.close()
+  })
+
   it('does not fsync for END records alone', async () => {
     const log = new FileDecisionLog({ dir })
     await log.open()
