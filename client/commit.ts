@@ -76,7 +76,12 @@ async function resolveOutcome(rpc: TmRpc, request: CommitRequest, first: Arbiter
       abortReason = tx.abortReason
     } catch (error) {
       const e = fromGrpcError(error)
-      if (e.code === 'TM_TX_NOT_FOUND') return { kind: 'rolled-back', error: e }
+      // After a lost Commit answer, "unknown to the TM" is not "rolled back":
+      // a transaction with one writing branch commits in one phase with no
+      // log record, so a TM that died after sending that COMMIT, or forgot
+      // the transaction since, cannot tell. (Presumed abort covers only
+      // two-phase transactions.) It will not change: stop asking.
+      if (e.code === 'TM_TX_NOT_FOUND') return { kind: 'unknown', error: e }
       last = e
       continue
     }
@@ -98,6 +103,8 @@ async function resolveOutcome(rpc: TmRpc, request: CommitRequest, first: Arbiter
       default: {
         // ACTIVE (our Commit never arrived) or PREPARING (it is running): Commit again; a repeat gets the same answer.
         const again = await sendCommit(rpc, request)
+        // The TM knew it a moment ago; not knowing it now means it restarted: unknown, as above.
+        if (again.kind === 'rolled-back' && again.error.code === 'TM_TX_NOT_FOUND') return { kind: 'unknown', error: again.error }
         if (again.kind !== 'unknown') return again
         last = again.error
       }

@@ -11,6 +11,7 @@ export type FailpointName =
   | 'after-prepare'
   | 'before-decision'
   | 'after-decision'
+  | 'after-one-phase-commit'
   | 'after-phase2-commit'
   | 'before-end'
   | 'log-before-write'

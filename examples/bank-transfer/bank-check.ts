@@ -20,7 +20,8 @@ export async function preparedLeft(pgPool: pg.Pool, mysqlPool: mysql.Pool, nodeI
 export async function checkBank(
   pgPool: pg.Pool,
   mysqlPool: mysql.Pool,
-  outcomes: Map<string, { outcome: Outcome }>,
+  /** Per transfer: what the client saw, and the error's own words when it failed (they name the gtrid). */
+  outcomes: Map<string, { outcome: Outcome; detail?: string }>,
   totalBefore: number,
   totalAfter: number,
 ): Promise<{ anomalies: string[]; unknown: { total: number; committed: number; rolledBack: number } }> {
@@ -28,14 +29,14 @@ export async function checkBank(
   if (totalBefore !== totalAfter) anomalies.push(`money was created or destroyed: total ${totalBefore} became ${totalAfter}`)
   const { pg: pgLedger, mysql: mysqlLedger } = await ledgers(pgPool, mysqlPool)
   const unknown = { total: 0, committed: 0, rolledBack: 0 }
-  for (const [id, { outcome }] of outcomes) {
+  for (const [id, { outcome, detail }] of outcomes) {
     const inPg = pgLedger.has(id)
     const inMysql = mysqlLedger.has(id)
     const landed = inPg || inMysql
     const net = (pgLedger.get(id) ?? 0) + (mysqlLedger.get(id) ?? 0)
     if (landed && net !== 0) anomalies.push(`transfer ${id} is half done: its legs sum to ${net}`)
     if (outcome === 'committed' && !landed) anomalies.push(`transfer ${id} was reported committed but is in neither database`)
-    if (outcome.startsWith('aborted:') && landed) anomalies.push(`transfer ${id} was reported aborted (${outcome}) but landed`)
+    if (outcome.startsWith('aborted:') && landed) anomalies.push(`transfer ${id} was reported aborted (${outcome}) but landed${detail ? `: ${detail}` : ''}`)
     if (outcome === 'unknown') {
       unknown.total++
       if (landed) unknown.committed++

@@ -93,7 +93,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const client = createArbiterClient({ address: tm.address, defaultDeadlineMs: 15_000, outcomeQueryAttempts: 8 })
 
   const accounts: Account[] = [...accountsOf('pg', perBank), ...accountsOf('mysql', perBank)]
-  const outcomes = new Map<string, { outcome: Outcome; mode: 'execute' | 'enlist' }>()
+  const outcomes = new Map<string, { outcome: Outcome; mode: 'execute' | 'enlist'; detail?: string }>()
   const counts = { committed: 0, aborted: 0, unknown: 0 }
   let started = 0
   let done = 0
@@ -121,6 +121,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       const transfer = randomTransfer(index, accounts)
       const mode = index % 2 === 0 ? 'execute' : 'enlist'
       let outcome: Outcome | undefined
+      let detail: string | undefined
       while (!outcome) {
         try {
           await (mode === 'execute'
@@ -136,9 +137,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
             continue
           }
           outcome = classify(error)
+          detail = error instanceof Error ? error.message.slice(0, 300) : String(error)
         }
       }
-      outcomes.set(transfer.id, { outcome, mode })
+      outcomes.set(transfer.id, { outcome, mode, ...(detail !== undefined && { detail }) })
       if (outcome === 'committed') counts.committed++
       else if (outcome === 'unknown') counts.unknown++
       else counts.aborted++

@@ -164,6 +164,7 @@ async function commitOnePhase(ctx: CommitContext, tx: Transaction, writer: Branc
   try {
     await onBranch(writer, async () => (await writer.session!).commitOnePhase())
     writer.state = 'committed'
+    await failpoint('after-one-phase-commit')
   } catch (error) {
     const adapterError = error as { errorClass?: string; serverCode?: string; message?: string }
     if (adapterError.errorClass !== undefined) ctx.observer?.resourceError(writer.resource, adapterError.errorClass)
