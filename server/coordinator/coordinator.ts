@@ -351,7 +351,7 @@ export class Coordinator {
       tx.state = logged.ended ? 'COMMITTED' : 'COMMITTING'
       return tx
     }
-    throw new TmError('TM_TX_NOT_FOUND', `unknown transaction ${gtrid}: never begun here, or forgotten (presumed aborted)`)
+    throw new TmError('TM_TX_NOT_FOUND', `unknown transaction ${gtrid}: never begun here, or forgotten (without a logged decision a two-phase transaction is presumed aborted; a one-phase commit leaves no record)`)
   }
 
   private requireActive(gtrid: string): Transaction {
