@@ -1,7 +1,7 @@
 // Typed errors, retries of the whole transaction, misuse of enlist, and
 // cancellation, against a real TM, PostgreSQL and MariaDB.
-import pg from 'pg'
-import mysql from 'mysql2/promise'
+import type pg from 'pg'
+import type mysql from 'mysql2/promise'
 import mysqlCallback from 'mysql2'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -14,9 +14,10 @@ import {
   createArbiterClient,
   type ArbiterClient,
 } from '../../../client/index.js'
-import { sharedServerUrls } from '../../harness/index.js'
-import { createTestDatabases, type TestDatabases } from '../../helpers/databases.js'
-import { freePort, startTestArbiter } from '../../helpers/test-arbiter.js'
+import type { TestDatabases } from '../../helpers/databases.js'
+import type { startTestArbiter } from '../../helpers/test-arbiter.js';
+import { freePort } from '../../helpers/test-arbiter.js'
+import { balancesOf, closeClientEnv, openAccount, openClientEnv } from './client-env.js'
 
 let dbs: TestDatabases
 let arbiter: Awaited<ReturnType<typeof startTestArbiter>>
@@ -26,36 +27,18 @@ let myPool: mysql.Pool
 let nextId = 200
 
 beforeAll(async () => {
-  dbs = await createTestDatabases(sharedServerUrls(), 'clienterr')
-  arbiter = await startTestArbiter([
-    { name: 'pg', kind: 'postgres', url: dbs.pgUrl },
-    { name: 'maria', kind: 'mysql', url: dbs.mysqlUrl },
-  ])
-  client = createArbiterClient({ address: arbiter.address })
-  pgPool = new pg.Pool({ connectionString: dbs.pgUrl, max: 4 })
-  myPool = mysql.createPool({ uri: dbs.mysqlUrl, connectionLimit: 4 })
+  ;({ dbs, arbiter, client, pgPool, myPool } = await openClientEnv('clienterr'))
 })
 
-afterAll(async () => {
-  client?.close()
-  await pgPool?.end()
-  await myPool?.end()
-  await arbiter?.stopAndClean()
-  await dbs?.close()
-})
+afterAll(() => closeClientEnv({ dbs, arbiter, client, pgPool, myPool }))
 
 let id: number
 beforeEach(async () => {
   id = nextId++
-  await dbs.pgQuery('INSERT INTO accounts VALUES ($1, 100)', [id])
-  await dbs.mysqlQuery('INSERT INTO accounts VALUES (?, 0)', [id])
+  await openAccount(dbs, id)
 })
 
-async function balances(accountId: number): Promise<{ pg: number; maria: number }> {
-  const [p] = await dbs.pgQuery<{ balance: string }>('SELECT balance FROM accounts WHERE id = $1', [accountId])
-  const [m] = await dbs.mysqlQuery<{ balance: number }>('SELECT balance FROM accounts WHERE id = ?', [accountId])
-  return { pg: Number(p!.balance), maria: Number(m!.balance) }
-}
+const balances = (accountId: number): Promise<{ pg: number; maria: number }> => balancesOf(dbs, accountId)
 
 describe('retries', () => {
   /** Attempt 1 outlives its 300 ms timeout, so the TM's reaper aborts it (retryable). */

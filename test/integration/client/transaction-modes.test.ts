@@ -3,10 +3,10 @@
 import pg from 'pg'
 import mysql from 'mysql2/promise'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { createArbiterClient, decimal, json, type ArbiterClient } from '../../../client/index.js'
-import { sharedServerUrls } from '../../harness/index.js'
-import { createTestDatabases, type TestDatabases } from '../../helpers/databases.js'
-import { startTestArbiter } from '../../helpers/test-arbiter.js'
+import { decimal, json, type ArbiterClient } from '../../../client/index.js'
+import type { TestDatabases } from '../../helpers/databases.js'
+import type { startTestArbiter } from '../../helpers/test-arbiter.js'
+import { balancesOf, closeClientEnv, openAccount, openClientEnv } from './client-env.js'
 
 let dbs: TestDatabases
 let arbiter: Awaited<ReturnType<typeof startTestArbiter>>
@@ -16,36 +16,18 @@ let myPool: mysql.Pool
 let nextId = 100
 
 beforeAll(async () => {
-  dbs = await createTestDatabases(sharedServerUrls(), 'client')
-  arbiter = await startTestArbiter([
-    { name: 'pg', kind: 'postgres', url: dbs.pgUrl },
-    { name: 'maria', kind: 'mysql', url: dbs.mysqlUrl },
-  ])
-  client = createArbiterClient({ address: arbiter.address, token: 'test-token' })
-  pgPool = new pg.Pool({ connectionString: dbs.pgUrl, max: 4 })
-  myPool = mysql.createPool({ uri: dbs.mysqlUrl, connectionLimit: 4 })
+  ;({ dbs, arbiter, client, pgPool, myPool } = await openClientEnv('client', { token: 'test-token' }))
 })
 
-afterAll(async () => {
-  client?.close()
-  await pgPool?.end()
-  await myPool?.end()
-  await arbiter?.stopAndClean()
-  await dbs?.close()
-})
+afterAll(() => closeClientEnv({ dbs, arbiter, client, pgPool, myPool }))
 
 let id: number
 beforeEach(async () => {
   id = nextId++
-  await dbs.pgQuery('INSERT INTO accounts VALUES ($1, 100)', [id])
-  await dbs.mysqlQuery('INSERT INTO accounts VALUES (?, 0)', [id])
+  await openAccount(dbs, id)
 })
 
-async function balances(accountId: number): Promise<{ pg: number; maria: number }> {
-  const [p] = await dbs.pgQuery<{ balance: string }>('SELECT balance FROM accounts WHERE id = $1', [accountId])
-  const [m] = await dbs.mysqlQuery<{ balance: number }>('SELECT balance FROM accounts WHERE id = ?', [accountId])
-  return { pg: Number(p!.balance), maria: Number(m!.balance) }
-}
+const balances = (accountId: number): Promise<{ pg: number; maria: number }> => balancesOf(dbs, accountId)
 
 async function expectIdle(pgConn: pg.PoolClient, myConn: mysql.PoolConnection): Promise<void> {
   expect(pgConn.getTransactionStatus()).toBe('I')
