@@ -50,12 +50,6 @@ export class TmError extends Error {
     return TM_ERRORS[this.code].status
   }
 
-  /** A TmError passes through; anything else becomes TM_INTERNAL. */
-  static from(reason: unknown): TmError {
-    if (reason instanceof TmError) return reason
-    const message = reason instanceof Error ? reason.message : String(reason)
-    return new TmError('TM_INTERNAL', message, { cause: reason })
-  }
 }
 
 export function isTmErrorCode(value: string): value is TmErrorCode {

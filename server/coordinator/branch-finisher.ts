@@ -59,7 +59,7 @@ export async function finishById(
         return true
       }
       branch.attempts += 1
-      branch.lastError = describe(error)
+      branch.lastError = errorText(error)
       if (error instanceof AdapterError) ctx.observer?.resourceError(branch.resource, error.errorClass)
       ctx.logger.warn(
         { gtrid, resource: branch.resource, action, attempt, err: branch.lastError },
@@ -71,7 +71,8 @@ export async function finishById(
   return false
 }
 
-export function describe(error: unknown): string {
+/** An error as a branch's lastError: the message, with the server's code when an adapter gives one. */
+function errorText(error: unknown): string {
   if (error instanceof AdapterError) {
     return `${error.message}${error.serverCode ? ` (${error.serverCode})` : ''}`
   }

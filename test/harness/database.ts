@@ -94,15 +94,7 @@ async function pingOnce(url: string, timeoutMs: number): Promise<void> {
       conn.destroy()
     }
   } else {
-    const client = new Redis(url, {
-      lazyConnect: true,
-      connectTimeout: timeoutMs,
-      commandTimeout: timeoutMs,
-      maxRetriesPerRequest: 0,
-      enableOfflineQueue: false,
-      retryStrategy: () => null,
-    })
-    client.on('error', () => undefined)
+    const client = probeClient(url, timeoutMs)
     try {
       await client.connect()
       await client.ping()
@@ -110,4 +102,23 @@ async function pingOnce(url: string, timeoutMs: number): Promise<void> {
       client.disconnect()
     }
   }
+}
+
+/**
+ * A short-lived ioredis client that fails fast instead of retrying (no
+ * reconnects, no offline queue), for pings and start-up probes. Connect it
+ * with connect(); its 'error' events are swallowed, the calls reject.
+ */
+export function probeClient(target: string | { host: string; port: number }, timeoutMs: number): Redis {
+  const options = {
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  }
+  const client = typeof target === 'string' ? new Redis(target, options) : new Redis({ ...target, ...options })
+  client.on('error', () => undefined)
+  return client
 }

@@ -2,8 +2,8 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { Redis } from 'ioredis'
 import { describeMissing, findRedis, isMissing } from './binaries.js'
+import { probeClient } from './database.js'
 import { ManagedServer, type StartOptions } from './managed.js'
 import { HarnessStartError, type TestServer } from './types.js'
 
@@ -40,17 +40,7 @@ export async function startRedis(opts: RedisOptions = {}): Promise<TestServer> {
         ],
       }),
       probe: async (port, timeoutMs) => {
-        const client = new Redis({
-          host: '127.0.0.1',
-          port,
-          lazyConnect: true,
-          connectTimeout: timeoutMs,
-          commandTimeout: timeoutMs,
-          maxRetriesPerRequest: 0,
-          enableOfflineQueue: false,
-          retryStrategy: () => null,
-        })
-        client.on('error', () => undefined)
+        const client = probeClient({ host: '127.0.0.1', port }, timeoutMs)
         try {
           await client.connect()
           await client.ping()
