@@ -91,6 +91,17 @@ export interface ExecuteOptions {
  * A branch the TM runs on a session it holds from the adapter's pool
  * (Execute). The session stays bound to the branch until `release()`.
  */
+/** What the caller knows of a branch when it asks for its vote. */
+export interface PrepareHint {
+  /**
+   * A statement that is not a plain read ran on the branch, so it most likely
+   * wrote. Where preparing a branch that wrote nothing is harmless
+   * (PostgreSQL), the adapter may skip its read-only probe (a round trip);
+   * where it is not (MariaDB), the adapter still measures.
+   */
+  readonly likelyWrote?: boolean
+}
+
 export interface BranchSession {
   readonly xid: Xid
   /** The server's id of the session (PostgreSQL backend pid, MySQL connection id). */
@@ -100,7 +111,7 @@ export interface BranchSession {
   /** True when the branch has written nothing so far (undefined: cannot tell). */
   isReadOnly(): Promise<boolean | undefined>
   /** Ends the branch and prepares it; a vote is verified with the server. */
-  prepare(): Promise<Vote>
+  prepare(hint?: PrepareHint): Promise<Vote>
   /** Commits an unprepared branch in one phase. Throws 'vote-no' when it rolled back instead. */
   commitOnePhase(): Promise<void>
   /** Phase 2 commit of this prepared branch, on this session while it lives (MariaDB needs that). */

@@ -199,13 +199,13 @@ interface ErrorInfo {
   metadata: Record<string, string>
 }
 
-/** The ErrorInfo in a grpc-status-details-bin value, if any (undecodable details count as none). */
-function errorInfoOf(detailsBin: unknown): ErrorInfo | undefined {
-  if (!Buffer.isBuffer(detailsBin)) return undefined
+type AnyDetail = { type_url?: string; typeUrl?: string; value?: Uint8Array }
+
+/** Arbiter's ErrorInfo among a google.rpc.Status's details, if any (undecodable details count as none). */
+function errorInfoIn(details: readonly AnyDetail[]): ErrorInfo | undefined {
   try {
-    const { status, errorInfo } = types()
-    const decoded = status.toObject(status.decode(detailsBin), { defaults: true }) as { details?: { type_url?: string; typeUrl?: string; value?: Uint8Array }[] }
-    for (const any of decoded.details ?? []) {
+    const { errorInfo } = types()
+    for (const any of details) {
       const typeUrl = any.type_url ?? any.typeUrl ?? ''
       if (!typeUrl.endsWith('/google.rpc.ErrorInfo') || any.value === undefined) continue
       const info = errorInfo.toObject(errorInfo.decode(any.value), { defaults: true }) as ErrorInfo
@@ -215,6 +215,18 @@ function errorInfoOf(detailsBin: unknown): ErrorInfo | undefined {
     // A status we cannot read: fall back to the bare gRPC code.
   }
   return undefined
+}
+
+/** The ErrorInfo in a grpc-status-details-bin value, if any. */
+function errorInfoOf(detailsBin: unknown): ErrorInfo | undefined {
+  if (!Buffer.isBuffer(detailsBin)) return undefined
+  try {
+    const { status } = types()
+    const decoded = status.toObject(status.decode(detailsBin), { defaults: true }) as { details?: AnyDetail[] }
+    return errorInfoIn(decoded.details ?? [])
+  } catch {
+    return undefined
+  }
 }
 
 interface ServiceErrorLike {
@@ -241,11 +253,19 @@ export function fromGrpcError(error: unknown): ArbiterError {
     return new ArbiterError('TM_INTERNAL', error instanceof Error ? error.message : String(error), { cause: error })
   }
   const details = error.details ?? error.message ?? ''
-  const info = errorInfoOf(error.metadata?.get('grpc-status-details-bin')[0])
+  return fromCodeAndInfo(error.code, details, errorInfoOf(error.metadata?.get('grpc-status-details-bin')[0]), error)
+}
+
+/** The typed error for a google.rpc.Status that answered one request on the Session stream. */
+export function fromWireStatus(status: { code: number; message: string; details: readonly AnyDetail[] }): ArbiterError {
+  return fromCodeAndInfo(status.code, status.message, errorInfoIn(status.details), status)
+}
+
+function fromCodeAndInfo(grpcCode: number, details: string, info: ErrorInfo | undefined, cause: unknown): ArbiterError {
   if (info !== undefined && isTmErrorCode(info.reason)) {
-    return arbiterErrorFor(info.reason, details, { grpcCode: error.code, metadata: info.metadata, cause: error })
+    return arbiterErrorFor(info.reason, details, { grpcCode, metadata: info.metadata, cause })
   }
-  const code = CODE_OF_STATUS[error.code] ?? 'TM_INTERNAL'
-  const text = details || `gRPC status ${GrpcStatus[error.code] ?? error.code}`
-  return arbiterErrorFor(code, text, { grpcCode: error.code, cause: error })
+  const code = CODE_OF_STATUS[grpcCode] ?? 'TM_INTERNAL'
+  const text = details || `gRPC status ${GrpcStatus[grpcCode] ?? grpcCode}`
+  return arbiterErrorFor(code, text, { grpcCode, cause })
 }

@@ -4,7 +4,7 @@
 export { createArbiterClient } from './arbiter-client.js'
 export type { ArbiterClient, GetTransactionOptions, RunResult, RunStatement } from './arbiter-client.js'
 export type { Transaction } from './transaction.js'
-export type { ArbiterClientOptions, RetryOptions, TlsOptions, TransactionOptions, WaitFor } from './options.js'
+export type { ArbiterClientOptions, RetryOptions, TlsOptions, TransactionOptions, Transport, WaitFor } from './options.js'
 export { decimal, double, json, TypedValue } from './values.js'
 export type { Column, ExecuteResult, JsonParam, SqlParam } from './values.js'
 export type { EnlistableConnection } from './local-branches.js'

@@ -31,7 +31,17 @@ export interface ArbiterClientOptions {
    * before giving up with OutcomeUnknownError (default 5, backoff 200 ms…3.2 s).
    */
   readonly outcomeQueryAttempts?: number
+  /**
+   * How calls travel (default 'session'): 'session' multiplexes them on one
+   * long-lived Session stream per client, a sixth of the CPU of a unary call
+   * in grpc-js; 'unary' makes each its own gRPC call (for proxies that do not
+   * carry bidirectional streams, or to see every call in per-RPC metrics).
+   */
+  readonly transport?: Transport
 }
+
+/** See ArbiterClientOptions.transport. */
+export type Transport = 'session' | 'unary'
 
 /** Retry of the whole transaction on a retryable TransactionAbortedError. */
 export interface RetryOptions {
@@ -80,6 +90,7 @@ export interface ResolvedClientOptions {
   readonly defaultDeadlineMs: number
   readonly channelOptions: ChannelOptions
   readonly outcomeQueryAttempts: number
+  readonly transport: Transport
 }
 
 function positive(name: string, value: number | undefined, fallback: number): number {
@@ -92,6 +103,10 @@ function positive(name: string, value: number | undefined, fallback: number): nu
 export function resolveClientOptions(options: ArbiterClientOptions): ResolvedClientOptions {
   if (typeof options?.address !== 'string' || options.address === '') throw new InvalidArgumentError('address is required (host:port)')
   if (options.tls?.key !== undefined && options.tls.cert === undefined) throw new InvalidArgumentError('tls.key needs tls.cert')
+  const transport = options.transport ?? 'session'
+  if (transport !== 'session' && transport !== 'unary') {
+    throw new InvalidArgumentError(`transport must be 'session' or 'unary' (got ${String(transport)})`)
+  }
   return Object.freeze({
     address: options.address,
     tls: options.tls,
@@ -99,6 +114,7 @@ export function resolveClientOptions(options: ArbiterClientOptions): ResolvedCli
     defaultDeadlineMs: positive('defaultDeadlineMs', options.defaultDeadlineMs, DEFAULT_DEADLINE_MS),
     channelOptions: options.channelOptions ?? {},
     outcomeQueryAttempts: Math.floor(positive('outcomeQueryAttempts', options.outcomeQueryAttempts, DEFAULT_OUTCOME_QUERY_ATTEMPTS)),
+    transport,
   })
 }
 

@@ -1,6 +1,8 @@
 // The generated TransactionManager client, promisified: every call gets the
 // token metadata, a deadline, optional cancellation by an AbortSignal, and
-// its error converted once by fromGrpcError().
+// its error converted once to the typed errors. Calls travel on the Session
+// stream (session-transport.ts) or, with transport 'unary', each as its own
+// gRPC call; callers cannot tell the two apart.
 import * as grpc from '@grpc/grpc-js'
 import { loadArbiterProto } from '../proto/load.js'
 import type { TransactionManagerClient } from '../proto/gen/arbiter/v1/TransactionManager.js'
@@ -20,6 +22,7 @@ import type { RunRequest } from '../proto/gen/arbiter/v1/RunRequest.js'
 import type { RunResponse__Output } from '../proto/gen/arbiter/v1/RunResponse.js'
 import { fromGrpcError } from './errors.js'
 import type { ResolvedClientOptions } from './options.js'
+import { SessionTransport, type SessionKind } from './session-transport.js'
 
 /** Per-call options. */
 export interface RpcCallOptions {
@@ -46,48 +49,59 @@ function credentialsOf(options: ResolvedClientOptions): grpc.ChannelCredentials 
 /** @internal The promisified TransactionManager stub. */
 export class TmRpc {
   private readonly raw: TransactionManagerClient
+  private readonly session: SessionTransport | undefined
 
   constructor(private readonly options: ResolvedClientOptions) {
     const { proto } = loadArbiterProto()
     this.raw = new proto.arbiter.v1.TransactionManager(options.address, credentialsOf(options), options.channelOptions)
+    if (options.transport === 'session') this.session = new SessionTransport(this.raw, () => this.metadata())
   }
 
   begin(req: BeginRequest, o?: RpcCallOptions): Promise<BeginResponse__Output> {
-    return this.call<BeginRequest, BeginResponse__Output>((r, m, c, cb) => this.raw.Begin(r, m, c, cb), req, o)
+    return this.call<BeginRequest, BeginResponse__Output>('begin', (r, m, c, cb) => this.raw.Begin(r, m, c, cb), req, o)
   }
   execute(req: ExecuteRequest, o?: RpcCallOptions): Promise<ExecuteResponse__Output> {
-    return this.call<ExecuteRequest, ExecuteResponse__Output>((r, m, c, cb) => this.raw.Execute(r, m, c, cb), req, o)
+    return this.call<ExecuteRequest, ExecuteResponse__Output>('execute', (r, m, c, cb) => this.raw.Execute(r, m, c, cb), req, o)
   }
   commit(req: CommitRequest, o?: RpcCallOptions): Promise<CommitResponse__Output> {
-    return this.call<CommitRequest, CommitResponse__Output>((r, m, c, cb) => this.raw.Commit(r, m, c, cb), req, o)
+    return this.call<CommitRequest, CommitResponse__Output>('commit', (r, m, c, cb) => this.raw.Commit(r, m, c, cb), req, o)
   }
   completeLocalBranches(req: CompleteLocalBranchesRequest, o?: RpcCallOptions): Promise<CompleteLocalBranchesResponse__Output> {
     return this.call<CompleteLocalBranchesRequest, CompleteLocalBranchesResponse__Output>(
+      'completeLocalBranches',
       (r, m, c, cb) => this.raw.CompleteLocalBranches(r, m, c, cb),
       req,
       o,
     )
   }
   rollback(req: RollbackRequest, o?: RpcCallOptions): Promise<RollbackResponse__Output> {
-    return this.call<RollbackRequest, RollbackResponse__Output>((r, m, c, cb) => this.raw.Rollback(r, m, c, cb), req, o)
+    return this.call<RollbackRequest, RollbackResponse__Output>('rollback', (r, m, c, cb) => this.raw.Rollback(r, m, c, cb), req, o)
   }
   getTransaction(req: GetTransactionRequest, o?: RpcCallOptions): Promise<Transaction__Output> {
-    return this.call<GetTransactionRequest, Transaction__Output>((r, m, c, cb) => this.raw.GetTransaction(r, m, c, cb), req, o)
+    return this.call<GetTransactionRequest, Transaction__Output>('getTransaction', (r, m, c, cb) => this.raw.GetTransaction(r, m, c, cb), req, o)
   }
   run(req: RunRequest, o?: RpcCallOptions): Promise<RunResponse__Output> {
-    return this.call<RunRequest, RunResponse__Output>((r, m, c, cb) => this.raw.Run(r, m, c, cb), req, o)
+    return this.call<RunRequest, RunResponse__Output>('run', (r, m, c, cb) => this.raw.Run(r, m, c, cb), req, o)
   }
 
   close(): void {
+    this.session?.close()
     this.raw.close()
   }
 
-  private call<Req, Res>(method: Unary<Req, Res>, request: Req, o: RpcCallOptions = {}): Promise<Res> {
-    const signal = o.signal
-    if (signal?.aborted) return Promise.reject(signal.reason as Error)
+  private metadata(): grpc.Metadata {
     const metadata = new grpc.Metadata()
     if (this.options.token !== undefined) metadata.set('authorization', `Bearer ${this.options.token}`)
-    const deadline = Date.now() + (o.deadlineMs ?? this.options.defaultDeadlineMs)
+    return metadata
+  }
+
+  private call<Req, Res>(kind: SessionKind, method: Unary<Req, Res>, request: Req, o: RpcCallOptions = {}): Promise<Res> {
+    const deadlineMs = o.deadlineMs ?? this.options.defaultDeadlineMs
+    if (this.session) return this.session.request(kind, request as object, { signal: o.signal, deadlineMs }) as Promise<Res>
+    const signal = o.signal
+    if (signal?.aborted) return Promise.reject(signal.reason as Error)
+    const metadata = this.metadata()
+    const deadline = Date.now() + deadlineMs
     return new Promise<Res>((resolve, reject) => {
       let onAbort: (() => void) | undefined
       const call = method(request, metadata, { deadline }, (error, response) => {

@@ -159,8 +159,9 @@ async function startCore(
   logger.info({ steps: firstPass.steps.length, unreachable: Object.keys(firstPass.unreachable) }, 'start-up recovery done')
   recovery.start()
 
+  const tm = transactionManagerHandlers(coordinator, logger, config.limits.maxSessionRequestsInFlight)
   const { server, health } = buildGrpcServer({
-    tm: transactionManagerHandlers(coordinator, logger),
+    tm: tm.handlers,
     admin: adminHandlers({
       coordinator,
       recovery,
@@ -208,6 +209,7 @@ async function startCore(
         for (const service of ['', TM_SERVICE, ADMIN_SERVICE]) health.setStatus(service, 'NOT_SERVING')
         recovery.stop()
         const drained = coordinator.shutdown(config.shutdownGraceMs)
+        tm.sessions.closeAll()
         await new Promise<void>((resolve) => {
           // An open health Watch stream would keep tryShutdown waiting forever.
           const force = setTimeout(() => {

@@ -117,6 +117,8 @@ const configSchema = z.object({
       /** Bytes of all label keys and values of one transaction together. */
       maxLabelBytes: z.coerce.number().int().min(0).default(4096),
       maxMessageBytes: z.coerce.number().int().min(1024).default(8 * 1024 * 1024),
+      /** Requests answered concurrently on one Session stream; more are refused (RESOURCE_EXHAUSTED). */
+      maxSessionRequestsInFlight: z.coerce.number().int().min(1).default(1024),
     })
     .prefault({}),
   /** How long a graceful shutdown waits for commits in flight. */

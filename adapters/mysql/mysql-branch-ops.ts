@@ -90,6 +90,8 @@ export interface MysqlPrepareOptions {
   readonly failure?: AdapterError
   /** writeCount() when the branch started; enables the read-only vote. */
   readonly baseline?: bigint
+  /** Told the count read for the read-only vote. */
+  readonly onWriteCount?: (count: bigint) => void
   readonly timeoutMs?: number
 }
 
@@ -114,7 +116,11 @@ export async function xaPrepare(conn: MysqlConnectionLike, xid: Xid, resource: s
   let readOnly = false
   let step = 'XA END'
   try {
-    if (opts.baseline !== undefined) readOnly = (await writeCount(conn, t)) === opts.baseline
+    if (opts.baseline !== undefined) {
+      const count = await writeCount(conn, t)
+      opts.onWriteCount?.(count)
+      readOnly = count === opts.baseline
+    }
     await run(conn, `XA END ${lit}`, t)
     if (readOnly) {
       step = 'XA COMMIT ONE PHASE'

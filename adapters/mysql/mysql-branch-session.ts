@@ -20,6 +20,8 @@ export interface MysqlSessionHost {
   killQuery(connectionId: string): Promise<void>
   commit(xid: Xid): Promise<FinishOutcome>
   rollback(xid: Xid): Promise<FinishOutcome>
+  /** The connection's write count after a clean prepare: the next branch's baseline. */
+  rememberWriteCount(conn: object, count: bigint): void
 }
 
 type State =
@@ -109,11 +111,13 @@ export class MysqlBranchSession implements BranchSession {
     this.ensure(['active'], 'prepare')
     this.prepareInDoubt = true
     let vote: Vote
+    let count: bigint | undefined
     try {
       vote = await xaPrepare(this.c, this.xid, this.host.name, {
         ...(this.failure === undefined ? {} : { failure: this.failure }),
         ...(this.baseline === undefined ? {} : { baseline: this.baseline }),
         timeoutMs: this.host.commandTimeoutMs,
+        onWriteCount: (n) => (count = n),
       })
     } catch (err) {
       this.state = 'broken'
@@ -121,6 +125,7 @@ export class MysqlBranchSession implements BranchSession {
     }
     this.prepareInDoubt = false
     this.state = vote.vote === 'prepared' ? 'prepared' : vote.vote === 'read-only' ? 'finished' : 'dirty'
+    if (count !== undefined && vote.vote !== 'no') this.host.rememberWriteCount(this.conn, count)
     return vote
   }
 

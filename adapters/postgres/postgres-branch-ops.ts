@@ -66,6 +66,8 @@ export interface PrepareOptions {
   readonly failure?: AdapterError
   /** The read-only probe; `pg_current_xact_id_if_assigned()` needs PostgreSQL 13. */
   readonly xactIdFunction?: string
+  /** Ask whether the branch wrote (default true); false prepares it either way. */
+  readonly probeReadOnly?: boolean
   readonly timeoutMs?: number
 }
 
@@ -90,13 +92,15 @@ export async function pgPrepare(client: PgClientLike, xid: Xid, resource: string
     return no('the branch is not in a transaction block (it was ended by a statement, or never began)')
   }
   try {
-    const fn = opts.xactIdFunction ?? 'pg_current_xact_id_if_assigned'
-    const probe = await client.query({ text: `SELECT ${fn}() IS NULL AS ro`, ...t })
-    const readOnly = (probe.rows[0] as { ro?: unknown } | undefined)?.ro === true
-    if (readOnly) {
-      const c = await client.query({ text: 'COMMIT', ...t })
-      if (c.command === 'COMMIT') return { vote: 'read-only' }
-      return no(`read-only branch did not commit (server answered ${c.command})`)
+    if (opts.probeReadOnly !== false) {
+      const fn = opts.xactIdFunction ?? 'pg_current_xact_id_if_assigned'
+      const probe = await client.query({ text: `SELECT ${fn}() IS NULL AS ro`, ...t })
+      const readOnly = (probe.rows[0] as { ro?: unknown } | undefined)?.ro === true
+      if (readOnly) {
+        const c = await client.query({ text: 'COMMIT', ...t })
+        if (c.command === 'COMMIT') return { vote: 'read-only' }
+        return no(`read-only branch did not commit (server answered ${c.command})`)
+      }
     }
   } catch (err) {
     const e = classifyPgError(err, resource, `prepare ${xidToString(xid)}`)

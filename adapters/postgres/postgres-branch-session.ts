@@ -5,7 +5,7 @@
 import type { PoolClient, QueryArrayConfig } from 'pg'
 import { classifyPgError } from '../errors/classify-pg.js'
 import { AdapterError } from '../types.js'
-import type { BranchSession, ExecuteOptions, FinishOutcome, QueryResult, SqlValue, Vote, Xid } from '../types.js'
+import type { BranchSession, ExecuteOptions, FinishOutcome, PrepareHint, QueryResult, SqlValue, Vote, Xid } from '../types.js'
 import { xidToString } from '../xid/xid.js'
 import type { PgClientLike } from './postgres-branch-ops.js'
 import { pgFinishPrepared, pgPrepare, pgRollbackOpen, txStatus } from './postgres-branch-ops.js'
@@ -113,7 +113,7 @@ export class PostgresBranchSession implements BranchSession {
     }
   }
 
-  async prepare(): Promise<Vote> {
+  async prepare(hint?: PrepareHint): Promise<Vote> {
     if (this.state === 'broken' && this.failure !== undefined && !this.prepareInDoubt && !this.released) {
       return { vote: 'no', reason: `the branch's session failed: ${this.failure.message}`, error: this.failure }
     }
@@ -125,6 +125,8 @@ export class PostgresBranchSession implements BranchSession {
         ...(this.failure === undefined ? {} : { failure: this.failure }),
         xactIdFunction: this.host.xactIdFunction,
         timeoutMs: this.host.commandTimeoutMs,
+        // A PostgreSQL branch prepared with no write is only a wasted prepare: skip the probe for likely writers.
+        probeReadOnly: hint?.likelyWrote !== true,
       })
     } catch (err) {
       this.state = 'broken'

@@ -21,11 +21,15 @@ import type { RollbackResponse as _arbiter_v1_RollbackResponse, RollbackResponse
 import type { Row as _arbiter_v1_Row, Row__Output as _arbiter_v1_Row__Output } from './arbiter/v1/Row.js';
 import type { RunRequest as _arbiter_v1_RunRequest, RunRequest__Output as _arbiter_v1_RunRequest__Output } from './arbiter/v1/RunRequest.js';
 import type { RunResponse as _arbiter_v1_RunResponse, RunResponse__Output as _arbiter_v1_RunResponse__Output } from './arbiter/v1/RunResponse.js';
+import type { SessionRequest as _arbiter_v1_SessionRequest, SessionRequest__Output as _arbiter_v1_SessionRequest__Output } from './arbiter/v1/SessionRequest.js';
+import type { SessionResponse as _arbiter_v1_SessionResponse, SessionResponse__Output as _arbiter_v1_SessionResponse__Output } from './arbiter/v1/SessionResponse.js';
 import type { Statement as _arbiter_v1_Statement, Statement__Output as _arbiter_v1_Statement__Output } from './arbiter/v1/Statement.js';
 import type { Transaction as _arbiter_v1_Transaction, Transaction__Output as _arbiter_v1_Transaction__Output } from './arbiter/v1/Transaction.js';
 import type { TransactionManagerClient as _arbiter_v1_TransactionManagerClient, TransactionManagerDefinition as _arbiter_v1_TransactionManagerDefinition } from './arbiter/v1/TransactionManager.js';
 import type { Value as _arbiter_v1_Value, Value__Output as _arbiter_v1_Value__Output } from './arbiter/v1/Value.js';
 import type { Xid as _arbiter_v1_Xid, Xid__Output as _arbiter_v1_Xid__Output } from './arbiter/v1/Xid.js';
+import type { Any as _google_protobuf_Any, Any__Output as _google_protobuf_Any__Output } from './google/protobuf/Any.js';
+import type { Status as _google_rpc_Status, Status__Output as _google_rpc_Status__Output } from './google/rpc/Status.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
   new(...args: ConstructorParameters<Constructor>): Subtype;
@@ -56,6 +60,8 @@ export interface ProtoGrpcType {
       Row: MessageTypeDefinition<_arbiter_v1_Row, _arbiter_v1_Row__Output>
       RunRequest: MessageTypeDefinition<_arbiter_v1_RunRequest, _arbiter_v1_RunRequest__Output>
       RunResponse: MessageTypeDefinition<_arbiter_v1_RunResponse, _arbiter_v1_RunResponse__Output>
+      SessionRequest: MessageTypeDefinition<_arbiter_v1_SessionRequest, _arbiter_v1_SessionRequest__Output>
+      SessionResponse: MessageTypeDefinition<_arbiter_v1_SessionResponse, _arbiter_v1_SessionResponse__Output>
       Statement: MessageTypeDefinition<_arbiter_v1_Statement, _arbiter_v1_Statement__Output>
       Transaction: MessageTypeDefinition<_arbiter_v1_Transaction, _arbiter_v1_Transaction__Output>
       /**
@@ -66,6 +72,14 @@ export interface ProtoGrpcType {
       Value: MessageTypeDefinition<_arbiter_v1_Value, _arbiter_v1_Value__Output>
       WaitFor: EnumTypeDefinition
       Xid: MessageTypeDefinition<_arbiter_v1_Xid, _arbiter_v1_Xid__Output>
+    }
+  }
+  google: {
+    protobuf: {
+      Any: MessageTypeDefinition<_google_protobuf_Any, _google_protobuf_Any__Output>
+    }
+    rpc: {
+      Status: MessageTypeDefinition<_google_rpc_Status, _google_rpc_Status__Output>
     }
   }
 }

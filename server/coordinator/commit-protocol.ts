@@ -148,7 +148,7 @@ const DEADLINE = Symbol('deadline')
 
 async function prepareOne(branch: Branch): Promise<Vote> {
   try {
-    return await (await branch.session!).prepare()
+    return await (await branch.session!).prepare({ likelyWrote: !branch.onlyReadsSoFar })
   } catch (error) {
     return { vote: 'no', reason: error instanceof Error ? error.message : String(error) }
   }

@@ -28,24 +28,35 @@ export function boundedMessage(message: string): string {
   return `${message.slice(0, MAX_STATUS_MESSAGE_CHARS)}… (${message.length - MAX_STATUS_MESSAGE_CHARS} more characters cut)`
 }
 
-export function toServiceError(error: unknown, logger: Logger): Partial<ServiceError> {
+/** google.rpc.Status as the generated types shape it (details: Any with type_url). */
+export interface WireStatus {
+  readonly code: number
+  readonly message: string
+  readonly details: { type_url: string; value: Buffer }[]
+}
+
+/** The status an error ends a call with: catalog code, bounded message, ErrorInfo (reason = catalog code) in details. */
+export function toStatus(error: unknown, logger: Logger): WireStatus {
   const tmError = asTmError(error)
   if (tmError.code === 'TM_INTERNAL') logger.error({ err: error }, 'internal error')
-  const message = boundedMessage(tmError.message)
   const errorMetadata = Object.fromEntries(Object.entries(tmError.metadata).map(([k, v]) => [k, boundedMessage(v)]))
   const info = ErrorInfoType.encode(
     ErrorInfoType.create({ reason: tmError.code, domain: ERROR_DOMAIN, metadata: { ...errorMetadata, retryable: String(tmError.retryable) } }),
   ).finish()
-  const statusBytes = StatusType.encode(
-    StatusType.create({
-      code: tmError.grpcStatus,
-      message,
-      details: [{ type_url: 'type.googleapis.com/google.rpc.ErrorInfo', value: info }],
-    }),
-  ).finish()
+  return {
+    code: tmError.grpcStatus,
+    message: boundedMessage(tmError.message),
+    details: [{ type_url: 'type.googleapis.com/google.rpc.ErrorInfo', value: Buffer.from(info) }],
+  }
+}
+
+/** toStatus() as a unary call's error: the Status also travels whole in grpc-status-details-bin. */
+export function toServiceError(error: unknown, logger: Logger): Partial<ServiceError> {
+  const status = toStatus(error, logger)
+  const statusBytes = StatusType.encode(StatusType.create(status)).finish()
   const metadata = new Metadata()
   metadata.set('grpc-status-details-bin', Buffer.from(statusBytes))
-  return { code: tmError.grpcStatus, details: message, metadata }
+  return { code: status.code, details: status.message, metadata }
 }
 
 function asTmError(error: unknown): TmError {

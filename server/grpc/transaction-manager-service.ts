@@ -1,15 +1,46 @@
-// arbiter.v1.TransactionManager: validates each request and hands it to the coordinator.
+// arbiter.v1.TransactionManager: validates each request and hands it to the
+// coordinator. The operations are plain async functions, served both as unary
+// calls and multiplexed on the Session stream (session-stream.ts).
 import type { Coordinator } from '../coordinator/coordinator.js'
 import { TmError } from '../../proto/errors.js'
 import type { TransactionManagerHandlers } from '../../proto/gen/arbiter/v1/TransactionManager.js'
 import type { Statement__Output } from '../../proto/gen/arbiter/v1/Statement.js'
 import type { WaitFor__Output } from '../../proto/gen/arbiter/v1/WaitFor.js'
+import type { BeginRequest__Output } from '../../proto/gen/arbiter/v1/BeginRequest.js'
+import type { BeginResponse } from '../../proto/gen/arbiter/v1/BeginResponse.js'
+import type { ExecuteRequest__Output } from '../../proto/gen/arbiter/v1/ExecuteRequest.js'
+import type { ExecuteResponse } from '../../proto/gen/arbiter/v1/ExecuteResponse.js'
+import type { EnlistRequest__Output } from '../../proto/gen/arbiter/v1/EnlistRequest.js'
+import type { EnlistResponse } from '../../proto/gen/arbiter/v1/EnlistResponse.js'
+import type { CommitRequest__Output } from '../../proto/gen/arbiter/v1/CommitRequest.js'
+import type { CommitResponse } from '../../proto/gen/arbiter/v1/CommitResponse.js'
+import type { CompleteLocalBranchesRequest__Output } from '../../proto/gen/arbiter/v1/CompleteLocalBranchesRequest.js'
+import type { CompleteLocalBranchesResponse } from '../../proto/gen/arbiter/v1/CompleteLocalBranchesResponse.js'
+import type { RollbackRequest__Output } from '../../proto/gen/arbiter/v1/RollbackRequest.js'
+import type { RollbackResponse } from '../../proto/gen/arbiter/v1/RollbackResponse.js'
+import type { GetTransactionRequest__Output } from '../../proto/gen/arbiter/v1/GetTransactionRequest.js'
+import type { Transaction } from '../../proto/gen/arbiter/v1/Transaction.js'
+import type { RunRequest__Output } from '../../proto/gen/arbiter/v1/RunRequest.js'
+import type { RunResponse } from '../../proto/gen/arbiter/v1/RunResponse.js'
 import type { Logger } from '../logger.js'
+import { sessionHandler, SessionRegistry } from './session-stream.js'
 import { toWireTransaction, toWireXid } from './transaction-view.js'
 import { unary } from './unary.js'
 import { fromProtoValue, toResultSet } from './values.js'
 
-export function transactionManagerHandlers(coordinator: Coordinator, logger: Logger): TransactionManagerHandlers {
+/** Every TransactionManager call but Session, keyed by its name in SessionRequest's oneof. */
+export interface TransactionManagerOperations {
+  begin(req: BeginRequest__Output): BeginResponse
+  execute(req: ExecuteRequest__Output): Promise<ExecuteResponse>
+  enlist(req: EnlistRequest__Output): EnlistResponse
+  commit(req: CommitRequest__Output): Promise<CommitResponse>
+  completeLocalBranches(req: CompleteLocalBranchesRequest__Output): CompleteLocalBranchesResponse
+  rollback(req: RollbackRequest__Output): Promise<RollbackResponse>
+  getTransaction(req: GetTransactionRequest__Output): Transaction
+  run(req: RunRequest__Output): Promise<RunResponse>
+}
+
+export function transactionManagerOperations(coordinator: Coordinator): TransactionManagerOperations {
   const execute = async (gtrid: string, statement: Statement__Output | null) => {
     if (!statement) throw new TmError('TM_INVALID_ARGUMENT', 'statement is required')
     if (!statement.resource) throw new TmError('TM_INVALID_ARGUMENT', 'statement.resource is required')
@@ -18,36 +49,40 @@ export function transactionManagerHandlers(coordinator: Coordinator, logger: Log
   }
 
   return {
-    Begin: unary(logger, 'Begin', (req) => {
+    begin(req) {
       const tx = coordinator.begin({ timeoutMs: req.timeoutMs, labels: req.labels })
       return { gtrid: tx.gtrid, deadlineUnixMs: String(tx.deadline) }
-    }),
+    },
 
-    Execute: unary(logger, 'Execute', async (req) => ({ result: await execute(req.gtrid, req.statement) })),
+    async execute(req) {
+      return { result: await execute(req.gtrid, req.statement) }
+    },
 
-    Enlist: unary(logger, 'Enlist', (req) => {
+    enlist(req) {
       if (!req.resource) throw new TmError('TM_INVALID_ARGUMENT', 'resource is required')
       return { xid: toWireXid(coordinator.enlist(req.gtrid, req.resource)) }
-    }),
+    },
 
-    Commit: unary(logger, 'Commit', async (req) => {
+    async commit(req) {
       const votes = req.localVotes.map((v) => ({ bqual: v.bqual, readOnly: v.readOnly, ...(v.resource && { resource: v.resource }) }))
       const outcome = await coordinator.commit(req.gtrid, votes, waitFor(req.waitFor))
       return { transaction: toWireTransaction(outcome.tx), commitLocally: outcome.commitLocally.map(toWireXid) }
-    }),
+    },
 
-    CompleteLocalBranches: unary(logger, 'CompleteLocalBranches', (req) => {
+    completeLocalBranches(req) {
       coordinator.completeLocal(req.gtrid, req.committedBquals)
       return {}
-    }),
+    },
 
-    Rollback: unary(logger, 'Rollback', async (req) => ({
-      transaction: toWireTransaction(await coordinator.rollback(req.gtrid, req.reason)),
-    })),
+    async rollback(req) {
+      return { transaction: toWireTransaction(await coordinator.rollback(req.gtrid, req.reason)) }
+    },
 
-    GetTransaction: unary(logger, 'GetTransaction', (req) => toWireTransaction(coordinator.get(req.gtrid))),
+    getTransaction(req) {
+      return toWireTransaction(coordinator.get(req.gtrid))
+    },
 
-    Run: unary(logger, 'Run', async (req) => {
+    async run(req) {
       if (req.statements.length === 0) throw new TmError('TM_INVALID_ARGUMENT', 'statements is empty')
       const tx = coordinator.begin({ timeoutMs: req.timeoutMs, labels: req.labels })
       const results = []
@@ -59,8 +94,38 @@ export function transactionManagerHandlers(coordinator: Coordinator, logger: Log
       }
       const outcome = await coordinator.commit(tx.gtrid, [], waitFor(req.waitFor))
       return { transaction: toWireTransaction(outcome.tx), results }
-    }),
+    },
   }
+}
+
+/** The service's handlers, and the open Session streams (closed at shutdown). */
+export function transactionManagerHandlers(
+  coordinator: Coordinator,
+  logger: Logger,
+  maxSessionRequestsInFlight: number,
+): { handlers: TransactionManagerHandlers; sessions: SessionRegistry } {
+  return serveOperations(transactionManagerOperations(coordinator), logger, maxSessionRequestsInFlight)
+}
+
+/** The operations as unary handlers plus the Session stream. */
+export function serveOperations(
+  ops: TransactionManagerOperations,
+  logger: Logger,
+  maxSessionRequestsInFlight: number,
+): { handlers: TransactionManagerHandlers; sessions: SessionRegistry } {
+  const sessions = new SessionRegistry()
+  const handlers: TransactionManagerHandlers = {
+    Begin: unary(logger, 'Begin', (req) => ops.begin(req)),
+    Execute: unary(logger, 'Execute', (req) => ops.execute(req)),
+    Enlist: unary(logger, 'Enlist', (req) => ops.enlist(req)),
+    Commit: unary(logger, 'Commit', (req) => ops.commit(req)),
+    CompleteLocalBranches: unary(logger, 'CompleteLocalBranches', (req) => ops.completeLocalBranches(req)),
+    Rollback: unary(logger, 'Rollback', (req) => ops.rollback(req)),
+    GetTransaction: unary(logger, 'GetTransaction', (req) => ops.getTransaction(req)),
+    Run: unary(logger, 'Run', (req) => ops.run(req)),
+    Session: sessionHandler(ops, sessions, logger, maxSessionRequestsInFlight),
+  }
+  return { handlers, sessions }
 }
 
 function waitFor(value: WaitFor__Output): 'applied' | 'durable' {

@@ -17,6 +17,34 @@ describe('MysqlAdapter on MariaDB (shared server)', () => {
     expect(t.adapter.server?.mariadb).toBe(true)
   })
 
+  it('on one pooled connection, each branch is voted by what it did, whatever the branch before it did (the baseline carried over)', async () => {
+    const one = new MysqlAdapter({ name: 'my1conn', kind: 'mysql', url: t.url, poolSize: 1 })
+    await one.init()
+    try {
+      const sessionIds = new Set<string>()
+      const step = async (sql: string, hint: boolean): Promise<string> => {
+        const s = await one.begin(xid())
+        sessionIds.add(s.serverSessionId)
+        await s.execute(sql, [])
+        // The hint never replaces the measurement on MariaDB.
+        const vote = (await s.prepare({ likelyWrote: hint })).vote
+        if (vote === 'prepared') expect(await s.commit()).toBe('done')
+        await s.release()
+        return vote
+      }
+      expect(await step('UPDATE acct SET balance = balance + 1 WHERE id = 4', true)).toBe('prepared')
+      expect(await step('SELECT * FROM acct WHERE id = 4 FOR UPDATE', false)).toBe('read-only')
+      expect(await step('SELECT * FROM acct WHERE id = 4', false)).toBe('read-only')
+      expect(await step('UPDATE acct SET balance = balance + 1 WHERE id = 4', true)).toBe('prepared')
+      expect(await step('UPDATE acct SET balance = balance + 1 WHERE id = -1', true)).toBe('read-only')
+      expect(await step('INSERT INTO acct VALUES (9004, 1)', true)).toBe('prepared')
+      expect(await step('DELETE FROM acct WHERE id = 9004', true)).toBe('prepared')
+      expect(sessionIds.size).toBe(1)
+    } finally {
+      await one.close()
+    }
+  })
+
   it('while the preparing session lives, commit from another session is retryable, never done; it succeeds once that session ends', async () => {
     const x = xid()
     const s = await t.adapter.begin(x)

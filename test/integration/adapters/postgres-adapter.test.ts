@@ -14,6 +14,23 @@ const xid = postgres.newXid
 describe('PostgresAdapter (shared server)', () => {
   const t = useSqlAdapter(postgres, 'pgspecific')
 
+  it('a branch the TM believes wrote is prepared without the read-only probe, even when it wrote nothing; it still commits', async () => {
+    const x = xid()
+    const s = await t.adapter.begin(x)
+    // An UPDATE that matches no row: "likely wrote" by its kind, wrote nothing in fact.
+    await s.execute('UPDATE acct SET balance = 1 WHERE id = -1', [])
+    expect(await s.prepare({ likelyWrote: true })).toEqual({ vote: 'prepared' })
+    expect((await t.adapter.recover()).some((b) => b.rawId === xidToPgGid(x))).toBe(true)
+    expect(await s.commit()).toBe('done')
+    await s.release()
+    expect((await t.adapter.recover()).some((b) => b.rawId === xidToPgGid(x))).toBe(false)
+    // Without the hint the probe runs and the same branch leaves read-only.
+    const s2 = await t.adapter.begin(xid())
+    await s2.execute('UPDATE acct SET balance = 1 WHERE id = -1', [])
+    expect(await s2.prepare()).toEqual({ vote: 'read-only' })
+    await s2.release()
+  })
+
   it('a serialization failure before prepare votes no with the server reason', async () => {
     await t.admin.query('UPDATE acct SET balance = 100 WHERE id IN (6, 7)')
     const a = await t.adapter.begin(xid())

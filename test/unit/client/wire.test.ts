@@ -1,50 +1,72 @@
 // The client over a real gRPC channel to a small in-process TransactionManager
 // (never mocked gRPC): the token travels as metadata, per-call deadlines hold,
-// and errors encoded by the server's own toServiceError() come back typed.
+// and errors encoded by the server's own status conversion come back typed,
+// on both transports (the Session stream and unary calls).
 import * as grpc from '@grpc/grpc-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadArbiterProto } from '../../../proto/load.js'
 import { TmError } from '../../../proto/errors.js'
-import { toServiceError } from '../../../server/grpc/status.js'
+import { serveOperations, type TransactionManagerOperations } from '../../../server/grpc/transaction-manager-service.js'
 import { createLogger } from '../../../server/logger.js'
-import type { TransactionManagerHandlers } from '../../../proto/gen/arbiter/v1/TransactionManager.js'
 import { OutcomeUnknownError, ResourceExhaustedError, createArbiterClient } from '../../../client/index.js'
 
 let server: grpc.Server
 let address: string
 const logger = createLogger({ level: 'silent' })
+/** The authorization header of the last call (unary or Session stream) the server saw. */
+let lastAuthorization: string | undefined
 
-const unimplemented = (_call: unknown, callback: grpc.sendUnaryData<never>): void =>
-  callback({ code: grpc.status.UNIMPLEMENTED, details: 'not in this fake' })
+const unimplemented = (): never => {
+  throw new TmError('TM_ILLEGAL_STATE', 'not in this fake')
+}
+
+// The fake's operations, served by the server's own unary handlers and Session stream.
+const fakeOperations: TransactionManagerOperations = {
+  begin: () => {
+    throw new TmError('TM_OVERLOADED', '100 transactions are active', { metadata: { limit: '100' } })
+  },
+  getTransaction: (req) => {
+    if (req.gtrid === 'slow') return new Promise<never>(() => undefined) as never
+    return {
+      gtrid: req.gtrid,
+      state: 'TRANSACTION_STATE_COMMITTED',
+      labels: {},
+      createdAtUnixMs: '1000',
+      deadlineUnixMs: '2000',
+      updatedAtUnixMs: '1500',
+      branches: [{ resource: 'pg', mode: 'BRANCH_MODE_LOCAL', state: 'BRANCH_STATE_COMMITTED', xid: { formatId: 1, gtrid: Buffer.from('g'), bqual: Buffer.from('b1') } }],
+    }
+  },
+  execute: unimplemented,
+  enlist: unimplemented,
+  commit: unimplemented,
+  completeLocalBranches: unimplemented,
+  rollback: unimplemented,
+  run: unimplemented,
+}
+
+const recordAuthorization: grpc.ServerInterceptor = (_method, call) =>
+  new grpc.ServerInterceptingCall(
+    call,
+    new grpc.ResponderBuilder()
+      .withStart((next) =>
+        next(
+          new grpc.ServerListenerBuilder()
+            .withOnReceiveMetadata((metadata, nextMetadata) => {
+              const [value] = metadata.get('authorization')
+              lastAuthorization = typeof value === 'string' ? value : undefined
+              nextMetadata(metadata)
+            })
+            .build(),
+        ),
+      )
+      .build(),
+  )
 
 beforeAll(async () => {
   const { proto } = loadArbiterProto()
-  server = new grpc.Server()
-  const handlers: TransactionManagerHandlers = {
-    Begin: (_call, callback) => callback(toServiceError(new TmError('TM_OVERLOADED', '100 transactions are active', { metadata: { limit: '100' } }), logger)),
-    GetTransaction: (call, callback) => {
-      if (call.request.gtrid === 'slow') {
-        setTimeout(() => callback({ code: grpc.status.INTERNAL, details: 'late' }), 1_000)
-        return
-      }
-      callback(null, {
-        gtrid: call.request.gtrid,
-        state: 'TRANSACTION_STATE_COMMITTED',
-        labels: { authorization: String(call.metadata.get('authorization')[0] ?? '') },
-        createdAtUnixMs: '1000',
-        deadlineUnixMs: '2000',
-        updatedAtUnixMs: '1500',
-        branches: [{ resource: 'pg', mode: 'BRANCH_MODE_LOCAL', state: 'BRANCH_STATE_COMMITTED', xid: { formatId: 1, gtrid: Buffer.from('g'), bqual: Buffer.from('b1') } }],
-      })
-    },
-    Execute: unimplemented,
-    Enlist: unimplemented,
-    Commit: unimplemented,
-    CompleteLocalBranches: unimplemented,
-    Rollback: unimplemented,
-    Run: unimplemented,
-  }
-  server.addService(proto.arbiter.v1.TransactionManager.service, handlers)
+  server = new grpc.Server({ interceptors: [recordAuthorization] })
+  server.addService(proto.arbiter.v1.TransactionManager.service, serveOperations(fakeOperations, logger, 64).handlers)
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, p) => (error ? reject(error) : resolve(p))),
   )
@@ -55,28 +77,29 @@ afterAll(() => {
   server?.forceShutdown()
 })
 
-describe('the client on the wire', () => {
+describe.each(['session', 'unary'] as const)('the client on the wire (transport %s)', (transport) => {
   it('sends the token as a bearer authorization header and maps the answer', async () => {
-    const client = createArbiterClient({ address, token: 's3cret-token-0123456789' })
+    const client = createArbiterClient({ address, transport, token: 's3cret-token-0123456789' })
     try {
       const info = await client.getTransaction('n:1')
-      expect(info.labels.authorization).toBe('Bearer s3cret-token-0123456789')
+      expect(lastAuthorization).toBe('Bearer s3cret-token-0123456789')
       expect(info.state).toBe('COMMITTED')
       expect(info.createdAt).toEqual(new Date(1000))
       expect(info.branches).toEqual([{ resource: 'pg', mode: 'local', state: 'COMMITTED', bqual: 'b1', attempts: 0, lastError: '' }])
     } finally {
       client.close()
     }
-    const anonymous = createArbiterClient({ address })
+    const anonymous = createArbiterClient({ address, transport })
     try {
-      expect((await anonymous.getTransaction('n:1')).labels.authorization).toBe('')
+      await anonymous.getTransaction('n:1')
+      expect(lastAuthorization).toBeUndefined()
     } finally {
       anonymous.close()
     }
   })
 
   it('rebuilds the error the server encoded (class, code, metadata, retryable)', async () => {
-    const client = createArbiterClient({ address })
+    const client = createArbiterClient({ address, transport })
     try {
       const error = await client.transaction(() => 1).catch((e: unknown) => e)
       expect(error).toBeInstanceOf(ResourceExhaustedError)
@@ -92,7 +115,7 @@ describe('the client on the wire', () => {
   })
 
   it('applies defaultDeadlineMs per call (a client-side deadline is OutcomeUnknownError)', async () => {
-    const client = createArbiterClient({ address, defaultDeadlineMs: 200 })
+    const client = createArbiterClient({ address, transport, defaultDeadlineMs: 200 })
     try {
       const started = Date.now()
       await expect(client.getTransaction('slow')).rejects.toBeInstanceOf(OutcomeUnknownError)
@@ -103,7 +126,7 @@ describe('the client on the wire', () => {
   })
 
   it('a signal cancels a call and rejects with its reason', async () => {
-    const client = createArbiterClient({ address })
+    const client = createArbiterClient({ address, transport })
     try {
       const controller = new AbortController()
       const reason = new Error('stop')
@@ -118,5 +141,6 @@ describe('the client on the wire', () => {
     expect(() => createArbiterClient({ address: '' })).toThrow(/address is required/)
     expect(() => createArbiterClient({ address, defaultDeadlineMs: -1 })).toThrow(/defaultDeadlineMs/)
     expect(() => createArbiterClient({ address, tls: { key: 'k' } })).toThrow(/tls.key needs tls.cert/)
+    expect(() => createArbiterClient({ address, transport: 'carrier-pigeon' as never })).toThrow(/transport must be 'session' or 'unary'/)
   })
 })

@@ -1,0 +1,129 @@
+// arbiter.v1.TransactionManager/Session: the unary calls multiplexed on one
+// long-lived bidirectional stream (see the .proto for why). Each request runs
+// as its unary twin would, concurrently with the others; its answer or its
+// error status goes back with the request's id. A bad request fails alone;
+// the stream stays open. At shutdown every session is ended once the
+// requests it has in flight are answered (tryShutdown would otherwise wait
+// for streams that never end on their own).
+import type { handleBidiStreamingCall, ServerDuplexStream } from '@grpc/grpc-js'
+import { TmError } from '../../proto/errors.js'
+import type { SessionRequest__Output } from '../../proto/gen/arbiter/v1/SessionRequest.js'
+import type { SessionResponse } from '../../proto/gen/arbiter/v1/SessionResponse.js'
+import type { Logger } from '../logger.js'
+import { toStatus } from './status.js'
+import type { TransactionManagerOperations } from './transaction-manager-service.js'
+
+type Kind = NonNullable<SessionRequest__Output['request']>
+type Call = ServerDuplexStream<SessionRequest__Output, SessionResponse>
+
+const KINDS: readonly Kind[] = ['begin', 'execute', 'enlist', 'commit', 'completeLocalBranches', 'rollback', 'getTransaction', 'run']
+
+/** One open Session stream. */
+class Session {
+  private inFlight = 0
+  private closing = false
+  private ended = false
+
+  constructor(
+    private readonly call: Call,
+    private readonly ops: TransactionManagerOperations,
+    private readonly maxInFlight: number,
+    private readonly logger: Logger,
+    private readonly onEnd: () => void,
+  ) {
+    call.on('data', (request: SessionRequest__Output) => this.receive(request))
+    // The client half-closed: answer what is in flight, then end.
+    call.on('end', () => this.close())
+    // Cancelled or broken: answers in flight have nowhere to go.
+    call.on('error', () => this.finish())
+    call.on('cancelled', () => this.finish())
+  }
+
+  /** Ends the stream once every request in flight is answered; later requests are refused. */
+  close(): void {
+    this.closing = true
+    if (this.inFlight === 0) this.finish(true)
+  }
+
+  private receive(request: SessionRequest__Output): void {
+    const id = request.id
+    const kind = request.request
+    if (this.closing) {
+      this.fail(id, new TmError('TM_RM_UNAVAILABLE', 'the TM is shutting down this session: retry on a new one'))
+      return
+    }
+    if (kind === undefined || !KINDS.includes(kind)) {
+      this.fail(id, new TmError('TM_INVALID_ARGUMENT', `a SessionRequest needs exactly one of: ${KINDS.join(', ')}`))
+      return
+    }
+    if (this.inFlight >= this.maxInFlight) {
+      this.fail(id, new TmError('TM_OVERLOADED', `more than ${this.maxInFlight} requests in flight on one session (limits.maxSessionRequestsInFlight)`))
+      return
+    }
+    this.inFlight++
+    // The same request object shapes as the unary calls, so the same operation serves both.
+    const run = this.ops[kind] as (req: unknown) => unknown
+    Promise.resolve()
+      .then(() => run(request[kind]))
+      .then(
+        (response) => this.send({ id, [kind]: response }),
+        (error: unknown) => {
+          this.logger.debug({ method: `Session/${kind}`, err: error instanceof Error ? error.message : String(error) }, 'request failed')
+          this.fail(id, error)
+        },
+      )
+      .finally(() => {
+        this.inFlight--
+        if (this.closing && this.inFlight === 0) this.finish(true)
+      })
+  }
+
+  private fail(id: number, error: unknown): void {
+    this.send({ id, error: toStatus(error, this.logger) })
+  }
+
+  private send(response: SessionResponse): void {
+    if (!this.ended) this.call.write(response)
+  }
+
+  private finish(endStream = false): void {
+    if (this.ended) return
+    this.ended = true
+    if (endStream) this.call.end()
+    this.onEnd()
+  }
+}
+
+/** The open sessions, so that shutdown can end them. */
+export class SessionRegistry {
+  private readonly open = new Set<Session>()
+
+  add(session: Session): void {
+    this.open.add(session)
+  }
+
+  remove(session: Session): void {
+    this.open.delete(session)
+  }
+
+  get size(): number {
+    return this.open.size
+  }
+
+  /** Ends every session after its requests in flight (no new ones are taken). */
+  closeAll(): void {
+    for (const session of [...this.open]) session.close()
+  }
+}
+
+export function sessionHandler(
+  ops: TransactionManagerOperations,
+  registry: SessionRegistry,
+  logger: Logger,
+  maxInFlight: number,
+): handleBidiStreamingCall<SessionRequest__Output, SessionResponse> {
+  return (call) => {
+    const session: Session = new Session(call, ops, maxInFlight, logger, () => registry.remove(session))
+    registry.add(session)
+  }
+}
