@@ -71,7 +71,7 @@ export class SessionTransport {
       }
       this.pending.set(id, entry)
       stream.inFlight++
-      stream.call.write({ id, [kind]: body } as SessionRequest)
+      stream.call.write({ id, [kind]: body })
     })
   }
 

@@ -62,9 +62,9 @@ class Session {
     }
     this.inFlight++
     // The same request object shapes as the unary calls, so the same operation serves both.
-    const run = this.ops[kind] as (req: unknown) => unknown
+    const ops = this.ops as unknown as Record<Kind, (req: unknown) => unknown>
     Promise.resolve()
-      .then(() => run(request[kind]))
+      .then(() => ops[kind](request[kind]))
       .then(
         (response) => this.send({ id, [kind]: response }),
         (error: unknown) => {
