@@ -85,6 +85,9 @@ export class MysqlAdapter implements ResourceAdapter, MysqlSessionHost {
       multipleStatements: false,
       enableKeepAlive: true,
       resetOnRelease: false,
+      // No long stack trace captured per query (mysql2's default costs a
+      // stack capture on every call); errors are classified by their codes.
+      trace: false,
     })
     this.pool.on('connection', (conn) => {
       // An error on an idle connection must not crash the process.

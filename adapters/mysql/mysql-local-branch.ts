@@ -13,6 +13,16 @@ export type { MysqlConnectionLike } from './mysql-branch-ops.js'
 /** Write counters at XA START, per connection, for the read-only vote. */
 const baselines = new WeakMap<object, { key: string; count: bigint }>()
 
+/**
+ * The count the last prepare on a connection read. The next branch on it
+ * starts from this instead of asking again (a round trip): counters only
+ * grow, so if the application wrote on the connection between branches the
+ * baseline is merely low, and a branch that only read then votes prepared
+ * instead of read-only, as when no baseline can be read at all. A branch
+ * that wrote can never look read-only.
+ */
+const lastCounts = new WeakMap<object, bigint>()
+
 function baselineOf(conn: MysqlConnectionLike, xid: Xid): bigint | undefined {
   const b = baselines.get(conn)
   return b !== undefined && b.key === xidKey(xid) ? b.count : undefined
@@ -21,11 +31,14 @@ function baselineOf(conn: MysqlConnectionLike, xid: Xid): bigint | undefined {
 export const mysqlLocalBranch: LocalBranchOps<MysqlConnectionLike> = {
   async start(conn, xid, resource) {
     xidLiteral(xid, resource)
-    let count: bigint | undefined
-    try {
-      count = await writeCount(conn)
-    } catch {
-      count = undefined // no read-only vote for this branch
+    let count = lastCounts.get(conn)
+    lastCounts.delete(conn)
+    if (count === undefined) {
+      try {
+        count = await writeCount(conn)
+      } catch {
+        count = undefined // no read-only vote for this branch
+      }
     }
     await xaStart(conn, xid, resource)
     if (count === undefined) baselines.delete(conn)
@@ -35,7 +48,10 @@ export const mysqlLocalBranch: LocalBranchOps<MysqlConnectionLike> = {
   async prepare(conn, xid, resource) {
     const baseline = baselineOf(conn, xid)
     baselines.delete(conn)
-    return xaPrepare(conn, xid, resource, baseline === undefined ? {} : { baseline })
+    let count: bigint | undefined
+    const vote = await xaPrepare(conn, xid, resource, baseline === undefined ? {} : { baseline, onWriteCount: (n) => (count = n) })
+    if (count !== undefined && vote.vote !== 'no') lastCounts.set(conn, count)
+    return vote
   },
 
   async commit(conn, xid, resource) {

@@ -77,6 +77,30 @@ describe('MysqlAdapter on MariaDB (shared server)', () => {
     }
   })
 
+  it('local branches one after another on one connection: a writer always votes prepared; a reader votes read-only unless the application wrote on the connection in between', async () => {
+    const c = await mysqlConn(t.url)
+    try {
+      const branch = async (sql: string): Promise<string> => {
+        const x = xid()
+        await mysqlLocalBranch.start(c, x, 'my1')
+        await c.query(sql)
+        const vote = (await mysqlLocalBranch.prepare(c, x, 'my1')).vote
+        if (vote === 'prepared') expect(await mysqlLocalBranch.commit(c, x, 'my1')).toBe('done')
+        return vote
+      }
+      expect(await branch('UPDATE acct SET balance = balance + 1 WHERE id = 14')).toBe('prepared')
+      expect(await branch('SELECT * FROM acct WHERE id = 14')).toBe('read-only')
+      expect(await branch('UPDATE acct SET balance = balance + 1 WHERE id = 14')).toBe('prepared')
+      // A write outside any branch: the carried-over baseline is now low, so the next reader is prepared (safe, just not optimal).
+      await c.query('UPDATE acct SET balance = balance + 1 WHERE id = 14')
+      expect(await branch('SELECT * FROM acct WHERE id = 14')).toBe('prepared')
+      expect(await branch('SELECT * FROM acct WHERE id = 14')).toBe('read-only')
+      expect(await branch('INSERT INTO acct VALUES (9014, 1)')).toBe('prepared')
+    } finally {
+      await c.end()
+    }
+  })
+
   it('local branch on a mysql2 promise connection: while it lives the prepared branch is attached, commit by XID is retryable', async () => {
     const c = await mysqlConn(t.url)
     try {
