@@ -90,10 +90,16 @@ export class SessionTransport {
       stream.lastAnswerAt = Date.now()
       this.answer(response)
     })
-    // 'error' carries a non-OK status; without a listener grpc-js would throw it.
+    // 'error' carries a non-OK status (without a listener grpc-js would throw
+    // it); 'status' comes for every end, at once, where 'end' comes a tick later.
     call.on('error', (error: unknown) => this.broken(stream, fromGrpcError(error)))
-    call.on('end', () =>
-      this.broken(stream, fromGrpcError({ code: grpc.status.UNAVAILABLE, details: 'the TM ended the session before answering' })),
+    call.on('status', (status: grpc.StatusObject) =>
+      this.broken(
+        stream,
+        status.code === grpc.status.OK
+          ? fromGrpcError({ code: grpc.status.UNAVAILABLE, details: 'the TM ended the session before answering' })
+          : fromGrpcError(status),
+      ),
     )
     this.current = stream
     return stream

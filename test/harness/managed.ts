@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
-import { freePort, logTail, signalTree, sleep, track, untrack, waitAllGone, withTimeout, writePidFile, type Tracked } from './proc.js'
+import { freePort, logTail, signalTree, sleep, track, untrack, waitAllGone, waitAllStopped, withTimeout, writePidFile, type Tracked } from './proc.js'
 import { HarnessStartError, PRETTY, type ServerKind, type TestServer } from './types.js'
 
 export interface SpawnSpec {
@@ -215,7 +215,8 @@ export class ManagedServer implements TestServer {
   async pause(): Promise<void> {
     const pid = this.pid
     if (pid === undefined) throw new Error(`${this.name} is not running`)
-    signalTree(pid, 'SIGSTOP')
+    const pids = signalTree(pid, 'SIGSTOP')
+    if (!(await waitAllStopped(pids, 2_000))) throw new Error(`${this.name}: SIGSTOP sent, but not every process of it stopped within 2 s`)
   }
 
   async resume(): Promise<void> {

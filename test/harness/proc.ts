@@ -122,6 +122,24 @@ export function signalTree(rootPid: number, sig: NodeJS.Signals): number[] {
   return pids
 }
 
+/**
+ * Resolves true once every live pid shows state T (stopped), false after
+ * timeoutMs. SIGSTOP is only queued by kill(): a fault test must not send
+ * its next request before the server has really stopped.
+ */
+export async function waitAllStopped(pids: number[], timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const stopped = (pid: number): boolean => {
+      const s = readStat(pid)
+      return s === undefined || s.state === 'T' || s.state === 'Z' || s.state === 'X'
+    }
+    if (pids.every(stopped)) return true
+    if (Date.now() > deadline) return false
+    await sleep(5)
+  }
+}
+
 /** Resolves true once none of the pids is alive, false after timeoutMs. */
 export async function waitAllGone(pids: number[], timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs
