@@ -126,8 +126,7 @@ export class SessionTransport {
   }
 
   private broken(stream: OpenStream, error: ArbiterError): void {
-    if (this.current === stream) this.current = undefined
-    stream.retired = true
+    this.retire(stream)
     for (const [id, entry] of this.pending) if (entry.stream === stream) this.settle(id, () => entry.reject(error))
   }
 

@@ -106,10 +106,6 @@ export class SessionRegistry {
     this.open.delete(session)
   }
 
-  get size(): number {
-    return this.open.size
-  }
-
   /** Ends every session after its requests in flight (no new ones are taken). */
   closeAll(): void {
     for (const session of [...this.open]) session.close()
