@@ -44,6 +44,7 @@ export { RedisAdapter } from './redis/redis-adapter.js'
 export type { RedisAdapterOptions } from './redis/redis-adapter.js'
 export { createAdapter } from './create-adapter.js'
 export type {
+  BeginOptions,
   BranchSession,
   ColumnInfo,
   ExecuteOptions,

@@ -87,20 +87,36 @@ export interface ExecuteOptions {
   readonly maxRows?: number
 }
 
-/**
- * A branch the TM runs on a session it holds from the adapter's pool
- * (Execute). The session stays bound to the branch until `release()`.
- */
+/** How a branch is started (ResourceAdapter.begin). */
+export interface BeginOptions {
+  /** Aborts a begin still waiting for a pooled session. */
+  readonly signal?: AbortSignal
+  /**
+   * The branch's first statement is not a plain read, so the branch will be
+   * prepared as a writer (PrepareHint.likelyWrote): an adapter need not take
+   * the baseline its read-only vote would need (MariaDB: a SHOW STATUS).
+   */
+  readonly firstStatementWrites?: boolean
+}
+
 /** What the caller knows of a branch when it asks for its vote. */
 export interface PrepareHint {
   /**
    * A statement that is not a plain read ran on the branch, so it most likely
-   * wrote. Where preparing a branch that wrote nothing is harmless
-   * (PostgreSQL), the adapter may skip its read-only probe (a round trip);
-   * where it is not (MariaDB), the adapter still measures.
+   * wrote. The adapter may then skip its read-only check (a round trip, and
+   * on MariaDB a costly SHOW STATUS) and prepare: preparing a branch that
+   * wrote nothing only costs a prepare (on MariaDB such a branch is rolled
+   * back if its session ends before phase 2, and its commit then answers
+   * 1402, which the TM's phase 2 takes as done: there was nothing to commit).
+   * It never makes a writer look read-only.
    */
   readonly likelyWrote?: boolean
 }
+
+/**
+ * A branch the TM runs on a session it holds from the adapter's pool
+ * (Execute). The session stays bound to the branch until `release()`.
+ */
 
 export interface BranchSession {
   readonly xid: Xid
@@ -154,7 +170,7 @@ export interface ResourceAdapter {
   /** Connects and checks the server can do two-phase commit; a clear 'fatal' error when not. */
   init(): Promise<void>
   /** Starts a branch on a pooled session. */
-  begin(xid: Xid, options?: { signal?: AbortSignal }): Promise<BranchSession>
+  begin(xid: Xid, options?: BeginOptions): Promise<BranchSession>
   /** Phase 2 by XID from any pooled session (recovery, or the preparing session is gone). */
   commit(xid: Xid): Promise<FinishOutcome>
   rollback(xid: Xid): Promise<FinishOutcome>

@@ -6,7 +6,7 @@
 import type { PoolConnection } from 'mysql2/promise'
 import { classifyMysqlError } from '../errors/classify-mysql.js'
 import { AdapterError } from '../types.js'
-import type { BranchSession, ExecuteOptions, FinishOutcome, QueryResult, SqlValue, Vote, Xid } from '../types.js'
+import type { BranchSession, ExecuteOptions, FinishOutcome, PrepareHint, QueryResult, SqlValue, Vote, Xid } from '../types.js'
 import { xidToString } from '../xid/xid.js'
 import type { MysqlConnectionLike } from './mysql-branch-ops.js'
 import { abandon, run, writeCount, xaFinish, xaPrepare, xidLiteral } from './mysql-branch-ops.js'
@@ -104,7 +104,7 @@ export class MysqlBranchSession implements BranchSession {
     }
   }
 
-  async prepare(): Promise<Vote> {
+  async prepare(hint?: PrepareHint): Promise<Vote> {
     if (this.state === 'broken' && this.failure !== undefined && !this.prepareInDoubt && !this.released) {
       return { vote: 'no', reason: `the branch's connection failed: ${this.failure.message}`, error: this.failure }
     }
@@ -115,7 +115,8 @@ export class MysqlBranchSession implements BranchSession {
     try {
       vote = await xaPrepare(this.c, this.xid, this.host.name, {
         ...(this.failure === undefined ? {} : { failure: this.failure }),
-        ...(this.baseline === undefined ? {} : { baseline: this.baseline }),
+        // A likely writer skips the read-only check (PrepareHint says why that is safe).
+        ...(this.baseline === undefined || hint?.likelyWrote === true ? {} : { baseline: this.baseline }),
         timeoutMs: this.host.commandTimeoutMs,
         onWriteCount: (n) => (count = n),
       })

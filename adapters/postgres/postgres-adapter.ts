@@ -6,6 +6,7 @@ import type { PoolClient } from 'pg'
 import { classifyPgError } from '../errors/classify-pg.js'
 import { AdapterError } from '../types.js'
 import type {
+  BeginOptions,
   BranchSession,
   FinishOutcome,
   ForeignPreparedBranch,
@@ -105,7 +106,7 @@ export class PostgresAdapter implements ResourceAdapter, PgSessionHost {
     })
   }
 
-  async begin(xid: Xid, options?: { signal?: AbortSignal }): Promise<BranchSession> {
+  async begin(xid: Xid, options?: BeginOptions): Promise<BranchSession> {
     gidOf(xid, this.name) // an illegal XID fails before a session is taken
     if (options?.signal?.aborted === true) throw new AdapterError('retryable', this.name, 'begin: aborted')
     const client = await this.acquire('begin')

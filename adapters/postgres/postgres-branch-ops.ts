@@ -68,6 +68,14 @@ export interface PrepareOptions {
   readonly xactIdFunction?: string
   /** Ask whether the branch wrote (default true); false prepares it either way. */
   readonly probeReadOnly?: boolean
+  /**
+   * Send the probe and PREPARE TRANSACTION together, one round trip instead
+   * of two, for branches that most likely wrote but the caller cannot tell
+   * (the application's own connections). A branch that turns out read-only
+   * is then committed with COMMIT PREPARED right away (a prepare and a commit
+   * more than a plain COMMIT would have cost) and still votes read-only.
+   */
+  readonly probeWithPrepare?: boolean
   readonly timeoutMs?: number
 }
 
@@ -91,6 +99,7 @@ export async function pgPrepare(client: PgClientLike, xid: Xid, resource: string
   if (status === 'I') {
     return no('the branch is not in a transaction block (it was ended by a statement, or never began)')
   }
+  if (opts.probeReadOnly !== false && opts.probeWithPrepare === true) return probeAndPrepare(client, xid, resource, opts)
   try {
     if (opts.probeReadOnly !== false) {
       const fn = opts.xactIdFunction ?? 'pg_current_xact_id_if_assigned'
@@ -119,6 +128,37 @@ export async function pgPrepare(client: PgClientLike, xid: Xid, resource: string
   }
   if (result.command === 'PREPARE') return { vote: 'prepared' }
   return no(`the server did not prepare the branch (it answered ${result.command}): the transaction was rolled back`)
+}
+
+/** pgPrepare's one-round-trip form (PrepareOptions.probeWithPrepare); the block is known to be open and healthy. */
+async function probeAndPrepare(client: PgClientLike, xid: Xid, resource: string, opts: PrepareOptions): Promise<Vote> {
+  const gid = gidOf(xid, resource)
+  const t = opts.timeoutMs === undefined ? {} : { query_timeout: opts.timeoutMs }
+  const fn = opts.xactIdFunction ?? 'pg_current_xact_id_if_assigned'
+  let results: PgResultLike[]
+  try {
+    // A simple query with two statements: a failing SELECT skips the PREPARE
+    // and leaves the block aborted; a failing PREPARE rolls the block back.
+    const answer: unknown = await client.query({ text: `SELECT ${fn}() IS NULL AS ro; PREPARE TRANSACTION ${quoteLiteral(client, gid)}`, ...t })
+    results = Array.isArray(answer) ? (answer as PgResultLike[]) : [answer as PgResultLike]
+  } catch (err) {
+    const e = classifyPgError(err, resource, `PREPARE TRANSACTION ${gid}`)
+    if (e.errorClass !== 'vote-no') throw e
+    if (txStatus(client) !== 'I') await rollbackQuietly(client, opts.timeoutMs)
+    return no(e.message, e)
+  }
+  const prepare = results[1]
+  if (results.length !== 2 || prepare?.command !== 'PREPARE') {
+    return no(`the server did not prepare the branch (it answered ${prepare?.command ?? 'nothing'}): the transaction was rolled back`)
+  }
+  const readOnly = (results[0]!.rows[0] as { ro?: unknown } | undefined)?.ro === true
+  if (!readOnly) return { vote: 'prepared' }
+  try {
+    await pgFinishPrepared(client, 'COMMIT', xid, resource, opts.timeoutMs)
+    return { vote: 'read-only' }
+  } catch {
+    return { vote: 'prepared' } // still prepared: phase 2 commits it like any other
+  }
 }
 
 /** True when `gid` is prepared in this database now. */

@@ -25,7 +25,8 @@ export const postgresLocalBranch: LocalBranchOps<PgClientLike> = {
 
   async prepare(conn, xid, resource) {
     try {
-      return await pgPrepare(conn, xid, resource)
+      // The client library cannot see the application's statements: most enlisted connections wrote.
+      return await pgPrepare(conn, xid, resource, { probeWithPrepare: true })
     } catch (err) {
       throw classifyPgError(err, resource, 'prepare')
     }

@@ -28,6 +28,7 @@ import { Redis } from 'ioredis'
 import { classifyRedisError } from '../errors/classify-redis.js'
 import { AdapterError } from '../types.js'
 import type {
+  BeginOptions,
   BranchSession,
   FinishOutcome,
   ForeignPreparedBranch,
@@ -119,7 +120,7 @@ export class RedisAdapter implements ResourceAdapter, RedisSessionHost {
     }
   }
 
-  async begin(xid: Xid, options?: { signal?: AbortSignal }): Promise<BranchSession> {
+  async begin(xid: Xid, options?: BeginOptions): Promise<BranchSession> {
     try {
       xidKey(xid)
     } catch (err) {

@@ -217,7 +217,7 @@ async function decideAndFinish(
   const phase2Started = performance.now()
   tx.state = 'COMMITTING'
   tx.touch()
-  ctx.logger.info({ gtrid: tx.gtrid, branches: prepared.length }, 'decision logged: committing')
+  ctx.logger.debug({ gtrid: tx.gtrid, branches: prepared.length }, 'decision logged: committing')
   await failpoint('after-decision')
 
   const managed = prepared.filter((b) => b.mode === 'managed')
@@ -237,7 +237,7 @@ async function decideAndFinish(
     })
     tx.state = 'COMMITTED'
     tx.touch()
-    ctx.logger.info({ gtrid: tx.gtrid, path: tx.commitPath }, 'committed')
+    ctx.logger.debug({ gtrid: tx.gtrid, path: tx.commitPath }, 'committed')
     ctx.onCommitted?.(tx)
     ctx.observer?.finished(tx, 'committed')
   })()

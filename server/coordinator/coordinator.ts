@@ -120,7 +120,7 @@ export class Coordinator {
       // A pool with no free session makes begin wait at most the resource's
       // connectTimeoutMs (then UNAVAILABLE-class error → ABORTED, retryable);
       // a rollback meanwhile (deadline reaper, Rollback) cancels a begin not yet started.
-      newBranch.session = adapter.begin(newBranch.xid, { signal: tx.cancel.signal })
+      newBranch.session = adapter.begin(newBranch.xid, { signal: tx.cancel.signal, firstStatementWrites: !isPlainRead(sql) })
       this.deps.logger.debug({ gtrid: tx.gtrid, resource, bqual: newBranch.xid.bqual.toString('hex') }, 'branch started')
       newBranch.session.catch(() => {
         // Could not even start: the branch never existed on the server.

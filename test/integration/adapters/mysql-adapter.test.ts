@@ -26,7 +26,6 @@ describe('MysqlAdapter on MariaDB (shared server)', () => {
         const s = await one.begin(xid())
         sessionIds.add(s.serverSessionId)
         await s.execute(sql, [])
-        // The hint never replaces the measurement on MariaDB.
         const vote = (await s.prepare({ likelyWrote: hint })).vote
         if (vote === 'prepared') expect(await s.commit()).toBe('done')
         await s.release()
@@ -36,10 +35,36 @@ describe('MysqlAdapter on MariaDB (shared server)', () => {
       expect(await step('SELECT * FROM acct WHERE id = 4 FOR UPDATE', false)).toBe('read-only')
       expect(await step('SELECT * FROM acct WHERE id = 4', false)).toBe('read-only')
       expect(await step('UPDATE acct SET balance = balance + 1 WHERE id = 4', true)).toBe('prepared')
-      expect(await step('UPDATE acct SET balance = balance + 1 WHERE id = -1', true)).toBe('read-only')
+      // Without the hint the count decides: an UPDATE that matched nothing wrote nothing.
+      expect(await step('UPDATE acct SET balance = balance + 1 WHERE id = -1', false)).toBe('read-only')
+      // With it the count is skipped: the branch is prepared (and commits) although it wrote nothing.
+      expect(await step('UPDATE acct SET balance = balance + 1 WHERE id = -1', true)).toBe('prepared')
+      expect(await step('SELECT * FROM acct WHERE id = 4', false)).toBe('read-only')
       expect(await step('INSERT INTO acct VALUES (9004, 1)', true)).toBe('prepared')
       expect(await step('DELETE FROM acct WHERE id = 9004', true)).toBe('prepared')
       expect(sessionIds.size).toBe(1)
+    } finally {
+      await one.close()
+    }
+  })
+
+  it('a branch that starts with a write and is prepared as a writer costs no SHOW STATUS; one that may only read costs one', async () => {
+    const one = new MysqlAdapter({ name: 'my1show', kind: 'mysql', url: t.url, poolSize: 1 })
+    await one.init()
+    try {
+      // Com_show_status counts this connection's SHOW STATUS statements, the reading one included.
+      const branch = async (firstStatementWrites: boolean): Promise<number> => {
+        const s = await one.begin(xid(), { firstStatementWrites })
+        await s.execute('UPDATE acct SET balance = balance + 1 WHERE id = 5', [])
+        const result = await s.execute("SHOW SESSION STATUS LIKE 'Com_show_status'", [])
+        expect((await s.prepare({ likelyWrote: true })).vote).toBe('prepared')
+        expect(await s.commit()).toBe('done')
+        await s.release()
+        return Number(result.rows[0]![1])
+      }
+      const first = await branch(true)
+      expect(await branch(true)).toBe(first + 1) // only the reading SHOW itself
+      expect(await branch(false)).toBe(first + 3) // + the baseline at begin
     } finally {
       await one.close()
     }

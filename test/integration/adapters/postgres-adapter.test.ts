@@ -70,6 +70,51 @@ describe('PostgresAdapter (shared server)', () => {
     await s.release()
   })
 
+  it('local branch prepare: probe and PREPARE in one round trip; a reader still leaves read-only with nothing prepared; a taken gid votes no', async () => {
+    const c = await pgClient(t.url)
+    const sent: string[] = []
+    const query = c.query.bind(c) as (config: unknown) => Promise<unknown>
+    ;(c as unknown as { query: (config: unknown) => Promise<unknown> }).query = (config) => {
+      sent.push(typeof config === 'string' ? config : (config as { text: string }).text)
+      return query(config)
+    }
+    const preparedNow = async (x: ReturnType<typeof xid>): Promise<boolean> =>
+      (await t.adapter.recover()).some((b) => b.rawId === xidToPgGid(x))
+    try {
+      const writer = xid()
+      await postgresLocalBranch.start(c, writer, 'pg1')
+      await c.query('UPDATE acct SET balance = 41 WHERE id = 15')
+      sent.length = 0
+      expect(await postgresLocalBranch.prepare(c, writer, 'pg1')).toEqual({ vote: 'prepared' })
+      expect(sent).toHaveLength(1) // one round trip
+      expect(await preparedNow(writer)).toBe(true)
+      expect(await postgresLocalBranch.commit(c, writer, 'pg1')).toBe('done')
+      expect(await t.balance(15)).toBe(41)
+
+      const reader = xid()
+      await postgresLocalBranch.start(c, reader, 'pg1')
+      await c.query('SELECT * FROM acct WHERE id = 15')
+      expect(await postgresLocalBranch.prepare(c, reader, 'pg1')).toEqual({ vote: 'read-only' })
+      expect(await preparedNow(reader)).toBe(false)
+      expect(c.getTransactionStatus()).toBe('I')
+
+      // PREPARE fails (the gid is taken by another prepared transaction): vote no, the block is gone, the write undone.
+      const other = await t.adapter.begin(writer)
+      await other.execute('SELECT 1', [])
+      expect((await other.prepare({ likelyWrote: true })).vote).toBe('prepared')
+      await postgresLocalBranch.start(c, writer, 'pg1')
+      await c.query('UPDATE acct SET balance = 42 WHERE id = 15')
+      const vote = await postgresLocalBranch.prepare(c, writer, 'pg1')
+      expect(vote.vote).toBe('no')
+      expect(c.getTransactionStatus()).toBe('I')
+      expect(await t.balance(15)).toBe(41)
+      expect(await other.commit()).toBe('done')
+      await other.release()
+    } finally {
+      await c.end()
+    }
+  })
+
   it('local branch on a plain pg Client: a failed statement votes no and leaves the client idle', async () => {
     const c = await pgClient(t.url)
     try {
