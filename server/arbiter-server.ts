@@ -110,7 +110,12 @@ async function startCore(
     segmentBytes: config.log.segmentBytes,
     onBatch: (records) => metrics.logBatch(records),
     ...(config.log.commitDelayMs > 0 && {
-      commitDelay: { delayMs: config.log.commitDelayMs, minSiblings: config.log.commitSiblings, siblings: () => liveTransactions() },
+      commitDelay: {
+        maxDelayMs: config.log.commitDelayMs,
+        minSiblings: config.log.commitSiblings,
+        batchFraction: config.log.commitBatchFraction,
+        siblings: () => liveTransactions(),
+      },
     }),
   })
   try {

@@ -82,10 +82,15 @@ const configSchema = z.object({
     .object({
       store: z.enum(['file']).default('file'),
       segmentBytes: z.coerce.number().int().min(4096).default(16 * 1024 * 1024),
-      /** Wait this long before a decision's fsync when enough other transactions are in progress (0: off). */
-      commitDelayMs: z.coerce.number().min(0).max(100).default(0),
-      /** …and only when at least this many other transactions are in progress. */
+      /**
+       * Group commit under load (server/log/commit-delay.ts): a decision's
+       * fsync waits at most this long for more decisions to share it (0: off).
+       */
+      commitDelayMs: z.coerce.number().min(0).max(100).default(20),
+      /** …only while at least this many transactions are in progress… */
       commitSiblings: z.coerce.number().int().min(0).default(5),
+      /** …and only until the batch holds this share of them (the latency added is about this share of a transaction's). */
+      commitBatchFraction: z.coerce.number().gt(0).max(1).default(0.1),
     })
     .prefault({}),
   resources: z.array(resourceSchema).default([]),

@@ -13,6 +13,7 @@
 import { mkdir, open, readdir, readFile, rm, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { failpoint } from '../failpoints.js'
+import { CommitDelay, type CommitDelayOptions } from './commit-delay.js'
 import { DecisionIndex } from './decision-index.js'
 import {
   LogCorruptError,
@@ -42,13 +43,10 @@ export interface FileDecisionLogOptions {
    */
   readonly groupCommit?: boolean
   /**
-   * Commit delay (as PostgreSQL's commit_delay/commit_siblings): before the
-   * fsync of a batch with a decision, wait `delayMs` when `siblings()` (the
-   * other transactions in progress) is at least `minSiblings`, so that more
-   * decisions share the fsync. Trades that much commit latency for fewer
-   * fsyncs; off by default.
+   * Commit delay (commit-delay.ts): under load, a batch with a decision
+   * waits for more decisions to share its fsync. Off when absent.
    */
-  readonly commitDelay?: { readonly delayMs: number; readonly minSiblings: number; readonly siblings: () => number }
+  readonly commitDelay?: CommitDelayOptions
 }
 
 interface Pending {
@@ -71,7 +69,9 @@ export class FileDecisionLog implements DecisionLog {
   private readonly segmentBytes: number
   private readonly onBatch: ((records: number) => void) | undefined
   private readonly groupCommit: boolean
-  private readonly commitDelay: FileDecisionLogOptions['commitDelay']
+  private readonly commitDelay: CommitDelay | undefined
+  /** The running commit delay: resolved early once the batch holds its target. */
+  private waiting: { readonly target: number; readonly done: () => void } | undefined
   private readonly index = new DecisionIndex()
   private segments: Segment[] = []
   private file: FileHandle | undefined
@@ -86,7 +86,7 @@ export class FileDecisionLog implements DecisionLog {
     this.segmentBytes = options.segmentBytes ?? 16 * 1024 * 1024
     this.onBatch = options.onBatch
     this.groupCommit = options.groupCommit ?? true
-    this.commitDelay = options.commitDelay
+    this.commitDelay = options.commitDelay && new CommitDelay(options.commitDelay)
   }
 
   async open(): Promise<void> {
@@ -198,6 +198,10 @@ export class FileDecisionLog implements DecisionLog {
     if (!this.file) return Promise.reject(new LogWriteError('decision log is not open'))
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ record, frame: encodeFrame(record), durable, resolve, reject })
+      if (durable) {
+        this.commitDelay?.noteDecision(performance.now())
+        if (this.waiting && this.durableQueued() >= this.waiting.target) this.waiting.done()
+      }
       this.flushing ??= this.flush().finally(() => (this.flushing = undefined))
     })
   }
@@ -206,10 +210,9 @@ export class FileDecisionLog implements DecisionLog {
   private async flush(): Promise<void> {
     while (this.queue.length > 0) {
       // Before every batch with a decision, not only the first: under load the loop never goes idle.
-      const delay = this.commitDelay
-      if (delay && delay.delayMs > 0 && this.queue.some((p) => p.durable) && delay.siblings() >= delay.minSiblings) {
-        await new Promise((resolve) => setTimeout(resolve, delay.delayMs))
-      }
+      const queued = this.durableQueued()
+      const wait = queued > 0 ? this.commitDelay?.plan(queued) : undefined
+      if (wait) await this.waitForBatch(wait.target, wait.waitMs)
       const batch = this.groupCommit ? this.queue : this.queue.splice(0, 1)
       if (this.groupCommit) this.queue = []
       if (this.failure) {
@@ -218,6 +221,25 @@ export class FileDecisionLog implements DecisionLog {
       }
       await this.writeBatch(batch)
     }
+  }
+
+  private durableQueued(): number {
+    let n = 0
+    for (const p of this.queue) if (p.durable) n += 1
+    return n
+  }
+
+  /** Resolves once `target` decisions are queued or after `waitMs`. */
+  private waitForBatch(target: number, waitMs: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer)
+        this.waiting = undefined
+        resolve()
+      }
+      const timer = setTimeout(done, waitMs)
+      this.waiting = { target, done }
+    })
   }
 
   private async writeBatch(batch: Pending[]): Promise<void> {
@@ -305,6 +327,7 @@ export class FileDecisionLog implements DecisionLog {
   }
 
   async close(): Promise<void> {
+    this.waiting?.done() // no commit delay on the way out
     await this.flushing
     await this.file?.close()
     this.file = undefined

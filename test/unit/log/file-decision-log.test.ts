@@ -110,7 +110,7 @@ describe('FileDecisionLog', () => {
     const trickle = async (log: FileDecisionLog): Promise<number> => {
       await log.open()
       const appends: Promise<void>[] = []
-      for (let i = 0; i < 20; i++) {
+      for (let i = 0; i < 40; i++) {
         appends.push(log.appendDecision(`n1:T${i}`, branches))
         await new Promise((r) => setTimeout(r, 1))
       }
@@ -120,18 +120,57 @@ describe('FileDecisionLog', () => {
       return fsyncs
     }
     const plain = await trickle(new FileDecisionLog({ dir: join(dir, 'plain') }))
-    const delayed = await trickle(new FileDecisionLog({ dir: join(dir, 'delayed'), commitDelay: { delayMs: 15, minSiblings: 5, siblings: () => 10 } }))
+    const delayed = await trickle(
+      new FileDecisionLog({ dir: join(dir, 'delayed'), commitDelay: { maxDelayMs: 50, minSiblings: 5, batchFraction: 0.5, siblings: () => 20 } }),
+    )
     expect(delayed).toBeLessThan(plain)
-    expect(delayed).toBeLessThanOrEqual(5)
+    // Batches of 10 (half of 20), the first decision or two aside (no arrival rate known yet).
+    expect(delayed).toBeLessThanOrEqual(8)
   })
 
-  it('commit delay: no wait when too few siblings are busy', async () => {
-    const log = new FileDecisionLog({ dir, commitDelay: { delayMs: 500, minSiblings: 5, siblings: () => 1 } })
+  it('commit delay: a batch is written as soon as it holds its share, long before the longest wait', async () => {
+    const log = new FileDecisionLog({ dir, commitDelay: { maxDelayMs: 5_000, minSiblings: 1, batchFraction: 1, siblings: () => 4 } })
     await log.open()
+    await log.appendDecision('n1:warm', branches) // no arrival rate yet: written at once
     const started = Date.now()
-    await log.appendDecision('n1:A', branches)
-    expect(Date.now() - started).toBeLessThan(250)
+    const four = Array.from({ length: 4 }, (_, i) => log.appendDecision(`n1:T${i}`, branches))
+    await Promise.all(four)
+    expect(Date.now() - started).toBeLessThan(2_500)
+    expect(log.stats().fsyncs).toBeLessThanOrEqual(3)
     await log.close()
+  })
+
+  it('commit delay: no wait when too few siblings are busy, or when decisions arrive too sparsely to share', async () => {
+    const few = new FileDecisionLog({ dir: join(dir, 'few'), commitDelay: { maxDelayMs: 500, minSiblings: 5, batchFraction: 0.5, siblings: () => 1 } })
+    await few.open()
+    await few.appendDecision('n1:A', branches)
+    let started = Date.now()
+    await few.appendDecision('n1:B', branches)
+    expect(Date.now() - started).toBeLessThan(250)
+    await few.close()
+
+    const sparse = new FileDecisionLog({ dir: join(dir, 'sparse'), commitDelay: { maxDelayMs: 30, minSiblings: 1, batchFraction: 1, siblings: () => 100 } })
+    await sparse.open()
+    for (let i = 0; i < 3; i++) {
+      await sparse.appendDecision(`n1:S${i}`, branches)
+      await new Promise((r) => setTimeout(r, 150))
+    }
+    started = Date.now()
+    await sparse.appendDecision('n1:last', branches)
+    expect(Date.now() - started).toBeLessThan(25)
+    await sparse.close()
+  })
+
+  it('commit delay: closing the log ends a wait at once', async () => {
+    const log = new FileDecisionLog({ dir, commitDelay: { maxDelayMs: 5_000, minSiblings: 1, batchFraction: 1, siblings: () => 50 } })
+    await log.open()
+    await log.appendDecision('n1:A', branches)
+    const started = Date.now()
+    const waiting = log.appendDecision('n1:B', branches) // a gap is known now: its batch waits for 50
+    await new Promise((r) => setTimeout(r, 20))
+    await log.close()
+    await waiting
+    expect(Date.now() - started).toBeLessThan(2_500)
   })
 
   it('does not fsync for END records alone', async () => {
