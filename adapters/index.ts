@@ -16,7 +16,7 @@ export {
   xidToString,
 } from './xid/xid.js'
 export { AdapterError } from './types.js'
-export type { ErrorClass, FinishOutcome, LocalBranchOps, SqlValue, Vote, Xid } from './types.js'
+export type { ErrorClass, FinishOutcome, LocalBranchOps, LocalBranchOptions, SqlValue, Vote, Xid } from './types.js'
 
 // ── Integrators (the coordinator, tools, tests) ────────────────────────────
 export {

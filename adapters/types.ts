@@ -199,9 +199,21 @@ export interface ResourceConfig {
  * connection (the client library's Enlist mode). `Conn` is the driver's
  * connection type (a pg Client/PoolClient, a mysql2 promise Connection).
  */
+/** How a local branch is started (LocalBranchOps.start). */
+export interface LocalBranchOptions {
+  /**
+   * The branch may write nothing: check at prepare whether it wrote, so that
+   * a branch that did not leaves without being prepared (read-only vote).
+   * MariaDB needs a baseline at start and a SHOW STATUS at prepare for that
+   * (~12× a SELECT 1 in server CPU), so it checks only when asked; PostgreSQL
+   * checks always (its probe shares the PREPARE's round trip).
+   */
+  readonly mayOnlyRead?: boolean
+}
+
 export interface LocalBranchOps<Conn> {
   /** BEGIN (PostgreSQL) or XA START (MySQL) on the connection. */
-  start(conn: Conn, xid: Xid, resource: string): Promise<void>
+  start(conn: Conn, xid: Xid, resource: string, options?: LocalBranchOptions): Promise<void>
   /** Ends and prepares; verified like a managed branch's prepare. */
   prepare(conn: Conn, xid: Xid, resource: string): Promise<Vote>
   /** Phase 2 on the same connection (required on MariaDB while it lives). */

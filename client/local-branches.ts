@@ -6,7 +6,7 @@
 // connection whose branch the TM must finish (MariaDB keeps a prepared
 // branch attached to its session until that session ends).
 import { mysqlLocalBranch, postgresLocalBranch, AdapterError } from '../adapters/index.js'
-import type { LocalBranchOps, MysqlConnectionLike, PgClientLike, Vote, Xid } from '../adapters/index.js'
+import type { LocalBranchOps, LocalBranchOptions, MysqlConnectionLike, PgClientLike, Vote, Xid } from '../adapters/index.js'
 import { IllegalStateError, InvalidArgumentError, UnavailableError, type ArbiterError } from './errors.js'
 
 /** A connection tx.enlist() accepts: a pg Client/PoolClient or a mysql2/promise Connection/PoolConnection. */
@@ -102,7 +102,7 @@ export class LocalBranches {
    * Enlists `conn`: checks its type, claims it for this transaction, asks the
    * TM for an XID (`enlistRpc`) and starts the branch on the connection.
    */
-  async add(resource: string, conn: EnlistableConnection, enlistRpc: () => Promise<Xid>): Promise<Xid> {
+  async add(resource: string, conn: EnlistableConnection, enlistRpc: () => Promise<Xid>, options: LocalBranchOptions = {}): Promise<Xid> {
     const driver = driverOf(conn)
     const owner = enlisted.get(conn)
     if (owner === this.gtrid) throw new IllegalStateError(`this connection is already enlisted in transaction ${this.gtrid}`)
@@ -126,7 +126,7 @@ export class LocalBranches {
     branch.xid = xid
     this.branches.push(branch)
     try {
-      await ops(branch).start(conn, xid, resource)
+      await ops(branch).start(conn, xid, resource, options)
       branch.state = 'active'
     } catch (error) {
       branch.state = 'failed'

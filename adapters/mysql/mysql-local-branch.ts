@@ -29,10 +29,16 @@ function baselineOf(conn: MysqlConnectionLike, xid: Xid): bigint | undefined {
 }
 
 export const mysqlLocalBranch: LocalBranchOps<MysqlConnectionLike> = {
-  async start(conn, xid, resource) {
+  async start(conn, xid, resource, options) {
     xidLiteral(xid, resource)
     let count = lastCounts.get(conn)
     lastCounts.delete(conn)
+    if (options?.mayOnlyRead !== true) {
+      // Prepared as a writer whatever it does: no baseline, no count at prepare.
+      baselines.delete(conn)
+      await xaStart(conn, xid, resource)
+      return
+    }
     if (count === undefined) {
       try {
         count = await writeCount(conn)

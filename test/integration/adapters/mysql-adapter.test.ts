@@ -102,12 +102,12 @@ describe('MysqlAdapter on MariaDB (shared server)', () => {
     }
   })
 
-  it('local branches one after another on one connection: a writer always votes prepared; a reader votes read-only unless the application wrote on the connection in between', async () => {
+  it('local branches that may only read, one after another on one connection: a writer always votes prepared; a reader votes read-only unless the application wrote on the connection in between', async () => {
     const c = await mysqlConn(t.url)
     try {
       const branch = async (sql: string): Promise<string> => {
         const x = xid()
-        await mysqlLocalBranch.start(c, x, 'my1')
+        await mysqlLocalBranch.start(c, x, 'my1', { mayOnlyRead: true })
         await c.query(sql)
         const vote = (await mysqlLocalBranch.prepare(c, x, 'my1')).vote
         if (vote === 'prepared') expect(await mysqlLocalBranch.commit(c, x, 'my1')).toBe('done')
@@ -142,13 +142,35 @@ describe('MysqlAdapter on MariaDB (shared server)', () => {
     }
   })
 
-  it('local branch on a mysql2 promise connection: no writes votes read-only', async () => {
+  it('local branch on a mysql2 promise connection: no writes votes read-only when it may only read', async () => {
     const c = await mysqlConn(t.url)
     try {
       const z = xid()
-      await mysqlLocalBranch.start(c, z, 'my1')
+      await mysqlLocalBranch.start(c, z, 'my1', { mayOnlyRead: true })
       await c.query('SELECT 1')
       expect(await mysqlLocalBranch.prepare(c, z, 'my1')).toEqual({ vote: 'read-only' })
+    } finally {
+      await c.end()
+    }
+  })
+
+  it('a local branch not marked mayOnlyRead is prepared with no SHOW STATUS, whatever it did, and commits', async () => {
+    const c = await mysqlConn(t.url)
+    const shows = async (): Promise<number> => {
+      const [rows] = await c.query("SHOW SESSION STATUS LIKE 'Com_show_status'")
+      return Number((rows as { Value: string }[])[0]!.Value)
+    }
+    try {
+      for (const sql of ['UPDATE acct SET balance = balance + 1 WHERE id = 16', 'SELECT * FROM acct WHERE id = 16']) {
+        const before = await shows()
+        const x = xid()
+        await mysqlLocalBranch.start(c, x, 'my1')
+        await c.query(sql)
+        expect(await mysqlLocalBranch.prepare(c, x, 'my1')).toEqual({ vote: 'prepared' })
+        expect(await mysqlLocalBranch.commit(c, x, 'my1')).toBe('done')
+        expect(await shows()).toBe(before + 1) // only the counting one above
+      }
+      expect(await t.balance(16)).toBe(101)
     } finally {
       await c.end()
     }

@@ -3,7 +3,7 @@
 import pg from 'pg'
 import mysql from 'mysql2/promise'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { decimal, json, type ArbiterClient } from '../../../client/index.js'
+import { InvalidArgumentError, decimal, json, type ArbiterClient } from '../../../client/index.js'
 import type { TestDatabases } from '../../helpers/databases.js'
 import type { startTestArbiter } from '../../helpers/test-arbiter.js'
 import { balancesOf, closeClientEnv, openAccount, openClientEnv } from './client-env.js'
@@ -155,14 +155,18 @@ describe('local branches (enlist)', () => {
     const pgConn = await pgPool.connect()
     const myConn = await myPool.getConnection()
     try {
+      let gtrid = ''
       const seen = await client.transaction(async (tx) => {
+        gtrid = tx.gtrid
         await tx.enlist('pg', pgConn)
-        await tx.enlist('maria', myConn)
+        await tx.enlist('maria', myConn, { mayOnlyRead: true })
         const p = await pgConn.query('SELECT balance FROM accounts WHERE id = $1', [id])
         const [m] = await myConn.query('SELECT balance FROM accounts WHERE id = ?', [id])
         return [Number((p.rows[0] as { balance: string }).balance), Number((m as { balance: number }[])[0]!.balance)]
       })
       expect(seen).toEqual([100, 0])
+      const info = await client.getTransaction(gtrid)
+      expect(info.branches.map((b) => b.state)).toEqual(['READ_ONLY', 'READ_ONLY'])
       await expectIdle(pgConn, myConn)
     } finally {
       pgConn.release()
@@ -207,6 +211,38 @@ describe('mixed', () => {
         }),
       ).rejects.toBe(boom)
       expect(await balances(id)).toEqual({ pg: 95, maria: 5 })
+    } finally {
+      await myConn.end()
+    }
+  })
+})
+
+describe('enlist options', () => {
+  it('a MariaDB local branch that may only read and did only read leaves read-only; one that is not marked is prepared and committed', async () => {
+    const myConn = await mysql.createConnection({ uri: dbs.mysqlUrl })
+    try {
+      const branchStates = async (mayOnlyRead: boolean): Promise<string[]> => {
+        let gtrid = ''
+        await client.transaction(async (tx) => {
+          gtrid = tx.gtrid
+          await tx.execute('pg', 'UPDATE accounts SET balance = balance - 1 WHERE id = $1', [id])
+          await tx.enlist('maria', myConn, { mayOnlyRead })
+          await myConn.query('SELECT balance FROM accounts WHERE id = ?', [id])
+        })
+        // The client reports its committed local branches without waiting: the TM may say COMMITTING a moment longer.
+        for (let i = 0; i < 50 && (await client.getTransaction(gtrid)).state !== 'COMMITTED'; i++) await new Promise((r) => setTimeout(r, 40))
+        const info = await client.getTransaction(gtrid)
+        expect(info.state).toBe('COMMITTED')
+        return info.branches.filter((b) => b.mode === 'local').map((b) => b.state)
+      }
+      expect(await branchStates(true)).toEqual(['READ_ONLY'])
+      expect(await branchStates(false)).toEqual(['COMMITTED'])
+      expect(await balances(id)).toEqual({ pg: 98, maria: 0 })
+      const bad = await client
+        .transaction((tx) => tx.enlist('maria', myConn, { mayOnlyRead: 'yes' as unknown as boolean }))
+        .catch((e: unknown) => e)
+      expect(bad).toBeInstanceOf(InvalidArgumentError)
+      expect((bad as Error).message).toMatch(/mayOnlyRead must be a boolean/)
     } finally {
       await myConn.end()
     }
