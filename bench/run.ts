@@ -19,7 +19,7 @@ import pg from 'pg'
 import mysql from 'mysql2/promise'
 import { createArbiterClient, type ArbiterClient } from '../client/index.js'
 import { createBank, totalBalance } from '../examples/bank-transfer/schema.js'
-import type { ArbiterConfigInput } from '../server/config.js'
+import { applyEnv, parseConfig, type ArbiterConfig, type ArbiterConfigInput } from '../server/config.js'
 import { ensureServers } from '../test/harness/ensure-servers.js'
 import { createDatabase, mariadbFromEnvOrStart, postgresFromEnvOrStart, type TestServer } from '../test/harness/index.js'
 import { ArbiterProcess, testConfig } from '../test/helpers/test-arbiter.js'
@@ -132,6 +132,21 @@ interface Accumulator {
   machineTotal: number
 }
 
+/** The TM's commit delay as this run configures it (defaults, or ARBITER_LOG__* from the environment). */
+function commitDelayText(): string {
+  let log: ArbiterConfig['log']
+  try {
+    log = parseConfig(applyEnv({}, process.env)).log
+  } catch {
+    return '' // the TM itself reports a bad setting
+  }
+  if (log.commitDelayMs <= 0) return ', no commit delay'
+  return (
+    `, with a commit delay under load of at most ${log.commitDelayMs} ms until ${log.commitBatchFraction} of the ` +
+    `transactions in progress have decided (log.commitDelayMs, log.commitBatchFraction, log.commitSiblings ${log.commitSiblings})`
+  )
+}
+
 async function serverFacts(pgPool: pg.Pool, mysqlPool: mysql.Pool): Promise<{
   postgres: string
   mariadb: string
@@ -152,7 +167,8 @@ async function serverFacts(pgPool: pg.Pool, mysqlPool: mysql.Pool): Promise<{
     durability:
       `PostgreSQL fsync=${await setting('fsync')}, synchronous_commit=${await setting('synchronous_commit')}; ` +
       `MariaDB innodb_flush_log_at_trx_commit=${m.flush}, log_bin=${m.log_bin ? 'ON' : 'OFF'}; ` +
-      'the TM fsyncs (fdatasync) its decision log at every commit point (group commit)',
+      'the TM fsyncs (fdatasync) its decision log at every commit point (group commit)' +
+      commitDelayText(),
     pgMaxConnections: Number(await setting('max_connections')),
     pgMaxPrepared: Number(await setting('max_prepared_transactions')),
     mysqlMaxConnections: Number(m.max_connections),

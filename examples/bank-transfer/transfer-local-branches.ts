@@ -33,8 +33,8 @@ export async function transferWithLocalBranches(client: ArbiterClient, pools: Ba
   try {
     await client.transaction(
       async (tx) => {
-        if (pgConn) await tx.enlist('pg', pgConn)
-        if (mysqlConn) await tx.enlist('mysql', mysqlConn)
+        // Both branches start at once (BEGIN and XA START in parallel, as raw 2PC does).
+        await Promise.all([pgConn && tx.enlist('pg', pgConn), mysqlConn && tx.enlist('mysql', mysqlConn)])
         for (const leg of legsInLockOrder(transfer)) {
           const affected = await run(leg.account.bank === 'pg' ? pgConn! : mysqlConn!, ...balanceUpdate(leg))
           if (affected === 0) throw new InsufficientFundsError(transfer.from, transfer.amount)
