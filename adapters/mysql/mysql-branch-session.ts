@@ -5,9 +5,9 @@
 // destroys it (the branch then detaches and is committable from anywhere).
 import type { PoolConnection } from 'mysql2/promise'
 import { classifyMysqlError } from '../errors/classify-mysql.js'
+import { ensureSessionReady } from '../session-guard.js'
 import { AdapterError } from '../types.js'
 import type { BranchSession, ExecuteOptions, FinishOutcome, PrepareHint, QueryResult, SqlValue, Vote, Xid } from '../types.js'
-import { xidToString } from '../xid/xid.js'
 import type { MysqlConnectionLike } from './mysql-branch-ops.js'
 import { abandon, run, writeCount, xaFinish, xaPrepare, xidLiteral } from './mysql-branch-ops.js'
 import { toMysqlParam, toQueryResult } from './mysql-values.js'
@@ -52,11 +52,7 @@ export class MysqlBranchSession implements BranchSession {
   }
 
   private ensure(states: State[], what: string): void {
-    if (this.released) throw new AdapterError('fatal', this.host.name, `${what}: the session was released`)
-    if (!states.includes(this.state)) {
-      throw new AdapterError('fatal', this.host.name, `${what}: branch ${xidToString(this.xid)} is ${this.state}`)
-    }
-    if (this.busy) throw new AdapterError('fatal', this.host.name, `${what}: a statement is still running on the branch`)
+    ensureSessionReady({ resource: this.host.name, xid: this.xid, state: this.state, busy: this.busy, released: this.released }, states, what)
   }
 
   async execute(sql: string, params: readonly SqlValue[], options?: ExecuteOptions): Promise<QueryResult> {

@@ -53,6 +53,11 @@ function no(reason: string, error?: AdapterError): Vote {
   return error === undefined ? { vote: 'no', reason } : { vote: 'no', reason, error }
 }
 
+/** PostgreSQL answers PREPARE in an aborted block with another tag and no error: the block was rolled back. */
+function notPrepared(answered: string): Vote {
+  return no(`the server did not prepare the branch (it answered ${answered}): the transaction was rolled back`)
+}
+
 async function rollbackQuietly(client: PgClientLike, timeoutMs?: number): Promise<void> {
   try {
     await client.query({ text: 'ROLLBACK', ...(timeoutMs === undefined ? {} : { query_timeout: timeoutMs }) })
@@ -127,7 +132,7 @@ export async function pgPrepare(client: PgClientLike, xid: Xid, resource: string
     throw e
   }
   if (result.command === 'PREPARE') return { vote: 'prepared' }
-  return no(`the server did not prepare the branch (it answered ${result.command}): the transaction was rolled back`)
+  return notPrepared(result.command)
 }
 
 /** pgPrepare's one-round-trip form (PrepareOptions.probeWithPrepare); the block is known to be open and healthy. */
@@ -149,7 +154,7 @@ async function probeAndPrepare(client: PgClientLike, xid: Xid, resource: string,
   }
   const prepare = results[1]
   if (results.length !== 2 || prepare?.command !== 'PREPARE') {
-    return no(`the server did not prepare the branch (it answered ${prepare?.command ?? 'nothing'}): the transaction was rolled back`)
+    return notPrepared(prepare?.command ?? 'nothing')
   }
   const readOnly = (results[0]!.rows[0] as { ro?: unknown } | undefined)?.ro === true
   if (!readOnly) return { vote: 'prepared' }

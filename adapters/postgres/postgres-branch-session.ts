@@ -4,9 +4,9 @@
 // returned to the pool in a transaction.
 import type { PoolClient, QueryArrayConfig } from 'pg'
 import { classifyPgError } from '../errors/classify-pg.js'
+import { ensureSessionReady } from '../session-guard.js'
 import { AdapterError } from '../types.js'
 import type { BranchSession, ExecuteOptions, FinishOutcome, PrepareHint, QueryResult, SqlValue, Vote, Xid } from '../types.js'
-import { xidToString } from '../xid/xid.js'
 import type { PgClientLike } from './postgres-branch-ops.js'
 import { pgFinishPrepared, pgPrepare, pgRollbackOpen, txStatus } from './postgres-branch-ops.js'
 import { RAW_TEXT_TYPES, toPgParam, toQueryResult } from './postgres-values.js'
@@ -53,11 +53,7 @@ export class PostgresBranchSession implements BranchSession {
   }
 
   private ensure(states: State[], what: string): void {
-    if (this.released) throw new AdapterError('fatal', this.host.name, `${what}: the session was released`)
-    if (!states.includes(this.state)) {
-      throw new AdapterError('fatal', this.host.name, `${what}: branch ${xidToString(this.xid)} is ${this.state}`)
-    }
-    if (this.busy) throw new AdapterError('fatal', this.host.name, `${what}: a statement is still running on the branch`)
+    ensureSessionReady({ resource: this.host.name, xid: this.xid, state: this.state, busy: this.busy, released: this.released }, states, what)
   }
 
   async execute(sql: string, params: readonly SqlValue[], options?: ExecuteOptions): Promise<QueryResult> {
