@@ -121,9 +121,10 @@ async function rollbackQuietly(rpc: TmRpc, gtrid: string, reason: string, deadli
   }
 }
 
-/** @internal Rolls the transaction back at the TM and on every local connection. Never throws. */
+/** @internal Rolls the transaction back at the TM (if it ever heard of it) and on every local connection. Never throws. */
 export async function rollbackTransaction(rpc: TmRpc, handle: TransactionHandle, reason: string, deadlineMs: number): Promise<void> {
-  await Promise.all([rollbackQuietly(rpc, handle.gtrid, reason, deadlineMs), handle.local.rollbackAll()])
+  const atTm = handle.contactedTm ? rollbackQuietly(rpc, handle.gtrid, reason, deadlineMs) : undefined
+  await Promise.all([atTm, handle.local.rollbackAll()])
 }
 
 /** @internal Commits the transaction; throws a typed error when it did not (or may not have) committed. */
@@ -141,17 +142,18 @@ export async function commitTransaction(rpc: TmRpc, handle: TransactionHandle, s
     gtrid,
     localVotes: prepared.votes.map((v) => ({ bqual: v.bqual, readOnly: v.readOnly, resource: v.resource })),
     waitFor: settings.waitFor === 'durable' ? 'WAIT_FOR_DURABLE' : 'WAIT_FOR_APPLIED',
+    // Only local branches (or nothing) so far: the transaction begins and commits in this one request.
+    begin: handle.pendingBegin,
   }
+  handle.contactedTm = true
   let answer = await sendCommit(rpc, request)
   if (answer.kind === 'unknown') answer = await resolveOutcome(rpc, request, answer.error, settings)
   switch (answer.kind) {
     case 'committed': {
       const done = await local.commitPrepared()
-      if (done.length > 0) {
-        // Best effort, not awaited: it only spares the TM its redundant commit
-        // after the grace period; the caller need not wait for it.
-        void rpc.completeLocalBranches({ gtrid, committedBquals: done }, { deadlineMs: settings.defaultDeadlineMs }).catch(() => undefined)
-      }
+      // Best effort, not awaited, sent with others: it only spares the TM
+      // its redundant commit after the grace period.
+      if (done.length > 0) rpc.reportCommittedLocal(gtrid, done)
       return
     }
     case 'rolled-back':

@@ -53,6 +53,8 @@ export class SessionTransport {
   constructor(
     private readonly raw: TransactionManagerClient,
     private readonly metadata: () => grpc.Metadata,
+    /** Called when a new stream opens: it may reach another TM than the last one. */
+    private readonly onNewStream: () => void = () => undefined,
   ) {}
 
   request(kind: SessionKind, body: object, o: SessionCallOptions): Promise<unknown> {
@@ -84,6 +86,7 @@ export class SessionTransport {
 
   private stream(): OpenStream {
     if (this.current && !this.current.retired) return this.current
+    this.onNewStream()
     const call = this.raw.Session(this.metadata())
     const stream: OpenStream = { call, lastAnswerAt: Date.now(), inFlight: 0, retired: false }
     call.on('data', (response: SessionResponse__Output) => {

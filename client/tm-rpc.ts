@@ -20,9 +20,11 @@ import type { GetTransactionRequest } from '../proto/gen/arbiter/v1/GetTransacti
 import type { Transaction__Output } from '../proto/gen/arbiter/v1/Transaction.js'
 import type { RunRequest } from '../proto/gen/arbiter/v1/RunRequest.js'
 import type { RunResponse__Output } from '../proto/gen/arbiter/v1/RunResponse.js'
-import { fromGrpcError } from './errors.js'
+import { ArbiterError, fromGrpcError } from './errors.js'
 import type { ResolvedClientOptions } from './options.js'
 import { SessionTransport, type SessionKind } from './session-transport.js'
+import { CompletionReports } from './completion-reports.js'
+import { TransactionNamer, type NamedTransaction } from './transaction-namer.js'
 
 /** Per-call options. */
 export interface RpcCallOptions {
@@ -51,20 +53,37 @@ export class TmRpc {
   private readonly raw: TransactionManagerClient
   private readonly session: SessionTransport | undefined
 
+  private readonly reports = new CompletionReports((req) => this.completeLocalBranches(req))
+  /** Only on the Session stream: each unary call may reach another TM behind a balancer. */
+  private readonly namer: TransactionNamer | undefined
+
   constructor(private readonly options: ResolvedClientOptions) {
     const { proto } = loadArbiterProto()
     this.raw = new proto.arbiter.v1.TransactionManager(options.address, credentialsOf(options), options.channelOptions)
-    if (options.transport === 'session') this.session = new SessionTransport(this.raw, () => this.metadata())
+    if (options.transport === 'session') {
+      const namer = (this.namer = new TransactionNamer())
+      this.session = new SessionTransport(this.raw, () => this.metadata(), () => namer.forget())
+    }
   }
 
-  begin(req: BeginRequest, o?: RpcCallOptions): Promise<BeginResponse__Output> {
-    return this.call<BeginRequest, BeginResponse__Output>('begin', (r, m, c, cb) => this.raw.Begin(r, m, c, cb), req, o)
+  /** A transaction named here, whose Begin rides on its first request; undefined when Begin must be called. */
+  nameTransaction(timeoutMs: number | undefined, labels: Record<string, string>): NamedTransaction | undefined {
+    return this.namer?.name(timeoutMs, labels)
+  }
+
+  async begin(req: BeginRequest, o?: RpcCallOptions): Promise<BeginResponse__Output> {
+    const sentAt = Date.now()
+    const response = await this.call<BeginRequest, BeginResponse__Output>('begin', (r, m, c, cb) => this.raw.Begin(r, m, c, cb), req, o)
+    this.namer?.learn(response, sentAt, Date.now())
+    return response
   }
   execute(req: ExecuteRequest, o?: RpcCallOptions): Promise<ExecuteResponse__Output> {
-    return this.call<ExecuteRequest, ExecuteResponse__Output>('execute', (r, m, c, cb) => this.raw.Execute(r, m, c, cb), req, o)
+    const call = this.call<ExecuteRequest, ExecuteResponse__Output>('execute', (r, m, c, cb) => this.raw.Execute(r, m, c, cb), req, o)
+    return req.begin ? this.unlessBeginRefused(call) : call
   }
   commit(req: CommitRequest, o?: RpcCallOptions): Promise<CommitResponse__Output> {
-    return this.call<CommitRequest, CommitResponse__Output>('commit', (r, m, c, cb) => this.raw.Commit(r, m, c, cb), req, o)
+    const call = this.call<CommitRequest, CommitResponse__Output>('commit', (r, m, c, cb) => this.raw.Commit(r, m, c, cb), req, o)
+    return req.begin ? this.unlessBeginRefused(call) : call
   }
   completeLocalBranches(req: CompleteLocalBranchesRequest, o?: RpcCallOptions): Promise<CompleteLocalBranchesResponse__Output> {
     return this.call<CompleteLocalBranchesRequest, CompleteLocalBranchesResponse__Output>(
@@ -73,6 +92,10 @@ export class TmRpc {
       req,
       o,
     )
+  }
+  /** Tells the TM, soon and together with others, that the application committed these local branches. */
+  reportCommittedLocal(gtrid: string, committedBquals: Buffer[]): void {
+    this.reports.add(gtrid, committedBquals)
   }
   rollback(req: RollbackRequest, o?: RpcCallOptions): Promise<RollbackResponse__Output> {
     return this.call<RollbackRequest, RollbackResponse__Output>('rollback', (r, m, c, cb) => this.raw.Rollback(r, m, c, cb), req, o)
@@ -85,8 +108,19 @@ export class TmRpc {
   }
 
   close(): void {
+    this.reports.flush()
     this.session?.close()
     this.raw.close()
+  }
+
+  /** A TM that refused to begin a transaction named here (restarted, another node, clock): call Begin next time. */
+  private async unlessBeginRefused<T>(call: Promise<T>): Promise<T> {
+    try {
+      return await call
+    } catch (error) {
+      if (error instanceof ArbiterError && error.metadata.beginRefused === 'true') this.namer?.forget()
+      throw error
+    }
   }
 
   private metadata(): grpc.Metadata {

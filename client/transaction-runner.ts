@@ -1,4 +1,5 @@
-// client.transaction(): Begin, run the callback, Commit when it returns,
+// client.transaction(): Begin (or name the transaction here, see
+// transaction-namer.ts), run the callback, Commit when it returns,
 // Rollback when it throws (rethrowing the callback's own error), and retry
 // the whole thing on a retryable abort when the caller asked for it.
 import { backoffDelay, sleep } from './backoff.js'
@@ -55,8 +56,15 @@ async function attempt<T>(
 ): Promise<T> {
   const signal = options.signal
   signal?.throwIfAborted()
-  const begun = await rpc.begin({ timeoutMs: options.timeoutMs ?? 0, labels: { ...options.labels } }, { signal })
-  const handle = new TransactionHandle(rpc, begun.gtrid, new Date(Number(begun.deadlineUnixMs)))
+  const labels = { ...options.labels }
+  // Begin rides on the transaction's first request when the client knows the TM well enough to name it.
+  const named = rpc.nameTransaction(options.timeoutMs, labels)
+  let handle: TransactionHandle
+  if (named) handle = new TransactionHandle(rpc, named.gtrid, named.deadline, named.begin)
+  else {
+    const begun = await rpc.begin({ timeoutMs: options.timeoutMs ?? 0, labels }, { signal })
+    handle = new TransactionHandle(rpc, begun.gtrid, new Date(Number(begun.deadlineUnixMs)))
+  }
   try {
     let value: T
     try {

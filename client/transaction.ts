@@ -4,11 +4,12 @@ import { ARBITER_FORMAT_ID, xidFromParts, type Xid } from '../adapters/index.js'
 import { IllegalStateError, InvalidArgumentError } from './errors.js'
 import { LocalBranches, type EnlistableConnection } from './local-branches.js'
 import type { TmRpc } from './tm-rpc.js'
+import type { BeginRequest } from '../proto/gen/arbiter/v1/BeginRequest.js'
 import { fromResultSet, toProtoValue, type ExecuteResult, type SqlParam } from './values.js'
 
 /** The transaction inside a client.transaction() callback. */
 export interface Transaction {
-  /** The global transaction id the TM gave (`node:ULID`). */
+  /** The global transaction id (`node:ULID`), given by the TM or named by the client for it. */
   readonly gtrid: string
   /** When the TM rolls the transaction back unless it has committed. */
   readonly deadline: Date
@@ -51,12 +52,23 @@ export class TransactionHandle implements Transaction {
   private open = true
   private localBranchCount = 0
 
+  /**
+   * Begin's options while the TM may not know the transaction yet (the
+   * client named it): sent with every request until one is answered.
+   */
+  pendingBegin: BeginRequest | undefined
+  /** Whether any request of this transaction went to the TM (else there is nothing to roll back there). */
+  contactedTm = false
+
   constructor(
     private readonly rpc: TmRpc,
     readonly gtrid: string,
     readonly deadline: Date,
+    pendingBegin?: BeginRequest,
   ) {
     this.local = new LocalBranches(gtrid)
+    this.pendingBegin = pendingBegin
+    this.contactedTm = pendingBegin === undefined
   }
 
   get signal(): AbortSignal {
@@ -68,7 +80,10 @@ export class TransactionHandle implements Transaction {
     if (typeof resource !== 'string' || resource === '') throw new InvalidArgumentError('execute(): resource is required')
     if (typeof sql !== 'string' || sql === '') throw new InvalidArgumentError('execute(): sql is required')
     const wire = params.map((p, i) => toProtoValue(p, i + 1))
-    const response = await this.rpc.execute({ gtrid: this.gtrid, statement: { resource, sql, params: wire } }, { signal: this.signal })
+    const begin = this.pendingBegin
+    this.contactedTm = true
+    const response = await this.rpc.execute({ gtrid: this.gtrid, statement: { resource, sql, params: wire }, begin }, { signal: this.signal })
+    this.pendingBegin = undefined
     return fromResultSet<Row>(response.result)
   }
 

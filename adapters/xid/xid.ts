@@ -9,7 +9,7 @@
 // - MySQL/MariaDB: `X'<gtrid hex>',X'<bqual hex>',<formatId>` (empty bqual is
 //   `X''`: MariaDB rejects an empty `0x`).
 import { randomFillSync } from 'node:crypto'
-import { decodeTime, isValid as isValidUlid, monotonicFactory } from 'ulid'
+import { decodeTime, isValid as isValidUlid, monotonicFactory, ulid } from 'ulid'
 import type { Xid } from '../types.js'
 
 /** Arbiter's XA formatId: ASCII "ARBT" (0x41524254), below 2^31 as MySQL requires. */
@@ -23,7 +23,8 @@ export const BQUAL_MAX_BYTES = 64
 export const FORMAT_ID_MAX = 0x7fffffff
 
 const NODE_ID_RE = /^[A-Za-z0-9_-]{1,32}$/
-const nextUlid = monotonicFactory(pooledRandom())
+const random = pooledRandom()
+const nextUlid = monotonicFactory(random)
 
 /**
  * Uniform floats in [0, 1) from a pooled crypto buffer: the ulid package asks
@@ -75,12 +76,18 @@ export function assertXid(xid: Xid): void {
   checkPart('bqual', xid.bqual, BQUAL_MIN_BYTES, BQUAL_MAX_BYTES)
 }
 
-/** A new global transaction id `${nodeId}:${ULID}`; nodeId is 1–32 chars of [A-Za-z0-9_-]. */
-export function newGtrid(nodeId: string): string {
+/**
+ * A new global transaction id `${nodeId}:${ULID}`; nodeId is 1–32 chars of
+ * [A-Za-z0-9_-]. The ULID's time is `timeMs` (default now): a client naming
+ * transactions for a TM passes the TM's clock. With timeMs the ULID is not
+ * monotonic (a monotonic one never goes back in time: after one named a
+ * little ahead, all the next would be too); 80 random bits keep it unique.
+ */
+export function newGtrid(nodeId: string, timeMs?: number): string {
   if (!NODE_ID_RE.test(nodeId)) {
     throw new XidError(`node id must be 1-32 characters of [A-Za-z0-9_-], got ${JSON.stringify(nodeId)}`)
   }
-  return `${nodeId}:${nextUlid()}`
+  return `${nodeId}:${timeMs === undefined ? nextUlid() : ulid(timeMs, random)}`
 }
 
 /** Splits a gtrid made by newGtrid. Throws XidError for anything else. */

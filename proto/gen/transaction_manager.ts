@@ -7,6 +7,7 @@ import type { Branch as _arbiter_v1_Branch, Branch__Output as _arbiter_v1_Branch
 import type { Column as _arbiter_v1_Column, Column__Output as _arbiter_v1_Column__Output } from './arbiter/v1/Column.js';
 import type { CommitRequest as _arbiter_v1_CommitRequest, CommitRequest__Output as _arbiter_v1_CommitRequest__Output } from './arbiter/v1/CommitRequest.js';
 import type { CommitResponse as _arbiter_v1_CommitResponse, CommitResponse__Output as _arbiter_v1_CommitResponse__Output } from './arbiter/v1/CommitResponse.js';
+import type { CommittedLocalBranches as _arbiter_v1_CommittedLocalBranches, CommittedLocalBranches__Output as _arbiter_v1_CommittedLocalBranches__Output } from './arbiter/v1/CommittedLocalBranches.js';
 import type { CompleteLocalBranchesRequest as _arbiter_v1_CompleteLocalBranchesRequest, CompleteLocalBranchesRequest__Output as _arbiter_v1_CompleteLocalBranchesRequest__Output } from './arbiter/v1/CompleteLocalBranchesRequest.js';
 import type { CompleteLocalBranchesResponse as _arbiter_v1_CompleteLocalBranchesResponse, CompleteLocalBranchesResponse__Output as _arbiter_v1_CompleteLocalBranchesResponse__Output } from './arbiter/v1/CompleteLocalBranchesResponse.js';
 import type { EnlistRequest as _arbiter_v1_EnlistRequest, EnlistRequest__Output as _arbiter_v1_EnlistRequest__Output } from './arbiter/v1/EnlistRequest.js';
@@ -46,6 +47,7 @@ export interface ProtoGrpcType {
       Column: MessageTypeDefinition<_arbiter_v1_Column, _arbiter_v1_Column__Output>
       CommitRequest: MessageTypeDefinition<_arbiter_v1_CommitRequest, _arbiter_v1_CommitRequest__Output>
       CommitResponse: MessageTypeDefinition<_arbiter_v1_CommitResponse, _arbiter_v1_CommitResponse__Output>
+      CommittedLocalBranches: MessageTypeDefinition<_arbiter_v1_CommittedLocalBranches, _arbiter_v1_CommittedLocalBranches__Output>
       CompleteLocalBranchesRequest: MessageTypeDefinition<_arbiter_v1_CompleteLocalBranchesRequest, _arbiter_v1_CompleteLocalBranchesRequest__Output>
       CompleteLocalBranchesResponse: MessageTypeDefinition<_arbiter_v1_CompleteLocalBranchesResponse, _arbiter_v1_CompleteLocalBranchesResponse__Output>
       EnlistRequest: MessageTypeDefinition<_arbiter_v1_EnlistRequest, _arbiter_v1_EnlistRequest__Output>

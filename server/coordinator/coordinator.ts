@@ -1,6 +1,7 @@
 // The coordinator: owns every live transaction of this TM node and is the
 // only place that moves them between states. The gRPC services translate
 // calls into these methods; adapters do the talking to databases.
+import { randomUUID } from 'node:crypto'
 import type { QueryResult, SqlValue, Xid } from '../../adapters/types.js'
 import { ARBITER_FORMAT_ID, newGtrid, parseGtrid, xidFromParts } from '../../adapters/xid/xid.js'
 import { TmError } from '../../proto/errors.js'
@@ -15,6 +16,17 @@ import { abortTransaction } from './rollback-protocol.js'
 import { checkStatement, isPlainRead } from './statement-guard.js'
 import { isFinal, isLive, type TxState } from './transaction-state.js'
 import { LiveCounter, onBranch, Transaction } from './transaction.js'
+
+/** Begin's options (BeginRequest). */
+export interface BeginOptions {
+  readonly timeoutMs?: number
+  readonly labels?: Record<string, string>
+  /** Only for a client-named transaction: the TM run the client learned (BeginResponse.tm_instance). */
+  readonly tmInstance?: string
+}
+
+/** How far ahead of the TM's clock a client-named gtrid's time may be (the client's estimate of that clock is a little off). */
+const CLOCK_TOLERANCE_MS = 1000
 
 export interface CoordinatorConfig {
   readonly nodeId: string
@@ -49,6 +61,9 @@ export interface CoordinatorDeps {
 
 export class Coordinator {
   private readonly txs = new Map<string, Transaction>()
+  /** Client-named gtrids recovery rolled back unseen (claimOrphan): never begun here; dropped once their deadline could not be met anyway. */
+  private readonly presumedAborted = new Map<string, number>()
+  private readonly instanceId = randomUUID()
   private readonly live = new LiveCounter()
   private readonly stopController = new AbortController()
   private accepting = true
@@ -68,41 +83,26 @@ export class Coordinator {
     this.sweeper = setInterval(() => this.forgetOldTransactions(), 5000).unref()
   }
 
-  begin(options: { timeoutMs?: number; labels?: Record<string, string> } = {}): Transaction {
-    const { config } = this.deps
-    if (!this.accepting) throw new TmError('TM_RM_UNAVAILABLE', 'the TM is shutting down: begin on another node or retry later')
-    const timeoutMs = options.timeoutMs || config.defaultTimeoutMs
-    if (timeoutMs > config.maxTimeoutMs) {
-      throw new TmError('TM_INVALID_ARGUMENT', `timeout_ms ${timeoutMs} is over the maximum of ${config.maxTimeoutMs} (maxTimeoutMs)`)
-    }
-    const labels = options.labels ?? {}
-    const labelKeys = Object.keys(labels)
-    if (labelKeys.length > config.limits.maxLabels) {
-      throw new TmError('TM_INVALID_ARGUMENT', `more than ${config.limits.maxLabels} labels (limits.maxLabels)`)
-    }
-    const maxLabelBytes = config.limits.maxLabelBytes ?? 4096
-    let labelBytes = 0
-    for (const key of labelKeys) labelBytes += Buffer.byteLength(key) + Buffer.byteLength(labels[key] ?? '')
-    if (labelBytes > maxLabelBytes) {
-      throw new TmError('TM_INVALID_ARGUMENT', `labels take ${labelBytes} bytes, over the limit of ${maxLabelBytes} (limits.maxLabelBytes)`)
-    }
-    if (this.live.value >= config.limits.maxActiveTransactions) {
-      throw new TmError('TM_OVERLOADED', `${config.limits.maxActiveTransactions} transactions are active (limits.maxActiveTransactions): retry later`)
-    }
-    const tx = new Transaction(newGtrid(config.nodeId), Date.now() + timeoutMs, { ...labels }, this.live)
-    this.txs.set(tx.gtrid, tx)
-    // The reaper: a transaction whose deadline passes before Commit rolls back.
-    tx.deadlineTimer = setTimeout(() => {
-      if (tx.state === 'ACTIVE') void this.abort(tx, { reason: `deadline of ${timeoutMs} ms exceeded`, retryable: true })
-    }, timeoutMs).unref()
-    this.deps.observer?.begun(tx)
-    this.deps.logger.debug({ gtrid: tx.gtrid, timeoutMs }, 'begun')
-    return tx
+  begin(options: BeginOptions = {}): Transaction {
+    this.checkAccepting()
+    const { timeoutMs, labels } = this.checkBeginOptions(options)
+    this.checkActiveLimit()
+    return this.register(newGtrid(this.deps.config.nodeId), Date.now() + timeoutMs, timeoutMs, labels, { reaper: true })
   }
 
-  async execute(gtrid: string, resource: string, sql: string, params: readonly SqlValue[]): Promise<QueryResult> {
+  /** The timeout of a transaction whose Begin gives none. */
+  get defaultTimeoutMs(): number {
+    return this.deps.config.defaultTimeoutMs
+  }
+
+  /** Names this run of the TM: a client-named transaction must carry it to begin here (BeginResponse.tm_instance). */
+  get instance(): string {
+    return this.instanceId
+  }
+
+  async execute(gtrid: string, resource: string, sql: string, params: readonly SqlValue[], begin?: BeginOptions): Promise<QueryResult> {
     const { limits } = this.deps.config
-    const tx = this.requireActive(gtrid)
+    const tx = this.requireActive(gtrid, begin)
     const adapter = this.deps.resources.require(resource)
     if (adapter.kind !== 'redis') checkStatement(sql, { maxBytes: limits.maxStatementBytes })
     else if (sql.trim() === '') throw new TmError('TM_INVALID_ARGUMENT', 'command is empty')
@@ -179,8 +179,10 @@ export class Coordinator {
     return branch.xid
   }
 
-  async commit(gtrid: string, localVotes: readonly LocalVoteInput[], waitFor: 'applied' | 'durable'): Promise<CommitOutcome> {
-    const tx = this.require(gtrid)
+  async commit(gtrid: string, localVotes: readonly LocalVoteInput[], waitFor: 'applied' | 'durable', begin?: BeginOptions): Promise<CommitOutcome> {
+    // A transaction begun by its Commit is over within this call: it neither
+    // needs the reaper nor counts against the active-transactions limit.
+    const tx = begin === undefined ? this.require(gtrid) : this.requireOrBegin(gtrid, begin, { reaper: false })
     if (tx.commitOutcome) return (await tx.commitOutcome) as CommitOutcome // a repeated Commit gets the same answer
     switch (tx.state) {
       case 'ACTIVE':
@@ -354,10 +356,114 @@ export class Coordinator {
     throw new TmError('TM_TX_NOT_FOUND', `unknown transaction ${gtrid}: never begun here, or forgotten (without a logged decision a two-phase transaction is presumed aborted; a one-phase commit leaves no record)`)
   }
 
-  private requireActive(gtrid: string): Transaction {
-    const tx = this.require(gtrid)
+  private requireActive(gtrid: string, begin?: BeginOptions): Transaction {
+    const tx = begin === undefined ? this.require(gtrid) : this.requireOrBegin(gtrid, begin, { reaper: true })
     if (tx.state !== 'ACTIVE') throw this.stateError(tx, 'work in')
     if (Date.now() > tx.deadline) throw new TmError('TM_TX_ABORTED', `transaction ${gtrid} passed its deadline`)
+    return tx
+  }
+
+  /**
+   * The transaction a client named itself (ExecuteRequest.begin), begun here
+   * if this TM does not know it yet. Safety: a prepared branch that recovery
+   * rolled back unseen must never belong to a transaction begun afterwards,
+   * or its commit would find the branch gone and take that for done. So a
+   * gtrid begins only under this run of the TM (tm_instance: a new run does
+   * not know what the old one presumed aborted), never once recovery claimed
+   * it (claimOrphan), and never after its deadline; a finished transaction
+   * stays in memory until it could no longer begin anyway.
+   */
+  private requireOrBegin(gtrid: string, begin: BeginOptions, options: { reaper: boolean }): Transaction {
+    const known = this.txs.get(gtrid)
+    if (known) return known
+    if (typeof gtrid === 'string' && gtrid !== '' && this.deps.log.get(gtrid)?.decision) return this.require(gtrid)
+    this.checkAccepting()
+    let namedAt: number
+    let node: string
+    try {
+      const parsed = parseGtrid(gtrid)
+      namedAt = parsed.createdAt.getTime()
+      node = parsed.nodeId
+    } catch (error) {
+      throw new TmError('TM_INVALID_ARGUMENT', `malformed gtrid "${String(gtrid).slice(0, 80)}": ${(error as Error).message}`)
+    }
+    const { timeoutMs, labels } = this.checkBeginOptions(begin)
+    const now = Date.now()
+    const refuse = (why: string): TmError =>
+      new TmError('TM_TX_ABORTED', `transaction ${gtrid} was not begun: ${why}; nothing was done (call Begin instead)`, {
+        metadata: { gtrid, retryable: 'true', beginRefused: 'true' },
+      })
+    const { nodeId, maxTimeoutMs } = this.deps.config
+    if (node !== nodeId) throw refuse(`it names TM node "${node}", this is node "${nodeId}"`)
+    if (begin.tmInstance !== this.instanceId) throw refuse('it was named under another run of this TM (tm_instance differs: the TM restarted)')
+    if (this.presumedAborted.has(gtrid)) throw refuse('recovery already rolled back its prepared branches (presumed abort)')
+    if (namedAt > now + CLOCK_TOLERANCE_MS) throw refuse(`its time is ${namedAt - now} ms ahead of the TM's clock`)
+    if (now > namedAt + timeoutMs) throw refuse(`its deadline passed ${now - namedAt - timeoutMs} ms ago`)
+    if (options.reaper) this.checkActiveLimit()
+    const tx = this.register(gtrid, namedAt + timeoutMs, timeoutMs, labels, options)
+    tx.keepUntil = namedAt + maxTimeoutMs + CLOCK_TOLERANCE_MS
+    return tx
+  }
+
+  /**
+   * Recovery is about to roll back a prepared branch of `gtrid` that no
+   * transaction here owns: from now on no client may begin that gtrid. False
+   * when its transaction is live here after all (leave the branch alone).
+   */
+  claimOrphan(gtrid: string): boolean {
+    if (this.isLive(gtrid)) return false
+    if (!this.txs.has(gtrid)) {
+      let namedAt = Date.now()
+      try {
+        namedAt = parseGtrid(gtrid).createdAt.getTime()
+      } catch {
+        // not a gtrid a client could name: nothing to guard
+      }
+      this.presumedAborted.set(gtrid, Math.max(namedAt, Date.now()) + this.deps.config.maxTimeoutMs + CLOCK_TOLERANCE_MS)
+    }
+    return true
+  }
+
+  private checkAccepting(): void {
+    if (!this.accepting) throw new TmError('TM_RM_UNAVAILABLE', 'the TM is shutting down: begin on another node or retry later')
+  }
+
+  private checkBeginOptions(options: BeginOptions): { timeoutMs: number; labels: Record<string, string> } {
+    const { config } = this.deps
+    const timeoutMs = options.timeoutMs || config.defaultTimeoutMs
+    if (timeoutMs > config.maxTimeoutMs) {
+      throw new TmError('TM_INVALID_ARGUMENT', `timeout_ms ${timeoutMs} is over the maximum of ${config.maxTimeoutMs} (maxTimeoutMs)`)
+    }
+    const labels = options.labels ?? {}
+    const labelKeys = Object.keys(labels)
+    if (labelKeys.length > config.limits.maxLabels) {
+      throw new TmError('TM_INVALID_ARGUMENT', `more than ${config.limits.maxLabels} labels (limits.maxLabels)`)
+    }
+    const maxLabelBytes = config.limits.maxLabelBytes ?? 4096
+    let labelBytes = 0
+    for (const key of labelKeys) labelBytes += Buffer.byteLength(key) + Buffer.byteLength(labels[key] ?? '')
+    if (labelBytes > maxLabelBytes) {
+      throw new TmError('TM_INVALID_ARGUMENT', `labels take ${labelBytes} bytes, over the limit of ${maxLabelBytes} (limits.maxLabelBytes)`)
+    }
+    return { timeoutMs, labels: { ...labels } }
+  }
+
+  private checkActiveLimit(): void {
+    const max = this.deps.config.limits.maxActiveTransactions
+    if (this.live.value >= max) throw new TmError('TM_OVERLOADED', `${max} transactions are active (limits.maxActiveTransactions): retry later`)
+  }
+
+  private register(gtrid: string, deadline: number, timeoutMs: number, labels: Record<string, string>, options: { reaper: boolean }): Transaction {
+    const tx = new Transaction(gtrid, deadline, labels, this.live)
+    this.txs.set(tx.gtrid, tx)
+    // The reaper: a transaction whose deadline passes before Commit rolls back.
+    if (options.reaper) {
+      tx.deadlineTimer = setTimeout(() => {
+        if (tx.state === 'ACTIVE') void this.abort(tx, { reason: `deadline of ${timeoutMs} ms exceeded`, retryable: true })
+      }, Math.max(0, deadline - Date.now())).unref()
+    }
+    this.deps.observer?.begun(tx)
+    this.deps.logger.debug({ gtrid: tx.gtrid, timeoutMs }, 'begun')
     return tx
   }
 
@@ -378,10 +484,12 @@ export class Coordinator {
   }
 
   private forgetOldTransactions(): void {
-    const cutoff = Date.now() - this.deps.config.retentionMs
+    const now = Date.now()
+    const cutoff = now - this.deps.config.retentionMs
     for (const [gtrid, tx] of this.txs) {
-      if (isFinal(tx.state) && tx.updatedAt < cutoff) this.txs.delete(gtrid)
+      if (isFinal(tx.state) && tx.updatedAt < cutoff && tx.keepUntil < now) this.txs.delete(gtrid)
     }
+    for (const [gtrid, until] of this.presumedAborted) if (until < now) this.presumedAborted.delete(gtrid)
   }
 }
 

@@ -54,6 +54,8 @@ export class Transaction {
   /** Resolves when phase 2 finished every branch. */
   phaseTwoDone: Promise<void> | undefined
   deadlineTimer: NodeJS.Timeout | undefined
+  /** Not forgotten before this time (ms): a client-named transaction stays known while a client could still begin it. */
+  keepUntil = 0
   /** Aborted when the transaction rolls back: cancels statements still running (a lock wait would hold the rollback). */
   readonly cancel = new AbortController()
   private nextBqual = 1

@@ -1,7 +1,7 @@
 // arbiter.v1.TransactionManager: validates each request and hands it to the
 // coordinator. The operations are plain async functions, served both as unary
 // calls and multiplexed on the Session stream (session-stream.ts).
-import type { Coordinator } from '../coordinator/coordinator.js'
+import type { BeginOptions, Coordinator } from '../coordinator/coordinator.js'
 import { TmError } from '../../proto/errors.js'
 import type { TransactionManagerHandlers } from '../../proto/gen/arbiter/v1/TransactionManager.js'
 import type { Statement__Output } from '../../proto/gen/arbiter/v1/Statement.js'
@@ -41,21 +41,27 @@ export interface TransactionManagerOperations {
 }
 
 export function transactionManagerOperations(coordinator: Coordinator): TransactionManagerOperations {
-  const execute = async (gtrid: string, statement: Statement__Output | null) => {
+  const execute = async (gtrid: string, statement: Statement__Output | null, begin?: BeginOptions) => {
     if (!statement) throw new TmError('TM_INVALID_ARGUMENT', 'statement is required')
     if (!statement.resource) throw new TmError('TM_INVALID_ARGUMENT', 'statement.resource is required')
     const params = statement.params.map((p, i) => fromProtoValue(p, i + 1))
-    return toResultSet(await coordinator.execute(gtrid, statement.resource, statement.sql, params))
+    return toResultSet(await coordinator.execute(gtrid, statement.resource, statement.sql, params, begin))
   }
 
   return {
     begin(req) {
       const tx = coordinator.begin({ timeoutMs: req.timeoutMs, labels: req.labels })
-      return { gtrid: tx.gtrid, deadlineUnixMs: String(tx.deadline) }
+      return {
+        gtrid: tx.gtrid,
+        deadlineUnixMs: String(tx.deadline),
+        serverTimeUnixMs: String(Date.now()),
+        defaultTimeoutMs: coordinator.defaultTimeoutMs,
+        tmInstance: coordinator.instance,
+      }
     },
 
     async execute(req) {
-      return { result: await execute(req.gtrid, req.statement) }
+      return { result: await execute(req.gtrid, req.statement, beginOptions(req.begin)) }
     },
 
     enlist(req) {
@@ -65,12 +71,23 @@ export function transactionManagerOperations(coordinator: Coordinator): Transact
 
     async commit(req) {
       const votes = req.localVotes.map((v) => ({ bqual: v.bqual, readOnly: v.readOnly, ...(v.resource && { resource: v.resource }) }))
-      const outcome = await coordinator.commit(req.gtrid, votes, waitFor(req.waitFor))
+      const outcome = await coordinator.commit(req.gtrid, votes, waitFor(req.waitFor), beginOptions(req.begin))
       return { transaction: toWireTransaction(outcome.tx), commitLocally: outcome.commitLocally.map(toWireXid) }
     },
 
     completeLocalBranches(req) {
-      coordinator.completeLocal(req.gtrid, req.committedBquals)
+      const reports = req.gtrid === '' && req.committedBquals.length === 0 ? req.batch : [req, ...req.batch]
+      if (reports.length === 0) throw new TmError('TM_INVALID_ARGUMENT', 'nothing to report: gtrid and batch are empty')
+      // Every report is applied; the first that could not be is the answer.
+      const errors: unknown[] = []
+      for (const report of reports) {
+        try {
+          coordinator.completeLocal(report.gtrid, report.committedBquals)
+        } catch (error) {
+          errors.push(error)
+        }
+      }
+      if (errors.length > 0) throw errors[0] as Error
       return {}
     },
 
@@ -126,6 +143,11 @@ export function serveOperations(
     Session: sessionHandler(ops, sessions, logger, maxSessionRequestsInFlight),
   }
   return { handlers, sessions }
+}
+
+/** A request's begin field (set only by a client that named the transaction itself). */
+function beginOptions(begin: BeginRequest__Output | null | undefined): BeginOptions | undefined {
+  return begin ? { timeoutMs: begin.timeoutMs, labels: begin.labels, tmInstance: begin.tmInstance } : undefined
 }
 
 function waitFor(value: WaitFor__Output): 'applied' | 'durable' {

@@ -7,8 +7,9 @@
 //    operator resolved it; left alone while its transaction is live here or
 //    belongs to another node; otherwise presumed aborted and rolled back, but
 //    only once seen in two scans a grace period apart (a client may prepare a
-//    local branch an instant before its Commit arrives) and only while the
-//    log is healthy.
+//    local branch an instant before its Commit arrives), only while the log
+//    is healthy, and only after the coordinator has closed the gtrid to
+//    clients that name their transactions themselves (claimOrphan).
 // A resource that is down is reported and retried next time; it never blocks
 // the others.
 import type { PreparedBranch } from '../../adapters/types.js'
@@ -124,8 +125,14 @@ export class Recovery {
     for (const branch of branches) {
       const key = `${name}|${xidKey(branch.xid)}`
       seenNow.add(key)
-      const { action } = this.assess(name, branch)
+      const assessment = this.assess(name, branch)
+      let action = assessment.action
       let result = 'left alone'
+      // Presumed abort: first make sure no client can begin this gtrid any more (it may have named it itself).
+      if (action === 'rollback' && assessment.knowledge === 'no-decision' && !this.deps.coordinator.claimOrphan(branch.xid.gtrid.toString())) {
+        action = 'wait'
+        result = 'its transaction began meanwhile'
+      }
       if (action === 'commit' || action === 'rollback') {
         try {
           result = (await adapter[action](branch.xid)) === 'done' ? 'done' : 'already done'

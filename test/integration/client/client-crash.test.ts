@@ -30,7 +30,11 @@ afterAll(async () => {
 })
 
 /** Starts the client script; resolves with its gtrid once it printed PREPARED (both branches prepared). */
-async function clientUntilPrepared(mode: 'hang' | 'go', id: number): Promise<{ child: ChildProcess; gtrid: string }> {
+async function clientUntilPrepared(
+  mode: 'hang' | 'go',
+  id: number,
+  options: { warm?: boolean; timeoutMs?: number } = {},
+): Promise<{ child: ChildProcess; gtrid: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT], {
     cwd: REPO,
     env: {
@@ -40,7 +44,8 @@ async function clientUntilPrepared(mode: 'hang' | 'go', id: number): Promise<{ c
       MYSQL_URL: dbs.mysqlUrl,
       ACCOUNT_ID: String(id),
       MODE: mode,
-      TIMEOUT_MS: '2000',
+      TIMEOUT_MS: String(options.timeoutMs ?? 2000),
+      WARM: options.warm ? '1' : '0',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -91,6 +96,30 @@ describe('a client process that dies after preparing its local branches', () => 
     await expect.poll(() => dbs.preparedLeft(nodeId), { timeout: 20_000, interval: 250 }).toEqual({ pg: [], mysql: [] })
     expect(await rowsWithId(301)).toEqual({ pg: 0, maria: 0 })
     expect(arbiter.coordinator.get(gtrid).state).toBe('ROLLED_BACK')
+  })
+
+  it('a transaction the client named itself, killed before Commit: recovery rolls it back and no client can begin it afterwards', async () => {
+    // A long deadline: what stops the late Commit below is recovery's claim, not the deadline.
+    const { child, gtrid } = await clientUntilPrepared('hang', 303, { warm: true, timeoutMs: 60_000 })
+    const nodeId = gtrid.split(':')[0]!
+    expect(await dbs.preparedLeft(nodeId)).toMatchObject({ pg: [expect.anything()], mysql: [expect.anything()] })
+    // The TM has never heard of it: Begin rode on the Commit that never came.
+    expect(() => arbiter.coordinator.get(gtrid)).toThrow(/unknown transaction/)
+    await kill(child)
+    await expect.poll(() => dbs.preparedLeft(nodeId), { timeout: 20_000, interval: 250 }).toEqual({ pg: [], mysql: [] })
+    expect(await rowsWithId(303)).toEqual({ pg: 0, maria: 0 })
+    // The same Commit arriving late (a client that was only slow) is refused, not committed over rolled-back branches.
+    const late = arbiter.coordinator.commit(
+      gtrid,
+      [
+        { bqual: Buffer.from('L1'), readOnly: false, resource: 'pg' },
+        { bqual: Buffer.from('L2'), readOnly: false, resource: 'maria' },
+      ],
+      'applied',
+      { timeoutMs: 60_000, tmInstance: arbiter.coordinator.instance },
+    )
+    await expect(late).rejects.toMatchObject({ code: 'TM_TX_ABORTED', metadata: { beginRefused: 'true' } })
+    await expect(late).rejects.toThrow(/presumed abort/)
   })
 
   it('killed around Commit: the outcome is atomic and nothing stays prepared', async () => {

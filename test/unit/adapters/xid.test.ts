@@ -142,6 +142,17 @@ describe('XID codec', () => {
     expect(parseGtrid(Buffer.from(g)).nodeId).toBe('node_A-1')
   })
 
+  it('newGtrid with a time (a client naming for the TM\'s clock) carries exactly that time, ahead or behind', () => {
+    const now = Date.now()
+    const ahead = newGtrid('n', now + 60_000)
+    expect(parseGtrid(ahead).createdAt.getTime()).toBe(now + 60_000)
+    // Not monotonic: one named ahead does not drag the next ones into the future.
+    expect(parseGtrid(newGtrid('n', now - 5)).createdAt.getTime()).toBe(now - 5)
+    expect(parseGtrid(newGtrid('n')).createdAt.getTime()).toBeLessThanOrEqual(Date.now())
+    const many = Array.from({ length: 1000 }, () => newGtrid('n', now))
+    expect(new Set(many).size).toBe(1000)
+  })
+
   it('xidKey, xidEquals and xidToString', () => {
     const a = makeXid('n:1', 'b')
     expect(xidKey(a)).toBe(xidToPgGid(a))

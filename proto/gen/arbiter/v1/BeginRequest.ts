@@ -7,6 +7,11 @@ export interface BeginRequest {
    */
   'timeoutMs'?: (number);
   'labels'?: ({[key: string]: string});
+  /**
+   * Only where Begin rides on another request (ExecuteRequest.begin): the
+   * tm_instance of the BeginResponse the client learned the TM from.
+   */
+  'tmInstance'?: (string);
 }
 
 export interface BeginRequest__Output {
@@ -15,4 +20,9 @@ export interface BeginRequest__Output {
    */
   'timeoutMs': (number);
   'labels': ({[key: string]: string});
+  /**
+   * Only where Begin rides on another request (ExecuteRequest.begin): the
+   * tm_instance of the BeginResponse the client learned the TM from.
+   */
+  'tmInstance': (string);
 }

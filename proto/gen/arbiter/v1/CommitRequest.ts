@@ -2,6 +2,7 @@
 
 import type { LocalVote as _arbiter_v1_LocalVote, LocalVote__Output as _arbiter_v1_LocalVote__Output } from '../../arbiter/v1/LocalVote.js';
 import type { WaitFor as _arbiter_v1_WaitFor, WaitFor__Output as _arbiter_v1_WaitFor__Output } from '../../arbiter/v1/WaitFor.js';
+import type { BeginRequest as _arbiter_v1_BeginRequest, BeginRequest__Output as _arbiter_v1_BeginRequest__Output } from '../../arbiter/v1/BeginRequest.js';
 
 export interface CommitRequest {
   'gtrid'?: (string);
@@ -11,6 +12,11 @@ export interface CommitRequest {
    */
   'localVotes'?: (_arbiter_v1_LocalVote)[];
   'waitFor'?: (_arbiter_v1_WaitFor);
+  /**
+   * As ExecuteRequest.begin: a transaction with only local branches begins
+   * and commits in this one request.
+   */
+  'begin'?: (_arbiter_v1_BeginRequest | null);
 }
 
 export interface CommitRequest__Output {
@@ -21,4 +27,9 @@ export interface CommitRequest__Output {
    */
   'localVotes': (_arbiter_v1_LocalVote__Output)[];
   'waitFor': (_arbiter_v1_WaitFor__Output);
+  /**
+   * As ExecuteRequest.begin: a transaction with only local branches begins
+   * and commits in this one request.
+   */
+  'begin': (_arbiter_v1_BeginRequest__Output | null);
 }

@@ -1,0 +1,251 @@
+// Transactions the client names itself (ExecuteRequest.begin /
+// CommitRequest.begin): Begin rides on the first request, the TM refuses
+// what it must not begin, and batched CompleteLocalBranches reports.
+import pg from 'pg'
+import mysql from 'mysql2/promise'
+import { status } from '@grpc/grpc-js'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { ARBITER_FORMAT_ID, mysqlLocalBranch, newGtrid, parseGtrid, postgresLocalBranch, xidFromParts } from '../../../adapters/index.js'
+import { createArbiterClient } from '../../../client/index.js'
+import { sharedServerUrls } from '../../harness/index.js'
+import { createTestDatabases, type TestDatabases } from '../../helpers/databases.js'
+import { startTestArbiter } from '../../helpers/test-arbiter.js'
+import { grpcError, tmClient } from '../../helpers/tm-client.js'
+
+let dbs: TestDatabases
+let arbiter: Awaited<ReturnType<typeof startTestArbiter>>
+let client: ReturnType<typeof tmClient>
+let nodeId: string
+let instance: string
+
+beforeAll(async () => {
+  dbs = await createTestDatabases(sharedServerUrls(), 'named')
+  arbiter = await startTestArbiter(
+    [
+      { name: 'pg', kind: 'postgres', url: dbs.pgUrl },
+      { name: 'maria', kind: 'mysql', url: dbs.mysqlUrl },
+    ],
+    { transactions: { defaultTimeoutMs: 20_000, maxTimeoutMs: 120_000, localBranchGraceMs: 60_000, retentionMs: 600_000 } },
+  )
+  client = tmClient(arbiter.address)
+  const begun = await client.tm.Begin({})
+  nodeId = parseGtrid(begun.gtrid).nodeId
+  instance = begun.tmInstance
+})
+
+afterAll(async () => {
+  client?.close()
+  await arbiter?.stopAndClean()
+  await dbs?.close()
+})
+
+describe('Begin tells a client what it needs to name transactions', () => {
+  it('server time, default timeout and this run of the TM', async () => {
+    const before = Date.now()
+    const begun = await client.tm.Begin({})
+    const after = Date.now()
+    expect(Number(begun.serverTimeUnixMs)).toBeGreaterThanOrEqual(before)
+    expect(Number(begun.serverTimeUnixMs)).toBeLessThanOrEqual(after)
+    expect(begun.defaultTimeoutMs).toBe(20_000)
+    expect(begun.tmInstance).toMatch(/^[0-9a-f-]{36}$/)
+    expect((await client.tm.Begin({})).tmInstance).toBe(begun.tmInstance)
+  })
+})
+
+describe('Begin riding on the first request', () => {
+  it('Execute begins an unknown client-named transaction; its deadline counts from the ULID time', async () => {
+    const gtrid = newGtrid(nodeId)
+    const namedAt = parseGtrid(gtrid).createdAt.getTime()
+    await client.tm.Execute({
+      gtrid,
+      statement: { resource: 'pg', sql: 'INSERT INTO accounts VALUES (501, 5)' },
+      begin: { timeoutMs: 7_000, labels: { who: 'named' }, tmInstance: instance },
+    })
+    // Later requests (with or without begin) find the same transaction.
+    await client.tm.Execute({
+      gtrid,
+      statement: { resource: 'maria', sql: 'INSERT INTO accounts VALUES (501, 5)' },
+      begin: { timeoutMs: 7_000, labels: { who: 'named' }, tmInstance: instance },
+    })
+    const tx = await client.tm.GetTransaction({ gtrid })
+    expect(tx.labels).toEqual({ who: 'named' })
+    expect(Number(tx.deadlineUnixMs)).toBe(namedAt + 7_000)
+    const { transaction } = await client.tm.Commit({ gtrid })
+    expect(transaction?.state).toBe('TRANSACTION_STATE_COMMITTED')
+    expect(await dbs.pgQuery('SELECT balance FROM accounts WHERE id = 501')).toHaveLength(1)
+    expect(await dbs.mysqlQuery('SELECT balance FROM accounts WHERE id = 501')).toHaveLength(1)
+  })
+
+  it('Commit begins and commits a transaction of local branches in one request; one batched report completes two', async () => {
+    const done: { gtrid: string; bquals: Buffer[] }[] = []
+    for (const id of [511, 512]) {
+      const gtrid = newGtrid(nodeId)
+      const pgConn = new pg.Client({ connectionString: dbs.pgUrl })
+      await pgConn.connect()
+      const myConn = await mysql.createConnection({ uri: dbs.mysqlUrl })
+      const pgXid = xidFromParts(ARBITER_FORMAT_ID, Buffer.from(gtrid), Buffer.from('L1'))
+      const myXid = xidFromParts(ARBITER_FORMAT_ID, Buffer.from(gtrid), Buffer.from('L2'))
+      await postgresLocalBranch.start(pgConn, pgXid, 'pg')
+      await pgConn.query('INSERT INTO accounts VALUES ($1, 1)', [id])
+      await mysqlLocalBranch.start(myConn, myXid, 'maria')
+      await myConn.query('INSERT INTO accounts VALUES (?, 1)', [id])
+      expect((await postgresLocalBranch.prepare(pgConn, pgXid, 'pg')).vote).toBe('prepared')
+      expect((await mysqlLocalBranch.prepare(myConn, myXid, 'maria')).vote).toBe('prepared')
+      const { transaction, commitLocally } = await client.tm.Commit({
+        gtrid,
+        localVotes: [
+          { bqual: pgXid.bqual, resource: 'pg' },
+          { bqual: myXid.bqual, resource: 'maria' },
+        ],
+        begin: { tmInstance: instance },
+      })
+      expect(transaction?.commitPath).toBe('two-phase')
+      expect(commitLocally).toHaveLength(2)
+      expect(await postgresLocalBranch.commit(pgConn, pgXid, 'pg')).toBe('done')
+      expect(await mysqlLocalBranch.commit(myConn, myXid, 'maria')).toBe('done')
+      done.push({ gtrid, bquals: [pgXid.bqual, myXid.bqual] })
+      await pgConn.end()
+      await myConn.end()
+    }
+    // Phase 2 waits (localBranchGraceMs is a minute) for the application's report: both in one request.
+    for (const { gtrid } of done) expect(arbiter.coordinator.get(gtrid).state).toBe('COMMITTING')
+    await client.tm.CompleteLocalBranches({ batch: done.map((d) => ({ gtrid: d.gtrid, committedBquals: d.bquals })) })
+    for (const { gtrid } of done) {
+      await expect.poll(() => arbiter.coordinator.get(gtrid).state, { timeout: 5_000 }).toBe('COMMITTED')
+    }
+  })
+
+  it('a batched report applies every entry it can and names the first it could not', async () => {
+    const error = await grpcError(
+      client.tm.CompleteLocalBranches({ batch: [{ gtrid: newGtrid(nodeId), committedBquals: [Buffer.from('L1')] }] }),
+    )
+    expect(error.code).toBe(status.NOT_FOUND)
+    expect(error.details).toMatch(/unknown transaction/)
+    const empty = await grpcError(client.tm.CompleteLocalBranches({}))
+    expect(empty.code).toBe(status.INVALID_ARGUMENT)
+    expect(empty.details).toMatch(/nothing to report/)
+  })
+})
+
+describe('what the TM refuses to begin (ABORTED, retryable, nothing done)', () => {
+  const refusals: [string, () => { gtrid: string; tmInstance?: string; timeoutMs?: number }, RegExp][] = [
+    ['a gtrid of another TM node', () => ({ gtrid: newGtrid('someoneelse') }), /names TM node "someoneelse"/],
+    ['a gtrid named under another run of the TM', () => ({ gtrid: newGtrid(nodeId), tmInstance: 'an-earlier-run' }), /another run of this TM/],
+    ['a gtrid whose time is ahead of the TM clock', () => ({ gtrid: newGtrid(nodeId, Date.now() + 60_000) }), /ms ahead of the TM's clock/],
+    ['a gtrid past its deadline', () => ({ gtrid: newGtrid(nodeId, Date.now() - 10_000), timeoutMs: 5_000 }), /deadline passed/],
+  ]
+  it.each(refusals)('%s', async (_what, make, why) => {
+    const { gtrid, tmInstance = instance, timeoutMs = 0 } = make()
+    const execute = await grpcError(
+      client.tm.Execute({ gtrid, statement: { resource: 'pg', sql: 'SELECT 1' }, begin: { timeoutMs, tmInstance } }),
+    )
+    expect(execute.code).toBe(status.ABORTED)
+    expect(execute.details).toMatch(why)
+    expect(execute.details).toMatch(/nothing was done/)
+    const commit = await grpcError(client.tm.Commit({ gtrid, begin: { timeoutMs, tmInstance } }))
+    expect(commit.code).toBe(status.ABORTED)
+    expect(commit.details).toMatch(why)
+    // Nothing was begun.
+    expect((await grpcError(client.tm.GetTransaction({ gtrid }))).code).toBe(status.NOT_FOUND)
+  })
+
+  it('a malformed gtrid or bad begin options are INVALID_ARGUMENT', async () => {
+    const malformed = await grpcError(client.tm.Execute({ gtrid: 'nope', statement: { resource: 'pg', sql: 'SELECT 1' }, begin: { tmInstance: instance } }))
+    expect(malformed.code).toBe(status.INVALID_ARGUMENT)
+    expect(malformed.details).toMatch(/malformed gtrid/)
+    const tooLong = await grpcError(client.tm.Commit({ gtrid: newGtrid(nodeId), begin: { timeoutMs: 10_000_000, tmInstance: instance } }))
+    expect(tooLong.code).toBe(status.INVALID_ARGUMENT)
+    expect(tooLong.details).toMatch(/over the maximum/)
+  })
+
+  it('a gtrid recovery claimed is never begun; a live one cannot be claimed', async () => {
+    const claimed = newGtrid(nodeId)
+    expect(arbiter.coordinator.claimOrphan(claimed)).toBe(true)
+    const refused = await grpcError(client.tm.Commit({ gtrid: claimed, begin: { tmInstance: instance } }))
+    expect(refused.code).toBe(status.ABORTED)
+    expect(refused.details).toMatch(/presumed abort/)
+    const live = newGtrid(nodeId)
+    await client.tm.Execute({ gtrid: live, statement: { resource: 'pg', sql: 'SELECT 1' }, begin: { tmInstance: instance } })
+    expect(arbiter.coordinator.claimOrphan(live)).toBe(false)
+    await client.tm.Rollback({ gtrid: live })
+  })
+})
+
+describe('the TypeScript client', () => {
+  it('calls Begin once, then names its transactions itself (Session stream)', async () => {
+    const begin = vi.spyOn(arbiter.coordinator, 'begin')
+    const app = createArbiterClient({ address: arbiter.address })
+    const pgConn = new pg.Client({ connectionString: dbs.pgUrl })
+    await pgConn.connect()
+    try {
+      const gtrids: string[] = []
+      for (let i = 0; i < 4; i++) {
+        gtrids.push(
+          await app.transaction(async (tx) => {
+            await tx.execute('maria', 'INSERT INTO accounts VALUES (?, 1)', [520 + i])
+            await tx.enlist('pg', pgConn)
+            await pgConn.query('INSERT INTO accounts VALUES ($1, 1)', [520 + i])
+            return tx.gtrid
+          }),
+        )
+      }
+      // Local branches only: Begin rides on the Commit.
+      gtrids.push(
+        await app.transaction(async (tx) => {
+          await tx.enlist('pg', pgConn)
+          await pgConn.query('INSERT INTO accounts VALUES (530, 1)')
+          return tx.gtrid
+        }),
+      )
+      expect(begin).toHaveBeenCalledTimes(1)
+      for (const gtrid of gtrids) expect((await app.getTransaction(gtrid)).state).toMatch(/COMMITTING|COMMITTED/)
+      expect(await dbs.pgQuery('SELECT id FROM accounts WHERE id >= 520 AND id <= 530 ORDER BY id')).toHaveLength(5)
+      expect(await dbs.mysqlQuery('SELECT id FROM accounts WHERE id >= 520 AND id <= 530 ORDER BY id')).toHaveLength(4)
+      // The reports of the local branches arrive batched: every transaction ends COMMITTED long before the grace.
+      for (const gtrid of gtrids) await expect.poll(() => arbiter.coordinator.get(gtrid).state, { timeout: 5_000 }).toBe('COMMITTED')
+    } finally {
+      begin.mockRestore()
+      app.close()
+      await pgConn.end()
+    }
+  })
+
+  it('after a refusal it calls Begin again, and the transaction that was refused rolled back cleanly', async () => {
+    const app = createArbiterClient({ address: arbiter.address })
+    const pgConn = new pg.Client({ connectionString: dbs.pgUrl })
+    await pgConn.connect()
+    try {
+      await app.transaction(() => undefined) // learns the TM
+      const begin = vi.spyOn(arbiter.coordinator, 'begin')
+      // The TM will refuse the next client-named gtrid as if recovery had claimed it.
+      const claim = vi.spyOn(arbiter.coordinator, 'claimOrphan')
+      const refusedGtrid = await app
+        .transaction(async (tx) => {
+          arbiter.coordinator.claimOrphan(tx.gtrid)
+          await tx.enlist('pg', pgConn)
+          await pgConn.query('INSERT INTO accounts VALUES (540, 1)')
+          return tx.gtrid
+        })
+        .then(
+          () => 'committed',
+          (error: { name?: string; retryable?: boolean; message?: string }) => `${error.name} ${String(error.retryable)} ${error.message}`,
+        )
+      expect(refusedGtrid).toMatch(/^TransactionAbortedError true .*presumed abort/)
+      expect(claim).toHaveBeenCalledTimes(1)
+      expect(pgConn.getTransactionStatus?.() ?? 'I').toBe('I')
+      expect(await dbs.pgQuery('SELECT 1 FROM accounts WHERE id = 540')).toHaveLength(0)
+      expect(await dbs.preparedLeft(nodeId)).toEqual({ pg: [], mysql: [] })
+      await app.transaction(async (tx) => {
+        await tx.enlist('pg', pgConn)
+        await pgConn.query('INSERT INTO accounts VALUES (541, 1)')
+      })
+      expect(begin).toHaveBeenCalledTimes(1)
+      expect(await dbs.pgQuery('SELECT 1 FROM accounts WHERE id = 541')).toHaveLength(1)
+      begin.mockRestore()
+      claim.mockRestore()
+    } finally {
+      app.close()
+      await pgConn.end()
+    }
+  })
+})
