@@ -204,9 +204,11 @@ export interface LocalBranchOptions {
   /**
    * The branch may write nothing: check at prepare whether it wrote, so that
    * a branch that did not leaves without being prepared (read-only vote).
-   * MariaDB needs a baseline at start and a SHOW STATUS at prepare for that
-   * (~12× a SELECT 1 in server CPU), so it checks only when asked; PostgreSQL
-   * checks always (its probe shares the PREPARE's round trip).
+   * Checked only when asked, because most enlisted connections write and
+   * the check costs every branch server work: MariaDB a baseline at start
+   * and a SHOW STATUS at prepare (~12× a SELECT 1 in server CPU), PostgreSQL
+   * a probe SELECT sent with its PREPARE (same round trip). A branch that
+   * wrote nothing but is prepared anyway is only a little slower.
    */
   readonly mayOnlyRead?: boolean
 }
@@ -214,8 +216,8 @@ export interface LocalBranchOptions {
 export interface LocalBranchOps<Conn> {
   /** BEGIN (PostgreSQL) or XA START (MySQL) on the connection. */
   start(conn: Conn, xid: Xid, resource: string, options?: LocalBranchOptions): Promise<void>
-  /** Ends and prepares; verified like a managed branch's prepare. */
-  prepare(conn: Conn, xid: Xid, resource: string): Promise<Vote>
+  /** Ends and prepares; verified like a managed branch's prepare. `options` as given to start(). */
+  prepare(conn: Conn, xid: Xid, resource: string, options?: LocalBranchOptions): Promise<Vote>
   /** Phase 2 on the same connection (required on MariaDB while it lives). */
   commit(conn: Conn, xid: Xid, resource: string): Promise<FinishOutcome>
   /** Rolls back, active or prepared. Idempotent. */

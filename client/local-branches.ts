@@ -51,6 +51,7 @@ interface LocalBranch {
   readonly resource: string
   readonly driver: Driver
   readonly conn: EnlistableConnection
+  readonly options: LocalBranchOptions
   xid: Xid | undefined
   state: BranchState
   /** Why the branch cannot commit (failed to start, voted no). */
@@ -114,7 +115,7 @@ export class LocalBranches {
       }
     }
     enlisted.set(conn, this.gtrid)
-    const branch: LocalBranch = { resource, driver, conn, xid: undefined, state: 'starting' }
+    const branch: LocalBranch = { resource, driver, conn, options, xid: undefined, state: 'starting' }
     let xid: Xid
     try {
       xid = await enlistRpc()
@@ -143,7 +144,7 @@ export class LocalBranches {
         if (b.state !== 'active') return
         let vote: Vote
         try {
-          vote = await ops(b).prepare(b.conn, b.xid!, b.resource)
+          vote = await ops(b).prepare(b.conn, b.xid!, b.resource, b.options)
         } catch (error) {
           const serverCode = error instanceof AdapterError ? error.serverCode : undefined
           vote = { vote: 'no', reason: error instanceof Error ? error.message : String(error), ...(error instanceof AdapterError && { error }) }

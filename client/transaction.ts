@@ -37,10 +37,11 @@ export interface EnlistOptions {
   /**
    * The branch may write nothing (default false). Then the client checks at
    * commit whether it wrote, and a branch that did not is finished without
-   * being prepared. PostgreSQL checks always (in the PREPARE's round trip);
-   * MariaDB/MySQL checks only when this is set, because the check costs a
-   * SHOW STATUS per branch (~12× a SELECT 1 in server CPU). A branch that
-   * wrote nothing but is prepared anyway is only a little slower.
+   * being prepared (it votes read-only). Unmarked branches are not checked,
+   * because the check costs every branch server work (MariaDB/MySQL: a SHOW
+   * STATUS, ~12× a SELECT 1 in server CPU; PostgreSQL: a probe SELECT sent
+   * with the PREPARE). A branch that wrote nothing but is prepared anyway is
+   * only a little slower.
    */
   readonly mayOnlyRead?: boolean
 }

@@ -23,10 +23,10 @@ export const postgresLocalBranch: LocalBranchOps<PgClientLike> = {
     }
   },
 
-  async prepare(conn, xid, resource) {
+  async prepare(conn, xid, resource, options) {
     try {
-      // The client library cannot see the application's statements: most enlisted connections wrote.
-      return await pgPrepare(conn, xid, resource, { probeWithPrepare: true })
+      // Checked for writes only when it may have only read (the probe rides with the PREPARE).
+      return await pgPrepare(conn, xid, resource, options?.mayOnlyRead === true ? { probeWithPrepare: true } : { probeReadOnly: false })
     } catch (err) {
       throw classifyPgError(err, resource, 'prepare')
     }

@@ -70,7 +70,7 @@ describe('PostgresAdapter (shared server)', () => {
     await s.release()
   })
 
-  it('local branch prepare: probe and PREPARE in one round trip; a reader still leaves read-only with nothing prepared; a taken gid votes no', async () => {
+  it('local branch prepare: one round trip; a branch that may only read is probed in it and leaves read-only when it did; a taken gid votes no', async () => {
     const c = await pgClient(t.url)
     const sent: string[] = []
     const query = c.query.bind(c) as (config: unknown) => Promise<unknown>
@@ -80,34 +80,54 @@ describe('PostgresAdapter (shared server)', () => {
     }
     const preparedNow = async (x: ReturnType<typeof xid>): Promise<boolean> =>
       (await t.adapter.recover()).some((b) => b.rawId === xidToPgGid(x))
+    const mayOnlyRead = { mayOnlyRead: true }
     try {
+      // Not marked: PREPARE TRANSACTION alone, whatever the branch did.
       const writer = xid()
       await postgresLocalBranch.start(c, writer, 'pg1')
       await c.query('UPDATE acct SET balance = 41 WHERE id = 15')
       sent.length = 0
       expect(await postgresLocalBranch.prepare(c, writer, 'pg1')).toEqual({ vote: 'prepared' })
-      expect(sent).toHaveLength(1) // one round trip
+      expect(sent).toEqual([expect.stringMatching(/^PREPARE TRANSACTION /)])
       expect(await preparedNow(writer)).toBe(true)
       expect(await postgresLocalBranch.commit(c, writer, 'pg1')).toBe('done')
       expect(await t.balance(15)).toBe(41)
 
-      const reader = xid()
-      await postgresLocalBranch.start(c, reader, 'pg1')
+      const unmarkedReader = xid()
+      await postgresLocalBranch.start(c, unmarkedReader, 'pg1')
       await c.query('SELECT * FROM acct WHERE id = 15')
-      expect(await postgresLocalBranch.prepare(c, reader, 'pg1')).toEqual({ vote: 'read-only' })
+      expect(await postgresLocalBranch.prepare(c, unmarkedReader, 'pg1')).toEqual({ vote: 'prepared' })
+      expect(await postgresLocalBranch.commit(c, unmarkedReader, 'pg1')).toBe('done')
+
+      // Marked: the probe rides with the PREPARE (one query); a writer is prepared, a reader leaves read-only.
+      const markedWriter = xid()
+      await postgresLocalBranch.start(c, markedWriter, 'pg1', mayOnlyRead)
+      await c.query('UPDATE acct SET balance = 40 WHERE id = 15')
+      sent.length = 0
+      expect(await postgresLocalBranch.prepare(c, markedWriter, 'pg1', mayOnlyRead)).toEqual({ vote: 'prepared' })
+      expect(sent).toEqual([expect.stringMatching(/^SELECT .*; PREPARE TRANSACTION /)])
+      expect(await postgresLocalBranch.commit(c, markedWriter, 'pg1')).toBe('done')
+      expect(await t.balance(15)).toBe(40)
+
+      const reader = xid()
+      await postgresLocalBranch.start(c, reader, 'pg1', mayOnlyRead)
+      await c.query('SELECT * FROM acct WHERE id = 15')
+      expect(await postgresLocalBranch.prepare(c, reader, 'pg1', mayOnlyRead)).toEqual({ vote: 'read-only' })
       expect(await preparedNow(reader)).toBe(false)
       expect(c.getTransactionStatus()).toBe('I')
 
-      // PREPARE fails (the gid is taken by another prepared transaction): vote no, the block is gone, the write undone.
+      // PREPARE fails (the gid is taken by another prepared transaction): vote no, the block is gone, the write undone; both ways.
       const other = await t.adapter.begin(writer)
       await other.execute('SELECT 1', [])
       expect((await other.prepare({ likelyWrote: true })).vote).toBe('prepared')
-      await postgresLocalBranch.start(c, writer, 'pg1')
-      await c.query('UPDATE acct SET balance = 42 WHERE id = 15')
-      const vote = await postgresLocalBranch.prepare(c, writer, 'pg1')
-      expect(vote.vote).toBe('no')
-      expect(c.getTransactionStatus()).toBe('I')
-      expect(await t.balance(15)).toBe(41)
+      for (const options of [undefined, mayOnlyRead]) {
+        await postgresLocalBranch.start(c, writer, 'pg1', options)
+        await c.query('UPDATE acct SET balance = 42 WHERE id = 15')
+        const vote = await postgresLocalBranch.prepare(c, writer, 'pg1', options)
+        expect(vote.vote).toBe('no')
+        expect(c.getTransactionStatus()).toBe('I')
+        expect(await t.balance(15)).toBe(40)
+      }
       expect(await other.commit()).toBe('done')
       await other.release()
     } finally {

@@ -158,7 +158,7 @@ describe('local branches (enlist)', () => {
       let gtrid = ''
       const seen = await client.transaction(async (tx) => {
         gtrid = tx.gtrid
-        await tx.enlist('pg', pgConn)
+        await tx.enlist('pg', pgConn, { mayOnlyRead: true })
         await tx.enlist('maria', myConn, { mayOnlyRead: true })
         const p = await pgConn.query('SELECT balance FROM accounts WHERE id = $1', [id])
         const [m] = await myConn.query('SELECT balance FROM accounts WHERE id = ?', [id])
@@ -218,8 +218,9 @@ describe('mixed', () => {
 })
 
 describe('enlist options', () => {
-  it('a MariaDB local branch that may only read and did only read leaves read-only; one that is not marked is prepared and committed', async () => {
+  it('a local branch that may only read and did only read leaves read-only; one that is not marked is prepared and committed (PostgreSQL and MariaDB)', async () => {
     const myConn = await mysql.createConnection({ uri: dbs.mysqlUrl })
+    const pgConn = await pgPool.connect()
     try {
       const branchStates = async (mayOnlyRead: boolean): Promise<string[]> => {
         let gtrid = ''
@@ -227,16 +228,18 @@ describe('enlist options', () => {
           gtrid = tx.gtrid
           await tx.execute('pg', 'UPDATE accounts SET balance = balance - 1 WHERE id = $1', [id])
           await tx.enlist('maria', myConn, { mayOnlyRead })
+          await tx.enlist('pg', pgConn, { mayOnlyRead })
           await myConn.query('SELECT balance FROM accounts WHERE id = ?', [id])
+          await pgConn.query('SELECT balance FROM accounts WHERE id = $1', [id])
         })
         // The client reports its committed local branches without waiting: the TM may say COMMITTING a moment longer.
         for (let i = 0; i < 50 && (await client.getTransaction(gtrid)).state !== 'COMMITTED'; i++) await new Promise((r) => setTimeout(r, 40))
         const info = await client.getTransaction(gtrid)
         expect(info.state).toBe('COMMITTED')
-        return info.branches.filter((b) => b.mode === 'local').map((b) => b.state)
+        return info.branches.filter((b) => b.mode === 'local').map((b) => `${b.resource} ${b.state}`)
       }
-      expect(await branchStates(true)).toEqual(['READ_ONLY'])
-      expect(await branchStates(false)).toEqual(['COMMITTED'])
+      expect(await branchStates(true)).toEqual(['maria READ_ONLY', 'pg READ_ONLY'])
+      expect(await branchStates(false)).toEqual(['maria COMMITTED', 'pg COMMITTED'])
       expect(await balances(id)).toEqual({ pg: 98, maria: 0 })
       const bad = await client
         .transaction((tx) => tx.enlist('maria', myConn, { mayOnlyRead: 'yes' as unknown as boolean }))
@@ -245,6 +248,7 @@ describe('enlist options', () => {
       expect((bad as Error).message).toMatch(/mayOnlyRead must be a boolean/)
     } finally {
       await myConn.end()
+      pgConn.release()
     }
   })
 })
