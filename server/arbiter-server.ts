@@ -103,7 +103,7 @@ async function startCore(
   }
   if (config.tls) logger.info({ mutual: config.tls.requireClientCert }, 'gRPC port uses TLS')
   const unlock = lockDataDir(config.dataDir)
-  // The commit delay counts the coordinator's live transactions, which exist only once it does.
+  // The commit delay counts the coordinator's transactions in progress, which exist only once it does.
   let liveTransactions = (): number => 0
   const log = new FileDecisionLog({
     dir: join(config.dataDir, 'log'),
@@ -150,7 +150,7 @@ async function startCore(
     logger,
     observer: metrics,
   })
-  liveTransactions = () => coordinator.liveCount
+  liveTransactions = () => coordinator.inProgressCount
   const recovery = new Recovery({
     coordinator,
     resources,

@@ -16,6 +16,7 @@ import { abortTransaction } from './rollback-protocol.js'
 import { checkStatement, isPlainRead } from './statement-guard.js'
 import { isFinal, isLive, type TxState } from './transaction-state.js'
 import { LiveCounter, onBranch, Transaction } from './transaction.js'
+import { UnseenInProgress } from './unseen-in-progress.js'
 
 /** Begin's options (BeginRequest). */
 export interface BeginOptions {
@@ -64,6 +65,7 @@ export class Coordinator {
   /** Client-named gtrids recovery rolled back unseen (claimOrphan): never begun here; dropped once their deadline could not be met anyway. */
   private readonly presumedAborted = new Map<string, number>()
   private readonly instanceId = randomUUID()
+  private readonly unseen = new UnseenInProgress()
   private readonly live = new LiveCounter()
   private readonly stopController = new AbortController()
   private accepting = true
@@ -327,6 +329,15 @@ export class Coordinator {
     return this.live.value
   }
 
+  /**
+   * Transactions in progress, also those this TM cannot see yet: the live
+   * ones plus an estimate of the client-named ones that will begin with
+   * their Commit (unseen-in-progress.ts). What the commit delay sizes by.
+   */
+  get inProgressCount(): number {
+    return this.live.value + this.unseen.estimate(Date.now())
+  }
+
   get stopping(): AbortSignal {
     return this.stopController.signal
   }
@@ -377,7 +388,6 @@ export class Coordinator {
     const known = this.txs.get(gtrid)
     if (known) return known
     if (typeof gtrid === 'string' && gtrid !== '' && this.deps.log.get(gtrid)?.decision) return this.require(gtrid)
-    this.checkAccepting()
     let namedAt: number
     let node: string
     try {
@@ -394,12 +404,15 @@ export class Coordinator {
         metadata: { gtrid, retryable: 'true', beginRefused: 'true' },
       })
     const { nodeId, maxTimeoutMs } = this.deps.config
+    // Refused rather than UNAVAILABLE: nothing was begun, so the client knows its Commit did nothing.
+    if (!this.accepting) throw refuse('the TM is shutting down')
     if (node !== nodeId) throw refuse(`it names TM node "${node}", this is node "${nodeId}"`)
     if (begin.tmInstance !== this.instanceId) throw refuse('it was named under another run of this TM (tm_instance differs: the TM restarted)')
     if (this.presumedAborted.has(gtrid)) throw refuse('recovery already rolled back its prepared branches (presumed abort)')
     if (namedAt > now + CLOCK_TOLERANCE_MS) throw refuse(`its time is ${namedAt - now} ms ahead of the TM's clock`)
     if (now > namedAt + timeoutMs) throw refuse(`its deadline passed ${now - namedAt - timeoutMs} ms ago`)
     if (options.reaper) this.checkActiveLimit()
+    else this.unseen.note(now, now - namedAt) // begun by its Commit: it was under way at the client until now
     const tx = this.register(gtrid, namedAt + timeoutMs, timeoutMs, labels, options)
     tx.keepUntil = namedAt + maxTimeoutMs + CLOCK_TOLERANCE_MS
     return tx

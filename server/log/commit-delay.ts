@@ -19,7 +19,7 @@ export interface CommitDelayOptions {
   readonly minSiblings: number
   /** Stop waiting once the batch holds this share of the transactions in progress. */
   readonly batchFraction: number
-  /** The transactions in progress now (the coordinator's live ones). */
+  /** The transactions in progress now (the coordinator's live ones and those it cannot see yet). */
   readonly siblings: () => number
 }
 

@@ -249,3 +249,19 @@ describe('the TypeScript client', () => {
     }
   })
 })
+
+describe('a TM shutting down', () => {
+  it('refuses to begin a client-named transaction (nothing done, so the client knows its Commit did nothing)', async () => {
+    const tm = await startTestArbiter([{ name: 'pg', kind: 'postgres', url: dbs.pgUrl }])
+    try {
+      const { instance: run } = tm.coordinator
+      const node = parseGtrid(tm.coordinator.begin().gtrid).nodeId
+      await tm.coordinator.shutdown(0)
+      const commit = tm.coordinator.commit(newGtrid(node), [], 'applied', { tmInstance: run })
+      await expect(commit).rejects.toMatchObject({ code: 'TM_TX_ABORTED', metadata: { beginRefused: 'true', retryable: 'true' } })
+      await expect(commit).rejects.toThrow(/shutting down/)
+    } finally {
+      await tm.stopAndClean()
+    }
+  })
+})
