@@ -6,17 +6,11 @@ import type { Transaction } from './transaction.js'
 import { toTransactionInfo, type TransactionInfo } from './transaction-info.js'
 import { runTransaction, withRetry } from './transaction-runner.js'
 import { TmRpc } from './tm-rpc.js'
-import { fromResultSet, toProtoValue, type ExecuteResult, type SqlParam } from './values.js'
+import { toWireStatements, type Statement } from './statements.js'
+import { fromResultSet, type ExecuteResult } from './values.js'
 
-const isList = (value: unknown): boolean => Array.isArray(value)
-
-/** One statement of client.run(). */
-export interface RunStatement {
-  readonly resource: string
-  readonly sql: string
-  /** Parameters, as for tx.execute() (default none). */
-  readonly params?: readonly SqlParam[]
-}
+/** One statement of client.run() (the same shape as tx.executeBatch()'s). */
+export type RunStatement = Statement
 
 /** What client.run() returns. */
 export interface RunResult {
@@ -77,11 +71,7 @@ export function createArbiterClient(options: ArbiterClientOptions): ArbiterClien
     async run(statements: readonly RunStatement[], runOptions: TransactionOptions = {}): Promise<RunResult> {
       open()
       checkTransactionOptions(runOptions)
-      if (!isList(statements) || statements.length === 0) throw new InvalidArgumentError('run() needs at least one statement')
-      const wire = statements.map((s, i) => {
-        if (!s?.resource || !s.sql) throw new InvalidArgumentError(`run(): statement ${i + 1} needs resource and sql`)
-        return { resource: s.resource, sql: s.sql, params: (s.params ?? []).map((p, j) => toProtoValue(p, j + 1)) }
-      })
+      const wire = toWireStatements(statements, 'run()')
       return withRetry(runOptions, async () => {
         const response = await rpc.run(
           {

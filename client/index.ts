@@ -4,6 +4,7 @@
 export { createArbiterClient } from './arbiter-client.js'
 export type { ArbiterClient, GetTransactionOptions, RunResult, RunStatement } from './arbiter-client.js'
 export type { EnlistOptions, Transaction } from './transaction.js'
+export type { Statement } from './statements.js'
 export type { ArbiterClientOptions, RetryOptions, TlsOptions, TransactionOptions, Transport, WaitFor } from './options.js'
 export { decimal, double, json, TypedValue } from './values.js'
 export type { Column, ExecuteResult, JsonParam, SqlParam } from './values.js'

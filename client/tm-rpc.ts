@@ -10,6 +10,8 @@ import type { BeginRequest } from '../proto/gen/arbiter/v1/BeginRequest.js'
 import type { BeginResponse__Output } from '../proto/gen/arbiter/v1/BeginResponse.js'
 import type { ExecuteRequest } from '../proto/gen/arbiter/v1/ExecuteRequest.js'
 import type { ExecuteResponse__Output } from '../proto/gen/arbiter/v1/ExecuteResponse.js'
+import type { ExecuteBatchRequest } from '../proto/gen/arbiter/v1/ExecuteBatchRequest.js'
+import type { ExecuteBatchResponse__Output } from '../proto/gen/arbiter/v1/ExecuteBatchResponse.js'
 import type { CommitRequest } from '../proto/gen/arbiter/v1/CommitRequest.js'
 import type { CommitResponse__Output } from '../proto/gen/arbiter/v1/CommitResponse.js'
 import type { CompleteLocalBranchesRequest } from '../proto/gen/arbiter/v1/CompleteLocalBranchesRequest.js'
@@ -79,6 +81,10 @@ export class TmRpc {
   }
   execute(req: ExecuteRequest, o?: RpcCallOptions): Promise<ExecuteResponse__Output> {
     const call = this.call<ExecuteRequest, ExecuteResponse__Output>('execute', (r, m, c, cb) => this.raw.Execute(r, m, c, cb), req, o)
+    return req.begin ? this.unlessBeginRefused(call) : call
+  }
+  executeBatch(req: ExecuteBatchRequest, o?: RpcCallOptions): Promise<ExecuteBatchResponse__Output> {
+    const call = this.call<ExecuteBatchRequest, ExecuteBatchResponse__Output>('executeBatch', (r, m, c, cb) => this.raw.ExecuteBatch(r, m, c, cb), req, o)
     return req.begin ? this.unlessBeginRefused(call) : call
   }
   commit(req: CommitRequest, o?: RpcCallOptions): Promise<CommitResponse__Output> {

@@ -4,6 +4,7 @@ import { ARBITER_FORMAT_ID, xidFromParts, type Xid } from '../adapters/index.js'
 import { IllegalStateError, InvalidArgumentError } from './errors.js'
 import { LocalBranches, type EnlistableConnection } from './local-branches.js'
 import type { TmRpc } from './tm-rpc.js'
+import { toWireStatements, type Statement } from './statements.js'
 import type { BeginRequest } from '../proto/gen/arbiter/v1/BeginRequest.js'
 import { fromResultSet, toProtoValue, type ExecuteResult, type SqlParam } from './values.js'
 
@@ -22,6 +23,13 @@ export interface Transaction {
    * `Row` types the rows (default: Record<string, unknown>); it is not checked.
    */
   execute<Row = Record<string, unknown>>(resource: string, sql: string, params?: readonly SqlParam[]): Promise<ExecuteResult<Row>>
+  /**
+   * Runs several statements in order (each on its resource), through the TM
+   * in one round trip; resolves with one result per statement. A statement
+   * that fails or is refused stops the batch and rolls the whole transaction
+   * back (the error says which statement).
+   */
+  executeBatch(statements: readonly Statement[]): Promise<ExecuteResult[]>
   /**
    * Enlists the application's own connection as a local branch on `resource`
    * (a connected pg Client/PoolClient or a mysql2/promise Connection/PoolConnection,
@@ -86,6 +94,16 @@ export class TransactionHandle implements Transaction {
     const response = await this.rpc.execute({ gtrid: this.gtrid, statement: { resource, sql, params: wire }, begin }, { signal: this.signal })
     this.pendingBegin = undefined
     return fromResultSet<Row>(response.result)
+  }
+
+  async executeBatch(statements: readonly Statement[]): Promise<ExecuteResult[]> {
+    this.checkOpen('executeBatch')
+    const wire = toWireStatements(statements, 'executeBatch()')
+    const begin = this.pendingBegin
+    this.contactedTm = true
+    const response = await this.rpc.executeBatch({ gtrid: this.gtrid, statements: wire, begin }, { signal: this.signal })
+    this.pendingBegin = undefined
+    return response.results.map((r) => fromResultSet(r))
   }
 
   async enlist(resource: string, connection: EnlistableConnection, options: EnlistOptions = {}): Promise<void> {

@@ -1,5 +1,7 @@
-// Mode 1: the statements go through Arbiter (`tx.execute`). The application
-// holds no database connection at all; any gRPC client could do the same.
+// Mode 1: the statements go through Arbiter. The application holds no
+// database connection at all; any gRPC client could do the same. Each leg's
+// two statements (the balance update and its ledger row) travel as one batch
+// (`tx.executeBatch`): one round trip to the TM per database.
 import type { ArbiterClient } from '../../client/index.js'
 import { InsufficientFundsError } from './accounts.js'
 import { balanceUpdate, ledgerInsert, legsInLockOrder, type Transfer } from './transfer.js'
@@ -7,11 +9,16 @@ import { balanceUpdate, ledgerInsert, legsInLockOrder, type Transfer } from './t
 export async function transferThroughTm(client: ArbiterClient, transfer: Transfer): Promise<void> {
   await client.transaction(
     async (tx) => {
+      // Legs one after the other, in lock order: two transfers never wait for each other across the databases.
       for (const leg of legsInLockOrder(transfer)) {
-        const { affectedRows } = await tx.execute(leg.account.bank, ...balanceUpdate(leg))
-        // Throwing rolls back both databases; the caller gets this error back.
-        if (affectedRows === 0) throw new InsufficientFundsError(transfer.from, transfer.amount)
-        await tx.execute(leg.account.bank, ...ledgerInsert(transfer.id, leg))
+        const [update, insert] = [balanceUpdate(leg), ledgerInsert(transfer.id, leg)]
+        const resource = leg.account.bank
+        const [updated] = await tx.executeBatch([
+          { resource, sql: update[0], params: update[1] },
+          { resource, sql: insert[0], params: insert[1] },
+        ])
+        // No row debited: the ledger row is rolled back with everything else when this throws.
+        if (updated?.affectedRows === 0) throw new InsufficientFundsError(transfer.from, transfer.amount)
       }
     },
     { timeoutMs: 10_000, labels: { transfer: transfer.id } },

@@ -12,6 +12,8 @@ import type { CompleteLocalBranchesRequest as _arbiter_v1_CompleteLocalBranchesR
 import type { CompleteLocalBranchesResponse as _arbiter_v1_CompleteLocalBranchesResponse, CompleteLocalBranchesResponse__Output as _arbiter_v1_CompleteLocalBranchesResponse__Output } from './arbiter/v1/CompleteLocalBranchesResponse.js';
 import type { EnlistRequest as _arbiter_v1_EnlistRequest, EnlistRequest__Output as _arbiter_v1_EnlistRequest__Output } from './arbiter/v1/EnlistRequest.js';
 import type { EnlistResponse as _arbiter_v1_EnlistResponse, EnlistResponse__Output as _arbiter_v1_EnlistResponse__Output } from './arbiter/v1/EnlistResponse.js';
+import type { ExecuteBatchRequest as _arbiter_v1_ExecuteBatchRequest, ExecuteBatchRequest__Output as _arbiter_v1_ExecuteBatchRequest__Output } from './arbiter/v1/ExecuteBatchRequest.js';
+import type { ExecuteBatchResponse as _arbiter_v1_ExecuteBatchResponse, ExecuteBatchResponse__Output as _arbiter_v1_ExecuteBatchResponse__Output } from './arbiter/v1/ExecuteBatchResponse.js';
 import type { ExecuteRequest as _arbiter_v1_ExecuteRequest, ExecuteRequest__Output as _arbiter_v1_ExecuteRequest__Output } from './arbiter/v1/ExecuteRequest.js';
 import type { ExecuteResponse as _arbiter_v1_ExecuteResponse, ExecuteResponse__Output as _arbiter_v1_ExecuteResponse__Output } from './arbiter/v1/ExecuteResponse.js';
 import type { GetTransactionRequest as _arbiter_v1_GetTransactionRequest, GetTransactionRequest__Output as _arbiter_v1_GetTransactionRequest__Output } from './arbiter/v1/GetTransactionRequest.js';
@@ -52,6 +54,8 @@ export interface ProtoGrpcType {
       CompleteLocalBranchesResponse: MessageTypeDefinition<_arbiter_v1_CompleteLocalBranchesResponse, _arbiter_v1_CompleteLocalBranchesResponse__Output>
       EnlistRequest: MessageTypeDefinition<_arbiter_v1_EnlistRequest, _arbiter_v1_EnlistRequest__Output>
       EnlistResponse: MessageTypeDefinition<_arbiter_v1_EnlistResponse, _arbiter_v1_EnlistResponse__Output>
+      ExecuteBatchRequest: MessageTypeDefinition<_arbiter_v1_ExecuteBatchRequest, _arbiter_v1_ExecuteBatchRequest__Output>
+      ExecuteBatchResponse: MessageTypeDefinition<_arbiter_v1_ExecuteBatchResponse, _arbiter_v1_ExecuteBatchResponse__Output>
       ExecuteRequest: MessageTypeDefinition<_arbiter_v1_ExecuteRequest, _arbiter_v1_ExecuteRequest__Output>
       ExecuteResponse: MessageTypeDefinition<_arbiter_v1_ExecuteResponse, _arbiter_v1_ExecuteResponse__Output>
       GetTransactionRequest: MessageTypeDefinition<_arbiter_v1_GetTransactionRequest, _arbiter_v1_GetTransactionRequest__Output>

@@ -16,7 +16,7 @@ import type { TransactionManagerOperations } from './transaction-manager-service
 type Kind = NonNullable<SessionRequest__Output['request']>
 type Call = ServerDuplexStream<SessionRequest__Output, SessionResponse>
 
-const KINDS: readonly Kind[] = ['begin', 'execute', 'enlist', 'commit', 'completeLocalBranches', 'rollback', 'getTransaction', 'run']
+const KINDS: readonly Kind[] = ['begin', 'execute', 'executeBatch', 'enlist', 'commit', 'completeLocalBranches', 'rollback', 'getTransaction', 'run']
 
 /** One open Session stream. */
 class Session {

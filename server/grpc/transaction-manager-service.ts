@@ -10,6 +10,8 @@ import type { BeginRequest__Output } from '../../proto/gen/arbiter/v1/BeginReque
 import type { BeginResponse } from '../../proto/gen/arbiter/v1/BeginResponse.js'
 import type { ExecuteRequest__Output } from '../../proto/gen/arbiter/v1/ExecuteRequest.js'
 import type { ExecuteResponse } from '../../proto/gen/arbiter/v1/ExecuteResponse.js'
+import type { ExecuteBatchRequest__Output } from '../../proto/gen/arbiter/v1/ExecuteBatchRequest.js'
+import type { ExecuteBatchResponse } from '../../proto/gen/arbiter/v1/ExecuteBatchResponse.js'
 import type { EnlistRequest__Output } from '../../proto/gen/arbiter/v1/EnlistRequest.js'
 import type { EnlistResponse } from '../../proto/gen/arbiter/v1/EnlistResponse.js'
 import type { CommitRequest__Output } from '../../proto/gen/arbiter/v1/CommitRequest.js'
@@ -32,6 +34,7 @@ import { fromProtoValue, toResultSet } from './values.js'
 export interface TransactionManagerOperations {
   begin(req: BeginRequest__Output): BeginResponse
   execute(req: ExecuteRequest__Output): Promise<ExecuteResponse>
+  executeBatch(req: ExecuteBatchRequest__Output): Promise<ExecuteBatchResponse>
   enlist(req: EnlistRequest__Output): EnlistResponse
   commit(req: CommitRequest__Output): Promise<CommitResponse>
   completeLocalBranches(req: CompleteLocalBranchesRequest__Output): CompleteLocalBranchesResponse
@@ -48,6 +51,14 @@ export function transactionManagerOperations(coordinator: Coordinator): Transact
     return toResultSet(await coordinator.execute(gtrid, statement.resource, statement.sql, params, begin))
   }
 
+  const rollBackIfActive = async (gtrid: string, reason: string): Promise<void> => {
+    try {
+      if (coordinator.get(gtrid).state === 'ACTIVE') await coordinator.rollback(gtrid, reason)
+    } catch {
+      // never begun (a refused begin), or already ending
+    }
+  }
+
   return {
     begin(req) {
       const tx = coordinator.begin({ timeoutMs: req.timeoutMs, labels: req.labels })
@@ -62,6 +73,24 @@ export function transactionManagerOperations(coordinator: Coordinator): Transact
 
     async execute(req) {
       return { result: await execute(req.gtrid, req.statement, beginOptions(req.begin)) }
+    },
+
+    async executeBatch(req) {
+      const n = req.statements.length
+      if (n === 0) throw new TmError('TM_INVALID_ARGUMENT', 'statements is empty')
+      const begin = beginOptions(req.begin)
+      const results = []
+      for (const [i, statement] of req.statements.entries()) {
+        try {
+          results.push(await execute(req.gtrid, statement, i === 0 ? begin : undefined))
+        } catch (error) {
+          // The caller cannot tell which statements ran: the batch is all or nothing for the transaction.
+          await rollBackIfActive(req.gtrid, `statement ${i + 1} of ${n} of a batch was refused`)
+          if (!(error instanceof TmError)) throw error
+          throw new TmError(error.code, `statement ${i + 1} of ${n}: ${error.message}`, { metadata: { ...error.metadata }, cause: error })
+        }
+      }
+      return { results }
     },
 
     enlist(req) {
@@ -134,6 +163,7 @@ export function serveOperations(
   const handlers: TransactionManagerHandlers = {
     Begin: unary(logger, 'Begin', (req) => ops.begin(req)),
     Execute: unary(logger, 'Execute', (req) => ops.execute(req)),
+    ExecuteBatch: unary(logger, 'ExecuteBatch', (req) => ops.executeBatch(req)),
     Enlist: unary(logger, 'Enlist', (req) => ops.enlist(req)),
     Commit: unary(logger, 'Commit', (req) => ops.commit(req)),
     CompleteLocalBranches: unary(logger, 'CompleteLocalBranches', (req) => ops.completeLocalBranches(req)),

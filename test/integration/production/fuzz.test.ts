@@ -148,16 +148,24 @@ describe('fuzz', () => {
       return chance(0.05) ? randomString() : { resource, sql: randomSql(resource), params: chance(0.7) ? [randomParam(), randomParam()] : randomString() }
     }
 
+    // Begin riding on another request: a random run of the TM, a random or real-looking gtrid beside it.
+    const randomBegin = (): unknown => (chance(0.5) ? { timeoutMs: randomNumber(), labels: chance(0.3) ? { k: randomString() } : {}, tmInstance: randomString() } : undefined)
     const requests: Record<string, () => unknown> = {
       'arbiter.v1.TransactionManager/Begin': () => ({ timeoutMs: randomNumber(), labels: chance(0.5) ? { [String(randomString())]: randomString() } : randomString() }),
-      'arbiter.v1.TransactionManager/Execute': () => ({ gtrid: randomGtrid(), statement: randomStatement() }),
+      'arbiter.v1.TransactionManager/Execute': () => ({ gtrid: randomGtrid(), statement: randomStatement(), begin: randomBegin() }),
+      'arbiter.v1.TransactionManager/ExecuteBatch': () => ({ gtrid: randomGtrid(), statements: Array.from({ length: int(4) }, randomStatement), begin: randomBegin() }),
       'arbiter.v1.TransactionManager/Enlist': () => ({ gtrid: randomGtrid(), resource: randomResource() }),
       'arbiter.v1.TransactionManager/Commit': () => ({
         gtrid: randomGtrid(),
         localVotes: chance(0.3) ? [{ bqual: randomBytes(), readOnly: randomNumber() }] : [],
         waitFor: randomEnum(['WAIT_FOR_APPLIED', 'WAIT_FOR_DURABLE']),
+        begin: randomBegin(),
       }),
-      'arbiter.v1.TransactionManager/CompleteLocalBranches': () => ({ gtrid: randomGtrid(), committedBquals: [randomBytes()] }),
+      'arbiter.v1.TransactionManager/CompleteLocalBranches': () => ({
+        gtrid: randomGtrid(),
+        committedBquals: [randomBytes()],
+        batch: chance(0.3) ? [{ gtrid: randomGtrid(), committedBquals: [randomBytes()] }] : [],
+      }),
       'arbiter.v1.TransactionManager/Rollback': () => ({ gtrid: randomGtrid(), reason: randomString() }),
       'arbiter.v1.TransactionManager/GetTransaction': () => ({ gtrid: randomGtrid() }),
       'arbiter.v1.TransactionManager/Run': () => ({

@@ -26,6 +26,7 @@ import {
   type RetryOptions,
   type RunResult,
   type SqlParam,
+  type Statement,
   type TmErrorCode,
   type Transaction,
   type TransactionInfo,
@@ -52,6 +53,8 @@ describe('public API types', () => {
       })
     expectTypeOf(run).returns.resolves.toEqualTypeOf<42>()
     expectTypeOf<ReturnType<ArbiterClient['run']>>().resolves.toEqualTypeOf<RunResult>()
+    expectTypeOf<Parameters<Transaction['executeBatch']>[0]>().toEqualTypeOf<readonly Statement[]>()
+    expectTypeOf<ReturnType<Transaction['executeBatch']>>().resolves.toEqualTypeOf<ExecuteResult[]>()
     expectTypeOf<ReturnType<ArbiterClient['getTransaction']>>().resolves.toEqualTypeOf<TransactionInfo>()
     expectTypeOf<TransactionInfo['state']>().toEqualTypeOf<TransactionState>()
   })

@@ -38,6 +38,7 @@ const fakeOperations: TransactionManagerOperations = {
     }
   },
   execute: unimplemented,
+  executeBatch: unimplemented,
   enlist: unimplemented,
   commit: unimplemented,
   completeLocalBranches: unimplemented,

@@ -8,6 +8,7 @@ import type { CompleteLocalBranchesRequest as _arbiter_v1_CompleteLocalBranchesR
 import type { RollbackRequest as _arbiter_v1_RollbackRequest, RollbackRequest__Output as _arbiter_v1_RollbackRequest__Output } from '../../arbiter/v1/RollbackRequest.js';
 import type { GetTransactionRequest as _arbiter_v1_GetTransactionRequest, GetTransactionRequest__Output as _arbiter_v1_GetTransactionRequest__Output } from '../../arbiter/v1/GetTransactionRequest.js';
 import type { RunRequest as _arbiter_v1_RunRequest, RunRequest__Output as _arbiter_v1_RunRequest__Output } from '../../arbiter/v1/RunRequest.js';
+import type { ExecuteBatchRequest as _arbiter_v1_ExecuteBatchRequest, ExecuteBatchRequest__Output as _arbiter_v1_ExecuteBatchRequest__Output } from '../../arbiter/v1/ExecuteBatchRequest.js';
 
 export interface SessionRequest {
   /**
@@ -22,7 +23,8 @@ export interface SessionRequest {
   'rollback'?: (_arbiter_v1_RollbackRequest | null);
   'getTransaction'?: (_arbiter_v1_GetTransactionRequest | null);
   'run'?: (_arbiter_v1_RunRequest | null);
-  'request'?: "begin"|"execute"|"enlist"|"commit"|"completeLocalBranches"|"rollback"|"getTransaction"|"run";
+  'executeBatch'?: (_arbiter_v1_ExecuteBatchRequest | null);
+  'request'?: "begin"|"execute"|"enlist"|"commit"|"completeLocalBranches"|"rollback"|"getTransaction"|"run"|"executeBatch";
 }
 
 export interface SessionRequest__Output {
@@ -38,5 +40,6 @@ export interface SessionRequest__Output {
   'rollback'?: (_arbiter_v1_RollbackRequest__Output | null);
   'getTransaction'?: (_arbiter_v1_GetTransactionRequest__Output | null);
   'run'?: (_arbiter_v1_RunRequest__Output | null);
-  'request'?: "begin"|"execute"|"enlist"|"commit"|"completeLocalBranches"|"rollback"|"getTransaction"|"run";
+  'executeBatch'?: (_arbiter_v1_ExecuteBatchRequest__Output | null);
+  'request'?: "begin"|"execute"|"enlist"|"commit"|"completeLocalBranches"|"rollback"|"getTransaction"|"run"|"executeBatch";
 }

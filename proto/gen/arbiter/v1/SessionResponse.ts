@@ -9,6 +9,7 @@ import type { CompleteLocalBranchesResponse as _arbiter_v1_CompleteLocalBranches
 import type { RollbackResponse as _arbiter_v1_RollbackResponse, RollbackResponse__Output as _arbiter_v1_RollbackResponse__Output } from '../../arbiter/v1/RollbackResponse.js';
 import type { Transaction as _arbiter_v1_Transaction, Transaction__Output as _arbiter_v1_Transaction__Output } from '../../arbiter/v1/Transaction.js';
 import type { RunResponse as _arbiter_v1_RunResponse, RunResponse__Output as _arbiter_v1_RunResponse__Output } from '../../arbiter/v1/RunResponse.js';
+import type { ExecuteBatchResponse as _arbiter_v1_ExecuteBatchResponse, ExecuteBatchResponse__Output as _arbiter_v1_ExecuteBatchResponse__Output } from '../../arbiter/v1/ExecuteBatchResponse.js';
 
 export interface SessionResponse {
   /**
@@ -28,7 +29,8 @@ export interface SessionResponse {
   'rollback'?: (_arbiter_v1_RollbackResponse | null);
   'getTransaction'?: (_arbiter_v1_Transaction | null);
   'run'?: (_arbiter_v1_RunResponse | null);
-  'response'?: "error"|"begin"|"execute"|"enlist"|"commit"|"completeLocalBranches"|"rollback"|"getTransaction"|"run";
+  'executeBatch'?: (_arbiter_v1_ExecuteBatchResponse | null);
+  'response'?: "error"|"begin"|"execute"|"enlist"|"commit"|"completeLocalBranches"|"rollback"|"getTransaction"|"run"|"executeBatch";
 }
 
 export interface SessionResponse__Output {
@@ -49,5 +51,6 @@ export interface SessionResponse__Output {
   'rollback'?: (_arbiter_v1_RollbackResponse__Output | null);
   'getTransaction'?: (_arbiter_v1_Transaction__Output | null);
   'run'?: (_arbiter_v1_RunResponse__Output | null);
-  'response'?: "error"|"begin"|"execute"|"enlist"|"commit"|"completeLocalBranches"|"rollback"|"getTransaction"|"run";
+  'executeBatch'?: (_arbiter_v1_ExecuteBatchResponse__Output | null);
+  'response'?: "error"|"begin"|"execute"|"enlist"|"commit"|"completeLocalBranches"|"rollback"|"getTransaction"|"run"|"executeBatch";
 }

@@ -10,6 +10,8 @@ import type { CompleteLocalBranchesRequest as _arbiter_v1_CompleteLocalBranchesR
 import type { CompleteLocalBranchesResponse as _arbiter_v1_CompleteLocalBranchesResponse, CompleteLocalBranchesResponse__Output as _arbiter_v1_CompleteLocalBranchesResponse__Output } from '../../arbiter/v1/CompleteLocalBranchesResponse.js';
 import type { EnlistRequest as _arbiter_v1_EnlistRequest, EnlistRequest__Output as _arbiter_v1_EnlistRequest__Output } from '../../arbiter/v1/EnlistRequest.js';
 import type { EnlistResponse as _arbiter_v1_EnlistResponse, EnlistResponse__Output as _arbiter_v1_EnlistResponse__Output } from '../../arbiter/v1/EnlistResponse.js';
+import type { ExecuteBatchRequest as _arbiter_v1_ExecuteBatchRequest, ExecuteBatchRequest__Output as _arbiter_v1_ExecuteBatchRequest__Output } from '../../arbiter/v1/ExecuteBatchRequest.js';
+import type { ExecuteBatchResponse as _arbiter_v1_ExecuteBatchResponse, ExecuteBatchResponse__Output as _arbiter_v1_ExecuteBatchResponse__Output } from '../../arbiter/v1/ExecuteBatchResponse.js';
 import type { ExecuteRequest as _arbiter_v1_ExecuteRequest, ExecuteRequest__Output as _arbiter_v1_ExecuteRequest__Output } from '../../arbiter/v1/ExecuteRequest.js';
 import type { ExecuteResponse as _arbiter_v1_ExecuteResponse, ExecuteResponse__Output as _arbiter_v1_ExecuteResponse__Output } from '../../arbiter/v1/ExecuteResponse.js';
 import type { GetTransactionRequest as _arbiter_v1_GetTransactionRequest, GetTransactionRequest__Output as _arbiter_v1_GetTransactionRequest__Output } from '../../arbiter/v1/GetTransactionRequest.js';
@@ -103,6 +105,25 @@ export interface TransactionManagerClient extends grpc.Client {
   execute(argument: _arbiter_v1_ExecuteRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_arbiter_v1_ExecuteResponse__Output>): grpc.ClientUnaryCall;
   execute(argument: _arbiter_v1_ExecuteRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_ExecuteResponse__Output>): grpc.ClientUnaryCall;
   execute(argument: _arbiter_v1_ExecuteRequest, callback: grpc.requestCallback<_arbiter_v1_ExecuteResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Runs several statements in order (each on its resource, as Execute
+   * would) in one round trip. A statement that fails or is refused stops the
+   * batch and rolls the whole transaction back; the error names it.
+   */
+  ExecuteBatch(argument: _arbiter_v1_ExecuteBatchRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_ExecuteBatchResponse__Output>): grpc.ClientUnaryCall;
+  ExecuteBatch(argument: _arbiter_v1_ExecuteBatchRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_arbiter_v1_ExecuteBatchResponse__Output>): grpc.ClientUnaryCall;
+  ExecuteBatch(argument: _arbiter_v1_ExecuteBatchRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_ExecuteBatchResponse__Output>): grpc.ClientUnaryCall;
+  ExecuteBatch(argument: _arbiter_v1_ExecuteBatchRequest, callback: grpc.requestCallback<_arbiter_v1_ExecuteBatchResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Runs several statements in order (each on its resource, as Execute
+   * would) in one round trip. A statement that fails or is refused stops the
+   * batch and rolls the whole transaction back; the error names it.
+   */
+  executeBatch(argument: _arbiter_v1_ExecuteBatchRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_ExecuteBatchResponse__Output>): grpc.ClientUnaryCall;
+  executeBatch(argument: _arbiter_v1_ExecuteBatchRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_arbiter_v1_ExecuteBatchResponse__Output>): grpc.ClientUnaryCall;
+  executeBatch(argument: _arbiter_v1_ExecuteBatchRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_ExecuteBatchResponse__Output>): grpc.ClientUnaryCall;
+  executeBatch(argument: _arbiter_v1_ExecuteBatchRequest, callback: grpc.requestCallback<_arbiter_v1_ExecuteBatchResponse__Output>): grpc.ClientUnaryCall;
   
   GetTransaction(argument: _arbiter_v1_GetTransactionRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_Transaction__Output>): grpc.ClientUnaryCall;
   GetTransaction(argument: _arbiter_v1_GetTransactionRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_arbiter_v1_Transaction__Output>): grpc.ClientUnaryCall;
@@ -199,6 +220,13 @@ export interface TransactionManagerHandlers extends grpc.UntypedServiceImplement
    */
   Execute: grpc.handleUnaryCall<_arbiter_v1_ExecuteRequest__Output, _arbiter_v1_ExecuteResponse>;
   
+  /**
+   * Runs several statements in order (each on its resource, as Execute
+   * would) in one round trip. A statement that fails or is refused stops the
+   * batch and rolls the whole transaction back; the error names it.
+   */
+  ExecuteBatch: grpc.handleUnaryCall<_arbiter_v1_ExecuteBatchRequest__Output, _arbiter_v1_ExecuteBatchResponse>;
+  
   GetTransaction: grpc.handleUnaryCall<_arbiter_v1_GetTransactionRequest__Output, _arbiter_v1_Transaction>;
   
   Rollback: grpc.handleUnaryCall<_arbiter_v1_RollbackRequest__Output, _arbiter_v1_RollbackResponse>;
@@ -230,6 +258,7 @@ export interface TransactionManagerDefinition extends grpc.ServiceDefinition {
   CompleteLocalBranches: MethodDefinition<_arbiter_v1_CompleteLocalBranchesRequest, _arbiter_v1_CompleteLocalBranchesResponse, _arbiter_v1_CompleteLocalBranchesRequest__Output, _arbiter_v1_CompleteLocalBranchesResponse__Output>
   Enlist: MethodDefinition<_arbiter_v1_EnlistRequest, _arbiter_v1_EnlistResponse, _arbiter_v1_EnlistRequest__Output, _arbiter_v1_EnlistResponse__Output>
   Execute: MethodDefinition<_arbiter_v1_ExecuteRequest, _arbiter_v1_ExecuteResponse, _arbiter_v1_ExecuteRequest__Output, _arbiter_v1_ExecuteResponse__Output>
+  ExecuteBatch: MethodDefinition<_arbiter_v1_ExecuteBatchRequest, _arbiter_v1_ExecuteBatchResponse, _arbiter_v1_ExecuteBatchRequest__Output, _arbiter_v1_ExecuteBatchResponse__Output>
   GetTransaction: MethodDefinition<_arbiter_v1_GetTransactionRequest, _arbiter_v1_Transaction, _arbiter_v1_GetTransactionRequest__Output, _arbiter_v1_Transaction__Output>
   Rollback: MethodDefinition<_arbiter_v1_RollbackRequest, _arbiter_v1_RollbackResponse, _arbiter_v1_RollbackRequest__Output, _arbiter_v1_RollbackResponse__Output>
   Run: MethodDefinition<_arbiter_v1_RunRequest, _arbiter_v1_RunResponse, _arbiter_v1_RunRequest__Output, _arbiter_v1_RunResponse__Output>
