@@ -67,6 +67,8 @@ export async function resolveBranch(ctx: AdminContext, req: ResolveBranchRequest
     }
     ctx.logger.warn({ gtrid, resource: j.resource, bqual, action, operator, reason, heuristic: j.heuristic }, 'operator resolution logged')
     ctx.coordinator.markResolving(gtrid, j.resource, j.branch.xid.bqual, action)
+    // As recovery does before presuming abort: no client may begin this gtrid after its branch is rolled back.
+    if (action === 'rollback') ctx.coordinator.claimOrphan(gtrid)
     let result: string
     let done = false
     try {

@@ -408,7 +408,7 @@ export class Coordinator {
     if (!this.accepting) throw refuse('the TM is shutting down')
     if (node !== nodeId) throw refuse(`it names TM node "${node}", this is node "${nodeId}"`)
     if (begin.tmInstance !== this.instanceId) throw refuse('it was named under another run of this TM (tm_instance differs: the TM restarted)')
-    if (this.presumedAborted.has(gtrid)) throw refuse('recovery already rolled back its prepared branches (presumed abort)')
+    if (this.presumedAborted.has(gtrid)) throw refuse('its prepared branches were already rolled back unseen, by recovery or an operator (presumed abort)')
     if (namedAt > now + CLOCK_TOLERANCE_MS) throw refuse(`its time is ${namedAt - now} ms ahead of the TM's clock`)
     if (now > namedAt + timeoutMs) throw refuse(`its deadline passed ${now - namedAt - timeoutMs} ms ago`)
     if (options.reaper) this.checkActiveLimit()
@@ -419,9 +419,10 @@ export class Coordinator {
   }
 
   /**
-   * Recovery is about to roll back a prepared branch of `gtrid` that no
-   * transaction here owns: from now on no client may begin that gtrid. False
-   * when its transaction is live here after all (leave the branch alone).
+   * Recovery (or an operator) is about to roll back a prepared branch of
+   * `gtrid` that no transaction here owns: from now on no client may begin
+   * that gtrid. False when its transaction is live here after all (leave the
+   * branch alone).
    */
   claimOrphan(gtrid: string): boolean {
     if (this.isLive(gtrid)) return false

@@ -232,6 +232,9 @@ describe('resolve', () => {
     expect(server.log.get(gtrid)?.resolutions).toEqual([
       expect.objectContaining({ resource: 'pg', bqual: Buffer.from('b1').toString('hex'), action: 'rollback', operator: 'ops', reason, heuristic: false }),
     ])
+    // Had a client named this transaction itself, its late Commit could not begin it over the rolled-back branch.
+    const late = server.coordinator.commit(gtrid, [], 'applied', { tmInstance: server.coordinator.instance })
+    await expect(late).rejects.toThrow(/presumed abort/)
     await cli('recover')
     expect(await pgRow(301)).toBe(false)
     const shown = JSON.parse((await cli('show', '--json', gtrid)).stdout) // known from the log only
