@@ -143,6 +143,7 @@ async function startCore(
       maxTimeoutMs: config.transactions.maxTimeoutMs,
       localBranchGraceMs: config.transactions.localBranchGraceMs,
       retentionMs: config.transactions.retentionMs,
+      maxRetained: config.transactions.maxRetained,
       limits: config.limits,
     },
     resources,

@@ -102,6 +102,8 @@ const configSchema = z.object({
       localBranchGraceMs: z.coerce.number().int().min(0).default(5_000),
       /** How long finished transactions stay queryable in memory. */
       retentionMs: z.coerce.number().int().min(0).default(600_000),
+      /** How many finished transactions stay in memory at most (the oldest go first). */
+      maxRetained: z.coerce.number().int().min(0).default(10_000),
     })
     .prefault({}),
   recovery: z

@@ -37,6 +37,8 @@ export interface CoordinatorConfig {
   readonly localBranchGraceMs: number
   /** How long a finished transaction stays queryable in memory. */
   readonly retentionMs: number
+  /** How many finished transactions stay in memory at most, the oldest forgotten first (default 10 000). */
+  readonly maxRetained?: number
   readonly limits: {
     readonly maxActiveTransactions: number
     readonly maxBranchesPerTransaction: number
@@ -62,8 +64,12 @@ export interface CoordinatorDeps {
 
 export class Coordinator {
   private readonly txs = new Map<string, Transaction>()
-  /** Client-named gtrids recovery rolled back unseen (claimOrphan): never begun here; dropped once their deadline could not be met anyway. */
-  private readonly presumedAborted = new Map<string, number>()
+  /**
+   * Gtrids no client may begin here, with until when and why: ones recovery
+   * or an operator rolled back unseen (claimOrphan), and forgotten ones that
+   * already ran. Each is dropped once a begin would be refused anyway.
+   */
+  private readonly closedToBegin = new Map<string, { until: number; why: string }>()
   private readonly instanceId = randomUUID()
   private readonly unseen = new UnseenInProgress()
   private readonly live = new LiveCounter()
@@ -82,7 +88,7 @@ export class Coordinator {
       onCommitted: deps.onCommitted,
       observer: deps.observer,
     }
-    this.sweeper = setInterval(() => this.forgetOldTransactions(), 5000).unref()
+    this.sweeper = setInterval(() => this.forgetOld(), 5000).unref()
   }
 
   begin(options: BeginOptions = {}): Transaction {
@@ -206,6 +212,7 @@ export class Coordinator {
     tx.state = 'PREPARING'
     tx.touch()
     clearTimeout(tx.deadlineTimer)
+    tx.deadlineTimer = undefined
     tx.commitOutcome = runCommit(this.ctx, tx, localVotes, waitFor)
     try {
       const outcome = (await tx.commitOutcome) as CommitOutcome
@@ -403,18 +410,20 @@ export class Coordinator {
       new TmError('TM_TX_ABORTED', `transaction ${gtrid} was not begun: ${why}; nothing was done (call Begin instead)`, {
         metadata: { gtrid, retryable: 'true', beginRefused: 'true' },
       })
-    const { nodeId, maxTimeoutMs } = this.deps.config
+    const { nodeId } = this.deps.config
     // Refused rather than UNAVAILABLE: nothing was begun, so the client knows its Commit did nothing.
     if (!this.accepting) throw refuse('the TM is shutting down')
     if (node !== nodeId) throw refuse(`it names TM node "${node}", this is node "${nodeId}"`)
     if (begin.tmInstance !== this.instanceId) throw refuse('it was named under another run of this TM (tm_instance differs: the TM restarted)')
-    if (this.presumedAborted.has(gtrid)) throw refuse('its prepared branches were already rolled back unseen, by recovery or an operator (presumed abort)')
+    const closed = this.closedToBegin.get(gtrid)
+    if (closed) throw refuse(closed.why)
     if (namedAt > now + CLOCK_TOLERANCE_MS) throw refuse(`its time is ${namedAt - now} ms ahead of the TM's clock`)
     if (now > namedAt + timeoutMs) throw refuse(`its deadline passed ${now - namedAt - timeoutMs} ms ago`)
     if (options.reaper) this.checkActiveLimit()
     else this.unseen.note(now, now - namedAt) // begun by its Commit: it was under way at the client until now
     const tx = this.register(gtrid, namedAt + timeoutMs, timeoutMs, labels, options)
-    tx.keepUntil = namedAt + maxTimeoutMs + CLOCK_TOLERANCE_MS
+    // Past its deadline a begin of this gtrid is refused anyway (the client sends the same options again).
+    tx.keepUntil = tx.deadline + CLOCK_TOLERANCE_MS
     return tx
   }
 
@@ -433,7 +442,11 @@ export class Coordinator {
       } catch {
         // not a gtrid a client could name: nothing to guard
       }
-      this.presumedAborted.set(gtrid, Math.max(namedAt, Date.now()) + this.deps.config.maxTimeoutMs + CLOCK_TOLERANCE_MS)
+      // Its timeout is unknown here: closed for as long as any transaction could still begin.
+      this.closedToBegin.set(gtrid, {
+        until: Math.max(namedAt, Date.now()) + this.deps.config.maxTimeoutMs + CLOCK_TOLERANCE_MS,
+        why: 'its prepared branches were already rolled back unseen, by recovery or an operator (presumed abort)',
+      })
     }
     return true
   }
@@ -497,13 +510,26 @@ export class Coordinator {
     return xidFromParts(ARBITER_FORMAT_ID, Buffer.from(tx.gtrid), tx.allocateBqual())
   }
 
-  private forgetOldTransactions(): void {
+  /**
+   * Forgets finished transactions older than retentionMs, and the oldest
+   * beyond maxRetained (memory: at a thousand transactions a second, ten
+   * minutes of them would be gigabytes). A forgotten client-named one stays
+   * closed to begins while a client could still name it. Runs every 5 s.
+   */
+  forgetOld(): void {
     const now = Date.now()
     const cutoff = now - this.deps.config.retentionMs
+    let finished = 0
+    for (const tx of this.txs.values()) if (isFinal(tx.state)) finished++
+    let excess = finished - (this.deps.config.maxRetained ?? 10_000)
+    // The map is in begin order: the oldest come first.
     for (const [gtrid, tx] of this.txs) {
-      if (isFinal(tx.state) && tx.updatedAt < cutoff && tx.keepUntil < now) this.txs.delete(gtrid)
+      if (!isFinal(tx.state) || (tx.updatedAt >= cutoff && excess <= 0)) continue
+      this.txs.delete(gtrid)
+      excess--
+      if (tx.keepUntil > now) this.closedToBegin.set(gtrid, { until: tx.keepUntil, why: 'it has already run on this TM' })
     }
-    for (const [gtrid, until] of this.presumedAborted) if (until < now) this.presumedAborted.delete(gtrid)
+    for (const [gtrid, closed] of this.closedToBegin) if (closed.until < now) this.closedToBegin.delete(gtrid)
   }
 }
 

@@ -32,6 +32,7 @@ export function abortTransaction(
   tx.abortRetryable = cause.retryable ?? false
   tx.touch()
   clearTimeout(tx.deadlineTimer)
+  tx.deadlineTimer = undefined
   tx.cancel.abort()
   ctx.logger.info({ gtrid: tx.gtrid, reason: cause.reason }, 'rolling back')
   tx.rollbackOutcome = (async () => {

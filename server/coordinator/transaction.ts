@@ -56,8 +56,7 @@ export class Transaction {
   deadlineTimer: NodeJS.Timeout | undefined
   /** Not forgotten before this time (ms): a client-named transaction stays known while a client could still begin it. */
   keepUntil = 0
-  /** Aborted when the transaction rolls back: cancels statements still running (a lock wait would hold the rollback). */
-  readonly cancel = new AbortController()
+  private canceller: AbortController | undefined
   private nextBqual = 1
 
   constructor(
@@ -77,6 +76,15 @@ export class Transaction {
   set state(next: TxState) {
     if (this.live && isLive(this.current) !== isLive(next)) this.live.value += isLive(next) ? 1 : -1
     this.current = next
+  }
+
+  /**
+   * Aborted when the transaction rolls back: cancels statements still
+   * running (a lock wait would hold the rollback). Made on first use: a
+   * transaction that begins with its Commit never needs one.
+   */
+  get cancel(): AbortController {
+    return (this.canceller ??= new AbortController())
   }
 
   /** A fresh branch qualifier: unique within the transaction, even on one resource. */

@@ -265,3 +265,33 @@ describe('a TM shutting down', () => {
     }
   })
 })
+
+describe('finished transactions kept in memory', () => {
+  it('at most transactions.maxRetained, the oldest forgotten first; a forgotten client-named one cannot begin again', async () => {
+    const tm = await startTestArbiter([{ name: 'pg', kind: 'postgres', url: dbs.pgUrl }], {
+      transactions: { defaultTimeoutMs: 20_000, maxTimeoutMs: 120_000, localBranchGraceMs: 1000, retentionMs: 600_000, maxRetained: 2 },
+    })
+    try {
+      const { coordinator } = tm
+      const node = parseGtrid(coordinator.begin().gtrid).nodeId
+      // (that first transaction stays ACTIVE: live transactions are never forgotten)
+      const named = newGtrid(node)
+      const begin = { tmInstance: coordinator.instance }
+      expect((await coordinator.commit(named, [], 'applied', begin)).tx.state).toBe('COMMITTED')
+      const explicit: string[] = []
+      for (let i = 0; i < 3; i++) {
+        const tx = coordinator.begin()
+        await coordinator.commit(tx.gtrid, [], 'applied')
+        explicit.push(tx.gtrid)
+      }
+      coordinator.forgetOld()
+      const kept = coordinator.list().filter((t) => t.state === 'COMMITTED').map((t) => t.gtrid)
+      expect(kept).toEqual(explicit.slice(1))
+      expect(() => coordinator.get(explicit[0]!)).toThrow(/unknown transaction/)
+      // The client-named one is gone from memory but not open to a second begin.
+      await expect(coordinator.commit(named, [], 'applied', begin)).rejects.toThrow(/already run on this TM/)
+    } finally {
+      await tm.stopAndClean()
+    }
+  })
+})

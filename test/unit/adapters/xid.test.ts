@@ -153,6 +153,15 @@ describe('XID codec', () => {
     expect(new Set(many).size).toBe(1000)
   })
 
+  it('an XID owns its memory: one block for both parts, not a slice of Node\'s shared pool (which a long-lived XID would pin)', () => {
+    const x = xidFromParts(ARBITER_FORMAT_ID, Buffer.from('node:01ABC'), Buffer.from('b1'))
+    expect(x.gtrid.buffer).toBe(x.bqual.buffer)
+    expect(x.gtrid.buffer.byteLength).toBe('node:01ABC'.length + 2)
+    expect(x.gtrid.toString()).toBe('node:01ABC')
+    expect(x.bqual.toString()).toBe('b1')
+    expect(xidFromParts(ARBITER_FORMAT_ID, Buffer.from('g'), Buffer.alloc(0)).bqual.length).toBe(0)
+  })
+
   it('xidKey, xidEquals and xidToString', () => {
     const a = makeXid('n:1', 'b')
     expect(xidKey(a)).toBe(xidToPgGid(a))
