@@ -19,6 +19,7 @@ import { createAuthInterceptor } from './grpc/auth-interceptor.js'
 import { serverCredentials } from './grpc/tls.js'
 import { ArbiterMetrics } from './metrics/arbiter-metrics.js'
 import { createGrpcMetricsInterceptor } from './metrics/grpc-metrics-interceptor.js'
+import { createSessionRequestMetrics } from './metrics/session-request-metrics.js'
 import { startMetricsServer, type MetricsServer } from './metrics/metrics-server.js'
 import { FileDecisionLog } from './log/file-decision-log.js'
 import type { DecisionLog } from './log/decision-log.js'
@@ -165,7 +166,7 @@ async function startCore(
   logger.info({ steps: firstPass.steps.length, unreachable: Object.keys(firstPass.unreachable) }, 'start-up recovery done')
   recovery.start()
 
-  const tm = transactionManagerHandlers(coordinator, logger, config.limits.maxSessionRequestsInFlight)
+  const tm = transactionManagerHandlers(coordinator, logger, config.limits.maxSessionRequestsInFlight, createSessionRequestMetrics(metrics.registry))
   const { server, health } = buildGrpcServer({
     tm: tm.handlers,
     admin: adminHandlers({

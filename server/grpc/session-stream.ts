@@ -5,11 +5,12 @@
 // the stream stays open. At shutdown every session is ended once the
 // requests it has in flight are answered (tryShutdown would otherwise wait
 // for streams that never end on their own).
-import type { handleBidiStreamingCall, ServerDuplexStream } from '@grpc/grpc-js'
+import { status as Status, type handleBidiStreamingCall, type ServerDuplexStream } from '@grpc/grpc-js'
 import { TmError } from '../../proto/errors.js'
 import type { SessionRequest__Output } from '../../proto/gen/arbiter/v1/SessionRequest.js'
 import type { SessionResponse } from '../../proto/gen/arbiter/v1/SessionResponse.js'
 import type { Logger } from '../logger.js'
+import type { SessionRequestObserver } from '../metrics/session-request-metrics.js'
 import { toStatus } from './status.js'
 import type { TransactionManagerOperations } from './transaction-manager-service.js'
 
@@ -30,6 +31,7 @@ class Session {
     private readonly maxInFlight: number,
     private readonly logger: Logger,
     private readonly onEnd: () => void,
+    private readonly observe: SessionRequestObserver | undefined,
   ) {
     call.on('data', (request: SessionRequest__Output) => this.receive(request))
     // The client half-closed: answer what is in flight, then end.
@@ -48,28 +50,34 @@ class Session {
   private receive(request: SessionRequest__Output): void {
     const id = request.id
     const kind = request.request
+    const refuse = (error: TmError): void => this.observe?.(kind ?? 'unknown', this.fail(id, error), 0)
     if (this.closing) {
-      this.fail(id, new TmError('TM_RM_UNAVAILABLE', 'the TM is shutting down this session: retry on a new one'))
+      refuse(new TmError('TM_RM_UNAVAILABLE', 'the TM is shutting down this session: retry on a new one'))
       return
     }
     if (kind === undefined || !KINDS.includes(kind)) {
-      this.fail(id, new TmError('TM_INVALID_ARGUMENT', `a SessionRequest needs exactly one of: ${KINDS.join(', ')}`))
+      refuse(new TmError('TM_INVALID_ARGUMENT', `a SessionRequest needs exactly one of: ${KINDS.join(', ')}`))
       return
     }
     if (this.inFlight >= this.maxInFlight) {
-      this.fail(id, new TmError('TM_OVERLOADED', `more than ${this.maxInFlight} requests in flight on one session (limits.maxSessionRequestsInFlight)`))
+      refuse(new TmError('TM_OVERLOADED', `more than ${this.maxInFlight} requests in flight on one session (limits.maxSessionRequestsInFlight)`))
       return
     }
     this.inFlight++
+    const started = performance.now()
     // The same request object shapes as the unary calls, so the same operation serves both.
     const ops = this.ops as unknown as Record<Kind, (req: unknown) => unknown>
     Promise.resolve()
       .then(() => ops[kind](request[kind]))
       .then(
-        (response) => this.send({ id, [kind]: response }),
+        (response) => {
+          this.send({ id, [kind]: response })
+          this.observe?.(kind, Status.OK, (performance.now() - started) / 1000)
+        },
         (error: unknown) => {
           this.logger.debug({ method: `Session/${kind}`, err: error instanceof Error ? error.message : String(error) }, 'request failed')
-          this.fail(id, error)
+          const code = this.fail(id, error)
+          this.observe?.(kind, code, (performance.now() - started) / 1000)
         },
       )
       .finally(() => {
@@ -78,8 +86,11 @@ class Session {
       })
   }
 
-  private fail(id: number, error: unknown): void {
-    this.send({ id, error: toStatus(error, this.logger) })
+  /** Answers the request with the error's status; returns its code. */
+  private fail(id: number, error: unknown): number {
+    const status = toStatus(error, this.logger)
+    this.send({ id, error: status })
+    return status.code
   }
 
   private send(response: SessionResponse): void {
@@ -117,9 +128,10 @@ export function sessionHandler(
   registry: SessionRegistry,
   logger: Logger,
   maxInFlight: number,
+  observe?: SessionRequestObserver,
 ): handleBidiStreamingCall<SessionRequest__Output, SessionResponse> {
   return (call) => {
-    const session: Session = new Session(call, ops, maxInFlight, logger, () => registry.remove(session))
+    const session: Session = new Session(call, ops, maxInFlight, logger, () => registry.remove(session), observe)
     registry.add(session)
   }
 }

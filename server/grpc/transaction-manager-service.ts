@@ -25,6 +25,7 @@ import type { Transaction } from '../../proto/gen/arbiter/v1/Transaction.js'
 import type { RunRequest__Output } from '../../proto/gen/arbiter/v1/RunRequest.js'
 import type { RunResponse } from '../../proto/gen/arbiter/v1/RunResponse.js'
 import type { Logger } from '../logger.js'
+import type { SessionRequestObserver } from '../metrics/session-request-metrics.js'
 import { sessionHandler, SessionRegistry } from './session-stream.js'
 import { toWireTransaction, toWireXid } from './transaction-view.js'
 import { unary } from './unary.js'
@@ -149,8 +150,9 @@ export function transactionManagerHandlers(
   coordinator: Coordinator,
   logger: Logger,
   maxSessionRequestsInFlight: number,
+  observeSessionRequest?: SessionRequestObserver,
 ): { handlers: TransactionManagerHandlers; sessions: SessionRegistry } {
-  return serveOperations(transactionManagerOperations(coordinator), logger, maxSessionRequestsInFlight)
+  return serveOperations(transactionManagerOperations(coordinator), logger, maxSessionRequestsInFlight, observeSessionRequest)
 }
 
 /** The operations as unary handlers plus the Session stream. */
@@ -158,6 +160,7 @@ export function serveOperations(
   ops: TransactionManagerOperations,
   logger: Logger,
   maxSessionRequestsInFlight: number,
+  observeSessionRequest?: SessionRequestObserver,
 ): { handlers: TransactionManagerHandlers; sessions: SessionRegistry } {
   const sessions = new SessionRegistry()
   const handlers: TransactionManagerHandlers = {
@@ -170,7 +173,7 @@ export function serveOperations(
     Rollback: unary(logger, 'Rollback', (req) => ops.rollback(req)),
     GetTransaction: unary(logger, 'GetTransaction', (req) => ops.getTransaction(req)),
     Run: unary(logger, 'Run', (req) => ops.run(req)),
-    Session: sessionHandler(ops, sessions, logger, maxSessionRequestsInFlight),
+    Session: sessionHandler(ops, sessions, logger, maxSessionRequestsInFlight, observeSessionRequest),
   }
   return { handlers, sessions }
 }

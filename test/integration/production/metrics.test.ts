@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sharedServerUrls } from '../../harness/index.js'
 import { createTestDatabases, type TestDatabases } from '../../helpers/databases.js'
 import { startTestArbiter } from '../../helpers/test-arbiter.js'
+import { createArbiterClient } from '../../../client/index.js'
 import { grpcError, tmClient } from '../../helpers/tm-client.js'
 import { httpGet, parseMetrics, sample } from './helpers.js'
 
@@ -113,6 +114,27 @@ describe('metrics port', () => {
     expect(sample(after, 'arbiter_resource_errors_total', { resource: 'pg' })).toBeGreaterThanOrEqual(1)
     expect(delta('grpc_server_handled_total', { grpc_method: 'GetTransaction', grpc_code: 'NOT_FOUND' })).toBe(1)
     expect(delta('grpc_server_handled_total', { grpc_method: 'Execute', grpc_code: 'ABORTED' })).toBe(1)
+  })
+
+  it('requests on a Session stream are counted per method and status code (the stream itself is one long call)', async () => {
+    const app = createArbiterClient({ address: arbiter.address })
+    try {
+      const before = await scrape()
+      await app.transaction(async (tx) => {
+        await tx.execute('pg', 'SELECT 1')
+        await tx.executeBatch([{ resource: 'pg', sql: 'SELECT 2' }])
+      })
+      await app.getTransaction('nobody:01ARZ3NDEKTSV4RRFFQ69G5FAV').catch(() => undefined)
+      const after = await scrape()
+      const delta = (name: string, labels: Record<string, string> = {}) => sample(after, name, labels) - sample(before, name, labels)
+      expect(delta('arbiter_session_requests_total', { method: 'Execute', code: 'OK' }) + delta('arbiter_session_requests_total', { method: 'Begin', code: 'OK' })).toBe(2)
+      expect(delta('arbiter_session_requests_total', { method: 'ExecuteBatch', code: 'OK' })).toBe(1)
+      expect(delta('arbiter_session_requests_total', { method: 'Commit', code: 'OK' })).toBe(1)
+      expect(delta('arbiter_session_requests_total', { method: 'GetTransaction', code: 'NOT_FOUND' })).toBe(1)
+      expect(delta('arbiter_session_request_seconds_count', { method: 'Commit' })).toBe(1)
+    } finally {
+      app.close()
+    }
   })
 
   it('resource gauges come from adapter.health(), refreshed in the background', async () => {
