@@ -1,7 +1,6 @@
 // The coordinator: owns every live transaction of this TM node and is the
 // only place that moves them between states. The gRPC services translate
 // calls into these methods; adapters do the talking to databases.
-import { randomUUID } from 'node:crypto'
 import type { QueryResult, SqlValue, Xid } from '../../adapters/types.js'
 import { ARBITER_FORMAT_ID, newGtrid, parseGtrid, xidFromParts } from '../../adapters/xid/xid.js'
 import { TmError } from '../../proto/errors.js'
@@ -12,6 +11,7 @@ import type { ResourceRegistry } from './resource-registry.js'
 import type { CoordinatorObserver } from './observer.js'
 import { finishAdopted, transactionFromLog } from './adopt-decision.js'
 import { checkLocalVotes } from './local-votes.js'
+import { CLOCK_TOLERANCE_MS, ClientNamedBegins } from './client-named-begins.js'
 import { abortTransaction } from './rollback-protocol.js'
 import { checkStatement, isPlainRead } from './statement-guard.js'
 import { isFinal, isLive, type TxState } from './transaction-state.js'
@@ -25,9 +25,6 @@ export interface BeginOptions {
   /** Only for a client-named transaction: the TM run the client learned (BeginResponse.tm_instance). */
   readonly tmInstance?: string
 }
-
-/** How far ahead of the TM's clock a client-named gtrid's time may be (the client's estimate of that clock is a little off). */
-const CLOCK_TOLERANCE_MS = 1000
 
 export interface CoordinatorConfig {
   readonly nodeId: string
@@ -64,13 +61,7 @@ export interface CoordinatorDeps {
 
 export class Coordinator {
   private readonly txs = new Map<string, Transaction>()
-  /**
-   * Gtrids no client may begin here, with until when and why: ones recovery
-   * or an operator rolled back unseen (claimOrphan), and forgotten ones that
-   * already ran. Each is dropped once a begin would be refused anyway.
-   */
-  private readonly closedToBegin = new Map<string, { until: number; why: string }>()
-  private readonly instanceId = randomUUID()
+  private readonly namedBegins: ClientNamedBegins
   private readonly unseen = new UnseenInProgress()
   private readonly live = new LiveCounter()
   private readonly stopController = new AbortController()
@@ -79,6 +70,7 @@ export class Coordinator {
   private readonly ctx
 
   constructor(private readonly deps: CoordinatorDeps) {
+    this.namedBegins = new ClientNamedBegins(deps.config.nodeId, deps.config.maxTimeoutMs)
     this.ctx = {
       resources: deps.resources,
       logger: deps.logger,
@@ -105,7 +97,7 @@ export class Coordinator {
 
   /** Names this run of the TM: a client-named transaction must carry it to begin here (BeginResponse.tm_instance). */
   get instance(): string {
-    return this.instanceId
+    return this.namedBegins.instance
   }
 
   async execute(gtrid: string, resource: string, sql: string, params: readonly SqlValue[], begin?: BeginOptions): Promise<QueryResult> {
@@ -381,44 +373,15 @@ export class Coordinator {
     return tx
   }
 
-  /**
-   * The transaction a client named itself (ExecuteRequest.begin), begun here
-   * if this TM does not know it yet. Safety: a prepared branch that recovery
-   * rolled back unseen must never belong to a transaction begun afterwards,
-   * or its commit would find the branch gone and take that for done. So a
-   * gtrid begins only under this run of the TM (tm_instance: a new run does
-   * not know what the old one presumed aborted), never once recovery claimed
-   * it (claimOrphan), and never after its deadline; a finished transaction
-   * stays in memory until it could no longer begin anyway.
-   */
+  /** The transaction a client named itself (ExecuteRequest.begin), begun here if this TM does not know it yet (client-named-begins.ts). */
   private requireOrBegin(gtrid: string, begin: BeginOptions, options: { reaper: boolean }): Transaction {
     const known = this.txs.get(gtrid)
     if (known) return known
     if (typeof gtrid === 'string' && gtrid !== '' && this.deps.log.get(gtrid)?.decision) return this.require(gtrid)
-    let namedAt: number
-    let node: string
-    try {
-      const parsed = parseGtrid(gtrid)
-      namedAt = parsed.createdAt.getTime()
-      node = parsed.nodeId
-    } catch (error) {
-      throw new TmError('TM_INVALID_ARGUMENT', `malformed gtrid "${String(gtrid).slice(0, 80)}": ${(error as Error).message}`)
-    }
+    const parts = this.namedBegins.parse(gtrid) // a malformed gtrid is INVALID_ARGUMENT before the options are looked at
     const { timeoutMs, labels } = this.checkBeginOptions(begin)
     const now = Date.now()
-    const refuse = (why: string): TmError =>
-      new TmError('TM_TX_ABORTED', `transaction ${gtrid} was not begun: ${why}; nothing was done (call Begin instead)`, {
-        metadata: { gtrid, retryable: 'true', beginRefused: 'true' },
-      })
-    const { nodeId } = this.deps.config
-    // Refused rather than UNAVAILABLE: nothing was begun, so the client knows its Commit did nothing.
-    if (!this.accepting) throw refuse('the TM is shutting down')
-    if (node !== nodeId) throw refuse(`it names TM node "${node}", this is node "${nodeId}"`)
-    if (begin.tmInstance !== this.instanceId) throw refuse('it was named under another run of this TM (tm_instance differs: the TM restarted)')
-    const closed = this.closedToBegin.get(gtrid)
-    if (closed) throw refuse(closed.why)
-    if (namedAt > now + CLOCK_TOLERANCE_MS) throw refuse(`its time is ${namedAt - now} ms ahead of the TM's clock`)
-    if (now > namedAt + timeoutMs) throw refuse(`its deadline passed ${now - namedAt - timeoutMs} ms ago`)
+    const { namedAt } = this.namedBegins.check(gtrid, parts, begin.tmInstance, timeoutMs, now, this.accepting)
     if (options.reaper) this.checkActiveLimit()
     else this.unseen.note(now, now - namedAt) // begun by its Commit: it was under way at the client until now
     const tx = this.register(gtrid, namedAt + timeoutMs, timeoutMs, labels, options)
@@ -435,19 +398,7 @@ export class Coordinator {
    */
   claimOrphan(gtrid: string): boolean {
     if (this.isLive(gtrid)) return false
-    if (!this.txs.has(gtrid)) {
-      let namedAt = Date.now()
-      try {
-        namedAt = parseGtrid(gtrid).createdAt.getTime()
-      } catch {
-        // not a gtrid a client could name: nothing to guard
-      }
-      // Its timeout is unknown here: closed for as long as any transaction could still begin.
-      this.closedToBegin.set(gtrid, {
-        until: Math.max(namedAt, Date.now()) + this.deps.config.maxTimeoutMs + CLOCK_TOLERANCE_MS,
-        why: 'its prepared branches were already rolled back unseen, by recovery or an operator (presumed abort)',
-      })
-    }
+    if (!this.txs.has(gtrid)) this.namedBegins.closePresumedAborted(gtrid, Date.now())
     return true
   }
 
@@ -527,9 +478,9 @@ export class Coordinator {
       if (!isFinal(tx.state) || (tx.updatedAt >= cutoff && excess <= 0)) continue
       this.txs.delete(gtrid)
       excess--
-      if (tx.keepUntil > now) this.closedToBegin.set(gtrid, { until: tx.keepUntil, why: 'it has already run on this TM' })
+      if (tx.keepUntil > now) this.namedBegins.closeForgotten(gtrid, tx.keepUntil)
     }
-    for (const [gtrid, closed] of this.closedToBegin) if (closed.until < now) this.closedToBegin.delete(gtrid)
+    this.namedBegins.sweep(now)
   }
 }
 
