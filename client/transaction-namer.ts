@@ -9,6 +9,9 @@ import { newGtrid, parseGtrid } from '../adapters/index.js'
 import type { BeginRequest } from '../proto/gen/arbiter/v1/BeginRequest.js'
 import type { BeginResponse__Output } from '../proto/gen/arbiter/v1/BeginResponse.js'
 
+/** The slowest Begin round trip the client still trusts for the TM's clock. */
+const MAX_LEARNING_ROUND_TRIP_MS = 500
+
 interface KnownTm {
   readonly nodeId: string
   readonly instance: string
@@ -30,6 +33,9 @@ export class TransactionNamer {
 
   /** Learns the TM from a Begin's answer (sent at `sentAt`, received at `receivedAt`, both this clock). */
   learn(response: BeginResponse__Output, sentAt: number, receivedAt: number): void {
+    // The clock estimate is off by up to half the round trip: a slow one
+    // could put names past the TM's 1 s tolerance. Learn from quick ones only.
+    if (receivedAt - sentAt > MAX_LEARNING_ROUND_TRIP_MS) return
     const serverTime = Number(response.serverTimeUnixMs)
     // A TM that predates client-named transactions sends none of these.
     if (!response.tmInstance || !Number.isFinite(serverTime) || serverTime <= 0 || response.defaultTimeoutMs <= 0) return

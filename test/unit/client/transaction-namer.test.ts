@@ -38,6 +38,15 @@ describe('TransactionNamer', () => {
     expect(namer.name(undefined, {})!.gtrid).not.toBe(byDefault.gtrid)
   })
 
+  it('learns nothing from a slow Begin (its clock estimate could be off by half the round trip)', () => {
+    const namer = new TransactionNamer()
+    const now = Date.now()
+    namer.learn(beginResponse(), now - 800, now)
+    expect(namer.name(undefined, {})).toBeUndefined()
+    namer.learn(beginResponse(), now - 40, now)
+    expect(namer.name(undefined, {})).toBeDefined()
+  })
+
   it('forgets the TM (new stream, refusal), and learns nothing from a TM that does not say enough', () => {
     const namer = new TransactionNamer()
     namer.learn(beginResponse(), Date.now(), Date.now())
