@@ -50,17 +50,16 @@ class Session {
   private receive(request: SessionRequest__Output): void {
     const id = request.id
     const kind = request.request
-    const refuse = (error: TmError): void => this.observe?.(kind ?? 'unknown', this.fail(id, error), 0)
     if (this.closing) {
-      refuse(new TmError('TM_RM_UNAVAILABLE', 'the TM is shutting down this session: retry on a new one'))
+      this.refuse(id, kind, new TmError('TM_RM_UNAVAILABLE', 'the TM is shutting down this session: retry on a new one'))
       return
     }
     if (kind === undefined || !KINDS.includes(kind)) {
-      refuse(new TmError('TM_INVALID_ARGUMENT', `a SessionRequest needs exactly one of: ${KINDS.join(', ')}`))
+      this.refuse(id, kind, new TmError('TM_INVALID_ARGUMENT', `a SessionRequest needs exactly one of: ${KINDS.join(', ')}`))
       return
     }
     if (this.inFlight >= this.maxInFlight) {
-      refuse(new TmError('TM_OVERLOADED', `more than ${this.maxInFlight} requests in flight on one session (limits.maxSessionRequestsInFlight)`))
+      this.refuse(id, kind, new TmError('TM_OVERLOADED', `more than ${this.maxInFlight} requests in flight on one session (limits.maxSessionRequestsInFlight)`))
       return
     }
     this.inFlight++
@@ -84,6 +83,11 @@ class Session {
         this.inFlight--
         if (this.closing && this.inFlight === 0) this.finish(true)
       })
+  }
+
+  /** Answers a request refused before it ran (counted with no duration). */
+  private refuse(id: number, kind: string | undefined, error: TmError): void {
+    this.observe?.(kind ?? 'unknown', this.fail(id, error), 0)
   }
 
   /** Answers the request with the error's status; returns its code. */

@@ -136,7 +136,7 @@ export function transactionManagerOperations(coordinator: Coordinator): Transact
       try {
         for (const statement of req.statements) results.push(await execute(tx.gtrid, statement))
       } catch (error) {
-        if (tx.state === 'ACTIVE') await coordinator.rollback(tx.gtrid, 'a statement of Run was refused')
+        await rollBackIfActive(tx.gtrid, 'a statement of Run was refused')
         throw error
       }
       const outcome = await coordinator.commit(tx.gtrid, [], waitFor(req.waitFor))

@@ -6,11 +6,17 @@
 import * as grpc from '@grpc/grpc-js'
 import { Counter, Histogram, type Registry } from 'prom-client'
 
-const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
+/** Buckets (seconds) of the time to answer a call or a Session request. */
+export const CALL_SECONDS_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
 const CODE_NAMES = Object.fromEntries(Object.entries(grpc.status).filter(([, v]) => typeof v === 'number').map(([k, v]) => [v, k])) as Record<
   number,
   string
 >
+
+/** A gRPC status code's name ('NOT_FOUND'), the label value of a code. */
+export function grpcCodeName(code: number): string {
+  return CODE_NAMES[code] ?? String(code)
+}
 
 export function createGrpcMetricsInterceptor(registry: Registry): grpc.ServerInterceptor {
   const registers = [registry]
@@ -24,7 +30,7 @@ export function createGrpcMetricsInterceptor(registry: Registry): grpc.ServerInt
     name: 'grpc_server_handling_seconds',
     help: 'Time to answer an RPC, by method',
     labelNames: ['grpc_type', 'grpc_service', 'grpc_method'],
-    buckets: BUCKETS,
+    buckets: CALL_SECONDS_BUCKETS,
     registers,
   })
   // Label children, created once per method (and code).
@@ -43,7 +49,7 @@ export function createGrpcMetricsInterceptor(registry: Registry): grpc.ServerInt
           const service = method.path.slice(1, slash)
           const name = method.path.slice(slash + 1)
           const type = method.requestStream ? (method.responseStream ? 'bidi_stream' : 'client_stream') : method.responseStream ? 'server_stream' : 'unary'
-          counter ??= handled.labels(type, service, name, CODE_NAMES[status.code] ?? String(status.code))
+          counter ??= handled.labels(type, service, name, grpcCodeName(status.code))
           histogram ??= handling.labels(type, service, name)
           handledChildren.set(key, counter)
           handlingChildren.set(method.path, histogram)

@@ -2,11 +2,8 @@
 // calls that travel on a Session stream, counted per method and status code
 // as grpc_server_handled_total counts unary calls (which sees the stream
 // only once, as one long call).
-import { status as GrpcStatus } from '@grpc/grpc-js'
 import { Counter, Histogram, type Registry } from 'prom-client'
-
-const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
-const CODE_NAMES = Object.fromEntries(Object.entries(GrpcStatus).filter(([, v]) => typeof v === 'number').map(([k, v]) => [v, k])) as Record<number, string>
+import { CALL_SECONDS_BUCKETS, grpcCodeName } from './grpc-metrics-interceptor.js'
 
 /** Told of every answered Session request: its kind (SessionRequest's oneof name), status code and duration. */
 export type SessionRequestObserver = (kind: string, code: number, seconds: number) => void
@@ -23,7 +20,7 @@ export function createSessionRequestMetrics(registry: Registry): SessionRequestO
     name: 'arbiter_session_request_seconds',
     help: 'Time to answer a request on a Session stream, by method',
     labelNames: ['method'],
-    buckets: BUCKETS,
+    buckets: CALL_SECONDS_BUCKETS,
     registers,
   })
   // Label children, made once per method (and code).
@@ -33,7 +30,7 @@ export function createSessionRequestMetrics(registry: Registry): SessionRequestO
     const method = kind.charAt(0).toUpperCase() + kind.slice(1)
     const key = `${method}|${code}`
     let counter = counters.get(key)
-    if (!counter) counters.set(key, (counter = requests.labels(method, CODE_NAMES[code] ?? String(code))))
+    if (!counter) counters.set(key, (counter = requests.labels(method, grpcCodeName(code))))
     let histogram = histograms.get(method)
     if (!histogram) histograms.set(method, (histogram = seconds.labels(method)))
     counter.inc()
