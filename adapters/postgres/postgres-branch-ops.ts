@@ -126,10 +126,13 @@ export async function pgPrepare(client: PgClientLike, xid: Xid, resource: string
   try {
     result = await client.query({ text: `PREPARE TRANSACTION ${quoteLiteral(client, gid)}`, ...t })
   } catch (err) {
-    // A failed PREPARE rolls the transaction back; the session is idle.
+    // A failed PREPARE rolls the transaction back. pg may reject before it has
+    // read the ReadyForQuery that says so (status still 'T'): a ROLLBACK,
+    // queued behind it, returns only once the session is idle for certain.
     const e = classifyPgError(err, resource, `PREPARE TRANSACTION ${gid}`)
-    if (e.errorClass === 'vote-no') return no(e.message, e)
-    throw e
+    if (e.errorClass !== 'vote-no') throw e
+    if (txStatus(client) !== 'I') await rollbackQuietly(client, opts.timeoutMs)
+    return no(e.message, e)
   }
   if (result.command === 'PREPARE') return { vote: 'prepared' }
   return notPrepared(result.command)
