@@ -136,8 +136,9 @@ describe('local branches', () => {
       await pgConn.query('INSERT INTO accounts VALUES (20, 10)')
       await mysqlLocalBranch.start(myConn, myXid, 'maria')
       await myConn.query('INSERT INTO accounts VALUES (20, 10)')
-      await postgresLocalBranch.prepare(pgConn, pgXid, 'pg')
-      await mysqlLocalBranch.prepare(myConn, myXid, 'maria')
+      // Both really prepared (a branch that voted no would make the TM's commit by XID find nothing).
+      expect(await postgresLocalBranch.prepare(pgConn, pgXid, 'pg')).toEqual({ vote: 'prepared' })
+      expect(await mysqlLocalBranch.prepare(myConn, myXid, 'maria')).toEqual({ vote: 'prepared' })
       const { transaction, commitLocally } = await client.tm.Commit({
         gtrid,
         localVotes: [
