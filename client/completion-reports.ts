@@ -1,13 +1,16 @@
 // Reports of local branches the application committed itself
 // (CompleteLocalBranches) only spare the TM its own commit of them after its
-// grace period, so nobody waits for them: the client gathers them for a few
-// milliseconds and sends them together, one request for many transactions
-// instead of one each.
+// grace period, so nobody waits for them. They ride on the client's next
+// Commit (CommitRequest.completed_local) when one goes out soon; otherwise
+// the client sends what gathered in a few milliseconds as one request.
 import type { CommittedLocalBranches } from '../proto/gen/arbiter/v1/CommittedLocalBranches.js'
 import type { CompleteLocalBranchesRequest } from '../proto/gen/arbiter/v1/CompleteLocalBranchesRequest.js'
 
-/** How long a report may wait for company, and how many one request carries at most. */
-export const REPORT_DELAY_MS = 5
+/**
+ * How long a report may wait for a Commit to ride on (or for company), and
+ * how many one request carries at most. Under load a Commit comes first.
+ */
+export const REPORT_DELAY_MS = 20
 export const REPORT_BATCH_MAX = 256
 
 /** @internal */
@@ -22,6 +25,15 @@ export class CompletionReports {
     this.queue.push({ gtrid, committedBquals })
     if (this.queue.length >= REPORT_BATCH_MAX) this.flush()
     else this.timer ??= setTimeout(() => this.flush(), REPORT_DELAY_MS).unref()
+  }
+
+  /** The queued reports, for a Commit to carry: nothing is left to send. */
+  take(): CommittedLocalBranches[] {
+    clearTimeout(this.timer)
+    this.timer = undefined
+    const batch = this.queue
+    this.queue = []
+    return batch
   }
 
   /** Sends what is queued now (also at close). */

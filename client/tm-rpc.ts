@@ -88,7 +88,10 @@ export class TmRpc {
     return req.begin ? this.unlessBeginRefused(call) : call
   }
   commit(req: CommitRequest, o?: RpcCallOptions): Promise<CommitResponse__Output> {
-    const call = this.call<CommitRequest, CommitResponse__Output>('commit', (r, m, c, cb) => this.raw.Commit(r, m, c, cb), req, o)
+    // Pending completion reports ride along (lost with the request if it never arrives: the TM then finishes those branches itself).
+    const completedLocal = this.reports.take()
+    const sent = completedLocal.length > 0 ? { ...req, completedLocal } : req
+    const call = this.call<CommitRequest, CommitResponse__Output>('commit', (r, m, c, cb) => this.raw.Commit(r, m, c, cb), sent, o)
     return req.begin ? this.unlessBeginRefused(call) : call
   }
   completeLocalBranches(req: CompleteLocalBranchesRequest, o?: RpcCallOptions): Promise<CompleteLocalBranchesResponse__Output> {

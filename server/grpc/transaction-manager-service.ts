@@ -100,6 +100,14 @@ export function transactionManagerOperations(coordinator: Coordinator): Transact
     },
 
     async commit(req) {
+      // Reports that rode along for other transactions: one that cannot be applied is theirs to lose, not this Commit's.
+      for (const report of req.completedLocal) {
+        try {
+          coordinator.completeLocal(report.gtrid, report.committedBquals)
+        } catch {
+          // unknown or finished already: the TM finishes such branches itself
+        }
+      }
       const votes = req.localVotes.map((v) => ({ bqual: v.bqual, readOnly: v.readOnly, ...(v.resource && { resource: v.resource }) }))
       const outcome = await coordinator.commit(req.gtrid, votes, waitFor(req.waitFor), beginOptions(req.begin))
       return { transaction: toWireTransaction(outcome.tx), commitLocally: outcome.commitLocally.map(toWireXid) }

@@ -115,6 +115,36 @@ describe('Begin riding on the first request', () => {
     }
   })
 
+  it('reports riding on another Commit are applied first; one that cannot be does not fail that Commit', async () => {
+    const gtrid = newGtrid(nodeId)
+    const pgConn = new pg.Client({ connectionString: dbs.pgUrl })
+    await pgConn.connect()
+    try {
+      const pgXid = xidFromParts(ARBITER_FORMAT_ID, Buffer.from(gtrid), Buffer.from('L1'))
+      await postgresLocalBranch.start(pgConn, pgXid, 'pg')
+      await pgConn.query('INSERT INTO accounts VALUES (513, 1)')
+      expect((await postgresLocalBranch.prepare(pgConn, pgXid, 'pg')).vote).toBe('prepared')
+      await client.tm.Commit({ gtrid, localVotes: [{ bqual: pgXid.bqual, resource: 'pg' }], begin: { tmInstance: instance } })
+      expect(await postgresLocalBranch.commit(pgConn, pgXid, 'pg')).toBe('done')
+      expect(arbiter.coordinator.get(gtrid).state).toBe('COMMITTING') // waits a minute for the report
+      // The next transaction's Commit carries the report, and one for a transaction the TM never saw.
+      const next = newGtrid(nodeId)
+      await client.tm.Execute({ gtrid: next, statement: { resource: 'maria', sql: 'INSERT INTO accounts VALUES (514, 1)' }, begin: { tmInstance: instance } })
+      const { transaction } = await client.tm.Commit({
+        gtrid: next,
+        completedLocal: [
+          { gtrid: newGtrid(nodeId), committedBquals: [Buffer.from('L1')] },
+          { gtrid, committedBquals: [pgXid.bqual] },
+        ],
+      })
+      expect(transaction?.state).toBe('TRANSACTION_STATE_COMMITTED')
+      await expect.poll(() => arbiter.coordinator.get(gtrid).state, { timeout: 5_000 }).toBe('COMMITTED')
+      expect(await dbs.mysqlQuery('SELECT id FROM accounts WHERE id = 514')).toHaveLength(1)
+    } finally {
+      await pgConn.end()
+    }
+  })
+
   it('a batched report applies every entry it can and names the first it could not', async () => {
     const error = await grpcError(
       client.tm.CompleteLocalBranches({ batch: [{ gtrid: newGtrid(nodeId), committedBquals: [Buffer.from('L1')] }] }),

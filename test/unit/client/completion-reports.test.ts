@@ -40,6 +40,18 @@ describe('CompletionReports', () => {
     expect(sizes).toHaveLength(2)
   })
 
+  it('take() hands the queued reports to a Commit to carry: nothing is sent on its own', () => {
+    vi.useFakeTimers()
+    const sent: CompleteLocalBranchesRequest[] = []
+    const reports = new CompletionReports(async (request) => sent.push(request))
+    expect(reports.take()).toEqual([])
+    reports.add('n:1', [Buffer.from('L1')])
+    expect(reports.take()).toEqual([{ gtrid: 'n:1', committedBquals: [Buffer.from('L1')] }])
+    vi.advanceTimersByTime(REPORT_DELAY_MS * 10)
+    reports.flush()
+    expect(sent).toEqual([])
+  })
+
   it('a failed request is dropped quietly (the TM finishes what it does not hear about)', async () => {
     const failures = vi.fn()
     process.on('unhandledRejection', failures)

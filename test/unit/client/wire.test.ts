@@ -9,12 +9,19 @@ import { TmError } from '../../../proto/errors.js'
 import { serveOperations, type TransactionManagerOperations } from '../../../server/grpc/transaction-manager-service.js'
 import { createLogger } from '../../../server/logger.js'
 import { OutcomeUnknownError, ResourceExhaustedError, createArbiterClient } from '../../../client/index.js'
+import { TmRpc } from '../../../client/tm-rpc.js'
+import { resolveClientOptions } from '../../../client/options.js'
+import { REPORT_DELAY_MS } from '../../../client/completion-reports.js'
 
 let server: grpc.Server
 let address: string
 const logger = createLogger({ level: 'silent' })
 /** The authorization header of the last call (unary or Session stream) the server saw. */
 let lastAuthorization: string | undefined
+
+/** Commits and completion-report requests the fake received (gtrids only). */
+const commitsSeen: { gtrid: string; completedLocal: string[] }[] = []
+const reportRequestsSeen: string[][] = []
 
 const unimplemented = (): never => {
   throw new TmError('TM_ILLEGAL_STATE', 'not in this fake')
@@ -40,8 +47,14 @@ const fakeOperations: TransactionManagerOperations = {
   execute: unimplemented,
   executeBatch: unimplemented,
   enlist: unimplemented,
-  commit: unimplemented,
-  completeLocalBranches: unimplemented,
+  commit: async (req) => {
+    commitsSeen.push({ gtrid: req.gtrid, completedLocal: req.completedLocal.map((r) => r.gtrid) })
+    return {}
+  },
+  completeLocalBranches: (req) => {
+    reportRequestsSeen.push(req.batch.map((r) => r.gtrid))
+    return {}
+  },
   rollback: unimplemented,
   run: unimplemented,
 }
@@ -135,6 +148,26 @@ describe.each(['session', 'unary'] as const)('the client on the wire (transport 
       await expect(client.getTransaction('slow', { signal: controller.signal })).rejects.toBe(reason)
     } finally {
       client.close()
+    }
+  })
+
+  it('completion reports ride on the next Commit; without one they go out alone after a short delay', async () => {
+    const rpc = new TmRpc(resolveClientOptions({ address, transport }))
+    commitsSeen.length = 0
+    reportRequestsSeen.length = 0
+    try {
+      rpc.reportCommittedLocal('n:done-1', [Buffer.from('L1')])
+      rpc.reportCommittedLocal('n:done-2', [Buffer.from('L1')])
+      await rpc.commit({ gtrid: 'n:next' })
+      expect(commitsSeen).toEqual([{ gtrid: 'n:next', completedLocal: ['n:done-1', 'n:done-2'] }])
+      rpc.reportCommittedLocal('n:done-3', [Buffer.from('L1')])
+      await expect.poll(() => reportRequestsSeen, { timeout: REPORT_DELAY_MS * 20 }).toEqual([['n:done-3']])
+      await rpc.commit({ gtrid: 'n:after' })
+      // Carried once: nothing rides along twice, nothing went out alone but the one report without a Commit.
+      expect(commitsSeen.at(-1)).toEqual({ gtrid: 'n:after', completedLocal: [] })
+      expect(reportRequestsSeen).toEqual([['n:done-3']])
+    } finally {
+      rpc.close()
     }
   })
 

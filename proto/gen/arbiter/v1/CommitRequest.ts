@@ -3,6 +3,7 @@
 import type { LocalVote as _arbiter_v1_LocalVote, LocalVote__Output as _arbiter_v1_LocalVote__Output } from '../../arbiter/v1/LocalVote.js';
 import type { WaitFor as _arbiter_v1_WaitFor, WaitFor__Output as _arbiter_v1_WaitFor__Output } from '../../arbiter/v1/WaitFor.js';
 import type { BeginRequest as _arbiter_v1_BeginRequest, BeginRequest__Output as _arbiter_v1_BeginRequest__Output } from '../../arbiter/v1/BeginRequest.js';
+import type { CommittedLocalBranches as _arbiter_v1_CommittedLocalBranches, CommittedLocalBranches__Output as _arbiter_v1_CommittedLocalBranches__Output } from '../../arbiter/v1/CommittedLocalBranches.js';
 
 export interface CommitRequest {
   'gtrid'?: (string);
@@ -17,6 +18,13 @@ export interface CommitRequest {
    * and commits in this one request.
    */
   'begin'?: (_arbiter_v1_BeginRequest | null);
+  /**
+   * Completion reports of other transactions (as CompleteLocalBranchesRequest
+   * .batch), carried along to spare them a request of their own. The TM
+   * applies them before this commit; one it cannot apply is skipped, never
+   * failing this Commit (the TM finishes branches it does not hear about).
+   */
+  'completedLocal'?: (_arbiter_v1_CommittedLocalBranches)[];
 }
 
 export interface CommitRequest__Output {
@@ -32,4 +40,11 @@ export interface CommitRequest__Output {
    * and commits in this one request.
    */
   'begin': (_arbiter_v1_BeginRequest__Output | null);
+  /**
+   * Completion reports of other transactions (as CompleteLocalBranchesRequest
+   * .batch), carried along to spare them a request of their own. The TM
+   * applies them before this commit; one it cannot apply is skipped, never
+   * failing this Commit (the TM finishes branches it does not hear about).
+   */
+  'completedLocal': (_arbiter_v1_CommittedLocalBranches__Output)[];
 }
