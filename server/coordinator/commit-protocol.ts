@@ -232,7 +232,10 @@ async function decideAndFinish(
     // a later restart presume abort for it.
     if (tx.branches.some((b) => b.state === 'prepared')) return
     await failpoint('before-end')
-    await ctx.log.appendEnd(tx.gtrid).catch((error: unknown) => {
+    // Not waited for: END only lets the log forget the decision (losing it
+    // costs recovery a redundant, idempotent re-commit), and under load its
+    // write would queue behind the next group commit's delay and fsync.
+    void ctx.log.appendEnd(tx.gtrid).catch((error: unknown) => {
       ctx.logger.warn({ gtrid: tx.gtrid, err: String(error) }, 'END not logged: recovery will re-commit (idempotent)')
     })
     tx.state = 'COMMITTED'
