@@ -202,7 +202,15 @@ export class FileDecisionLog implements DecisionLog {
         this.commitDelay?.noteDecision(performance.now())
         if (this.waiting && this.durableQueued() >= this.waiting.target) this.waiting.done()
       }
-      this.flushing ??= this.flush().finally(() => (this.flushing = undefined))
+      this.startFlush()
+    })
+  }
+
+  private startFlush(): void {
+    this.flushing ??= this.flush().finally(() => {
+      this.flushing = undefined
+      // Appended after the loop's last look at the queue but before now: it found the loop still running.
+      if (this.queue.length > 0) this.startFlush()
     })
   }
 

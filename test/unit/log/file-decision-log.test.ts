@@ -183,6 +183,24 @@ describe('FileDecisionLog', () => {
     await log.close()
   })
 
+  it('writes a decision appended while the flush loop winds down (after its last look at the queue)', async () => {
+    const log = new FileDecisionLog({ dir })
+    await log.open()
+    try {
+      // Some number of microtasks after a write resolves lands in that window (1, when this test was written).
+      for (let hops = 0; hops < 12; hops++) {
+        const late = log.appendDecision(`n1:A${hops}`, branches).then(async () => {
+          for (let i = 0; i < hops; i++) await null
+          return log.appendDecision(`n1:B${hops}`, branches)
+        })
+        const outcome = await Promise.race([late.then(() => 'written'), new Promise((r) => setTimeout(() => r('stuck'), 1_000))])
+        expect(outcome, `appended ${hops} microtasks later`).toBe('written')
+      }
+    } finally {
+      await log.close()
+    }
+  })
+
   it('deletes closed segments once all their transactions ended, and only those', async () => {
     const log = new FileDecisionLog({ dir, segmentBytes: 400 })
     await log.open()
