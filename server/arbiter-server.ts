@@ -180,6 +180,7 @@ async function startCore(
     // Metrics first: grpc-js wraps later interceptors around earlier ones, so auth's refusals are counted too.
     interceptors: [createGrpcMetricsInterceptor(metrics.registry), createAuthInterceptor(auth, logger)],
     maxMessageBytes: config.limits.maxMessageBytes,
+    logger,
   })
   let port: number
   try {

@@ -7,6 +7,8 @@ import * as protoLoader from '@grpc/proto-loader'
 import { loadArbiterProto } from '../../proto/load.js'
 import type { TransactionManagerHandlers } from '../../proto/gen/arbiter/v1/TransactionManager.js'
 import type { AdminHandlers } from '../../proto/gen/arbiter/v1/Admin.js'
+import type { Logger } from '../logger.js'
+import { createUndecodableRequestInterceptor, withTolerantDeserializers } from './undecodable-requests.js'
 
 export const TM_SERVICE = 'arbiter.v1.TransactionManager'
 export const ADMIN_SERVICE = 'arbiter.v1.Admin'
@@ -21,6 +23,7 @@ export function buildGrpcServer(options: {
   admin?: AdminHandlers
   maxMessageBytes: number
   interceptors?: grpc.ServerInterceptor[]
+  logger: Logger
 }): GrpcServerParts {
   const { definition, proto } = loadArbiterProto()
   const server = new grpc.Server({
@@ -28,10 +31,11 @@ export function buildGrpcServer(options: {
     'grpc.max_send_message_length': options.maxMessageBytes,
     'grpc.keepalive_time_ms': 60_000,
     'grpc.keepalive_timeout_ms': 20_000,
-    ...(options.interceptors && { interceptors: options.interceptors }),
+    // Last: undecodable requests are refused after auth and counted by metrics like any other refusal.
+    interceptors: [...(options.interceptors ?? []), createUndecodableRequestInterceptor(options.logger)],
   })
-  server.addService(proto.arbiter.v1.TransactionManager.service, options.tm)
-  if (options.admin) server.addService(proto.arbiter.v1.Admin.service, options.admin)
+  server.addService(withTolerantDeserializers(proto.arbiter.v1.TransactionManager.service), options.tm)
+  if (options.admin) server.addService(withTolerantDeserializers(proto.arbiter.v1.Admin.service), options.admin)
   const health = new HealthImplementation({ '': 'NOT_SERVING', [TM_SERVICE]: 'NOT_SERVING', [ADMIN_SERVICE]: 'NOT_SERVING' })
   health.addToServer(server)
   const healthDefinition = protoLoader.loadSync(healthProtoPath, { keepCase: true })

@@ -190,7 +190,7 @@ describe('FileDecisionLog', () => {
       // Some number of microtasks after a write resolves lands in that window (1, when this test was written).
       for (let hops = 0; hops < 12; hops++) {
         const late = log.appendDecision(`n1:A${hops}`, branches).then(async () => {
-          for (let i = 0; i < hops; i++) await null
+          for (let i = 0; i < hops; i++) await Promise.resolve()
           return log.appendDecision(`n1:B${hops}`, branches)
         })
         const outcome = await Promise.race([late.then(() => 'written'), new Promise((r) => setTimeout(() => r('stuck'), 1_000))])
