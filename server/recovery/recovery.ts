@@ -106,6 +106,7 @@ export class Recovery {
       }),
     )
     const report = { steps: perResource.flat(), unreachable }
+    if (!onlyResource && Object.keys(unreachable).length === 0) await this.endFinishedResolutions(report.steps)
     if (report.steps.some((s) => s.action === 'commit' || s.action === 'rollback') || Object.keys(unreachable).length > 0) {
       this.deps.logger.info(
         { steps: report.steps.map((s) => ({ resource: s.resource, id: s.branch.rawId, action: s.action, result: s.result })), unreachable },
@@ -114,6 +115,25 @@ export class Recovery {
     }
     this.deps.onScan?.(report)
     return report
+  }
+
+  /**
+   * An operator's resolution of a transaction with no decision has no phase 2
+   * that would log END, so without this its record would keep its log
+   * segment forever. Once a full pass finds no branch of it still prepared
+   * anywhere, it is over: END.
+   */
+  private async endFinishedResolutions(steps: readonly RecoveryStep[]): Promise<void> {
+    const stillPrepared = new Set(
+      steps.filter((s) => s.result !== 'done' && s.result !== 'already done').map((s) => s.branch.xid.gtrid.toString()),
+    )
+    for (const logged of this.deps.log.unfinished()) {
+      if (logged.decision || logged.resolutions.length === 0) continue
+      if (stillPrepared.has(logged.gtrid) || this.deps.coordinator.isLive(logged.gtrid)) continue
+      await this.deps.log.appendEnd(logged.gtrid).catch((error: unknown) => {
+        this.deps.logger.warn({ gtrid: logged.gtrid, err: String(error) }, 'END of a resolved transaction not logged: the next pass tries again')
+      })
+    }
   }
 
   private async scanResource(name: string): Promise<RecoveryStep[]> {

@@ -237,6 +237,9 @@ describe('resolve', () => {
     await expect(late).rejects.toThrow(/presumed abort/)
     await cli('recover')
     expect(await pgRow(301)).toBe(false)
+    // Nothing of it is prepared any more: the pass ends it in the log, so its record no longer pins a segment.
+    expect(server.log.get(gtrid)).toMatchObject({ ended: true })
+    expect(server.log.unfinished().map((t) => t.gtrid)).not.toContain(gtrid)
     const shown = JSON.parse((await cli('show', '--json', gtrid)).stdout) // known from the log only
     expect(shown.state).toBe('TRANSACTION_STATE_ROLLED_BACK')
   })
@@ -309,6 +312,7 @@ describe('resolve', () => {
       reason: 'test: logged, not yet carried out',
       heuristic: true,
     })
+    expect(server.log.get(gtrid)).toMatchObject({ ended: false })
     const listed = JSON.parse((await cli('in-doubt', '--json', '--resource', 'pg')).stdout)
     expect(listed.branches.find((b: { gtrid: string }) => b.gtrid === gtrid)).toMatchObject({
       knowledge: 'LOG_KNOWLEDGE_RESOLVED_COMMIT',
@@ -319,5 +323,7 @@ describe('resolve', () => {
     await cli('recover')
     expect(await pgPrepared(xid)).toBe(false)
     expect(await pgRow(305)).toBe(true)
+    expect(server.log.get(gtrid)).toMatchObject({ ended: true })
+    expect(JSON.parse((await cli('show', '--json', gtrid)).stdout).state).toBe('TRANSACTION_STATE_HEURISTIC')
   })
 })
