@@ -21,32 +21,51 @@ const FORBIDDEN_START: readonly (readonly string[])[] = [
 ]
 
 /**
- * Splits off the words of the statement's start and checks that nothing but
- * whitespace or comments follows a top-level ';'. Quotes ('…', "…", `…`,
- * $tag$…$tag$) and comments (-- …, # … on MySQL, /* … *\/) are skipped.
+ * Verdicts on recent statement texts (a refusal message, or undefined for
+ * accepted): applications send the same few texts again and again with new
+ * parameters, and scanning one costs more than looking it up. Bounded: only
+ * short texts are kept, and the map starts over when full.
  */
+const verdicts = new Map<string, string | undefined>()
+const REMEMBERED_TEXTS = 1024
+const REMEMBERED_TEXT_CHARS = 4096
+
+/** Refuses (INVALID_ARGUMENT) an empty or oversized statement, several statements, or transaction control. */
 export function checkStatement(sql: string, options: { maxBytes: number }): void {
-  if (sql.trim() === '') throw new TmError('TM_INVALID_ARGUMENT', 'statement is empty')
   const bytes = Buffer.byteLength(sql, 'utf8')
   if (bytes > options.maxBytes) {
     throw new TmError('TM_INVALID_ARGUMENT', `statement is ${bytes} bytes, over the limit of ${options.maxBytes} (limits.maxStatementBytes)`)
   }
+  let refusal = verdicts.get(sql)
+  if (refusal === undefined && !verdicts.has(sql)) {
+    refusal = refusalOf(sql)
+    if (sql.length <= REMEMBERED_TEXT_CHARS) {
+      if (verdicts.size >= REMEMBERED_TEXTS) verdicts.clear()
+      verdicts.set(sql, refusal)
+    }
+  }
+  if (refusal !== undefined) throw new TmError('TM_INVALID_ARGUMENT', refusal)
+}
+
+/**
+ * Splits off the words of the statement's start and checks that nothing but
+ * whitespace or comments follows a top-level ';'. Quotes ('…', "…", `…`,
+ * $tag$…$tag$) and comments (-- …, # … on MySQL, /* … *\/) are skipped.
+ */
+function refusalOf(sql: string): string | undefined {
+  if (sql.trim() === '') return 'statement is empty'
   const code = stripQuotedAndComments(sql)
   const semicolon = code.indexOf(';')
-  if (semicolon !== -1 && code.slice(semicolon + 1).trim() !== '') {
-    throw new TmError('TM_INVALID_ARGUMENT', 'several statements in one call: send one statement per Execute')
-  }
+  if (semicolon !== -1 && code.slice(semicolon + 1).trim() !== '') return 'several statements in one call: send one statement per Execute'
   const words = code.trim().toLowerCase().split(/[\s;(]+/).filter(Boolean)
   const isRollback = words[0] === 'rollback'
   // ROLLBACK TO [SAVEPOINT] x stays inside the branch; any other ROLLBACK ends it.
   const rollbackEndsBranch = isRollback && words[1] !== 'to' && !(words[1] === 'work' && words[2] === 'to')
   const forbidden = rollbackEndsBranch || FORBIDDEN_START.some((prefix) => prefix.every((w, i) => words[i] === w))
   if (forbidden) {
-    throw new TmError(
-      'TM_INVALID_ARGUMENT',
-      `"${words.slice(0, 2).join(' ').toUpperCase()}" would end or escape the branch: Arbiter commits and rolls back; use Commit/Rollback`,
-    )
+    return `"${words.slice(0, 2).join(' ').toUpperCase()}" would end or escape the branch: Arbiter commits and rolls back; use Commit/Rollback`
   }
+  return undefined
 }
 
 /** The statement with every quoted string and comment replaced by a space. */

@@ -44,5 +44,19 @@ describe('statement guard', () => {
 
   it('refuses a statement over the size limit, naming the limit', () => {
     expect(() => checkStatement('SELECT ' + 'x'.repeat(2000), { maxBytes: 1000 })).toThrow(/limits\.maxStatementBytes/)
+    // The same text under a larger limit is judged on its own: remembered verdicts never skip the size check.
+    expect(() => checkStatement('SELECT ' + 'x'.repeat(2000), { maxBytes: 10_000 })).not.toThrow()
+    expect(() => checkStatement('SELECT ' + 'x'.repeat(2000), { maxBytes: 1000 })).toThrow(/limits\.maxStatementBytes/)
+  })
+
+  it('a remembered verdict is the same verdict, also after the memory of texts has started over, and for long texts', () => {
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 1500; i++) {
+        expect(() => check(`SELECT ${i}`)).not.toThrow()
+        expect(() => check(`SELECT ${i}; COMMIT`)).toThrow(/several statements/)
+      }
+      const long = `SELECT '${'y'.repeat(5000)}'; COMMIT`
+      expect(() => checkStatement(long, { maxBytes: 10_000 })).toThrow(/several statements/)
+    }
   })
 })
