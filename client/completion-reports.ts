@@ -22,9 +22,12 @@ export class CompletionReports {
   constructor(private readonly send: (request: CompleteLocalBranchesRequest) => Promise<unknown>) {}
 
   add(gtrid: string, committedBquals: Buffer[]): void {
-    this.queue.push({ gtrid, committedBquals })
-    if (this.queue.length >= REPORT_BATCH_MAX) this.flush()
-    else this.timer ??= setTimeout(() => this.flush(), REPORT_DELAY_MS).unref()
+    this.enqueue([{ gtrid, committedBquals }])
+  }
+
+  /** Reports a Commit carried that failed: maybe never applied, so they go again (applying one twice is harmless). */
+  putBack(reports: CommittedLocalBranches[]): void {
+    this.enqueue(reports)
   }
 
   /** The queued reports, for a Commit to carry: nothing is left to send. */
@@ -34,6 +37,12 @@ export class CompletionReports {
     const batch = this.queue
     this.queue = []
     return batch
+  }
+
+  private enqueue(reports: CommittedLocalBranches[]): void {
+    this.queue.push(...reports)
+    if (this.queue.length >= REPORT_BATCH_MAX) this.flush()
+    else this.timer ??= setTimeout(() => this.flush(), REPORT_DELAY_MS).unref()
   }
 
   /** Sends what is queued now (also at close). */

@@ -91,7 +91,13 @@ export class TmRpc {
     // Pending completion reports ride along (lost with the request if it never arrives: the TM then finishes those branches itself).
     const completedLocal = this.reports.take()
     const sent = completedLocal.length > 0 ? { ...req, completedLocal } : req
-    const call = this.call<CommitRequest, CommitResponse__Output>('commit', (r, m, c, cb) => this.raw.Commit(r, m, c, cb), sent, o)
+    let call = this.call<CommitRequest, CommitResponse__Output>('commit', (r, m, c, cb) => this.raw.Commit(r, m, c, cb), sent, o)
+    if (completedLocal.length > 0) {
+      call = call.catch((error: unknown) => {
+        this.reports.putBack(completedLocal)
+        throw error
+      })
+    }
     return req.begin ? this.unlessBeginRefused(call) : call
   }
   completeLocalBranches(req: CompleteLocalBranchesRequest, o?: RpcCallOptions): Promise<CompleteLocalBranchesResponse__Output> {

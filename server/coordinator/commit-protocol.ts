@@ -235,9 +235,13 @@ async function decideAndFinish(
     // Not waited for: END only lets the log forget the decision (losing it
     // costs recovery a redundant, idempotent re-commit), and under load its
     // write would queue behind the next group commit's delay and fsync.
-    void ctx.log.appendEnd(tx.gtrid).catch((error: unknown) => {
-      ctx.logger.warn({ gtrid: tx.gtrid, err: String(error) }, 'END not logged: recovery will re-commit (idempotent)')
-    })
+    tx.endPending = true
+    void ctx.log
+      .appendEnd(tx.gtrid)
+      .catch((error: unknown) => {
+        ctx.logger.warn({ gtrid: tx.gtrid, err: String(error) }, 'END not logged: recovery will re-commit (idempotent)')
+      })
+      .finally(() => (tx.endPending = false))
     tx.state = 'COMMITTED'
     tx.touch()
     ctx.logger.debug({ gtrid: tx.gtrid, path: tx.commitPath }, 'committed')

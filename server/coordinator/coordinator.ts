@@ -475,7 +475,7 @@ export class Coordinator {
     let excess = finished - (this.deps.config.maxRetained ?? 10_000)
     // The map is in begin order: the oldest come first.
     for (const [gtrid, tx] of this.txs) {
-      if (!isFinal(tx.state) || (tx.updatedAt >= cutoff && excess <= 0)) continue
+      if (!isFinal(tx.state) || tx.endPending || (tx.updatedAt >= cutoff && excess <= 0)) continue
       this.txs.delete(gtrid)
       excess--
       if (tx.keepUntil > now) this.namedBegins.closeForgotten(gtrid, tx.keepUntil)

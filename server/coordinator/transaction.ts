@@ -53,6 +53,8 @@ export class Transaction {
   rollbackOutcome: Promise<void> | undefined
   /** Resolves when phase 2 finished every branch. */
   phaseTwoDone: Promise<void> | undefined
+  /** Its END record is queued and not yet written: not forgotten until it is (recovery would adopt the decision again). */
+  endPending = false
   deadlineTimer: NodeJS.Timeout | undefined
   /** Not forgotten before this time (ms): a client-named transaction stays known while a client could still begin it. */
   keepUntil = 0

@@ -336,7 +336,8 @@ export class FileDecisionLog implements DecisionLog {
 
   async close(): Promise<void> {
     this.waiting?.done() // no commit delay on the way out
-    await this.flushing
+    // A loop that finds records left as it ends starts another: wait for every one.
+    while (this.flushing) await this.flushing
     await this.file?.close()
     this.file = undefined
   }

@@ -16,7 +16,7 @@ import type { PreparedBranch } from '../../adapters/types.js'
 import { parseGtrid, xidKey } from '../../adapters/xid/xid.js'
 import type { Coordinator } from '../coordinator/coordinator.js'
 import type { ResourceRegistry } from '../coordinator/resource-registry.js'
-import type { DecisionLog } from '../log/decision-log.js'
+import type { DecisionLog, LoggedTransaction } from '../log/decision-log.js'
 import type { Logger } from '../logger.js'
 
 /** What the log (and the coordinator) know of a prepared branch. */
@@ -90,7 +90,9 @@ export class Recovery {
   }
 
   private async scanOnce(onlyResource?: string): Promise<RecoveryReport> {
-    for (const logged of this.deps.log.unfinished()) {
+    // Taken before any resource is scanned: only what the whole pass saw may be ended after it.
+    const unfinishedAtStart = this.deps.log.unfinished()
+    for (const logged of unfinishedAtStart) {
       if (logged.decision) this.deps.coordinator.adoptDecision(logged)
     }
     const names = this.deps.resources.names().filter((n) => !onlyResource || n === onlyResource)
@@ -106,7 +108,7 @@ export class Recovery {
       }),
     )
     const report = { steps: perResource.flat(), unreachable }
-    if (!onlyResource && Object.keys(unreachable).length === 0) await this.endFinishedResolutions(report.steps)
+    if (!onlyResource && Object.keys(unreachable).length === 0) await this.endFinishedResolutions(unfinishedAtStart, report.steps)
     if (report.steps.some((s) => s.action === 'commit' || s.action === 'rollback') || Object.keys(unreachable).length > 0) {
       this.deps.logger.info(
         { steps: report.steps.map((s) => ({ resource: s.resource, id: s.branch.rawId, action: s.action, result: s.result })), unreachable },
@@ -121,14 +123,18 @@ export class Recovery {
    * An operator's resolution of a transaction with no decision has no phase 2
    * that would log END, so without this its record would keep its log
    * segment forever. Once a full pass finds no branch of it still prepared
-   * anywhere, it is over: END.
+   * on any configured resource, it is over: END. Heuristic resolutions keep
+   * their records (the audit trail of an outcome that broke atomicity), as
+   * do resolutions on resources no longer configured (never scanned).
    */
-  private async endFinishedResolutions(steps: readonly RecoveryStep[]): Promise<void> {
+  private async endFinishedResolutions(unfinishedAtStart: readonly LoggedTransaction[], steps: readonly RecoveryStep[]): Promise<void> {
     const stillPrepared = new Set(
       steps.filter((s) => s.result !== 'done' && s.result !== 'already done').map((s) => s.branch.xid.gtrid.toString()),
     )
-    for (const logged of this.deps.log.unfinished()) {
+    const scanned = new Set(this.deps.resources.names())
+    for (const logged of unfinishedAtStart) {
       if (logged.decision || logged.resolutions.length === 0) continue
+      if (logged.resolutions.some((r) => r.heuristic || !scanned.has(r.resource))) continue
       if (stillPrepared.has(logged.gtrid) || this.deps.coordinator.isLive(logged.gtrid)) continue
       await this.deps.log.appendEnd(logged.gtrid).catch((error: unknown) => {
         this.deps.logger.warn({ gtrid: logged.gtrid, err: String(error) }, 'END of a resolved transaction not logged: the next pass tries again')

@@ -49,7 +49,7 @@ describe('two-phase commit over gRPC', () => {
     expect(transaction?.state).toBe('TRANSACTION_STATE_COMMITTED')
     expect(transaction?.commitPath).toBe('two-phase')
     expect(await balances(1)).toEqual({ pg: 100, maria: 100 })
-    // END follows the answer (nobody waits for it; it rides on a later write or goes out within endDelayMs).
+    // END follows the answer: nobody waits for it.
     await expect.poll(() => arbiter.log.get(gtrid)?.ended, { timeout: 2_000 }).toBe(true)
     expect(await dbs.preparedLeft(nodeId)).toEqual({ pg: [], mysql: [] })
   })

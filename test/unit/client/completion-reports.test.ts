@@ -52,6 +52,17 @@ describe('CompletionReports', () => {
     expect(sent).toEqual([])
   })
 
+  it('putBack() queues reports a failed Commit carried: they go out alone after the delay', () => {
+    vi.useFakeTimers()
+    const sent: CompleteLocalBranchesRequest[] = []
+    const reports = new CompletionReports(async (request) => sent.push(request))
+    reports.add('n:1', [Buffer.from('L1')])
+    const carried = reports.take()
+    reports.putBack(carried)
+    vi.advanceTimersByTime(REPORT_DELAY_MS)
+    expect(sent).toEqual([{ batch: [{ gtrid: 'n:1', committedBquals: [Buffer.from('L1')] }] }])
+  })
+
   it('a failed request is dropped quietly (the TM finishes what it does not hear about)', async () => {
     const failures = vi.fn()
     process.on('unhandledRejection', failures)

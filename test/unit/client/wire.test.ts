@@ -49,6 +49,7 @@ const fakeOperations: TransactionManagerOperations = {
   enlist: unimplemented,
   commit: async (req) => {
     commitsSeen.push({ gtrid: req.gtrid, completedLocal: req.completedLocal.map((r) => r.gtrid) })
+    if (req.gtrid === 'n:unlucky') throw new TmError('TM_RM_UNAVAILABLE', 'a resource is down')
     return {}
   },
   completeLocalBranches: (req) => {
@@ -166,6 +167,11 @@ describe.each(['session', 'unary'] as const)('the client on the wire (transport 
       // Carried once: nothing rides along twice, nothing went out alone but the one report without a Commit.
       expect(commitsSeen.at(-1)).toEqual({ gtrid: 'n:after', completedLocal: [] })
       expect(reportRequestsSeen).toEqual([['n:done-3']])
+      // A Commit that fails may not have applied what it carried: those reports go again.
+      rpc.reportCommittedLocal('n:done-4', [Buffer.from('L1')])
+      await expect(rpc.commit({ gtrid: 'n:unlucky' })).rejects.toThrow(/a resource is down/)
+      expect(commitsSeen.at(-1)).toEqual({ gtrid: 'n:unlucky', completedLocal: ['n:done-4'] })
+      await expect.poll(() => reportRequestsSeen, { timeout: REPORT_DELAY_MS * 20 }).toEqual([['n:done-3'], ['n:done-4']])
     } finally {
       rpc.close()
     }

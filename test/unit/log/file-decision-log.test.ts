@@ -201,6 +201,27 @@ describe('FileDecisionLog', () => {
     }
   })
 
+  it('close() waits for a flush the winding-down loop restarted: nothing appended before it is lost', async () => {
+    for (let hops = 0; hops < 6; hops++) {
+      const sub = join(dir, `hops-${hops}`)
+      const log = new FileDecisionLog({ dir: sub })
+      await log.open()
+      let late: Promise<void> | undefined
+      let closed: Promise<void> | undefined
+      await log.appendDecision('n1:A', branches).then(async () => {
+        for (let i = 0; i < hops; i++) await Promise.resolve()
+        late = log.appendDecision('n1:B', branches)
+        closed = log.close()
+      })
+      await closed
+      await expect(late, `appended ${hops} microtasks later`).resolves.toBeUndefined()
+      const again = new FileDecisionLog({ dir: sub })
+      await again.open()
+      expect(again.unfinished().map((t) => t.gtrid)).toEqual(['n1:A', 'n1:B'])
+      await again.close()
+    }
+  })
+
   it('deletes closed segments once all their transactions ended, and only those', async () => {
     const log = new FileDecisionLog({ dir, segmentBytes: 400 })
     await log.open()

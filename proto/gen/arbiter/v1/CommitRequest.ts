@@ -22,7 +22,9 @@ export interface CommitRequest {
    * Completion reports of other transactions (as CompleteLocalBranchesRequest
    * .batch), carried along to spare them a request of their own. The TM
    * applies them before this commit; one it cannot apply is skipped, never
-   * failing this Commit (the TM finishes branches it does not hear about).
+   * failing this Commit (the TM finishes branches it does not hear about,
+   * after its grace period: so does a TM older than this field, which
+   * ignores it — upgrade TMs before clients).
    */
   'completedLocal'?: (_arbiter_v1_CommittedLocalBranches)[];
 }
@@ -44,7 +46,9 @@ export interface CommitRequest__Output {
    * Completion reports of other transactions (as CompleteLocalBranchesRequest
    * .batch), carried along to spare them a request of their own. The TM
    * applies them before this commit; one it cannot apply is skipped, never
-   * failing this Commit (the TM finishes branches it does not hear about).
+   * failing this Commit (the TM finishes branches it does not hear about,
+   * after its grace period: so does a TM older than this field, which
+   * ignores it — upgrade TMs before clients).
    */
   'completedLocal': (_arbiter_v1_CommittedLocalBranches__Output)[];
 }
