@@ -57,7 +57,10 @@ export interface EnlistOptions {
 /** @internal The implementation behind Transaction, driven by the transaction runner. */
 export class TransactionHandle implements Transaction {
   readonly local: LocalBranches
-  private readonly controller = new AbortController()
+  /** Made on first use of `signal`: most callbacks never look at it, and an AbortController is not free. */
+  private controller: AbortController | undefined
+  /** Why the transaction was cancelled (close with a reason), once it was. */
+  private cancelled: { readonly reason: unknown } | undefined
   private open = true
   private localBranchCount = 0
 
@@ -81,6 +84,10 @@ export class TransactionHandle implements Transaction {
   }
 
   get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController()
+      if (this.cancelled) this.controller.abort(this.cancelled.reason)
+    }
     return this.controller.signal
   }
 
@@ -126,11 +133,13 @@ export class TransactionHandle implements Transaction {
   /** No more statements or enlistments: the callback has finished (or was abandoned). */
   close(reason?: unknown): void {
     this.open = false
-    if (reason !== undefined && !this.controller.signal.aborted) this.controller.abort(reason)
+    if (reason === undefined || this.cancelled) return
+    this.cancelled = { reason }
+    this.controller?.abort(reason)
   }
 
   private checkOpen(what: string): void {
-    if (this.signal.aborted) throw this.signal.reason as Error
+    if (this.cancelled) throw this.cancelled.reason as Error
     if (!this.open) throw new IllegalStateError(`${what}(): transaction ${this.gtrid} is no longer open (its callback has returned)`)
   }
 }

@@ -215,6 +215,29 @@ describe('cancellation and server errors', () => {
     }
   })
 
+  it("tx.signal aborts with the caller's reason, whether the callback looked at it before the cancel or only after", async () => {
+    for (const lookFirst of [true, false]) {
+      const controller = new AbortController()
+      const reason = new Error(`cancelled (signal looked at first: ${lookFirst})`)
+      const seen: { aborted: boolean; reason: unknown; executeError: unknown }[] = []
+      let fired = false
+      const pending = client.transaction(
+        async (tx) => {
+          if (lookFirst) tx.signal.addEventListener('abort', () => (fired = true))
+          controller.abort(reason)
+          await sleep(50) // the runner abandons the callback; it keeps running
+          const executeError = await tx.execute('maria', 'SELECT 1').catch((e: unknown) => e)
+          seen.push({ aborted: tx.signal.aborted, reason: tx.signal.reason, executeError })
+        },
+        { signal: controller.signal },
+      )
+      await expect(pending).rejects.toBe(reason)
+      await expect.poll(() => seen.length).toBe(1)
+      expect(seen[0]).toEqual({ aborted: true, reason, executeError: reason })
+      expect(fired).toBe(lookFirst)
+    }
+  })
+
   it('an already aborted signal never begins', async () => {
     const reason = new Error('too late')
     let ran = false
