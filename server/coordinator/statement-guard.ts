@@ -21,12 +21,12 @@ const FORBIDDEN_START: readonly (readonly string[])[] = [
 ]
 
 /**
- * Verdicts on recent statement texts (a refusal message, or undefined for
+ * Verdicts on recent statement texts (a refusal message, or null for
  * accepted): applications send the same few texts again and again with new
  * parameters, and scanning one costs more than looking it up. Bounded: only
  * short texts are kept, and the map starts over when full.
  */
-const verdicts = new Map<string, string | undefined>()
+const verdicts = new Map<string, string | null>()
 const REMEMBERED_TEXTS = 1024
 const REMEMBERED_TEXT_CHARS = 4096
 
@@ -37,14 +37,14 @@ export function checkStatement(sql: string, options: { maxBytes: number }): void
     throw new TmError('TM_INVALID_ARGUMENT', `statement is ${bytes} bytes, over the limit of ${options.maxBytes} (limits.maxStatementBytes)`)
   }
   let refusal = verdicts.get(sql)
-  if (refusal === undefined && !verdicts.has(sql)) {
+  if (refusal === undefined) {
     refusal = refusalOf(sql)
     if (sql.length <= REMEMBERED_TEXT_CHARS) {
       if (verdicts.size >= REMEMBERED_TEXTS) verdicts.clear()
       verdicts.set(sql, refusal)
     }
   }
-  if (refusal !== undefined) throw new TmError('TM_INVALID_ARGUMENT', refusal)
+  if (refusal !== null) throw new TmError('TM_INVALID_ARGUMENT', refusal)
 }
 
 /**
@@ -52,7 +52,7 @@ export function checkStatement(sql: string, options: { maxBytes: number }): void
  * whitespace or comments follows a top-level ';'. Quotes ('…', "…", `…`,
  * $tag$…$tag$) and comments (-- …, # … on MySQL, /* … *\/) are skipped.
  */
-function refusalOf(sql: string): string | undefined {
+function refusalOf(sql: string): string | null {
   if (sql.trim() === '') return 'statement is empty'
   const code = stripQuotedAndComments(sql)
   const semicolon = code.indexOf(';')
@@ -65,7 +65,7 @@ function refusalOf(sql: string): string | undefined {
   if (forbidden) {
     return `"${words.slice(0, 2).join(' ').toUpperCase()}" would end or escape the branch: Arbiter commits and rolls back; use Commit/Rollback`
   }
-  return undefined
+  return null
 }
 
 /** The statement with every quoted string and comment replaced by a space. */

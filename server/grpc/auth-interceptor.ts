@@ -24,8 +24,7 @@ export function createAuthInterceptor(auth: TokenAuthenticator, logger: Logger):
   return (method, call) => {
     const refuse = (error: TmError): void => {
       logger.warn({ method: method.path, peer: call.getPeer(), code: error.code }, error.message)
-      const { code, details, metadata } = toServiceError(error, logger)
-      call.sendStatus({ code: code ?? grpc.status.UNAUTHENTICATED, details: details ?? error.message, metadata: metadata ?? new grpc.Metadata() })
+      call.sendStatus(toServiceError(error, logger))
     }
     const listener = new grpc.ServerListenerBuilder()
       .withOnReceiveMetadata((metadata, next) => {

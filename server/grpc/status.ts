@@ -3,7 +3,7 @@
 // catalog code) in grpc-status-details-bin, so the client rebuilds the exact
 // error. Anything else is a bug: INTERNAL, logged with its stack, and its
 // text (which may hold driver details) is not sent.
-import { Metadata, status as GrpcStatus, type ServiceError } from '@grpc/grpc-js'
+import { Metadata, status as GrpcStatus, type StatusObject } from '@grpc/grpc-js'
 import protobuf from 'protobufjs'
 import { join } from 'node:path'
 import { AdapterError } from '../../adapters/types.js'
@@ -51,7 +51,7 @@ export function toStatus(error: unknown, logger: Logger): WireStatus {
 }
 
 /** toStatus() as a unary call's error: the Status also travels whole in grpc-status-details-bin. */
-export function toServiceError(error: unknown, logger: Logger): Partial<ServiceError> {
+export function toServiceError(error: unknown, logger: Logger): StatusObject {
   const status = toStatus(error, logger)
   const statusBytes = StatusType.encode(StatusType.create(status)).finish()
   const metadata = new Metadata()

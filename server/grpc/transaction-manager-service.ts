@@ -52,6 +52,19 @@ export function transactionManagerOperations(coordinator: Coordinator): Transact
     return toResultSet(await coordinator.execute(gtrid, statement.resource, statement.sql, params, begin))
   }
 
+  /** Applies every completion report; the first that could not be applied, if any. */
+  const applyReports = (reports: readonly { gtrid: string; committedBquals: Buffer[] }[]): { error: unknown } | undefined => {
+    let failure: { error: unknown } | undefined
+    for (const report of reports) {
+      try {
+        coordinator.completeLocal(report.gtrid, report.committedBquals)
+      } catch (error) {
+        failure ??= { error }
+      }
+    }
+    return failure
+  }
+
   const rollBackIfActive = async (gtrid: string, reason: string): Promise<void> => {
     try {
       if (coordinator.get(gtrid).state === 'ACTIVE') await coordinator.rollback(gtrid, reason)
@@ -101,13 +114,7 @@ export function transactionManagerOperations(coordinator: Coordinator): Transact
 
     async commit(req) {
       // Reports that rode along for other transactions: one that cannot be applied is theirs to lose, not this Commit's.
-      for (const report of req.completedLocal) {
-        try {
-          coordinator.completeLocal(report.gtrid, report.committedBquals)
-        } catch {
-          // unknown or finished already: the TM finishes such branches itself
-        }
-      }
+      applyReports(req.completedLocal)
       const votes = req.localVotes.map((v) => ({ bqual: v.bqual, readOnly: v.readOnly, ...(v.resource && { resource: v.resource }) }))
       const outcome = await coordinator.commit(req.gtrid, votes, waitFor(req.waitFor), beginOptions(req.begin))
       return { transaction: toWireTransaction(outcome.tx), commitLocally: outcome.commitLocally.map(toWireXid) }
@@ -117,15 +124,8 @@ export function transactionManagerOperations(coordinator: Coordinator): Transact
       const reports = req.gtrid === '' && req.committedBquals.length === 0 ? req.batch : [req, ...req.batch]
       if (reports.length === 0) throw new TmError('TM_INVALID_ARGUMENT', 'nothing to report: gtrid and batch are empty')
       // Every report is applied; the first that could not be is the answer.
-      const errors: unknown[] = []
-      for (const report of reports) {
-        try {
-          coordinator.completeLocal(report.gtrid, report.committedBquals)
-        } catch (error) {
-          errors.push(error)
-        }
-      }
-      if (errors.length > 0) throw errors[0] as Error
+      const failure = applyReports(reports)
+      if (failure) throw failure.error as Error
       return {}
     },
 

@@ -44,8 +44,7 @@ export function createUndecodableRequestInterceptor(logger: Logger): grpc.Server
         }
         const error = new TmError('TM_INVALID_ARGUMENT', `the request to ${message.path} is not a valid protobuf message: ${message.reason}`)
         logger.debug({ method: message.path, peer: call.getPeer() }, error.message)
-        const { code, details, metadata } = toServiceError(error, logger)
-        call.sendStatus({ code: code ?? grpc.status.INVALID_ARGUMENT, details: details ?? error.message, metadata: metadata ?? new grpc.Metadata() })
+        call.sendStatus(toServiceError(error, logger))
       })
       .build()
     const responder = new grpc.ResponderBuilder().withStart((next) => next(listener)).build()

@@ -132,14 +132,22 @@ export class Recovery {
       steps.filter((s) => s.result !== 'done' && s.result !== 'already done').map((s) => s.branch.xid.gtrid.toString()),
     )
     const scanned = new Set(this.deps.resources.names())
-    for (const logged of unfinishedAtStart) {
-      if (logged.decision || logged.resolutions.length === 0) continue
-      if (logged.resolutions.some((r) => r.heuristic || !scanned.has(r.resource))) continue
-      if (stillPrepared.has(logged.gtrid) || this.deps.coordinator.isLive(logged.gtrid)) continue
-      await this.deps.log.appendEnd(logged.gtrid).catch((error: unknown) => {
-        this.deps.logger.warn({ gtrid: logged.gtrid, err: String(error) }, 'END of a resolved transaction not logged: the next pass tries again')
-      })
-    }
+    const over = unfinishedAtStart.filter(
+      (logged) =>
+        !logged.decision &&
+        logged.resolutions.length > 0 &&
+        !logged.resolutions.some((r) => r.heuristic || !scanned.has(r.resource)) &&
+        !stillPrepared.has(logged.gtrid) &&
+        !this.deps.coordinator.isLive(logged.gtrid),
+    )
+    // Queued together, so they share one log write.
+    await Promise.all(
+      over.map((logged) =>
+        this.deps.log.appendEnd(logged.gtrid).catch((error: unknown) => {
+          this.deps.logger.warn({ gtrid: logged.gtrid, err: String(error) }, 'END of a resolved transaction not logged: the next pass tries again')
+        }),
+      ),
+    )
   }
 
   private async scanResource(name: string): Promise<RecoveryStep[]> {
