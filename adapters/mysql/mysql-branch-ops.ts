@@ -6,9 +6,30 @@ import type { FinishOutcome, Vote, Xid } from '../types.js'
 import type { MysqlRecoverRow } from '../xid/xid.js'
 import { decodeMysqlRecoverRow, xidEquals, xidToMysqlLiteral, xidToString } from '../xid/xid.js'
 
+type MysqlQueryOptions = { sql: string; values?: unknown; rowsAsArray?: boolean; timeout?: number }
+
 /** The part of a mysql2/promise Connection / PoolConnection the XA steps use. */
 export interface MysqlConnectionLike {
-  query(options: { sql: string; values?: unknown; rowsAsArray?: boolean; timeout?: number }): Promise<[unknown, unknown]>
+  query(options: MysqlQueryOptions): Promise<[unknown, unknown]>
+  /**
+   * At run time, mysql2/promise keeps the callback-API connection here (its
+   * typings call it a promise Connection, which it is not). The XA steps
+   * talk to it directly: the promise layer captures a stack trace per call
+   * on an application's pool with mysql2's default `trace: true`, and the
+   * steps never show their stacks (errors are classified by their codes).
+   */
+  readonly connection?: unknown
+}
+
+interface MysqlCallbackConnection {
+  query(options: string | MysqlQueryOptions, callback: (error: Error | null, rows: unknown) => void): unknown
+  promise(): unknown
+}
+
+function callbackConnectionUnder(conn: MysqlConnectionLike): MysqlCallbackConnection | undefined {
+  const core = conn.connection as Partial<MysqlCallbackConnection> | null | undefined
+  // Only the callback API has promise(); anything else goes through conn.query.
+  return typeof core?.query === 'function' && typeof core.promise === 'function' ? (core as MysqlCallbackConnection) : undefined
 }
 
 export function xidLiteral(xid: Xid, resource: string): string {
@@ -20,8 +41,16 @@ export function xidLiteral(xid: Xid, resource: string): string {
 }
 
 export async function run(conn: MysqlConnectionLike, sql: string, timeoutMs?: number): Promise<unknown> {
-  const [rows] = await conn.query({ sql, ...(timeoutMs === undefined ? {} : { timeout: timeoutMs }) })
-  return rows
+  const core = callbackConnectionUnder(conn)
+  if (core === undefined) {
+    const [rows] = await conn.query(timeoutMs === undefined ? { sql } : { sql, timeout: timeoutMs })
+    return rows
+  }
+  // A bare string when there is no timeout: mysql2 copies an options object into each query.
+  const query = timeoutMs === undefined ? sql : { sql, timeout: timeoutMs }
+  return new Promise((resolve, reject) => {
+    core.query(query, (error, rows) => (error ? reject(error) : resolve(rows)))
+  })
 }
 
 function errnoOf(e: AdapterError): number | undefined {

@@ -23,10 +23,18 @@ export interface PgQueryConfigLike {
 
 /** The part of a pg Client / PoolClient the branch steps use. */
 export interface PgClientLike {
-  query(config: PgQueryConfigLike): Promise<PgResultLike>
+  query(config: string | PgQueryConfigLike): Promise<PgResultLike>
   /** 'I' idle, 'T' in a block, 'E' in an aborted block (pg ≥ 8.11). */
   getTransactionStatus?(): string | null
   escapeLiteral?(str: string): string
+}
+
+/**
+ * A control statement (no parameters, no row mode). Sent as a bare string
+ * when there is no timeout: pg copies a config object into every query.
+ */
+function control(client: PgClientLike, text: string, timeoutMs: number | undefined): Promise<PgResultLike> {
+  return client.query(timeoutMs === undefined ? text : { text, query_timeout: timeoutMs })
 }
 
 /** Quotes a string literal the way pg's escapeLiteral does. */
@@ -60,7 +68,7 @@ function notPrepared(answered: string): Vote {
 
 async function rollbackQuietly(client: PgClientLike, timeoutMs?: number): Promise<void> {
   try {
-    await client.query({ text: 'ROLLBACK', ...(timeoutMs === undefined ? {} : { query_timeout: timeoutMs }) })
+    await control(client, 'ROLLBACK', timeoutMs)
   } catch {
     // The caller destroys a client it could not clean.
   }
@@ -91,7 +99,6 @@ export interface PrepareOptions {
  */
 export async function pgPrepare(client: PgClientLike, xid: Xid, resource: string, opts: PrepareOptions = {}): Promise<Vote> {
   const gid = gidOf(xid, resource)
-  const t = opts.timeoutMs === undefined ? {} : { query_timeout: opts.timeoutMs }
   const status = txStatus(client)
   if (opts.failure !== undefined) {
     await rollbackQuietly(client, opts.timeoutMs)
@@ -108,10 +115,10 @@ export async function pgPrepare(client: PgClientLike, xid: Xid, resource: string
   try {
     if (opts.probeReadOnly !== false) {
       const fn = opts.xactIdFunction ?? 'pg_current_xact_id_if_assigned'
-      const probe = await client.query({ text: `SELECT ${fn}() IS NULL AS ro`, ...t })
+      const probe = await control(client, `SELECT ${fn}() IS NULL AS ro`, opts.timeoutMs)
       const readOnly = (probe.rows[0] as { ro?: unknown } | undefined)?.ro === true
       if (readOnly) {
-        const c = await client.query({ text: 'COMMIT', ...t })
+        const c = await control(client, 'COMMIT', opts.timeoutMs)
         if (c.command === 'COMMIT') return { vote: 'read-only' }
         return no(`read-only branch did not commit (server answered ${c.command})`)
       }
@@ -124,7 +131,7 @@ export async function pgPrepare(client: PgClientLike, xid: Xid, resource: string
   }
   let result: PgResultLike
   try {
-    result = await client.query({ text: `PREPARE TRANSACTION ${quoteLiteral(client, gid)}`, ...t })
+    result = await control(client, `PREPARE TRANSACTION ${quoteLiteral(client, gid)}`, opts.timeoutMs)
   } catch (err) {
     // A failed PREPARE rolls the transaction back. pg may reject before it has
     // read the ReadyForQuery that says so (status still 'T'): a ROLLBACK,
@@ -141,13 +148,12 @@ export async function pgPrepare(client: PgClientLike, xid: Xid, resource: string
 /** pgPrepare's one-round-trip form (PrepareOptions.probeWithPrepare); the block is known to be open and healthy. */
 async function probeAndPrepare(client: PgClientLike, xid: Xid, resource: string, opts: PrepareOptions): Promise<Vote> {
   const gid = gidOf(xid, resource)
-  const t = opts.timeoutMs === undefined ? {} : { query_timeout: opts.timeoutMs }
   const fn = opts.xactIdFunction ?? 'pg_current_xact_id_if_assigned'
   let results: PgResultLike[]
   try {
     // A simple query with two statements: a failing SELECT skips the PREPARE
     // and leaves the block aborted; a failing PREPARE rolls the block back.
-    const answer: unknown = await client.query({ text: `SELECT ${fn}() IS NULL AS ro; PREPARE TRANSACTION ${quoteLiteral(client, gid)}`, ...t })
+    const answer: unknown = await control(client, `SELECT ${fn}() IS NULL AS ro; PREPARE TRANSACTION ${quoteLiteral(client, gid)}`, opts.timeoutMs)
     results = Array.isArray(answer) ? (answer as PgResultLike[]) : [answer as PgResultLike]
   } catch (err) {
     const e = classifyPgError(err, resource, `PREPARE TRANSACTION ${gid}`)
@@ -197,10 +203,7 @@ export async function pgFinishPrepared(
 ): Promise<FinishOutcome> {
   const gid = gidOf(xid, resource)
   try {
-    await client.query({
-      text: `${action} PREPARED ${quoteLiteral(client, gid)}`,
-      ...(timeoutMs === undefined ? {} : { query_timeout: timeoutMs }),
-    })
+    await control(client, `${action} PREPARED ${quoteLiteral(client, gid)}`, timeoutMs)
     return 'done'
   } catch (err) {
     const e = classifyPgError(err, resource, `${action} PREPARED ${gid}`)
@@ -218,7 +221,7 @@ export async function pgFinishPrepared(
 /** ROLLBACK of an open (unprepared) block, verified. */
 export async function pgRollbackOpen(client: PgClientLike, resource: string, timeoutMs?: number): Promise<FinishOutcome> {
   try {
-    await client.query({ text: 'ROLLBACK', ...(timeoutMs === undefined ? {} : { query_timeout: timeoutMs }) })
+    await control(client, 'ROLLBACK', timeoutMs)
     return 'done'
   } catch (err) {
     throw classifyPgError(err, resource, 'ROLLBACK')

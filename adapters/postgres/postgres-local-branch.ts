@@ -17,7 +17,7 @@ export const postgresLocalBranch: LocalBranchOps<PgClientLike> = {
       throw new AdapterError('fatal', resource, `cannot start a branch: the connection is already in a transaction (status ${status})`)
     }
     try {
-      await conn.query({ text: 'BEGIN' })
+      await conn.query('BEGIN')
     } catch (err) {
       throw classifyPgError(err, resource, 'BEGIN')
     }

@@ -154,6 +154,38 @@ describe('MysqlAdapter on MariaDB (shared server)', () => {
     }
   })
 
+  it('the XA steps of a local branch skip the promise layer (no stack captured per statement on a traced pool); a connection without the callback API under it is served through its query()', async () => {
+    const c = await mysqlConn(t.url)
+    try {
+      const viaPromise: string[] = []
+      const promiseQuery = c.query.bind(c) as (options: { sql: string }) => Promise<[unknown, unknown]>
+      const watched = {
+        query: (options: { sql: string }) => {
+          viaPromise.push(options.sql.split(' ').slice(0, 2).join(' '))
+          return promiseQuery(options)
+        },
+      }
+      const x = xid()
+      // The real mysql2/promise connection: the XA steps go to c.connection, none to c.query.
+      const spied = Object.assign(Object.create(c) as typeof c, watched, { connection: c.connection })
+      await mysqlLocalBranch.start(spied, x, 'my1')
+      await c.query('UPDATE acct SET balance = balance + 5 WHERE id = 17')
+      expect(await mysqlLocalBranch.prepare(spied, x, 'my1')).toEqual({ vote: 'prepared' })
+      expect(await mysqlLocalBranch.commit(spied, x, 'my1')).toBe('done')
+      expect(viaPromise).toEqual([])
+      // A shape with no callback-API connection under it: every step through query().
+      const y = xid()
+      await mysqlLocalBranch.start(watched, y, 'my1')
+      await c.query('UPDATE acct SET balance = balance + 5 WHERE id = 17')
+      expect(await mysqlLocalBranch.prepare(watched, y, 'my1')).toEqual({ vote: 'prepared' })
+      expect(await mysqlLocalBranch.commit(watched, y, 'my1')).toBe('done')
+      expect(viaPromise).toEqual(['XA START', 'XA END', 'XA PREPARE', 'XA COMMIT'])
+      expect(await t.balance(17)).toBe(110)
+    } finally {
+      await c.end()
+    }
+  })
+
   it('a local branch not marked mayOnlyRead is prepared with no SHOW STATUS, whatever it did, and commits', async () => {
     const c = await mysqlConn(t.url)
     const shows = async (): Promise<number> => {
