@@ -24,6 +24,7 @@
 import mysql from 'mysql2/promise'
 import type { Pool, PoolConnection } from 'mysql2/promise'
 import { classifyMysqlError } from '../errors/classify-mysql.js'
+import { waitForConnection } from '../pool-wait.js'
 import { AdapterError } from '../types.js'
 import type {
   BeginOptions,
@@ -101,24 +102,16 @@ export class MysqlAdapter implements ResourceAdapter, MysqlSessionHost {
     return this.info
   }
 
-  private async acquire(what: string): Promise<PoolConnection> {
-    let timer: NodeJS.Timeout | undefined
-    let timedOut = false
-    const got = this.pool.getConnection()
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        timedOut = true
-        reject(new AdapterError('retryable', this.name, `${what}: no connection within ${this.connectTimeoutMs} ms`))
-      }, this.connectTimeoutMs)
-    })
-    // A connection that arrives after the timeout goes back to the pool.
-    got.then((c) => (timedOut ? c.release() : undefined)).catch(() => undefined)
+  private async acquire(what: string, signal?: AbortSignal): Promise<PoolConnection> {
     try {
-      return await Promise.race([got, timeout])
+      return await waitForConnection(this.pool.getConnection(), {
+        signal,
+        timeout: { ms: this.connectTimeoutMs, error: () => new AdapterError('retryable', this.name, `${what}: no connection within ${this.connectTimeoutMs} ms`) },
+        abortError: () => new AdapterError('retryable', this.name, `${what}: the transaction ended while waiting for a connection`),
+        giveBack: (c) => c.release(),
+      })
     } catch (err) {
       throw classifyMysqlError(err, this.name, `${what}: connect`)
-    } finally {
-      clearTimeout(timer)
     }
   }
 
@@ -180,7 +173,7 @@ export class MysqlAdapter implements ResourceAdapter, MysqlSessionHost {
   async begin(xid: Xid, options?: BeginOptions): Promise<BranchSession> {
     xidLiteral(xid, this.name)
     if (options?.signal?.aborted === true) throw new AdapterError('retryable', this.name, 'begin: aborted')
-    const conn = await this.acquire('begin')
+    const conn = await this.acquire('begin', options?.signal)
     const c = conn as unknown as MysqlConnectionLike
     let baseline = this.knownWriteCounts.get(conn)
     this.knownWriteCounts.delete(conn)

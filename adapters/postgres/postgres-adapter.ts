@@ -4,6 +4,7 @@
 import pg from 'pg'
 import type { PoolClient } from 'pg'
 import { classifyPgError } from '../errors/classify-pg.js'
+import { waitForConnection } from '../pool-wait.js'
 import { AdapterError } from '../types.js'
 import type {
   BeginOptions,
@@ -62,9 +63,14 @@ export class PostgresAdapter implements ResourceAdapter, PgSessionHost {
     this.pool.on('connect', (client) => client.on('error', () => undefined))
   }
 
-  private async acquire(what: string): Promise<PoolClient> {
+  private async acquire(what: string, signal?: AbortSignal): Promise<PoolClient> {
     try {
-      return await this.pool.connect()
+      // The pool bounds the wait by connectionTimeoutMillis itself.
+      return await waitForConnection(this.pool.connect(), {
+        signal,
+        abortError: () => new AdapterError('retryable', this.name, `${what}: the transaction ended while waiting for a connection`),
+        giveBack: (c) => c.release(),
+      })
     } catch (err) {
       throw classifyPgError(err, this.name, `${what}: connect`)
     }
@@ -109,7 +115,7 @@ export class PostgresAdapter implements ResourceAdapter, PgSessionHost {
   async begin(xid: Xid, options?: BeginOptions): Promise<BranchSession> {
     gidOf(xid, this.name) // an illegal XID fails before a session is taken
     if (options?.signal?.aborted === true) throw new AdapterError('retryable', this.name, 'begin: aborted')
-    const client = await this.acquire('begin')
+    const client = await this.acquire('begin', options?.signal)
     try {
       if (client.getTransactionStatus() !== 'I') throw new AdapterError('retryable', this.name, 'begin: pooled session was not idle')
       await client.query({ text: 'BEGIN', query_timeout: this.commandTimeoutMs } as pg.QueryConfig)

@@ -119,7 +119,8 @@ export class Coordinator {
       const newBranch = branch
       // A pool with no free session makes begin wait at most the resource's
       // connectTimeoutMs (then UNAVAILABLE-class error → ABORTED, retryable);
-      // a rollback meanwhile (deadline reaper, Rollback) cancels a begin not yet started.
+      // a rollback meanwhile (deadline reaper, Rollback) cancels the begin,
+      // waiting for a connection or not yet started.
       newBranch.session = adapter.begin(newBranch.xid, { signal: tx.cancel.signal, firstStatementWrites: !isPlainRead(sql) })
       this.deps.logger.debug({ gtrid: tx.gtrid, resource, bqual: newBranch.xid.bqual.toString('hex') }, 'branch started')
       newBranch.session.catch(() => {

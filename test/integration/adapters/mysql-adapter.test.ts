@@ -167,7 +167,7 @@ describe('MysqlAdapter on MariaDB (shared server)', () => {
       }
       const x = xid()
       // The real mysql2/promise connection: the XA steps go to c.connection, none to c.query.
-      const spied = Object.assign(Object.create(c) as typeof c, watched, { connection: c.connection })
+      const spied = Object.assign(Object.create(c) as typeof c, watched, { connection: (c as unknown as { connection: unknown }).connection })
       await mysqlLocalBranch.start(spied, x, 'my1')
       await c.query('UPDATE acct SET balance = balance + 5 WHERE id = 17')
       expect(await mysqlLocalBranch.prepare(spied, x, 'my1')).toEqual({ vote: 'prepared' })

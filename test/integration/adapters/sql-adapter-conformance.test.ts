@@ -179,6 +179,29 @@ describe.each(dialects.map((d) => [d.label, d] as const))('%s (shared server)', 
     }
   })
 
+  it('a begin waiting for a pooled connection gives up when its transaction ends (signal), long before connectTimeoutMs; the connection goes back to the pool', async () => {
+    const one = d.makeAdapter({ name: d.resource, kind: d.kind, url: t.url, poolSize: 1, connectTimeoutMs: 20_000 })
+    await one.init()
+    try {
+      const held = await one.begin(xid())
+      const ended = new AbortController()
+      const started = performance.now()
+      const waiting = one.begin(xid(), { signal: ended.signal })
+      setTimeout(() => ended.abort(), 100)
+      const e = await expectAdapterError(waiting, 'retryable')
+      expect(e.message).toMatch(/ended while waiting for a connection/)
+      expect(performance.now() - started).toBeLessThan(5_000)
+      expect(await held.rollback()).toBe('done')
+      await held.release()
+      // The pool's one connection is free again: nothing kept it for the abandoned begin.
+      const next = await one.begin(xid(), { signal: AbortSignal.timeout(5_000) })
+      expect(await next.rollback()).toBe('done')
+      await next.release()
+    } finally {
+      await one.close()
+    }
+  })
+
   it('a closed port gives a retryable error within a bounded time', async () => {
     await expectClosedPortRetryable((port) => d.makeAdapter({ name: 'dead', kind: d.kind, url: d.deadUrl(port), connectTimeoutMs: 2000 }))
   })

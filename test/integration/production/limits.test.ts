@@ -22,6 +22,8 @@ beforeAll(async () => {
       { name: 'redis', kind: 'redis', url: sharedServerUrls().redisUrl },
       // One session and a short wait for it: pool exhaustion.
       { name: 'tiny', kind: 'postgres', url: dbs.pgUrl, poolSize: 1, connectTimeoutMs: 500 },
+      // One session and a long wait for it: a rollback must not wait that long.
+      { name: 'tinyPatient', kind: 'mysql', url: dbs.mysqlUrl, poolSize: 1, connectTimeoutMs: 30_000 },
     ],
     {
       limits: {
@@ -154,6 +156,25 @@ describe('limits', () => {
     // The session is back: the resource works again.
     const again = await begin()
     await client.tm.Execute({ gtrid: again, statement: { resource: 'tiny', sql: 'SELECT 1' } })
+    await client.tm.Commit({ gtrid: again })
+  })
+
+  it('a transaction rolled back while its branch waits for a pooled connection stops waiting at once, long before connectTimeoutMs', async () => {
+    const holder = await begin()
+    await client.tm.Execute({ gtrid: holder, statement: { resource: 'tinyPatient', sql: 'SELECT 1' } }) // holds the only session
+    const waiter = await begin()
+    const waiting = grpcError(client.tm.Execute({ gtrid: waiter, statement: { resource: 'tinyPatient', sql: 'SELECT 1' } }))
+    await new Promise((r) => setTimeout(r, 200))
+    const started = Date.now()
+    const rolledBack = await client.tm.Rollback({ gtrid: waiter })
+    expect(rolledBack.transaction?.state).toBe('TRANSACTION_STATE_ROLLED_BACK')
+    const e = await waiting
+    expect(Date.now() - started).toBeLessThan(5_000)
+    expect(e.code).toBe(status.ABORTED)
+    await client.tm.Rollback({ gtrid: holder })
+    // The abandoned wait kept no session: the resource works again.
+    const again = await begin()
+    await client.tm.Execute({ gtrid: again, statement: { resource: 'tinyPatient', sql: 'SELECT 1' } })
     await client.tm.Commit({ gtrid: again })
   })
 })
