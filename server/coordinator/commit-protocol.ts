@@ -92,6 +92,7 @@ export async function runCommit(
   const prepared = [...(await prepareAll(ctx, tx, managed)), ...localPrepared]
   ctx.observer?.phase1(secondsSince(phase1Started))
   await failpoint('after-prepare')
+  await unlessDoomed(ctx, tx)
   if (prepared.length === 0) {
     tx.commitPath = 'read-only'
     return finishCommitted(ctx, tx)
@@ -156,15 +157,24 @@ async function prepareOne(branch: Branch): Promise<Vote> {
 
 async function commitOnePhase(ctx: CommitContext, tx: Transaction, writer: Branch | undefined): Promise<CommitOutcome> {
   if (!writer) {
+    await unlessDoomed(ctx, tx)
     tx.commitPath = 'read-only'
     return finishCommitted(ctx, tx)
   }
   tx.commitPath = 'one-phase'
   if (Date.now() > tx.deadline) await failAbort(ctx, tx, { reason: 'deadline exceeded before commit', retryable: true })
+  let committed: boolean
   try {
-    await onBranch(writer, async () => (await writer.session!).commitOnePhase())
-    writer.state = 'committed'
-    await failpoint('after-one-phase-commit')
+    committed = await onBranch(writer, async () => {
+      // Checked in the writer's own turn: a statement queued before this Commit has finished by now.
+      if (tx.doomed) return false
+      await (await writer.session!).commitOnePhase()
+      return true
+    })
+    if (committed) {
+      writer.state = 'committed'
+      await failpoint('after-one-phase-commit')
+    }
   } catch (error) {
     const adapterError = error as { errorClass?: string; serverCode?: string; message?: string }
     if (adapterError.errorClass !== undefined) ctx.observer?.resourceError(writer.resource, adapterError.errorClass)
@@ -180,10 +190,11 @@ async function commitOnePhase(ctx: CommitContext, tx: Transaction, writer: Branc
     tx.abortReason = `one-phase commit on "${writer.resource}" has an unknown outcome: ${adapterError.message}`
     writer.state = 'failed'
     ctx.logger.error({ gtrid: tx.gtrid, resource: writer.resource, err: adapterError.message }, 'one-phase commit outcome unknown')
-    throw new TmError('TM_OUTCOME_UNKNOWN', tx.abortReason)
-  } finally {
     await releaseSession(writer)
+    throw new TmError('TM_OUTCOME_UNKNOWN', tx.abortReason)
   }
+  if (!committed) await failAbort(ctx, tx, tx.doomed!) // rolls the writer back on its session
+  await releaseSession(writer)
   return finishCommitted(ctx, tx)
 }
 
@@ -195,6 +206,7 @@ async function decideAndFinish(
   waitFor: 'applied' | 'durable',
 ): Promise<CommitOutcome> {
   tx.commitPath = 'two-phase'
+  await unlessDoomed(ctx, tx)
   if (Date.now() > tx.deadline) await failAbort(ctx, tx, { reason: 'deadline exceeded before the commit point', retryable: true })
   await failpoint('before-decision')
   const appendStarted = performance.now()
@@ -316,6 +328,11 @@ async function releaseSession(branch: Branch): Promise<void> {
   if (session) await (await session).release()
 }
 
+/** Rolls back (and throws ABORTED) when a statement running as the Commit began failed (tx.doomed). */
+async function unlessDoomed(ctx: CommitContext, tx: Transaction): Promise<void> {
+  if (tx.doomed) await failAbort(ctx, tx, tx.doomed)
+}
+
 /** Rolls everything back and throws ABORTED with the reason. */
 async function failAbort(ctx: CommitContext, tx: Transaction, cause: AbortCause): Promise<never> {
   await abortTransaction(ctx, tx, cause)
@@ -329,6 +346,13 @@ export function abortedError(tx: Transaction): TmError {
       retryable: String(tx.abortRetryable),
       ...(tx.abortServerCode && { serverCode: tx.abortServerCode }),
     },
+  })
+}
+
+/** The error for a statement that failed while a Commit was preparing: that Commit rolls the transaction back. */
+export function doomedError(gtrid: string, cause: AbortCause): TmError {
+  return new TmError('TM_TX_ABORTED', `transaction ${gtrid} rolled back: ${cause.reason} (the Commit in progress rolls it back)`, {
+    metadata: { gtrid, retryable: String(cause.retryable ?? false), ...(cause.serverCode && { serverCode: cause.serverCode }) },
   })
 }
 

@@ -6,13 +6,13 @@ import { ARBITER_FORMAT_ID, newGtrid, parseGtrid, xidFromParts } from '../../ada
 import { TmError } from '../../proto/errors.js'
 import type { DecisionLog, LoggedTransaction } from '../log/decision-log.js'
 import type { Logger } from '../logger.js'
-import { abortedError, isTransient, runCommit, type CommitOutcome, type LocalVoteInput } from './commit-protocol.js'
+import { abortedError, doomedError, isTransient, runCommit, type CommitOutcome, type LocalVoteInput } from './commit-protocol.js'
 import type { ResourceRegistry } from './resource-registry.js'
 import type { CoordinatorObserver } from './observer.js'
 import { finishAdopted, transactionFromLog } from './adopt-decision.js'
 import { checkLocalVotes } from './local-votes.js'
 import { CLOCK_TOLERANCE_MS, ClientNamedBegins } from './client-named-begins.js'
-import { abortTransaction } from './rollback-protocol.js'
+import { abortTransaction, type AbortCause } from './rollback-protocol.js'
 import { checkStatement, isPlainRead } from './statement-guard.js'
 import { isFinal, isLive, type TxState } from './transaction-state.js'
 import { LiveCounter, onBranch, Transaction } from './transaction.js'
@@ -136,35 +136,40 @@ export class Coordinator {
       return await onBranch(target, async () => {
         if (tx.state !== 'ACTIVE') throw this.stateError(tx, 'execute')
         const session = await target.session!
-        // The row limit is checked here for every kind of resource, so its error names the limit.
-        const result = await session.execute(sql, params, { signal: tx.cancel.signal })
-        if (result.rows.length > limits.maxRows) {
-          throw (tooManyRows = new TmError(
-            'TM_INVALID_ARGUMENT',
-            `statement on "${resource}" returned ${result.rows.length} rows, over the limit of ${limits.maxRows} (limits.maxRows): ` +
-              'the transaction was rolled back; add a LIMIT or page through the rows',
-            { metadata: { gtrid: tx.gtrid, resource } },
-          ))
+        try {
+          // The row limit is checked here for every kind of resource, so its error names the limit.
+          const result = await session.execute(sql, params, { signal: tx.cancel.signal })
+          if (result.rows.length > limits.maxRows) {
+            throw (tooManyRows = new TmError(
+              'TM_INVALID_ARGUMENT',
+              `statement on "${resource}" returned ${result.rows.length} rows, over the limit of ${limits.maxRows} (limits.maxRows): ` +
+                'the transaction was rolled back; add a LIMIT or page through the rows',
+              { metadata: { gtrid: tx.gtrid, resource } },
+            ))
+          }
+          return result
+        } catch (error) {
+          // A Commit (pipelined on the Session stream) began while this ran and
+          // waits behind it on this branch: marked before the branch's next
+          // work starts, so that Commit rolls back instead of committing.
+          if ((tx.state as TxState) === 'PREPARING') tx.doomed ??= failureCause(resource, error, tooManyRows)
+          throw error
         }
-        return result
       })
     } catch (error) {
-      if (error === tooManyRows) {
-        // The statement ran, but its caller never sees what it did: end the transaction.
-        await this.abort(tx, { reason: `statement on "${resource}" returned more rows than limits.maxRows allows` })
-        throw error
+      if (error instanceof TmError && error !== tooManyRows) throw error
+      const cause = failureCause(resource, error, tooManyRows)
+      if (error !== tooManyRows) {
+        const e = error as { errorClass?: string; message?: string }
+        if (e.errorClass !== undefined) this.deps.observer?.resourceError(resource, e.errorClass)
+        this.deps.logger.debug({ gtrid: tx.gtrid, resource, err: e.message ?? String(error), errorClass: e.errorClass }, 'statement failed')
       }
-      if (error instanceof TmError) throw error
-      // A failed statement dooms the branch (PostgreSQL aborts the block): roll the whole transaction back.
-      const e = error as { errorClass?: string; serverCode?: string; message?: string }
-      if (e.errorClass !== undefined) this.deps.observer?.resourceError(resource, e.errorClass)
-      this.deps.logger.debug({ gtrid: tx.gtrid, resource, err: e.message ?? String(error), errorClass: e.errorClass }, 'statement failed')
-      await this.abort(tx, {
-        reason: `statement on "${resource}" failed: ${e.message ?? String(error)}`,
-        serverCode: e.serverCode,
-        retryable: e.errorClass === 'retryable' || isTransient(e.serverCode),
-      })
-      throw abortedError(tx)
+      if (tx.state === 'PREPARING') {
+        // The Commit in progress rolls back (tx.doomed); rolling back under it here would race it.
+        throw error === tooManyRows ? error : doomedError(tx.gtrid, cause)
+      }
+      await this.abort(tx, cause)
+      throw error === tooManyRows ? error : abortedError(tx)
     }
   }
 
@@ -487,4 +492,16 @@ export class Coordinator {
 
 function isPromise<T>(value: Promise<T> | undefined): value is Promise<T> {
   return value !== undefined
+}
+
+/** Why a failed statement (or one over limits.maxRows) rolls its transaction back. */
+function failureCause(resource: string, error: unknown, tooManyRows: TmError | undefined): AbortCause {
+  if (error === tooManyRows) return { reason: `statement on "${resource}" returned more rows than limits.maxRows allows` }
+  // A failed statement dooms the branch (PostgreSQL aborts the block): the whole transaction rolls back.
+  const e = error as { errorClass?: string; serverCode?: string; message?: string }
+  return {
+    reason: `statement on "${resource}" failed: ${e.message ?? String(error)}`,
+    serverCode: e.serverCode,
+    retryable: e.errorClass === 'retryable' || isTransient(e.serverCode),
+  }
 }

@@ -48,6 +48,12 @@ export class Transaction {
   /** Whether retrying the whole transaction may succeed (deadlock, timeout). */
   abortRetryable = false
   commitPath: CommitPath | undefined
+  /**
+   * A statement that was already running when Commit began failed (or
+   * returned more rows than allowed): that Commit must roll back instead of
+   * committing what the statement's caller was told failed.
+   */
+  doomed: { readonly reason: string; readonly serverCode?: string | undefined; readonly retryable?: boolean } | undefined
   /** The one Commit in progress: repeats of Commit wait for the same answer. */
   commitOutcome: Promise<unknown> | undefined
   rollbackOutcome: Promise<void> | undefined

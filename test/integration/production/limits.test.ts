@@ -97,6 +97,43 @@ describe('limits', () => {
     await client.tm.Rollback({ gtrid })
   })
 
+  it('a statement still running when a pipelined Commit arrives, then over maxRows: that Commit rolls back instead of committing (one writer and two)', async () => {
+    for (const [id, writers] of [[7101, ['pg']], [7102, ['pg', 'maria']]] as const) {
+      const gtrid = await begin()
+      for (const resource of writers) {
+        await client.tm.Execute({ gtrid, statement: { resource, sql: `INSERT INTO accounts VALUES (${id}, 1)` } })
+      }
+      // Slow enough that Commit arrives while it runs, and 10 rows: over the limit of 5.
+      const overLimit = grpcError(client.tm.Execute({ gtrid, statement: { resource: 'pg', sql: 'SELECT g FROM generate_series(1, 10) g, pg_sleep(0.3)' } }))
+      await new Promise((r) => setTimeout(r, 100))
+      const commit = grpcError(client.tm.Commit({ gtrid }))
+      expect((await overLimit).code).toBe(status.INVALID_ARGUMENT)
+      const commitError = await commit
+      expect(commitError.code).toBe(status.ABORTED)
+      expect(commitError.details).toMatch(/more rows than limits\.maxRows allows/)
+      expect((await client.tm.GetTransaction({ gtrid })).state).toBe('TRANSACTION_STATE_ROLLED_BACK')
+      expect(await dbs.pgQuery('SELECT id FROM accounts WHERE id = $1', [id])).toEqual([])
+      expect(await dbs.mysqlQuery('SELECT id FROM accounts WHERE id = ?', [id])).toEqual([])
+    }
+    expect(await dbs.preparedLeft(nodeId)).toEqual({ pg: [], mysql: [] })
+  })
+
+  it('a statement that fails while a pipelined Commit waits for it: ABORTED for both, nothing committed', async () => {
+    const gtrid = await begin()
+    await client.tm.Execute({ gtrid, statement: { resource: 'maria', sql: 'INSERT INTO accounts VALUES (7103, 1)' } })
+    await client.tm.Execute({ gtrid, statement: { resource: 'pg', sql: 'INSERT INTO accounts VALUES (7103, 1)' } })
+    const failing = grpcError(client.tm.Execute({ gtrid, statement: { resource: 'pg', sql: 'SELECT pg_sleep(0.3), 1 / 0' } }))
+    await new Promise((r) => setTimeout(r, 100))
+    const commit = grpcError(client.tm.Commit({ gtrid }))
+    const e = await failing
+    expect(e.code).toBe(status.ABORTED)
+    expect(e.details).toMatch(/division by zero/)
+    expect((await commit).code).toBe(status.ABORTED)
+    expect(await dbs.pgQuery('SELECT id FROM accounts WHERE id = 7103')).toEqual([])
+    expect(await dbs.mysqlQuery('SELECT id FROM accounts WHERE id = 7103')).toEqual([])
+    expect(await dbs.preparedLeft(nodeId)).toEqual({ pg: [], mysql: [] })
+  })
+
   it('limits.maxRows → INVALID_ARGUMENT naming the limit, on PostgreSQL and MariaDB; the transaction is rolled back', async () => {
     for (const [resource, sql] of [
       ['pg', 'SELECT g FROM generate_series(1, 10) g'],
