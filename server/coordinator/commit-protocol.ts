@@ -6,8 +6,7 @@
 // parallel, retrying until done, then appends END (not forced).
 //
 // Shortcuts every serious TM takes: one writing branch → one-phase commit, no
-// log record; read-only branches leave at prepare; one prepared branch alone
-// needs no decision record either (there is nothing to keep atomic with it).
+// log record; read-only branches leave at prepare.
 import type { Vote, Xid } from '../../adapters/types.js'
 import { TmError } from '../../proto/errors.js'
 import { failpoint } from '../failpoints.js'
@@ -97,12 +96,10 @@ export async function runCommit(
     tx.commitPath = 'read-only'
     return finishCommitted(ctx, tx)
   }
-  if (prepared.length === 1 && prepared[0]!.mode === 'managed') {
-    // The only participant: committing it needs no decision record.
-    tx.commitPath = 'one-phase'
-    await commitManaged(ctx, tx, prepared[0]!)
-    return finishCommitted(ctx, tx)
-  }
+  // Even one prepared branch gets its decision logged: if its commit fails on
+  // its session, finishing it by XID may outlast this process, and without a
+  // record a restart would presume abort. (Single writers took the one-phase
+  // path above; the shipped adapters never get here with one.)
   return decideAndFinish(ctx, tx, prepared, waitFor)
 }
 
