@@ -10,7 +10,7 @@
 //   pages, and a retried fsync can falsely succeed). A failed write (disk
 //   full) is undone by truncating back, and the log stays usable.
 // - A closed segment whose transactions have all ended is deleted, oldest first.
-import { mkdir, open, readdir, readFile, rm, type FileHandle } from 'node:fs/promises'
+import { mkdir, open, readdir, readFile, rm, writeFile, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { failpoint } from '../failpoints.js'
 import { CommitDelay, type CommitDelayOptions } from './commit-delay.js'
@@ -24,7 +24,7 @@ import {
   type LoggedTransaction,
 } from './decision-log.js'
 import type { LogRecord, LoggedBranch, ResolutionRecord } from './log-record.js'
-import { encodeFrame, readFrame } from './record-frame.js'
+import { encodeFrame, hasRecordAfter, readFrame } from './record-frame.js'
 
 const MAGIC = Buffer.from('ARBLOG01', 'ascii')
 const SEGMENT_NAME = /^segment-(\d{10})\.log$/
@@ -119,8 +119,10 @@ export class FileDecisionLog implements DecisionLog {
         continue
       }
       // A torn write can only be the last thing in the last segment. A bad
-      // frame followed by a good one is damage at rest: refuse to guess.
-      const tornTail = isLast && (read.kind === 'truncated' || readFrame(buf, read.next).kind !== 'record')
+      // frame with any good one after it is damage at rest: refuse to guess.
+      // A damaged length field hides where the next frame starts, so look for
+      // one at every offset, not only where this frame claims to end.
+      const tornTail = isLast && !hasRecordAfter(buf, offset)
       if (!tornTail) {
         const why = read.kind === 'truncated' ? 'truncated record' : read.why
         throw new LogCorruptError(
@@ -142,7 +144,11 @@ export class FileDecisionLog implements DecisionLog {
       goodBytes = MAGIC.length
       await this.file.datasync()
     } else if (size > goodBytes) {
-      // Cut the torn tail so new records follow the last good one.
+      // Cut the torn tail so new records follow the last good one; keep a
+      // copy of what was cut beside the segment, for an incident review.
+      const tail = Buffer.alloc(size - goodBytes)
+      await this.file.read(tail, 0, tail.length, goodBytes)
+      await writeFile(`${segment.path}.torn-at-${goodBytes}`, tail)
       await this.file.truncate(goodBytes)
       await this.file.datasync()
     }
@@ -155,6 +161,9 @@ export class FileDecisionLog implements DecisionLog {
     await file.write(MAGIC, 0, MAGIC.length, 0)
     await file.datasync()
     await this.syncDir()
+    // Its END records may not have been forced yet: a torn tail is only
+    // tolerated in the last segment, so this one must be whole on disk first.
+    await this.file?.datasync()
     await this.file?.close()
     this.file = file
     this.size = MAGIC.length
@@ -283,8 +292,16 @@ export class FileDecisionLog implements DecisionLog {
     const segment = this.segments[this.segments.length - 1]!
     for (const p of batch) this.applyToIndex(segment, p.record)
     for (const p of batch) p.resolve()
-    if (this.size >= this.segmentBytes) await this.rotate()
-    else if (batch.some((p) => p.record.type === 'end')) await this.collectGarbage()
+    try {
+      if (this.size >= this.segmentBytes) await this.rotate()
+      else if (batch.some((p) => p.record.type === 'end')) await this.collectGarbage()
+    } catch (error) {
+      // The batch is durable. A segment that cannot be started leaves nowhere
+      // safe to append: fail the log (the TM commits nothing more until it is
+      // restarted) rather than crash the process with an unhandled rejection.
+      // Old segments that cannot be deleted now are tried again later.
+      if (this.size >= this.segmentBytes) this.failure ??= error instanceof Error ? error : new Error(String(error))
+    }
   }
 
   /** A write failed (e.g. ENOSPC): cut back to where the batch began, so its records are not in the log. */

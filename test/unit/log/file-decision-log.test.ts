@@ -1,8 +1,8 @@
-import { mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { LogCorruptError } from '../../../server/log/decision-log.js'
+import { LogCorruptError, LogFailedError } from '../../../server/log/decision-log.js'
 import { FileDecisionLog } from '../../../server/log/file-decision-log.js'
 
 let dir: string
@@ -75,6 +75,44 @@ describe('FileDecisionLog', () => {
     await again.open()
     expect(again.unfinished().map((t) => t.gtrid)).toEqual(['n1:A'])
     await again.close()
+  })
+
+  it('refuses to open, and cuts nothing, when a length field in the middle of the last segment is damaged (impossible or merely wrong)', async () => {
+    for (const damage of [(len: number) => len | 0x40000000, (len: number) => len + 3]) {
+      await rm(dir, { recursive: true, force: true })
+      const log = new FileDecisionLog({ dir })
+      await log.open()
+      for (const g of ['n1:A', 'n1:B', 'n1:C', 'n1:D', 'n1:E']) await log.appendDecision(g, branches)
+      await log.close()
+      const path = await segmentPath()
+      const buf = await readFile(path)
+      const second = 8 + 8 + buf.readUInt32LE(8) // after the header and the first frame
+      buf.writeUInt32LE(damage(buf.readUInt32LE(second)), second)
+      await writeFile(path, buf)
+
+      const again = new FileDecisionLog({ dir })
+      const error = await again.open().then(() => undefined, (e: unknown) => e)
+      expect(error).toBeInstanceOf(LogCorruptError)
+      expect((error as Error).message).toMatch(new RegExp(`at byte ${second} of ${buf.length}; the log is damaged before its end`))
+      expect((await stat(path)).size).toBe(buf.length) // the decisions after it are still there
+    }
+  })
+
+  it('keeps a copy of a torn tail it cuts, beside the segment', async () => {
+    const log = new FileDecisionLog({ dir })
+    await log.open()
+    await log.appendDecision('n1:A', branches)
+    await log.appendDecision('n1:B', branches)
+    await log.close()
+    const path = await segmentPath()
+    const before = await readFile(path)
+    const firstEnd = 8 + 8 + before.readUInt32LE(8)
+    await truncate(path, before.length - 5)
+
+    const again = new FileDecisionLog({ dir })
+    await again.open()
+    await again.close()
+    expect(await readFile(`${path}.torn-at-${firstEnd}`)).toEqual(before.subarray(firstEnd, before.length - 5))
   })
 
   it('refuses to open when a record in the middle is corrupt, naming the file and offset', async () => {
@@ -241,6 +279,24 @@ describe('FileDecisionLog', () => {
     await again.open()
     expect(again.unfinished().map((t) => t.gtrid)).toEqual(['n1:LAST'])
     await again.close()
+  })
+
+  it('a next segment that cannot be started fails the log (appends are refused, healthy() is false) instead of crashing the process', async () => {
+    const log = new FileDecisionLog({ dir, segmentBytes: 400 })
+    await log.open()
+    await mkdir(join(dir, 'segment-0000000002.log')) // where the next segment would go: opening it fails
+    let appended = 0
+    let refusal: unknown
+    for (let i = 0; i < 20 && refusal === undefined; i++) {
+      await log.appendDecision(`n1:T${i}`, branches).then(
+        () => appended++,
+        (e: unknown) => (refusal = e),
+      )
+    }
+    expect(appended).toBeGreaterThan(0) // the records up to the full segment were durable
+    expect(refusal).toBeInstanceOf(LogFailedError)
+    expect(log.healthy()).toBe(false)
+    await log.close()
   })
 
   it('rejects a file that is not a log segment', async () => {
