@@ -122,9 +122,16 @@ async function rollbackQuietly(rpc: TmRpc, gtrid: string, reason: string, deadli
 }
 
 /** @internal Rolls the transaction back at the TM (if it ever heard of it) and on every local connection. Never throws. */
-export async function rollbackTransaction(rpc: TmRpc, handle: TransactionHandle, reason: string, deadlineMs: number): Promise<void> {
+export async function rollbackTransaction(
+  rpc: TmRpc,
+  handle: TransactionHandle,
+  reason: string,
+  deadlineMs: number,
+  options: { readonly callbackMayStillRun?: boolean } = {},
+): Promise<void> {
   const atTm = handle.contactedTm ? rollbackQuietly(rpc, handle.gtrid, reason, deadlineMs) : undefined
-  await Promise.all([atTm, handle.local.rollbackAll()])
+  // An abandoned (cancelled) callback may still use the connections: end them rather than roll back under it.
+  await Promise.all([atTm, options.callbackMayStillRun === true ? handle.local.destroyAll() : handle.local.rollbackAll()])
 }
 
 /** @internal Commits the transaction; throws a typed error when it did not (or may not have) committed. */

@@ -54,6 +54,8 @@ interface LocalBranch {
   readonly options: LocalBranchOptions
   xid: Xid | undefined
   state: BranchState
+  /** Settles when its start (BEGIN / XA START) has finished, either way. */
+  started?: Promise<unknown>
   /** Why the branch cannot commit (failed to start, voted no). */
   failure?: string
   retryable?: boolean
@@ -126,19 +128,32 @@ export class LocalBranches {
     // From here the TM expects a vote for this branch: keep it, even when it cannot start.
     branch.xid = xid
     this.branches.push(branch)
+    const starting = ops(branch).start(conn, xid, resource, options)
+    branch.started = starting.catch(() => undefined)
     try {
-      await ops(branch).start(conn, xid, resource, options)
-      branch.state = 'active'
+      await starting
     } catch (error) {
-      branch.state = 'failed'
+      if (branch.state === 'starting') branch.state = 'failed'
       branch.failure = `local branch on "${resource}" could not start: ${error instanceof Error ? error.message : String(error)}`
       throw asArbiterError(error, resource, 'could not start the local branch')
     }
+    // Rolled back or its connection destroyed meanwhile (the transaction was cancelled): it stays so.
+    if ((branch.state as BranchState) !== 'starting') throw new IllegalStateError(`transaction ${this.gtrid} ended while this connection was being enlisted`)
+    branch.state = 'active'
     return xid
   }
 
   /** Ends and prepares every active branch in parallel. Any failure or "no" → not ok, with the first reason. */
   async prepareAll(): Promise<PrepareOutcome> {
+    const starting = this.branches.find((b) => b.state === 'starting')
+    if (starting) {
+      // Announcing it would tell the TM it is prepared; it is not even started.
+      return {
+        ok: false,
+        reason: `tx.enlist() of a connection to "${starting.resource}" had not finished when the callback returned: await tx.enlist()`,
+        retryable: false,
+      }
+    }
     await Promise.all(
       this.branches.map(async (b) => {
         if (b.state !== 'active') return
@@ -194,6 +209,8 @@ export class LocalBranches {
   async rollbackAll(): Promise<void> {
     await Promise.all(
       this.branches.map(async (b) => {
+        // A start still in flight (an enlist not awaited): roll back what it leaves, not what it was.
+        if (b.state === 'starting') await b.started
         if (b.state === 'committed' || b.state === 'rolled-back' || b.state === 'destroyed' || b.state === 'read-only') return
         try {
           await ops(b).rollback(b.conn, b.xid!, b.resource)
@@ -203,6 +220,18 @@ export class LocalBranches {
         }
       }),
     )
+  }
+
+  /**
+   * Ends every unfinished branch by destroying its connection: for a
+   * cancelled callback that may still be running statements on them. A
+   * rollback queued behind those would let the callback's next statements
+   * run outside any transaction and commit on their own; on a closed
+   * connection they fail, and the server rolls the open branch back. Never throws.
+   */
+  async destroyAll(): Promise<void> {
+    const unfinished = (b: LocalBranch): boolean => !['committed', 'rolled-back', 'destroyed', 'read-only'].includes(b.state)
+    await Promise.all(this.branches.filter(unfinished).map((b) => destroyConnection(b)))
   }
 
   /** Destroys the connections of prepared branches: the TM (recovery) finishes them. Never throws. */

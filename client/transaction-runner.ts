@@ -77,7 +77,7 @@ async function attempt<T>(
       const cancelled = signal?.aborted === true
       handle.close(cancelled ? signal.reason : error)
       const reason = cancelled ? `cancelled by the application: ${describe(signal.reason)}` : `the application's callback failed: ${describe(error)}`
-      await rollbackTransaction(rpc, handle, reason, client.defaultDeadlineMs)
+      await rollbackTransaction(rpc, handle, reason, client.defaultDeadlineMs, { callbackMayStillRun: cancelled })
       throw cancelled ? (signal.reason as Error) : error
     }
     handle.close()

@@ -185,11 +185,14 @@ describe('enlist misuse', () => {
 })
 
 describe('cancellation and server errors', () => {
-  it('aborting the signal rolls back and rejects with the signal reason; enlisted connections are idle', async () => {
+  it('aborting the signal rolls back and rejects with the signal reason; the abandoned callback cannot write outside the transaction on its enlisted connections', async () => {
     const pgConn = await pgPool.connect()
     const myConn = await myPool.getConnection()
     const controller = new AbortController()
     const reason = new Error('user pressed cancel')
+    const late: unknown[] = []
+    let callbackDone!: () => void
+    const callbackFinished = new Promise<void>((resolve) => (callbackDone = resolve))
     try {
       const started = Date.now()
       const pending = client.transaction(
@@ -199,19 +202,44 @@ describe('cancellation and server errors', () => {
           await pgConn.query('UPDATE accounts SET balance = 0 WHERE id = $1', [id])
           await tx.execute('maria', 'UPDATE accounts SET balance = 50 WHERE id = ?', [id])
           controller.abort(reason)
-          await sleep(5_000)
+          await sleep(300) // transaction() has rejected meanwhile; this callback goes on regardless
+          late.push(await pgConn.query('UPDATE accounts SET balance = 7 WHERE id = $1', [id]).then(() => 'ran', (e: unknown) => e))
+          late.push(await myConn.query('UPDATE accounts SET balance = 7 WHERE id = ?', [id]).then(() => 'ran', (e: unknown) => e))
+          callbackDone()
         },
         { signal: controller.signal },
       )
       await expect(pending).rejects.toBe(reason)
       expect(Date.now() - started).toBeLessThan(4_000)
+      await callbackFinished
+      // Its connections were closed under it: the late writes failed instead of committing on their own.
+      expect(late).toHaveLength(2)
+      for (const outcome of late) expect(outcome).toBeInstanceOf(Error)
       expect(await balances(id)).toEqual({ pg: 100, maria: 0 })
+    } finally {
+      pgConn.release(true)
+      myConn.release() // already destroyed: mysql2 keeps it out of the pool
+    }
+  })
+
+  it('an enlist still starting when the callback returns is not announced as prepared: the transaction rolls back and the connection is left idle', async () => {
+    const pgConn = await pgPool.connect()
+    let enlisting: Promise<void> | undefined
+    try {
+      const outcome = await client
+        .transaction(async (tx) => {
+          enlisting = tx.enlist('pg', pgConn) // not awaited
+          enlisting.catch(() => undefined)
+        })
+        .then(() => 'committed', (e: unknown) => e)
+      expect(outcome).toBeInstanceOf(TransactionAbortedError)
+      expect((outcome as Error).message).toMatch(/tx\.enlist\(\) of a connection to "pg" had not finished when the callback returned/)
+      await enlisting?.catch(() => undefined)
+      await sleep(100)
       expect(pgConn.getTransactionStatus()).toBe('I')
-      const [rows] = await myConn.query('SELECT @@in_transaction AS t')
-      expect(rows).toEqual([{ t: 0 }])
+      expect((await dbs.preparedLeft('-')).pg).toEqual([])
     } finally {
       pgConn.release()
-      myConn.release()
     }
   })
 
