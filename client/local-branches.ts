@@ -138,7 +138,7 @@ export class LocalBranches {
       throw asArbiterError(error, resource, 'could not start the local branch')
     }
     // Rolled back or its connection destroyed meanwhile (the transaction was cancelled): it stays so.
-    if ((branch.state as BranchState) !== 'starting') throw new IllegalStateError(`transaction ${this.gtrid} ended while this connection was being enlisted`)
+    if (branch.state !== 'starting') throw new IllegalStateError(`transaction ${this.gtrid} ended while this connection was being enlisted`)
     branch.state = 'active'
     return xid
   }
