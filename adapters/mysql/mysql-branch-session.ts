@@ -127,8 +127,12 @@ export class MysqlBranchSession implements BranchSession {
   }
 
   async commitOnePhase(): Promise<void> {
-    this.ensure(['active'], 'commitOnePhase')
     const name = this.host.name
+    if (this.state === 'broken' && this.failure !== undefined && !this.prepareInDoubt && !this.released) {
+      // The connection failed before XA COMMIT was sent: the server dropped the unprepared branch with it.
+      throw new AdapterError('vote-no', name, `rolled back: the branch's session failed before XA COMMIT: ${this.failure.message}`, { cause: this.failure })
+    }
+    this.ensure(['active'], 'commitOnePhase')
     const t = this.host.commandTimeoutMs
     if (this.failure !== undefined) {
       await abandon(this.c, this.xid, name, false, t)
@@ -151,6 +155,12 @@ export class MysqlBranchSession implements BranchSession {
         this.state = 'dirty'
       } else {
         this.state = 'broken'
+        // XA COMMIT was never sent: the branch is not prepared, so it ends
+        // with its connection (destroyed at release). A failure at XA COMMIT
+        // itself leaves the outcome to the server: that one stays unknown.
+        if (step === 'XA END') {
+          throw new AdapterError('vote-no', name, `rolled back: XA END failed before XA COMMIT was sent: ${e.message}`, { cause: e, serverCode: e.serverCode })
+        }
       }
       throw e
     }

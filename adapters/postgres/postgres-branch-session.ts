@@ -135,8 +135,12 @@ export class PostgresBranchSession implements BranchSession {
   }
 
   async commitOnePhase(): Promise<void> {
-    this.ensure(['active'], 'commitOnePhase')
     const name = this.host.name
+    if (this.state === 'broken' && this.failure !== undefined && !this.prepareInDoubt && !this.released) {
+      // The connection failed before COMMIT was sent: the server rolled the open block back.
+      throw new AdapterError('vote-no', name, `rolled back: the branch's session failed before COMMIT: ${this.failure.message}`, { cause: this.failure })
+    }
+    this.ensure(['active'], 'commitOnePhase')
     const t = { query_timeout: this.host.commandTimeoutMs }
     if (this.failure !== undefined || txStatus(this.pgClient) === 'E') {
       await pgRollbackOpen(this.pgClient, name, this.host.commandTimeoutMs).catch(() => undefined)

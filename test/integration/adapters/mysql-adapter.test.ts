@@ -48,6 +48,25 @@ describe('MysqlAdapter on MariaDB (shared server)', () => {
     }
   })
 
+  it('a branch that may only read takes its baseline from the last count on the same pooled connection: no SHOW STATUS at its begin', async () => {
+    const one = new MysqlAdapter({ name: 'my1base', kind: 'mysql', url: t.url, poolSize: 1 })
+    await one.init()
+    try {
+      const branch = async (): Promise<number> => {
+        const s = await one.begin(xid())
+        const result = await s.execute("SHOW SESSION STATUS LIKE 'Com_show_status'", [])
+        expect((await s.prepare()).vote).toBe('read-only')
+        await s.release()
+        return Number(result.rows[0]![1])
+      }
+      const first = await branch()
+      // In between: the first branch's count at prepare and the second's own SHOW; no baseline read at its begin.
+      expect(await branch()).toBe(first + 2)
+    } finally {
+      await one.close()
+    }
+  })
+
   it('a branch that starts with a write and is prepared as a writer costs no SHOW STATUS; one that may only read costs one', async () => {
     const one = new MysqlAdapter({ name: 'my1show', kind: 'mysql', url: t.url, poolSize: 1 })
     await one.init()

@@ -179,6 +179,17 @@ describe.each(dialects.map((d) => [d.label, d] as const))('%s (shared server)', 
     }
   })
 
+  it('one-phase commit on a session whose connection was killed before COMMIT votes no (nothing committed), not an unknown outcome', async () => {
+    const s = await t.adapter.begin(xid())
+    await s.execute(`UPDATE acct SET balance = 555 WHERE id = ${p(1)}`, [int(19)])
+    await t.admin.query(d.kind === 'postgres' ? `SELECT pg_terminate_backend(${s.serverSessionId})` : `KILL CONNECTION ${s.serverSessionId}`)
+    await new Promise((r) => setTimeout(r, 300)) // the driver notices the closed connection
+    const e = await expectAdapterError(s.commitOnePhase(), 'vote-no')
+    expect(e.message).toMatch(/rolled back: .*before (XA )?COMMIT/)
+    await s.release()
+    expect(await t.balance(19)).toBe(100)
+  })
+
   it('a begin waiting for a pooled connection gives up when its transaction ends (signal), long before connectTimeoutMs; the connection goes back to the pool', async () => {
     const one = d.makeAdapter({ name: d.resource, kind: d.kind, url: t.url, poolSize: 1, connectTimeoutMs: 20_000 })
     await one.init()
