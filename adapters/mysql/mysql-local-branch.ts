@@ -13,16 +13,6 @@ export type { MysqlConnectionLike } from './mysql-branch-ops.js'
 /** Write counters at XA START, per connection, for the read-only vote. */
 const baselines = new WeakMap<object, { key: string; count: bigint }>()
 
-/**
- * The count the last prepare on a connection read. The next branch on it
- * starts from this instead of asking again (a round trip): counters only
- * grow, so if the application wrote on the connection between branches the
- * baseline is merely low, and a branch that only read then votes prepared
- * instead of read-only, as when no baseline can be read at all. A branch
- * that wrote can never look read-only.
- */
-const lastCounts = new WeakMap<object, bigint>()
-
 function baselineOf(conn: MysqlConnectionLike, xid: Xid): bigint | undefined {
   const b = baselines.get(conn)
   return b !== undefined && b.key === xidKey(xid) ? b.count : undefined
@@ -31,20 +21,20 @@ function baselineOf(conn: MysqlConnectionLike, xid: Xid): bigint | undefined {
 export const mysqlLocalBranch: LocalBranchOps<MysqlConnectionLike> = {
   async start(conn, xid, resource, options) {
     xidLiteral(xid, resource)
-    let count = lastCounts.get(conn)
-    lastCounts.delete(conn)
     if (options?.mayOnlyRead !== true) {
       // Prepared as a writer whatever it does: no baseline, no count at prepare.
       baselines.delete(conn)
       await xaStart(conn, xid, resource)
       return
     }
-    if (count === undefined) {
-      try {
-        count = await writeCount(conn)
-      } catch {
-        count = undefined // no read-only vote for this branch
-      }
+    // Always a fresh baseline (a round trip): between branches the connection
+    // is the application's, and FLUSH STATUS or a change of user there resets
+    // the counters, which could make a writer look read-only against an old count.
+    let count: bigint | undefined
+    try {
+      count = await writeCount(conn)
+    } catch {
+      count = undefined // no read-only vote for this branch
     }
     await xaStart(conn, xid, resource)
     if (count === undefined) baselines.delete(conn)
@@ -54,10 +44,7 @@ export const mysqlLocalBranch: LocalBranchOps<MysqlConnectionLike> = {
   async prepare(conn, xid, resource) {
     const baseline = baselineOf(conn, xid)
     baselines.delete(conn)
-    let count: bigint | undefined
-    const vote = await xaPrepare(conn, xid, resource, baseline === undefined ? {} : { baseline, onWriteCount: (n) => (count = n) })
-    if (count !== undefined && vote.vote !== 'no') lastCounts.set(conn, count)
-    return vote
+    return xaPrepare(conn, xid, resource, baseline === undefined ? {} : { baseline })
   },
 
   async commit(conn, xid, resource) {

@@ -82,9 +82,10 @@ export async function runCommit(
       const stillPrepared = await prepareAll(ctx, tx, readers)
       ctx.observer?.phase1(secondsSince(phase1Started))
       if (stillPrepared.length === 0) return commitOnePhase(ctx, tx, writers[0])
-      // A "reader" voted prepared after all (it wrote something): do the full protocol.
-      writers.push(...stillPrepared)
-      return decideAndFinish(ctx, tx, writers, waitFor)
+      // A "reader" voted prepared after all (it wrote something): do the full
+      // protocol, with the writer prepared too (phase 2 commits only prepared branches).
+      const preparedWriters = await prepareAll(ctx, tx, writers)
+      return decideAndFinish(ctx, tx, [...preparedWriters, ...stillPrepared], waitFor)
     }
   }
 
