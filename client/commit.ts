@@ -138,7 +138,9 @@ export async function rollbackTransaction(
 export async function commitTransaction(rpc: TmRpc, handle: TransactionHandle, settings: CommitSettings): Promise<void> {
   const gtrid = handle.gtrid
   const local = handle.local
-  const prepared = await local.prepareAll()
+  // Bounded so a stalled server cannot hold the caller forever; one RPC deadline
+  // past the transaction's leaves room for clock skew between here and the TM.
+  const prepared = await local.prepareAll(handle.deadline.getTime() + settings.defaultDeadlineMs)
   if (!prepared.ok) {
     await rollbackTransaction(rpc, handle, prepared.reason, settings.defaultDeadlineMs)
     throw new TransactionAbortedError(`transaction ${gtrid} rolled back: ${prepared.reason}`, {
@@ -157,7 +159,7 @@ export async function commitTransaction(rpc: TmRpc, handle: TransactionHandle, s
   if (answer.kind === 'unknown') answer = await resolveOutcome(rpc, request, answer.error, settings)
   switch (answer.kind) {
     case 'committed': {
-      const done = await local.commitPrepared()
+      const done = await local.commitPrepared(settings.defaultDeadlineMs)
       // Best effort, not awaited, sent with others: it only spares the TM
       // its redundant commit after the grace period.
       if (done.length > 0) rpc.reportCommittedLocal(gtrid, done)

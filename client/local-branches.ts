@@ -74,15 +74,30 @@ function ops(branch: LocalBranch): LocalBranchOps<EnlistableConnection> {
   return OPS[branch.driver]
 }
 
-/** Ends a connection hard, so a prepared MariaDB branch detaches and the TM can finish it. Never throws. */
+/** Ends a connection hard, so a prepared MariaDB branch detaches and the TM can finish it. Never throws, never waits. */
 async function destroyConnection(branch: LocalBranch): Promise<void> {
   branch.state = 'destroyed'
   const conn = branch.conn as { destroy?: () => void; end?: () => Promise<void> }
   try {
     if (branch.driver === 'mysql' && typeof conn.destroy === 'function') conn.destroy()
-    else if (typeof conn.end === 'function') await conn.end()
+    // Not awaited: pg's end() waits for the server to close its side, which a stalled server never does.
+    else if (typeof conn.end === 'function') conn.end().catch(() => undefined)
   } catch {
     // already gone
+  }
+}
+
+const TIMED_OUT = Symbol('timed out')
+
+/** `work`, or TIMED_OUT after `ms`; the work goes on (the caller then ends its connection). */
+async function within<T>(work: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+  work.catch(() => undefined) // abandoned on timeout: its failure must not go unhandled
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<typeof TIMED_OUT>((resolve) => (timer = setTimeout(() => resolve(TIMED_OUT), Math.max(0, ms))))
+  try {
+    return await Promise.race([work, timeout])
+  } finally {
+    clearTimeout(timer)
   }
 }
 
@@ -143,8 +158,14 @@ export class LocalBranches {
     return xid
   }
 
-  /** Ends and prepares every active branch in parallel. Any failure or "no" → not ok, with the first reason. */
-  async prepareAll(): Promise<PrepareOutcome> {
+  /**
+   * Ends and prepares every active branch in parallel, by `deadline` (ms
+   * since the epoch). Any failure, "no" or a prepare still unanswered at the
+   * deadline (its connection is then closed; a branch the server prepares
+   * anyway has no decision, so the TM rolls it back) → not ok, with the
+   * first reason.
+   */
+  async prepareAll(deadline: number): Promise<PrepareOutcome> {
     const starting = this.branches.find((b) => b.state === 'starting')
     if (starting) {
       // Announcing it would tell the TM it is prepared; it is not even started.
@@ -159,7 +180,14 @@ export class LocalBranches {
         if (b.state !== 'active') return
         let vote: Vote
         try {
-          vote = await ops(b).prepare(b.conn, b.xid!, b.resource, b.options)
+          const answer = await within(ops(b).prepare(b.conn, b.xid!, b.resource, b.options), deadline - Date.now())
+          if (answer === TIMED_OUT) {
+            b.failure = `local branch on "${b.resource}" did not answer its prepare in time (the server may be stalled)`
+            b.retryable = true
+            await destroyConnection(b)
+            return
+          }
+          vote = answer
         } catch (error) {
           const serverCode = error instanceof AdapterError ? error.serverCode : undefined
           vote = { vote: 'no', reason: error instanceof Error ? error.message : String(error), ...(error instanceof AdapterError && { error }) }
@@ -174,7 +202,7 @@ export class LocalBranches {
         b.state = vote.vote === 'prepared' ? 'prepared' : 'read-only'
       }),
     )
-    const failed = this.branches.find((b) => b.state === 'failed')
+    const failed = this.branches.find((b) => b.state === 'failed' || (b.state === 'destroyed' && b.failure !== undefined))
     if (failed) return { ok: false, reason: failed.failure ?? 'a local branch failed', retryable: failed.retryable ?? false }
     return {
       ok: true,
@@ -188,13 +216,14 @@ export class LocalBranches {
    * branch that could not be committed here gets its connection destroyed,
    * so the TM finishes it.
    */
-  async commitPrepared(): Promise<Buffer[]> {
+  async commitPrepared(timeoutMs: number): Promise<Buffer[]> {
     const done: Buffer[] = []
     await Promise.all(
       this.branches.map(async (b) => {
         if (b.state !== 'prepared') return
         try {
-          await ops(b).commit(b.conn, b.xid!, b.resource)
+          // A stalled server must not hold the caller: the TM finishes what is not done here.
+          if ((await within(ops(b).commit(b.conn, b.xid!, b.resource), timeoutMs)) === TIMED_OUT) throw new Error('timed out')
           b.state = 'committed'
           done.push(b.xid!.bqual)
         } catch {
