@@ -1,6 +1,6 @@
 // createArbiterClient(): the application's entry point. One gRPC channel per
 // client; transaction() for multi-step work, run() for the one-shot Run RPC.
-import { IllegalStateError, InvalidArgumentError } from './errors.js'
+import { IllegalStateError, InvalidArgumentError, OutcomeUnknownError } from './errors.js'
 import { checkTransactionOptions, resolveClientOptions, type ArbiterClientOptions, type TransactionOptions } from './options.js'
 import type { Transaction } from './transaction.js'
 import { toTransactionInfo, type TransactionInfo } from './transaction-info.js'
@@ -39,7 +39,9 @@ export interface ArbiterClient {
    * Begins, runs `statements` in order (each on its resource) and commits, in
    * one round trip (the Run RPC). A failing statement rolls everything back
    * (TransactionAbortedError). Not idempotent: after an UnavailableError or
-   * OutcomeUnknownError it may or may not have committed.
+   * OutcomeUnknownError it may or may not have committed. Cancelling it
+   * (options.signal) after it was sent rejects with OutcomeUnknownError (the
+   * signal's reason as its cause): the TM may still commit it.
    */
   run(statements: readonly RunStatement[], options?: TransactionOptions): Promise<RunResult>
   /** What the TM knows of a transaction; TransactionNotFoundError when nothing (presumed aborted). */
@@ -73,15 +75,27 @@ export function createArbiterClient(options: ArbiterClientOptions): ArbiterClien
       checkTransactionOptions(runOptions)
       const wire = toWireStatements(statements, 'run()')
       return withRetry(runOptions, async () => {
-        const response = await rpc.run(
-          {
-            timeoutMs: runOptions.timeoutMs ?? 0,
-            labels: { ...runOptions.labels },
-            statements: wire,
-            waitFor: runOptions.waitFor === 'durable' ? 'WAIT_FOR_DURABLE' : 'WAIT_FOR_APPLIED',
-          },
-          { signal: runOptions.signal },
-        )
+        const signal = runOptions.signal
+        signal?.throwIfAborted() // not sent: nothing happened
+        const response = await rpc
+          .run(
+            {
+              timeoutMs: runOptions.timeoutMs ?? 0,
+              labels: { ...runOptions.labels },
+              statements: wire,
+              waitFor: runOptions.waitFor === 'durable' ? 'WAIT_FOR_DURABLE' : 'WAIT_FOR_APPLIED',
+            },
+            { signal },
+          )
+          .catch((error: unknown) => {
+            // Sent, then cancelled: the TM goes on and may commit. Its gtrid never came back; its labels find it.
+            if (signal?.aborted === true && error === signal.reason) {
+              throw new OutcomeUnknownError('run() was cancelled after its request was sent: it may have committed (look for its labels with the Admin service)', {
+                cause: error,
+              })
+            }
+            throw error
+          })
         if (!response.transaction) throw new IllegalStateError('the TM answered Run without a transaction')
         return { transaction: toTransactionInfo(response.transaction), results: response.results.map((r) => fromResultSet(r)) }
       })

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import {
   IllegalStateError,
   InvalidArgumentError,
+  OutcomeUnknownError,
   TransactionAbortedError,
   TransactionNotFoundError,
   UnavailableError,
@@ -264,6 +265,27 @@ describe('cancellation and server errors', () => {
       expect(seen[0]).toEqual({ aborted: true, reason, executeError: reason })
       expect(fired).toBe(lookFirst)
     }
+  })
+
+  it('run() cancelled after it was sent rejects with OutcomeUnknownError (the reason as cause): the TM commits it anyway', async () => {
+    const controller = new AbortController()
+    const reason = new Error('no longer needed')
+    const running = client.run(
+      [
+        { resource: 'pg', sql: 'SELECT pg_sleep(0.3)' },
+        { resource: 'pg', sql: 'UPDATE accounts SET balance = 42 WHERE id = $1', params: [id] },
+      ],
+      { signal: controller.signal },
+    )
+    setTimeout(() => controller.abort(reason), 100)
+    const error = await running.then(() => undefined, (e: unknown) => e)
+    expect(error).toBeInstanceOf(OutcomeUnknownError)
+    expect((error as Error).cause).toBe(reason)
+    // It was not "not run": the TM went on and committed.
+    for (let i = 0; i < 50 && (await balances(id)).pg !== 42; i++) await sleep(100)
+    expect((await balances(id)).pg).toBe(42)
+    // Aborted before sending: nothing happens, and the reason itself comes back.
+    await expect(client.run([{ resource: 'pg', sql: 'SELECT 1' }], { signal: AbortSignal.abort(reason) })).rejects.toBe(reason)
   })
 
   it('an already aborted signal never begins', async () => {
