@@ -112,8 +112,11 @@ export class SessionTransport {
     const entry = this.pending.get(response.id)
     if (!entry) return // expired or cancelled meanwhile
     const kind = response.response
+    const error = kind === 'error' && response.error ? fromWireStatus(response.error) : undefined
+    // The TM is closing this stream: what comes next goes on a new one (else it is refused here too).
+    if (error?.metadata.sessionClosing === 'true') this.retire(entry.stream)
     this.settle(response.id, () => {
-      if (kind === 'error' && response.error) entry.reject(fromWireStatus(response.error))
+      if (error) entry.reject(error)
       else if (kind === entry.kind) entry.resolve(response[kind])
       else entry.reject(new ArbiterError('TM_INTERNAL', `the TM answered ${entry.kind} with ${kind ?? 'nothing'}`))
     })

@@ -51,7 +51,8 @@ class Session {
     const id = request.id
     const kind = request.request
     if (this.closing) {
-      this.refuse(id, kind, new TmError('TM_RM_UNAVAILABLE', 'the TM is shutting down this session: retry on a new one'))
+      // The flag tells the client to stop sending on this stream (its next requests open a new one).
+      this.refuse(id, kind, new TmError('TM_RM_UNAVAILABLE', 'the TM is shutting down this session: retry on a new one', { metadata: { sessionClosing: 'true' } }))
       return
     }
     if (kind === undefined || !KINDS.includes(kind)) {
@@ -87,7 +88,9 @@ class Session {
 
   /** Answers a request refused before it ran (counted with no duration). */
   private refuse(id: number, kind: string | undefined, error: TmError): void {
-    this.observe?.(kind ?? 'unknown', this.fail(id, error), 0)
+    // Answered first: inside `observe?.(…)` the answer would not be sent at all when no observer is set.
+    const code = this.fail(id, error)
+    this.observe?.(kind ?? 'unknown', code, 0)
   }
 
   /** Answers the request with the error's status; returns its code. */

@@ -8,13 +8,16 @@ import { loadArbiterProto } from '../../../proto/load.js'
 import { TmError } from '../../../proto/errors.js'
 import { serveOperations, type TransactionManagerOperations } from '../../../server/grpc/transaction-manager-service.js'
 import { createLogger } from '../../../server/logger.js'
-import { OutcomeUnknownError, ResourceExhaustedError, createArbiterClient } from '../../../client/index.js'
+import { OutcomeUnknownError, ResourceExhaustedError, UnavailableError, createArbiterClient } from '../../../client/index.js'
 import { TmRpc } from '../../../client/tm-rpc.js'
 import { resolveClientOptions } from '../../../client/options.js'
 import { REPORT_DELAY_MS } from '../../../client/completion-reports.js'
 
 let server: grpc.Server
 let address: string
+let sessions: ReturnType<typeof serveOperations>['sessions']
+/** Releases the fake's held getTransaction('held') calls. */
+const held: (() => void)[] = []
 const logger = createLogger({ level: 'silent' })
 /** The authorization header of the last call (unary or Session stream) the server saw. */
 let lastAuthorization: string | undefined
@@ -34,6 +37,7 @@ const fakeOperations: TransactionManagerOperations = {
   },
   getTransaction: (req) => {
     if (req.gtrid === 'slow') return new Promise<never>(() => undefined) as never
+    if (req.gtrid === 'held') return new Promise((resolve) => held.push(() => resolve({ gtrid: 'held', state: 'TRANSACTION_STATE_COMMITTED' }))) as never
     return {
       gtrid: req.gtrid,
       state: 'TRANSACTION_STATE_COMMITTED',
@@ -81,7 +85,9 @@ const recordAuthorization: grpc.ServerInterceptor = (_method, call) =>
 beforeAll(async () => {
   const { proto } = loadArbiterProto()
   server = new grpc.Server({ interceptors: [recordAuthorization] })
-  server.addService(proto.arbiter.v1.TransactionManager.service, serveOperations(fakeOperations, logger, 64).handlers)
+  const served = serveOperations(fakeOperations, logger, 64) // no observer: refusals must be answered without one
+  sessions = served.sessions
+  server.addService(proto.arbiter.v1.TransactionManager.service, served.handlers)
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, p) => (error ? reject(error) : resolve(p))),
   )
@@ -182,5 +188,25 @@ describe.each(['session', 'unary'] as const)('the client on the wire (transport 
     expect(() => createArbiterClient({ address, defaultDeadlineMs: -1 })).toThrow(/defaultDeadlineMs/)
     expect(() => createArbiterClient({ address, tls: { key: 'k' } })).toThrow(/tls.key needs tls.cert/)
     expect(() => createArbiterClient({ address, transport: 'carrier-pigeon' as never })).toThrow(/transport must be 'session' or 'unary'/)
+  })
+})
+
+describe('the client on a Session stream the TM is closing', () => {
+  it('gets the refusal, stops sending on that stream (the next request opens a new one and is answered), and still gets the answer in flight', async () => {
+    const client = createArbiterClient({ address, transport: 'session', defaultDeadlineMs: 3_000 })
+    try {
+      const first = client.getTransaction('held') // in flight: keeps the closing session open
+      for (let i = 0; i < 100 && held.length === 0; i++) await new Promise((r) => setTimeout(r, 10))
+      sessions.closeAll()
+      const refused = await client.getTransaction('n:2').then(() => undefined, (e: unknown) => e)
+      expect(refused).toBeInstanceOf(UnavailableError)
+      expect((refused as Error).message).toMatch(/shutting down this session/)
+      // Before, this went on the closing stream too and was refused the same way.
+      expect((await client.getTransaction('n:3')).state).toBe('COMMITTED')
+      held.splice(0).forEach((release) => release())
+      expect((await first).state).toBe('COMMITTED')
+    } finally {
+      client.close()
+    }
   })
 })
