@@ -131,7 +131,7 @@ export async function rollbackTransaction(
 ): Promise<void> {
   const atTm = handle.contactedTm ? rollbackQuietly(rpc, handle.gtrid, reason, deadlineMs) : undefined
   // An abandoned (cancelled) callback may still use the connections: end them rather than roll back under it.
-  await Promise.all([atTm, options.callbackMayStillRun === true ? handle.local.destroyAll() : handle.local.rollbackAll()])
+  await Promise.all([atTm, options.callbackMayStillRun === true ? handle.local.destroyAll() : handle.local.rollbackAll(deadlineMs)])
 }
 
 /** @internal Commits the transaction; throws a typed error when it did not (or may not have) committed. */
@@ -166,7 +166,7 @@ export async function commitTransaction(rpc: TmRpc, handle: TransactionHandle, s
       return
     }
     case 'rolled-back':
-      await local.rollbackAll()
+      await local.rollbackAll(settings.defaultDeadlineMs)
       throw answer.error
     case 'refused':
       await rollbackTransaction(rpc, handle, `commit refused: ${answer.error.message}`, settings.defaultDeadlineMs)

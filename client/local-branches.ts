@@ -235,14 +235,15 @@ export class LocalBranches {
   }
 
   /** Rolls back every branch on its connection; a connection that cannot be cleaned is destroyed. Never throws. */
-  async rollbackAll(): Promise<void> {
+  /** Rolls back every branch on its connection; one that cannot be cleaned within `timeoutMs` is destroyed. Never throws. */
+  async rollbackAll(timeoutMs: number): Promise<void> {
     await Promise.all(
       this.branches.map(async (b) => {
-        // A start still in flight (an enlist not awaited): roll back what it leaves, not what it was.
-        if (b.state === 'starting') await b.started
-        if (b.state === 'committed' || b.state === 'rolled-back' || b.state === 'destroyed' || b.state === 'read-only') return
         try {
-          await ops(b).rollback(b.conn, b.xid!, b.resource)
+          // A start still in flight (an enlist not awaited): roll back what it leaves, not what it was.
+          if (b.state === 'starting' && (await within(b.started!, timeoutMs)) === TIMED_OUT) throw new Error('timed out')
+          if (b.state === 'committed' || b.state === 'rolled-back' || b.state === 'destroyed' || b.state === 'read-only') return
+          if ((await within(ops(b).rollback(b.conn, b.xid!, b.resource), timeoutMs)) === TIMED_OUT) throw new Error('timed out')
           b.state = 'rolled-back'
         } catch {
           await destroyConnection(b)
