@@ -7,7 +7,7 @@
 //
 // Shortcuts every serious TM takes: one writing branch → one-phase commit, no
 // log record; read-only branches leave at prepare.
-import type { Vote, Xid } from '../../adapters/types.js'
+import { AdapterError, type BranchSession, type Vote, type Xid } from '../../adapters/types.js'
 import { TmError } from '../../proto/errors.js'
 import { failpoint } from '../failpoints.js'
 import { LogWriteError, type DecisionLog } from '../log/decision-log.js'
@@ -46,6 +46,23 @@ export async function runCommit(
   localVotes: readonly LocalVoteInput[],
   waitFor: 'applied' | 'durable',
 ): Promise<CommitOutcome> {
+  try {
+    return await commitSteps(ctx, tx, localVotes, waitFor)
+  } catch (error) {
+    // Anything unforeseen before the commit point: roll back (presumed abort)
+    // rather than leave the transaction PREPARING, where nothing ends it.
+    if (error instanceof TmError || tx.state !== 'PREPARING') throw error
+    ctx.logger.error({ gtrid: tx.gtrid, err: String(error) }, 'commit failed before its commit point: rolling back')
+    return failAbort(ctx, tx, { reason: `commit failed before its commit point: ${error instanceof Error ? error.message : String(error)}` })
+  }
+}
+
+async function commitSteps(
+  ctx: CommitContext,
+  tx: Transaction,
+  localVotes: readonly LocalVoteInput[],
+  waitFor: 'applied' | 'durable',
+): Promise<CommitOutcome> {
   for (const vote of localVotes) {
     const branch = tx.branches.find((b) => b.mode === 'local' && b.xid.bqual.equals(vote.bqual))!
     branch.state = vote.readOnly ? 'read-only' : 'prepared'
@@ -73,7 +90,8 @@ export async function runCommit(
     const readOnly = await beforeDeadline(
       ctx,
       tx,
-      Promise.all(maybeReaders.map((b) => onBranch(b, async () => (await b.session!).isReadOnly()))),
+      // A branch whose begin failed answers undefined: taken as a writer, it votes no at prepare.
+      Promise.all(maybeReaders.map((b) => onBranch(b, async () => (await b.session!).isReadOnly()).catch(() => undefined))),
       'while checking for read-only branches',
     )
     const writers = [...sureWriters, ...maybeReaders.filter((_, i) => readOnly[i] !== true)]
@@ -166,7 +184,14 @@ async function commitOnePhase(ctx: CommitContext, tx: Transaction, writer: Branc
     committed = await onBranch(writer, async () => {
       // Checked in the writer's own turn: a statement queued before this Commit has finished by now.
       if (tx.doomed) return false
-      await (await writer.session!).commitOnePhase()
+      let session: BranchSession
+      try {
+        session = await writer.session!
+      } catch (error) {
+        // It never began (no pooled connection in time): nothing to commit, nothing committed.
+        throw new AdapterError('vote-no', writer.resource, `the branch never began: ${error instanceof Error ? error.message : String(error)}`)
+      }
+      await session.commitOnePhase()
       return true
     })
     if (committed) {
@@ -323,7 +348,8 @@ function finishCommitted(ctx: CommitContext, tx: Transaction): CommitOutcome {
 async function releaseSession(branch: Branch): Promise<void> {
   const session = branch.session
   branch.session = undefined
-  if (session) await (await session).release()
+  // A session that never began has nothing to release.
+  if (session) await session.then((s) => s.release(), () => undefined)
 }
 
 /** Rolls back (and throws ABORTED) when a statement running as the Commit began failed (tx.doomed). */

@@ -135,8 +135,9 @@ export class Coordinator {
     try {
       return await onBranch(target, async () => {
         if (tx.state !== 'ACTIVE') throw this.stateError(tx, 'execute')
-        const session = await target.session!
         try {
+          // A branch that could not even begin (no pooled connection in time) fails here too.
+          const session = await target.session!
           // The row limit is checked here for every kind of resource, so its error names the limit.
           const result = await session.execute(sql, params, { signal: tx.cancel.signal })
           if (result.rows.length > limits.maxRows) {

@@ -118,6 +118,28 @@ describe('limits', () => {
     expect(await dbs.preparedLeft(nodeId)).toEqual({ pg: [], mysql: [] })
   })
 
+  it('a branch whose begin fails (no pooled connection in time) while a pipelined Commit waits for it: the Commit rolls back, nothing stays PREPARING', async () => {
+    const holder = await begin()
+    await client.tm.Execute({ gtrid: holder, statement: { resource: 'tiny', sql: 'SELECT 1' } }) // holds tiny's only session
+    try {
+      for (const [id, sql] of [[7104, 'SELECT 1'], [7105, 'INSERT INTO accounts VALUES (7105, 1)']] as const) {
+        const gtrid = await begin()
+        await client.tm.Execute({ gtrid, statement: { resource: 'maria', sql: `INSERT INTO accounts VALUES (${id}, 1)` } })
+        // A new branch on "tiny" (a plain read, then a write): its begin waits 500 ms for a session, then fails.
+        const waiting = grpcError(client.tm.Execute({ gtrid, statement: { resource: 'tiny', sql } }))
+        await new Promise((r) => setTimeout(r, 100))
+        const commit = grpcError(client.tm.Commit({ gtrid }))
+        expect((await waiting).code).toBe(status.ABORTED)
+        expect((await commit).code).toBe(status.ABORTED)
+        expect((await client.tm.GetTransaction({ gtrid })).state).toBe('TRANSACTION_STATE_ROLLED_BACK')
+        expect(await dbs.mysqlQuery('SELECT id FROM accounts WHERE id = ?', [id])).toEqual([])
+      }
+    } finally {
+      await client.tm.Rollback({ gtrid: holder })
+    }
+    expect(await dbs.preparedLeft(nodeId)).toEqual({ pg: [], mysql: [] })
+  })
+
   it('a statement that fails while a pipelined Commit waits for it: ABORTED for both, nothing committed', async () => {
     const gtrid = await begin()
     await client.tm.Execute({ gtrid, statement: { resource: 'maria', sql: 'INSERT INTO accounts VALUES (7103, 1)' } })
