@@ -234,7 +234,6 @@ export class LocalBranches {
     return done
   }
 
-  /** Rolls back every branch on its connection; a connection that cannot be cleaned is destroyed. Never throws. */
   /** Rolls back every branch on its connection; one that cannot be cleaned within `timeoutMs` is destroyed. Never throws. */
   async rollbackAll(timeoutMs: number): Promise<void> {
     await Promise.all(

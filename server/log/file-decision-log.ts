@@ -24,7 +24,7 @@ import {
   type LoggedTransaction,
 } from './decision-log.js'
 import type { LogRecord, LoggedBranch, ResolutionRecord } from './log-record.js'
-import { encodeFrame, hasRecordAfter, readFrame } from './record-frame.js'
+import { encodeFrame, nextRecordAfter, readFrame } from './record-frame.js'
 
 const MAGIC = Buffer.from('ARBLOG01', 'ascii')
 const SEGMENT_NAME = /^segment-(\d{10})\.log$/
@@ -121,8 +121,12 @@ export class FileDecisionLog implements DecisionLog {
       // A torn write can only be the last thing in the last segment. A bad
       // frame with any good one after it is damage at rest: refuse to guess.
       // A damaged length field hides where the next frame starts, so look for
-      // one at every offset, not only where this frame claims to end.
-      const tornTail = isLast && !hasRecordAfter(buf, offset)
+      // one at every offset, not only where this frame claims to end. Zeros
+      // before a later good frame are a crash's hole (blocks of one unfinished
+      // batch that never reached the disk): that batch was never acknowledged,
+      // since a finished fdatasync would have written the hole too.
+      const next = isLast ? nextRecordAfter(buf, offset) : undefined
+      const tornTail = isLast && (next === undefined || isAllZeros(buf, offset, next))
       if (!tornTail) {
         const why = read.kind === 'truncated' ? 'truncated record' : read.why
         throw new LogCorruptError(
@@ -148,7 +152,8 @@ export class FileDecisionLog implements DecisionLog {
       // copy of what was cut beside the segment, for an incident review.
       const tail = Buffer.alloc(size - goodBytes)
       await this.file.read(tail, 0, tail.length, goodBytes)
-      await writeFile(`${segment.path}.torn-at-${goodBytes}`, tail)
+      // Only evidence: a disk too full for it must not keep the TM from starting.
+      await writeFile(`${segment.path}.torn-at-${goodBytes}`, tail).catch(() => undefined)
       await this.file.truncate(goodBytes)
       await this.file.datasync()
     }
@@ -156,14 +161,15 @@ export class FileDecisionLog implements DecisionLog {
   }
 
   private async startSegment(seq: number): Promise<void> {
+    // The current segment's END records may not have been forced yet, and a
+    // torn tail is tolerated only in the last segment: it must be whole on
+    // disk before a newer one exists.
+    await this.file?.datasync()
     const path = join(this.dir, `segment-${String(seq).padStart(10, '0')}.log`)
     const file = await open(path, 'wx')
     await file.write(MAGIC, 0, MAGIC.length, 0)
     await file.datasync()
     await this.syncDir()
-    // Its END records may not have been forced yet: a torn tail is only
-    // tolerated in the last segment, so this one must be whole on disk first.
-    await this.file?.datasync()
     await this.file?.close()
     this.file = file
     this.size = MAGIC.length
@@ -358,4 +364,9 @@ export class FileDecisionLog implements DecisionLog {
     await this.file?.close()
     this.file = undefined
   }
+}
+
+function isAllZeros(buf: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (buf[i] !== 0) return false
+  return true
 }

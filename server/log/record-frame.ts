@@ -53,17 +53,17 @@ export function readFrame(buf: Buffer, offset: number): FrameRead {
 }
 
 /**
- * True when a whole, valid record starts anywhere after `offset`. Candidates
- * are cheap to rule out (a plausible length and a JSON object's first byte)
- * before the checksum is computed.
+ * Where the first whole, valid record after `offset` starts, if any.
+ * Candidates are cheap to rule out (a plausible length and a JSON object's
+ * first byte) before the checksum is computed.
  */
-export function hasRecordAfter(buf: Buffer, offset: number): boolean {
+export function nextRecordAfter(buf: Buffer, offset: number): number | undefined {
   const OPEN_BRACE = 0x7b
   for (let at = offset + 1; at + FRAME_HEADER_BYTES < buf.length; at++) {
     if (buf[at + FRAME_HEADER_BYTES] !== OPEN_BRACE) continue
     const length = buf.readUInt32LE(at)
     if (length === 0 || length > MAX_RECORD_BYTES || at + FRAME_HEADER_BYTES + length > buf.length) continue
-    if (readFrame(buf, at).kind === 'record') return true
+    if (readFrame(buf, at).kind === 'record') return at
   }
-  return false
+  return undefined
 }

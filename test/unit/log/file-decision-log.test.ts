@@ -98,6 +98,43 @@ describe('FileDecisionLog', () => {
     }
   })
 
+  it("cuts at a crash's zero-filled hole even when a whole record follows it (that batch was never acknowledged)", async () => {
+    const log = new FileDecisionLog({ dir })
+    await log.open()
+    for (const g of ['n1:A', 'n1:B', 'n1:C']) await log.appendDecision(g, branches)
+    await log.close()
+    const path = await segmentPath()
+    const buf = await readFile(path)
+    const second = 8 + 8 + buf.readUInt32LE(8)
+    const third = second + 8 + buf.readUInt32LE(second)
+    buf.fill(0, second, third) // the second record's blocks never reached the disk; the third's did
+    await writeFile(path, buf)
+
+    const again = new FileDecisionLog({ dir })
+    await again.open()
+    expect(again.unfinished().map((t) => t.gtrid)).toEqual(['n1:A'])
+    await again.close()
+    expect((await stat(path)).size).toBe(second)
+  })
+
+  it('starts even when the copy of a torn tail cannot be written', async () => {
+    const log = new FileDecisionLog({ dir })
+    await log.open()
+    await log.appendDecision('n1:A', branches)
+    await log.appendDecision('n1:B', branches)
+    await log.close()
+    const path = await segmentPath()
+    const before = await readFile(path)
+    const firstEnd = 8 + 8 + before.readUInt32LE(8)
+    await truncate(path, before.length - 5)
+    await mkdir(`${path}.torn-at-${firstEnd}`) // where the copy would go: writing it fails
+
+    const again = new FileDecisionLog({ dir })
+    await again.open()
+    expect(again.unfinished().map((t) => t.gtrid)).toEqual(['n1:A'])
+    await again.close()
+  })
+
   it('keeps a copy of a torn tail it cuts, beside the segment', async () => {
     const log = new FileDecisionLog({ dir })
     await log.open()
