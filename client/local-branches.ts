@@ -87,6 +87,11 @@ async function destroyConnection(branch: LocalBranch): Promise<void> {
   }
 }
 
+/** Committed, rolled back, read-only or its connection gone: nothing left to end on it. */
+function isFinished(branch: LocalBranch): boolean {
+  return branch.state === 'committed' || branch.state === 'rolled-back' || branch.state === 'destroyed' || branch.state === 'read-only'
+}
+
 const TIMED_OUT = Symbol('timed out')
 
 /** `work`, or TIMED_OUT after `ms`; the work goes on (the caller then ends its connection). */
@@ -241,7 +246,7 @@ export class LocalBranches {
         try {
           // A start still in flight (an enlist not awaited): roll back what it leaves, not what it was.
           if (b.state === 'starting' && (await within(b.started!, timeoutMs)) === TIMED_OUT) throw new Error('timed out')
-          if (b.state === 'committed' || b.state === 'rolled-back' || b.state === 'destroyed' || b.state === 'read-only') return
+          if (isFinished(b)) return
           if ((await within(ops(b).rollback(b.conn, b.xid!, b.resource), timeoutMs)) === TIMED_OUT) throw new Error('timed out')
           b.state = 'rolled-back'
         } catch {
@@ -259,8 +264,7 @@ export class LocalBranches {
    * connection they fail, and the server rolls the open branch back. Never throws.
    */
   async destroyAll(): Promise<void> {
-    const unfinished = (b: LocalBranch): boolean => !['committed', 'rolled-back', 'destroyed', 'read-only'].includes(b.state)
-    await Promise.all(this.branches.filter(unfinished).map((b) => destroyConnection(b)))
+    await Promise.all(this.branches.filter((b) => !isFinished(b)).map((b) => destroyConnection(b)))
   }
 
   /** Destroys the connections of prepared branches: the TM (recovery) finishes them. Never throws. */

@@ -126,7 +126,7 @@ export class FileDecisionLog implements DecisionLog {
       // batch that never reached the disk): that batch was never acknowledged,
       // since a finished fdatasync would have written the hole too.
       const next = isLast ? nextRecordAfter(buf, offset) : undefined
-      const tornTail = isLast && (next === undefined || isAllZeros(buf, offset, next))
+      const tornTail = isLast && (next === undefined || buf.subarray(offset, next).every((byte) => byte === 0))
       if (!tornTail) {
         const why = read.kind === 'truncated' ? 'truncated record' : read.why
         throw new LogCorruptError(
@@ -364,9 +364,4 @@ export class FileDecisionLog implements DecisionLog {
     await this.file?.close()
     this.file = undefined
   }
-}
-
-function isAllZeros(buf: Buffer, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) if (buf[i] !== 0) return false
-  return true
 }

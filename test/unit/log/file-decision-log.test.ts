@@ -20,6 +20,18 @@ async function segmentPath(): Promise<string> {
   return join(dir, names[names.length - 1]!)
 }
 
+/** A log holding a decision for each gtrid, closed again; returns its segment's path. */
+async function logWithDecisions(...gtrids: string[]): Promise<string> {
+  const log = new FileDecisionLog({ dir })
+  await log.open()
+  for (const gtrid of gtrids) await log.appendDecision(gtrid, branches)
+  await log.close()
+  return segmentPath()
+}
+
+/** Where the frame starting at `at` ends ([u32 length][u32 crc][payload]). */
+const frameEnd = (buf: Buffer, at: number): number => at + 8 + buf.readUInt32LE(at)
+
 describe('FileDecisionLog', () => {
   it('replays decisions, ends and resolutions after a reopen', async () => {
     const log = new FileDecisionLog({ dir })
@@ -80,13 +92,9 @@ describe('FileDecisionLog', () => {
   it('refuses to open, and cuts nothing, when a length field in the middle of the last segment is damaged (impossible or merely wrong)', async () => {
     for (const damage of [(len: number) => len | 0x40000000, (len: number) => len + 3]) {
       await rm(dir, { recursive: true, force: true })
-      const log = new FileDecisionLog({ dir })
-      await log.open()
-      for (const g of ['n1:A', 'n1:B', 'n1:C', 'n1:D', 'n1:E']) await log.appendDecision(g, branches)
-      await log.close()
-      const path = await segmentPath()
+      const path = await logWithDecisions('n1:A', 'n1:B', 'n1:C', 'n1:D', 'n1:E')
       const buf = await readFile(path)
-      const second = 8 + 8 + buf.readUInt32LE(8) // after the header and the first frame
+      const second = frameEnd(buf, 8) // after the header and the first frame
       buf.writeUInt32LE(damage(buf.readUInt32LE(second)), second)
       await writeFile(path, buf)
 
@@ -99,14 +107,10 @@ describe('FileDecisionLog', () => {
   })
 
   it("cuts at a crash's zero-filled hole even when a whole record follows it (that batch was never acknowledged)", async () => {
-    const log = new FileDecisionLog({ dir })
-    await log.open()
-    for (const g of ['n1:A', 'n1:B', 'n1:C']) await log.appendDecision(g, branches)
-    await log.close()
-    const path = await segmentPath()
+    const path = await logWithDecisions('n1:A', 'n1:B', 'n1:C')
     const buf = await readFile(path)
-    const second = 8 + 8 + buf.readUInt32LE(8)
-    const third = second + 8 + buf.readUInt32LE(second)
+    const second = frameEnd(buf, 8)
+    const third = frameEnd(buf, second)
     buf.fill(0, second, third) // the second record's blocks never reached the disk; the third's did
     await writeFile(path, buf)
 
@@ -118,14 +122,9 @@ describe('FileDecisionLog', () => {
   })
 
   it('starts even when the copy of a torn tail cannot be written', async () => {
-    const log = new FileDecisionLog({ dir })
-    await log.open()
-    await log.appendDecision('n1:A', branches)
-    await log.appendDecision('n1:B', branches)
-    await log.close()
-    const path = await segmentPath()
+    const path = await logWithDecisions('n1:A', 'n1:B')
     const before = await readFile(path)
-    const firstEnd = 8 + 8 + before.readUInt32LE(8)
+    const firstEnd = frameEnd(before, 8)
     await truncate(path, before.length - 5)
     await mkdir(`${path}.torn-at-${firstEnd}`) // where the copy would go: writing it fails
 
@@ -136,14 +135,9 @@ describe('FileDecisionLog', () => {
   })
 
   it('keeps a copy of a torn tail it cuts, beside the segment', async () => {
-    const log = new FileDecisionLog({ dir })
-    await log.open()
-    await log.appendDecision('n1:A', branches)
-    await log.appendDecision('n1:B', branches)
-    await log.close()
-    const path = await segmentPath()
+    const path = await logWithDecisions('n1:A', 'n1:B')
     const before = await readFile(path)
-    const firstEnd = 8 + 8 + before.readUInt32LE(8)
+    const firstEnd = frameEnd(before, 8)
     await truncate(path, before.length - 5)
 
     const again = new FileDecisionLog({ dir })
