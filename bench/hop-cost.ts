@@ -1,6 +1,7 @@
 // What one more round trip costs the application: CPU per transfer of this
 // process (the load generator) for raw 2PC, raw 2PC plus one SELECT 1, raw
-// 2PC plus one gRPC call to the TM, and Arbiter with local branches, each at
+// 2PC plus one gRPC call to the TM, and Arbiter with local branches and
+// through the TM, each at
 // a fixed concurrency, rounds interleaved. Also the TM's CPU and write
 // syscalls per transfer. `npx tsx bench/hop-cost.ts [--concurrency 32]
 // [--transfers 4000] [--rounds 2]`. Ratios are to raw 2PC in the same round.
@@ -48,6 +49,7 @@ const VARIANTS: Record<string, () => Promise<unknown>> = {
   'raw 2PC + SELECT 1': () => raw().then(() => pgPool.query('SELECT 1')),
   'raw 2PC + gRPC call': () => raw().then(() => client.getTransaction(known)),
   'local branches': () => runTransfer('tm-enlist', workload, 0, randomTransfer(ACCOUNTS)),
+  'through the TM': () => runTransfer('tm-execute', workload, 0, randomTransfer(ACCOUNTS)),
 }
 
 function writeSyscalls(pid: number | string): number {

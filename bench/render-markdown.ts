@@ -62,7 +62,7 @@ export function environmentList(result: BenchResult): string {
     `- servers: ${e.postgres}; ${e.mariadb} (all on loopback, on the same machine as the TM and the load generator)`,
     `- durability: ${e.durability}`,
     `- load: closed loop, ${s.concurrencies.join(' / ')} transfers in flight; per concurrency a ${s.warmupSeconds} s warm-up of every variant, then ${s.rounds} round(s) of ${s.roundSeconds} s per variant in shuffled order; ${s.accountsPerBank.toLocaleString('en-US')} accounts per database`,
-    `- pools: at most ${s.pgPoolMax} PostgreSQL and ${s.mysqlPoolMax} MariaDB connections per side (the bench's own pools; the TM's pools); up to ${s.grpcChannelsMax} gRPC channels (\`grpc.use_local_subchannel_pool\`)`,
+    `- pools: at most ${s.pgPoolMax} PostgreSQL and ${s.mysqlPoolMax} MariaDB connections per side (the bench's own pools; the TM's pools); ${s.grpcChannelsMax === 1 ? 'one Arbiter client (one gRPC channel, one BatchedSession stream), as an application has' : `up to ${s.grpcChannelsMax} Arbiter clients, each its own gRPC channel (\`grpc.use_local_subchannel_pool\`)`}`,
     `- TM: a separate process (\`server/main.ts\`), file decision log; TM stats from ${e.tmStatsSource}`,
     `- run: ${result.startedAt}, ${Math.round(result.wallSeconds)} s, \`${result.command}\``,
   ].join('\n')

@@ -71,7 +71,7 @@ function parseOptions(argv: string[]): Options {
     process.stdout.write(
       'npm run bench -- [--quick] [--concurrency 1,8,32,128] [--rounds 3] [--round-seconds 4] [--warmup-seconds 1.5]\n' +
         `  [--accounts 10000] [--variants ${VARIANTS.join(',')}] [--log-writers 1,4,16,64,256] [--log-seconds 1.5]\n` +
-        '  [--grpc-channels 8] [--tm-cpu-prof DIR] [--out latest]\n' +
+        '  [--grpc-channels 1] [--tm-cpu-prof DIR] [--out latest]\n' +
         'Environment twins: BENCH_QUICK=1, BENCH_CONCURRENCY, BENCH_ROUNDS, BENCH_ROUND_SECONDS, ...\n',
     )
     process.exit(0)
@@ -103,7 +103,7 @@ function parseOptions(argv: string[]): Options {
     variants: variants as Variant[],
     logWriters: list(pick(values['log-writers'], 'BENCH_LOG_WRITERS'), quick ? [1, 16] : [1, 4, 16, 64, 256]),
     logSeconds: number(pick(values['log-seconds'], 'BENCH_LOG_SECONDS'), quick ? 0.5 : 1.5),
-    grpcChannels: Math.round(number(pick(values['grpc-channels'], 'BENCH_GRPC_CHANNELS'), 8)),
+    grpcChannels: Math.round(number(pick(values['grpc-channels'], 'BENCH_GRPC_CHANNELS'), 1)),
     tmCpuProf: pick(values['tm-cpu-prof'], 'BENCH_TM_CPU_PROF'),
     out: pick(values.out, 'BENCH_OUT') ?? (quick ? 'quick' : 'latest'),
   }

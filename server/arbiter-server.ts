@@ -166,7 +166,7 @@ async function startCore(
   logger.info({ steps: firstPass.steps.length, unreachable: Object.keys(firstPass.unreachable) }, 'start-up recovery done')
   recovery.start()
 
-  const tm = transactionManagerHandlers(coordinator, logger, config.limits.maxSessionRequestsInFlight, createSessionRequestMetrics(metrics.registry))
+  const tm = transactionManagerHandlers(coordinator, logger, config.limits, createSessionRequestMetrics(metrics.registry))
   const { server, health } = buildGrpcServer({
     tm: tm.handlers,
     admin: adminHandlers({

@@ -25,7 +25,9 @@ import type { Row as _arbiter_v1_Row, Row__Output as _arbiter_v1_Row__Output } f
 import type { RunRequest as _arbiter_v1_RunRequest, RunRequest__Output as _arbiter_v1_RunRequest__Output } from './arbiter/v1/RunRequest.js';
 import type { RunResponse as _arbiter_v1_RunResponse, RunResponse__Output as _arbiter_v1_RunResponse__Output } from './arbiter/v1/RunResponse.js';
 import type { SessionRequest as _arbiter_v1_SessionRequest, SessionRequest__Output as _arbiter_v1_SessionRequest__Output } from './arbiter/v1/SessionRequest.js';
+import type { SessionRequestBatch as _arbiter_v1_SessionRequestBatch, SessionRequestBatch__Output as _arbiter_v1_SessionRequestBatch__Output } from './arbiter/v1/SessionRequestBatch.js';
 import type { SessionResponse as _arbiter_v1_SessionResponse, SessionResponse__Output as _arbiter_v1_SessionResponse__Output } from './arbiter/v1/SessionResponse.js';
+import type { SessionResponseBatch as _arbiter_v1_SessionResponseBatch, SessionResponseBatch__Output as _arbiter_v1_SessionResponseBatch__Output } from './arbiter/v1/SessionResponseBatch.js';
 import type { Statement as _arbiter_v1_Statement, Statement__Output as _arbiter_v1_Statement__Output } from './arbiter/v1/Statement.js';
 import type { Transaction as _arbiter_v1_Transaction, Transaction__Output as _arbiter_v1_Transaction__Output } from './arbiter/v1/Transaction.js';
 import type { TransactionManagerClient as _arbiter_v1_TransactionManagerClient, TransactionManagerDefinition as _arbiter_v1_TransactionManagerDefinition } from './arbiter/v1/TransactionManager.js';
@@ -67,7 +69,9 @@ export interface ProtoGrpcType {
       RunRequest: MessageTypeDefinition<_arbiter_v1_RunRequest, _arbiter_v1_RunRequest__Output>
       RunResponse: MessageTypeDefinition<_arbiter_v1_RunResponse, _arbiter_v1_RunResponse__Output>
       SessionRequest: MessageTypeDefinition<_arbiter_v1_SessionRequest, _arbiter_v1_SessionRequest__Output>
+      SessionRequestBatch: MessageTypeDefinition<_arbiter_v1_SessionRequestBatch, _arbiter_v1_SessionRequestBatch__Output>
       SessionResponse: MessageTypeDefinition<_arbiter_v1_SessionResponse, _arbiter_v1_SessionResponse__Output>
+      SessionResponseBatch: MessageTypeDefinition<_arbiter_v1_SessionResponseBatch, _arbiter_v1_SessionResponseBatch__Output>
       Statement: MessageTypeDefinition<_arbiter_v1_Statement, _arbiter_v1_Statement__Output>
       Transaction: MessageTypeDefinition<_arbiter_v1_Transaction, _arbiter_v1_Transaction__Output>
       /**

@@ -1,23 +1,76 @@
-// arbiter.v1.TransactionManager/Session: the unary calls multiplexed on one
-// long-lived bidirectional stream (see the .proto for why). Each request runs
-// as its unary twin would, concurrently with the others; its answer or its
-// error status goes back with the request's id. A bad request fails alone;
-// the stream stays open. At shutdown every session is ended once the
-// requests it has in flight are answered (tryShutdown would otherwise wait
-// for streams that never end on their own).
-import { status as Status, type handleBidiStreamingCall, type ServerDuplexStream } from '@grpc/grpc-js'
+// arbiter.v1.TransactionManager/Session and /BatchedSession: the unary calls
+// multiplexed on one long-lived bidirectional stream (see the .proto for why).
+// Each request runs as its unary twin would, concurrently with the others;
+// its answer or its error status goes back with the request's id. A bad
+// request fails alone; the stream stays open. On BatchedSession the requests
+// arrive in batches and the answers ready in one turn of the event loop leave
+// as one message. At shutdown every session is ended once the requests it
+// has in flight are answered (tryShutdown would otherwise wait for streams
+// that never end on their own).
+import type { EventEmitter } from 'node:events'
+import { Metadata, status as Status, type handleBidiStreamingCall, type ServerDuplexStream } from '@grpc/grpc-js'
 import { TmError } from '../../proto/errors.js'
 import type { SessionRequest__Output } from '../../proto/gen/arbiter/v1/SessionRequest.js'
+import type { SessionRequestBatch__Output } from '../../proto/gen/arbiter/v1/SessionRequestBatch.js'
 import type { SessionResponse } from '../../proto/gen/arbiter/v1/SessionResponse.js'
+import type { SessionResponseBatch } from '../../proto/gen/arbiter/v1/SessionResponseBatch.js'
 import type { Logger } from '../logger.js'
 import type { SessionRequestObserver } from '../metrics/session-request-metrics.js'
+import { MessageBatcher } from '../../proto/message-batcher.js'
 import { toStatus } from './status.js'
 import type { TransactionManagerOperations } from './transaction-manager-service.js'
 
+/** The response header a BatchedSession stream opens with (the client waits for it before sending). */
+export const BATCHED_SESSION_HEADER = 'arbiter-session'
+/** The response header that tells the client how big a message the TM takes (limits.maxMessageBytes). */
+export const MAX_MESSAGE_BYTES_HEADER = 'arbiter-max-message-bytes'
+/** grpc-js's default limit on a message received, which clients are likely to keep. */
+const CLIENT_RECEIVE_LIMIT = 4 * 1024 * 1024
+
 type Kind = NonNullable<SessionRequest__Output['request']>
-type Call = ServerDuplexStream<SessionRequest__Output, SessionResponse>
 
 const KINDS: readonly Kind[] = ['begin', 'execute', 'executeBatch', 'enlist', 'commit', 'completeLocalBranches', 'rollback', 'getTransaction', 'run']
+
+/** Where a session's answers go: one per message, or batched. */
+interface Outbox {
+  send(response: SessionResponse): void
+  /** No more answers: ends the stream after what is queued, or (endStream false) drops the queue. */
+  close(endStream: boolean): void
+}
+
+function singleOutbox(call: ServerDuplexStream<SessionRequest__Output, SessionResponse>): Outbox {
+  return {
+    send: (response) => void call.write(response),
+    close: (endStream) => {
+      if (endStream) call.end()
+    },
+  }
+}
+
+/** Answers ready in one turn of the event loop leave as one message (proto/message-batcher.ts). */
+class BatchingOutbox implements Outbox {
+  private readonly batcher: MessageBatcher<SessionResponse>
+  private closed = false
+
+  constructor(
+    private readonly call: ServerDuplexStream<SessionRequestBatch__Output, SessionResponseBatch>,
+    maxBatchBytes: number,
+  ) {
+    this.batcher = new MessageBatcher((responses) => void call.write({ responses }), maxBatchBytes)
+  }
+
+  send(response: SessionResponse): void {
+    if (!this.closed) this.batcher.add(response)
+  }
+
+  close(endStream: boolean): void {
+    this.closed = true
+    if (endStream) {
+      this.batcher.flush()
+      this.call.end()
+    } else this.batcher.drop()
+  }
+}
 
 /** One open Session stream. */
 class Session {
@@ -26,14 +79,14 @@ class Session {
   private ended = false
 
   constructor(
-    private readonly call: Call,
+    call: EventEmitter,
+    private readonly outbox: Outbox,
     private readonly ops: TransactionManagerOperations,
     private readonly maxInFlight: number,
     private readonly logger: Logger,
     private readonly onEnd: () => void,
     private readonly observe: SessionRequestObserver | undefined,
   ) {
-    call.on('data', (request: SessionRequest__Output) => this.receive(request))
     // The client half-closed: answer what is in flight, then end.
     call.on('end', () => this.close())
     // Cancelled or broken: answers in flight have nowhere to go.
@@ -47,7 +100,7 @@ class Session {
     if (this.inFlight === 0) this.finish(true)
   }
 
-  private receive(request: SessionRequest__Output): void {
+  receive(request: SessionRequest__Output): void {
     const id = request.id
     const kind = request.request
     if (this.closing) {
@@ -101,13 +154,13 @@ class Session {
   }
 
   private send(response: SessionResponse): void {
-    if (!this.ended) this.call.write(response)
+    if (!this.ended) this.outbox.send(response)
   }
 
   private finish(endStream = false): void {
     if (this.ended) return
     this.ended = true
-    if (endStream) this.call.end()
+    this.outbox.close(endStream)
     this.onEnd()
   }
 }
@@ -130,15 +183,40 @@ export class SessionRegistry {
   }
 }
 
-export function sessionHandler(
-  ops: TransactionManagerOperations,
-  registry: SessionRegistry,
-  logger: Logger,
-  maxInFlight: number,
-  observe?: SessionRequestObserver,
-): handleBidiStreamingCall<SessionRequest__Output, SessionResponse> {
+/** What both stream handlers share. */
+export interface SessionContext {
+  readonly ops: TransactionManagerOperations
+  readonly registry: SessionRegistry
+  readonly logger: Logger
+  readonly maxInFlight: number
+  /** limits.maxMessageBytes: what the TM receives and sends at most in one message. */
+  readonly maxMessageBytes: number
+  readonly observe?: SessionRequestObserver | undefined
+}
+
+function openSession(ctx: SessionContext, call: EventEmitter, outbox: Outbox): Session {
+  const session: Session = new Session(call, outbox, ctx.ops, ctx.maxInFlight, ctx.logger, () => ctx.registry.remove(session), ctx.observe)
+  ctx.registry.add(session)
+  return session
+}
+
+export function sessionHandler(ctx: SessionContext): handleBidiStreamingCall<SessionRequest__Output, SessionResponse> {
   return (call) => {
-    const session: Session = new Session(call, ops, maxInFlight, logger, () => registry.remove(session), observe)
-    registry.add(session)
+    const session = openSession(ctx, call, singleOutbox(call))
+    call.on('data', (request: SessionRequest__Output) => session.receive(request))
+  }
+}
+
+export function batchedSessionHandler(ctx: SessionContext): handleBidiStreamingCall<SessionRequestBatch__Output, SessionResponseBatch> {
+  return (call) => {
+    const header = new Metadata()
+    header.set(BATCHED_SESSION_HEADER, 'batched')
+    header.set(MAX_MESSAGE_BYTES_HEADER, String(ctx.maxMessageBytes))
+    call.sendMetadata(header)
+    // Half the smaller limit: the bound is an estimate, and one answer may be big on its own.
+    const session = openSession(ctx, call, new BatchingOutbox(call, Math.min(ctx.maxMessageBytes, CLIENT_RECEIVE_LIMIT) / 2))
+    call.on('data', (batch: SessionRequestBatch__Output) => {
+      for (const request of batch.requests) session.receive(request)
+    })
   }
 }

@@ -26,7 +26,7 @@ import type { RunRequest__Output } from '../../proto/gen/arbiter/v1/RunRequest.j
 import type { RunResponse } from '../../proto/gen/arbiter/v1/RunResponse.js'
 import type { Logger } from '../logger.js'
 import type { SessionRequestObserver } from '../metrics/session-request-metrics.js'
-import { sessionHandler, SessionRegistry } from './session-stream.js'
+import { batchedSessionHandler, sessionHandler, SessionRegistry } from './session-stream.js'
 import { toWireTransaction, toWireXid } from './transaction-view.js'
 import { unary } from './unary.js'
 import { fromProtoValue, toResultSet } from './values.js'
@@ -153,24 +153,38 @@ export function transactionManagerOperations(coordinator: Coordinator): Transact
   }
 }
 
-/** The service's handlers, and the open Session streams (closed at shutdown). */
+/** The service's handlers, and the open session streams (closed at shutdown). */
 export function transactionManagerHandlers(
   coordinator: Coordinator,
   logger: Logger,
-  maxSessionRequestsInFlight: number,
+  limits: SessionLimits,
   observeSessionRequest?: SessionRequestObserver,
 ): { handlers: TransactionManagerHandlers; sessions: SessionRegistry } {
-  return serveOperations(transactionManagerOperations(coordinator), logger, maxSessionRequestsInFlight, observeSessionRequest)
+  return serveOperations(transactionManagerOperations(coordinator), logger, limits, observeSessionRequest)
 }
 
-/** The operations as unary handlers plus the Session stream. */
+/** The limits of config.limits that the session streams apply. */
+export interface SessionLimits {
+  readonly maxSessionRequestsInFlight: number
+  readonly maxMessageBytes: number
+}
+
+/** The operations as unary handlers plus the two Session streams. */
 export function serveOperations(
   ops: TransactionManagerOperations,
   logger: Logger,
-  maxSessionRequestsInFlight: number,
+  limits: SessionLimits,
   observeSessionRequest?: SessionRequestObserver,
 ): { handlers: TransactionManagerHandlers; sessions: SessionRegistry } {
   const sessions = new SessionRegistry()
+  const session = {
+    ops,
+    registry: sessions,
+    logger,
+    maxInFlight: limits.maxSessionRequestsInFlight,
+    maxMessageBytes: limits.maxMessageBytes,
+    observe: observeSessionRequest,
+  }
   const handlers: TransactionManagerHandlers = {
     Begin: unary(logger, 'Begin', (req) => ops.begin(req)),
     Execute: unary(logger, 'Execute', (req) => ops.execute(req)),
@@ -181,7 +195,8 @@ export function serveOperations(
     Rollback: unary(logger, 'Rollback', (req) => ops.rollback(req)),
     GetTransaction: unary(logger, 'GetTransaction', (req) => ops.getTransaction(req)),
     Run: unary(logger, 'Run', (req) => ops.run(req)),
-    Session: sessionHandler(ops, sessions, logger, maxSessionRequestsInFlight, observeSessionRequest),
+    Session: sessionHandler(session),
+    BatchedSession: batchedSessionHandler(session),
   }
   return { handlers, sessions }
 }

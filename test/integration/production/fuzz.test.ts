@@ -79,7 +79,7 @@ describe('fuzz', () => {
     }
   })
 
-  it('bytes that are not a valid request get INVALID_ARGUMENT naming the method, unary and on the Session stream', async () => {
+  it('bytes that are not a valid request get INVALID_ARGUMENT naming the method, unary and on both session streams', async () => {
     const client = new grpc.Client(arbiter.address, grpc.credentials.createInsecure())
     const cutShort = Buffer.from([0x12, 0x02, 0x0a]) // field 2, a message, cut short
     try {
@@ -88,14 +88,16 @@ describe('fuzz', () => {
       )
       expect(unaryError?.code).toBe(grpc.status.INVALID_ARGUMENT)
       expect(unaryError?.details).toMatch(/request to \/arbiter\.v1\.TransactionManager\/Commit is not a valid protobuf message/)
-      const stream = client.makeBidiStreamRequest('/arbiter.v1.TransactionManager/Session', (b: Buffer) => b, (b: Buffer) => b)
-      const streamError = await new Promise<grpc.ServiceError>((resolve) => {
-        stream.on('error', resolve)
-        stream.on('data', () => undefined)
-        stream.write(cutShort)
-      })
-      expect(streamError.code).toBe(grpc.status.INVALID_ARGUMENT)
-      expect(streamError.details).toMatch(/Session is not a valid protobuf message/)
+      for (const method of ['Session', 'BatchedSession']) {
+        const stream = client.makeBidiStreamRequest(`/arbiter.v1.TransactionManager/${method}`, (b: Buffer) => b, (b: Buffer) => b)
+        const streamError = await new Promise<grpc.ServiceError>((resolve) => {
+          stream.on('error', resolve)
+          stream.on('data', () => undefined)
+          stream.write(cutShort)
+        })
+        expect(streamError.code).toBe(grpc.status.INVALID_ARGUMENT)
+        expect(streamError.details).toMatch(new RegExp(`/${method} is not a valid protobuf message`))
+      }
     } finally {
       client.close()
     }

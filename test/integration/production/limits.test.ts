@@ -6,6 +6,7 @@ import { sharedServerUrls } from '../../harness/index.js'
 import { createTestDatabases, type TestDatabases } from '../../helpers/databases.js'
 import { startTestArbiter } from '../../helpers/test-arbiter.js'
 import { grpcError, tmClient } from '../../helpers/tm-client.js'
+import { createArbiterClient, type ArbiterError } from '../../../client/index.js'
 
 let dbs: TestDatabases
 let arbiter: Awaited<ReturnType<typeof startTestArbiter>>
@@ -187,6 +188,19 @@ describe('limits', () => {
     expect(e.code).toBe(status.RESOURCE_EXHAUSTED)
     expect(e.details).toMatch(/message larger than max \(\d+ vs\.? 4096\)/i)
     await client.tm.Rollback({ gtrid })
+  })
+
+  it('a BatchedSession stream keeps its batches under limits.maxMessageBytes both ways: 120 requests made at once are each answered', async () => {
+    const app = createArbiterClient({ address: arbiter.address })
+    try {
+      // 120 requests and 120 answers in one turn: about 6 and 20 KB, over the TM's 4096 bytes in one message.
+      const gtrids = Array.from({ length: 120 }, (_, i) => `${nodeId}:01ARZ3NDEKTSV4RRFFQ69G${String(i).padStart(4, '0')}`)
+      const answers = await Promise.allSettled(gtrids.map((gtrid) => app.getTransaction(gtrid)))
+      const codes = answers.map((a) => (a.status === 'rejected' ? (a.reason as ArbiterError).code : 'answered'))
+      expect(new Set(codes)).toEqual(new Set(['TM_TX_NOT_FOUND']))
+    } finally {
+      app.close()
+    }
   })
 
   it('transactions.maxTimeoutMs bounds Begin (INVALID_ARGUMENT); a transaction past its deadline is ABORTED', async () => {

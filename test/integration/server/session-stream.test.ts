@@ -1,12 +1,14 @@
 // The Session stream on a real TM: requests multiplexed on one stream are
 // answered by id, a bad request fails alone with the status its unary twin
 // would get (and the stream stays usable), and a graceful stop ends open
-// sessions promptly instead of waiting them out.
+// sessions promptly instead of waiting them out. BatchedSession: the same,
+// with requests and answers carried in batches.
 import * as grpc from '@grpc/grpc-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadArbiterProto } from '../../../proto/load.js'
 import type { SessionRequest } from '../../../proto/gen/arbiter/v1/SessionRequest.js'
 import type { SessionResponse__Output } from '../../../proto/gen/arbiter/v1/SessionResponse.js'
+import type { SessionResponseBatch__Output } from '../../../proto/gen/arbiter/v1/SessionResponseBatch.js'
 import { fromWireStatus } from '../../../client/errors.js'
 import { startTestArbiter } from '../../helpers/test-arbiter.js'
 
@@ -108,5 +110,49 @@ describe('the Session stream', () => {
     expect(status.code).toBe(grpc.status.OK)
     expect(Date.now() - started).toBeLessThan(4_000)
     s.close()
+  })
+})
+
+describe('the BatchedSession stream', () => {
+  it('opens with its header; each request of a batch is answered as on Session, a bad one alone; answers ready together leave together', async () => {
+    const { proto } = loadArbiterProto()
+    const client = new proto.arbiter.v1.TransactionManager(arbiter.address, grpc.credentials.createInsecure())
+    const stream = client.BatchedSession()
+    try {
+      const header = new Promise<grpc.Metadata>((resolve) => stream.once('metadata', resolve))
+      // The header comes before any request is sent: the client waits for it.
+      expect((await header).get('arbiter-session')).toEqual(['batched'])
+      const batches: SessionResponseBatch__Output[] = []
+      const answers = new Map<number, SessionResponse__Output>()
+      const all = new Promise<void>((resolve) =>
+        stream.on('data', (batch: SessionResponseBatch__Output) => {
+          batches.push(batch)
+          for (const r of batch.responses) answers.set(r.id, r)
+          if (answers.size === 5) resolve()
+        }),
+      )
+      stream.write({
+        requests: [
+          { id: 1, begin: { labels: { n: '1' } } },
+          { id: 2, begin: { labels: { n: '2' } } },
+          { id: 3 },
+          { id: 4, getTransaction: { gtrid: 'nobody:01ARZ3NDEKTSV4RRFFQ69G5FAV' } },
+          { id: 5, begin: { labels: { n: '5' } } },
+        ],
+      })
+      await all
+      expect([1, 2, 5].map((id) => answers.get(id)?.response)).toEqual(['begin', 'begin', 'begin'])
+      expect(fromWireStatus(answers.get(3)!.error!).code).toBe('TM_INVALID_ARGUMENT')
+      expect(fromWireStatus(answers.get(4)!.error!).code).toBe('TM_TX_NOT_FOUND')
+      expect(batches.length).toBeLessThan(5)
+      // The stream stays usable after the bad request.
+      const gtrid = answers.get(5)!.begin!.gtrid
+      const next = new Promise<SessionResponse__Output | undefined>((resolve) => stream.once('data', (b: SessionResponseBatch__Output) => resolve(b.responses[0])))
+      stream.write({ requests: [{ id: 6, getTransaction: { gtrid } }] })
+      expect((await next)?.getTransaction).toMatchObject({ gtrid, labels: { n: '5' } })
+    } finally {
+      stream.end()
+      client.close()
+    }
   })
 })

@@ -82,10 +82,43 @@ const recordAuthorization: grpc.ServerInterceptor = (_method, call) =>
       .build(),
   )
 
+/** Per method path: how many streams or calls were opened, and the size of each BatchedSession message. */
+const opened = new Map<string, number>()
+const batchSizes: number[] = []
+const countMessages: grpc.ServerInterceptor = (method, call) =>
+  new grpc.ServerInterceptingCall(
+    call,
+    new grpc.ResponderBuilder()
+      .withStart((next) => {
+        opened.set(method.path, (opened.get(method.path) ?? 0) + 1)
+        next(
+          new grpc.ServerListenerBuilder()
+            .withOnReceiveMessage((message: { requests?: unknown[] }, nextMessage) => {
+              if (method.path.endsWith('/BatchedSession')) batchSizes.push(message.requests?.length ?? 0)
+              nextMessage(message)
+            })
+            .build(),
+        )
+      })
+      .build(),
+  )
+
+/** A fake TM like the one above but from before BatchedSession: grpc-js answers that method UNIMPLEMENTED. */
+async function startOlderTm(): Promise<{ address: string; server: grpc.Server }> {
+  const { proto } = loadArbiterProto()
+  const older = new grpc.Server({ interceptors: [countMessages] })
+  const { BatchedSession: _absent, ...handlers } = serveOperations(fakeOperations, logger, { maxSessionRequestsInFlight: 64, maxMessageBytes: 4 * 1024 * 1024 }).handlers
+  older.addService(proto.arbiter.v1.TransactionManager.service, handlers)
+  const port = await new Promise<number>((resolve, reject) =>
+    older.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, p) => (error ? reject(error) : resolve(p))),
+  )
+  return { address: `127.0.0.1:${port}`, server: older }
+}
+
 beforeAll(async () => {
   const { proto } = loadArbiterProto()
-  server = new grpc.Server({ interceptors: [recordAuthorization] })
-  const served = serveOperations(fakeOperations, logger, 64) // no observer: refusals must be answered without one
+  server = new grpc.Server({ interceptors: [recordAuthorization, countMessages] })
+  const served = serveOperations(fakeOperations, logger, { maxSessionRequestsInFlight: 64, maxMessageBytes: 4 * 1024 * 1024 }) // no observer: refusals must be answered without one
   sessions = served.sessions
   server.addService(proto.arbiter.v1.TransactionManager.service, served.handlers)
   const port = await new Promise<number>((resolve, reject) =>
@@ -207,6 +240,41 @@ describe('the client on a Session stream the TM is closing', () => {
       expect((await first).state).toBe('COMMITTED')
     } finally {
       client.close()
+    }
+  })
+})
+
+describe('batching on the session stream', () => {
+  it('the requests made in one turn of the event loop travel as one BatchedSession message, and each gets its answer', async () => {
+    const client = createArbiterClient({ address, transport: 'session' })
+    try {
+      await client.getTransaction('n:warm-up') // the stream is open and the TM's header has come
+      batchSizes.length = 0
+      const gtrids = ['n:a', 'n:b', 'n:c', 'n:d', 'n:e']
+      const infos = await Promise.all(gtrids.map((gtrid) => client.getTransaction(gtrid)))
+      expect(infos.map((i) => i.gtrid)).toEqual(gtrids)
+      expect(batchSizes).toEqual([5])
+    } finally {
+      client.close()
+    }
+  })
+
+  it('with a TM from before BatchedSession the waiting requests go on a Session stream, and so does every later one', async () => {
+    const older = await startOlderTm()
+    opened.clear()
+    const client = createArbiterClient({ address: older.address, transport: 'session' })
+    try {
+      const first = await Promise.all(['n:1', 'n:2', 'n:3'].map((gtrid) => client.getTransaction(gtrid)))
+      expect(first.map((i) => i.state)).toEqual(['COMMITTED', 'COMMITTED', 'COMMITTED'])
+      expect((await client.getTransaction('n:4')).gtrid).toBe('n:4')
+      // One try of the new method per client, and no request lost or sent twice on the way.
+      expect(Object.fromEntries(opened)).toEqual({
+        '/arbiter.v1.TransactionManager/BatchedSession': 1,
+        '/arbiter.v1.TransactionManager/Session': 1,
+      })
+    } finally {
+      client.close()
+      older.server.forceShutdown()
     }
   })
 })

@@ -20,13 +20,44 @@ import type { RollbackResponse as _arbiter_v1_RollbackResponse, RollbackResponse
 import type { RunRequest as _arbiter_v1_RunRequest, RunRequest__Output as _arbiter_v1_RunRequest__Output } from '../../arbiter/v1/RunRequest.js';
 import type { RunResponse as _arbiter_v1_RunResponse, RunResponse__Output as _arbiter_v1_RunResponse__Output } from '../../arbiter/v1/RunResponse.js';
 import type { SessionRequest as _arbiter_v1_SessionRequest, SessionRequest__Output as _arbiter_v1_SessionRequest__Output } from '../../arbiter/v1/SessionRequest.js';
+import type { SessionRequestBatch as _arbiter_v1_SessionRequestBatch, SessionRequestBatch__Output as _arbiter_v1_SessionRequestBatch__Output } from '../../arbiter/v1/SessionRequestBatch.js';
 import type { SessionResponse as _arbiter_v1_SessionResponse, SessionResponse__Output as _arbiter_v1_SessionResponse__Output } from '../../arbiter/v1/SessionResponse.js';
+import type { SessionResponseBatch as _arbiter_v1_SessionResponseBatch, SessionResponseBatch__Output as _arbiter_v1_SessionResponseBatch__Output } from '../../arbiter/v1/SessionResponseBatch.js';
 import type { Transaction as _arbiter_v1_Transaction, Transaction__Output as _arbiter_v1_Transaction__Output } from '../../arbiter/v1/Transaction.js';
 
 /**
  * The application-facing service: one atomic change across several resources.
  */
 export interface TransactionManagerClient extends grpc.Client {
+  /**
+   * Session with the requests and answers carried in batches: the requests a
+   * client makes in one turn of its event loop travel as one message, and the
+   * answers the TM has ready in one turn of its own come back as one. Each
+   * request in a batch runs, and is answered, exactly as on Session. Why it
+   * exists: under load most of a small call's CPU is the per-message work
+   * (framing, a write system call, a wake-up on the other side), so k requests
+   * in one message cost about what one did. The TM sends the response header
+   * `arbiter-session: batched` at once when the stream opens; the TypeScript
+   * client sends nothing until it has seen that header, and falls back to
+   * Session when a TM without this method answers UNIMPLEMENTED.
+   */
+  BatchedSession(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_arbiter_v1_SessionRequestBatch, _arbiter_v1_SessionResponseBatch__Output>;
+  BatchedSession(options?: grpc.CallOptions): grpc.ClientDuplexStream<_arbiter_v1_SessionRequestBatch, _arbiter_v1_SessionResponseBatch__Output>;
+  /**
+   * Session with the requests and answers carried in batches: the requests a
+   * client makes in one turn of its event loop travel as one message, and the
+   * answers the TM has ready in one turn of its own come back as one. Each
+   * request in a batch runs, and is answered, exactly as on Session. Why it
+   * exists: under load most of a small call's CPU is the per-message work
+   * (framing, a write system call, a wake-up on the other side), so k requests
+   * in one message cost about what one did. The TM sends the response header
+   * `arbiter-session: batched` at once when the stream opens; the TypeScript
+   * client sends nothing until it has seen that header, and falls back to
+   * Session when a TM without this method answers UNIMPLEMENTED.
+   */
+  batchedSession(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_arbiter_v1_SessionRequestBatch, _arbiter_v1_SessionResponseBatch__Output>;
+  batchedSession(options?: grpc.CallOptions): grpc.ClientDuplexStream<_arbiter_v1_SessionRequestBatch, _arbiter_v1_SessionResponseBatch__Output>;
+  
   /**
    * Starts a transaction with a deadline.
    */
@@ -194,6 +225,20 @@ export interface TransactionManagerClient extends grpc.Client {
  */
 export interface TransactionManagerHandlers extends grpc.UntypedServiceImplementation {
   /**
+   * Session with the requests and answers carried in batches: the requests a
+   * client makes in one turn of its event loop travel as one message, and the
+   * answers the TM has ready in one turn of its own come back as one. Each
+   * request in a batch runs, and is answered, exactly as on Session. Why it
+   * exists: under load most of a small call's CPU is the per-message work
+   * (framing, a write system call, a wake-up on the other side), so k requests
+   * in one message cost about what one did. The TM sends the response header
+   * `arbiter-session: batched` at once when the stream opens; the TypeScript
+   * client sends nothing until it has seen that header, and falls back to
+   * Session when a TM without this method answers UNIMPLEMENTED.
+   */
+  BatchedSession: grpc.handleBidiStreamingCall<_arbiter_v1_SessionRequestBatch__Output, _arbiter_v1_SessionResponseBatch>;
+  
+  /**
    * Starts a transaction with a deadline.
    */
   Begin: grpc.handleUnaryCall<_arbiter_v1_BeginRequest__Output, _arbiter_v1_BeginResponse>;
@@ -253,6 +298,7 @@ export interface TransactionManagerHandlers extends grpc.UntypedServiceImplement
 }
 
 export interface TransactionManagerDefinition extends grpc.ServiceDefinition {
+  BatchedSession: MethodDefinition<_arbiter_v1_SessionRequestBatch, _arbiter_v1_SessionResponseBatch, _arbiter_v1_SessionRequestBatch__Output, _arbiter_v1_SessionResponseBatch__Output>
   Begin: MethodDefinition<_arbiter_v1_BeginRequest, _arbiter_v1_BeginResponse, _arbiter_v1_BeginRequest__Output, _arbiter_v1_BeginResponse__Output>
   Commit: MethodDefinition<_arbiter_v1_CommitRequest, _arbiter_v1_CommitResponse, _arbiter_v1_CommitRequest__Output, _arbiter_v1_CommitResponse__Output>
   CompleteLocalBranches: MethodDefinition<_arbiter_v1_CompleteLocalBranchesRequest, _arbiter_v1_CompleteLocalBranchesResponse, _arbiter_v1_CompleteLocalBranchesRequest__Output, _arbiter_v1_CompleteLocalBranchesResponse__Output>
