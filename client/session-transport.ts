@@ -8,30 +8,34 @@
 //
 // The stream is BatchedSession: the requests made in one turn of the event
 // loop leave as one message. Nothing is sent on it before the TM's header
-// says it speaks BatchedSession; a TM that answers UNIMPLEMENTED gets the
-// waiting requests, and every later one, on the plain Session stream.
+// says it speaks BatchedSession (one round trip, once per stream); a TM that
+// answers UNIMPLEMENTED gets the waiting requests on the plain Session
+// stream, and so does every later request until that stream ends. A request
+// settled (expired, aborted) before it was written is never sent.
 import * as grpc from '@grpc/grpc-js'
 import type { TransactionManagerClient } from '../proto/gen/arbiter/v1/TransactionManager.js'
 import type { SessionRequest } from '../proto/gen/arbiter/v1/SessionRequest.js'
 import type { SessionRequestBatch } from '../proto/gen/arbiter/v1/SessionRequestBatch.js'
 import type { SessionResponse__Output } from '../proto/gen/arbiter/v1/SessionResponse.js'
 import type { SessionResponseBatch__Output } from '../proto/gen/arbiter/v1/SessionResponseBatch.js'
-import { MessageBatcher } from '../proto/message-batcher.js'
+import {
+  BATCHED_SESSION_HEADER,
+  batchBound,
+  CLIENT_MAX_RECEIVE_BYTES_HEADER,
+  GRPC_DEFAULT_MAX_RECEIVE_BYTES,
+  MessageBatcher,
+  TM_MAX_MESSAGE_BYTES_HEADER,
+} from '../proto/message-batcher.js'
 import { ArbiterError, fromGrpcError, fromWireStatus } from './errors.js'
 
 /** The name of a request in SessionRequest's oneof. */
 export type SessionKind = NonNullable<SessionRequest['request']>
 
-/** The response headers of a TM that speaks BatchedSession (server/grpc/session-stream.ts). */
-const BATCHED_SESSION_HEADER = 'arbiter-session'
-const MAX_MESSAGE_BYTES_HEADER = 'arbiter-max-message-bytes'
-/** The most a batch of requests holds (by encodedSizeBound) when the TM's own limit allows more. */
-const MAX_BATCH_BYTES = 1024 * 1024
-
 interface Pending {
   readonly kind: SessionKind
   stream: OpenStream
-  readonly sentAt: number
+  /** When it was written to its stream; undefined while it waits (for the TM's header, or the batch). */
+  sentAt: number | undefined
   readonly resolve: (value: unknown) => void
   readonly reject: (error: unknown) => void
   timer: NodeJS.Timeout | undefined
@@ -55,6 +59,16 @@ type OpenStream = StreamCall & {
   batcher: MessageBatcher<SessionRequest> | undefined
   /** Ended or cancelled: nothing more is written. */
   done: boolean
+  /** Batched: the client closed while requests waited for the header; end once they are written. */
+  endWhenSent: boolean
+}
+
+/** The gRPC message-size options of the client's channel that batching must respect. */
+export interface MessageLimits {
+  /** grpc.max_receive_message_length (undefined: grpc-js's default; -1: none). */
+  readonly maxReceiveBytes?: number | undefined
+  /** grpc.max_send_message_length (undefined or -1: none). */
+  readonly maxSendBytes?: number | undefined
 }
 
 export interface SessionCallOptions {
@@ -66,13 +80,22 @@ function deadlineError(kind: SessionKind, ms: number): ArbiterError {
   return fromGrpcError({ code: grpc.status.DEADLINE_EXCEEDED, details: `no answer to ${kind} within its ${ms} ms deadline`, metadata: new grpc.Metadata() })
 }
 
+/** A request that never left: it cannot have run, and may be sent again. */
+function notSentError(kind: SessionKind, ms: number): ArbiterError {
+  return fromGrpcError({
+    code: grpc.status.UNAVAILABLE,
+    details: `${kind} was not sent: the TM did not open the session stream within the request's ${ms} ms deadline`,
+    metadata: new grpc.Metadata(),
+  })
+}
+
 /** @internal One client's Session stream (re-opened as needed). */
 export class SessionTransport {
   private current: OpenStream | undefined
   private readonly pending = new Map<number, Pending>()
   private nextId = 0
   private closed = false
-  /** The TM answered BatchedSession with UNIMPLEMENTED (an older TM): use Session. */
+  /** The TM answered BatchedSession with UNIMPLEMENTED (an older TM): the next stream is a Session. */
   private batchingUnsupported = false
 
   constructor(
@@ -80,6 +103,7 @@ export class SessionTransport {
     private readonly metadata: () => grpc.Metadata,
     /** Called when a new stream opens: it may reach another TM than the last one. */
     private readonly onNewStream: () => void = () => undefined,
+    private readonly limits: MessageLimits = {},
   ) {}
 
   request(kind: SessionKind, body: object, o: SessionCallOptions): Promise<unknown> {
@@ -90,7 +114,7 @@ export class SessionTransport {
     let id = (this.nextId = (this.nextId + 1) >>> 0)
     while (this.pending.has(id)) id = (this.nextId = (this.nextId + 1) >>> 0)
     return new Promise<unknown>((resolve, reject) => {
-      const entry: Pending = { kind, stream, sentAt: Date.now(), resolve, reject, timer: undefined, signal, onAbort: undefined }
+      const entry: Pending = { kind, stream, sentAt: undefined, resolve, reject, timer: undefined, signal, onAbort: undefined }
       entry.timer = setTimeout(() => this.expire(id, o.deadlineMs), o.deadlineMs)
       if (signal) {
         entry.onAbort = () => this.settle(id, () => reject(signal.reason as Error))
@@ -108,34 +132,54 @@ export class SessionTransport {
     const stream = this.current
     this.current = undefined
     if (!stream) return
+    if (stream.batched && !stream.batcher && stream.waiting.length > 0) {
+      // Requests made just before close() still wait for the TM's header: they go out first.
+      stream.endWhenSent = true
+      return
+    }
+    this.end(stream)
+  }
+
+  private end(stream: OpenStream): void {
     stream.batcher?.flush()
     stream.done = true
     stream.call.end()
   }
 
   private send(stream: OpenStream, request: SessionRequest): void {
-    if (!stream.batched) stream.call.write(request)
+    if (!stream.batched) this.write(stream, [request])
     else if (stream.batcher) stream.batcher.add(request)
     else stream.waiting.push(request)
   }
 
-  /** The TM's header came: what waited goes out, and later requests are batched up to the TM's message limit. */
+  /** Writes the requests still pending on this stream (settled ones are not sent at all). */
+  private write(stream: OpenStream, requests: SessionRequest[]): void {
+    if (stream.done) return
+    const now = Date.now()
+    const live = requests.filter((r) => {
+      const entry = this.pending.get(r.id ?? 0)
+      if (entry?.stream !== stream) return false
+      entry.sentAt = now
+      return true
+    })
+    if (live.length === 0) return
+    if (stream.batched) stream.call.write({ requests: live })
+    else for (const request of live) stream.call.write(request)
+  }
+
+  /** The TM's header came: what waited goes out, and later requests are batched within both ends' message limits. */
   private ready(stream: OpenStream & { batched: true }, header: grpc.Metadata): void {
-    const limit = Number(header.get(MAX_MESSAGE_BYTES_HEADER)[0])
-    const maxBytes = Number.isFinite(limit) && limit > 0 ? Math.min(limit / 2, MAX_BATCH_BYTES) : MAX_BATCH_BYTES
-    stream.batcher = new MessageBatcher((batch) => {
-      // Requests settled meanwhile (expired, aborted) are not sent at all.
-      const requests = batch.filter((r) => this.pending.get(r.id ?? 0)?.stream === stream)
-      if (requests.length > 0 && !stream.done) stream.call.write({ requests })
-    }, maxBytes)
+    const tmLimit = Number(header.get(TM_MAX_MESSAGE_BYTES_HEADER)[0])
+    const batcher = (stream.batcher = new MessageBatcher((batch) => this.write(stream, batch), batchBound(tmLimit, this.limits.maxSendBytes)))
     stream.lastAnswerAt = Date.now()
-    for (const request of stream.waiting.splice(0)) stream.batcher.add(request)
+    for (const request of stream.waiting.splice(0)) batcher.add(request)
+    if (stream.endWhenSent) this.end(stream)
   }
 
   private stream(): OpenStream {
     if (this.current && !this.current.retired) return this.current
     this.onNewStream()
-    const common = { lastAnswerAt: Date.now(), inFlight: 0, retired: false, waiting: [], batcher: undefined, done: false }
+    const common = { lastAnswerAt: Date.now(), inFlight: 0, retired: false, waiting: [], batcher: undefined, done: false, endWhenSent: false }
     let stream: OpenStream
     if (this.batchingUnsupported) {
       const call = this.raw.Session(this.metadata())
@@ -145,7 +189,10 @@ export class SessionTransport {
         this.answer(response)
       })
     } else {
-      const call = this.raw.BatchedSession(this.metadata())
+      const metadata = this.metadata()
+      // So that the TM's answer batches fit what this client receives.
+      metadata.set(CLIENT_MAX_RECEIVE_BYTES_HEADER, String(this.limits.maxReceiveBytes ?? GRPC_DEFAULT_MAX_RECEIVE_BYTES))
+      const call = this.raw.BatchedSession(metadata)
       const batched: OpenStream & { batched: true } = { batched: true, call, ...common }
       stream = batched
       call.on('metadata', (header: grpc.Metadata) => {
@@ -171,7 +218,7 @@ export class SessionTransport {
 
   private ended(stream: OpenStream, status: unknown): void {
     const code = (status as { code?: unknown }).code
-    if (stream.batched && !stream.batcher && code === grpc.status.UNIMPLEMENTED && !this.closed) {
+    if (stream.batched && !stream.batcher && code === grpc.status.UNIMPLEMENTED) {
       this.fallBack(stream)
       return
     }
@@ -185,13 +232,19 @@ export class SessionTransport {
     stream.done = true
     this.batchingUnsupported = true
     this.retire(stream)
-    for (const request of stream.waiting.splice(0)) {
-      const entry = this.pending.get(request.id ?? 0)
-      if (entry?.stream !== stream) continue
-      const next = this.stream()
+    const waiting = stream.waiting.splice(0).filter((r) => this.pending.get(r.id ?? 0)?.stream === stream)
+    if (waiting.length === 0) return
+    // Opened even after close(): these requests were made before it.
+    const next = this.current ?? this.stream()
+    for (const request of waiting) {
+      const entry = this.pending.get(request.id ?? 0)!
       entry.stream = next
       next.inFlight++
       this.send(next, request)
+    }
+    if (this.closed) {
+      this.current = undefined
+      this.end(next)
     }
   }
 
@@ -212,9 +265,16 @@ export class SessionTransport {
   private expire(id: number, ms: number): void {
     const entry = this.pending.get(id)
     if (!entry) return
+    const sentAt = entry.sentAt
+    // Never written: the stream did not open in time (no header from the TM). Known not to have run.
+    if (sentAt === undefined) {
+      if (!entry.stream.batcher) this.retire(entry.stream)
+      this.settle(id, () => entry.reject(notSentError(entry.kind, ms)))
+      return
+    }
     // Nothing came back on the stream since this request went out: it may be
     // half-open (a TM host gone without a reset). New requests get a new one.
-    if (entry.stream.lastAnswerAt < entry.sentAt) this.retire(entry.stream)
+    if (entry.stream.lastAnswerAt < sentAt) this.retire(entry.stream)
     this.settle(id, () => entry.reject(deadlineError(entry.kind, ms)))
   }
 
@@ -226,6 +286,8 @@ export class SessionTransport {
   private retire(stream: OpenStream): void {
     stream.retired = true
     if (this.current === stream) this.current = undefined
+    // The TM behind the next stream may be a newer one (a rolling upgrade): try BatchedSession again.
+    if (!stream.batched) this.batchingUnsupported = false
   }
 
   private settle(id: number, finish: () => void): void {

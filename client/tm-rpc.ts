@@ -64,7 +64,11 @@ export class TmRpc {
     this.raw = new proto.arbiter.v1.TransactionManager(options.address, credentialsOf(options), options.channelOptions)
     if (options.transport === 'session') {
       const namer = (this.namer = new TransactionNamer())
-      this.session = new SessionTransport(this.raw, () => this.metadata(), () => namer.forget())
+      const limits = {
+        maxReceiveBytes: numberOption(options.channelOptions['grpc.max_receive_message_length']),
+        maxSendBytes: numberOption(options.channelOptions['grpc.max_send_message_length']),
+      }
+      this.session = new SessionTransport(this.raw, () => this.metadata(), () => namer.forget(), limits)
     }
   }
 
@@ -165,4 +169,8 @@ export class TmRpc {
       }
     })
   }
+}
+
+function numberOption(value: unknown): number | undefined {
+  return typeof value === 'number' ? value : undefined
 }

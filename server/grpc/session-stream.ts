@@ -16,16 +16,15 @@ import type { SessionResponse } from '../../proto/gen/arbiter/v1/SessionResponse
 import type { SessionResponseBatch } from '../../proto/gen/arbiter/v1/SessionResponseBatch.js'
 import type { Logger } from '../logger.js'
 import type { SessionRequestObserver } from '../metrics/session-request-metrics.js'
-import { MessageBatcher } from '../../proto/message-batcher.js'
+import {
+  BATCHED_SESSION_HEADER,
+  batchBound,
+  CLIENT_MAX_RECEIVE_BYTES_HEADER,
+  MessageBatcher,
+  TM_MAX_MESSAGE_BYTES_HEADER,
+} from '../../proto/message-batcher.js'
 import { toStatus } from './status.js'
 import type { TransactionManagerOperations } from './transaction-manager-service.js'
-
-/** The response header a BatchedSession stream opens with (the client waits for it before sending). */
-export const BATCHED_SESSION_HEADER = 'arbiter-session'
-/** The response header that tells the client how big a message the TM takes (limits.maxMessageBytes). */
-export const MAX_MESSAGE_BYTES_HEADER = 'arbiter-max-message-bytes'
-/** grpc-js's default limit on a message received, which clients are likely to keep. */
-const CLIENT_RECEIVE_LIMIT = 4 * 1024 * 1024
 
 type Kind = NonNullable<SessionRequest__Output['request']>
 
@@ -211,10 +210,12 @@ export function batchedSessionHandler(ctx: SessionContext): handleBidiStreamingC
   return (call) => {
     const header = new Metadata()
     header.set(BATCHED_SESSION_HEADER, 'batched')
-    header.set(MAX_MESSAGE_BYTES_HEADER, String(ctx.maxMessageBytes))
+    header.set(TM_MAX_MESSAGE_BYTES_HEADER, String(ctx.maxMessageBytes))
     call.sendMetadata(header)
-    // Half the smaller limit: the bound is an estimate, and one answer may be big on its own.
-    const session = openSession(ctx, call, new BatchingOutbox(call, Math.min(ctx.maxMessageBytes, CLIENT_RECEIVE_LIMIT) / 2))
+    // Answer batches fit what the client says it receives (grpc-js's default when it says nothing) and what the TM sends.
+    const [announced] = call.metadata.get(CLIENT_MAX_RECEIVE_BYTES_HEADER)
+    const clientLimit = typeof announced === 'string' ? Number(announced) : undefined
+    const session = openSession(ctx, call, new BatchingOutbox(call, batchBound(clientLimit, ctx.maxMessageBytes)))
     call.on('data', (batch: SessionRequestBatch__Output) => {
       for (const request of batch.requests) session.receive(request)
     })

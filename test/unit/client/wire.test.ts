@@ -10,6 +10,7 @@ import { serveOperations, type TransactionManagerOperations } from '../../../ser
 import { createLogger } from '../../../server/logger.js'
 import { OutcomeUnknownError, ResourceExhaustedError, UnavailableError, createArbiterClient } from '../../../client/index.js'
 import { TmRpc } from '../../../client/tm-rpc.js'
+import { SessionTransport } from '../../../client/session-transport.js'
 import { resolveClientOptions } from '../../../client/options.js'
 import { REPORT_DELAY_MS } from '../../../client/completion-reports.js'
 
@@ -41,7 +42,8 @@ const fakeOperations: TransactionManagerOperations = {
     return {
       gtrid: req.gtrid,
       state: 'TRANSACTION_STATE_COMMITTED',
-      labels: {},
+      // 'n:big…': an answer of about 3 KB, to fill batches.
+      labels: (req.gtrid.startsWith('n:big') ? { note: 'x'.repeat(3000) } : {}) as Record<string, string>,
       createdAtUnixMs: '1000',
       deadlineUnixMs: '2000',
       updatedAtUnixMs: '1500',
@@ -103,12 +105,16 @@ const countMessages: grpc.ServerInterceptor = (method, call) =>
       .build(),
   )
 
-/** A fake TM like the one above but from before BatchedSession: grpc-js answers that method UNIMPLEMENTED. */
-async function startOlderTm(): Promise<{ address: string; server: grpc.Server }> {
+/**
+ * A fake TM like the one above but from before BatchedSession (grpc-js answers
+ * that method UNIMPLEMENTED), or, with `mute`, one that opens BatchedSession
+ * and never says so (no header, as behind a proxy that holds it back).
+ */
+async function startOlderTm(mute = false): Promise<{ address: string; server: grpc.Server }> {
   const { proto } = loadArbiterProto()
   const older = new grpc.Server({ interceptors: [countMessages] })
   const { BatchedSession: _absent, ...handlers } = serveOperations(fakeOperations, logger, { maxSessionRequestsInFlight: 64, maxMessageBytes: 4 * 1024 * 1024 }).handlers
-  older.addService(proto.arbiter.v1.TransactionManager.service, handlers)
+  older.addService(proto.arbiter.v1.TransactionManager.service, mute ? { ...handlers, BatchedSession: () => undefined } : handlers)
   const port = await new Promise<number>((resolve, reject) =>
     older.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, p) => (error ? reject(error) : resolve(p))),
   )
@@ -275,6 +281,53 @@ describe('batching on the session stream', () => {
     } finally {
       client.close()
       older.server.forceShutdown()
+    }
+  })
+
+  it('requests made just before close() still go out and are answered, by a new TM and by an older one', async () => {
+    const older = await startOlderTm()
+    const { proto } = loadArbiterProto()
+    try {
+      for (const tm of [address, older.address]) {
+        const raw = new proto.arbiter.v1.TransactionManager(tm, grpc.credentials.createInsecure())
+        const transport = new SessionTransport(raw, () => new grpc.Metadata())
+        // The stream is not open yet: the request waits for the TM's header (or its UNIMPLEMENTED).
+        const answer = transport.request('getTransaction', { gtrid: 'n:last-words' }, { deadlineMs: 3_000 })
+        transport.close()
+        expect(await answer).toMatchObject({ gtrid: 'n:last-words' })
+        raw.close()
+      }
+    } finally {
+      older.server.forceShutdown()
+    }
+  })
+
+  it('answers are batched within what the client receives (its grpc.max_receive_message_length), not only the TM\'s limit', async () => {
+    const client = createArbiterClient({ address, transport: 'session', channelOptions: { 'grpc.max_receive_message_length': 16 * 1024 } })
+    try {
+      // 20 answers of about 3 KB each, ready in one turn: 60 KB in one message would break the stream.
+      const infos = await Promise.all(Array.from({ length: 20 }, (_, i) => client.getTransaction(`n:big-${i}`)))
+      expect(infos.every((info) => info.labels.note?.length === 3000)).toBe(true)
+    } finally {
+      client.close()
+    }
+  })
+
+  it('a TM that never sends its header: the request fails as not sent (UNAVAILABLE, not outcome unknown), and the next one tries a new stream', async () => {
+    const mute = await startOlderTm(true)
+    opened.clear()
+    batchSizes.length = 0
+    const client = createArbiterClient({ address: mute.address, transport: 'session', defaultDeadlineMs: 300 })
+    try {
+      const first = await client.getTransaction('n:1').then(() => undefined, (e: unknown) => e)
+      expect(first).toBeInstanceOf(UnavailableError)
+      expect((first as Error).message).toMatch(/getTransaction was not sent: the TM did not open the session stream/)
+      await expect(client.getTransaction('n:2')).rejects.toBeInstanceOf(UnavailableError)
+      expect(opened.get('/arbiter.v1.TransactionManager/BatchedSession')).toBe(2)
+      expect(batchSizes.length).toBe(0)
+    } finally {
+      client.close()
+      mute.server.forceShutdown()
     }
   })
 })

@@ -5,7 +5,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import { loadArbiterProto } from '../../../proto/load.js'
-import { encodedSizeBound, MessageBatcher } from '../../../proto/message-batcher.js'
+import { batchBound, encodedSizeBound, MessageBatcher } from '../../../proto/message-batcher.js'
 
 const batched = loadArbiterProto().definition['arbiter.v1.TransactionManager'] as Record<string, MethodDefinition<object, object>>
 const encodeRequests = (requests: object[]): Buffer => batched.BatchedSession!.requestSerialize({ requests })
@@ -25,11 +25,20 @@ const value = fc.oneof(
   fc.uint8Array({ maxLength: 200 }).map((b) => ({ bytesValue: Buffer.from(b) })),
   fc.constant({ nullValue: true }),
 )
-const request = fc.record({
+// Maps (labels) encode their keys too, each entry as a message of its own.
+const labels = fc.dictionary(text, text, { maxKeys: 5 })
+const request = fc.oneof(
+  fc.record({
+    id: fc.nat({ max: 2 ** 32 - 1 }),
+    execute: fc.record({ gtrid: text, statement: fc.record({ resource: text, sql: text, params: fc.array(value, { maxLength: 8 }) }) }),
+  }),
+  fc.record({ id: fc.nat({ max: 2 ** 32 - 1 }), begin: fc.record({ timeoutMs: fc.nat(), labels }) }),
+)
+const transactionAnswer = fc.record({
   id: fc.nat({ max: 2 ** 32 - 1 }),
-  execute: fc.record({ gtrid: text, statement: fc.record({ resource: text, sql: text, params: fc.array(value, { maxLength: 8 }) }) }),
+  getTransaction: fc.record({ gtrid: text, state: fc.constant('TRANSACTION_STATE_COMMITTED'), labels, createdAtUnixMs: fc.nat().map(String) }),
 })
-const response = fc.record({
+const executeAnswer = fc.record({
   id: fc.nat({ max: 2 ** 32 - 1 }),
   execute: fc.record({
     result: fc.record({
@@ -39,6 +48,7 @@ const response = fc.record({
     }),
   }),
 })
+const response = fc.oneof(executeAnswer, transactionAnswer)
 
 describe('encodedSizeBound', () => {
   it('is at least the encoded size of any batch of requests or answers', () => {
@@ -52,6 +62,17 @@ describe('encodedSizeBound', () => {
         expect(encodedSizeBound(responses)).toBeGreaterThanOrEqual(encodeResponses(responses).length)
       }),
     )
+  })
+})
+
+describe('batchBound', () => {
+  it('is half the smaller of the peer\'s receive limit and our send limit, grpc-js\'s default when the peer says nothing, at most 4 MiB', () => {
+    expect(batchBound(undefined)).toBe(2 * 1024 * 1024)
+    expect(batchBound(16_384)).toBe(8192)
+    expect(batchBound(16_384, 4096)).toBe(2048)
+    expect(batchBound(-1, 1000)).toBe(500)
+    expect(batchBound(-1, -1)).toBe(4 * 1024 * 1024)
+    expect(batchBound(Number.NaN)).toBe(2 * 1024 * 1024)
   })
 })
 
