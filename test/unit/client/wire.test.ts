@@ -39,11 +39,12 @@ const fakeOperations: TransactionManagerOperations = {
   getTransaction: (req) => {
     if (req.gtrid === 'slow') return new Promise<never>(() => undefined) as never
     if (req.gtrid === 'held') return new Promise((resolve) => held.push(() => resolve({ gtrid: 'held', state: 'TRANSACTION_STATE_COMMITTED' }))) as never
+    // 'n:big…': an answer of about 3 KB, to fill batches.
+    const labels: Record<string, string> = req.gtrid.startsWith('n:big') ? { note: 'x'.repeat(3000) } : {}
     return {
       gtrid: req.gtrid,
       state: 'TRANSACTION_STATE_COMMITTED',
-      // 'n:big…': an answer of about 3 KB, to fill batches.
-      labels: (req.gtrid.startsWith('n:big') ? { note: 'x'.repeat(3000) } : {}) as Record<string, string>,
+      labels,
       createdAtUnixMs: '1000',
       deadlineUnixMs: '2000',
       updatedAtUnixMs: '1500',
