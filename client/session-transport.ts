@@ -34,8 +34,8 @@ export type SessionKind = NonNullable<SessionRequest['request']>
 interface Pending {
   readonly kind: SessionKind
   stream: OpenStream
-  /** When it was written to its stream; undefined while it waits (for the TM's header, or the batch). */
-  sentAt: number | undefined
+  /** Its stream's `heard` count when it was written; undefined while it waits (for the TM's header, or the batch). */
+  heardAtSend: number | undefined
   readonly resolve: (value: unknown) => void
   readonly reject: (error: unknown) => void
   timer: NodeJS.Timeout | undefined
@@ -48,8 +48,8 @@ type StreamCall =
   | { readonly batched: true; readonly call: grpc.ClientDuplexStream<SessionRequestBatch, SessionResponseBatch__Output> }
 
 type OpenStream = StreamCall & {
-  /** When it last delivered an answer or its header (a stream that answers nothing may be half-open). */
-  lastAnswerAt: number
+  /** How many answer messages (and headers) it delivered: a stream that answers nothing may be half-open. */
+  heard: number
   inFlight: number
   /** No new requests go here; it is cancelled once its last request is settled. */
   retired: boolean
@@ -81,12 +81,9 @@ function deadlineError(kind: SessionKind, ms: number): ArbiterError {
 }
 
 /** A request that never left: it cannot have run, and may be sent again. */
-function notSentError(kind: SessionKind, ms: number): ArbiterError {
-  return fromGrpcError({
-    code: grpc.status.UNAVAILABLE,
-    details: `${kind} was not sent: the TM did not open the session stream within the request's ${ms} ms deadline`,
-    metadata: new grpc.Metadata(),
-  })
+function notSentError(kind: SessionKind, ms: number, streamOpen: boolean): ArbiterError {
+  const why = streamOpen ? 'it was still queued' : 'the TM did not open the session stream'
+  return fromGrpcError({ code: grpc.status.UNAVAILABLE, details: `${kind} was not sent: ${why} within the request's ${ms} ms deadline`, metadata: new grpc.Metadata() })
 }
 
 /** @internal One client's Session stream (re-opened as needed). */
@@ -114,7 +111,7 @@ export class SessionTransport {
     let id = (this.nextId = (this.nextId + 1) >>> 0)
     while (this.pending.has(id)) id = (this.nextId = (this.nextId + 1) >>> 0)
     return new Promise<unknown>((resolve, reject) => {
-      const entry: Pending = { kind, stream, sentAt: undefined, resolve, reject, timer: undefined, signal, onAbort: undefined }
+      const entry: Pending = { kind, stream, heardAtSend: undefined, resolve, reject, timer: undefined, signal, onAbort: undefined }
       entry.timer = setTimeout(() => this.expire(id, o.deadlineMs), o.deadlineMs)
       if (signal) {
         entry.onAbort = () => this.settle(id, () => reject(signal.reason as Error))
@@ -132,7 +129,7 @@ export class SessionTransport {
     const stream = this.current
     this.current = undefined
     if (!stream) return
-    if (stream.batched && !stream.batcher && stream.waiting.length > 0) {
+    if (stream.batched && !stream.batcher && stream.waiting.some((r) => this.pending.get(r.id ?? 0)?.stream === stream)) {
       // Requests made just before close() still wait for the TM's header: they go out first.
       stream.endWhenSent = true
       return
@@ -155,11 +152,10 @@ export class SessionTransport {
   /** Writes the requests still pending on this stream (settled ones are not sent at all). */
   private write(stream: OpenStream, requests: SessionRequest[]): void {
     if (stream.done) return
-    const now = Date.now()
     const live = requests.filter((r) => {
       const entry = this.pending.get(r.id ?? 0)
       if (entry?.stream !== stream) return false
-      entry.sentAt = now
+      entry.heardAtSend = stream.heard
       return true
     })
     if (live.length === 0) return
@@ -171,7 +167,7 @@ export class SessionTransport {
   private ready(stream: OpenStream & { batched: true }, header: grpc.Metadata): void {
     const tmLimit = Number(header.get(TM_MAX_MESSAGE_BYTES_HEADER)[0])
     const batcher = (stream.batcher = new MessageBatcher((batch) => this.write(stream, batch), batchBound(tmLimit, this.limits.maxSendBytes)))
-    stream.lastAnswerAt = Date.now()
+    stream.heard++
     for (const request of stream.waiting.splice(0)) batcher.add(request)
     if (stream.endWhenSent) this.end(stream)
   }
@@ -179,13 +175,13 @@ export class SessionTransport {
   private stream(): OpenStream {
     if (this.current && !this.current.retired) return this.current
     this.onNewStream()
-    const common = { lastAnswerAt: Date.now(), inFlight: 0, retired: false, waiting: [], batcher: undefined, done: false, endWhenSent: false }
+    const common = { heard: 0, inFlight: 0, retired: false, waiting: [], batcher: undefined, done: false, endWhenSent: false }
     let stream: OpenStream
     if (this.batchingUnsupported) {
       const call = this.raw.Session(this.metadata())
       stream = { batched: false, call, ...common }
       call.on('data', (response: SessionResponse__Output) => {
-        stream.lastAnswerAt = Date.now()
+        stream.heard++
         this.answer(response)
       })
     } else {
@@ -199,7 +195,7 @@ export class SessionTransport {
         if (header.get(BATCHED_SESSION_HEADER)[0] === 'batched') this.ready(batched, header)
       })
       call.on('data', (batch: SessionResponseBatch__Output) => {
-        batched.lastAnswerAt = Date.now()
+        batched.heard++
         for (const response of batch.responses) this.answer(response)
       })
     }
@@ -265,16 +261,17 @@ export class SessionTransport {
   private expire(id: number, ms: number): void {
     const entry = this.pending.get(id)
     if (!entry) return
-    const sentAt = entry.sentAt
-    // Never written: the stream did not open in time (no header from the TM). Known not to have run.
-    if (sentAt === undefined) {
-      if (!entry.stream.batcher) this.retire(entry.stream)
-      this.settle(id, () => entry.reject(notSentError(entry.kind, ms)))
+    // Never written: known not to have run.
+    if (entry.heardAtSend === undefined) {
+      const open = entry.stream.batcher !== undefined || !entry.stream.batched
+      // The stream did not open in time (no header from the TM): new requests get a new one.
+      if (!open) this.retire(entry.stream)
+      this.settle(id, () => entry.reject(notSentError(entry.kind, ms, open)))
       return
     }
     // Nothing came back on the stream since this request went out: it may be
     // half-open (a TM host gone without a reset). New requests get a new one.
-    if (entry.stream.lastAnswerAt < sentAt) this.retire(entry.stream)
+    if (entry.stream.heard === entry.heardAtSend) this.retire(entry.stream)
     this.settle(id, () => entry.reject(deadlineError(entry.kind, ms)))
   }
 
@@ -298,7 +295,8 @@ export class SessionTransport {
     if (entry.onAbort) entry.signal?.removeEventListener('abort', entry.onAbort)
     const stream = entry.stream
     stream.inFlight--
-    if (stream.retired && stream.inFlight === 0 && !stream.done) {
+    // Retired, or closed while its requests waited for the header: nothing is left to send or hear.
+    if ((stream.retired || stream.endWhenSent) && stream.inFlight === 0 && !stream.done) {
       stream.done = true
       stream.batcher?.drop()
       stream.call.cancel()

@@ -106,6 +106,8 @@ const countMessages: grpc.ServerInterceptor = (method, call) =>
       .build(),
   )
 
+let muteStreamsLeft = 0
+
 /**
  * A fake TM like the one above but from before BatchedSession (grpc-js answers
  * that method UNIMPLEMENTED), or, with `mute`, one that opens BatchedSession
@@ -115,7 +117,13 @@ async function startOlderTm(mute = false): Promise<{ address: string; server: gr
   const { proto } = loadArbiterProto()
   const older = new grpc.Server({ interceptors: [countMessages] })
   const { BatchedSession: _absent, ...handlers } = serveOperations(fakeOperations, logger, { maxSessionRequestsInFlight: 64, maxMessageBytes: 4 * 1024 * 1024 }).handlers
-  older.addService(proto.arbiter.v1.TransactionManager.service, mute ? { ...handlers, BatchedSession: () => undefined } : handlers)
+  // A mute stream counts in muteStreamsLeft when the client half-closes or cancels it.
+  const silent = (call: grpc.ServerDuplexStream<unknown, unknown>): void => {
+    call.on('data', () => undefined) // else 'end' never comes
+    call.on('end', () => muteStreamsLeft++)
+    call.on('cancelled', () => muteStreamsLeft++)
+  }
+  older.addService(proto.arbiter.v1.TransactionManager.service, mute ? { ...handlers, BatchedSession: silent } : handlers)
   const port = await new Promise<number>((resolve, reject) =>
     older.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, p) => (error ? reject(error) : resolve(p))),
   )
@@ -328,6 +336,42 @@ describe('batching on the session stream', () => {
       expect(batchSizes.length).toBe(0)
     } finally {
       client.close()
+      mute.server.forceShutdown()
+    }
+  })
+
+  it('a request answered by nothing while nothing else was heard retires its stream, even one sent in the millisecond of the last answer', async () => {
+    const client = createArbiterClient({ address, transport: 'session', defaultDeadlineMs: 200 })
+    try {
+      for (let round = 0; round < 3; round++) {
+        await client.getTransaction('n:1')
+        opened.clear()
+        // Sent at once after an answer: the stream may be half-open from here on.
+        await expect(client.getTransaction('slow')).rejects.toBeInstanceOf(OutcomeUnknownError)
+        expect((await client.getTransaction('n:2')).gtrid).toBe('n:2')
+        expect(opened.get('/arbiter.v1.TransactionManager/BatchedSession')).toBe(1)
+      }
+    } finally {
+      client.close()
+    }
+  })
+
+  it('close() with every request still waiting for the header cancelled leaves no stream open', async () => {
+    const mute = await startOlderTm(true)
+    muteStreamsLeft = 0
+    const { proto } = loadArbiterProto()
+    const raw = new proto.arbiter.v1.TransactionManager(mute.address, grpc.credentials.createInsecure())
+    try {
+      const transport = new SessionTransport(raw, () => new grpc.Metadata())
+      const controller = new AbortController()
+      const answer = transport.request('getTransaction', { gtrid: 'n:never' }, { deadlineMs: 10_000, signal: controller.signal })
+      await expect.poll(() => opened.get('/arbiter.v1.TransactionManager/BatchedSession') ?? 0).toBeGreaterThan(0)
+      controller.abort(new Error('not needed'))
+      await expect(answer).rejects.toThrow('not needed')
+      transport.close()
+      await expect.poll(() => muteStreamsLeft).toBe(1)
+    } finally {
+      raw.close()
       mute.server.forceShutdown()
     }
   })
