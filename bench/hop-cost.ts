@@ -1,9 +1,8 @@
 // What one more round trip costs the application: CPU per transfer of this
 // process (the load generator) for raw 2PC, raw 2PC plus one SELECT 1, raw
 // 2PC plus one gRPC call to the TM, and Arbiter with local branches and
-// through the TM, each at
-// a fixed concurrency, rounds interleaved. Also the TM's CPU and write
-// syscalls per transfer. `npx tsx bench/hop-cost.ts [--concurrency 32]
+// through the TM, each at a fixed concurrency, rounds interleaved. Also the
+// TM's CPU and write syscalls per transfer. `npx tsx bench/hop-cost.ts [--concurrency 32]
 // [--transfers 4000] [--rounds 2]`. Ratios are to raw 2PC in the same round.
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'

@@ -129,7 +129,7 @@ export class SessionTransport {
     const stream = this.current
     this.current = undefined
     if (!stream) return
-    if (stream.batched && !stream.batcher && stream.waiting.some((r) => this.pending.get(r.id ?? 0)?.stream === stream)) {
+    if (stream.batched && !stream.batcher && stream.waiting.some((r) => this.pendingOn(r, stream))) {
       // Requests made just before close() still wait for the TM's header: they go out first.
       stream.endWhenSent = true
       return
@@ -153,10 +153,9 @@ export class SessionTransport {
   private write(stream: OpenStream, requests: SessionRequest[]): void {
     if (stream.done) return
     const live = requests.filter((r) => {
-      const entry = this.pending.get(r.id ?? 0)
-      if (entry?.stream !== stream) return false
-      entry.heardAtSend = stream.heard
-      return true
+      const entry = this.pendingOn(r, stream)
+      if (entry) entry.heardAtSend = stream.heard
+      return entry !== undefined
     })
     if (live.length === 0) return
     if (stream.batched) stream.call.write({ requests: live })
@@ -228,12 +227,14 @@ export class SessionTransport {
     stream.done = true
     this.batchingUnsupported = true
     this.retire(stream)
-    const waiting = stream.waiting.splice(0).filter((r) => this.pending.get(r.id ?? 0)?.stream === stream)
+    const waiting = stream.waiting.splice(0).flatMap((r) => {
+      const entry = this.pendingOn(r, stream)
+      return entry ? [{ request: r, entry }] : []
+    })
     if (waiting.length === 0) return
     // Opened even after close(): these requests were made before it.
-    const next = this.current ?? this.stream()
-    for (const request of waiting) {
-      const entry = this.pending.get(request.id ?? 0)!
+    const next = this.stream()
+    for (const { request, entry } of waiting) {
       entry.stream = next
       next.inFlight++
       this.send(next, request)
@@ -242,6 +243,12 @@ export class SessionTransport {
       this.current = undefined
       this.end(next)
     }
+  }
+
+  /** The request's entry, while it is still pending on this stream (not settled, not moved). */
+  private pendingOn(request: SessionRequest, stream: OpenStream): Pending | undefined {
+    const entry = this.pending.get(request.id ?? 0)
+    return entry?.stream === stream ? entry : undefined
   }
 
   private answer(response: SessionResponse__Output): void {

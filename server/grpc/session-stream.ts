@@ -47,27 +47,15 @@ function singleOutbox(call: ServerDuplexStream<SessionRequest__Output, SessionRe
 }
 
 /** Answers ready in one turn of the event loop leave as one message (proto/message-batcher.ts). */
-class BatchingOutbox implements Outbox {
-  private readonly batcher: MessageBatcher<SessionResponse>
-  private closed = false
-
-  constructor(
-    private readonly call: ServerDuplexStream<SessionRequestBatch__Output, SessionResponseBatch>,
-    maxBatchBytes: number,
-  ) {
-    this.batcher = new MessageBatcher((responses) => void call.write({ responses }), maxBatchBytes)
-  }
-
-  send(response: SessionResponse): void {
-    if (!this.closed) this.batcher.add(response)
-  }
-
-  close(endStream: boolean): void {
-    this.closed = true
-    if (endStream) {
-      this.batcher.flush()
-      this.call.end()
-    } else this.batcher.drop()
+function batchingOutbox(call: ServerDuplexStream<SessionRequestBatch__Output, SessionResponseBatch>, maxBatchBytes: number): Outbox {
+  const batcher = new MessageBatcher<SessionResponse>((responses) => void call.write({ responses }), maxBatchBytes)
+  return {
+    send: (response) => batcher.add(response),
+    close: (endStream) => {
+      if (!endStream) return batcher.drop()
+      batcher.flush()
+      call.end()
+    },
   }
 }
 
@@ -215,7 +203,7 @@ export function batchedSessionHandler(ctx: SessionContext): handleBidiStreamingC
     // Answer batches fit what the client says it receives (grpc-js's default when it says nothing) and what the TM sends.
     const [announced] = call.metadata.get(CLIENT_MAX_RECEIVE_BYTES_HEADER)
     const clientLimit = typeof announced === 'string' ? Number(announced) : undefined
-    const session = openSession(ctx, call, new BatchingOutbox(call, batchBound(clientLimit, ctx.maxMessageBytes)))
+    const session = openSession(ctx, call, batchingOutbox(call, batchBound(clientLimit, ctx.maxMessageBytes)))
     call.on('data', (batch: SessionRequestBatch__Output) => {
       for (const request of batch.requests) session.receive(request)
     })
