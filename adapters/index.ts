@@ -15,7 +15,7 @@ export {
   xidKey,
   xidToString,
 } from './xid/xid.js'
-export { AdapterError } from './types.js'
+export { AdapterError, BranchEscapedError } from './types.js'
 export type { ErrorClass, FinishOutcome, LocalBranchOps, LocalBranchOptions, SqlValue, Vote, Xid } from './types.js'
 
 // ── Integrators (the coordinator, tools, tests) ────────────────────────────
@@ -25,6 +25,7 @@ export {
   assertXid,
   decodeMysqlRecoverRow,
   decodePgGid,
+  isArbiterXid,
   mysqlRecoverRowRawId,
   mysqlRecoverRowToXid,
   pgGidToXid,

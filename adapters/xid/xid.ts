@@ -97,16 +97,47 @@ export function newGtrid(nodeId: string, timeMs?: number): string {
   return `${nodeId}:${timeMs === undefined ? nextUlid() : ulid(timeMs, random)}`
 }
 
+/**
+ * A ULID exactly as Arbiter writes one: 26 upper-case Crockford base-32
+ * characters, the first at most 7. The ulid package also accepts lower case
+ * (the same number), but a gtrid is ours only in the spelling we write.
+ */
+const CANONICAL_ULID_RE = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/
+
 /** Splits a gtrid made by newGtrid. Throws XidError for anything else. */
 export function parseGtrid(gtrid: string | Buffer): { nodeId: string; createdAt: Date } {
   const text = typeof gtrid === 'string' ? gtrid : gtrid.toString('utf8')
   const colon = text.lastIndexOf(':')
   const nodeId = colon < 0 ? '' : text.slice(0, colon)
   const id = colon < 0 ? '' : text.slice(colon + 1)
-  if (!NODE_ID_RE.test(nodeId) || !isValidUlid(id)) {
-    throw new XidError(`not an Arbiter gtrid (want "<nodeId>:<ULID>"): ${JSON.stringify(text)}`)
+  if (!NODE_ID_RE.test(nodeId) || !CANONICAL_ULID_RE.test(id) || !isValidUlid(id)) {
+    throw new XidError(`not an Arbiter gtrid (want "<nodeId>:<ULID in upper case>"): ${JSON.stringify(text)}`)
   }
   return { nodeId, createdAt: new Date(decodeTime(id)) }
+}
+
+/** The branch qualifiers Arbiter writes: b<n> for the TM's branches, L<n> for local ones (n from 1, no leading zero). */
+const BQUAL_RE = /^[bL][1-9][0-9]{0,9}$/
+
+/** A local branch qualifier an application may choose (CommitRequest.local_votes): L<n>. */
+export function isLocalBqual(bqual: Buffer): boolean {
+  return bqual.length >= 2 && bqual[0] === 0x4c /* L */ && BQUAL_RE.test(bqual.toString('latin1'))
+}
+
+/**
+ * True only for an XID Arbiter could have written: its formatId, a gtrid in
+ * newGtrid's exact spelling (ASCII, upper-case ULID) and a bqual b<n> or
+ * L<n>. Everything else on a resource is foreign and never touched.
+ */
+export function isArbiterXid(xid: Xid): boolean {
+  if (xid.formatId !== ARBITER_FORMAT_ID || !BQUAL_RE.test(xid.bqual.toString('latin1'))) return false
+  const text = xid.gtrid.toString('latin1')
+  try {
+    parseGtrid(text)
+  } catch {
+    return false
+  }
+  return true
 }
 
 /** An Arbiter XID from gtrid and bqual text (UTF-8). Throws XidError when illegal. */
@@ -147,7 +178,7 @@ export function decodePgGid(gid: string): Xid | undefined {
 /** Arbiter's XID from a PostgreSQL gid; undefined when the gid is not Arbiter's. */
 export function pgGidToXid(gid: string): Xid | undefined {
   const xid = decodePgGid(gid)
-  return xid !== undefined && xid.formatId === ARBITER_FORMAT_ID ? xid : undefined
+  return xid !== undefined && isArbiterXid(xid) ? xid : undefined
 }
 
 /** `X'…',X'…',formatId` for XA START/END/PREPARE/COMMIT/ROLLBACK. */
@@ -186,7 +217,7 @@ export function decodeMysqlRecoverRow(row: MysqlRecoverRow): Xid | undefined {
 /** Arbiter's XID from an `XA RECOVER` row; undefined when it is not Arbiter's. */
 export function mysqlRecoverRowToXid(row: MysqlRecoverRow): Xid | undefined {
   const xid = decodeMysqlRecoverRow(row)
-  return xid !== undefined && xid.formatId === ARBITER_FORMAT_ID ? xid : undefined
+  return xid !== undefined && isArbiterXid(xid) ? xid : undefined
 }
 
 /** The server-style raw id of an XA RECOVER row, for operators: `X'…',X'…',formatId`. */

@@ -1,5 +1,6 @@
 // Commit's local votes: each names an enlisted local branch, or announces
 // one the application named itself (saving the Enlist round trip).
+import { isLocalBqual } from '../../adapters/xid/xid.js'
 import { TmError } from '../../proto/errors.js'
 import type { LocalVoteInput } from './commit-protocol.js'
 import type { ResourceRegistry } from './resource-registry.js'
@@ -27,8 +28,9 @@ maxBranches: number,
     if (!vote.resource) {
       throw new TmError('TM_INVALID_ARGUMENT', `local vote for branch "${name}" which was never enlisted in ${tx.gtrid} (enlist it, or give its resource)`)
     }
-    if (vote.bqual.length < 2 || vote.bqual.length > 64 || vote.bqual[0] !== 0x4c /* 'L' */) {
-      throw new TmError('TM_INVALID_ARGUMENT', `a local branch named by the application needs a bqual of 2–64 bytes starting with "L", got "${name.slice(0, 70)}"`)
+    // Recovery only ever touches the XIDs Arbiter writes (isArbiterXid): a bqual outside that spelling would be left prepared for good.
+    if (!isLocalBqual(vote.bqual)) {
+      throw new TmError('TM_INVALID_ARGUMENT', `a local branch named by the application needs a bqual "L<n>" (n from 1, no leading zero, e.g. "L1"), got "${name.slice(0, 70)}"`)
     }
     if (tx.branches.some((b) => b.xid.bqual.equals(vote.bqual))) throw new TmError('TM_INVALID_ARGUMENT', `branch "${name}" exists already in ${tx.gtrid}`)
     // Configured is enough: the application already prepared it, and phase 2 retries while the TM cannot reach it.

@@ -218,6 +218,42 @@ describe('in-doubt and recover', () => {
       await dbs.mysqlQuery(`XA ROLLBACK '${tag}','b',1`)
     }
   })
+
+  it("an XID with Arbiter's formatId and this node's name in a spelling Arbiter never writes (lower-case ULID) is foreign: never rolled back", async () => {
+    // The same ULID number as a real gtrid of this node, in lower case (the canonical gid re-encodes it exactly).
+    const gtrid = newGtrid(nodeId).toLowerCase().replace(nodeId.toLowerCase(), nodeId)
+    const xid = xidFromParts(ARBITER_FORMAT_ID, Buffer.from(gtrid), Buffer.from('b1'))
+    const pgConn = new pg.Client({ connectionString: dbs.pgUrl })
+    await pgConn.connect()
+    await pgConn.query('BEGIN')
+    await pgConn.query('INSERT INTO accounts VALUES (202, 1)')
+    await pgConn.query(`PREPARE TRANSACTION '${xidToPgGid(xid)}'`)
+    await pgConn.end()
+    const myConn = await mysql.createConnection({ uri: dbs.mysqlUrl })
+    const literal = `X'${Buffer.from(gtrid).toString('hex')}',X'${Buffer.from('b1').toString('hex')}',${ARBITER_FORMAT_ID}`
+    await myConn.query(`XA START ${literal}`)
+    await myConn.query('INSERT INTO accounts VALUES (202, 1)')
+    await myConn.query(`XA END ${literal}`)
+    await myConn.query(`XA PREPARE ${literal}`)
+    await myConn.end()
+    try {
+      const listed = JSON.parse((await cli('in-doubt', '--json')).stdout)
+      expect(listed.branches).toContainEqual(expect.objectContaining({ resource: 'pg', rawId: xidToPgGid(xid), knowledge: 'LOG_KNOWLEDGE_FOREIGN', action: 'RECOVERY_ACTION_NONE' }))
+      expect(listed.branches).toContainEqual(expect.objectContaining({ resource: 'maria', knowledge: 'LOG_KNOWLEDGE_FOREIGN', action: 'RECOVERY_ACTION_NONE' }))
+      await cli('recover')
+      await new Promise((resolve) => setTimeout(resolve, 1200)) // past the grace period
+      await cli('recover')
+      expect(await pgPrepared(xid)).toBe(true)
+      const xa = await dbs.mysqlQuery<{ data: Buffer | string }>('XA RECOVER')
+      expect(xa.some((r) => String(r.data).startsWith(gtrid))).toBe(true)
+      const refused = await cli('resolve', '--resource', 'pg', '--xid', `${gtrid},b1`, '--rollback', '--reason', 'test')
+      expect(refused.code).not.toBe(0)
+      expect(await pgPrepared(xid)).toBe(true)
+    } finally {
+      await dbs.pgQuery(`ROLLBACK PREPARED '${xidToPgGid(xid)}'`)
+      await dbs.mysqlQuery(`XA ROLLBACK ${literal}`)
+    }
+  })
 })
 
 describe('resolve', () => {

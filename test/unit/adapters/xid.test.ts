@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest'
 import {
   ARBITER_FORMAT_ID,
   XidError,
+  decodeMysqlRecoverRow,
   decodePgGid,
+  isArbiterXid,
   makeXid,
   mysqlRecoverRowToXid,
   newGtrid,
@@ -22,6 +24,10 @@ const bqualArb = fc.uint8Array({ minLength: 0, maxLength: 64 }).map((a) => Buffe
 const formatIdArb = fc.integer({ min: 0, max: 0x7fffffff })
 const xidArb = fc.tuple(formatIdArb, gtridArb, bqualArb).map(([f, g, b]) => xidFromParts(f, g, b))
 const ourXidArb = fc.tuple(gtridArb, bqualArb).map(([g, b]) => xidFromParts(ARBITER_FORMAT_ID, g, b))
+/** XIDs as Arbiter writes them: newGtrid's gtrid, bqual b<n> or L<n>. */
+const arbiterWrittenXidArb = fc
+  .tuple(fc.stringMatching(/^[A-Za-z0-9_-]{1,32}$/), fc.integer({ min: 0, max: 2 ** 40 }), fc.constantFrom('b', 'L'), fc.integer({ min: 1, max: 999_999 }))
+  .map(([node, time, kind, n]) => makeXid(newGtrid(node, time), `${kind}${n}`))
 
 /** What mysql2 gives for an XA RECOVER row of this XID. */
 function recoverRow(x: { formatId: number; gtrid: Buffer; bqual: Buffer }) {
@@ -42,7 +48,7 @@ describe('XID codec', () => {
         const back = decodePgGid(gid)
         expect(back).toBeDefined()
         expect(xidEquals(back!, xid)).toBe(true)
-        expect(pgGidToXid(gid) !== undefined).toBe(xid.formatId === ARBITER_FORMAT_ID)
+        expect(pgGidToXid(gid) !== undefined).toBe(isArbiterXid(xid))
       }),
       { numRuns: 2000 },
     )
@@ -50,15 +56,16 @@ describe('XID codec', () => {
 
   it('every legal XID round-trips through the MySQL literal and an XA RECOVER row', () => {
     fc.assert(
-      fc.property(ourXidArb, (xid) => {
+      fc.property(fc.oneof(ourXidArb, arbiterWrittenXidArb), (xid) => {
         const lit = xidToMysqlLiteral(xid)
         const m = /^X'([0-9a-f]*)',X'([0-9a-f]*)',(\d+)$/.exec(lit)
         expect(m).not.toBeNull()
         expect(Buffer.from(m![1]!, 'hex').equals(xid.gtrid)).toBe(true)
         expect(Buffer.from(m![2]!, 'hex').equals(xid.bqual)).toBe(true)
         expect(Number(m![3])).toBe(xid.formatId)
-        const back = mysqlRecoverRowToXid(recoverRow(xid))
+        const back = decodeMysqlRecoverRow(recoverRow(xid))
         expect(back !== undefined && xidEquals(back, xid)).toBe(true)
+        expect(mysqlRecoverRowToXid(recoverRow(xid)) !== undefined).toBe(isArbiterXid(xid))
       }),
       { numRuns: 2000 },
     )
@@ -93,13 +100,46 @@ describe('XID codec', () => {
     ]) {
       expect(pgGidToXid(bad), bad).toBeUndefined()
     }
-    // non-canonical base64 (padding bits set) decodes to the same bytes but is not ours
-    expect(pgGidToXid(`${ARBITER_FORMAT_ID}_QR==_`)).toBeUndefined()
-    expect(pgGidToXid(`${ARBITER_FORMAT_ID}_QQ==_`)).toBeDefined()
+    // non-canonical base64 (padding bits set) decodes to the same bytes but is not the codec's spelling
+    expect(decodePgGid(`${ARBITER_FORMAT_ID}_QR==_`)).toBeUndefined()
+    expect(decodePgGid(`${ARBITER_FORMAT_ID}_QQ==_`)).toBeDefined()
+  })
+
+  it('ours means exactly what Arbiter writes: an upper-case ULID gtrid, bqual b<n> or L<n>; anything else is foreign', () => {
+    fc.assert(
+      fc.property(arbiterWrittenXidArb, (xid) => {
+        expect(isArbiterXid(xid)).toBe(true)
+        expect(pgGidToXid(xidToPgGid(xid))).toBeDefined()
+      }),
+    )
+    const gtrid = 'node-1:01ARZ3NDEKTSV4RRFFQ69G5FAV'
+    expect(isArbiterXid(makeXid(gtrid, 'b1'))).toBe(true)
+    expect(isArbiterXid(makeXid(gtrid, 'L12'))).toBe(true)
+    const foreign = [
+      makeXid(gtrid.toLowerCase(), 'b1'), // the same ULID number, a spelling Arbiter never writes
+      makeXid('node-1:01arz3ndektsv4rrffq69g5fav', 'b1'),
+      makeXid('node-1:01ARZ3NDEKTSV4RRFFQ69G5FAv', 'b1'),
+      makeXid('node-1:81ARZ3NDEKTSV4RRFFQ69G5FAV', 'b1'), // over the ULID range
+      makeXid(gtrid, ''),
+      makeXid(gtrid, 'b0'),
+      makeXid(gtrid, 'b01'),
+      makeXid(gtrid, 'L'),
+      makeXid(gtrid, 'Lfoo'),
+      makeXid(gtrid, 'x1'),
+      makeXid(gtrid + ' ', 'b1'),
+      xidFromParts(ARBITER_FORMAT_ID, Buffer.concat([Buffer.from(gtrid), Buffer.from([0xff])]), Buffer.from('b1')),
+      xidFromParts(1, Buffer.from(gtrid), Buffer.from('b1')),
+    ]
+    for (const xid of foreign) {
+      expect(isArbiterXid(xid), xidToString(xid)).toBe(false)
+      expect(pgGidToXid(xidToPgGid(xid)), xidToString(xid)).toBeUndefined()
+      expect(mysqlRecoverRowToXid(recoverRow(xid)), xidToString(xid)).toBeUndefined()
+    }
+    expect(() => parseGtrid(gtrid.toLowerCase())).toThrow(XidError)
   })
 
   it('XA RECOVER rows of other formatIds or with bad lengths are not ours', () => {
-    const x = makeXid('n:1', 'b')
+    const x = makeXid('n:01ARZ3NDEKTSV4RRFFQ69G5FAV', 'b1')
     expect(mysqlRecoverRowToXid({ ...recoverRow(x), formatID: 1 })).toBeUndefined()
     expect(mysqlRecoverRowToXid({ ...recoverRow(x), gtrid_length: 2 })).toBeUndefined()
     expect(mysqlRecoverRowToXid({ ...recoverRow(x), formatID: String(ARBITER_FORMAT_ID) })).toBeDefined()
