@@ -81,6 +81,19 @@ export class AdapterError extends Error {
   readonly serverCode: string | undefined
 }
 
+/**
+ * A statement ended its branch's transaction on the server (the server says
+ * the session is no longer in a transaction after it): its writes may have
+ * been committed or rolled back by the statement itself, outside the
+ * protocol. The outcome of that branch is unknown to the TM.
+ */
+export class BranchEscapedError extends AdapterError {
+  readonly escaped = true
+  constructor(resource: string, message: string) {
+    super('fatal', resource, message)
+  }
+}
+
 export interface ExecuteOptions {
   readonly signal?: AbortSignal
   /** Fail (fatal, INVALID_ARGUMENT upstream) when a result has more rows. */

@@ -16,7 +16,7 @@ export type TransactionState =
   | 'HEURISTIC'
 
 /** A branch's state. */
-export type BranchState = 'UNSPECIFIED' | 'ACTIVE' | 'PREPARED' | 'READ_ONLY' | 'COMMITTED' | 'ROLLED_BACK' | 'FAILED'
+export type BranchState = 'UNSPECIFIED' | 'ACTIVE' | 'PREPARED' | 'READ_ONLY' | 'COMMITTED' | 'ROLLED_BACK' | 'FAILED' | 'ESCAPED'
 
 /** One branch of a transaction. */
 export interface BranchInfo {

@@ -6,7 +6,7 @@
 import type { PoolConnection } from 'mysql2/promise'
 import { classifyMysqlError } from '../errors/classify-mysql.js'
 import { ensureSessionReady } from '../session-guard.js'
-import { AdapterError } from '../types.js'
+import { AdapterError, BranchEscapedError } from '../types.js'
 import type { BranchSession, ExecuteOptions, FinishOutcome, PrepareHint, QueryResult, SqlValue, Vote, Xid } from '../types.js'
 import type { MysqlConnectionLike } from './mysql-branch-ops.js'
 import { abandon, run, writeCount, xaFinish, xaPrepare, xidLiteral } from './mysql-branch-ops.js'
@@ -83,6 +83,16 @@ export class MysqlBranchSession implements BranchSession {
     } finally {
       this.busy = false
       signal?.removeEventListener('abort', onAbort)
+    }
+    // The server's own word (the OK packet's status flags): still in the XA
+    // transaction? Not sent for result sets, whose statements cannot commit
+    // (functions and triggers may not: errno 1422); see statement-rules.ts.
+    const status = okPacketStatus(rows)
+    if (status !== undefined && (status & SERVER_STATUS_IN_TRANS) === 0) {
+      this.state = 'broken'
+      const e = new BranchEscapedError(this.host.name, `the statement ended the branch's XA transaction (the server reports no transaction after "${sql.slice(0, 60)}")`)
+      this.failure ??= e
+      throw e
     }
     const qr = toQueryResult(rows, fields as MysqlFieldLike[] | undefined)
     if (options?.maxRows !== undefined && qr.rows.length > options.maxRows) {
@@ -217,4 +227,15 @@ export class MysqlBranchSession implements BranchSession {
       // already gone
     }
   }
+}
+
+/** SERVER_STATUS_IN_TRANS: the session is inside a transaction (set from XA START on, also while IDLE or PREPARED). */
+const SERVER_STATUS_IN_TRANS = 0x0001
+
+/** The status flags of the OK packet that ended a statement (the last one of a CALL), or undefined for a result set. */
+function okPacketStatus(rows: unknown): number | undefined {
+  const last: unknown = Array.isArray(rows) ? rows[rows.length - 1] : rows
+  if (typeof last !== 'object' || last === null || Array.isArray(last)) return undefined
+  const status = (last as { serverStatus?: unknown }).serverStatus
+  return typeof status === 'number' ? status : undefined
 }

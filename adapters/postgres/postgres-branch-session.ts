@@ -5,7 +5,7 @@
 import type { PoolClient, QueryArrayConfig } from 'pg'
 import { classifyPgError } from '../errors/classify-pg.js'
 import { ensureSessionReady } from '../session-guard.js'
-import { AdapterError } from '../types.js'
+import { AdapterError, BranchEscapedError } from '../types.js'
 import type { BranchSession, ExecuteOptions, FinishOutcome, PrepareHint, QueryResult, SqlValue, Vote, Xid } from '../types.js'
 import type { PgClientLike } from './postgres-branch-ops.js'
 import { pgFinishPrepared, pgPrepare, pgRollbackOpen, txStatus } from './postgres-branch-ops.js'
@@ -85,10 +85,14 @@ export class PostgresBranchSession implements BranchSession {
       this.busy = false
       signal?.removeEventListener('abort', onAbort)
     }
+    // The server's own word (ReadyForQuery): still in the BEGIN block?
     const status = txStatus(this.pgClient)
     if (status !== 'T') {
       this.state = 'broken'
-      const e = new AdapterError('fatal', this.host.name, `branch ended by statement (transaction status ${status ?? 'unknown'} after "${sql.slice(0, 60)}")`)
+      const e =
+        status === 'I'
+          ? new BranchEscapedError(this.host.name, `the statement ended the branch's transaction (PostgreSQL reports the session idle after "${sql.slice(0, 60)}")`)
+          : new AdapterError('fatal', this.host.name, `branch ended by statement (transaction status ${status ?? 'unknown'} after "${sql.slice(0, 60)}")`)
       this.failure ??= e
       throw e
     }

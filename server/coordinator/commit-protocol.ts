@@ -364,6 +364,13 @@ async function failAbort(ctx: CommitContext, tx: Transaction, cause: AbortCause)
 }
 
 export function abortedError(tx: Transaction): TmError {
+  if (tx.escaped !== undefined) {
+    return new TmError(
+      'TM_HEURISTIC_MIXED',
+      `transaction ${tx.gtrid} has a mixed outcome: ${tx.escaped}; its other branches were rolled back. Do not retry: an operator must check that branch's writes`,
+      { metadata: { gtrid: tx.gtrid } },
+    )
+  }
   return new TmError('TM_TX_ABORTED', `transaction ${tx.gtrid} rolled back: ${tx.abortReason ?? 'rolled back'}`, {
     metadata: {
       gtrid: tx.gtrid,

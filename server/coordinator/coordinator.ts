@@ -1,7 +1,7 @@
 // The coordinator: owns every live transaction of this TM node and is the
 // only place that moves them between states. The gRPC services translate
 // calls into these methods; adapters do the talking to databases.
-import type { QueryResult, SqlValue, Xid } from '../../adapters/types.js'
+import { BranchEscapedError, type QueryResult, type ResourceAdapter, type ResourceKind, type SqlValue, type Xid } from '../../adapters/types.js'
 import { ARBITER_FORMAT_ID, newGtrid, parseGtrid, xidFromParts } from '../../adapters/xid/xid.js'
 import { TmError } from '../../proto/errors.js'
 import type { DecisionLog, LoggedTransaction } from '../log/decision-log.js'
@@ -103,14 +103,13 @@ export class Coordinator {
   async execute(gtrid: string, resource: string, sql: string, params: readonly SqlValue[], begin?: BeginOptions): Promise<QueryResult> {
     const { limits } = this.deps.config
     const tx = this.requireActive(gtrid, begin)
-    const adapter = this.deps.resources.require(resource)
-    if (adapter.kind !== 'redis') checkStatement(sql, { maxBytes: limits.maxStatementBytes })
-    else if (sql.trim() === '') throw new TmError('TM_INVALID_ARGUMENT', 'command is empty')
-    else if (Buffer.byteLength(sql) > limits.maxStatementBytes) {
-      throw new TmError('TM_INVALID_ARGUMENT', `command is ${Buffer.byteLength(sql)} bytes, over the limit of ${limits.maxStatementBytes} (limits.maxStatementBytes)`)
-    }
-    if (params.length > limits.maxParams) {
-      throw new TmError('TM_INVALID_ARGUMENT', `${params.length} parameters, over the limit of ${limits.maxParams} (limits.maxParams)`)
+    let adapter: ResourceAdapter
+    try {
+      adapter = this.deps.resources.require(resource)
+      checkStatementRequest(adapter.kind, sql, params, limits)
+    } catch (error) {
+      if (error instanceof TmError && error.code === 'TM_INVALID_ARGUMENT') return this.refuseStatement(tx, error)
+      throw error
     }
     let branch = tx.managedBranch(resource)
     if (!branch) {
@@ -150,6 +149,12 @@ export class Coordinator {
           }
           return result
         } catch (error) {
+          if (error instanceof BranchEscapedError) {
+            // The server says the statement ended the branch: its writes may be committed already.
+            target.state = 'escaped'
+            tx.escaped ??= `the branch on "${resource}" escaped its transaction: ${error.message}`
+            this.deps.logger.error({ gtrid: tx.gtrid, resource, err: error.message }, 'branch escaped its transaction: the outcome is mixed')
+          }
           // A Commit (pipelined on the Session stream) began while this ran and
           // waits behind it on this branch: marked before the branch's next
           // work starts, so that Commit rolls back instead of committing.
@@ -167,11 +172,35 @@ export class Coordinator {
       }
       if (tx.state === 'PREPARING') {
         // The Commit in progress rolls back (tx.doomed); rolling back under it here would race it.
-        throw error === tooManyRows ? error : doomedError(tx.gtrid, cause)
+        throw error === tooManyRows ? error : tx.escaped !== undefined ? abortedError(tx) : doomedError(tx.gtrid, cause)
       }
       await this.abort(tx, cause)
       throw error === tooManyRows ? error : abortedError(tx)
     }
+  }
+
+  /**
+   * A statement request the service could not even decode (no statement, a
+   * bad parameter) is refused like one the coordinator refuses: the
+   * transaction, if it is active here, rolls back.
+   */
+  async refuseRequest(gtrid: string, error: TmError): Promise<never> {
+    const tx = this.txs.get(gtrid)
+    if (tx?.state === 'ACTIVE') return this.refuseStatement(tx, error)
+    throw error
+  }
+
+  /**
+   * A refused statement rolls its transaction back, as a failed one does: a
+   * caller that went on and committed would commit the transaction without
+   * the statement it meant to run. Started before the first await, so a
+   * Commit pipelined behind the statement finds the transaction rolling back.
+   */
+  private async refuseStatement(tx: Transaction, error: TmError): Promise<never> {
+    await this.abort(tx, { reason: `a statement was refused: ${error.message}` })
+    throw new TmError('TM_INVALID_ARGUMENT', `${error.message} (transaction ${tx.gtrid} was rolled back)`, {
+      metadata: { ...error.metadata, gtrid: tx.gtrid },
+    })
   }
 
   enlist(gtrid: string, resource: string): Xid {
@@ -224,6 +253,8 @@ export class Coordinator {
       if ((tx.state as TxState) === 'ROLLED_BACK') {
         this.deps.onRolledBack?.(tx)
         this.deps.observer?.finished(tx, 'rolled_back')
+      } else if ((tx.state as TxState) === 'HEURISTIC' && tx.escaped !== undefined) {
+        this.deps.observer?.heuristic(tx)
       }
     }
   }
@@ -350,6 +381,7 @@ export class Coordinator {
 
   private abort(tx: Transaction, cause: { reason: string; serverCode?: string | undefined; retryable?: boolean }): Promise<void> {
     return abortTransaction(this.ctx, tx, cause).then(() => {
+      if (tx.state === 'HEURISTIC') return this.deps.observer?.heuristic(tx)
       this.deps.onRolledBack?.(tx)
       this.deps.observer?.finished(tx, 'rolled_back')
     })
@@ -504,5 +536,17 @@ function failureCause(resource: string, error: unknown, tooManyRows: TmError | u
     reason: `statement on "${resource}" failed: ${e.message ?? String(error)}`,
     serverCode: e.serverCode,
     retryable: e.errorClass === 'retryable' || isTransient(e.serverCode),
+  }
+}
+
+/** Refuses (INVALID_ARGUMENT) a statement or Redis command the limits or the statement guard do not allow. */
+function checkStatementRequest(kind: ResourceKind, sql: string, params: readonly SqlValue[], limits: CoordinatorConfig['limits']): void {
+  if (kind !== 'redis') checkStatement(sql, { maxBytes: limits.maxStatementBytes, dialect: kind })
+  else if (sql.trim() === '') throw new TmError('TM_INVALID_ARGUMENT', 'command is empty')
+  else if (Buffer.byteLength(sql) > limits.maxStatementBytes) {
+    throw new TmError('TM_INVALID_ARGUMENT', `command is ${Buffer.byteLength(sql)} bytes, over the limit of ${limits.maxStatementBytes} (limits.maxStatementBytes)`)
+  }
+  if (params.length > limits.maxParams) {
+    throw new TmError('TM_INVALID_ARGUMENT', `${params.length} parameters, over the limit of ${limits.maxParams} (limits.maxParams)`)
   }
 }

@@ -37,7 +37,8 @@ export function abortTransaction(
   ctx.logger.info({ gtrid: tx.gtrid, reason: cause.reason }, 'rolling back')
   tx.rollbackOutcome = (async () => {
     await Promise.all(tx.branches.map((b) => rollbackBranch(ctx, tx, b)))
-    tx.state = 'ROLLED_BACK'
+    // A branch that escaped may have committed: the outcome is mixed, not rolled back.
+    tx.state = tx.escaped === undefined ? 'ROLLED_BACK' : 'HEURISTIC'
     tx.touch()
     ctx.logger.debug({ gtrid: tx.gtrid }, 'rolled back')
   })()
@@ -46,6 +47,7 @@ export function abortTransaction(
 
 async function rollbackBranch(ctx: FinisherContext & { localBranchGraceMs: number }, tx: Transaction, branch: Branch): Promise<void> {
   if (branch.state === 'read-only' || branch.state === 'rolled-back' || branch.state === 'committed') return
+  // An escaped branch has no transaction left on its server; its session is closed below.
   if (branch.mode === 'local') {
     // An active local branch is the application's to roll back (and the
     // server does so when its connection ends). A prepared one the TM also
@@ -64,7 +66,7 @@ async function rollbackBranch(ctx: FinisherContext & { localBranchGraceMs: numbe
     const s = await session
     try {
       await s.rollback()
-      branch.state = 'rolled-back'
+      if (branch.state !== 'escaped') branch.state = 'rolled-back'
     } finally {
       await s.release()
     }

@@ -8,7 +8,8 @@ export class LiveCounter {
 }
 
 export type BranchMode = 'managed' | 'local'
-export type BranchState = 'active' | 'prepared' | 'read-only' | 'committed' | 'rolled-back' | 'failed'
+/** 'escaped': a statement ended the branch on the server outside the protocol; its outcome is unknown. */
+export type BranchState = 'active' | 'prepared' | 'read-only' | 'committed' | 'rolled-back' | 'failed' | 'escaped'
 export type CommitPath = 'one-phase' | 'read-only' | 'two-phase'
 
 export interface Branch {
@@ -48,6 +49,12 @@ export class Transaction {
   /** Whether retrying the whole transaction may succeed (deadlock, timeout). */
   abortRetryable = false
   commitPath: CommitPath | undefined
+  /**
+   * Why a branch escaped (a statement ended its transaction on the server):
+   * the transaction then ends HEURISTIC, never ROLLED_BACK, since that
+   * branch's writes may have been committed.
+   */
+  escaped: string | undefined
   /**
    * A statement that was already running when Commit began failed (or
    * returned more rows than allowed): that Commit must roll back instead of

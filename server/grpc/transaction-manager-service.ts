@@ -46,9 +46,16 @@ export interface TransactionManagerOperations {
 
 export function transactionManagerOperations(coordinator: Coordinator): TransactionManagerOperations {
   const execute = async (gtrid: string, statement: Statement__Output | null, begin?: BeginOptions) => {
-    if (!statement) throw new TmError('TM_INVALID_ARGUMENT', 'statement is required')
-    if (!statement.resource) throw new TmError('TM_INVALID_ARGUMENT', 'statement.resource is required')
-    const params = statement.params.map((p, i) => fromProtoValue(p, i + 1))
+    let params
+    try {
+      if (!statement) throw new TmError('TM_INVALID_ARGUMENT', 'statement is required')
+      if (!statement.resource) throw new TmError('TM_INVALID_ARGUMENT', 'statement.resource is required')
+      params = statement.params.map((p, i) => fromProtoValue(p, i + 1))
+    } catch (error) {
+      // Refused like a statement the coordinator refuses: the transaction rolls back.
+      if (error instanceof TmError && error.code === 'TM_INVALID_ARGUMENT') return coordinator.refuseRequest(gtrid, error)
+      throw error
+    }
     return toResultSet(await coordinator.execute(gtrid, statement.resource, statement.sql, params, begin))
   }
 

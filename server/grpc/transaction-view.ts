@@ -13,6 +13,7 @@ const BRANCH_STATES: Record<Branch['state'], BranchState> = {
   committed: 'BRANCH_STATE_COMMITTED',
   'rolled-back': 'BRANCH_STATE_ROLLED_BACK',
   failed: 'BRANCH_STATE_FAILED',
+  escaped: 'BRANCH_STATE_ESCAPED',
 }
 
 export function toWireXid(xid: Xid): WireXid {

@@ -7,7 +7,7 @@ import { xidEquals, xidKey } from '../../../adapters/xid/xid.js'
 import { sharedServerUrls } from '../../harness/index.js'
 import { expectAdapterError, expectClosedPortRetryable, int, newXid, str as s } from './adapter-test-helpers.js'
 
-const xid = (): Xid => newXid('rtest', 'r1')
+const xid = (): Xid => newXid('rtest', 'b1')
 
 describe('RedisAdapter', () => {
   let url: string

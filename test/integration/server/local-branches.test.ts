@@ -157,7 +157,8 @@ describe('local branches', () => {
 
     it.each([
       [[{ bqual: Buffer.from('L1') }], /never enlisted .* give its resource/],
-      [[{ bqual: Buffer.from('b1'), resource: 'pg' }], /bqual of 2–64 bytes starting with "L"/],
+      [[{ bqual: Buffer.from('b1'), resource: 'pg' }], /needs a bqual "L<n>"/],
+      [[{ bqual: Buffer.from('Lfoo'), resource: 'pg' }], /needs a bqual "L<n>"/],
       [[{ bqual: Buffer.from('L1'), resource: 'nope' }], /unknown resource "nope"/],
       [[{ bqual: Buffer.from('L1'), resource: 'pg' }, { bqual: Buffer.from('L1'), resource: 'pg' }], /two local votes/],
     ])('a bad announcement %# is INVALID_ARGUMENT and leaves the transaction active', async (votes, message) => {

@@ -11,6 +11,13 @@ export const BranchState = {
   BRANCH_STATE_COMMITTED: 'BRANCH_STATE_COMMITTED',
   BRANCH_STATE_ROLLED_BACK: 'BRANCH_STATE_ROLLED_BACK',
   BRANCH_STATE_FAILED: 'BRANCH_STATE_FAILED',
+  /**
+   * A statement ended the branch's transaction on the server, outside the
+   * protocol (the server reported the session no longer in a transaction):
+   * its writes may have been committed or rolled back by that statement. The
+   * transaction is then HEURISTIC: the other branches were rolled back.
+   */
+  BRANCH_STATE_ESCAPED: 'BRANCH_STATE_ESCAPED',
 } as const;
 
 export type BranchState =
@@ -31,5 +38,13 @@ export type BranchState =
   | 5
   | 'BRANCH_STATE_FAILED'
   | 6
+  /**
+   * A statement ended the branch's transaction on the server, outside the
+   * protocol (the server reported the session no longer in a transaction):
+   * its writes may have been committed or rolled back by that statement. The
+   * transaction is then HEURISTIC: the other branches were rolled back.
+   */
+  | 'BRANCH_STATE_ESCAPED'
+  | 7
 
 export type BranchState__Output = typeof BranchState[keyof typeof BranchState]

@@ -12,7 +12,8 @@ export const TransactionState = {
   TRANSACTION_STATE_ROLLING_BACK: 'TRANSACTION_STATE_ROLLING_BACK',
   TRANSACTION_STATE_ROLLED_BACK: 'TRANSACTION_STATE_ROLLED_BACK',
   /**
-   * An operator resolved a branch against the decision: the outcome is mixed.
+   * The outcome is mixed: an operator resolved a branch against the
+   * decision, or a branch escaped its transaction (BRANCH_STATE_ESCAPED).
    */
   TRANSACTION_STATE_HEURISTIC: 'TRANSACTION_STATE_HEURISTIC',
 } as const;
@@ -36,7 +37,8 @@ export type TransactionState =
   | 'TRANSACTION_STATE_ROLLED_BACK'
   | 6
   /**
-   * An operator resolved a branch against the decision: the outcome is mixed.
+   * The outcome is mixed: an operator resolved a branch against the
+   * decision, or a branch escaped its transaction (BRANCH_STATE_ESCAPED).
    */
   | 'TRANSACTION_STATE_HEURISTIC'
   | 7
