@@ -6,7 +6,8 @@
 import { join } from 'node:path'
 import { createAdapter } from '../adapters/index.js'
 import type { ResourceAdapter } from '../adapters/types.js'
-import { hostOf, isLoopbackListen, resolveResourceUrl, type ArbiterConfig } from './config.js'
+import { ConfigError, hostOf, isLoopbackListen, resolveResourceUrl, type ArbiterConfig } from './config.js'
+import { sourceProblems } from './config/sources.js'
 import { Coordinator } from './coordinator/coordinator.js'
 import { ResourceRegistry } from './coordinator/resource-registry.js'
 import { lockDataDir } from './data-dir-lock.js'
@@ -86,7 +87,12 @@ async function startCore(
     configureFailpoints(config.failpoints)
     logger.warn({ failpoints: config.failpoints }, 'fail points are ON: this node will crash or stall on purpose')
   }
-  // Resolve every token secret first: a missing variable or file stops start-up here.
+  // What the config points at (URL variables and files, token secrets, TLS
+  // files) is checked before anything is opened: a problem is a ConfigError
+  // naming the field, as loadConfig reports it (a caller may skip loadConfig).
+  const problems = sourceProblems(options.adapters ? { ...config, resources: [] } : config, process.env)
+  if (problems.length > 0) throw ConfigError.of(problems, undefined)
+  const resourceUrls = options.adapters ? [] : config.resources.map((r, i) => resolveResourceUrl(r, process.env, i))
   const auth = new TokenAuthenticator(config.auth.tokens)
   if (!auth.enabled) logger.warn('auth is OFF (no auth.tokens configured): every caller may use every service, Admin included')
   // TLS files are read now too: a missing certificate stops start-up before anything is touched.
@@ -129,8 +135,8 @@ async function startCore(
 
   const adapters =
     options.adapters ??
-    config.resources.map((r) => {
-      const url = resolveResourceUrl(r)
+    config.resources.map((r, i) => {
+      const url = resourceUrls[i]!
       logger.info({ resource: r.name, kind: r.kind, url: maskUrl(url), poolSize: r.poolSize }, 'resource configured')
       return createAdapter({ name: r.name, kind: r.kind, url, poolSize: r.poolSize, connectTimeoutMs: r.connectTimeoutMs })
     })

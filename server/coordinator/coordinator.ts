@@ -417,7 +417,7 @@ export class Coordinator {
     const { config } = this.deps
     const timeoutMs = options.timeoutMs || config.defaultTimeoutMs
     if (timeoutMs > config.maxTimeoutMs) {
-      throw new TmError('TM_INVALID_ARGUMENT', `timeout_ms ${timeoutMs} is over the maximum of ${config.maxTimeoutMs} (maxTimeoutMs)`)
+      throw new TmError('TM_INVALID_ARGUMENT', `timeout_ms ${timeoutMs} is over the maximum of ${config.maxTimeoutMs} (transactions.maxTimeoutMs)`)
     }
     const labels = options.labels ?? {}
     const labelKeys = Object.keys(labels)
