@@ -8,7 +8,7 @@ import type { ListTransactionsResponse } from '../../proto/gen/arbiter/v1/ListTr
 import type { Transaction as WireTransaction } from '../../proto/gen/arbiter/v1/Transaction.js'
 import { toWireTransaction } from '../grpc/transaction-view.js'
 import type { AdminContext } from './admin-context.js'
-import { loggedTransactionView } from './logged-transaction-view.js'
+import { loggedTransactionView, withResolutions } from './logged-transaction-view.js'
 
 export const DEFAULT_PAGE_SIZE = 100
 export const MAX_PAGE_SIZE = 1000
@@ -49,7 +49,7 @@ function rows(ctx: AdminContext, now: number): Row[] {
     // In COMMITTING since the decision was logged (an adopted transaction's record is older than the object).
     const decidedAt = ctx.log.get(tx.gtrid)?.decision?.at ?? tx.updatedAt
     const stuck = tx.state === 'COMMITTING' && now - decidedAt > ctx.config.stuckAfterMs
-    out.push({ wire: toWireTransaction(tx), createdAt: createdAtOf(tx.gtrid, tx.createdAt), stuck })
+    out.push({ wire: withResolutions(toWireTransaction(tx), ctx.log.get(tx.gtrid)), createdAt: createdAtOf(tx.gtrid, tx.createdAt), stuck })
   }
   for (const logged of ctx.log.unfinished()) {
     if (inMemory.has(logged.gtrid)) continue
@@ -101,7 +101,7 @@ export function listTransactions(ctx: AdminContext, req: ListTransactionsRequest
 export function getTransaction(ctx: AdminContext, gtrid: string): WireTransaction {
   if (!gtrid) throw new TmError('TM_INVALID_ARGUMENT', 'gtrid is required')
   const tx = ctx.coordinator.list().find((t) => t.gtrid === gtrid)
-  if (tx) return toWireTransaction(tx)
+  if (tx) return withResolutions(toWireTransaction(tx), ctx.log.get(gtrid))
   try {
     parseGtrid(gtrid)
   } catch (error) {
