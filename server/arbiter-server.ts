@@ -22,6 +22,7 @@ import { ArbiterMetrics } from './metrics/arbiter-metrics.js'
 import { createGrpcMetricsInterceptor } from './metrics/grpc-metrics-interceptor.js'
 import { createSessionRequestMetrics } from './metrics/session-request-metrics.js'
 import { startMetricsServer, type MetricsServer } from './metrics/metrics-server.js'
+import { refusedResourcesNote } from './metrics/resource-readiness.js'
 import { FileDecisionLog } from './log/file-decision-log.js'
 import type { DecisionLog } from './log/decision-log.js'
 import { createLogger, maskUrl, type Logger } from './logger.js'
@@ -52,7 +53,7 @@ export interface StartOptions {
 export async function startArbiterServer(config: ArbiterConfig, options: StartOptions = {}): Promise<ArbiterServer> {
   const logger = options.logger ?? createLogger({ level: process.env.ARBITER_LOG_LEVEL ?? config.logLevel })
   const metrics = new ArbiterMetrics()
-  const readiness: { ready: boolean; log?: DecisionLog } = { ready: false }
+  const readiness: { ready: boolean; log?: DecisionLog; resources?: ResourceRegistry } = { ready: false }
   const metricsServer =
     config.metrics.listen === ''
       ? undefined
@@ -65,6 +66,7 @@ export async function startArbiterServer(config: ArbiterConfig, options: StartOp
             if (readiness.log?.healthy() !== true) return 'the decision log has failed'
             return undefined
           },
+          degraded: () => (readiness.resources ? refusedResourcesNote(readiness.resources) : undefined),
         })
   try {
     return await startCore(config, options, logger, metrics, metricsServer, readiness)
@@ -81,7 +83,7 @@ async function startCore(
   logger: Logger,
   metrics: ArbiterMetrics,
   metricsServer: MetricsServer | undefined,
-  readiness: { ready: boolean; log?: DecisionLog },
+  readiness: { ready: boolean; log?: DecisionLog; resources?: ResourceRegistry },
 ): Promise<ArbiterServer> {
   if (config.failpoints) {
     configureFailpoints(config.failpoints)
@@ -141,6 +143,7 @@ async function startCore(
       return createAdapter({ name: r.name, kind: r.kind, url, poolSize: r.poolSize, connectTimeoutMs: r.connectTimeoutMs })
     })
   const resources = new ResourceRegistry(adapters, logger)
+  readiness.resources = resources
   await resources.initAll(5000)
 
   const coordinator = new Coordinator({
