@@ -6,7 +6,9 @@ import { TmError } from '../../proto/errors.js'
 import type { ListTransactionsRequest__Output } from '../../proto/gen/arbiter/v1/ListTransactionsRequest.js'
 import type { ListTransactionsResponse } from '../../proto/gen/arbiter/v1/ListTransactionsResponse.js'
 import type { Transaction as WireTransaction } from '../../proto/gen/arbiter/v1/Transaction.js'
+import { enumField } from '../grpc/enum-fields.js'
 import { toWireTransaction } from '../grpc/transaction-view.js'
+import { TransactionState } from '../../proto/gen/arbiter/v1/TransactionState.js'
 import type { AdminContext } from './admin-context.js'
 import { loggedTransactionView, withResolutions } from './logged-transaction-view.js'
 
@@ -71,7 +73,8 @@ function createdAtOf(gtrid: string, fallback: number): number {
 
 export function listTransactions(ctx: AdminContext, req: ListTransactionsRequest__Output): ListTransactionsResponse {
   const now = Date.now()
-  const states = new Set<string>(req.states.map(String))
+  // A state the proto does not know (or UNSPECIFIED, which no transaction has) would match nothing: bad input.
+  const states = new Set<string>(req.states.map((s, i) => enumField(TransactionState, s, `states[${i}]`, { allowUnspecified: false })))
   const olderThan = Number(req.olderThanMs)
   const label = parseLabel(req.label)
   if (req.resource && !ctx.resources.has(req.resource)) {

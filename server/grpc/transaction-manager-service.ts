@@ -5,7 +5,7 @@ import type { BeginOptions, Coordinator } from '../coordinator/coordinator.js'
 import { TmError } from '../../proto/errors.js'
 import type { TransactionManagerHandlers } from '../../proto/gen/arbiter/v1/TransactionManager.js'
 import type { Statement__Output } from '../../proto/gen/arbiter/v1/Statement.js'
-import type { WaitFor__Output } from '../../proto/gen/arbiter/v1/WaitFor.js'
+import { WaitFor } from '../../proto/gen/arbiter/v1/WaitFor.js'
 import type { BeginRequest__Output } from '../../proto/gen/arbiter/v1/BeginRequest.js'
 import type { BeginResponse } from '../../proto/gen/arbiter/v1/BeginResponse.js'
 import type { ExecuteRequest__Output } from '../../proto/gen/arbiter/v1/ExecuteRequest.js'
@@ -28,6 +28,7 @@ import type { Logger } from '../logger.js'
 import type { SessionRequestObserver } from '../metrics/session-request-metrics.js'
 import { batchedSessionHandler, sessionHandler, SessionRegistry } from './session-stream.js'
 import { toWireTransaction, toWireXid } from './transaction-view.js'
+import { enumField } from './enum-fields.js'
 import { unary } from './unary.js'
 import { fromProtoValue, toResultSet } from './values.js'
 
@@ -113,10 +114,11 @@ export function transactionManagerOperations(coordinator: Coordinator): Transact
     },
 
     async commit(req) {
+      const wait = waitFor(req.waitFor) // a bad request changes nothing, reports included
       // Reports that rode along for other transactions: one that cannot be applied is theirs to lose, not this Commit's.
       applyReports(req.completedLocal)
       const votes = req.localVotes.map((v) => ({ bqual: v.bqual, readOnly: v.readOnly, ...(v.resource && { resource: v.resource }) }))
-      const outcome = await coordinator.commit(req.gtrid, votes, waitFor(req.waitFor), beginOptions(req.begin))
+      const outcome = await coordinator.commit(req.gtrid, votes, wait, beginOptions(req.begin))
       return { transaction: toWireTransaction(outcome.tx), commitLocally: outcome.commitLocally.map(toWireXid) }
     },
 
@@ -139,6 +141,7 @@ export function transactionManagerOperations(coordinator: Coordinator): Transact
 
     async run(req) {
       if (req.statements.length === 0) throw new TmError('TM_INVALID_ARGUMENT', 'statements is empty')
+      const wait = waitFor(req.waitFor) // before anything begins
       const tx = coordinator.begin({ timeoutMs: req.timeoutMs, labels: req.labels })
       const results = []
       try {
@@ -147,7 +150,7 @@ export function transactionManagerOperations(coordinator: Coordinator): Transact
         await rollBackIfActive(tx.gtrid, 'a statement of Run was refused')
         throw error
       }
-      const outcome = await coordinator.commit(tx.gtrid, [], waitFor(req.waitFor))
+      const outcome = await coordinator.commit(tx.gtrid, [], wait)
       return { transaction: toWireTransaction(outcome.tx), results }
     },
   }
@@ -206,6 +209,7 @@ function beginOptions(begin: BeginRequest__Output | null | undefined): BeginOpti
   return begin ? { timeoutMs: begin.timeoutMs, labels: begin.labels, tmInstance: begin.tmInstance } : undefined
 }
 
-function waitFor(value: WaitFor__Output): 'applied' | 'durable' {
-  return value === 'WAIT_FOR_DURABLE' ? 'durable' : 'applied'
+/** wait_for; INVALID_ARGUMENT for a value the proto does not know (it used to read as the default). */
+function waitFor(value: unknown): 'applied' | 'durable' {
+  return enumField(WaitFor, value, 'wait_for') === 'WAIT_FOR_DURABLE' ? 'durable' : 'applied'
 }
