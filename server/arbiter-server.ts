@@ -23,6 +23,7 @@ import { createGrpcMetricsInterceptor } from './metrics/grpc-metrics-interceptor
 import { createSessionRequestMetrics } from './metrics/session-request-metrics.js'
 import { startMetricsServer, type MetricsServer } from './metrics/metrics-server.js'
 import { refusedResourcesNote } from './metrics/resource-readiness.js'
+import { registerCallerMetrics } from './metrics/caller-metrics.js'
 import { FileDecisionLog } from './log/file-decision-log.js'
 import type { DecisionLog } from './log/decision-log.js'
 import { createLogger, maskUrl, type Logger } from './logger.js'
@@ -155,6 +156,10 @@ async function startCore(
       retentionMs: config.transactions.retentionMs,
       maxRetained: config.transactions.maxRetained,
       limits: config.limits,
+      // Each token is a caller with its own limits; without tokens there is no caller to tell apart.
+      ...(config.auth.tokens.length > 0 && {
+        callers: { nodeMaxActiveTransactions: config.limits.maxActiveTransactions, perToken: config.limits.perToken, tokens: config.auth.tokens },
+      }),
     },
     resources,
     log,
@@ -162,6 +167,7 @@ async function startCore(
     observer: metrics,
   })
   liveTransactions = () => coordinator.inProgressCount
+  if (coordinator.callerLimits) registerCallerMetrics(metrics.registry, coordinator.callerLimits)
   const recovery = new Recovery({
     coordinator,
     resources,

@@ -28,21 +28,27 @@ import type { Logger } from '../logger.js'
 import type { SessionRequestObserver } from '../metrics/session-request-metrics.js'
 import { batchedSessionHandler, sessionHandler, SessionRegistry } from './session-stream.js'
 import { toWireTransaction, toWireXid } from './transaction-view.js'
+import { principalOf } from './auth-interceptor.js'
 import { enumField } from './enum-fields.js'
 import { unary } from './unary.js'
 import { fromProtoValue, toResultSet } from './values.js'
 
-/** Every TransactionManager call but Session, keyed by its name in SessionRequest's oneof. */
+/**
+ * Every TransactionManager call but Session, keyed by its name in
+ * SessionRequest's oneof. `caller` is the token's name (undefined with auth
+ * off): the calls that can begin a transaction count it against that
+ * caller's limits (coordinator/caller-limits.ts).
+ */
 export interface TransactionManagerOperations {
-  begin(req: BeginRequest__Output): BeginResponse
-  execute(req: ExecuteRequest__Output): Promise<ExecuteResponse>
-  executeBatch(req: ExecuteBatchRequest__Output): Promise<ExecuteBatchResponse>
+  begin(req: BeginRequest__Output, caller?: string): BeginResponse
+  execute(req: ExecuteRequest__Output, caller?: string): Promise<ExecuteResponse>
+  executeBatch(req: ExecuteBatchRequest__Output, caller?: string): Promise<ExecuteBatchResponse>
   enlist(req: EnlistRequest__Output): EnlistResponse
-  commit(req: CommitRequest__Output): Promise<CommitResponse>
+  commit(req: CommitRequest__Output, caller?: string): Promise<CommitResponse>
   completeLocalBranches(req: CompleteLocalBranchesRequest__Output): CompleteLocalBranchesResponse
   rollback(req: RollbackRequest__Output): Promise<RollbackResponse>
   getTransaction(req: GetTransactionRequest__Output): Transaction
-  run(req: RunRequest__Output): Promise<RunResponse>
+  run(req: RunRequest__Output, caller?: string): Promise<RunResponse>
 }
 
 export function transactionManagerOperations(coordinator: Coordinator): TransactionManagerOperations {
@@ -75,8 +81,8 @@ export function transactionManagerOperations(coordinator: Coordinator): Transact
   }
 
   return {
-    begin(req) {
-      const tx = coordinator.begin({ timeoutMs: req.timeoutMs, labels: req.labels })
+    begin(req, caller) {
+      const tx = coordinator.begin({ timeoutMs: req.timeoutMs, labels: req.labels, caller })
       return {
         gtrid: tx.gtrid,
         deadlineUnixMs: String(tx.deadline),
@@ -86,14 +92,14 @@ export function transactionManagerOperations(coordinator: Coordinator): Transact
       }
     },
 
-    async execute(req) {
-      return { result: await execute(req.gtrid, req.statement, beginOptions(req.begin)) }
+    async execute(req, caller) {
+      return { result: await execute(req.gtrid, req.statement, beginOptions(req.begin, caller)) }
     },
 
-    async executeBatch(req) {
+    async executeBatch(req, caller) {
       const n = req.statements.length
       if (n === 0) throw new TmError('TM_INVALID_ARGUMENT', 'statements is empty')
-      const begin = beginOptions(req.begin)
+      const begin = beginOptions(req.begin, caller)
       const results = []
       for (const [i, statement] of req.statements.entries()) {
         try {
@@ -113,12 +119,12 @@ export function transactionManagerOperations(coordinator: Coordinator): Transact
       return { xid: toWireXid(coordinator.enlist(req.gtrid, req.resource)) }
     },
 
-    async commit(req) {
+    async commit(req, caller) {
       const wait = waitFor(req.waitFor) // a bad request changes nothing, reports included
       // Reports that rode along for other transactions: one that cannot be applied is theirs to lose, not this Commit's.
       applyReports(req.completedLocal)
       const votes = req.localVotes.map((v) => ({ bqual: v.bqual, readOnly: v.readOnly, ...(v.resource && { resource: v.resource }) }))
-      const outcome = await coordinator.commit(req.gtrid, votes, wait, beginOptions(req.begin))
+      const outcome = await coordinator.commit(req.gtrid, votes, wait, beginOptions(req.begin, caller))
       return { transaction: toWireTransaction(outcome.tx), commitLocally: outcome.commitLocally.map(toWireXid) }
     },
 
@@ -139,10 +145,10 @@ export function transactionManagerOperations(coordinator: Coordinator): Transact
       return toWireTransaction(coordinator.get(req.gtrid))
     },
 
-    async run(req) {
+    async run(req, caller) {
       if (req.statements.length === 0) throw new TmError('TM_INVALID_ARGUMENT', 'statements is empty')
       const wait = waitFor(req.waitFor) // before anything begins
-      const tx = coordinator.begin({ timeoutMs: req.timeoutMs, labels: req.labels })
+      const tx = coordinator.begin({ timeoutMs: req.timeoutMs, labels: req.labels, caller })
       const results = []
       try {
         for (const statement of req.statements) results.push(await execute(tx.gtrid, statement))
@@ -189,15 +195,15 @@ export function serveOperations(
     observe: observeSessionRequest,
   }
   const handlers: TransactionManagerHandlers = {
-    Begin: unary(logger, 'Begin', (req) => ops.begin(req)),
-    Execute: unary(logger, 'Execute', (req) => ops.execute(req)),
-    ExecuteBatch: unary(logger, 'ExecuteBatch', (req) => ops.executeBatch(req)),
+    Begin: unary(logger, 'Begin', (req, call) => ops.begin(req, principalOf(call)?.name)),
+    Execute: unary(logger, 'Execute', (req, call) => ops.execute(req, principalOf(call)?.name)),
+    ExecuteBatch: unary(logger, 'ExecuteBatch', (req, call) => ops.executeBatch(req, principalOf(call)?.name)),
     Enlist: unary(logger, 'Enlist', (req) => ops.enlist(req)),
-    Commit: unary(logger, 'Commit', (req) => ops.commit(req)),
+    Commit: unary(logger, 'Commit', (req, call) => ops.commit(req, principalOf(call)?.name)),
     CompleteLocalBranches: unary(logger, 'CompleteLocalBranches', (req) => ops.completeLocalBranches(req)),
     Rollback: unary(logger, 'Rollback', (req) => ops.rollback(req)),
     GetTransaction: unary(logger, 'GetTransaction', (req) => ops.getTransaction(req)),
-    Run: unary(logger, 'Run', (req) => ops.run(req)),
+    Run: unary(logger, 'Run', (req, call) => ops.run(req, principalOf(call)?.name)),
     Session: sessionHandler(session),
     BatchedSession: batchedSessionHandler(session),
   }
@@ -205,8 +211,8 @@ export function serveOperations(
 }
 
 /** A request's begin field (set only by a client that named the transaction itself). */
-function beginOptions(begin: BeginRequest__Output | null | undefined): BeginOptions | undefined {
-  return begin ? { timeoutMs: begin.timeoutMs, labels: begin.labels, tmInstance: begin.tmInstance } : undefined
+function beginOptions(begin: BeginRequest__Output | null | undefined, caller: string | undefined): BeginOptions | undefined {
+  return begin ? { timeoutMs: begin.timeoutMs, labels: begin.labels, tmInstance: begin.tmInstance, caller } : undefined
 }
 
 /** wait_for; INVALID_ARGUMENT for a value the proto does not know (it used to read as the default). */
