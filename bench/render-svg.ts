@@ -1,6 +1,11 @@
 // The chart (bench/results/latest.svg), drawn by hand: three panels —
 // throughput by concurrency, p99 by concurrency (one line per variant, log
 // x axis), and the decision-log micro-benchmark. No dependency.
+// The p99 panel's y axis is logarithmic: p99 grows about a hundredfold from
+// concurrency 1 to 128, and on a linear axis every line at 32 and below lay
+// flat on the floor. The variants' legend is one row under the panels
+// (entries are measured, never wrapped to a second row while they fit the
+// chart's width); the log panel's legend sits inside its plot.
 import { VARIANTS, VARIANT_LABEL, cellOf, type BenchResult, type Variant } from './result.js'
 
 const COLOR: Record<Variant, string> = {
@@ -15,7 +20,13 @@ const DASH: Record<Variant, string> = { local: '4 3', 'raw-2pc': '', 'tm-execute
 const PANEL_W = 400
 const PANEL_H = 300
 const MARGIN = { left: 62, right: 14, top: 34, bottom: 44 }
-const LEGEND_H = 54
+const LEGEND_H = 40
+const LEGEND_FONT = 12
+/** Helvetica's average advance is about 0.55 em; 0.6 keeps the estimate on the safe side. */
+const CHAR_W = 0.6 * LEGEND_FONT
+const SWATCH_W = 24
+const SWATCH_GAP = 6
+const ENTRY_GAP = 22
 
 interface Series {
   readonly label: string
@@ -40,8 +51,31 @@ export function niceScale(max: number, ticks = 5): { top: number; step: number }
 const fmtTick = (v: number): string => (v >= 10_000 ? `${+(v / 1000).toFixed(1)}k` : Number.isInteger(v) ? String(v) : String(+v.toFixed(2)))
 const f = (n: number): string => n.toFixed(1)
 
-/** One panel: a log-2 x axis over the given x values, a linear y axis from 0. */
-function panel(x0: number, y0: number, title: string, xLabel: string, yLabel: string, xs: readonly number[], series: readonly Series[]): string {
+/** Decades for a log axis over [min, max]: 10^a … 10^b covering both, at least one decade. */
+export function logScale(min: number, max: number): { bottom: number; top: number; ticks: number[] } {
+  const lo = Math.floor(Math.log10(Math.max(min, 1e-9)))
+  const hi = Math.max(lo + 1, Math.ceil(Math.log10(Math.max(max, 1e-9))))
+  const ticks: number[] = []
+  for (let e = lo; e <= hi; e++) {
+    const decade = 10 ** e
+    ticks.push(decade)
+    // With few decades, 2 and 5 get labels too, so the axis can be read.
+    if (hi - lo <= 3 && e < hi) ticks.push(2 * decade, 5 * decade)
+  }
+  return { bottom: 10 ** lo, top: 10 ** hi, ticks: ticks.map((t) => +t.toPrecision(6)) }
+}
+
+/** One panel: a log-2 x axis over the given x values; a y axis from 0 (linear) or over the data's decades (log). */
+function panel(
+  x0: number,
+  y0: number,
+  title: string,
+  xLabel: string,
+  yLabel: string,
+  xs: readonly number[],
+  series: readonly Series[],
+  yScale: 'linear' | 'log' = 'linear',
+): string {
   const w = PANEL_W - MARGIN.left - MARGIN.right
   const h = PANEL_H - MARGIN.top - MARGIN.bottom
   const left = x0 + MARGIN.left
@@ -50,12 +84,24 @@ function panel(x0: number, y0: number, title: string, xLabel: string, yLabel: st
   const minX = Math.min(...lx)
   const maxX = Math.max(...lx)
   const px = (x: number): number => left + (maxX === minX ? w / 2 : ((Math.log2(x) - minX) / (maxX - minX)) * w)
-  const maxY = Math.max(0, ...series.flatMap((s) => s.points.map((p) => p[1])))
-  const { top: yTop, step } = niceScale(maxY)
-  const py = (y: number): number => top + h - (y / yTop) * h
+  const ys = series.flatMap((s) => s.points.map((p) => p[1]))
+  let py: (y: number) => number
+  let ticks: number[]
+  if (yScale === 'log') {
+    const positive = ys.filter((y) => y > 0)
+    const scale = logScale(Math.min(...positive, 1), Math.max(...positive, 10))
+    const [lb, lt] = [Math.log10(scale.bottom), Math.log10(scale.top)]
+    py = (y: number): number => top + h - ((Math.log10(Math.max(y, scale.bottom)) - lb) / (lt - lb)) * h
+    ticks = scale.ticks
+  } else {
+    const { top: yTop, step } = niceScale(Math.max(0, ...ys))
+    py = (y: number): number => top + h - (y / yTop) * h
+    ticks = []
+    for (let v = 0; v <= yTop + 1e-9; v += step) ticks.push(v)
+  }
   const out: string[] = []
   out.push(`<text x="${f(x0 + PANEL_W / 2)}" y="${f(y0 + 20)}" text-anchor="middle" font-size="14" font-weight="bold">${escapeXml(title)}</text>`)
-  for (let v = 0; v <= yTop + 1e-9; v += step) {
+  for (const v of ticks) {
     const y = py(v)
     out.push(`<line x1="${f(left)}" y1="${f(y)}" x2="${f(left + w)}" y2="${f(y)}" stroke="#e0e0e0"/>`)
     out.push(`<text x="${f(left - 6)}" y="${f(y + 4)}" text-anchor="end" font-size="11" fill="#444">${fmtTick(v)}</text>`)
@@ -79,20 +125,33 @@ function panel(x0: number, y0: number, title: string, xLabel: string, yLabel: st
   return out.join('\n')
 }
 
-function legend(x0: number, y0: number, width: number, items: readonly Omit<Series, 'points'>[]): string {
-  const perRow = Math.min(items.length, 4)
-  const colW = width / perRow
-  return items
-    .map((s, i) => {
-      const x = x0 + (i % perRow) * colW
-      const y = y0 + Math.floor(i / perRow) * 20
-      const dash = s.dash ? ` stroke-dasharray="${s.dash}"` : ''
-      return (
-        `<line x1="${f(x)}" y1="${f(y)}" x2="${f(x + 24)}" y2="${f(y)}" stroke="${s.color}" stroke-width="2.5"${dash}/>` +
-        `<text x="${f(x + 30)}" y="${f(y + 4)}" font-size="12">${escapeXml(s.label)}</text>`
-      )
-    })
-    .join('\n')
+/** The estimated width of a legend entry: swatch, gap, label. */
+export function legendEntryWidth(label: string): number {
+  return SWATCH_W + SWATCH_GAP + label.length * CHAR_W
+}
+
+/**
+ * Legend entries left to right from (x0, y0); an entry that would cross
+ * x0 + width starts a new row (never split). Returns the markup and the rows used.
+ */
+function legend(x0: number, y0: number, width: number, items: readonly Omit<Series, 'points'>[]): { svg: string; rows: number } {
+  let x = x0
+  let row = 0
+  const parts = items.map((s) => {
+    const w = legendEntryWidth(s.label)
+    if (x > x0 && x + w > x0 + width) {
+      row++
+      x = x0
+    }
+    const y = y0 + row * 20
+    const dash = s.dash ? ` stroke-dasharray="${s.dash}"` : ''
+    const part =
+      `<line x1="${f(x)}" y1="${f(y)}" x2="${f(x + SWATCH_W)}" y2="${f(y)}" stroke="${s.color}" stroke-width="2.5"${dash}/>` +
+      `<text x="${f(x + SWATCH_W + SWATCH_GAP)}" y="${f(y + 4)}" font-size="${LEGEND_FONT}">${escapeXml(s.label)}</text>`
+    x += w + ENTRY_GAP
+    return part
+  })
+  return { svg: parts.join('\n'), rows: row + 1 }
 }
 
 export function renderSvg(result: BenchResult): string {
@@ -114,13 +173,15 @@ export function renderSvg(result: BenchResult): string {
   ]
   const panels = writers.length > 0 ? 3 : 2
   const width = PANEL_W * panels
-  const height = PANEL_H + LEGEND_H
+  const variants = legend(MARGIN.left, PANEL_H + 12, width - MARGIN.left - MARGIN.right, variantSeries('tps'))
+  const height = PANEL_H + LEGEND_H + (variants.rows - 1) * 20
   const body = [
     panel(0, 0, 'Throughput (committed transfers/s)', 'transfers in flight', 'transfers / s', xs, variantSeries('tps')),
-    panel(PANEL_W, 0, 'Latency p99 (ms)', 'transfers in flight', 'ms', xs, variantSeries('p99Ms')),
+    panel(PANEL_W, 0, 'Latency p99 (ms, log scale)', 'transfers in flight', 'ms', xs, variantSeries('p99Ms'), 'log'),
     ...(writers.length > 0 ? [panel(2 * PANEL_W, 0, 'Decision log (decisions/s)', 'concurrent writers', 'decisions / s', writers, logSeries)] : []),
-    legend(20, PANEL_H + 12, PANEL_W * 2 - 20, variantSeries('tps')),
-    ...(writers.length > 0 ? [legend(2 * PANEL_W + 20, PANEL_H + 12, PANEL_W - 20, logSeries)] : []),
+    variants.svg,
+    // Inside the log panel's plot, top left: its lines start low there (few writers).
+    ...(writers.length > 0 ? [legend(2 * PANEL_W + MARGIN.left + 10, MARGIN.top + 14, PANEL_W - MARGIN.left - MARGIN.right - 20, logSeries).svg] : []),
   ]
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif">`,

@@ -183,7 +183,7 @@ async function main(): Promise<number> {
   // 1. The decision-log micro-benchmark first, while nothing else runs.
   const logRows = options.logWriters.length ? await logBench(options.logWriters, options.logSeconds, say) : []
 
-  const ready = ensureServers()
+  const ready = ensureServers({ who: 'the benchmark', rerun: 'npm run bench' })
   if (ready !== 0) return ready
   const servers: TestServer[] = []
   let tm: ArbiterProcess | undefined

@@ -25,6 +25,7 @@ export const LOADER_OPTIONS: protoLoader.Options = {
 }
 
 let cached: { definition: protoLoader.PackageDefinition; proto: TmProto & AdminProto } | undefined
+let cachedAdmin: AdminProto | undefined
 
 /** The package definition (for reflection) and the typed service constructors. */
 export function loadArbiterProto(): { definition: protoLoader.PackageDefinition; proto: TmProto & AdminProto } {
@@ -34,4 +35,14 @@ export function loadArbiterProto(): { definition: protoLoader.PackageDefinition;
     cached = { definition, proto }
   }
   return cached
+}
+
+/**
+ * The Admin service alone (admin.proto and what it imports), for the
+ * `arbiter admin` CLI: a third of the parsing of loadArbiterProto(), which
+ * every admin command pays at start-up.
+ */
+export function loadAdminProto(): AdminProto {
+  cachedAdmin ??= grpc.loadPackageDefinition(protoLoader.loadSync(['arbiter/v1/admin.proto'], LOADER_OPTIONS)) as unknown as AdminProto
+  return cachedAdmin
 }

@@ -6,7 +6,8 @@
 import { join } from 'node:path'
 import { createAdapter } from '../adapters/index.js'
 import type { ResourceAdapter } from '../adapters/types.js'
-import { hostOf, isLoopbackListen, resolveResourceUrl, type ArbiterConfig } from './config.js'
+import { ConfigError, hostOf, isLoopbackListen, resolveResourceUrl, type ArbiterConfig } from './config.js'
+import { sourceProblems } from './config/sources.js'
 import { Coordinator } from './coordinator/coordinator.js'
 import { ResourceRegistry } from './coordinator/resource-registry.js'
 import { lockDataDir } from './data-dir-lock.js'
@@ -21,6 +22,8 @@ import { ArbiterMetrics } from './metrics/arbiter-metrics.js'
 import { createGrpcMetricsInterceptor } from './metrics/grpc-metrics-interceptor.js'
 import { createSessionRequestMetrics } from './metrics/session-request-metrics.js'
 import { startMetricsServer, type MetricsServer } from './metrics/metrics-server.js'
+import { refusedResourcesNote } from './metrics/resource-readiness.js'
+import { registerCallerMetrics } from './metrics/caller-metrics.js'
 import { FileDecisionLog } from './log/file-decision-log.js'
 import type { DecisionLog } from './log/decision-log.js'
 import { createLogger, maskUrl, type Logger } from './logger.js'
@@ -51,7 +54,7 @@ export interface StartOptions {
 export async function startArbiterServer(config: ArbiterConfig, options: StartOptions = {}): Promise<ArbiterServer> {
   const logger = options.logger ?? createLogger({ level: process.env.ARBITER_LOG_LEVEL ?? config.logLevel })
   const metrics = new ArbiterMetrics()
-  const readiness: { ready: boolean; log?: DecisionLog } = { ready: false }
+  const readiness: { ready: boolean; log?: DecisionLog; resources?: ResourceRegistry } = { ready: false }
   const metricsServer =
     config.metrics.listen === ''
       ? undefined
@@ -64,6 +67,7 @@ export async function startArbiterServer(config: ArbiterConfig, options: StartOp
             if (readiness.log?.healthy() !== true) return 'the decision log has failed'
             return undefined
           },
+          degraded: () => (readiness.resources ? refusedResourcesNote(readiness.resources) : undefined),
         })
   try {
     return await startCore(config, options, logger, metrics, metricsServer, readiness)
@@ -80,13 +84,18 @@ async function startCore(
   logger: Logger,
   metrics: ArbiterMetrics,
   metricsServer: MetricsServer | undefined,
-  readiness: { ready: boolean; log?: DecisionLog },
+  readiness: { ready: boolean; log?: DecisionLog; resources?: ResourceRegistry },
 ): Promise<ArbiterServer> {
   if (config.failpoints) {
     configureFailpoints(config.failpoints)
     logger.warn({ failpoints: config.failpoints }, 'fail points are ON: this node will crash or stall on purpose')
   }
-  // Resolve every token secret first: a missing variable or file stops start-up here.
+  // What the config points at (URL variables and files, token secrets, TLS
+  // files) is checked before anything is opened: a problem is a ConfigError
+  // naming the field, as loadConfig reports it (a caller may skip loadConfig).
+  const problems = sourceProblems(options.adapters ? { ...config, resources: [] } : config, process.env)
+  if (problems.length > 0) throw ConfigError.of(problems, undefined)
+  const resourceUrls = options.adapters ? [] : config.resources.map((r, i) => resolveResourceUrl(r, process.env, i))
   const auth = new TokenAuthenticator(config.auth.tokens)
   if (!auth.enabled) logger.warn('auth is OFF (no auth.tokens configured): every caller may use every service, Admin included')
   // TLS files are read now too: a missing certificate stops start-up before anything is touched.
@@ -129,12 +138,13 @@ async function startCore(
 
   const adapters =
     options.adapters ??
-    config.resources.map((r) => {
-      const url = resolveResourceUrl(r)
+    config.resources.map((r, i) => {
+      const url = resourceUrls[i]!
       logger.info({ resource: r.name, kind: r.kind, url: maskUrl(url), poolSize: r.poolSize }, 'resource configured')
       return createAdapter({ name: r.name, kind: r.kind, url, poolSize: r.poolSize, connectTimeoutMs: r.connectTimeoutMs })
     })
   const resources = new ResourceRegistry(adapters, logger)
+  readiness.resources = resources
   await resources.initAll(5000)
 
   const coordinator = new Coordinator({
@@ -146,6 +156,10 @@ async function startCore(
       retentionMs: config.transactions.retentionMs,
       maxRetained: config.transactions.maxRetained,
       limits: config.limits,
+      // Each token is a caller with its own limits; without tokens there is no caller to tell apart.
+      ...(config.auth.tokens.length > 0 && {
+        callers: { nodeMaxActiveTransactions: config.limits.maxActiveTransactions, perToken: config.limits.perToken, tokens: config.auth.tokens },
+      }),
     },
     resources,
     log,
@@ -153,6 +167,7 @@ async function startCore(
     observer: metrics,
   })
   liveTransactions = () => coordinator.inProgressCount
+  if (coordinator.callerLimits) registerCallerMetrics(metrics.registry, coordinator.callerLimits)
   const recovery = new Recovery({
     coordinator,
     resources,

@@ -1,46 +1,84 @@
 // The TM's configuration: one YAML or JSON file plus environment overrides
 // (ARBITER_ prefix, "__" for nesting: ARBITER_RECOVERY__GRACE_MS=5000).
-// Validated once with zod; a bad field stops start-up with its path named.
-// Precedence: explicit overrides > environment > file > defaults.
+// Validated once with zod. Every bad field, unknown key or ARBITER_*
+// variable stops start-up with the same kind of message (exit code 2): the
+// path or the variable, what was expected, what was given
+// (server/config/*.ts). Precedence: environment > file > defaults.
 import { readFileSync } from 'node:fs'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
+import { ConfigError, describeGiven, type ConfigProblem } from './config/config-error.js'
+import { applyEnvOverrides } from './config/env-overrides.js'
+import { problemsOf } from './config/issues.js'
+import { resourceUrl, sourceProblems } from './config/sources.js'
+
+export { ConfigError, type ConfigProblem } from './config/config-error.js'
+
+/**
+ * A number: as YAML/JSON gives it, or as text from an ARBITER_* variable.
+ * Only text that reads as a number is converted (z.coerce would turn "ten"
+ * into NaN, "" into 0 and true into 1).
+ */
+function numberFrom<T extends z.ZodNumber>(schema: T) {
+  return z.preprocess((v) => (typeof v === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v), schema)
+}
+const wholeNumber = (min: number, max?: number) => numberFrom(max === undefined ? z.number().int().min(min) : z.number().int().min(min).max(max))
+
+/** host:port with a port from 0 to 65535 (0 picks a free one). */
+const HOST_PORT = /^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+):(\d{1,5})$/
+export function isHostPort(value: string): boolean {
+  const match = HOST_PORT.exec(value)
+  return match !== null && Number(match[2]) <= 65_535
+}
+const hostPort = z.string().refine(isHostPort, 'host:port, e.g. 127.0.0.1:50051 (port 0 picks a free one)')
 
 const resourceSchema = z
-  .object({
+  .strictObject({
     name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, "_", "." or "-", at most 64'),
     kind: z.enum(['postgres', 'mysql', 'redis']),
     /** The connection URL; or urlEnv (an environment variable's name) or urlFile (a file holding it), to keep secrets out of the file. */
-    url: z.string().optional(),
-    urlEnv: z.string().optional(),
-    urlFile: z.string().optional(),
-    poolSize: z.coerce.number().int().min(1).max(1000).default(10),
-    connectTimeoutMs: z.coerce.number().int().min(100).default(5000),
+    url: z.string().min(1).optional(),
+    urlEnv: z.string().min(1).optional(),
+    urlFile: z.string().min(1).optional(),
+    poolSize: wholeNumber(1, 1000).default(10),
+    connectTimeoutMs: wholeNumber(100).default(5000),
   })
-  .refine((r) => [r.url, r.urlEnv, r.urlFile].filter(Boolean).length === 1, {
-    message: 'give exactly one of url, urlEnv or urlFile',
+  .refine((r) => [r.url, r.urlEnv, r.urlFile].filter((v) => v !== undefined).length === 1, {
+    message: 'exactly one of url, urlEnv or urlFile',
   })
 
+/** Limits that apply to each caller (token) on its own, so that one caller cannot starve the others. */
+const callerLimitsSchema = z.strictObject({
+  /** Transactions in progress at once (default: a quarter of limits.maxActiveTransactions). */
+  maxActiveTransactions: wholeNumber(1).optional(),
+  /** Begins per second, on average (a token bucket; 0: no rate limit). */
+  beginsPerSecond: numberFrom(z.number().min(0)).optional(),
+  /** Begins allowed at once above that rate (the bucket's size). */
+  beginBurst: wholeNumber(1).optional(),
+})
+
 const tokenSchema = z
-  .object({
+  .strictObject({
     /** Names the caller in logs and in an operator's resolution records. */
     name: z.string().regex(/^[A-Za-z0-9_.@-]{1,64}$/, 'letters, digits, "_", ".", "@" or "-", at most 64'),
     /** application: TransactionManager only; admin: also the Admin service. */
     role: z.enum(['application', 'admin']),
     /** The secret itself; or tokenEnv (an environment variable's name) or tokenFile (a file holding it). */
     token: z.string().optional(),
-    tokenEnv: z.string().optional(),
-    tokenFile: z.string().optional(),
+    tokenEnv: z.string().min(1).optional(),
+    tokenFile: z.string().min(1).optional(),
+    /** This caller's own limits, instead of limits.perToken's (server/coordinator/caller-limits.ts). */
+    limits: callerLimitsSchema.optional(),
   })
-  .refine((t) => [t.token, t.tokenEnv, t.tokenFile].filter(Boolean).length === 1, {
-    message: 'give exactly one of token, tokenEnv or tokenFile',
+  .refine((t) => [t.token, t.tokenEnv, t.tokenFile].filter((v) => v !== undefined).length === 1, {
+    message: 'exactly one of token, tokenEnv or tokenFile',
   })
 
 /** YAML gives booleans; environment variables give "true"/"false" (z.coerce.boolean would read "false" as true). */
 const flag = z.union([z.boolean(), z.stringbool()])
 
 const tlsSchema = z
-  .object({
+  .strictObject({
     /** PEM certificate chain of the server. */
     certFile: z.string().min(1),
     /** PEM private key of the server. */
@@ -50,15 +88,18 @@ const tlsSchema = z
     /** Mutual TLS: refuse clients without a certificate signed by caFile. */
     requireClientCert: flag.default(false),
   })
-  .refine((t) => !t.requireClientCert || t.caFile !== undefined, { message: 'requireClientCert needs caFile (the CA client certificates must chain to)' })
+  .refine((t) => !t.requireClientCert || t.caFile !== undefined, {
+    message: 'a caFile (the CA client certificates must chain to) when requireClientCert is true',
+    path: ['caFile'],
+  })
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
-const configSchema = z.object({
+const configSchema = z.strictObject({
   /** Names this TM node in every gtrid it creates. */
   nodeId: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, '1–32 letters, digits, "_" or "-"').default('arbiter-1'),
   /** host:port of the gRPC port. */
-  listen: z.string().default('127.0.0.1:50051'),
+  listen: hostPort.default('127.0.0.1:50051'),
   /** pino level; ARBITER_LOG_LEVEL overrides it. */
   logLevel: z.enum(LOG_LEVELS).default('info'),
   /** TLS for the gRPC port (files only: keys never sit in the config itself). Absent: plaintext. */
@@ -69,81 +110,96 @@ const configSchema = z.object({
    */
   allowInsecureNonLoopback: flag.default(false),
   metrics: z
-    .object({
+    .strictObject({
       /** host:port of the Prometheus/health HTTP port ('' disables it; port 0 picks a free one). */
-      listen: z.string().default('127.0.0.1:9464'),
+      listen: z
+        .string()
+        .refine((v) => v === '' || isHostPort(v), "host:port, e.g. 127.0.0.1:9464 (port 0 picks a free one), or '' to turn the metrics port off")
+        .default('127.0.0.1:9464'),
       /** How often resource health (pool use, prepared branches) is read for the metrics, in ms. */
-      resourceRefreshMs: z.coerce.number().int().min(100).default(5000),
+      resourceRefreshMs: wholeNumber(100).default(5000),
     })
     .prefault({}),
   /** Folder of the file decision log. */
   dataDir: z.string().default('./arbiter-data'),
   log: z
-    .object({
+    .strictObject({
       store: z.enum(['file']).default('file'),
-      segmentBytes: z.coerce.number().int().min(4096).default(16 * 1024 * 1024),
+      segmentBytes: wholeNumber(4096).default(16 * 1024 * 1024),
       /**
        * Group commit under load (server/log/commit-delay.ts): a decision's
        * fsync waits at most this long for more decisions to share it (0: off).
        */
-      commitDelayMs: z.coerce.number().min(0).max(100).default(20),
+      commitDelayMs: numberFrom(z.number().min(0).max(100)).default(20),
       /** …only while at least this many transactions are in progress… */
-      commitSiblings: z.coerce.number().int().min(0).default(5),
+      commitSiblings: wholeNumber(0).default(5),
       /** …and only until the batch holds this share of them (the latency added is about this share of a transaction's). */
-      commitBatchFraction: z.coerce.number().gt(0).max(1).default(0.1),
+      commitBatchFraction: numberFrom(z.number().gt(0).max(1)).describe('a number greater than 0, at most 1').default(0.1),
     })
     .prefault({}),
   resources: z.array(resourceSchema).default([]),
   transactions: z
-    .object({
-      defaultTimeoutMs: z.coerce.number().int().min(1).default(30_000),
-      maxTimeoutMs: z.coerce.number().int().min(1).default(300_000),
+    .strictObject({
+      defaultTimeoutMs: wholeNumber(1).default(30_000),
+      maxTimeoutMs: wholeNumber(1).default(300_000),
       /** How long phase 2 waits for an application to commit its own local branches before the TM does. */
-      localBranchGraceMs: z.coerce.number().int().min(0).default(5_000),
+      localBranchGraceMs: wholeNumber(0).default(5_000),
       /** How long finished transactions stay queryable in memory. */
-      retentionMs: z.coerce.number().int().min(0).default(600_000),
+      retentionMs: wholeNumber(0).default(600_000),
       /** How many finished transactions stay in memory at most (the oldest go first). */
-      maxRetained: z.coerce.number().int().min(0).default(10_000),
+      maxRetained: wholeNumber(0).default(10_000),
     })
     .prefault({}),
   recovery: z
-    .object({
-      intervalMs: z.coerce.number().int().min(50).default(10_000),
+    .strictObject({
+      intervalMs: wholeNumber(50).default(10_000),
       /** An orphan (prepared, no decision, not live) is rolled back when seen again this much later. */
-      graceMs: z.coerce.number().int().min(0).default(30_000),
+      graceMs: wholeNumber(0).default(30_000),
     })
     .prefault({}),
   limits: z
-    .object({
-      maxActiveTransactions: z.coerce.number().int().min(1).default(10_000),
-      maxBranchesPerTransaction: z.coerce.number().int().min(1).default(32),
-      maxStatementBytes: z.coerce.number().int().min(16).default(1024 * 1024),
-      maxParams: z.coerce.number().int().min(0).default(1000),
-      maxRows: z.coerce.number().int().min(1).default(10_000),
-      maxLabels: z.coerce.number().int().min(0).default(32),
+    .strictObject({
+      maxActiveTransactions: wholeNumber(1).default(10_000),
+      maxBranchesPerTransaction: wholeNumber(1).default(32),
+      maxStatementBytes: wholeNumber(16).default(1024 * 1024),
+      maxParams: wholeNumber(0).default(1000),
+      maxRows: wholeNumber(1).default(10_000),
+      maxLabels: wholeNumber(0).default(32),
       /** Bytes of all label keys and values of one transaction together. */
-      maxLabelBytes: z.coerce.number().int().min(0).default(4096),
-      maxMessageBytes: z.coerce.number().int().min(1024).default(8 * 1024 * 1024),
+      maxLabelBytes: wholeNumber(0).default(4096),
+      maxMessageBytes: wholeNumber(1024).default(8 * 1024 * 1024),
       /** Requests answered concurrently on one Session stream; more are refused (RESOURCE_EXHAUSTED). */
-      maxSessionRequestsInFlight: z.coerce.number().int().min(1).default(1024),
+      maxSessionRequestsInFlight: wholeNumber(1).default(1024),
+      /**
+       * Per caller, with auth.tokens configured (each token is a caller;
+       * a token's own `limits` override these). Without tokens there is no
+       * per-caller limit: only the node-wide ones apply.
+       */
+      perToken: z
+        .strictObject({
+          maxActiveTransactions: wholeNumber(1).optional(),
+          beginsPerSecond: numberFrom(z.number().min(0)).default(1000),
+          beginBurst: wholeNumber(1).default(1000),
+        })
+        .prefault({}),
     })
     .prefault({}),
   /** How long a graceful shutdown waits for commits in flight. */
-  shutdownGraceMs: z.coerce.number().int().min(0).default(10_000),
+  shutdownGraceMs: wholeNumber(0).default(10_000),
   /**
    * Bearer tokens. None configured: authentication is OFF (every caller may
    * use every service, the Admin one included). Any configured: every call
    * needs `authorization: Bearer <token>`.
    */
   auth: z
-    .object({
+    .strictObject({
       tokens: z.array(tokenSchema).default([]),
     })
     .prefault({}),
   admin: z
-    .object({
+    .strictObject({
       /** A transaction in COMMITTING longer than this is shown as stuck. */
-      stuckAfterMs: z.coerce.number().int().min(0).default(60_000),
+      stuckAfterMs: wholeNumber(0).default(60_000),
     })
     .prefault({}),
   /** Fail points for fault-injection tests; never set in production. */
@@ -154,80 +210,90 @@ export type ArbiterConfigInput = z.input<typeof configSchema>
 export type ArbiterConfig = Readonly<z.output<typeof configSchema>>
 export type ResourceConfigEntry = z.output<typeof resourceSchema>
 export type AuthTokenEntry = z.output<typeof tokenSchema>
+export type CallerLimitsEntry = z.output<typeof callerLimitsSchema>
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError'
+/** Checks across fields, after each field is valid on its own. */
+function crossFieldProblems(config: z.output<typeof configSchema>): ConfigProblem[] {
+  const problems: ConfigProblem[] = []
+  const firstIndex = new Map<string, number>()
+  config.resources.forEach((r, i) => {
+    const first = firstIndex.get(r.name)
+    if (first === undefined) firstIndex.set(r.name, i)
+    else problems.push({ path: `resources[${i}].name`, expected: `a name no other resource has (resources[${first}] is "${r.name}" too)`, given: JSON.stringify(r.name) })
+  })
+  const firstToken = new Map<string, number>()
+  config.auth.tokens.forEach((t, i) => {
+    const first = firstToken.get(t.name)
+    if (first === undefined) firstToken.set(t.name, i)
+    else problems.push({ path: `auth.tokens[${i}].name`, expected: `a name no other token has (auth.tokens[${first}] is "${t.name}" too)`, given: JSON.stringify(t.name) })
+  })
+  const { defaultTimeoutMs, maxTimeoutMs } = config.transactions
+  if (defaultTimeoutMs > maxTimeoutMs) {
+    problems.push({ path: 'transactions.defaultTimeoutMs', expected: `at most transactions.maxTimeoutMs (${maxTimeoutMs})`, given: String(defaultTimeoutMs) })
+  }
+  const { listen, tls, auth, allowInsecureNonLoopback } = config
+  if (!tls && auth.tokens.length === 0 && !isLoopbackListen(listen) && !allowInsecureNonLoopback) {
+    problems.push({
+      path: 'listen',
+      expected:
+        'a loopback address (127.0.0.1, ::1, localhost) while neither tls nor auth.tokens is configured: ' +
+        'anyone who can reach the port could commit, roll back and resolve transactions. ' +
+        'Configure tls and/or auth.tokens, listen on 127.0.0.1, or set allowInsecureNonLoopback: true (trusted networks only)',
+      given: `${JSON.stringify(listen)}, not a loopback address`,
+    })
+  }
+  return problems
 }
 
-/** Validates a config object; fills in defaults. */
-export function parseConfig(input: unknown): ArbiterConfig {
+/** Validates a config object (the file with the environment applied); fills in defaults. `origins` names the variables values came from. */
+export function parseConfig(input: unknown, options: { origins?: ReadonlyMap<string, string>; source?: string } = {}): ArbiterConfig {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw ConfigError.of([{ path: '', expected: 'a mapping of settings (nodeId, listen, resources, …)', given: describeGiven(input, undefined) }], options.source)
+  }
   const result = configSchema.safeParse(input)
-  if (!result.success) throw new ConfigError(`invalid configuration:\n${z.prettifyError(result.error)}`)
-  const names = new Set<string>()
-  for (const r of result.data.resources) {
-    if (names.has(r.name)) throw new ConfigError(`invalid configuration: resource name "${r.name}" is used twice`)
-    names.add(r.name)
+  if (!result.success) {
+    throw ConfigError.of(problemsOf(result.error.issues, { schema: configSchema, input, origins: options.origins ?? new Map() }), options.source)
   }
-  const tokenNames = new Set<string>()
-  for (const t of result.data.auth.tokens) {
-    if (tokenNames.has(t.name)) throw new ConfigError(`invalid configuration: token name "${t.name}" is used twice`)
-    tokenNames.add(t.name)
-  }
-  if (result.data.transactions.defaultTimeoutMs > result.data.transactions.maxTimeoutMs) {
-    throw new ConfigError('invalid configuration: transactions.defaultTimeoutMs is over transactions.maxTimeoutMs')
-  }
-  const { listen, tls, auth, allowInsecureNonLoopback } = result.data
-  if (!tls && auth.tokens.length === 0 && !isLoopbackListen(listen) && !allowInsecureNonLoopback) {
-    throw new ConfigError(
-      `invalid configuration: listen "${listen}" is not a loopback address, and neither tls nor auth.tokens is configured: ` +
-        'anyone who can reach the port could commit, roll back and resolve transactions. ' +
-        'Configure tls and/or auth.tokens, listen on 127.0.0.1, or set allowInsecureNonLoopback: true (trusted networks only).',
-    )
-  }
-  if (result.data.metrics.listen !== '' && !/^.+:\d{1,5}$/.test(result.data.metrics.listen)) {
-    throw new ConfigError(`invalid configuration: metrics.listen "${result.data.metrics.listen}" is not host:port (or '' to disable)`)
-  }
+  const problems = crossFieldProblems(result.data)
+  if (problems.length > 0) throw ConfigError.of(problems, options.source)
   return Object.freeze(result.data)
 }
 
-/** Reads the file (YAML or JSON), applies ARBITER_* environment overrides, validates. */
+/**
+ * Reads the file (YAML or JSON), applies ARBITER_* environment overrides,
+ * validates, and checks what the config points at (URL variables and
+ * files, token secrets, TLS files): every problem is a ConfigError.
+ */
 export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv = process.env): ArbiterConfig {
-  let fromFile: Record<string, unknown> = {}
+  let fromFile: unknown = {}
   if (path) {
     let text: string
     try {
       text = readFileSync(path, 'utf8')
     } catch (error) {
-      throw new ConfigError(`cannot read config file ${path}: ${(error as Error).message}`)
+      throw ConfigError.of([{ path: '', expected: 'a readable config file', given: `${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` }], path)
     }
     try {
-      fromFile = (parseYaml(text) as Record<string, unknown> | null) ?? {}
+      fromFile = parseYaml(text) ?? {}
     } catch (error) {
-      throw new ConfigError(`config file ${path} is not valid YAML/JSON: ${(error as Error).message}`)
+      const message = ((error as Error).message.split('\n')[0] ?? '').replace(/:$/, '')
+      throw ConfigError.of([{ path: '', expected: 'valid YAML or JSON', given: `a syntax error: ${message}` }], path)
+    }
+    if (fromFile === null || typeof fromFile !== 'object' || Array.isArray(fromFile)) {
+      throw ConfigError.of([{ path: '', expected: 'a mapping of settings (nodeId, listen, resources, …)', given: describeGiven(fromFile, undefined) }], path)
     }
   }
-  return parseConfig(applyEnv(fromFile, env))
+  const { merged, origins } = applyEnvOverrides(fromFile as Record<string, unknown>, env)
+  const source = [path, origins.size > 0 ? 'ARBITER_* environment variables' : undefined].filter(Boolean).join(' and ') || undefined
+  const config = parseConfig(merged, { origins, source })
+  const problems = sourceProblems(config, env)
+  if (problems.length > 0) throw ConfigError.of(problems, source)
+  return config
 }
 
-/** ARBITER_RECOVERY__GRACE_MS=5 → { recovery: { graceMs: "5" } } (zod coerces). */
+/** ARBITER_RECOVERY__GRACE_MS=5 → { recovery: { graceMs: "5" } } (validation converts the text). */
 export function applyEnv(base: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<string, unknown> {
-  const out: Record<string, unknown> = structuredClone(base)
-  for (const [key, value] of Object.entries(env)) {
-    if (!key.startsWith('ARBITER_') || value === undefined) continue
-    if (key.startsWith('ARBITER_TEST_') || key === 'ARBITER_FAILPOINTS') continue
-    const path = key.slice('ARBITER_'.length).split('__').map(camel)
-    let node = out
-    for (const part of path.slice(0, -1)) {
-      if (typeof node[part] !== 'object' || node[part] === null) node[part] = {}
-      node = node[part] as Record<string, unknown>
-    }
-    node[path[path.length - 1]!] = value
-  }
-  return out
-}
-
-function camel(envPart: string): string {
-  return envPart.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase())
+  return applyEnvOverrides(base, env).merged
 }
 
 /** The host part of host:port, without IPv6 brackets. */
@@ -242,17 +308,9 @@ export function isLoopbackListen(listen: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
 }
 
-/** The resource's URL, wherever the config says it lives. */
-export function resolveResourceUrl(resource: ResourceConfigEntry, env: NodeJS.ProcessEnv = process.env): string {
-  if (resource.url) return resource.url
-  if (resource.urlEnv) {
-    const value = env[resource.urlEnv]
-    if (!value) throw new ConfigError(`resource "${resource.name}": environment variable ${resource.urlEnv} is not set`)
-    return value
-  }
-  try {
-    return readFileSync(resource.urlFile!, 'utf8').trim()
-  } catch (error) {
-    throw new ConfigError(`resource "${resource.name}": cannot read urlFile ${resource.urlFile}: ${(error as Error).message}`)
-  }
+/** The resource's URL, wherever the config says it lives (a ConfigError naming the field when it cannot be had). */
+export function resolveResourceUrl(resource: ResourceConfigEntry, env: NodeJS.ProcessEnv = process.env, index = 0): string {
+  const got = resourceUrl(resource, index, env)
+  if ('problem' in got) throw ConfigError.of([got.problem], undefined)
+  return got.url
 }

@@ -12,7 +12,7 @@ const transfers = Number(process.env.DEMO_TRANSFERS ?? 2000)
 const concurrency = Number(process.env.DEMO_CONCURRENCY ?? 16)
 
 async function main(): Promise<number> {
-  const ready = ensureServers()
+  const ready = ensureServers({ who: 'the demo', rerun: 'npm run demo' })
   if (ready !== 0) return ready
   const servers: TestServer[] = []
   try {

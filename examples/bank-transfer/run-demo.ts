@@ -4,15 +4,10 @@
 import { writeFileSync } from 'node:fs'
 import pg from 'pg'
 import mysql from 'mysql2/promise'
-import {
-  createArbiterClient,
-  OutcomeUnknownError,
-  TransactionAbortedError,
-  TransactionNotFoundError,
-  UnavailableError,
-} from '../../client/index.js'
+import { createArbiterClient, UnavailableError } from '../../client/index.js'
 import { ArbiterProcess, testConfig } from '../../test/helpers/test-arbiter.js'
-import { accountsOf, InsufficientFundsError, type Account } from './accounts.js'
+import { accountsOf, type Account } from './accounts.js'
+import { classifyOutcome } from './classify-outcome.js'
 import { checkBank, preparedLeft, type Outcome } from './bank-check.js'
 import { createBank, totalBalance } from './schema.js'
 import { transferThroughTm } from './transfer-through-tm.js'
@@ -139,7 +134,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
             await new Promise((r) => setTimeout(r, 200))
             continue
           }
-          outcome = classify(error)
+          outcome = classifyOutcome(error)
           detail = error instanceof Error ? error.message.slice(0, 300) : String(error)
         }
       }
@@ -207,20 +202,6 @@ function randomTransfer(index: number, accounts: readonly Account[]): Transfer {
   let to = from
   while (to === from) to = accounts[Math.floor(Math.random() * accounts.length)]!
   return { id: `t${index}-${Math.random().toString(36).slice(2, 8)}`, from, to, amount: 1 + Math.floor(Math.random() * 300) }
-}
-
-function classify(error: unknown): Outcome {
-  if (error instanceof InsufficientFundsError) return 'aborted:insufficient funds'
-  if (error instanceof OutcomeUnknownError) return 'unknown'
-  // The TM restarted under the transaction before its decision: presumed aborted.
-  if (error instanceof TransactionNotFoundError) return 'aborted:TM restarted before the decision'
-  if (error instanceof TransactionAbortedError) {
-    if (/deadline/.test(error.message)) return 'aborted:deadline'
-    if (/lock|deadlock|serializ/i.test(error.message)) return 'aborted:lock conflict'
-    if (/shutting down|unavailable|connection/i.test(error.message)) return 'aborted:TM or database unavailable'
-    return `aborted:${error.message.slice(0, 60)}`
-  }
-  return `aborted:unexpected ${error instanceof Error ? error.name : 'error'}: ${String(error).slice(0, 80)}`
 }
 
 async function waitFor(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {

@@ -51,6 +51,7 @@ export interface ProtoGrpcType {
       ResolveBranchRequest: MessageTypeDefinition<_arbiter_v1_ResolveBranchRequest, _arbiter_v1_ResolveBranchRequest__Output>
       ResolveBranchResponse: MessageTypeDefinition<_arbiter_v1_ResolveBranchResponse, _arbiter_v1_ResolveBranchResponse__Output>
       ResourceHealth: MessageTypeDefinition<_arbiter_v1_ResourceHealth, _arbiter_v1_ResourceHealth__Output>
+      ResourceState: EnumTypeDefinition
       RunRecoveryRequest: MessageTypeDefinition<_arbiter_v1_RunRecoveryRequest, _arbiter_v1_RunRecoveryRequest__Output>
       RunRecoveryResponse: MessageTypeDefinition<_arbiter_v1_RunRecoveryResponse, _arbiter_v1_RunRecoveryResponse__Output>
       Transaction: MessageTypeDefinition<_arbiter_v1_Transaction, _arbiter_v1_Transaction__Output>

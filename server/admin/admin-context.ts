@@ -36,8 +36,7 @@ const KNOWLEDGE: Record<Knowledge, LogKnowledge> = {
   'resolved-commit': 'LOG_KNOWLEDGE_RESOLVED_COMMIT',
   'resolved-rollback': 'LOG_KNOWLEDGE_RESOLVED_ROLLBACK',
   foreign: 'LOG_KNOWLEDGE_FOREIGN',
-  // The wire has no value for "another TM node's": this node's log knows nothing of it.
-  'other-node': 'LOG_KNOWLEDGE_UNSPECIFIED',
+  'other-node': 'LOG_KNOWLEDGE_OTHER_NODE',
 }
 
 const ACTION: Record<Action, RecoveryAction> = {

@@ -27,17 +27,17 @@ export function resourceNames(ctx: AdminContext, only: string): string[] {
   return only ? [only] : ctx.resources.names()
 }
 
-/** Age where the server tells it (PostgreSQL), else read from the gtrid's ULID; -1 when neither knows. */
-function ageMs(now: number, preparedAt: Date | undefined, gtrid: Buffer | undefined): number {
-  if (preparedAt) return Math.max(0, now - preparedAt.getTime())
+/** Age where the server tells it (PostgreSQL), else read from the gtrid's ULID; absent when neither knows (absent is not 0). */
+function ageMs(now: number, preparedAt: Date | undefined, gtrid: Buffer | undefined): { ageMs?: string } {
+  if (preparedAt) return { ageMs: String(Math.max(0, now - preparedAt.getTime())) }
   if (gtrid) {
     try {
-      return Math.max(0, now - parseGtrid(gtrid).createdAt.getTime())
+      return { ageMs: String(Math.max(0, now - parseGtrid(gtrid).createdAt.getTime())) }
     } catch {
       // not an Arbiter gtrid
     }
   }
-  return -1
+  return {}
 }
 
 export async function listInDoubt(ctx: AdminContext, only: string): Promise<ListInDoubtResponse> {
@@ -61,7 +61,7 @@ export async function listInDoubt(ctx: AdminContext, only: string): Promise<List
               xid: toWireXid(branch.xid),
               gtrid: branch.xid.gtrid.toString('utf8'),
               rawId: branch.rawId,
-              ageMs: String(ageMs(now, branch.preparedAt, branch.xid.gtrid)),
+              ...ageMs(now, branch.preparedAt, branch.xid.gtrid),
               knowledge: toWireKnowledge(knowledge),
               action: toWireAction(action),
             }
@@ -72,7 +72,7 @@ export async function listInDoubt(ctx: AdminContext, only: string): Promise<List
               xid: null,
               gtrid: '',
               rawId: f.rawId,
-              ageMs: String(ageMs(now, f.preparedAt, undefined)),
+              ...ageMs(now, f.preparedAt, undefined),
               knowledge: 'LOG_KNOWLEDGE_FOREIGN',
               action: 'RECOVERY_ACTION_NONE',
             }),

@@ -6,9 +6,11 @@ import { TmError } from '../../proto/errors.js'
 import type { ListTransactionsRequest__Output } from '../../proto/gen/arbiter/v1/ListTransactionsRequest.js'
 import type { ListTransactionsResponse } from '../../proto/gen/arbiter/v1/ListTransactionsResponse.js'
 import type { Transaction as WireTransaction } from '../../proto/gen/arbiter/v1/Transaction.js'
+import { enumField } from '../grpc/enum-fields.js'
 import { toWireTransaction } from '../grpc/transaction-view.js'
+import { TransactionState } from '../../proto/gen/arbiter/v1/TransactionState.js'
 import type { AdminContext } from './admin-context.js'
-import { loggedTransactionView } from './logged-transaction-view.js'
+import { loggedTransactionView, withResolutions } from './logged-transaction-view.js'
 
 export const DEFAULT_PAGE_SIZE = 100
 export const MAX_PAGE_SIZE = 1000
@@ -49,7 +51,7 @@ function rows(ctx: AdminContext, now: number): Row[] {
     // In COMMITTING since the decision was logged (an adopted transaction's record is older than the object).
     const decidedAt = ctx.log.get(tx.gtrid)?.decision?.at ?? tx.updatedAt
     const stuck = tx.state === 'COMMITTING' && now - decidedAt > ctx.config.stuckAfterMs
-    out.push({ wire: toWireTransaction(tx), createdAt: createdAtOf(tx.gtrid, tx.createdAt), stuck })
+    out.push({ wire: withResolutions(toWireTransaction(tx), ctx.log.get(tx.gtrid)), createdAt: createdAtOf(tx.gtrid, tx.createdAt), stuck })
   }
   for (const logged of ctx.log.unfinished()) {
     if (inMemory.has(logged.gtrid)) continue
@@ -71,7 +73,8 @@ function createdAtOf(gtrid: string, fallback: number): number {
 
 export function listTransactions(ctx: AdminContext, req: ListTransactionsRequest__Output): ListTransactionsResponse {
   const now = Date.now()
-  const states = new Set<string>(req.states.map(String))
+  // A state the proto does not know (or UNSPECIFIED, which no transaction has) would match nothing: bad input.
+  const states = new Set<string>(req.states.map((s, i) => enumField(TransactionState, s, `states[${i}]`, { allowUnspecified: false })))
   const olderThan = Number(req.olderThanMs)
   const label = parseLabel(req.label)
   if (req.resource && !ctx.resources.has(req.resource)) {
@@ -101,7 +104,7 @@ export function listTransactions(ctx: AdminContext, req: ListTransactionsRequest
 export function getTransaction(ctx: AdminContext, gtrid: string): WireTransaction {
   if (!gtrid) throw new TmError('TM_INVALID_ARGUMENT', 'gtrid is required')
   const tx = ctx.coordinator.list().find((t) => t.gtrid === gtrid)
-  if (tx) return toWireTransaction(tx)
+  if (tx) return withResolutions(toWireTransaction(tx), ctx.log.get(gtrid))
   try {
     parseGtrid(gtrid)
   } catch (error) {

@@ -8,6 +8,22 @@ import type { TransactionState } from '../../proto/gen/arbiter/v1/TransactionSta
 import type { LoggedTransaction } from '../log/decision-log.js'
 import { toWireXid } from '../grpc/transaction-view.js'
 
+/** An operator's resolution as the audit column shows it: what, who, why. */
+export function resolutionText(r: LoggedTransaction['resolutions'][number]): string {
+  return `${r.action === 'commit' ? 'committed' : 'rolled back'} by ${r.operator}${r.heuristic ? ' (heuristic)' : ''}: ${r.reason}`
+}
+
+/** The branches of `wire` with the log's resolutions filled in (the in-memory view does not carry who and why). */
+export function withResolutions(wire: WireTransaction, logged: LoggedTransaction | undefined): WireTransaction {
+  if (!logged || logged.resolutions.length === 0) return wire
+  const branches = (wire.branches ?? []).map((b) => {
+    const bqual = b.xid?.bqual === undefined ? undefined : Buffer.from(b.xid.bqual as Uint8Array).toString('hex')
+    const r = logged.resolutions.findLast((x) => x.resource === b.resource && x.bqual === bqual)
+    return r ? { ...b, resolution: resolutionText(r) } : b
+  })
+  return { ...wire, branches }
+}
+
 export function loggedTransactionView(logged: LoggedTransaction): WireTransaction {
   const branches = new Map<string, WireBranch>()
   const keyOf = (resource: string, bqual: string): string => `${resource}|${bqual}`
@@ -29,7 +45,8 @@ export function loggedTransactionView(logged: LoggedTransaction): WireTransactio
       mode: 'BRANCH_MODE_MANAGED',
       state: r.action === 'commit' ? 'BRANCH_STATE_COMMITTED' : 'BRANCH_STATE_ROLLED_BACK',
       attempts: 0,
-      lastError: `resolved by ${r.operator}: ${r.reason}`,
+      lastError: '',
+      resolution: resolutionText(r),
     })
   }
   const heuristic = logged.resolutions.find((r) => r.heuristic)

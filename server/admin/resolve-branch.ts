@@ -17,6 +17,8 @@
 import type { PreparedBranch, Xid } from '../../adapters/types.js'
 import { ARBITER_FORMAT_ID, parseGtrid, xidEquals, xidFromParts, xidToString } from '../../adapters/xid/xid.js'
 import { TmError } from '../../proto/errors.js'
+import { Resolution } from '../../proto/gen/arbiter/v1/Resolution.js'
+import { enumField } from '../grpc/enum-fields.js'
 import type { ResolveBranchRequest__Output } from '../../proto/gen/arbiter/v1/ResolveBranchRequest.js'
 import type { ResolveBranchResponse } from '../../proto/gen/arbiter/v1/ResolveBranchResponse.js'
 import type { RecoveryStep as WireRecoveryStep } from '../../proto/gen/arbiter/v1/RecoveryStep.js'
@@ -85,9 +87,7 @@ export async function resolveBranch(ctx: AdminContext, req: ResolveBranchRequest
 }
 
 function resolutionAction(resolution: string | number): ResolutionAction {
-  if (resolution === 'RESOLUTION_COMMIT') return 'commit'
-  if (resolution === 'RESOLUTION_ROLLBACK') return 'rollback'
-  throw new TmError('TM_INVALID_ARGUMENT', 'resolution must be RESOLUTION_COMMIT or RESOLUTION_ROLLBACK')
+  return enumField(Resolution, resolution, 'resolution', { allowUnspecified: false }) === 'RESOLUTION_COMMIT' ? 'commit' : 'rollback'
 }
 
 /** The prepared branches the request names, as the resources list them now. */

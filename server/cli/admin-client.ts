@@ -1,8 +1,9 @@
 // The CLI's connection to a TM's Admin service: one promise per RPC, the
-// bearer token on every call, a deadline, and failures as AdminCallError
-// naming the gRPC status.
+// bearer token on every call, a deadline, plaintext or TLS (mutual TLS with
+// a client certificate), and failures as AdminCallError naming the gRPC
+// status, with the reason when TLS is why the TM could not be reached.
 import * as grpc from '@grpc/grpc-js'
-import { loadArbiterProto } from '../../proto/load.js'
+import { loadAdminProto } from '../../proto/load.js'
 import type { AdminClient } from '../../proto/gen/arbiter/v1/Admin.js'
 import type { ListTransactionsRequest } from '../../proto/gen/arbiter/v1/ListTransactionsRequest.js'
 import type { ListTransactionsResponse__Output } from '../../proto/gen/arbiter/v1/ListTransactionsResponse.js'
@@ -12,6 +13,7 @@ import type { RunRecoveryResponse__Output } from '../../proto/gen/arbiter/v1/Run
 import type { ResolveBranchRequest } from '../../proto/gen/arbiter/v1/ResolveBranchRequest.js'
 import type { ResolveBranchResponse__Output } from '../../proto/gen/arbiter/v1/ResolveBranchResponse.js'
 import type { ListResourcesResponse__Output } from '../../proto/gen/arbiter/v1/ListResourcesResponse.js'
+import { diagnoseUnavailable, type CliTls } from './tls-diagnosis.js'
 
 export class AdminCallError extends Error {
   override readonly name = 'AdminCallError'
@@ -19,8 +21,10 @@ export class AdminCallError extends Error {
     readonly method: string,
     readonly code: grpc.status,
     details: string,
+    /** Why, when the CLI could tell more than grpc-js (a TLS mismatch). */
+    readonly diagnosis?: string,
   ) {
-    super(`${method} failed: ${grpc.status[code] ?? 'UNKNOWN'} (${code}): ${details}`)
+    super(`${method} failed: ${grpc.status[code] ?? 'UNKNOWN'} (${code}): ${diagnosis === undefined ? details : `${diagnosis} (${details})`}`)
   }
 }
 
@@ -36,9 +40,19 @@ export interface AdminConnection {
 
 type Callback<Res> = (error: grpc.ServiceError | null, response?: Res) => void
 
-export function connectAdmin(options: { address: string; token: string | undefined; deadlineMs: number }): AdminConnection {
-  const { proto } = loadArbiterProto()
-  const client: AdminClient = new proto.arbiter.v1.Admin(options.address, grpc.credentials.createInsecure())
+export interface AdminConnectOptions {
+  readonly address: string
+  readonly token: string | undefined
+  readonly deadlineMs: number
+  /** TLS when set (the TM's CA; a client certificate and key for mutual TLS); plaintext when not. */
+  readonly tls?: CliTls | undefined
+}
+
+export function connectAdmin(options: AdminConnectOptions): AdminConnection {
+  const proto = loadAdminProto()
+  const { tls } = options
+  const credentials = tls ? grpc.credentials.createSsl(tls.ca ?? null, tls.key ?? null, tls.cert ?? null) : grpc.credentials.createInsecure()
+  const client: AdminClient = new proto.arbiter.v1.Admin(options.address, credentials)
   const call = <Req, Res>(
     method: string,
     fn: (req: Req, metadata: grpc.Metadata, callOptions: grpc.CallOptions, callback: Callback<Res>) => unknown,
@@ -48,8 +62,14 @@ export function connectAdmin(options: { address: string; token: string | undefin
     if (options.token) metadata.set('authorization', `Bearer ${options.token}`)
     return new Promise((resolve, reject) => {
       fn(req, metadata, { deadline: Date.now() + options.deadlineMs }, (error: grpc.ServiceError | null, response?: Res) => {
-        if (error) reject(new AdminCallError(method, error.code, error.details || error.message))
-        else resolve(response!)
+        if (!error) return resolve(response!)
+        const details = error.details || error.message
+        if (error.code !== grpc.status.UNAVAILABLE) return reject(new AdminCallError(method, error.code, details))
+        // "Failed to connect" says nothing of TLS: ask one handshake of our own why.
+        diagnoseUnavailable(options.address, tls).then(
+          (diagnosis) => reject(new AdminCallError(method, error.code, details, diagnosis)),
+          () => reject(new AdminCallError(method, error.code, details)),
+        )
       })
     })
   }

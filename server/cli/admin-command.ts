@@ -1,17 +1,42 @@
 // `arbiter admin …`: the operator's CLI over the Admin gRPC service.
 // Exit codes: 0 ok, 1 the call failed (stderr names the gRPC status),
-// 2 usage error. Tables by default, `--json` for scripts.
+// 2 usage error. Tables by default, `--json` for scripts. Plaintext, or TLS
+// with --tls-ca (and --tls-cert/--tls-key for mutual TLS).
+//
+// Start-up time matters here (an operator in an incident runs dozens of
+// these): this file loads only commander; the gRPC client, the proto and
+// the table renderer are imported when a command runs, and nothing of the
+// server (zod, pino, prom-client, database drivers) is ever loaded.
+import { readFileSync } from 'node:fs'
 import { InvalidArgumentError, Option, type Command, type CommanderError } from '@commander-js/extra-typings'
 import type { TransactionState } from '../../proto/gen/arbiter/v1/TransactionState.js'
-import { AdminCallError, connectAdmin, type AdminConnection } from './admin-client.js'
-import { colors, renderInDoubt, renderResources, renderSteps, renderTransaction, renderTransactions, toJson, type Colors } from './render.js'
-import { parseXid } from './xid-text.js'
+import type { AdminConnection } from './admin-client.js'
+import type * as RenderModule from './render.js'
+import type { Colors } from './render.js'
+import type { CliTls } from './tls-diagnosis.js'
 
 export const DEFAULT_ADDRESS = '127.0.0.1:50051'
 const STATES = ['ACTIVE', 'PREPARING', 'COMMITTING', 'COMMITTED', 'ROLLING_BACK', 'ROLLED_BACK', 'HEURISTIC'] as const
 
 /** A usage error found after commander parsed the line (exit 2). */
 class UsageError extends Error {}
+
+type Render = typeof RenderModule
+
+/** The TLS material the options name, read now; undefined for plaintext. */
+function tlsOptions(g: { tlsCa?: string | undefined; tlsCert?: string | undefined; tlsKey?: string | undefined; tls?: boolean | undefined }): CliTls | undefined {
+  if (!g.tlsCa && !g.tlsCert && !g.tlsKey && g.tls !== true) return undefined
+  if (Boolean(g.tlsCert) !== Boolean(g.tlsKey)) throw new UsageError('--tls-cert and --tls-key go together (mutual TLS)')
+  const read = (option: string, file: string | undefined): Buffer | undefined => {
+    if (!file) return undefined
+    try {
+      return readFileSync(file)
+    } catch (error) {
+      throw new UsageError(`${option} ${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`)
+    }
+  }
+  return { ca: read('--tls-ca', g.tlsCa), cert: read('--tls-cert', g.tlsCert), key: read('--tls-key', g.tlsKey) }
+}
 
 function parseState(value: string, previous: TransactionState[] = []): TransactionState[] {
   const out = [...previous]
@@ -40,6 +65,10 @@ export function addAdminCommand(program: Command): void {
     .description('inspect and resolve transactions on a running TM (the Admin gRPC service)')
     .addOption(new Option('-a, --address <host:port>', 'the TM to talk to').env('ARBITER_ADDRESS').default(DEFAULT_ADDRESS))
     .addOption(new Option('-t, --token <token>', 'a bearer token with the admin role').env('ARBITER_ADMIN_TOKEN'))
+    .addOption(new Option('--tls-ca <file>', "TLS: PEM CA that signed the TM's certificate (tls.certFile)").env('ARBITER_TLS_CA'))
+    .addOption(new Option('--tls-cert <file>', 'mutual TLS: PEM client certificate (chaining to the TM\'s tls.caFile)').env('ARBITER_TLS_CERT'))
+    .addOption(new Option('--tls-key <file>', 'mutual TLS: PEM private key of --tls-cert').env('ARBITER_TLS_KEY'))
+    .option('--tls', "TLS with the system's CAs (implied by any --tls-* option)")
     .option('--json', 'print JSON for scripts instead of tables')
     .option('--no-color', 'no colours (also: NO_COLOR=1)')
     .option('--timeout <ms>', 'deadline of each call', parseMs, 30_000)
@@ -49,23 +78,26 @@ export function addAdminCommand(program: Command): void {
     })
 
   /** Runs one command against the TM with the global options, printing and exiting as documented. */
-  const run = async (work: (conn: AdminConnection, out: { c: Colors; json: boolean }) => Promise<string>): Promise<void> => {
+  const run = async (work: (conn: AdminConnection, out: { c: Colors; json: boolean; render: Render }) => Promise<string>): Promise<void> => {
     const g = admin.opts()
-    const conn = connectAdmin({ address: g.address, token: g.token, deadlineMs: g.timeout })
+    let tls: CliTls | undefined
     try {
-      const text = await work(conn, { c: colors(g.color), json: g.json === true })
+      tls = tlsOptions(g)
+    } catch (error) {
+      process.stderr.write(`arbiter admin: ${(error as Error).message}\n`)
+      process.exitCode = 2
+      return
+    }
+    // grpc-js names the server by its IP for TLS, which Node warns about (DEP0123) on every call: noise for an operator.
+    if (tls) process.noDeprecation = true
+    const [{ connectAdmin }, render] = await Promise.all([import('./admin-client.js'), import('./render.js')])
+    const conn = connectAdmin({ address: g.address, token: g.token, deadlineMs: g.timeout, tls })
+    try {
+      const text = await work(conn, { c: render.colors(g.color), json: g.json === true, render })
       process.stdout.write(`${text}\n`)
     } catch (error) {
-      if (error instanceof UsageError) {
-        process.stderr.write(`arbiter admin: ${error.message}\n`)
-        process.exitCode = 2
-      } else if (error instanceof AdminCallError) {
-        process.stderr.write(`arbiter admin: ${error.message}\n`)
-        process.exitCode = 1
-      } else {
-        process.stderr.write(`arbiter admin: ${error instanceof Error ? error.message : String(error)}\n`)
-        process.exitCode = 1
-      }
+      process.stderr.write(`arbiter admin: ${error instanceof Error ? error.message : String(error)}\n`)
+      process.exitCode = error instanceof UsageError ? 2 : 1
     } finally {
       conn.close()
     }
@@ -79,7 +111,7 @@ export function addAdminCommand(program: Command): void {
     .option('-r, --resource <name>', 'only transactions with a branch on this resource')
     .option('-l, --label <key=value>', 'only transactions with this label', parseLabel)
     .action((opts) =>
-      run(async (conn, { c, json }) => {
+      run(async (conn, { c, json, render }) => {
         const all = []
         let pageToken = ''
         do {
@@ -94,7 +126,7 @@ export function addAdminCommand(program: Command): void {
           all.push(...page.transactions)
           pageToken = page.nextPageToken
         } while (pageToken)
-        return json ? toJson({ transactions: all }) : renderTransactions(c, all)
+        return json ? render.toJson({ transactions: all }) : render.renderTransactions(c, all)
       }),
     )
 
@@ -103,9 +135,9 @@ export function addAdminCommand(program: Command): void {
     .description('one transaction: branches, states, attempts, last error')
     .argument('<gtrid>')
     .action((gtrid) =>
-      run(async (conn, { c, json }) => {
+      run(async (conn, { c, json, render }) => {
         const tx = await conn.getTransaction(gtrid)
-        return json ? toJson(tx) : renderTransaction(c, tx)
+        return json ? render.toJson(tx) : render.renderTransaction(c, tx)
       }),
     )
 
@@ -114,9 +146,9 @@ export function addAdminCommand(program: Command): void {
     .description('prepared branches on the resources now, with what the log knows and what recovery will do')
     .option('-r, --resource <name>', 'only this resource')
     .action((opts) =>
-      run(async (conn, { c, json }) => {
+      run(async (conn, { c, json, render }) => {
         const res = await conn.listInDoubt(opts.resource ?? '')
-        return json ? toJson(res) : renderInDoubt(c, res)
+        return json ? render.toJson(res) : render.renderInDoubt(c, res)
       }),
     )
 
@@ -125,9 +157,9 @@ export function addAdminCommand(program: Command): void {
     .description('run a recovery pass now')
     .option('-r, --resource <name>', 'only this resource')
     .action((opts) =>
-      run(async (conn, { c, json }) => {
+      run(async (conn, { c, json, render }) => {
         const res = await conn.runRecovery(opts.resource ?? '')
-        return json ? toJson(res) : renderSteps(c, res.steps, res.unreachable)
+        return json ? render.toJson(res) : render.renderSteps(c, res.steps, res.unreachable)
       }),
     )
 
@@ -142,13 +174,14 @@ export function addAdminCommand(program: Command): void {
     .requiredOption('--reason <text>', 'why: goes into the audit record')
     .option('--force', 'contradict the log (the outcome is then HEURISTIC)')
     .action((opts) =>
-      run(async (conn, { c, json }) => {
+      run(async (conn, { c, json, render }) => {
         if (opts.commit === opts.rollback) throw new UsageError('give exactly one of --commit or --rollback')
         if (!opts.gtrid && !opts.xid) throw new UsageError('give --gtrid, or --resource with --xid')
         if (opts.xid && !opts.resource) throw new UsageError('--xid needs --resource')
         if (opts.reason.trim() === '') throw new UsageError('--reason must say why')
         let xid
         if (opts.xid) {
+          const { parseXid } = await import('./xid-text.js')
           try {
             xid = parseXid(opts.xid)
           } catch (error) {
@@ -163,8 +196,8 @@ export function addAdminCommand(program: Command): void {
           reason: opts.reason,
           force: opts.force === true,
         })
-        if (json) return toJson(res)
-        const table = renderSteps(c, res.steps)
+        if (json) return render.toJson(res)
+        const table = render.renderSteps(c, res.steps)
         return res.heuristic ? `${table}\n${c.red('HEURISTIC: this resolution contradicts the log; the transaction is now HEURISTIC')}` : table
       }),
     )
@@ -173,9 +206,9 @@ export function addAdminCommand(program: Command): void {
     .command('resources')
     .description('the configured resources and their health')
     .action(() =>
-      run(async (conn, { c, json }) => {
+      run(async (conn, { c, json, render }) => {
         const res = await conn.listResources()
-        return json ? toJson(res) : renderResources(c, res)
+        return json ? render.toJson(res) : render.renderResources(c, res)
       }),
     )
 }

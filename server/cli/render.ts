@@ -56,8 +56,10 @@ export function recoveryPhrase(b: Pick<InDoubtBranch__Output, 'knowledge' | 'act
       return 'waits: in progress on this TM'
     case 'FOREIGN':
       return 'never touched (foreign)'
+    case 'OTHER_NODE':
+      return "left alone (another TM node's)"
     default:
-      return 'left alone (another TM node\'s)'
+      return `unknown (${b.knowledge})`
   }
 }
 
@@ -114,9 +116,18 @@ export function renderTransaction(c: Colors, tx: Transaction__Output, now = Date
     { labels: Object.entries(tx.labels).map(([k, v]) => `${k}=${v}`).join(' ') || '-' },
   )
   if (tx.branches.length === 0) return `${head.toString()}\nno branches known`
-  const branches = table(c, ['RESOURCE', 'XID', 'MODE', 'STATE', 'ATTEMPTS', 'LAST ERROR'])
+  // The audit text of an operator's resolution has its own column: it is not an error.
+  const branches = table(c, ['RESOURCE', 'XID', 'MODE', 'STATE', 'ATTEMPTS', 'LAST ERROR', 'RESOLVED'])
   for (const b of tx.branches) {
-    branches.push([b.resource, wireXidText(b.xid), shortEnum(b.mode, 'BRANCH_MODE_').toLowerCase(), branchStateCell(c, b.state), b.attempts, b.lastError])
+    branches.push([
+      b.resource,
+      wireXidText(b.xid),
+      shortEnum(b.mode, 'BRANCH_MODE_').toLowerCase(),
+      branchStateCell(c, b.state),
+      b.attempts,
+      b.lastError ? c.red(b.lastError) : '',
+      b.resolution,
+    ])
   }
   return `${head.toString()}\n${branches.toString()}`
 }
@@ -137,8 +148,8 @@ export function renderInDoubt(c: Colors, res: ListInDoubtResponse__Output): stri
       t.push([
         b.resource,
         foreign ? b.rawId : wireXidText(b.xid),
-        formatAge(Number(b.ageMs)),
-        shortEnum(b.knowledge, 'LOG_KNOWLEDGE_').replace('UNSPECIFIED', 'OTHER_NODE'),
+        b.ageMs === undefined ? '-' : formatAge(Number(b.ageMs)),
+        shortEnum(b.knowledge, 'LOG_KNOWLEDGE_'),
         foreign ? recoveryPhrase(b) : c.yellow(recoveryPhrase(b)),
       ])
     }
@@ -165,26 +176,33 @@ export function renderSteps(c: Colors, steps: RecoveryStep__Output[], unreachabl
 
 export function renderResources(c: Colors, res: ListResourcesResponse__Output): string {
   if (res.resources.length === 0) return 'no resources configured'
-  const t = table(c, ['NAME', 'KIND', 'REACHABLE', 'PREPARED', 'HEADROOM', 'POOL', 'ERROR'])
+  // '-' wherever the JSON has no field: absent is not zero.
+  const t = table(c, ['NAME', 'KIND', 'STATE', 'PREPARED', 'HEADROOM', 'POOL', 'ERROR'])
   for (const r of res.resources) {
+    const state = shortEnum(r.state, 'RESOURCE_STATE_').toLowerCase()
     t.push([
       r.name,
       r.kind,
-      r.reachable ? 'yes' : c.red('no'),
-      r.preparedBranches > 0 ? c.yellow(String(r.preparedBranches)) : String(r.preparedBranches),
-      r.kind === 'postgres' ? String(r.preparedHeadroom) : '-',
-      `${r.poolInUse}/${r.poolSize}`,
+      state === 'ready' ? state : c.red(state),
+      r.preparedBranches === undefined ? '-' : r.preparedBranches > 0 ? c.yellow(String(r.preparedBranches)) : String(r.preparedBranches),
+      r.preparedHeadroom === undefined ? '-' : String(r.preparedHeadroom),
+      r.poolSize === undefined ? '-' : `${r.poolInUse ?? '-'}/${r.poolSize}`,
       r.error ? c.red(r.error) : '',
     ])
   }
   return t.toString()
 }
 
-/** A response made fit for JSON: XIDs (Buffers on the wire) become their text form. */
+/**
+ * A response made fit for JSON: XIDs (Buffers on the wire) become their text
+ * form, and the loader's markers of optional fields ("_ageMs": "ageMs") go:
+ * an optional field is there or not, as in the table.
+ */
 export function toJson(value: unknown): string {
   return JSON.stringify(
     value,
     function (this: unknown, key, v: unknown) {
+      if (key.startsWith('_') && v === key.slice(1)) return undefined
       if (key === 'xid' || key === 'commitLocally') {
         const x = v as { formatId: number; gtrid: Buffer; bqual: Buffer } | null
         return x && typeof x === 'object' && 'gtrid' in x ? wireXidText({ formatId: x.formatId, gtrid: Buffer.from(x.gtrid), bqual: Buffer.from(x.bqual) }) : v

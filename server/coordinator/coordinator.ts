@@ -17,6 +17,7 @@ import { checkStatement, isPlainRead } from './statement-guard.js'
 import { isFinal, isLive, type TxState } from './transaction-state.js'
 import { LiveCounter, onBranch, Transaction } from './transaction.js'
 import { UnseenInProgress } from './unseen-in-progress.js'
+import { CallerLimits, type CallerLimitsConfig } from './caller-limits.js'
 
 /** Begin's options (BeginRequest). */
 export interface BeginOptions {
@@ -24,6 +25,8 @@ export interface BeginOptions {
   readonly labels?: Record<string, string>
   /** Only for a client-named transaction: the TM run the client learned (BeginResponse.tm_instance). */
   readonly tmInstance?: string
+  /** Who begins it (the token's name), for the per-caller limits; undefined with auth off. */
+  readonly caller?: string | undefined
 }
 
 export interface CoordinatorConfig {
@@ -46,6 +49,8 @@ export interface CoordinatorConfig {
     /** Bytes of all label keys and values together (default 4096). */
     readonly maxLabelBytes?: number
   }
+  /** Per-caller limits (caller-limits.ts); absent with auth off: no caller to tell apart. */
+  readonly callers?: CallerLimitsConfig
 }
 
 export interface CoordinatorDeps {
@@ -64,6 +69,8 @@ export class Coordinator {
   private readonly namedBegins: ClientNamedBegins
   private readonly unseen = new UnseenInProgress()
   private readonly live = new LiveCounter()
+  /** Per-caller limits and counts, when auth is on. */
+  readonly callerLimits: CallerLimits | undefined
   private readonly stopController = new AbortController()
   private accepting = true
   private readonly sweeper: NodeJS.Timeout
@@ -71,6 +78,7 @@ export class Coordinator {
 
   constructor(private readonly deps: CoordinatorDeps) {
     this.namedBegins = new ClientNamedBegins(deps.config.nodeId, deps.config.maxTimeoutMs)
+    this.callerLimits = deps.config.callers ? new CallerLimits(deps.config.callers, this.live) : undefined
     this.ctx = {
       resources: deps.resources,
       logger: deps.logger,
@@ -86,8 +94,8 @@ export class Coordinator {
   begin(options: BeginOptions = {}): Transaction {
     this.checkAccepting()
     const { timeoutMs, labels } = this.checkBeginOptions(options)
-    this.checkActiveLimit()
-    return this.register(newGtrid(this.deps.config.nodeId), Date.now() + timeoutMs, timeoutMs, labels, { reaper: true })
+    const live = this.admit(options.caller, true)
+    return this.register(newGtrid(this.deps.config.nodeId), Date.now() + timeoutMs, timeoutMs, labels, { reaper: true, live })
   }
 
   /** The timeout of a transaction whose Begin gives none. */
@@ -421,9 +429,9 @@ export class Coordinator {
     const { timeoutMs, labels } = this.checkBeginOptions(begin)
     const now = Date.now()
     const { namedAt } = this.namedBegins.check(gtrid, parts, begin.tmInstance, timeoutMs, now, this.accepting)
-    if (options.reaper) this.checkActiveLimit()
-    else this.unseen.note(now, now - namedAt) // begun by its Commit: it was under way at the client until now
-    const tx = this.register(gtrid, namedAt + timeoutMs, timeoutMs, labels, options)
+    const live = this.admit(begin.caller, options.reaper)
+    if (!options.reaper) this.unseen.note(now, now - namedAt) // begun by its Commit: it was under way at the client until now
+    const tx = this.register(gtrid, namedAt + timeoutMs, timeoutMs, labels, { ...options, live })
     // Past its deadline a begin of this gtrid is refused anyway (the client sends the same options again).
     tx.keepUntil = tx.deadline + CLOCK_TOLERANCE_MS
     return tx
@@ -449,7 +457,7 @@ export class Coordinator {
     const { config } = this.deps
     const timeoutMs = options.timeoutMs || config.defaultTimeoutMs
     if (timeoutMs > config.maxTimeoutMs) {
-      throw new TmError('TM_INVALID_ARGUMENT', `timeout_ms ${timeoutMs} is over the maximum of ${config.maxTimeoutMs} (maxTimeoutMs)`)
+      throw new TmError('TM_INVALID_ARGUMENT', `timeout_ms ${timeoutMs} is over the maximum of ${config.maxTimeoutMs} (transactions.maxTimeoutMs)`)
     }
     const labels = options.labels ?? {}
     const labelKeys = Object.keys(labels)
@@ -465,13 +473,28 @@ export class Coordinator {
     return { timeoutMs, labels: { ...labels } }
   }
 
-  private checkActiveLimit(): void {
+  /**
+   * The node-wide active limit (unless the transaction ends within its
+   * Commit: `countsActive` false), then the caller's own limits; the counter
+   * the new transaction counts in.
+   */
+  private admit(caller: string | undefined, countsActive: boolean): LiveCounter {
     const max = this.deps.config.limits.maxActiveTransactions
-    if (this.live.value >= max) throw new TmError('TM_OVERLOADED', `${max} transactions are active (limits.maxActiveTransactions): retry later`)
+    if (countsActive && this.live.value >= max) {
+      this.callerLimits?.refusedByNode(caller)
+      throw new TmError('TM_OVERLOADED', `${max} transactions are active (limits.maxActiveTransactions): retry later`)
+    }
+    return this.callerLimits?.admit(caller, countsActive) ?? this.live
   }
 
-  private register(gtrid: string, deadline: number, timeoutMs: number, labels: Record<string, string>, options: { reaper: boolean }): Transaction {
-    const tx = new Transaction(gtrid, deadline, labels, this.live)
+  private register(
+    gtrid: string,
+    deadline: number,
+    timeoutMs: number,
+    labels: Record<string, string>,
+    options: { reaper: boolean; live: LiveCounter },
+  ): Transaction {
+    const tx = new Transaction(gtrid, deadline, labels, options.live)
     this.txs.set(tx.gtrid, tx)
     // The reaper: a transaction whose deadline passes before Commit rolls back.
     if (options.reaper) {

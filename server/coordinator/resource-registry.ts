@@ -1,50 +1,81 @@
 // The resources the TM may coordinate, by name. A resource that is down at
 // start-up does not stop the TM: it is initialised again in the background
-// and its calls get UNAVAILABLE meanwhile.
-import type { ResourceAdapter } from '../../adapters/types.js'
+// and its calls get UNAVAILABLE meanwhile. A resource whose server answers
+// but cannot do what Arbiter needs (PostgreSQL with max_prepared_transactions
+// = 0, a login refused: the adapter's 'fatal' class) is REFUSED: the node
+// runs without it, says why (logs, Admin.ListResources, /readyz), and checks
+// again in the background, so it comes back by itself once fixed.
+import { AdapterError, type ResourceAdapter } from '../../adapters/types.js'
 import { TmError } from '../../proto/errors.js'
 import type { Logger } from '../logger.js'
-import { backoffDelay } from './backoff.js'
+import { backoffDelay, sleep } from './backoff.js'
+
+/** connecting: not initialised yet (or unreachable); ready: in use; refused: the server cannot serve Arbiter as configured. */
+export type ResourceStatus = 'connecting' | 'ready' | 'refused'
 
 interface Entry {
   readonly adapter: ResourceAdapter
-  ready: boolean
+  status: ResourceStatus
   lastError: string | undefined
   initializing: Promise<void> | undefined
 }
 
+/** The longest wait between two checks of a resource that is down or refused. */
+export const RESOURCE_RECHECK_MAX_MS = 10_000
+
 export class ResourceRegistry {
   private readonly entries = new Map<string, Entry>()
-  private closed = false
+  /** Aborted by closeAll: ends the retry loops and their sleeps at once. */
+  private readonly closing = new AbortController()
 
   constructor(
     adapters: readonly ResourceAdapter[],
     private readonly logger: Logger,
   ) {
     for (const adapter of adapters) {
-      this.entries.set(adapter.name, { adapter, ready: false, lastError: undefined, initializing: undefined })
+      this.entries.set(adapter.name, { adapter, status: 'connecting', lastError: undefined, initializing: undefined })
     }
   }
 
-  /** Initialises every resource; waits at most `waitMs` before leaving the slow ones to the background. */
+  /**
+   * Initialises every resource; waits at most `waitMs` before leaving the
+   * slow ones to the background. The timers here hold the event loop on
+   * purpose: start-up awaits them, and with the metrics port off nothing
+   * else may be open yet (an unref'd wait let Node exit with code 13,
+   * "unsettled top-level await", in the middle of start-up).
+   */
   async initAll(waitMs: number): Promise<void> {
     const all = [...this.entries.values()].map((e) => this.initInBackground(e))
-    await Promise.race([Promise.all(all), new Promise((resolve) => setTimeout(resolve, waitMs).unref())])
+    const waited = new AbortController()
+    await Promise.race([Promise.all(all), sleep(waitMs, AbortSignal.any([waited.signal, this.closing.signal]))])
+    waited.abort() // all done early: the wait's timer must not hold the process any longer
   }
 
   private initInBackground(entry: Entry): Promise<void> {
     entry.initializing ??= (async () => {
-      for (let attempt = 0; !this.closed; attempt++) {
+      const name = entry.adapter.name
+      for (let attempt = 0; !this.closing.signal.aborted; attempt++) {
         try {
           await entry.adapter.init()
-          entry.ready = true
+          entry.status = 'ready'
           entry.lastError = undefined
-          this.logger.info({ resource: entry.adapter.name, kind: entry.adapter.kind }, 'resource ready')
+          this.logger.info({ resource: name, kind: entry.adapter.kind }, 'resource ready')
           return
         } catch (error) {
-          entry.lastError = error instanceof Error ? error.message : String(error)
-          this.logger.warn({ resource: entry.adapter.name, err: entry.lastError, attempt }, 'resource not ready, retrying')
-          await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt, { baseMs: 200, capMs: 10_000 })).unref())
+          const message = error instanceof Error ? error.message : String(error)
+          const refused = error instanceof AdapterError && error.errorClass === 'fatal'
+          const changed = message !== entry.lastError || (entry.status === 'refused') !== refused
+          entry.status = refused ? 'refused' : 'connecting'
+          entry.lastError = message
+          if (refused) {
+            // Said once loudly (and again when the reason changes); the checks that follow are quiet.
+            const level = changed ? 'error' : 'debug'
+            this.logger[level]({ resource: name, err: message, attempt }, 'resource refused: the node runs without it and checks again in the background')
+          } else {
+            this.logger.warn({ resource: name, err: message, attempt }, 'resource not ready, retrying')
+          }
+          // Held (not unref'd): during start-up this retry may be the only thing keeping the process alive; closeAll ends it.
+          await sleep(backoffDelay(attempt, { baseMs: 200, capMs: RESOURCE_RECHECK_MAX_MS }), this.closing.signal)
         }
       }
     })().finally(() => (entry.initializing = undefined))
@@ -55,14 +86,21 @@ export class ResourceRegistry {
     return this.entries.has(name)
   }
 
-  /** The adapter for new work; INVALID_ARGUMENT for an unknown name, UNAVAILABLE while it is down. */
+  /** The adapter for new work; INVALID_ARGUMENT for an unknown name, UNAVAILABLE while it is down or refused. */
   require(name: string): ResourceAdapter {
     const entry = this.entries.get(name)
     if (!entry) {
       throw new TmError('TM_INVALID_ARGUMENT', `unknown resource "${name}" (configured: ${this.names().join(', ') || 'none'})`)
     }
-    if (!entry.ready) {
-      throw new TmError('TM_RM_UNAVAILABLE', `resource "${name}" is not available: ${entry.lastError ?? 'still connecting'}`)
+    if (entry.status === 'refused') {
+      throw new TmError(
+        'TM_RM_UNAVAILABLE',
+        `resource "${name}" is refused: ${entry.lastError ?? 'its server cannot serve Arbiter'} (the TM checks it again every ${RESOURCE_RECHECK_MAX_MS / 1000} s)`,
+        { metadata: { resource: name } },
+      )
+    }
+    if (entry.status !== 'ready') {
+      throw new TmError('TM_RM_UNAVAILABLE', `resource "${name}" is not available: ${entry.lastError ?? 'still connecting'}`, { metadata: { resource: name } })
     }
     return entry.adapter
   }
@@ -73,7 +111,18 @@ export class ResourceRegistry {
   }
 
   isReady(name: string): boolean {
-    return this.entries.get(name)?.ready ?? false
+    return this.entries.get(name)?.status === 'ready'
+  }
+
+  status(name: string): ResourceStatus | undefined {
+    return this.entries.get(name)?.status
+  }
+
+  /** The refused resources with the reason, in config order. */
+  refused(): { readonly name: string; readonly reason: string }[] {
+    return [...this.entries.values()]
+      .filter((e) => e.status === 'refused')
+      .map((e) => ({ name: e.adapter.name, reason: e.lastError ?? 'refused' }))
   }
 
   lastError(name: string): string | undefined {
@@ -89,7 +138,7 @@ export class ResourceRegistry {
   }
 
   async closeAll(): Promise<void> {
-    this.closed = true
+    this.closing.abort()
     await Promise.allSettled([...this.entries.values()].map((e) => e.adapter.close()))
   }
 }

@@ -2,9 +2,19 @@
 import type { BranchSession, Xid } from '../../adapters/types.js'
 import { isLive, type TxState } from './transaction-state.js'
 
-/** How many registered transactions are live: kept by the state setter, so the active-transactions limit costs O(1) per Begin. */
+/**
+ * How many registered transactions are live: kept by the state setter, so
+ * the active-transactions limit costs O(1) per Begin. A caller's counter
+ * (caller-limits.ts) has the node's as its parent: one change counts in both.
+ */
 export class LiveCounter {
   value = 0
+  constructor(private readonly parent?: LiveCounter) {}
+
+  add(n: number): void {
+    this.value += n
+    this.parent?.add(n)
+  }
 }
 
 export type BranchMode = 'managed' | 'local'
@@ -81,7 +91,7 @@ export class Transaction {
     /** The coordinator's counter, for transactions it registers (none for a view rebuilt from the log). */
     private readonly live?: LiveCounter,
   ) {
-    if (live) live.value += 1 // born ACTIVE
+    live?.add(1) // born ACTIVE
   }
 
   get state(): TxState {
@@ -89,7 +99,7 @@ export class Transaction {
   }
 
   set state(next: TxState) {
-    if (this.live && isLive(this.current) !== isLive(next)) this.live.value += isLive(next) ? 1 : -1
+    if (this.live && isLive(this.current) !== isLive(next)) this.live.add(isLive(next) ? 1 : -1)
     this.current = next
   }
 

@@ -5,8 +5,8 @@
 // exit), so neither a token's length nor which entry matched leaks through
 // timing. No tokens configured: authentication is off.
 import { createHash, timingSafeEqual } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import { ConfigError, type AuthTokenEntry } from '../config.js'
+import { tokenSecret } from '../config/sources.js'
 
 export type Role = 'application' | 'admin'
 
@@ -21,31 +21,17 @@ interface KnownToken {
   readonly digest: Buffer
 }
 
-/** Shorter secrets are refused at start-up: they could be guessed. */
-export const MIN_TOKEN_LENGTH = 16
+export { MIN_TOKEN_LENGTH } from '../config/sources.js'
 
 function digest(secret: string): Buffer {
   return createHash('sha256').update(secret, 'utf8').digest()
 }
 
-/** The secret of one token entry, wherever the config says it lives. */
-export function resolveTokenSecret(entry: AuthTokenEntry, env: NodeJS.ProcessEnv = process.env): string {
-  let secret: string | undefined
-  if (entry.token) secret = entry.token
-  else if (entry.tokenEnv) {
-    secret = env[entry.tokenEnv]
-    if (!secret) throw new ConfigError(`token "${entry.name}": environment variable ${entry.tokenEnv} is not set`)
-  } else {
-    try {
-      secret = readFileSync(entry.tokenFile!, 'utf8').trim()
-    } catch (error) {
-      throw new ConfigError(`token "${entry.name}": cannot read tokenFile ${entry.tokenFile}: ${(error as Error).message}`)
-    }
-  }
-  if (secret.length < MIN_TOKEN_LENGTH) {
-    throw new ConfigError(`token "${entry.name}": shorter than ${MIN_TOKEN_LENGTH} characters`)
-  }
-  return secret
+/** The secret of one token entry, wherever the config says it lives; a ConfigError naming the field when it cannot be had. */
+export function resolveTokenSecret(entry: AuthTokenEntry, env: NodeJS.ProcessEnv = process.env, index = 0): string {
+  const got = tokenSecret(entry, index, env)
+  if ('problem' in got) throw ConfigError.of([got.problem], undefined)
+  return got.secret
 }
 
 export class TokenAuthenticator {
@@ -54,11 +40,13 @@ export class TokenAuthenticator {
   /** Resolves every secret now, so a missing env variable or file stops start-up. */
   constructor(entries: readonly AuthTokenEntry[], env: NodeJS.ProcessEnv = process.env) {
     const seen = new Set<string>()
-    this.tokens = entries.map((entry) => {
-      const secret = resolveTokenSecret(entry, env)
+    this.tokens = entries.map((entry, index) => {
+      const secret = resolveTokenSecret(entry, env, index)
       const d = digest(secret)
       const key = d.toString('hex')
-      if (seen.has(key)) throw new ConfigError(`token "${entry.name}": the same secret is configured twice`)
+      if (seen.has(key)) {
+        throw ConfigError.of([{ path: `auth.tokens[${index}]`, expected: 'a secret no other token has', given: `the same secret as an earlier token (not shown)` }], undefined)
+      }
       seen.add(key)
       return { principal: Object.freeze({ name: entry.name, role: entry.role }), digest: d }
     })

@@ -23,6 +23,7 @@ import {
   MessageBatcher,
   TM_MAX_MESSAGE_BYTES_HEADER,
 } from '../../proto/message-batcher.js'
+import { principalOf } from './auth-interceptor.js'
 import { toStatus } from './status.js'
 import type { TransactionManagerOperations } from './transaction-manager-service.js'
 
@@ -73,6 +74,8 @@ class Session {
     private readonly logger: Logger,
     private readonly onEnd: () => void,
     private readonly observe: SessionRequestObserver | undefined,
+    /** Who opened the stream (the token's name; undefined with auth off): every request on it is theirs. */
+    private readonly caller: string | undefined,
   ) {
     // The client half-closed: answer what is in flight, then end.
     call.on('end', () => this.close())
@@ -106,9 +109,9 @@ class Session {
     this.inFlight++
     const started = performance.now()
     // The same request object shapes as the unary calls, so the same operation serves both.
-    const ops = this.ops as unknown as Record<Kind, (req: unknown) => unknown>
+    const ops = this.ops as unknown as Record<Kind, (req: unknown, caller: string | undefined) => unknown>
     Promise.resolve()
-      .then(() => ops[kind](request[kind]))
+      .then(() => ops[kind](request[kind], this.caller))
       .then(
         (response) => {
           this.send({ id, [kind]: response })
@@ -181,8 +184,9 @@ export interface SessionContext {
   readonly observe?: SessionRequestObserver | undefined
 }
 
-function openSession(ctx: SessionContext, call: EventEmitter, outbox: Outbox): Session {
-  const session: Session = new Session(call, outbox, ctx.ops, ctx.maxInFlight, ctx.logger, () => ctx.registry.remove(session), ctx.observe)
+function openSession(ctx: SessionContext, call: EventEmitter & { readonly metadata: Metadata }, outbox: Outbox): Session {
+  const caller = principalOf(call)?.name
+  const session: Session = new Session(call, outbox, ctx.ops, ctx.maxInFlight, ctx.logger, () => ctx.registry.remove(session), ctx.observe, caller)
   ctx.registry.add(session)
   return session
 }

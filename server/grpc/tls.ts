@@ -13,9 +13,10 @@ function readPem(what: string, path: string): Buffer {
   try {
     pem = readFileSync(path)
   } catch (error) {
-    throw new ConfigError(`tls.${what} ${path}: cannot read it: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message
+    throw ConfigError.of([{ path: `tls.${what}`, expected: 'a readable PEM file', given: `${JSON.stringify(path)} (${code})` }], undefined)
   }
-  if (!pem.includes('-----BEGIN ')) throw new ConfigError(`tls.${what} ${path}: not a PEM file`)
+  if (!pem.includes('-----BEGIN ')) throw ConfigError.of([{ path: `tls.${what}`, expected: 'a PEM file', given: `${JSON.stringify(path)}, which holds no PEM block` }], undefined)
   return pem
 }
 
@@ -29,6 +30,9 @@ export function serverCredentials(tls: TlsConfig | undefined): grpc.ServerCreden
     return grpc.ServerCredentials.createSsl(ca, [{ private_key: key, cert_chain: cert }], tls.requireClientCert)
   } catch (error) {
     // grpc-js checks the PEM types; say which files, never what is in them.
-    throw new ConfigError(`tls: cannot use certFile ${tls.certFile} / keyFile ${tls.keyFile}: ${(error as Error).message}`)
+    throw ConfigError.of(
+      [{ path: 'tls.certFile', expected: 'a certificate chain that goes with tls.keyFile', given: `${JSON.stringify(tls.certFile)} and ${JSON.stringify(tls.keyFile)}: ${(error as Error).message}` }],
+      undefined,
+    )
   }
 }

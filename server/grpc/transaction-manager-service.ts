@@ -5,7 +5,7 @@ import type { BeginOptions, Coordinator } from '../coordinator/coordinator.js'
 import { TmError } from '../../proto/errors.js'
 import type { TransactionManagerHandlers } from '../../proto/gen/arbiter/v1/TransactionManager.js'
 import type { Statement__Output } from '../../proto/gen/arbiter/v1/Statement.js'
-import type { WaitFor__Output } from '../../proto/gen/arbiter/v1/WaitFor.js'
+import { WaitFor } from '../../proto/gen/arbiter/v1/WaitFor.js'
 import type { BeginRequest__Output } from '../../proto/gen/arbiter/v1/BeginRequest.js'
 import type { BeginResponse } from '../../proto/gen/arbiter/v1/BeginResponse.js'
 import type { ExecuteRequest__Output } from '../../proto/gen/arbiter/v1/ExecuteRequest.js'
@@ -28,20 +28,27 @@ import type { Logger } from '../logger.js'
 import type { SessionRequestObserver } from '../metrics/session-request-metrics.js'
 import { batchedSessionHandler, sessionHandler, SessionRegistry } from './session-stream.js'
 import { toWireTransaction, toWireXid } from './transaction-view.js'
+import { principalOf } from './auth-interceptor.js'
+import { enumField } from './enum-fields.js'
 import { unary } from './unary.js'
 import { fromProtoValue, toResultSet } from './values.js'
 
-/** Every TransactionManager call but Session, keyed by its name in SessionRequest's oneof. */
+/**
+ * Every TransactionManager call but Session, keyed by its name in
+ * SessionRequest's oneof. `caller` is the token's name (undefined with auth
+ * off): the calls that can begin a transaction count it against that
+ * caller's limits (coordinator/caller-limits.ts).
+ */
 export interface TransactionManagerOperations {
-  begin(req: BeginRequest__Output): BeginResponse
-  execute(req: ExecuteRequest__Output): Promise<ExecuteResponse>
-  executeBatch(req: ExecuteBatchRequest__Output): Promise<ExecuteBatchResponse>
+  begin(req: BeginRequest__Output, caller?: string): BeginResponse
+  execute(req: ExecuteRequest__Output, caller?: string): Promise<ExecuteResponse>
+  executeBatch(req: ExecuteBatchRequest__Output, caller?: string): Promise<ExecuteBatchResponse>
   enlist(req: EnlistRequest__Output): EnlistResponse
-  commit(req: CommitRequest__Output): Promise<CommitResponse>
+  commit(req: CommitRequest__Output, caller?: string): Promise<CommitResponse>
   completeLocalBranches(req: CompleteLocalBranchesRequest__Output): CompleteLocalBranchesResponse
   rollback(req: RollbackRequest__Output): Promise<RollbackResponse>
   getTransaction(req: GetTransactionRequest__Output): Transaction
-  run(req: RunRequest__Output): Promise<RunResponse>
+  run(req: RunRequest__Output, caller?: string): Promise<RunResponse>
 }
 
 export function transactionManagerOperations(coordinator: Coordinator): TransactionManagerOperations {
@@ -81,8 +88,8 @@ export function transactionManagerOperations(coordinator: Coordinator): Transact
   }
 
   return {
-    begin(req) {
-      const tx = coordinator.begin({ timeoutMs: req.timeoutMs, labels: req.labels })
+    begin(req, caller) {
+      const tx = coordinator.begin({ timeoutMs: req.timeoutMs, labels: req.labels, caller })
       return {
         gtrid: tx.gtrid,
         deadlineUnixMs: String(tx.deadline),
@@ -92,14 +99,14 @@ export function transactionManagerOperations(coordinator: Coordinator): Transact
       }
     },
 
-    async execute(req) {
-      return { result: await execute(req.gtrid, req.statement, beginOptions(req.begin)) }
+    async execute(req, caller) {
+      return { result: await execute(req.gtrid, req.statement, beginOptions(req.begin, caller)) }
     },
 
-    async executeBatch(req) {
+    async executeBatch(req, caller) {
       const n = req.statements.length
       if (n === 0) throw new TmError('TM_INVALID_ARGUMENT', 'statements is empty')
-      const begin = beginOptions(req.begin)
+      const begin = beginOptions(req.begin, caller)
       const results = []
       for (const [i, statement] of req.statements.entries()) {
         try {
@@ -119,11 +126,12 @@ export function transactionManagerOperations(coordinator: Coordinator): Transact
       return { xid: toWireXid(coordinator.enlist(req.gtrid, req.resource)) }
     },
 
-    async commit(req) {
+    async commit(req, caller) {
+      const wait = waitFor(req.waitFor) // a bad request changes nothing, reports included
       // Reports that rode along for other transactions: one that cannot be applied is theirs to lose, not this Commit's.
       applyReports(req.completedLocal)
       const votes = req.localVotes.map((v) => ({ bqual: v.bqual, readOnly: v.readOnly, ...(v.resource && { resource: v.resource }) }))
-      const outcome = await coordinator.commit(req.gtrid, votes, waitFor(req.waitFor), beginOptions(req.begin))
+      const outcome = await coordinator.commit(req.gtrid, votes, wait, beginOptions(req.begin, caller))
       return { transaction: toWireTransaction(outcome.tx), commitLocally: outcome.commitLocally.map(toWireXid) }
     },
 
@@ -144,9 +152,10 @@ export function transactionManagerOperations(coordinator: Coordinator): Transact
       return toWireTransaction(coordinator.get(req.gtrid))
     },
 
-    async run(req) {
+    async run(req, caller) {
       if (req.statements.length === 0) throw new TmError('TM_INVALID_ARGUMENT', 'statements is empty')
-      const tx = coordinator.begin({ timeoutMs: req.timeoutMs, labels: req.labels })
+      const wait = waitFor(req.waitFor) // before anything begins
+      const tx = coordinator.begin({ timeoutMs: req.timeoutMs, labels: req.labels, caller })
       const results = []
       try {
         for (const statement of req.statements) results.push(await execute(tx.gtrid, statement))
@@ -154,7 +163,7 @@ export function transactionManagerOperations(coordinator: Coordinator): Transact
         await rollBackIfActive(tx.gtrid, 'a statement of Run was refused')
         throw error
       }
-      const outcome = await coordinator.commit(tx.gtrid, [], waitFor(req.waitFor))
+      const outcome = await coordinator.commit(tx.gtrid, [], wait)
       return { transaction: toWireTransaction(outcome.tx), results }
     },
   }
@@ -193,15 +202,15 @@ export function serveOperations(
     observe: observeSessionRequest,
   }
   const handlers: TransactionManagerHandlers = {
-    Begin: unary(logger, 'Begin', (req) => ops.begin(req)),
-    Execute: unary(logger, 'Execute', (req) => ops.execute(req)),
-    ExecuteBatch: unary(logger, 'ExecuteBatch', (req) => ops.executeBatch(req)),
+    Begin: unary(logger, 'Begin', (req, call) => ops.begin(req, principalOf(call)?.name)),
+    Execute: unary(logger, 'Execute', (req, call) => ops.execute(req, principalOf(call)?.name)),
+    ExecuteBatch: unary(logger, 'ExecuteBatch', (req, call) => ops.executeBatch(req, principalOf(call)?.name)),
     Enlist: unary(logger, 'Enlist', (req) => ops.enlist(req)),
-    Commit: unary(logger, 'Commit', (req) => ops.commit(req)),
+    Commit: unary(logger, 'Commit', (req, call) => ops.commit(req, principalOf(call)?.name)),
     CompleteLocalBranches: unary(logger, 'CompleteLocalBranches', (req) => ops.completeLocalBranches(req)),
     Rollback: unary(logger, 'Rollback', (req) => ops.rollback(req)),
     GetTransaction: unary(logger, 'GetTransaction', (req) => ops.getTransaction(req)),
-    Run: unary(logger, 'Run', (req) => ops.run(req)),
+    Run: unary(logger, 'Run', (req, call) => ops.run(req, principalOf(call)?.name)),
     Session: sessionHandler(session),
     BatchedSession: batchedSessionHandler(session),
   }
@@ -209,10 +218,11 @@ export function serveOperations(
 }
 
 /** A request's begin field (set only by a client that named the transaction itself). */
-function beginOptions(begin: BeginRequest__Output | null | undefined): BeginOptions | undefined {
-  return begin ? { timeoutMs: begin.timeoutMs, labels: begin.labels, tmInstance: begin.tmInstance } : undefined
+function beginOptions(begin: BeginRequest__Output | null | undefined, caller: string | undefined): BeginOptions | undefined {
+  return begin ? { timeoutMs: begin.timeoutMs, labels: begin.labels, tmInstance: begin.tmInstance, caller } : undefined
 }
 
-function waitFor(value: WaitFor__Output): 'applied' | 'durable' {
-  return value === 'WAIT_FOR_DURABLE' ? 'durable' : 'applied'
+/** wait_for; INVALID_ARGUMENT for a value the proto does not know (it used to read as the default). */
+function waitFor(value: unknown): 'applied' | 'durable' {
+  return enumField(WaitFor, value, 'wait_for') === 'WAIT_FOR_DURABLE' ? 'durable' : 'applied'
 }

@@ -2,7 +2,8 @@
 //   /metrics  Prometheus text format from Arbiter's own registry
 //   /healthz  200 while the process is up
 //   /readyz   200 once start-up recovery finished and while the decision log
-//             is healthy; 503 otherwise (a load balancer stops sending work)
+//             is healthy; 503 otherwise (a load balancer stops sending work).
+//             Either way the text names refused resources (resource-readiness.ts).
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { hostOf } from '../config.js'
@@ -20,6 +21,8 @@ export async function startMetricsServer(options: {
   metrics: ArbiterMetrics
   /** Why the node is not ready, or undefined when it is. */
   notReady: () => string | undefined
+  /** What the node runs without although ready (refused resources), or undefined. */
+  degraded?: () => string | undefined
   logger: Logger
 }): Promise<MetricsServer> {
   const { metrics, notReady, logger } = options
@@ -45,7 +48,9 @@ export async function startMetricsServer(options: {
     }
     if (path === '/readyz') {
       const why = notReady()
-      res.writeHead(why === undefined ? 200 : 503, { 'content-type': 'text/plain' }).end(why === undefined ? 'ready\n' : `not ready: ${why}\n`)
+      const note = options.degraded?.()
+      const text = `${why === undefined ? 'ready' : `not ready: ${why}`}${note === undefined ? '' : `; ${note}`}\n`
+      res.writeHead(why === undefined ? 200 : 503, { 'content-type': 'text/plain' }).end(text)
       return
     }
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics, /healthz or /readyz\n')

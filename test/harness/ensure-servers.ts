@@ -42,13 +42,23 @@ function apt(args: string[]): boolean {
   return r.status === 0
 }
 
+/** Who needs the servers, for the messages: the tests by default; the demo and the benchmark say so. */
+export interface ServersFor {
+  /** "the tests", "the demo", … */
+  readonly who: string
+  /** The command to run again once the servers are there. */
+  readonly rerun: string
+}
+
+export const FOR_TESTS: ServersFor = { who: 'the integration and fault tests', rerun: 'npm test' }
+
 /** Returns the process exit code: 0 when every needed server can be started (or has an env URL). */
-export function ensureServers(): number {
+export function ensureServers(purpose: ServersFor = FOR_TESTS): number {
   const needed = KINDS.filter((k) => !hasEnvUrl(k))
   for (const k of KINDS.filter(hasEnvUrl)) console.log(`ensure-servers: ${PRETTY[k]} from ${ENV_URL[k]}`)
   let missing = needed.map(findMissing).filter((m): m is Missing => m !== undefined)
   if (missing.length === 0) {
-    if (needed.length > 0) console.log(`ensure-servers: ${needed.map((k) => PRETTY[k]).join(', ')} installed; the tests start throwaway servers`)
+    if (needed.length > 0) console.log(`ensure-servers: ${needed.map((k) => PRETTY[k]).join(', ')} installed; throwaway servers are started for ${purpose.who}`)
     return 0
   }
 
@@ -56,11 +66,11 @@ export function ensureServers(): number {
   for (const m of missing) console.log(`ensure-servers: ${PRETTY[m.kind]}: ${describeMissing(m)}`)
   const root = process.getuid?.() === 0
   if (root && hasAptGet() && process.env.ARBITER_NO_APT !== '1') {
-    console.log(`ensure-servers: installing ${packages.join(' ')} (the integration and fault tests run real database servers)`)
+    console.log(`ensure-servers: installing ${packages.join(' ')} for ${purpose.who} (real database servers)`)
     const ok = apt(['update']) && apt(['install', '-y', '--no-install-recommends', ...packages])
     missing = needed.map(findMissing).filter((m): m is Missing => m !== undefined)
     if (ok && missing.length === 0) {
-      console.log('ensure-servers: installed; the tests start their own throwaway servers on free ports (the system services are not used)')
+      console.log(`ensure-servers: installed; throwaway servers on free ports are started for ${purpose.who} (the system services are not used)`)
       return 0
     }
     console.error(`ensure-servers: installing ${packages.join(' ')} did not work${ok ? ` (still missing: ${missing.map((m) => m.binary).join(', ')})` : ''}`)
@@ -68,16 +78,16 @@ export function ensureServers(): number {
 
   const lines = [
     '',
-    'The integration and fault tests need real database servers. Either install them:',
+    `Real database servers are needed for ${purpose.who}. Either install them:`,
     '',
     `    ${root ? '' : 'sudo '}apt-get install -y --no-install-recommends ${packages.join(' ')}`,
     '',
-    'or start them with Docker and point the tests at them:',
+    `or start them with Docker and point ${purpose.who} at them:`,
     '',
     '    docker compose up -d --wait',
     ...COMPOSE_EXPORTS.map((l) => `    ${l}`),
     '',
-    'then run `npm test` again. (`npm run test:unit` needs no database servers.)',
+    `then run \`${purpose.rerun}\` again.${purpose === FOR_TESTS ? ' (`npm run test:unit` needs no database servers.)' : ''}`,
     '',
   ]
   console.error(lines.join('\n'))

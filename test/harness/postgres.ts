@@ -10,8 +10,12 @@ import { ManagedServer, type StartOptions } from './managed.js'
 import { HarnessStartError, type TestServer } from './types.js'
 
 export interface PostgresOptions extends StartOptions {
-  /** max_prepared_transactions; default 100 (PostgreSQL's own default, 0, forbids PREPARE TRANSACTION). */
-  maxPreparedTransactions?: number
+  /**
+   * max_prepared_transactions; default 100 (PostgreSQL's own default, 0,
+   * forbids PREPARE TRANSACTION). A function is asked at every (re)start,
+   * so a test can play the DBA who fixes the setting and restarts.
+   */
+  maxPreparedTransactions?: number | (() => number)
   /** Look for initdb and postgres only in this folder (default: /usr/lib/postgresql/<highest>/bin, then PATH). */
   binDir?: string
 }
@@ -63,7 +67,8 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<TestSer
     throw new HarnessStartError(`PostgreSQL cannot start: initdb (${bins.initdb}) failed in ${dataDir}: ${String(err)}`, 'postgres', 'setup-failed')
   }
   const realDataDir = fs.realpathSync(dataDir)
-  const maxPrepared = opts.maxPreparedTransactions ?? 100
+  const setting = opts.maxPreparedTransactions ?? 100
+  const maxPrepared = (): number => (typeof setting === 'function' ? setting() : setting)
   const server = new ManagedServer(
     {
       kind: 'postgres',
@@ -76,7 +81,7 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<TestSer
           '-p', String(port),
           '-c', 'listen_addresses=127.0.0.1',
           '-c', `unix_socket_directories=${dir}`,
-          '-c', `max_prepared_transactions=${maxPrepared}`,
+          '-c', `max_prepared_transactions=${maxPrepared()}`,
           '-c', 'max_connections=200',
           '-c', 'fsync=on',
         ],

@@ -12,7 +12,7 @@ export interface CliResult {
 
 export function runAdminCli(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...env }
-  for (const key of ['ARBITER_ADMIN_TOKEN', 'ARBITER_ADDRESS']) if (!(key in env)) delete childEnv[key]
+  for (const key of ['ARBITER_ADMIN_TOKEN', 'ARBITER_ADDRESS', 'ARBITER_TLS_CA', 'ARBITER_TLS_CERT', 'ARBITER_TLS_KEY']) if (!(key in env)) delete childEnv[key]
   return new Promise((resolve) => {
     execFile(
       process.execPath,

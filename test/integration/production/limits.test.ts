@@ -206,7 +206,7 @@ describe('limits', () => {
   it('transactions.maxTimeoutMs bounds Begin (INVALID_ARGUMENT); a transaction past its deadline is ABORTED', async () => {
     const e = await grpcError(client.tm.Begin({ timeoutMs: 30_000 }))
     expect(e.code).toBe(status.INVALID_ARGUMENT)
-    expect(e.details).toMatch(/timeout_ms 30000 is over the maximum of 20000 \(maxTimeoutMs\)/)
+    expect(e.details).toMatch(/timeout_ms 30000 is over the maximum of 20000 \(transactions\.maxTimeoutMs\)/)
     const { gtrid } = await client.tm.Begin({ timeoutMs: 200 })
     await new Promise((resolve) => setTimeout(resolve, 400))
     const late = await grpcError(client.tm.Execute({ gtrid, statement: { resource: 'pg', sql: 'SELECT 1' } }))

@@ -154,7 +154,7 @@ describe('listen rules and TLS config errors', () => {
 
   it('a non-loopback address with neither TLS nor tokens is a config error that says what to do', () => {
     expect(() => parseConfig(base({ listen: '0.0.0.0:0' }))).toThrow(ConfigError)
-    expect(() => parseConfig(base({ listen: '0.0.0.0:0' }))).toThrow(/not a loopback address.*tls and\/or auth\.tokens.*allowInsecureNonLoopback/s)
+    expect(() => parseConfig(base({ listen: '0.0.0.0:0' }))).toThrow(/listen: expected a loopback address .*tls and\/or auth\.tokens.*allowInsecureNonLoopback.*, got "0\.0\.0\.0:0", not a loopback address/s)
     expect(() => parseConfig(base({ listen: '[::]:0' }))).toThrow(/not a loopback address/)
     // Loopback is fine; so is anything with TLS or tokens.
     for (const listen of ['127.0.0.1:0', 'localhost:0', '[::1]:0', '127.0.0.2:0']) expect(() => parseConfig(base({ listen }))).not.toThrow()
@@ -163,7 +163,7 @@ describe('listen rules and TLS config errors', () => {
   })
 
   it('requireClientCert needs caFile; the env spells booleans as text', () => {
-    expect(() => parseConfig(base({ tls: { certFile: 'c', keyFile: 'k', requireClientCert: true } }))).toThrow(/requireClientCert needs caFile/)
+    expect(() => parseConfig(base({ tls: { certFile: 'c', keyFile: 'k', requireClientCert: true } }))).toThrow(/tls\.caFile: expected a caFile .* when requireClientCert is true/)
     const parsed = parseConfig(base({ tls: { certFile: 'c', keyFile: 'k', requireClientCert: 'false' as unknown as boolean } }))
     expect(parsed.tls?.requireClientCert).toBe(false)
   })
@@ -185,7 +185,7 @@ describe('listen rules and TLS config errors', () => {
 
   it('a missing certificate file stops start-up with the file named', async () => {
     const config = parseConfig(base({ tls: { certFile: `${certs.dir}/missing.crt`, keyFile: certs.serverKeyFile } }))
-    await expect(startArbiterServer(config, { logger: createLogger({ level: 'silent' }) })).rejects.toThrow(/tls\.certFile .*missing\.crt: cannot read it: ENOENT/)
+    await expect(startArbiterServer(config, { logger: createLogger({ level: 'silent' }) })).rejects.toThrow(/tls\.certFile: expected a readable PEM certificate file, got ".*missing\.crt" \(ENOENT\)/)
     rmSync(config.dataDir, { recursive: true, force: true })
   })
 })

@@ -33,14 +33,14 @@ describe('TokenAuthenticator', () => {
 
   it('refuses short secrets, missing env variables and a secret configured twice', () => {
     expect(() => new TokenAuthenticator([{ name: 'a', role: 'admin', token: 'short' }])).toThrow(ConfigError)
-    expect(() => new TokenAuthenticator([{ name: 'a', role: 'admin', tokenEnv: 'NOPE' }], {})).toThrow(/NOPE is not set/)
+    expect(() => new TokenAuthenticator([{ name: 'a', role: 'admin', tokenEnv: 'NOPE' }], {})).toThrow(/auth\.tokens\[0\]\.tokenEnv: .*got "NOPE", which is not set/)
     expect(
       () =>
         new TokenAuthenticator([
           { name: 'a', role: 'admin', token: ADMIN_TOKEN },
           { name: 'b', role: 'application', token: ADMIN_TOKEN },
         ]),
-    ).toThrow(/twice/)
+    ).toThrow(/auth\.tokens\[1\]: expected a secret no other token has/)
     expect(new TokenAuthenticator([]).enabled).toBe(false)
   })
 

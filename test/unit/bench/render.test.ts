@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { renderMarkdown, resultsTable } from '../../../bench/render-markdown.js'
-import { escapeXml, niceScale, renderSvg } from '../../../bench/render-svg.js'
+import { escapeXml, legendEntryWidth, logScale, niceScale, renderSvg } from '../../../bench/render-svg.js'
+import { readFileSync } from 'node:fs'
 import { ratioToRaw, targetChecks, VARIANTS, type BenchResult, type Cell, type Variant } from '../../../bench/result.js'
 import { finishedByOutcome, metricsAddress, parsePrometheus, sumOf } from '../../../bench/tm-stats.js'
 import { closedLoop, shuffle } from '../../../bench/closed-loop.js'
@@ -111,6 +112,38 @@ describe('bench results', () => {
     expect(escapeXml('a<b & "c"')).toBe('a&lt;b &amp; &quot;c&quot;')
     expect(niceScale(1234)).toEqual({ top: 1250, step: 250 })
     expect(niceScale(0)).toEqual({ top: 1, step: 0.2 })
+  })
+
+  it('the p99 axis is logarithmic: the lines at concurrency 32 and below no longer lie flat on the floor (the latest real run)', () => {
+    const latest = JSON.parse(readFileSync(new URL('../../../bench/results/latest.json', import.meta.url), 'utf8')) as BenchResult
+    const svg = renderSvg(latest)
+    expect(svg).toContain('Latency p99 (ms, log scale)')
+    // The p99 panel is the second 400-px panel; its plot is 222 px high. Points at concurrency ≤ 32 are left of its 128 column.
+    const circles = [...svg.matchAll(/<circle cx="([\d.]+)" cy="([\d.]+)"/g)].map((m) => ({ x: Number(m[1]), y: Number(m[2]) }))
+    const panel = circles.filter((c) => c.x > 400 && c.x < 800)
+    const rightmost = Math.max(...panel.map((c) => c.x))
+    const upTo32 = panel.filter((c) => c.x < rightmost - 1).map((c) => c.y)
+    expect((Math.max(...upTo32) - Math.min(...upTo32)) / 222).toBeGreaterThan(0.4) // was 0.21 on the linear axis
+    expect(logScale(2.7, 457)).toEqual({ bottom: 1, top: 1000, ticks: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] })
+    expect(logScale(0.5, 50_000).ticks).toEqual([0.1, 1, 10, 100, 1000, 10_000, 100_000])
+  })
+
+  it("the variants' legend is one row, its entries apart, within the chart", () => {
+    const svg = renderSvg(fixture)
+    const width = Number(/width="(\d+)"/.exec(svg)![1])
+    const labels = ['local (no atomicity)', 'raw 2PC (no TM)', 'Arbiter: through the TM', 'Arbiter: local branches', 'Arbiter: one-shot']
+    const entries = labels.map((label) => {
+      const m = new RegExp(`<text x="([\\d.]+)" y="([\\d.]+)" font-size="12">${escapeXml(label).replace(/[()]/g, '\\$&')}</text>`).exec(svg)
+      expect(m, label).not.toBeNull()
+      return { label, x: Number(m![1]), y: Number(m![2]) }
+    })
+    expect(new Set(entries.map((e) => e.y)).size).toBe(1)
+    for (let i = 1; i < entries.length; i++) {
+      const previous = entries[i - 1]!
+      expect(previous.x + legendEntryWidth(previous.label)).toBeLessThan(entries[i]!.x)
+    }
+    const last = entries[entries.length - 1]!
+    expect(last.x + legendEntryWidth(last.label)).toBeLessThanOrEqual(width)
   })
 
   it('renders without a log benchmark (two panels)', () => {

@@ -13,7 +13,16 @@ export interface Branch {
    * Phase-2 attempts so far.
    */
   'attempts'?: (number);
+  /**
+   * The last failure of a phase-2 (or cleanup) attempt; empty once it worked.
+   */
   'lastError'?: (string);
+  /**
+   * An operator's resolution of this branch (Admin.ResolveBranch): what, who
+   * and why, from the audit record in the decision log. Set by the Admin
+   * service; empty when nobody resolved the branch.
+   */
+  'resolution'?: (string);
 }
 
 export interface Branch__Output {
@@ -25,5 +34,14 @@ export interface Branch__Output {
    * Phase-2 attempts so far.
    */
   'attempts': (number);
+  /**
+   * The last failure of a phase-2 (or cleanup) attempt; empty once it worked.
+   */
   'lastError': (string);
+  /**
+   * An operator's resolution of this branch (Admin.ResolveBranch): what, who
+   * and why, from the audit record in the decision log. Set by the Admin
+   * service; empty when nobody resolved the branch.
+   */
+  'resolution': (string);
 }

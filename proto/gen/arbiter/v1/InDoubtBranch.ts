@@ -17,11 +17,13 @@ export interface InDoubtBranch {
    */
   'rawId'?: (string);
   /**
-   * Age where the server tells it (PostgreSQL), else read from the gtrid.
+   * Age where the server tells it (PostgreSQL), else read from the gtrid;
+   * absent when neither tells it (a foreign branch on MySQL/MariaDB).
    */
   'ageMs'?: (number | string | Long);
   'knowledge'?: (_arbiter_v1_LogKnowledge);
   'action'?: (_arbiter_v1_RecoveryAction);
+  '_ageMs'?: "ageMs";
 }
 
 export interface InDoubtBranch__Output {
@@ -36,9 +38,11 @@ export interface InDoubtBranch__Output {
    */
   'rawId': (string);
   /**
-   * Age where the server tells it (PostgreSQL), else read from the gtrid.
+   * Age where the server tells it (PostgreSQL), else read from the gtrid;
+   * absent when neither tells it (a foreign branch on MySQL/MariaDB).
    */
-  'ageMs': (string);
+  'ageMs'?: (string);
   'knowledge': (_arbiter_v1_LogKnowledge__Output);
   'action': (_arbiter_v1_RecoveryAction__Output);
+  '_ageMs'?: "ageMs";
 }

@@ -23,6 +23,11 @@ export const LogKnowledge = {
    * Not Arbiter's: a foreign prepared transaction, never touched.
    */
   LOG_KNOWLEDGE_FOREIGN: 'LOG_KNOWLEDGE_FOREIGN',
+  /**
+   * Arbiter's, but begun by another TM node: this node's log knows nothing
+   * of it and its recovery leaves it alone.
+   */
+  LOG_KNOWLEDGE_OTHER_NODE: 'LOG_KNOWLEDGE_OTHER_NODE',
 } as const;
 
 export type LogKnowledge =
@@ -55,5 +60,11 @@ export type LogKnowledge =
    */
   | 'LOG_KNOWLEDGE_FOREIGN'
   | 6
+  /**
+   * Arbiter's, but begun by another TM node: this node's log knows nothing
+   * of it and its recovery leaves it alone.
+   */
+  | 'LOG_KNOWLEDGE_OTHER_NODE'
+  | 7
 
 export type LogKnowledge__Output = typeof LogKnowledge[keyof typeof LogKnowledge]

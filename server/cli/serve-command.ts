@@ -1,0 +1,76 @@
+// `arbiter serve`: runs a TM node. Loaded only when that command runs (the
+// admin CLI must not pay for the server's modules). Exit codes: 2 for any
+// config error, with every bad field named (path or ARBITER_* variable,
+// what was expected, what was given); 1 when start-up fails otherwise (a
+// fatal log line says why); 0 after a graceful stop on SIGTERM or SIGINT.
+import { ConfigError, loadConfig, type ArbiterConfig } from '../config.js'
+import { installExitGuard } from './exit-guard.js'
+
+export interface ServeOptions {
+  readonly config?: string | undefined
+}
+
+/** The config, or the exit code and message of a config error (what `serve` prints before exiting 2). */
+export function checkServeConfig(file: string | undefined, env: NodeJS.ProcessEnv): { config: ArbiterConfig } | { exitCode: 2; message: string } {
+  try {
+    return { config: loadConfig(file, env) }
+  } catch (error) {
+    if (error instanceof ConfigError) return { exitCode: 2, message: `arbiter: ${error.message}\n` }
+    throw error
+  }
+}
+
+export async function serve(options: ServeOptions): Promise<void> {
+  const guard = installExitGuard('reading the config')
+  const checked = checkServeConfig(options.config, process.env)
+  if ('exitCode' in checked) {
+    process.stderr.write(checked.message)
+    guard.announced()
+    process.exit(checked.exitCode)
+  }
+  const { config } = checked
+  guard.stage = 'starting'
+  // The server's modules are loaded only now: they are most of a node's start-up time.
+  const [{ startArbiterServer }, { createLogger }] = await Promise.all([import('../arbiter-server.js'), import('../logger.js')])
+  // The level: ARBITER_LOG_LEVEL (read into config.logLevel by loadConfig), else the file's logLevel, else info.
+  const logger = createLogger({ level: config.logLevel })
+  // Handlers go in before start-up: a signal that arrives while recovery
+  // runs must still shut down cleanly (and release the data folder).
+  const running: { server?: Awaited<ReturnType<typeof startArbiterServer>>; stopRequested?: string } = {}
+  const stop = (signal: string): void => {
+    logger.info({ signal }, 'shutting down')
+    guard.stage = 'shutting down'
+    if (!running.server) {
+      running.stopRequested = signal
+      return
+    }
+    running.server.stop().then(
+      () => {
+        guard.announced() // "arbiter stopped" was logged
+        process.exit(0)
+      },
+      (error: unknown) => {
+        logger.fatal({ err: error instanceof Error ? error.message : String(error) }, 'shutdown failed')
+        guard.announced()
+        process.exit(1)
+      },
+    )
+  }
+  process.once('SIGTERM', () => stop('SIGTERM'))
+  process.once('SIGINT', () => stop('SIGINT'))
+  try {
+    running.server = await startArbiterServer(config, { logger })
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      // A problem only start-up could see (a caller of startArbiterServer may skip loadConfig): still a config error.
+      process.stderr.write(`arbiter: ${error.message}\n`)
+      guard.announced()
+      process.exit(2)
+    }
+    logger.fatal({ err: error instanceof Error ? error.message : String(error) }, 'start-up failed')
+    guard.announced()
+    process.exit(1)
+  }
+  guard.stage = 'running'
+  if (running.stopRequested) stop(running.stopRequested)
+}
