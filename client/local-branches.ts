@@ -7,6 +7,7 @@
 // branch attached to its session until that session ends).
 import { mysqlLocalBranch, postgresLocalBranch, AdapterError } from '../adapters/index.js'
 import type { LocalBranchOps, LocalBranchOptions, MysqlConnectionLike, PgClientLike, Vote, Xid } from '../adapters/index.js'
+import { guardEnlistedConnection } from './connection-guard.js'
 import { IllegalStateError, InvalidArgumentError, UnavailableError, type ArbiterError } from './errors.js'
 
 /** A connection tx.enlist() accepts: a pg Client/PoolClient or a mysql2/promise Connection/PoolConnection. */
@@ -59,6 +60,8 @@ interface LocalBranch {
   /** Why the branch cannot commit (failed to start, voted no). */
   failure?: string
   retryable?: boolean
+  /** Lifts the guard on the connection's reset/changeUser/release/end (connection-guard.ts). */
+  unguard: () => void
 }
 
 /** SQLSTATE / errno of failures where a retry of the whole transaction may succeed. */
@@ -77,6 +80,7 @@ function ops(branch: LocalBranch): LocalBranchOps<EnlistableConnection> {
 /** Ends a connection hard, so a prepared MariaDB branch detaches and the TM can finish it. Never throws, never waits. */
 async function destroyConnection(branch: LocalBranch): Promise<void> {
   branch.state = 'destroyed'
+  branch.unguard() // our own end() must get through
   const conn = branch.conn as { destroy?: () => void; end?: () => Promise<void> }
   try {
     if (branch.driver === 'mysql' && typeof conn.destroy === 'function') conn.destroy()
@@ -137,11 +141,13 @@ export class LocalBranches {
       }
     }
     enlisted.set(conn, this.gtrid)
-    const branch: LocalBranch = { resource, driver, conn, options, xid: undefined, state: 'starting' }
+    const unguard = guardEnlistedConnection(conn, driver, () => `a local branch of transaction ${this.gtrid} (resource "${resource}")`)
+    const branch: LocalBranch = { resource, driver, conn, options, xid: undefined, state: 'starting', unguard }
     let xid: Xid
     try {
       xid = await enlistRpc()
     } catch (error) {
+      unguard()
       enlisted.delete(conn)
       throw error
     }
@@ -274,6 +280,9 @@ export class LocalBranches {
 
   /** Frees every connection for other transactions. */
   releaseAll(): void {
-    for (const b of this.branches) enlisted.delete(b.conn)
+    for (const b of this.branches) {
+      b.unguard()
+      enlisted.delete(b.conn)
+    }
   }
 }

@@ -15,7 +15,7 @@
 // the machine; `arbiter admin`'s default address follows through
 // ARBITER_ADDRESS.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
@@ -118,6 +118,7 @@ describe('README quick start', () => {
     const grpcAddress = /listen: (127\.0\.0\.1:\d+) # the gRPC port/.exec(text)![1]!
     const metricsAddress = /listen: (127\.0\.0\.1:\d+) # \/metrics/.exec(text)![1]!
 
+    mkdirSync(join(REPO, '.tmp'), { recursive: true }) // a fresh clone has none
     workDir = mkdtempSync(join(REPO, '.tmp', 'quick-start-')) // inside the clone, as the README says
     const env: NodeJS.ProcessEnv = { ...process.env, ARBITER_ADDRESS: grpcAddress, NO_COLOR: '1' }
     for (const key of Object.keys(env)) if (key.startsWith('ARBITER_TEST_')) delete env[key] // the user has none of the harness's

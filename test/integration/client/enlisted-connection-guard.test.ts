@@ -1,0 +1,148 @@
+// While an enlisted connection holds a local branch, reset(), changeUser(),
+// release() and end() are refused (issue #19.2), on real PostgreSQL and
+// MariaDB. The case that lost data: mysql2's reset() between the client's XA
+// PREPARE and its XA COMMIT made MariaDB drop the prepared branch while XA
+// COMMIT still answered OK, and transaction() resolved with the MariaDB write
+// missing.
+import type pg from 'pg'
+import type mysql from 'mysql2/promise'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { IllegalStateError, type ArbiterClient } from '../../../client/index.js'
+import type { TestDatabases } from '../../helpers/databases.js'
+import type { startTestArbiter } from '../../helpers/test-arbiter.js'
+import { balancesOf, closeClientEnv, openAccount, openClientEnv } from './client-env.js'
+
+let dbs: TestDatabases
+let arbiter: Awaited<ReturnType<typeof startTestArbiter>>
+let client: ArbiterClient
+let pgPool: pg.Pool
+let myPool: mysql.Pool
+let nextId = 500
+let id: number
+
+beforeAll(async () => {
+  ;({ dbs, arbiter, client, pgPool, myPool } = await openClientEnv('guard'))
+})
+afterAll(() => closeClientEnv({ dbs, arbiter, client, pgPool, myPool }))
+beforeEach(async () => {
+  id = nextId++
+  await openAccount(dbs, id)
+})
+
+type CallbackQuery = (options: unknown, callback: (error: Error | null, rows: unknown) => void) => unknown
+
+/** Runs `hook` once, right after the client's own XA PREPARE answered and before its XA COMMIT is queued. */
+function afterXaPrepare(conn: mysql.PoolConnection, hook: () => void): void {
+  const core = (conn as unknown as { connection: { query: CallbackQuery } }).connection
+  const query = core.query.bind(core)
+  let fired = false
+  core.query = (options, callback) =>
+    query(options, (error, rows) => {
+      const sql = typeof options === 'string' ? options : (options as { sql: string }).sql
+      if (!error && !fired && /^XA PREPARE/.test(sql)) {
+        fired = true
+        delete (core as { query?: unknown }).query // back to the prototype's
+        hook()
+      }
+      callback(error, rows)
+    })
+}
+
+describe('an enlisted connection is guarded while it holds a branch', () => {
+  it('MariaDB: reset() between the prepare and the commit is refused; the transfer commits on both', async () => {
+    const pgConn = await pgPool.connect()
+    const myConn = await myPool.getConnection()
+    let resetOutcome: unknown = 'not called'
+    try {
+      await client.transaction(async (tx) => {
+        await tx.enlist('pg', pgConn)
+        await tx.enlist('maria', myConn)
+        await pgConn.query('UPDATE accounts SET balance = balance - 10 WHERE id = $1', [id])
+        await myConn.query('UPDATE accounts SET balance = balance + 10 WHERE id = ?', [id])
+        afterXaPrepare(myConn, () => {
+          resetOutcome = myConn.reset().then(
+            () => 'reset ran',
+            (e: unknown) => e,
+          )
+        })
+      })
+      expect(await resetOutcome).toBeInstanceOf(IllegalStateError)
+      expect(String(await resetOutcome)).toMatch(/reset\(\) is refused while this connection holds a local branch/)
+      expect(await balancesOf(dbs, id)).toEqual({ pg: 90, maria: 10 })
+      // Once transaction() has settled the connection is the application's again.
+      await myConn.reset()
+    } finally {
+      pgConn.release()
+      myConn.release()
+    }
+  })
+
+  it('MariaDB: reset(), changeUser(), end() and release() inside the callback are refused with IllegalStateError; the transaction still commits', async () => {
+    const myConn = await myPool.getConnection()
+    try {
+      await client.transaction(async (tx) => {
+        await tx.enlist('maria', myConn)
+        await myConn.query('UPDATE accounts SET balance = balance + 5 WHERE id = ?', [id])
+        await expect(myConn.reset()).rejects.toBeInstanceOf(IllegalStateError)
+        await expect(myConn.changeUser({ user: 'root' })).rejects.toBeInstanceOf(IllegalStateError)
+        await expect(myConn.end()).rejects.toBeInstanceOf(IllegalStateError)
+        expect(() => myConn.release()).toThrow(IllegalStateError)
+      })
+      expect(await balancesOf(dbs, id)).toEqual({ pg: 100, maria: 5 })
+      const [rows] = await myConn.query('SELECT @@in_transaction AS t')
+      expect(rows).toEqual([{ t: 0 }])
+    } finally {
+      myConn.release()
+    }
+  })
+
+  it("MariaDB: a pool's own release path (pool.releaseConnection, which resets) cannot hand the branch on: the pool destroys the connection and the transaction rolls back", async () => {
+    const myConn = await myPool.getConnection()
+    const pgConn = await pgPool.connect()
+    try {
+      const outcome = await client
+        .transaction(async (tx) => {
+          await tx.enlist('pg', pgConn)
+          await tx.enlist('maria', myConn)
+          await pgConn.query('UPDATE accounts SET balance = balance - 7 WHERE id = $1', [id])
+          await myConn.query('UPDATE accounts SET balance = balance + 7 WHERE id = ?', [id])
+          myPool.releaseConnection(myConn)
+          await new Promise((resolve) => setTimeout(resolve, 50))
+        })
+        .then(
+          () => 'committed',
+          (e: unknown) => e,
+        )
+      expect(outcome).not.toBe('committed')
+      expect(await balancesOf(dbs, id)).toEqual({ pg: 100, maria: 0 })
+    } finally {
+      pgConn.release()
+    }
+  })
+
+  it('PostgreSQL: release() and end() are refused; release(err) (which destroys the client) is let through, and the outcome told is the truth', async () => {
+    const pgConn = await pgPool.connect()
+    await client.transaction(async (tx) => {
+      await tx.enlist('pg', pgConn)
+      await pgConn.query('UPDATE accounts SET balance = balance - 3 WHERE id = $1', [id])
+      expect(() => pgConn.release()).toThrow(IllegalStateError)
+      await expect(pgConn.end()).rejects.toBeInstanceOf(IllegalStateError)
+    })
+    expect(await balancesOf(dbs, id)).toEqual({ pg: 97, maria: 0 })
+    pgConn.release()
+
+    const other = await pgPool.connect()
+    const outcome = await client
+      .transaction(async (tx) => {
+        await tx.enlist('pg', other)
+        await other.query('UPDATE accounts SET balance = balance - 4 WHERE id = $1', [id])
+        other.release(new Error('broken'))
+      })
+      .then(
+        () => 'committed',
+        (e: unknown) => e,
+      )
+    // pg may still run what was queued before the socket closes: whichever happened, the caller is told it.
+    expect(await balancesOf(dbs, id)).toEqual({ pg: outcome === 'committed' ? 93 : 97, maria: 0 })
+  })
+})
