@@ -61,6 +61,16 @@ async function sendCommit(rpc: TmRpc, request: CommitRequest): Promise<Answer> {
   }
 }
 
+/**
+ * A Commit the TM refused before running it (its session was closing: the TM
+ * drains them only once no transaction is left active), or that never left
+ * this process. When it was the first Commit of the transaction, nothing can
+ * have committed it: only a Commit commits.
+ */
+function wasNotRun(error: ArbiterError): boolean {
+  return error.metadata.sessionClosing === 'true' || error.metadata.notSent === 'true'
+}
+
 /** Asks the TM what became of the transaction; re-sends the (idempotent) Commit while it is still undecided. */
 async function resolveOutcome(rpc: TmRpc, request: CommitRequest, first: ArbiterError, settings: CommitSettings): Promise<Answer> {
   const gtrid = request.gtrid!
@@ -156,6 +166,15 @@ export async function commitTransaction(rpc: TmRpc, handle: TransactionHandle, s
   }
   handle.contactedTm = true
   let answer = await sendCommit(rpc, request)
+  if (answer.kind === 'unknown' && wasNotRun(answer.error)) {
+    answer = {
+      kind: 'refused', // rolled back here and, if it still knows the transaction, at the TM
+      error: new TransactionAbortedError(`transaction ${gtrid} was not committed: its Commit was refused before it ran (${answer.error.message})`, {
+        metadata: { gtrid, retryable: 'true' },
+        cause: answer.error,
+      }),
+    }
+  }
   if (answer.kind === 'unknown') answer = await resolveOutcome(rpc, request, answer.error, settings)
   switch (answer.kind) {
     case 'committed': {

@@ -28,5 +28,11 @@ export type { ArbiterErrorOptions } from './errors.js'
 // ── Integrators (tools, other gRPC layers, tests) ──────────────────────────
 export { fromGrpcError } from './errors.js'
 export { fromProtoValue, toProtoValue } from './values.js'
-export { DEFAULT_DEADLINE_MS, DEFAULT_OUTCOME_QUERY_ATTEMPTS, DEFAULT_RETRY_BASE_DELAY_MS, DEFAULT_RETRY_MAX_DELAY_MS } from './options.js'
+export {
+  DEFAULT_CHANNEL_OPTIONS,
+  DEFAULT_DEADLINE_MS,
+  DEFAULT_OUTCOME_QUERY_ATTEMPTS,
+  DEFAULT_RETRY_BASE_DELAY_MS,
+  DEFAULT_RETRY_MAX_DELAY_MS,
+} from './options.js'
 export type { TmErrorCode } from '../proto/errors.js'

@@ -23,7 +23,11 @@ export interface ArbiterClientOptions {
   readonly token?: string
   /** Deadline of every single RPC in milliseconds (default 30 000). Not the transaction's timeout. */
   readonly defaultDeadlineMs?: number
-  /** grpc-js channel options (keepalive etc.), passed through (default: none). */
+  /**
+   * grpc-js channel options (keepalive etc.), passed through, over
+   * DEFAULT_CHANNEL_OPTIONS (a reconnect backoff of 100 ms growing to 500 ms,
+   * so a restarted TM is found within about half a second of being ready).
+   */
   readonly channelOptions?: ChannelOptions
   /**
    * When a Commit's outcome is unknown (TM unreachable, deadline), how many
@@ -93,6 +97,18 @@ export interface ResolvedClientOptions {
   readonly transport: Transport
 }
 
+/**
+ * What the client sets on its gRPC channel unless channelOptions says
+ * otherwise. grpc-js's own reconnect backoff starts at 1 s and grows towards
+ * 2 minutes: after a TM restart a client kept failing for seconds after the
+ * TM was ready. Loopback and LAN connects are cheap; the backoff's jitter
+ * spreads a fleet's reconnects.
+ */
+export const DEFAULT_CHANNEL_OPTIONS: Readonly<ChannelOptions> = Object.freeze({
+  'grpc.initial_reconnect_backoff_ms': 100,
+  'grpc.max_reconnect_backoff_ms': 500,
+})
+
 function positive(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback
   if (!Number.isFinite(value) || value <= 0) throw new InvalidArgumentError(`${name} must be a positive number (got ${value})`)
@@ -112,7 +128,7 @@ export function resolveClientOptions(options: ArbiterClientOptions): ResolvedCli
     tls: options.tls,
     token: options.token,
     defaultDeadlineMs: positive('defaultDeadlineMs', options.defaultDeadlineMs, DEFAULT_DEADLINE_MS),
-    channelOptions: options.channelOptions ?? {},
+    channelOptions: { ...DEFAULT_CHANNEL_OPTIONS, ...options.channelOptions },
     outcomeQueryAttempts: Math.floor(positive('outcomeQueryAttempts', options.outcomeQueryAttempts, DEFAULT_OUTCOME_QUERY_ATTEMPTS)),
     transport,
   })

@@ -26,13 +26,17 @@ import {
   MessageBatcher,
   TM_MAX_MESSAGE_BYTES_HEADER,
 } from '../proto/message-batcher.js'
-import { ArbiterError, fromGrpcError, fromWireStatus } from './errors.js'
+import { ArbiterError, UnavailableError, fromGrpcError, fromWireStatus } from './errors.js'
 
 /** The name of a request in SessionRequest's oneof. */
 export type SessionKind = NonNullable<SessionRequest['request']>
 
 interface Pending {
   readonly kind: SessionKind
+  /** What was sent: sent again on a new stream when a closing TM session refused it unrun. */
+  readonly request: SessionRequest
+  /** Already sent again once. */
+  resent: boolean
   stream: OpenStream
   /** Its stream's `heard` count when it was written; undefined while it waits (for the TM's header, or the batch). */
   heardAtSend: number | undefined
@@ -83,7 +87,12 @@ function deadlineError(kind: SessionKind, ms: number): ArbiterError {
 /** A request that never left: it cannot have run, and may be sent again. */
 function notSentError(kind: SessionKind, ms: number, streamOpen: boolean): ArbiterError {
   const why = streamOpen ? 'it was still queued' : 'the TM did not open the session stream'
-  return fromGrpcError({ code: grpc.status.UNAVAILABLE, details: `${kind} was not sent: ${why} within the request's ${ms} ms deadline`, metadata: new grpc.Metadata() })
+  return new UnavailableError(`${kind} was not sent: ${why} within the request's ${ms} ms deadline`, { metadata: { notSent: 'true' } })
+}
+
+/** A request that never left because its stream failed first (the TM unreachable): it cannot have run. */
+function notSentBecause(kind: SessionKind, error: ArbiterError): ArbiterError {
+  return new UnavailableError(`${kind} was not sent: ${error.message}`, { metadata: { ...error.metadata, notSent: 'true' }, cause: error })
 }
 
 /** @internal One client's Session stream (re-opened as needed). */
@@ -111,7 +120,8 @@ export class SessionTransport {
     let id = (this.nextId = (this.nextId + 1) >>> 0)
     while (this.pending.has(id)) id = (this.nextId = (this.nextId + 1) >>> 0)
     return new Promise<unknown>((resolve, reject) => {
-      const entry: Pending = { kind, stream, heardAtSend: undefined, resolve, reject, timer: undefined, signal, onAbort: undefined }
+      const request: SessionRequest = { id, [kind]: body }
+      const entry: Pending = { kind, request, resent: false, stream, heardAtSend: undefined, resolve, reject, timer: undefined, signal, onAbort: undefined }
       entry.timer = setTimeout(() => this.expire(id, o.deadlineMs), o.deadlineMs)
       if (signal) {
         entry.onAbort = () => this.settle(id, () => reject(signal.reason as Error))
@@ -119,7 +129,7 @@ export class SessionTransport {
       }
       this.pending.set(id, entry)
       stream.inFlight++
-      this.send(stream, { id, [kind]: body })
+      this.send(stream, request)
     })
   }
 
@@ -201,10 +211,16 @@ export class SessionTransport {
     // 'error' carries a non-OK status (without a listener grpc-js would throw
     // it); 'status' comes for every end, at once, where 'end' comes a tick later.
     stream.call.on('error', (error: unknown) => this.ended(stream, error))
+    // The TM ends a session (status OK) only once it has answered every
+    // request it took: one still unanswered then was never run (notSent).
     stream.call.on('status', (status: grpc.StatusObject) =>
       this.ended(
         stream,
-        status.code === grpc.status.OK ? { code: grpc.status.UNAVAILABLE, details: 'the TM ended the session before answering' } : status,
+        status.code === grpc.status.OK
+          ? new UnavailableError('the TM ended the session before this request reached it (it answers every request it takes before it ends one)', {
+              metadata: { notSent: 'true' },
+            })
+          : status,
       ),
     )
     this.current = stream
@@ -257,12 +273,27 @@ export class SessionTransport {
     const kind = response.response
     const error = kind === 'error' && response.error ? fromWireStatus(response.error) : undefined
     // The TM is closing this stream: what comes next goes on a new one (else it is refused here too).
-    if (error?.metadata.sessionClosing === 'true') this.retire(entry.stream)
+    if (error?.metadata.sessionClosing === 'true') {
+      this.retire(entry.stream)
+      // Refused before it ran: it goes again, once, on a new stream. Not a Commit: refused unrun, it tells
+      // the caller that the transaction did not commit (commit.ts), which a second try could blur.
+      if (!this.closed && !entry.resent && entry.kind !== 'commit') return this.resend(entry)
+    }
     this.settle(response.id, () => {
       if (error) entry.reject(error)
       else if (kind === entry.kind) entry.resolve(response[kind])
       else entry.reject(new ArbiterError('TM_INTERNAL', `the TM answered ${entry.kind} with ${kind ?? 'nothing'}`))
     })
+  }
+
+  private resend(entry: Pending): void {
+    const next = this.stream()
+    this.leave(entry.stream)
+    entry.stream = next
+    entry.resent = true
+    entry.heardAtSend = undefined
+    next.inFlight++
+    this.send(next, entry.request)
   }
 
   private expire(id: number, ms: number): void {
@@ -284,7 +315,12 @@ export class SessionTransport {
 
   private broken(stream: OpenStream, error: ArbiterError): void {
     this.retire(stream)
-    for (const [id, entry] of this.pending) if (entry.stream === stream) this.settle(id, () => entry.reject(error))
+    for (const [id, entry] of this.pending) {
+      if (entry.stream !== stream) continue
+      // Still waiting for the TM's header (or its batch): never written, so it cannot have run.
+      const unsent = entry.heardAtSend === undefined && stream.batched
+      this.settle(id, () => entry.reject(unsent ? notSentBecause(entry.kind, error) : error))
+    }
   }
 
   private retire(stream: OpenStream): void {
@@ -300,7 +336,12 @@ export class SessionTransport {
     this.pending.delete(id)
     clearTimeout(entry.timer)
     if (entry.onAbort) entry.signal?.removeEventListener('abort', entry.onAbort)
-    const stream = entry.stream
+    this.leave(entry.stream)
+    finish()
+  }
+
+  /** A request is no longer pending on `stream`. */
+  private leave(stream: OpenStream): void {
     stream.inFlight--
     // Retired, or closed while its requests waited for the header: nothing is left to send or hear.
     if ((stream.retired || stream.endWhenSent) && stream.inFlight === 0 && !stream.done) {
@@ -308,6 +349,5 @@ export class SessionTransport {
       stream.batcher?.drop()
       stream.call.cancel()
     }
-    finish()
   }
 }

@@ -4,7 +4,9 @@
 // the whole thing on a retryable abort when the caller asked for it.
 import { backoffDelay, sleep } from './backoff.js'
 import { commitTransaction, rollbackTransaction } from './commit.js'
-import { TransactionAbortedError } from './errors.js'
+import { TransactionAbortedError, UnavailableError } from './errors.js'
+import type { BeginRequest } from '../proto/gen/arbiter/v1/BeginRequest.js'
+import type { BeginResponse__Output } from '../proto/gen/arbiter/v1/BeginResponse.js'
 import {
   DEFAULT_RETRY_BASE_DELAY_MS,
   DEFAULT_RETRY_MAX_DELAY_MS,
@@ -27,6 +29,25 @@ export async function withRetry<T>(options: TransactionOptions, once: () => Prom
       const retry = error instanceof TransactionAbortedError && error.retryable && attempt < attempts && !options.signal?.aborted
       if (!retry) throw error
       await sleep(backoffDelay(attempt, base, max), options.signal)
+    }
+  }
+}
+
+/**
+ * Begin, again while the TM is unreachable or draining (a graceful stop, a
+ * restart), for up to `patienceMs`: a Begin does nothing but name a
+ * transaction, so trying again is safe, and a restart then costs the caller
+ * latency instead of an error. The answer of a Begin that was lost leaves an
+ * unused transaction, which its deadline ends.
+ */
+async function beginPatiently(rpc: TmRpc, request: BeginRequest, signal: AbortSignal | undefined, patienceMs: number): Promise<BeginResponse__Output> {
+  const until = Date.now() + patienceMs
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await rpc.begin(request, { signal, deadlineMs: Math.max(1, until - Date.now()) })
+    } catch (error) {
+      if (!(error instanceof UnavailableError) || Date.now() >= until || signal?.aborted) throw error
+      await sleep(Math.min(backoffDelay(attempt, 50, 1_000), Math.max(0, until - Date.now())), signal)
     }
   }
 }
@@ -62,7 +83,7 @@ async function attempt<T>(
   let handle: TransactionHandle
   if (named) handle = new TransactionHandle(rpc, named.gtrid, named.deadline, named.begin)
   else {
-    const begun = await rpc.begin({ timeoutMs: options.timeoutMs ?? 0, labels }, { signal })
+    const begun = await beginPatiently(rpc, { timeoutMs: options.timeoutMs ?? 0, labels }, signal, client.defaultDeadlineMs)
     handle = new TransactionHandle(rpc, begun.gtrid, new Date(Number(begun.deadlineUnixMs)))
   }
   try {

@@ -28,6 +28,8 @@ import { FileDecisionLog } from './log/file-decision-log.js'
 import type { DecisionLog } from './log/decision-log.js'
 import { createLogger, maskUrl, type Logger } from './logger.js'
 import { Recovery } from './recovery/recovery.js'
+import { Readiness } from './readiness.js'
+import { WriteProbe } from './log/write-probe.js'
 
 export interface ArbiterServer {
   /** The bound gRPC port (useful with a listen address ending in ":0"). */
@@ -54,7 +56,8 @@ export interface StartOptions {
 export async function startArbiterServer(config: ArbiterConfig, options: StartOptions = {}): Promise<ArbiterServer> {
   const logger = options.logger ?? createLogger({ level: process.env.ARBITER_LOG_LEVEL ?? config.logLevel })
   const metrics = new ArbiterMetrics()
-  const readiness: { ready: boolean; log?: DecisionLog; resources?: ResourceRegistry } = { ready: false }
+  const readiness = new Readiness()
+  const refused: { resources?: ResourceRegistry } = {}
   const metricsServer =
     config.metrics.listen === ''
       ? undefined
@@ -62,15 +65,11 @@ export async function startArbiterServer(config: ArbiterConfig, options: StartOp
           listen: config.metrics.listen,
           metrics,
           logger,
-          notReady: () => {
-            if (!readiness.ready) return 'start-up recovery has not finished'
-            if (readiness.log?.healthy() !== true) return 'the decision log has failed'
-            return undefined
-          },
-          degraded: () => (readiness.resources ? refusedResourcesNote(readiness.resources) : undefined),
+          notReady: () => readiness.notReady(),
+          degraded: () => (refused.resources ? refusedResourcesNote(refused.resources) : undefined),
         })
   try {
-    return await startCore(config, options, logger, metrics, metricsServer, readiness)
+    return await startCore(config, options, logger, metrics, metricsServer, readiness, refused)
   } catch (error) {
     metrics.stop()
     await metricsServer?.close()
@@ -84,7 +83,8 @@ async function startCore(
   logger: Logger,
   metrics: ArbiterMetrics,
   metricsServer: MetricsServer | undefined,
-  readiness: { ready: boolean; log?: DecisionLog; resources?: ResourceRegistry },
+  readiness: Readiness,
+  refused: { resources?: ResourceRegistry },
 ): Promise<ArbiterServer> {
   if (config.failpoints) {
     configureFailpoints(config.failpoints)
@@ -115,10 +115,13 @@ async function startCore(
   const unlock = lockDataDir(config.dataDir)
   // The commit delay counts the coordinator's transactions in progress, which exist only once it does.
   let liveTransactions = (): number => 0
+  const logDir = join(config.dataDir, 'log')
+  const writeProbe = new WriteProbe(logDir)
   const log = new FileDecisionLog({
-    dir: join(config.dataDir, 'log'),
+    dir: logDir,
     segmentBytes: config.log.segmentBytes,
     onBatch: (records) => metrics.logBatch(records),
+    onWrite: (error) => writeProbe.wrote(error),
     ...(config.log.commitDelayMs > 0 && {
       commitDelay: {
         maxDelayMs: config.log.commitDelayMs,
@@ -144,7 +147,7 @@ async function startCore(
       return createAdapter({ name: r.name, kind: r.kind, url, poolSize: r.poolSize, connectTimeoutMs: r.connectTimeoutMs })
     })
   const resources = new ResourceRegistry(adapters, logger)
-  readiness.resources = resources
+  refused.resources = resources
   await resources.initAll(5000)
 
   const coordinator = new Coordinator({
@@ -211,8 +214,9 @@ async function startCore(
   for (const service of ['', TM_SERVICE, ADMIN_SERVICE]) health.setStatus(service, 'SERVING')
   const host = hostOf(config.listen)
   const address = `${host.includes(':') ? `[${host}]` : host}:${port}`
-  readiness.log = log
-  readiness.ready = true
+  await writeProbe.check()
+  writeProbe.start()
+  readiness.ready(log, writeProbe)
   logger.info({ address, nodeId: config.nodeId, pid: process.pid, tls: config.tls !== undefined, auth: auth.enabled }, 'arbiter listening')
 
   let stopping: Promise<void> | undefined
@@ -228,29 +232,34 @@ async function startCore(
     metricsAddress: metricsServer?.address,
     stop: () =>
       (stopping ??= (async () => {
-        readiness.ready = false
+        // Drain with every stream open, so each request already sent is answered with its outcome.
+        const graceEnds = Date.now() + config.shutdownGraceMs
+        readiness.draining()
         for (const service of ['', TM_SERVICE, ADMIN_SERVICE]) health.setStatus(service, 'NOT_SERVING')
         recovery.stop()
-        const drained = coordinator.shutdown(config.shutdownGraceMs)
-        tm.sessions.closeAll()
+        logger.info({ graceMs: config.shutdownGraceMs, live: coordinator.liveCount }, 'draining: no new transactions')
+        await coordinator.drain(config.shutdownGraceMs)
+        coordinator.stop() // phase-2 loops still running end here; their Commits answer with the decision
+        // Streams end once their requests in flight are answered; then the port closes.
+        await tm.sessions.closeAll(Math.max(200, graceEnds - Date.now()))
         await new Promise<void>((resolve) => {
           // An open health Watch stream would keep tryShutdown waiting forever.
           const force = setTimeout(() => {
             server.forceShutdown()
             resolve()
-          }, config.shutdownGraceMs + 500)
+          }, Math.max(200, graceEnds - Date.now()))
           server.tryShutdown(() => {
             clearTimeout(force)
             resolve()
           })
         })
-        await drained
+        writeProbe.stop()
         await resources.closeAll()
         await log.close()
         unlock()
         metrics.stop()
         await metricsServer?.close()
-        logger.info('arbiter stopped')
+        logger.info({ live: coordinator.liveCount }, 'arbiter stopped')
       })()),
   }
 }

@@ -52,12 +52,12 @@ export class ClientNamedBegins {
     now: number,
     accepting: boolean,
   ): NamedBegin {
-    const refuse = (why: string): TmError =>
+    const refuse = (why: string, extra: Record<string, string> = {}): TmError =>
       new TmError('TM_TX_ABORTED', `transaction ${gtrid} was not begun: ${why}; nothing was done (call Begin instead)`, {
-        metadata: { gtrid, retryable: 'true', beginRefused: 'true' },
+        metadata: { gtrid, retryable: 'true', beginRefused: 'true', ...extra },
       })
     // Refused rather than UNAVAILABLE: nothing was begun, so the client knows its Commit did nothing.
-    if (!accepting) throw refuse('the TM is shutting down')
+    if (!accepting) throw refuse('the TM is shutting down (draining)', { draining: 'true' })
     if (nodeId !== this.nodeId) throw refuse(`it names TM node "${nodeId}", this is node "${this.nodeId}"`)
     if (tmInstance !== this.instance) throw refuse('it was named under another run of this TM (tm_instance differs: the TM restarted)')
     const closed = this.closed.get(gtrid)

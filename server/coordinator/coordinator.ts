@@ -64,6 +64,9 @@ export interface CoordinatorDeps {
   readonly observer?: CoordinatorObserver
 }
 
+/** How long a drain waits, after rolling back the transactions still active, for their callers to ask and hear it. */
+const DRAINED_CALLER_WAIT_MS = 1000
+
 export class Coordinator {
   private readonly txs = new Map<string, Transaction>()
   private readonly namedBegins: ClientNamedBegins
@@ -233,7 +236,7 @@ export class Coordinator {
         break
       case 'ROLLING_BACK':
       case 'ROLLED_BACK':
-        throw abortedError(tx)
+        throw this.toldRolledBack(tx)
       case 'HEURISTIC':
         throw new TmError('TM_HEURISTIC_MIXED', `transaction ${gtrid} has a heuristic outcome: ${tx.abortReason ?? 'resolved by an operator'}`)
       default:
@@ -286,6 +289,7 @@ export class Coordinator {
       return tx
     }
     if (tx.state === 'ROLLING_BACK' || tx.state === 'ROLLED_BACK') {
+      tx.callerToldRolledBack = true
       await tx.rollbackOutcome
       return tx
     }
@@ -354,19 +358,57 @@ export class Coordinator {
     void tx.phaseTwoDone?.then(makeHeuristic, makeHeuristic)
   }
 
-  /** Stop taking new transactions; wait (bounded) for commits in flight; roll back the rest. */
-  async shutdown(graceMs: number): Promise<void> {
+  /**
+   * A graceful stop's drain (SIGTERM). No new transaction begins from now on
+   * (Begin: UNAVAILABLE with metadata draining; a client-named begin:
+   * refused, nothing done). Transactions already ACTIVE get half the grace
+   * to commit or roll back on their own; the rest are then rolled back
+   * (their callers' next request answers ABORTED, retryable). Commits in
+   * flight run to their outcome until the grace ends. The gRPC streams stay
+   * open all the while, so every request is answered; stop() ends the loops.
+   */
+  async drain(graceMs: number): Promise<void> {
     this.accepting = false
-    const deadline = Date.now() + graceMs
-    const inFlight = this.list().filter((t) => t.state === 'PREPARING' || t.state === 'COMMITTING')
-    const untilDeadline = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())).unref())
-    await Promise.race([Promise.allSettled(inFlight.map((t) => t.commitOutcome ?? t.phaseTwoDone).filter(isPromise)), untilDeadline()])
+    const started = Date.now()
+    await this.waitUntil(() => !this.list().some((t) => t.state === 'ACTIVE'), started + graceMs / 2)
+    const drained = this.list().filter((t) => t.state === 'ACTIVE')
     await Promise.allSettled(
-      this.list().filter((t) => t.state === 'ACTIVE').map((t) => this.abort(t, { reason: 'the TM is shutting down', retryable: true })),
+      drained.map((t) => this.abort(t, { reason: 'the TM is shutting down (drained): retry, on another node or once it is back', retryable: true })),
     )
-    await Promise.race([Promise.allSettled(this.list().map((t) => t.phaseTwoDone).filter(isPromise)), untilDeadline()])
-    this.stopController.abort() // phase-2 loops stop here; the next start's recovery finishes them
+    // Commits in flight reach their outcome (until the grace ends), and the
+    // callers of drained transactions get a moment to ask and hear ABORTED
+    // (a caller that stays silent longer finds the node gone instead).
+    const finishing = (t: Transaction): boolean => t.state === 'PREPARING' || t.state === 'ROLLING_BACK' || (t.state === 'COMMITTING' && t.phaseTwoDone !== undefined)
+    const stragglersUntil = Math.min(started + graceMs, Date.now() + DRAINED_CALLER_WAIT_MS)
+    await this.waitUntil(() => !this.list().some(finishing) && (Date.now() >= stragglersUntil || drained.every((t) => t.callerToldRolledBack)), started + graceMs)
+  }
+
+  /** True while a drain has stopped new transactions. */
+  get draining(): boolean {
+    return !this.accepting
+  }
+
+  /** Ends phase-2 loops (the next start's recovery finishes them): a Commit waiting on one answers with the decision. */
+  stop(): void {
+    this.accepting = false
+    this.stopController.abort()
     clearInterval(this.sweeper)
+  }
+
+  /** drain(), then stop(). */
+  async shutdown(graceMs: number): Promise<void> {
+    await this.drain(graceMs)
+    this.stop()
+  }
+
+  private async waitUntil(done: () => boolean, deadline: number): Promise<void> {
+    while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, Math.min(20, Math.max(1, deadline - Date.now()))))
+  }
+
+  /** The answer that tells a caller its transaction rolled back (a drain waits until its callers have heard it). */
+  private toldRolledBack(tx: Transaction): TmError {
+    tx.callerToldRolledBack = true
+    return abortedError(tx)
   }
 
   /** Transactions in progress (ACTIVE, PREPARING, COMMITTING). */
@@ -450,7 +492,11 @@ export class Coordinator {
   }
 
   private checkAccepting(): void {
-    if (!this.accepting) throw new TmError('TM_RM_UNAVAILABLE', 'the TM is shutting down: begin on another node or retry later')
+    if (!this.accepting) {
+      throw new TmError('TM_RM_UNAVAILABLE', 'the TM is shutting down (draining): nothing was begun; begin on another node or retry shortly', {
+        metadata: { draining: 'true' },
+      })
+    }
   }
 
   private checkBeginOptions(options: BeginOptions): { timeoutMs: number; labels: Record<string, string> } {
@@ -508,7 +554,7 @@ export class Coordinator {
   }
 
   private stateError(tx: Transaction, what: string): TmError {
-    if (tx.state === 'ROLLING_BACK' || tx.state === 'ROLLED_BACK') return abortedError(tx)
+    if (tx.state === 'ROLLING_BACK' || tx.state === 'ROLLED_BACK') return this.toldRolledBack(tx)
     return new TmError('TM_ILLEGAL_STATE', `cannot ${what} transaction ${tx.gtrid}: it is ${tx.state}`)
   }
 
@@ -544,10 +590,6 @@ export class Coordinator {
     }
     this.namedBegins.sweep(now)
   }
-}
-
-function isPromise<T>(value: Promise<T> | undefined): value is Promise<T> {
-  return value !== undefined
 }
 
 /** Why a failed statement (or one over limits.maxRows) rolls its transaction back. */

@@ -65,6 +65,8 @@ export class Transaction {
    * branch's writes may have been committed.
    */
   escaped: string | undefined
+  /** A request of its caller was answered "rolled back" (or the caller rolled it back): a drain need not wait to tell it. */
+  callerToldRolledBack = false
   /**
    * A statement that was already running when Commit began failed (or
    * returned more rows than allowed): that Commit must roll back instead of

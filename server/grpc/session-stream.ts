@@ -167,9 +167,14 @@ export class SessionRegistry {
     this.open.delete(session)
   }
 
-  /** Ends every session after its requests in flight (no new ones are taken). */
-  closeAll(): void {
+  /**
+   * Ends every session after its requests in flight (no new ones are taken);
+   * resolves when all have ended, or after `waitMs`.
+   */
+  async closeAll(waitMs = 0): Promise<void> {
     for (const session of [...this.open]) session.close()
+    const until = Date.now() + waitMs
+    while (this.open.size > 0 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 10))
   }
 }
 

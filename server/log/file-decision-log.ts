@@ -36,6 +36,8 @@ export interface FileDecisionLogOptions {
   readonly segmentBytes?: number
   /** Told the size of each batch written (metrics: arbiter_decision_log_batch_size). Must not throw or block. */
   readonly onBatch?: (records: number) => void
+  /** Told of every batch write: no error when it succeeded (readiness, write-probe.ts). */
+  readonly onWrite?: (error?: unknown) => void
   /**
    * Group commit (default true): one write+fsync covers every record queued
    * while the previous one ran. false writes and fsyncs each record on its
@@ -68,6 +70,7 @@ export class FileDecisionLog implements DecisionLog {
   private readonly dir: string
   private readonly segmentBytes: number
   private readonly onBatch: ((records: number) => void) | undefined
+  private readonly onWrite: ((error?: unknown) => void) | undefined
   private readonly groupCommit: boolean
   private readonly commitDelay: CommitDelay | undefined
   /** The running commit delay: resolved early once the batch holds its target. */
@@ -85,6 +88,7 @@ export class FileDecisionLog implements DecisionLog {
     this.dir = options.dir
     this.segmentBytes = options.segmentBytes ?? 16 * 1024 * 1024
     this.onBatch = options.onBatch
+    this.onWrite = options.onWrite
     this.groupCommit = options.groupCommit ?? true
     this.commitDelay = options.commitDelay && new CommitDelay(options.commitDelay)
   }
@@ -277,9 +281,11 @@ export class FileDecisionLog implements DecisionLog {
         written += bytesWritten
       }
     } catch (error) {
+      this.onWrite?.(error)
       await this.undoWrite(file, start, batch, error)
       return
     }
+    this.onWrite?.()
     if (batch.some((p) => p.durable)) {
       try {
         await failpoint('log-before-fsync')

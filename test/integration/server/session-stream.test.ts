@@ -103,7 +103,11 @@ describe('the Session stream', () => {
     const tm = await startTestArbiter([], { shutdownGraceMs: 8_000 })
     const s = openSession(tm.address)
     s.stream.write({ id: 1, begin: {} })
-    expect((await s.answer(1)).response).toBe('begin')
+    const begun = await s.answer(1)
+    expect(begun.response).toBe('begin')
+    // Nothing left in progress (an active transaction would get half the grace to finish).
+    s.stream.write({ id: 2, commit: { gtrid: begun.begin!.gtrid } })
+    expect((await s.answer(2)).response).toBe('commit')
     const started = Date.now()
     await tm.stopAndClean()
     const status = await s.ended
