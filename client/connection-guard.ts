@@ -6,10 +6,11 @@
 // RECOVER, the next XA COMMIT on that session answers OK, and the write never
 // appears (an InnoDB transaction with thread id 0 lingers); on an active
 // branch they roll it back. A pool's release() hands a session that is still
-// inside the branch to its next user (and mysql2's pool resets it on the way,
-// with the same effect). destroy() (mysql2) and release(err) (pg) stay open:
-// they end the session, the server rolls back an active branch, and a
-// prepared one is finished by the TM.
+// inside the branch to its next user (a pool with resetOnRelease resets it on
+// the way, with the same effect). The pool's own releaseConnection(conn) is
+// guarded too. destroy() (mysql2) and release(err) (pg) stay open: they end
+// the session, the server rolls back an active branch, and a prepared one is
+// finished by the TM.
 import { IllegalStateError } from './errors.js'
 
 type Driver = 'postgres' | 'mysql'
@@ -22,6 +23,38 @@ const GUARDED: Record<Driver, readonly string[]> = {
 
 type AnyFunction = (...args: unknown[]) => unknown
 
+/** mysql2 callback connections under guard: their pool's releaseConnection refuses them (see guardPoolRelease). */
+const guardedMysqlConnections = new WeakMap<object, () => string>()
+/** Pools whose releaseConnection checks guardedMysqlConnections (patched once, left in place). */
+const patchedPools = new WeakSet<object>()
+
+/**
+ * mysql2's pool.releaseConnection(conn) puts a connection back without going
+ * through the connection's own methods (the promise pool's releaseConnection
+ * calls it too). While a connection holds a branch it is refused there as
+ * well. A connection that died is removed from its pool first (_pool null):
+ * that still goes through.
+ */
+function guardPoolRelease(inner: object): void {
+  const pool = (inner as { _pool?: unknown })._pool
+  if (typeof pool !== 'object' || pool === null || patchedPools.has(pool)) return
+  const original = (pool as { releaseConnection?: unknown }).releaseConnection
+  if (typeof original !== 'function') return
+  patchedPools.add(pool)
+  Object.defineProperty(pool, 'releaseConnection', {
+    configurable: true,
+    writable: true,
+    enumerable: false,
+    value: function (this: unknown, connection: unknown, ...rest: unknown[]): unknown {
+      const describe = typeof connection === 'object' && connection !== null ? guardedMysqlConnections.get(connection) : undefined
+      if (describe !== undefined && (connection as { _pool?: unknown })._pool) {
+        throw new IllegalStateError(`pool.releaseConnection() is refused while this connection holds ${describe()}: it would hand the branch to the pool's next user. Release it after transaction() settles`)
+      }
+      return (original as AnyFunction).call(this, connection, ...rest)
+    },
+  })
+}
+
 /**
  * Installs the guard on `conn` (and on mysql2's callback connection under
  * it). Returns the function that removes it, restoring the methods exactly.
@@ -29,7 +62,11 @@ type AnyFunction = (...args: unknown[]) => unknown
 export function guardEnlistedConnection(conn: object, driver: Driver, describe: () => string): () => void {
   const targets: object[] = [conn]
   const inner = (conn as { connection?: unknown }).connection
-  if (driver === 'mysql' && typeof inner === 'object' && inner !== null) targets.push(inner)
+  if (driver === 'mysql' && typeof inner === 'object' && inner !== null) {
+    targets.push(inner)
+    guardedMysqlConnections.set(inner, describe)
+    guardPoolRelease(inner)
+  }
   const restore: (() => void)[] = []
   for (const target of targets) {
     for (const method of GUARDED[driver]) {
@@ -67,5 +104,6 @@ export function guardEnlistedConnection(conn: object, driver: Driver, describe: 
     if (removed) return
     removed = true
     for (const undo of restore) undo()
+    if (driver === 'mysql' && typeof inner === 'object' && inner !== null) guardedMysqlConnections.delete(inner)
   }
 }

@@ -317,8 +317,9 @@ export class SessionTransport {
     this.retire(stream)
     for (const [id, entry] of this.pending) {
       if (entry.stream !== stream) continue
-      // Still waiting for the TM's header (or its batch): never written, so it cannot have run.
-      const unsent = entry.heardAtSend === undefined && stream.batched
+      // Still waiting for the TM's header (or its batch): never written, so it
+      // cannot have run. (A refusal such as UNAUTHENTICATED keeps its own type.)
+      const unsent = entry.heardAtSend === undefined && stream.batched && error.code === 'TM_RM_UNAVAILABLE'
       this.settle(id, () => entry.reject(unsent ? notSentBecause(entry.kind, error) : error))
     }
   }

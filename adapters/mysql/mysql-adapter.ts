@@ -10,17 +10,17 @@
 //   default ON); the same code is correct there. XA RECOVER needs the
 //   XA_RECOVER_ADMIN privilege on MySQL 8 (init fails 'fatal' without it).
 // Both: plain `XA RECOVER` (MariaDB rejects CONVERT XID), data split by
-// gtrid_length/bqual_length. The pool never resets connections (no
-// resetOnRelease: MariaDB then keeps a branch prepared while answering OK to
-// its XA COMMIT); a connection holding an unfinished branch is destroyed.
+// gtrid_length/bqual_length. A connection holding an unfinished branch is
+// destroyed, never reset (MariaDB then drops a prepared branch while answering
+// OK to its XA COMMIT); a clean one is reset (COM_RESET_CONNECTION) as it goes
+// back to the pool, so nothing a statement left on the session (user
+// variables, GET_LOCK locks, session settings) reaches the next caller.
 //
 // Read-only branches: voted by comparing the session's Handler_write/update/
 // delete counters at XA START and at prepare (see writeCount); a read-only
-// branch is finished with XA COMMIT … ONE PHASE and never left prepared.
-// The TM's pooled connections run nothing but its own statements, and the
-// count read at prepare still holds after XA PREPARE, XA COMMIT (here or by
-// XID) and XA RECOVER (measured on MariaDB 10.11), so it serves as the next
-// branch's baseline on that connection: one SHOW STATUS per branch, not two.
+// branch is finished with XA COMMIT … ONE PHASE and never left prepared. The
+// reset zeroes those counters, so every branch that may only read takes its
+// own baseline at XA START (a branch that starts with a write needs none).
 import mysql from 'mysql2/promise'
 import type { Pool, PoolConnection } from 'mysql2/promise'
 import { classifyMysqlError } from '../errors/classify-mysql.js'
@@ -86,7 +86,8 @@ export class MysqlAdapter implements ResourceAdapter, MysqlSessionHost {
       timezone: 'Z',
       multipleStatements: false,
       enableKeepAlive: true,
-      resetOnRelease: false,
+      // Clean connections only reach the pool (see above): reset them on the way.
+      resetOnRelease: true,
       // No long stack trace captured per query (mysql2's default costs a
       // stack capture on every call); errors are classified by their codes.
       trace: false,
@@ -162,21 +163,12 @@ export class MysqlAdapter implements ResourceAdapter, MysqlSessionHost {
     })
   }
 
-  /** A connection's write count as its last branch's prepare read it (taken by the next begin). */
-  private readonly knownWriteCounts = new WeakMap<object, bigint>()
-
-  /** Called by a session whose prepare read the count and left the connection clean. */
-  rememberWriteCount(conn: object, count: bigint): void {
-    if (this.detectReadOnly) this.knownWriteCounts.set(conn, count)
-  }
-
   async begin(xid: Xid, options?: BeginOptions): Promise<BranchSession> {
     xidLiteral(xid, this.name)
     if (options?.signal?.aborted === true) throw new AdapterError('retryable', this.name, 'begin: aborted')
     const conn = await this.acquire('begin', options?.signal)
     const c = conn as unknown as MysqlConnectionLike
-    let baseline = this.knownWriteCounts.get(conn)
-    this.knownWriteCounts.delete(conn)
+    let baseline: bigint | undefined
     // A branch that starts with a write is prepared as a writer: it needs no
     // baseline, and SHOW STATUS costs MariaDB ~12× a SELECT 1 in CPU.
     const needsBaseline = this.detectReadOnly && options?.firstStatementWrites !== true

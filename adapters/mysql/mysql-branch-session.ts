@@ -10,6 +10,7 @@ import { AdapterError, BranchEscapedError } from '../types.js'
 import type { BranchSession, ExecuteOptions, FinishOutcome, PrepareHint, QueryResult, SqlValue, Vote, Xid } from '../types.js'
 import type { MysqlConnectionLike } from './mysql-branch-ops.js'
 import { abandon, run, writeCount, xaFinish, xaPrepare, xidLiteral } from './mysql-branch-ops.js'
+import { statementRefusal } from '../sql/statement-rules.js'
 import { toMysqlParam, toQueryResult } from './mysql-values.js'
 import type { MysqlFieldLike } from './mysql-values.js'
 
@@ -20,8 +21,6 @@ export interface MysqlSessionHost {
   killQuery(connectionId: string): Promise<void>
   commit(xid: Xid): Promise<FinishOutcome>
   rollback(xid: Xid): Promise<FinishOutcome>
-  /** The connection's write count after a clean prepare: the next branch's baseline. */
-  rememberWriteCount(conn: object, count: bigint): void
 }
 
 type State =
@@ -66,6 +65,14 @@ export class MysqlBranchSession implements BranchSession {
     } catch (err) {
       throw new AdapterError('fatal', this.host.name, `bad parameter: ${(err as Error).message}`, { cause: err })
     }
+    // mysql2 binds parameters in the client: the text the server gets is the
+    // one to judge (a placeholder inside what the guard reads as a comment
+    // could otherwise carry code), and it is sent as judged, unbound again.
+    const text = values.length > 0 ? this.conn.format(sql, values) : sql
+    if (values.length > 0) {
+      const refusal = statementRefusal(text, 'mysql')
+      if (refusal !== null) throw new AdapterError('fatal', this.host.name, `with its parameters bound, the statement is refused: ${refusal}`)
+    }
     const signal = options?.signal
     if (signal?.aborted === true) throw new AdapterError('retryable', this.host.name, 'execute: aborted before it started')
     const onAbort = (): void => void this.host.killQuery(this.serverSessionId)
@@ -74,7 +81,7 @@ export class MysqlBranchSession implements BranchSession {
     let rows: unknown
     let fields: unknown
     try {
-      ;[rows, fields] = await this.conn.query({ sql, ...(values.length > 0 ? { values } : {}), rowsAsArray: true })
+      ;[rows, fields] = await this.conn.query({ sql: text, rowsAsArray: true })
     } catch (err) {
       const e = classifyMysqlError(err, this.host.name)
       this.failure ??= e
@@ -117,14 +124,12 @@ export class MysqlBranchSession implements BranchSession {
     this.ensure(['active'], 'prepare')
     this.prepareInDoubt = true
     let vote: Vote
-    let count: bigint | undefined
     try {
       vote = await xaPrepare(this.c, this.xid, this.host.name, {
         ...(this.failure === undefined ? {} : { failure: this.failure }),
         // A likely writer skips the read-only check (PrepareHint says why that is safe).
         ...(this.baseline === undefined || hint?.likelyWrote === true ? {} : { baseline: this.baseline }),
         timeoutMs: this.host.commandTimeoutMs,
-        onWriteCount: (n) => (count = n),
       })
     } catch (err) {
       this.state = 'broken'
@@ -132,7 +137,6 @@ export class MysqlBranchSession implements BranchSession {
     }
     this.prepareInDoubt = false
     this.state = vote.vote === 'prepared' ? 'prepared' : vote.vote === 'read-only' ? 'finished' : 'dirty'
-    if (count !== undefined && vote.vote !== 'no') this.host.rememberWriteCount(this.conn, count)
     return vote
   }
 

@@ -89,7 +89,25 @@ export interface PrepareOptions {
    * more than a plain COMMIT would have cost) and still votes read-only.
    */
   readonly probeWithPrepare?: boolean
+  /**
+   * Prepare as the session's login role (SET LOCAL ROLE NONE in the same
+   * round trip): PostgreSQL lets only the role that prepared a transaction,
+   * or a superuser, finish it, and a statement may have switched roles
+   * (set_config('role', …, true) is a function call no text check sees). The
+   * TM's own sessions do this, so the TM can always finish its branches.
+   */
+  readonly asLoginRole?: boolean
   readonly timeoutMs?: number
+}
+
+/** What goes before PREPARE TRANSACTION in the same simple query. */
+function preamble(opts: PrepareOptions): string {
+  return opts.asLoginRole === true ? 'SET LOCAL ROLE NONE; ' : ''
+}
+
+/** The last result of a simple query (several statements answer an array). */
+function lastOf(answer: unknown): PgResultLike {
+  return (Array.isArray(answer) ? answer[answer.length - 1] : answer) as PgResultLike
 }
 
 /**
@@ -131,7 +149,7 @@ export async function pgPrepare(client: PgClientLike, xid: Xid, resource: string
   }
   let result: PgResultLike
   try {
-    result = await control(client, `PREPARE TRANSACTION ${quoteLiteral(client, gid)}`, opts.timeoutMs)
+    result = lastOf(await control(client, `${preamble(opts)}PREPARE TRANSACTION ${quoteLiteral(client, gid)}`, opts.timeoutMs))
   } catch (err) {
     // A failed PREPARE rolls the transaction back. pg may reject before it has
     // read the ReadyForQuery that says so (status still 'T'): a ROLLBACK,
@@ -153,8 +171,10 @@ async function probeAndPrepare(client: PgClientLike, xid: Xid, resource: string,
   try {
     // A simple query with two statements: a failing SELECT skips the PREPARE
     // and leaves the block aborted; a failing PREPARE rolls the block back.
-    const answer: unknown = await control(client, `SELECT ${fn}() IS NULL AS ro; PREPARE TRANSACTION ${quoteLiteral(client, gid)}`, opts.timeoutMs)
+    const answer: unknown = await control(client, `SELECT ${fn}() IS NULL AS ro; ${preamble(opts)}PREPARE TRANSACTION ${quoteLiteral(client, gid)}`, opts.timeoutMs)
     results = Array.isArray(answer) ? (answer as PgResultLike[]) : [answer as PgResultLike]
+    // The probe first, PREPARE last; a SET in between answers nothing we need.
+    if (opts.asLoginRole === true && results.length === 3) results = [results[0]!, results[2]!]
   } catch (err) {
     const e = classifyPgError(err, resource, `PREPARE TRANSACTION ${gid}`)
     if (e.errorClass !== 'vote-no') throw e

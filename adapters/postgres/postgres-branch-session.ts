@@ -127,6 +127,7 @@ export class PostgresBranchSession implements BranchSession {
         timeoutMs: this.host.commandTimeoutMs,
         // A PostgreSQL branch prepared with no write is only a wasted prepare: skip the probe for likely writers.
         probeReadOnly: hint?.likelyWrote !== true,
+        asLoginRole: true,
       })
     } catch (err) {
       this.state = 'broken'
@@ -208,10 +209,28 @@ export class PostgresBranchSession implements BranchSession {
     if (this.released) return
     this.released = true
     const clean = !this.busy && this.state !== 'broken' && this.state !== 'active' && txStatus(this.pgClient) === 'I'
-    try {
-      this.client.release(clean ? undefined : true)
-    } catch {
-      // already released or ended
+    if (clean) {
+      // Nothing a statement left on the session (settings made with
+      // set_config(…, false), advisory locks, a role) may reach the next
+      // caller: DISCARD ALL first, not awaited (the caller does not wait for it).
+      const client = this.client
+      const release = (destroy: boolean): void => {
+        try {
+          client.release(destroy ? true : undefined)
+        } catch {
+          // already released or ended
+        }
+      }
+      void client.query('DISCARD ALL').then(
+        () => release(false),
+        () => release(true),
+      )
+    } else {
+      try {
+        this.client.release(true)
+      } catch {
+        // already released or ended
+      }
     }
     // Keep a no-op listener: a late socket error on a destroyed client must not crash the process.
     this.client.removeListener('error', this.onClientError)

@@ -116,15 +116,14 @@ export class Coordinator {
     const tx = this.requireActive(gtrid, begin)
     let adapter: ResourceAdapter
     try {
-      adapter = this.deps.resources.require(resource)
-      checkStatementRequest(adapter.kind, sql, params, limits)
+      adapter = this.validateStatement(resource, sql, params)
+      if (!tx.managedBranch(resource)) this.checkBranchLimit(tx)
     } catch (error) {
       if (error instanceof TmError && error.code === 'TM_INVALID_ARGUMENT') return this.refuseStatement(tx, error)
       throw error
     }
     let branch = tx.managedBranch(resource)
     if (!branch) {
-      this.checkBranchLimit(tx)
       branch = tx.addBranch(resource, this.newXid(tx), 'managed')
       const newBranch = branch
       // A pool with no free session makes begin wait at most the resource's
@@ -144,6 +143,12 @@ export class Coordinator {
     let tooManyRows: TmError | undefined
     try {
       return await onBranch(target, async () => {
+        if (tx.state === 'PREPARING') {
+          // Accepted before a Commit pipelined behind it began: that Commit must not commit without it.
+          const cause = { reason: `a statement on "${resource}" accepted before the Commit had not run when the Commit began`, retryable: true }
+          tx.doomed ??= cause
+          throw doomedError(tx.gtrid, cause)
+        }
         if (tx.state !== 'ACTIVE') throw this.stateError(tx, 'execute')
         try {
           // A branch that could not even begin (no pooled connection in time) fails here too.
@@ -188,6 +193,13 @@ export class Coordinator {
       await this.abort(tx, cause)
       throw error === tooManyRows ? error : abortedError(tx)
     }
+  }
+
+  /** The resource's adapter, once the statement passes the limits and the statement guard (else INVALID_ARGUMENT). */
+  validateStatement(resource: string, sql: string, params: readonly SqlValue[]): ResourceAdapter {
+    const adapter = this.deps.resources.require(resource)
+    checkStatementRequest(adapter.kind, sql, params, this.deps.config.limits)
+    return adapter
   }
 
   /**

@@ -4,8 +4,8 @@
 // ambiguous). The rules per dialect are in statement-rules.ts; this file adds
 // the size limit and remembers verdicts.
 import { TmError } from '../../proto/errors.js'
-import type { SqlDialect } from './sql-lexer.js'
-import { statementRefusal } from './statement-rules.js'
+import type { SqlDialect } from '../../adapters/sql/sql-lexer.js'
+import { statementRefusal } from '../../adapters/sql/statement-rules.js'
 
 /**
  * Verdicts on recent statement texts per dialect (a refusal message, or null

@@ -25,6 +25,7 @@ import type { Transaction } from '../../proto/gen/arbiter/v1/Transaction.js'
 import type { RunRequest__Output } from '../../proto/gen/arbiter/v1/RunRequest.js'
 import type { RunResponse } from '../../proto/gen/arbiter/v1/RunResponse.js'
 import type { Logger } from '../logger.js'
+import type { SqlValue } from '../../adapters/types.js'
 import type { SessionRequestObserver } from '../metrics/session-request-metrics.js'
 import { batchedSessionHandler, sessionHandler, SessionRegistry } from './session-stream.js'
 import { toWireTransaction, toWireXid } from './transaction-view.js'
@@ -52,18 +53,30 @@ export interface TransactionManagerOperations {
 }
 
 export function transactionManagerOperations(coordinator: Coordinator): TransactionManagerOperations {
+  /** A statement off the wire, its parameters decoded (INVALID_ARGUMENT when it cannot be). */
+  const decode = (statement: Statement__Output | null): DecodedStatement => {
+    if (!statement) throw new TmError('TM_INVALID_ARGUMENT', 'statement is required')
+    if (!statement.resource) throw new TmError('TM_INVALID_ARGUMENT', 'statement.resource is required')
+    return { resource: statement.resource, sql: statement.sql, params: statement.params.map((p, i) => fromProtoValue(p, i + 1)) }
+  }
+
+  /** Refused like a statement the coordinator refuses: the transaction, if active, rolls back. */
+  const refused = (gtrid: string, error: unknown, prefix = ''): Promise<never> => {
+    if (!(error instanceof TmError) || error.code !== 'TM_INVALID_ARGUMENT') throw error
+    return coordinator.refuseRequest(gtrid, prefix ? new TmError(error.code, `${prefix}${error.message}`, { metadata: { ...error.metadata } }) : error)
+  }
+
+  const runDecoded = async (gtrid: string, s: DecodedStatement, begin?: BeginOptions) =>
+    toResultSet(await coordinator.execute(gtrid, s.resource, s.sql, s.params, begin))
+
   const execute = async (gtrid: string, statement: Statement__Output | null, begin?: BeginOptions) => {
-    let params
+    let decoded: DecodedStatement
     try {
-      if (!statement) throw new TmError('TM_INVALID_ARGUMENT', 'statement is required')
-      if (!statement.resource) throw new TmError('TM_INVALID_ARGUMENT', 'statement.resource is required')
-      params = statement.params.map((p, i) => fromProtoValue(p, i + 1))
+      decoded = decode(statement)
     } catch (error) {
-      // Refused like a statement the coordinator refuses: the transaction rolls back.
-      if (error instanceof TmError && error.code === 'TM_INVALID_ARGUMENT') return coordinator.refuseRequest(gtrid, error)
-      throw error
+      return refused(gtrid, error)
     }
-    return toResultSet(await coordinator.execute(gtrid, statement.resource, statement.sql, params, begin))
+    return runDecoded(gtrid, decoded, begin)
   }
 
   /** Applies every completion report; the first that could not be applied, if any. */
@@ -106,11 +119,22 @@ export function transactionManagerOperations(coordinator: Coordinator): Transact
     async executeBatch(req, caller) {
       const n = req.statements.length
       if (n === 0) throw new TmError('TM_INVALID_ARGUMENT', 'statements is empty')
-      const begin = beginOptions(req.begin, caller)
-      const results = []
+      // Every statement is checked before the first runs: a refused one must not leave the others applied.
+      const decoded: DecodedStatement[] = []
       for (const [i, statement] of req.statements.entries()) {
         try {
-          results.push(await execute(req.gtrid, statement, i === 0 ? begin : undefined))
+          const d = decode(statement)
+          coordinator.validateStatement(d.resource, d.sql, d.params)
+          decoded.push(d)
+        } catch (error) {
+          return refused(req.gtrid, error, `statement ${i + 1} of ${n}: `)
+        }
+      }
+      const begin = beginOptions(req.begin, caller)
+      const results = []
+      for (const [i, statement] of decoded.entries()) {
+        try {
+          results.push(await runDecoded(req.gtrid, statement, i === 0 ? begin : undefined))
         } catch (error) {
           // The caller cannot tell which statements ran: the batch is all or nothing for the transaction.
           await rollBackIfActive(req.gtrid, `statement ${i + 1} of ${n} of a batch was refused`)
@@ -215,6 +239,12 @@ export function serveOperations(
     BatchedSession: batchedSessionHandler(session),
   }
   return { handlers, sessions }
+}
+
+interface DecodedStatement {
+  readonly resource: string
+  readonly sql: string
+  readonly params: SqlValue[]
 }
 
 /** A request's begin field (set only by a client that named the transaction itself). */

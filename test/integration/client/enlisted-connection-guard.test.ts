@@ -96,28 +96,29 @@ describe('an enlisted connection is guarded while it holds a branch', () => {
     }
   })
 
-  it("MariaDB: a pool's own release path (pool.releaseConnection, which resets) cannot hand the branch on: the pool destroys the connection and the transaction rolls back", async () => {
+  it("MariaDB: the pool's own releaseConnection (promise pool and the callback pool under it) cannot hand the branch to the pool's next user", async () => {
     const myConn = await myPool.getConnection()
-    const pgConn = await pgPool.connect()
     try {
-      const outcome = await client
-        .transaction(async (tx) => {
-          await tx.enlist('pg', pgConn)
-          await tx.enlist('maria', myConn)
-          await pgConn.query('UPDATE accounts SET balance = balance - 7 WHERE id = $1', [id])
-          await myConn.query('UPDATE accounts SET balance = balance + 7 WHERE id = ?', [id])
-          myPool.releaseConnection(myConn)
-          await new Promise((resolve) => setTimeout(resolve, 50))
-        })
-        .then(
-          () => 'committed',
-          (e: unknown) => e,
-        )
-      expect(outcome).not.toBe('committed')
-      expect(await balancesOf(dbs, id)).toEqual({ pg: 100, maria: 0 })
+      await client.transaction(async (tx) => {
+        await tx.enlist('maria', myConn)
+        await myConn.query('UPDATE accounts SET balance = balance + 7 WHERE id = ?', [id])
+        expect(() => myPool.releaseConnection(myConn)).toThrow(IllegalStateError)
+        const base = (myPool as unknown as { pool: { releaseConnection(c: unknown): void } }).pool
+        expect(() => base.releaseConnection((myConn as unknown as { connection: unknown }).connection)).toThrow(IllegalStateError)
+        // Nobody else got the session meanwhile: a second checkout is another connection.
+        const other = await myPool.getConnection()
+        expect(other.threadId).not.toBe(myConn.threadId)
+        const [rows] = await other.query('SELECT @@in_transaction AS t')
+        expect(rows).toEqual([{ t: 0 }])
+        other.release()
+      })
+      expect(await balancesOf(dbs, id)).toEqual({ pg: 100, maria: 7 })
     } finally {
-      pgConn.release()
+      myConn.release()
     }
+    // Once transaction() settled, the pool takes it back as usual.
+    const again = await myPool.getConnection()
+    again.release()
   })
 
   it('PostgreSQL: release() and end() are refused; release(err) (which destroys the client) is let through, and the outcome told is the truth', async () => {

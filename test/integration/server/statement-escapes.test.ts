@@ -217,3 +217,107 @@ describe('a branch that escaped despite the guard', () => {
     expect((await grpcError(tmc.tm.Commit({ gtrid }))).code).toBe(status.INTERNAL)
   })
 })
+
+describe('found by review: what a statement leaves behind, and statements that race a Commit', () => {
+  it('MySQL: parameters are bound before the text is judged (a placeholder inside a comment cannot carry code)', async () => {
+    const id = nextId++
+    const { gtrid } = await client.tm.Begin({})
+    await client.tm.Execute({ gtrid, statement: { resource: 'maria', sql: MY_INSERT, params: [int(id), int(1)] } })
+    const x = await branchXid(gtrid, 'maria')
+    const error = await grpcError(
+      client.tm.Execute({ gtrid, statement: { resource: 'maria', sql: '/*+ ? */ SELECT 1', params: [{ stringValue: `*/ XA END ${xidToMysqlLiteral(x)} #` }] } }),
+    )
+    expect(error.code).toBe(status.ABORTED)
+    expect(error.details).toMatch(/parameters bound/)
+    expect(await rowIn('maria', id)).toBe(false)
+    expect((await grpcError(client.tm.Commit({ gtrid }))).code).toBe(status.ABORTED)
+  })
+
+  it('a statement accepted before a Commit that was pipelined behind it is never left out of that Commit', async () => {
+    const id = nextId++
+    const tx = arbiter.coordinator.begin({})
+    const insert = arbiter.coordinator.execute(tx.gtrid, 'pg', PG_INSERT, [
+      { kind: 'int', value: BigInt(id) },
+      { kind: 'int', value: 1n },
+    ])
+    const commit = arbiter.coordinator.commit(tx.gtrid, [], 'applied')
+    const [inserted, committed] = await Promise.allSettled([insert, commit])
+    const landed = await rowIn('pg', id)
+    // Either both happened, or neither: never "committed" without the statement.
+    if (committed.status === 'fulfilled') expect(inserted.status === 'fulfilled' && landed).toBe(true)
+    else expect(landed).toBe(false)
+  })
+
+  describe('on one pooled session per resource', () => {
+    let tm: Awaited<ReturnType<typeof startTestArbiter>>
+    let tmc: ReturnType<typeof tmClient>
+    beforeAll(async () => {
+      tm = await startTestArbiter([
+        { name: 'pg', kind: 'postgres', url: dbs.pgUrl, poolSize: 1 },
+        { name: 'maria', kind: 'mysql', url: dbs.mysqlUrl, poolSize: 1 },
+      ])
+      tmc = tmClient(tm.address)
+    })
+    afterAll(async () => {
+      tmc?.close()
+      await tm?.stopAndClean()
+    })
+
+    async function commitOne(resource: string, sql: string, params: { intValue: string }[] = []): Promise<unknown[][]> {
+      const { gtrid } = await tmc.tm.Begin({})
+      const { result } = await tmc.tm.Execute({ gtrid, statement: { resource, sql, params } })
+      await tmc.tm.Commit({ gtrid })
+      return (result?.rows ?? []).map((r) => r.values.map((v) => v.stringValue ?? v.intValue ?? (v.nullValue !== undefined ? null : v)))
+    }
+
+    it('MySQL: nothing a transaction left on the session reaches the next one (user variables, GET_LOCK); temporary tables are refused', async () => {
+      await commitOne('maria', "SELECT @leak := 'secret'")
+      await commitOne('maria', "SELECT GET_LOCK('arbiter-review-lock', 0)")
+      expect(await commitOne('maria', 'SELECT @leak')).toEqual([[null]])
+      expect(await commitOne('maria', "SELECT IS_FREE_LOCK('arbiter-review-lock')")).toEqual([['1']])
+      const { gtrid } = await tmc.tm.Begin({})
+      const refused = await grpcError(tmc.tm.Execute({ gtrid, statement: { resource: 'maria', sql: 'CREATE TEMPORARY TABLE accounts (id int)' } }))
+      expect(refused.code).toBe(status.INVALID_ARGUMENT)
+    })
+
+    it('PostgreSQL: a session-level setting made through set_config() does not reach the next transaction', async () => {
+      await commitOne('pg', "SELECT set_config('default_transaction_read_only', 'on', false)")
+      const id = nextId++
+      await commitOne('pg', PG_INSERT, [int(id), int(1)])
+      expect(await rowIn('pg', id)).toBe(true)
+    })
+  })
+})
+
+describe('found by review: a role switched by a function call', () => {
+  it('PostgreSQL: a branch whose statement switched roles (set_config) is still prepared as the TM\'s login role, so the TM can finish it', async () => {
+    const tag = Math.random().toString(36).slice(2, 8)
+    const [login, other] = [`arb_tm_${tag}`, `arb_other_${tag}`]
+    await dbs.pgQuery(`CREATE ROLE ${login} LOGIN`)
+    await dbs.pgQuery(`CREATE ROLE ${other}`)
+    await dbs.pgQuery(`GRANT ${other} TO ${login}`)
+    await dbs.pgQuery(`GRANT ALL ON accounts TO ${login}, ${other}`)
+    const url = new URL(dbs.pgUrl)
+    url.username = login
+    url.password = ''
+    const tm = await startTestArbiter([
+      { name: 'pg', kind: 'postgres', url: url.toString() },
+      { name: 'maria', kind: 'mysql', url: dbs.mysqlUrl },
+    ])
+    const tmc = tmClient(tm.address)
+    try {
+      const id = nextId++
+      const { gtrid } = await tmc.tm.Begin({})
+      await tmc.tm.Execute({ gtrid, statement: { resource: 'pg', sql: `SELECT set_config('role', '${other}', true)` } })
+      await tmc.tm.Execute({ gtrid, statement: { resource: 'pg', sql: PG_INSERT, params: [int(id), int(1)] } })
+      await tmc.tm.Execute({ gtrid, statement: { resource: 'maria', sql: MY_INSERT, params: [int(id), int(1)] } })
+      const { transaction } = await tmc.tm.Commit({ gtrid })
+      expect(transaction?.state).toBe('TRANSACTION_STATE_COMMITTED')
+      expect(await rowIn('pg', id)).toBe(true)
+      expect(await rowIn('maria', id)).toBe(true)
+    } finally {
+      tmc.close()
+      await tm.stopAndClean()
+    }
+  })
+})

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { checkStatement } from '../../../server/coordinator/statement-guard.js'
-import type { SqlDialect } from '../../../server/coordinator/sql-lexer.js'
+import type { SqlDialect } from '../../../adapters/sql/sql-lexer.js'
 
 const check = (sql: string, dialect: SqlDialect): void => checkStatement(sql, { maxBytes: 10_000, dialect })
 const both: SqlDialect[] = ['postgres', 'mysql']
@@ -90,6 +90,7 @@ describe('statement guard, PostgreSQL', () => {
     ['SET ROLE admin', /SET ROLE/],
     ['SET LOCAL ROLE admin', /SET ROLE/],
     ['SET SESSION AUTHORIZATION admin', /SET ROLE/],
+    ['SET LOCAL SESSION AUTHORIZATION admin', /SET ROLE/],
     ['COPY t FROM STDIN', /COPY/],
   ])('refuses %j', (sql, message) => {
     expect(() => check(sql, 'postgres')).toThrow(message)
@@ -151,6 +152,8 @@ describe('statement guard, MySQL/MariaDB', () => {
     ["SET STATEMENT max_statement_time=1 FOR XA END 'x'", /only user variables/],
     ['SET NAMES latin1', /only user variables/],
     ['CREATE TABLE t (a int)', /DDL/],
+    ['CREATE TEMPORARY TABLE accounts (id int)', /temporary table outlives/],
+    ['DROP TEMPORARY TABLE tmp', /temporary table outlives/],
     ['DROP TABLE t', /DDL/],
     ['ANALYZE TABLE t', /not accepted/],
     ['HANDLER t OPEN', /not accepted/],
@@ -173,8 +176,6 @@ describe('statement guard, MySQL/MariaDB', () => {
     'REPLACE INTO t VALUES (1)',
     'SHOW TABLES',
     'EXPLAIN SELECT 1',
-    'CREATE TEMPORARY TABLE tmp (a int)',
-    'DROP TEMPORARY TABLE tmp',
     'TABLE t',
     'VALUES ROW(1)',
   ])('allows %j', (sql) => {

@@ -10,7 +10,8 @@ export interface LocalVote {
   /**
    * Set for a local branch the application named itself instead of calling
    * Enlist (saving a round trip): its XID is (Arbiter's formatId, the gtrid,
-   * bqual), bqual starts with "L", and the TM registers it here.
+   * bqual), bqual is "L<n>" (n a decimal number from 1, no leading zero: the
+   * spelling recovery takes for Arbiter's), and the TM registers it here.
    */
   'resource'?: (string);
 }
@@ -24,7 +25,8 @@ export interface LocalVote__Output {
   /**
    * Set for a local branch the application named itself instead of calling
    * Enlist (saving a round trip): its XID is (Arbiter's formatId, the gtrid,
-   * bqual), bqual starts with "L", and the TM registers it here.
+   * bqual), bqual is "L<n>" (n a decimal number from 1, no leading zero: the
+   * spelling recovery takes for Arbiter's), and the TM registers it here.
    */
   'resource': (string);
 }

@@ -66,7 +66,7 @@ function quoted(words: readonly string[], n: number): string {
 }
 
 function postgresRefusal(words: readonly string[]): string | null {
-  const [first, second, third] = words
+  const [first, second] = words
   switch (first) {
     case 'commit':
     case 'end':
@@ -88,7 +88,7 @@ function postgresRefusal(words: readonly string[]): string | null {
     case 'copy':
       return '"COPY" is refused through the TM: it streams data outside the request/answer protocol'
     case 'set':
-      return postgresSetRefusal(second, third)
+      return postgresSetRefusal(words)
     default:
       return null
   }
@@ -101,14 +101,17 @@ function postgresRefusal(words: readonly string[]): string | null {
  * transaction characteristics and roles are the TM's business (a prepared
  * transaction may only be finished by the role that prepared it).
  */
-function postgresSetRefusal(second: string | undefined, third: string | undefined): string | null {
+function postgresSetRefusal(words: readonly string[]): string | null {
+  const [, second, third] = words
   if (second === 'constraints') return null
+  if (words.slice(1, 5).some((w) => w === 'role' || w === 'authorization')) {
+    return '"SET ROLE" / "SET SESSION AUTHORIZATION" is refused: a prepared branch can only be finished by the role that prepared it'
+  }
   const name = second === 'local' || second === 'session' ? third : second
   if (name === undefined) return null
   if (/transaction|characteristics|autocommit|xact/.test(name)) {
     return `"SET ${name.toUpperCase()}" changes transaction characteristics, which Arbiter owns: set them on the resource's role or database instead`
   }
-  if (name === 'role' || name === 'authorization') return '"SET ROLE" / "SET SESSION AUTHORIZATION" is refused: a prepared branch can only be finished by the role that prepared it'
   if (second !== 'local') {
     return `a session-level "SET ${name}" would outlive this transaction on the TM's pooled session: use "SET LOCAL ${name} …"`
   }
@@ -126,7 +129,8 @@ function mysqlRefusal(words: readonly string[], statement: string): string | nul
       return isRollbackToSavepoint(words) ? null : `${quoted(words, 2)} ${CONTROL}`
     case 'create':
     case 'drop':
-      return second === 'temporary' ? null : `${quoted(words, 2)} is refused on a MySQL/MariaDB branch: DDL commits implicitly`
+      // Temporary tables too: one outlives the branch on the TM's pooled session and can hide a real table.
+      return `${quoted(words, 2)} is refused on a MySQL/MariaDB branch: DDL commits implicitly, and a temporary table outlives the branch`
     case 'set':
       return mysqlSetRefusal(statement)
     case 'commit':
@@ -150,7 +154,7 @@ function mysqlRefusal(words: readonly string[], statement: string): string | nul
 function mysqlNotAccepted(words: readonly string[]): string {
   return (
     `${quoted(words, 1)} is not accepted on a MySQL/MariaDB branch: allowed are SELECT, INSERT, UPDATE, DELETE, REPLACE, WITH, VALUES, TABLE, ` +
-    'SHOW, DESCRIBE, EXPLAIN, DO, SAVEPOINT, RELEASE SAVEPOINT, ROLLBACK TO SAVEPOINT, SET @user_variable, CREATE/DROP TEMPORARY TABLE'
+    'SHOW, DESCRIBE, EXPLAIN, DO, SAVEPOINT, RELEASE SAVEPOINT, ROLLBACK TO SAVEPOINT, SET @user_variable'
   )
 }
 
