@@ -150,6 +150,8 @@ async function startCore(
   refused.resources = resources
   await resources.initAll(5000)
 
+  // Recovery exists only after the coordinator: the coordinator's hook reaches it through this.
+  const late: { recovery?: Recovery } = {}
   const coordinator = new Coordinator({
     config: {
       nodeId: config.nodeId,
@@ -168,6 +170,7 @@ async function startCore(
     log,
     logger,
     observer: metrics,
+    onSessionLost: (endedAt) => late.recovery?.expedite(endedAt),
   })
   liveTransactions = () => coordinator.inProgressCount
   if (coordinator.callerLimits) registerCallerMetrics(metrics.registry, coordinator.callerLimits)
@@ -179,6 +182,7 @@ async function startCore(
     config: { nodeId: config.nodeId, ...config.recovery },
     onScan: (report) => metrics.recoveryPass(report),
   })
+  late.recovery = recovery
   metrics.attach({ coordinator, log, resources, stuckAfterMs: config.admin.stuckAfterMs }, config.metrics.resourceRefreshMs)
   const firstPass = await recovery.scan()
   logger.info({ steps: firstPass.steps.length, unreachable: Object.keys(firstPass.unreachable) }, 'start-up recovery done')

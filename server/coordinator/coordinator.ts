@@ -15,7 +15,7 @@ import { CLOCK_TOLERANCE_MS, ClientNamedBegins } from './client-named-begins.js'
 import { abortTransaction, type AbortCause } from './rollback-protocol.js'
 import { checkStatement, isPlainRead } from './statement-guard.js'
 import { isFinal, isLive, type TxState } from './transaction-state.js'
-import { LiveCounter, onBranch, Transaction } from './transaction.js'
+import { LiveCounter, onBranch, Transaction, type SessionTie } from './transaction.js'
 import { UnseenInProgress } from './unseen-in-progress.js'
 import { CallerLimits, type CallerLimitsConfig } from './caller-limits.js'
 
@@ -62,6 +62,8 @@ export interface CoordinatorDeps {
   readonly onRolledBack?: (tx: Transaction) => void
   /** Metrics: told of every transition worth counting (synchronous, no I/O). */
   readonly observer?: CoordinatorObserver
+  /** An application's session ended without coming back (sessionLost): recovery expedites its orphans. */
+  readonly onSessionLost?: (endedAt: number) => void
 }
 
 /** How long a drain waits, after rolling back the transactions still active, for their callers to ask and hear it. */
@@ -315,6 +317,40 @@ export class Coordinator {
 
   list(): Transaction[] {
     return [...this.txs.values()]
+  }
+
+  /** True when this TM rolled the transaction back and still remembers it (a Commit for it is refused). */
+  rolledBackHere(gtrid: string): boolean {
+    const state = this.txs.get(gtrid)?.state
+    return state === 'ROLLED_BACK' || state === 'ROLLING_BACK'
+  }
+
+  /** A request for the transaction came on this session stream: the transaction now lives or dies with it. */
+  bindSession(gtrid: string, session: SessionTie): void {
+    const tx = this.txs.get(gtrid)
+    if (tx !== undefined && tx.state === 'ACTIVE') tx.session = session
+  }
+
+  /**
+   * An application's session stream ended and none of its connection's
+   * streams is left (the application died, or closed its client). After
+   * transactions.localBranchGraceMs, its transactions still active and not
+   * taken up on another stream are rolled back (ABORTED, retryable for a
+   * client that was only cut off), and recovery rolls back the local
+   * branches it may have prepared without waiting its grace period.
+   */
+  sessionLost(session: SessionTie): void {
+    if (!this.accepting) return // a drain ends sessions itself
+    const endedAt = Date.now()
+    const graceMs = this.deps.config.localBranchGraceMs
+    setTimeout(() => {
+      const abandoned = this.list().filter((t) => t.state === 'ACTIVE' && t.session === session)
+      void Promise.allSettled(
+        abandoned.map((t) =>
+          this.abort(t, { reason: `its application's session ended and it did not come back within ${graceMs} ms (transactions.localBranchGraceMs)`, retryable: true }),
+        ),
+      ).then(() => this.deps.onSessionLost?.(endedAt))
+    }, graceMs).unref()
   }
 
   /** True while this TM works on the transaction: recovery must not presume it aborted. */

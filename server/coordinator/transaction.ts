@@ -17,6 +17,11 @@ export class LiveCounter {
   }
 }
 
+/** One application session stream (its identity is what counts), and the client connection it came on. */
+export interface SessionTie {
+  readonly peer: string
+}
+
 export type BranchMode = 'managed' | 'local'
 /** 'escaped': a statement ended the branch on the server outside the protocol; its outcome is unknown. */
 export type BranchState = 'active' | 'prepared' | 'read-only' | 'committed' | 'rolled-back' | 'failed' | 'escaped'
@@ -67,6 +72,8 @@ export class Transaction {
   escaped: string | undefined
   /** A request of its caller was answered "rolled back" (or the caller rolled it back): a drain need not wait to tell it. */
   callerToldRolledBack = false
+  /** The session stream its last request came on, if any (Coordinator.sessionLost). */
+  session: SessionTie | undefined
   /**
    * A statement that was already running when Commit began failed (or
    * returned more rows than allowed): that Commit must roll back instead of

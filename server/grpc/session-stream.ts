@@ -26,6 +26,7 @@ import {
 import { principalOf } from './auth-interceptor.js'
 import { toStatus } from './status.js'
 import type { TransactionManagerOperations } from './transaction-manager-service.js'
+import type { SessionTie } from '../coordinator/transaction.js'
 
 type Kind = NonNullable<SessionRequest__Output['request']>
 
@@ -60,11 +61,31 @@ function batchingOutbox(call: ServerDuplexStream<SessionRequestBatch__Output, Se
   }
 }
 
+/** The transaction a request is about, for the kinds that bind it to the session. */
+function gtridOf(request: SessionRequest__Output, kind: Kind, response?: unknown): string | undefined {
+  switch (kind) {
+    case 'begin':
+      return (response as { gtrid?: string } | undefined)?.gtrid
+    case 'execute':
+    case 'executeBatch':
+    case 'enlist':
+    case 'commit':
+    case 'rollback':
+      return (request[kind] as { gtrid?: string } | null | undefined)?.gtrid || undefined
+    default:
+      return undefined
+  }
+}
+
 /** One open Session stream. */
 class Session {
   private inFlight = 0
   private closing = false
   private ended = false
+  /** The TM began closing it (shutdown), rather than the client going away. */
+  private closedByTm = false
+  /** Its identity binds transactions to it; its peer is the client's connection. */
+  readonly tie: SessionTie
 
   constructor(
     call: EventEmitter,
@@ -76,7 +97,10 @@ class Session {
     private readonly observe: SessionRequestObserver | undefined,
     /** Who opened the stream (the token's name; undefined with auth off): every request on it is theirs. */
     private readonly caller: string | undefined,
+    peer: string,
+    private readonly bind: ((gtrid: string, tie: SessionTie) => void) | undefined,
   ) {
+    this.tie = { peer }
     // The client half-closed: answer what is in flight, then end.
     call.on('end', () => this.close())
     // Cancelled or broken: answers in flight have nowhere to go.
@@ -84,8 +108,14 @@ class Session {
     call.on('cancelled', () => this.finish())
   }
 
+  /** True once it ended because the client went away or half-closed (not the TM's shutdown). */
+  get lostByClient(): boolean {
+    return this.ended && !this.closedByTm
+  }
+
   /** Ends the stream once every request in flight is answered; later requests are refused. */
-  close(): void {
+  close(byTm = false): void {
+    this.closedByTm ||= byTm
     this.closing = true
     if (this.inFlight === 0) this.finish(true)
   }
@@ -108,12 +138,17 @@ class Session {
     }
     this.inFlight++
     const started = performance.now()
+    const before = this.bind && gtridOf(request, kind)
+    if (before) this.bind(before, this.tie)
     // The same request object shapes as the unary calls, so the same operation serves both.
     const ops = this.ops as unknown as Record<Kind, (req: unknown, caller: string | undefined) => unknown>
     Promise.resolve()
       .then(() => ops[kind](request[kind], this.caller))
       .then(
         (response) => {
+          // A transaction this request began (Begin, or riding on it) is bound once it exists.
+          const after = this.bind && (before ?? gtridOf(request, kind, response))
+          if (after) this.bind(after, this.tie)
           this.send({ id, [kind]: response })
           this.observe?.(kind, Status.OK, (performance.now() - started) / 1000)
         },
@@ -159,12 +194,19 @@ class Session {
 export class SessionRegistry {
   private readonly open = new Set<Session>()
 
+  /** Told when a client's last session on its connection ended without the TM ending it. */
+  constructor(private readonly onLost?: (tie: SessionTie) => void) {}
+
   add(session: Session): void {
     this.open.add(session)
   }
 
   remove(session: Session): void {
     this.open.delete(session)
+    if (!session.lostByClient || this.onLost === undefined) return
+    // Another stream on the same connection: the client lives (it only moved streams); its requests rebind.
+    for (const other of this.open) if (other.tie.peer === session.tie.peer) return
+    this.onLost(session.tie)
   }
 
   /**
@@ -172,7 +214,7 @@ export class SessionRegistry {
    * resolves when all have ended, or after `waitMs`.
    */
   async closeAll(waitMs = 0): Promise<void> {
-    for (const session of [...this.open]) session.close()
+    for (const session of [...this.open]) session.close(true)
     const until = Date.now() + waitMs
     while (this.open.size > 0 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 10))
   }
@@ -187,11 +229,14 @@ export interface SessionContext {
   /** limits.maxMessageBytes: what the TM receives and sends at most in one message. */
   readonly maxMessageBytes: number
   readonly observe?: SessionRequestObserver | undefined
+  /** A request for a transaction came on this session (Coordinator.bindSession). */
+  readonly bind?: ((gtrid: string, tie: SessionTie) => void) | undefined
 }
 
 function openSession(ctx: SessionContext, call: EventEmitter & { readonly metadata: Metadata }, outbox: Outbox): Session {
   const caller = principalOf(call)?.name
-  const session: Session = new Session(call, outbox, ctx.ops, ctx.maxInFlight, ctx.logger, () => ctx.registry.remove(session), ctx.observe, caller)
+  const peer = (call as { getPeer?: () => string }).getPeer?.() ?? 'unknown'
+  const session: Session = new Session(call, outbox, ctx.ops, ctx.maxInFlight, ctx.logger, () => ctx.registry.remove(session), ctx.observe, caller, peer, ctx.bind)
   ctx.registry.add(session)
   return session
 }

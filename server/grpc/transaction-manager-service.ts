@@ -28,6 +28,7 @@ import type { Logger } from '../logger.js'
 import type { SqlValue } from '../../adapters/types.js'
 import type { SessionRequestObserver } from '../metrics/session-request-metrics.js'
 import { batchedSessionHandler, sessionHandler, SessionRegistry } from './session-stream.js'
+import type { SessionTie } from '../coordinator/transaction.js'
 import { toWireTransaction, toWireXid } from './transaction-view.js'
 import { principalOf } from './auth-interceptor.js'
 import { enumField } from './enum-fields.js'
@@ -200,7 +201,18 @@ export function transactionManagerHandlers(
   limits: SessionLimits,
   observeSessionRequest?: SessionRequestObserver,
 ): { handlers: TransactionManagerHandlers; sessions: SessionRegistry } {
-  return serveOperations(transactionManagerOperations(coordinator), logger, limits, observeSessionRequest)
+  return serveOperations(transactionManagerOperations(coordinator), logger, limits, observeSessionRequest, {
+    bind: (gtrid, tie) => coordinator.bindSession(gtrid, tie),
+    lost: (tie) => coordinator.sessionLost(tie),
+  })
+}
+
+/** What the session streams tell the coordinator about the transactions on them. */
+export interface SessionHooks {
+  /** A request for this transaction came on this session. */
+  readonly bind: (gtrid: string, tie: SessionTie) => void
+  /** A client's last session on its connection ended without the TM ending it. */
+  readonly lost: (tie: SessionTie) => void
 }
 
 /** The limits of config.limits that the session streams apply. */
@@ -215,8 +227,9 @@ export function serveOperations(
   logger: Logger,
   limits: SessionLimits,
   observeSessionRequest?: SessionRequestObserver,
+  hooks?: SessionHooks,
 ): { handlers: TransactionManagerHandlers; sessions: SessionRegistry } {
-  const sessions = new SessionRegistry()
+  const sessions = new SessionRegistry(hooks?.lost)
   const session = {
     ops,
     registry: sessions,
@@ -224,6 +237,7 @@ export function serveOperations(
     maxInFlight: limits.maxSessionRequestsInFlight,
     maxMessageBytes: limits.maxMessageBytes,
     observe: observeSessionRequest,
+    bind: hooks?.bind,
   }
   const handlers: TransactionManagerHandlers = {
     Begin: unary(logger, 'Begin', (req, call) => ops.begin(req, principalOf(call)?.name)),

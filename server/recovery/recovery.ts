@@ -54,6 +54,12 @@ export interface RecoveryConfig {
 export class Recovery {
   /** First sighting of each orphan candidate: "resource|xidKey" → ms. */
   private readonly firstSeen = new Map<string, number>()
+  /**
+   * An application's session ended at this time (and its transactions here
+   * were rolled back): orphans already prepared then, or named before then,
+   * are not waited on for the grace period (expedite()).
+   */
+  private expeditedBefore: number | undefined
   private timer: NodeJS.Timeout | undefined
   /** The pass in progress per scope ('' = every resource). */
   private readonly running = new Map<string, Promise<RecoveryReport>>()
@@ -78,6 +84,21 @@ export class Recovery {
     clearInterval(this.timer)
   }
 
+  /**
+   * An application's session ended at `endedAt` and did not come back within
+   * transactions.localBranchGraceMs: its local branches, prepared and never
+   * committed, hold their row locks until presumed aborted. A pass now rolls
+   * back the orphans seen before `endedAt` or named before it, without the
+   * grace period. Safe whoever they belong to: claimOrphan closes a gtrid
+   * before its branches are rolled back, so a Commit that comes later is
+   * refused (ABORTED), never committed over them; a live client only loses a
+   * transaction whose Commit was that slow.
+   */
+  expedite(endedAt: number): void {
+    this.expeditedBefore = Math.max(this.expeditedBefore ?? 0, endedAt)
+    void this.scan().catch(() => undefined)
+  }
+
   /** One recovery pass; concurrent callers asking for the same scope share the pass in progress. */
   scan(onlyResource?: string): Promise<RecoveryReport> {
     const scope = onlyResource ?? ''
@@ -90,6 +111,16 @@ export class Recovery {
   }
 
   private async scanOnce(onlyResource?: string): Promise<RecoveryReport> {
+    const expedited = this.expeditedBefore
+    try {
+      return await this.scanWith(onlyResource)
+    } finally {
+      // Done once a full pass ran with it (a later session's end set a later time).
+      if (!onlyResource && this.expeditedBefore === expedited) this.expeditedBefore = undefined
+    }
+  }
+
+  private async scanWith(onlyResource?: string): Promise<RecoveryReport> {
     // Taken before any resource is scanned: only what the whole pass saw may be ended after it.
     const unfinishedAtStart = this.deps.log.unfinished()
     for (const logged of unfinishedAtStart) {
@@ -212,9 +243,26 @@ export class Recovery {
     if (owner !== this.deps.config.nodeId) return { knowledge: 'other-node', action: 'none', why: `owned by TM node "${owner}"` }
     if (!this.deps.log.healthy()) return { knowledge: 'no-decision', action: 'wait', why: 'the decision log is not healthy: nothing is presumed' }
     const first = this.firstSeen.get(`${resource}|${xidKey(branch.xid)}`)
+    if (this.deps.coordinator.rolledBackHere(gtrid)) {
+      // Its Commit can only be refused now: no grace needed.
+      return { knowledge: 'no-decision', action: 'rollback', why: 'its transaction rolled back on this TM: presumed abort' }
+    }
+    const expedited = this.expeditedBefore
+    if (expedited !== undefined && ((first !== undefined && first <= expedited) || namedAt(gtrid) <= expedited)) {
+      return { knowledge: 'no-decision', action: 'rollback', why: "no decision, and its application's session ended without a Commit: presumed abort" }
+    }
     if (first !== undefined && Date.now() - first >= this.deps.config.graceMs) {
       return { knowledge: 'no-decision', action: 'rollback', why: 'no decision and not live: presumed abort' }
     }
     return { knowledge: 'no-decision', action: 'rollback-after-grace', why: 'no decision: rolled back if still prepared after the grace period' }
+  }
+}
+
+/** When the gtrid was named (its ULID's time). */
+function namedAt(gtrid: string): number {
+  try {
+    return parseGtrid(gtrid).createdAt.getTime()
+  } catch {
+    return Number.POSITIVE_INFINITY
   }
 }

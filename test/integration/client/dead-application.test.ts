@@ -1,0 +1,92 @@
+// An application that prepares its local branches and dies before its Commit
+// reaches the TM (issue #20.5): the TM sees its session stream end, and rolls
+// the branches back within transactions.localBranchGraceMs of that, not at
+// the transaction's deadline plus recovery's grace period. Here both of those
+// are a minute, so only the session's end can explain a quick rollback. A
+// Commit that arrives afterwards is refused, never committed.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { sharedServerUrls } from '../../harness/index.js'
+import { createTestDatabases, type TestDatabases } from '../../helpers/databases.js'
+import { startTestArbiter } from '../../helpers/test-arbiter.js'
+
+const REPO = fileURLToPath(new URL('../../..', import.meta.url))
+const SCRIPT = join(REPO, 'test/fixtures/client/prepare-then-die.ts')
+const GRACE_MS = 1000
+
+let dbs: TestDatabases
+let arbiter: Awaited<ReturnType<typeof startTestArbiter>>
+
+beforeAll(async () => {
+  dbs = await createTestDatabases(sharedServerUrls(), 'deadapp')
+  arbiter = await startTestArbiter(
+    [
+      { name: 'pg', kind: 'postgres', url: dbs.pgUrl },
+      { name: 'maria', kind: 'mysql', url: dbs.mysqlUrl },
+    ],
+    {
+      transactions: { defaultTimeoutMs: 60_000, maxTimeoutMs: 120_000, localBranchGraceMs: GRACE_MS, retentionMs: 600_000 },
+      recovery: { intervalMs: 60_000, graceMs: 60_000 },
+    },
+  )
+})
+
+afterAll(async () => {
+  await arbiter?.stopAndClean()
+  await dbs?.close()
+})
+
+async function preparedThenKilled(id: number, warm: boolean): Promise<{ gtrid: string; killedAt: number }> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', SCRIPT], {
+    cwd: REPO,
+    env: { ...process.env, ARBITER_ADDRESS: arbiter.address, PG_URL: dbs.pgUrl, MYSQL_URL: dbs.mysqlUrl, ACCOUNT_ID: String(id), MODE: 'hang', TIMEOUT_MS: '60000', WARM: warm ? '1' : '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  const gtrid = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`client did not prepare in 20 s:\n${output}`)), 20_000)
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString()
+      const match = /GTRID (\S+)\n[\s\S]*PREPARED\n/.exec(output)
+      if (match) {
+        clearTimeout(timer)
+        resolve(match[1]!)
+      }
+    }
+    child.stdout!.on('data', onData)
+    child.stderr!.on('data', onData)
+  })
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  child.kill('SIGKILL')
+  const killedAt = Date.now()
+  await exited
+  return { gtrid, killedAt }
+}
+
+describe('an application that dies with its local branches prepared', () => {
+  it.each([
+    ['begun with Begin (the TM knows the transaction)', false, 401],
+    ['named by the client (the TM has never heard of it)', true, 402],
+  ] as const)('%s: rolled back within the grace of its session ending; a late Commit is refused', async (_what, warm, id) => {
+    const { gtrid, killedAt } = await preparedThenKilled(id, warm)
+    const nodeId = gtrid.split(':')[0]!
+    expect(await dbs.preparedLeft(nodeId)).toMatchObject({ pg: [expect.anything()], mysql: [expect.anything()] })
+    await expect.poll(() => dbs.preparedLeft(nodeId), { timeout: 15_000, interval: 100 }).toEqual({ pg: [], mysql: [] })
+    const lockHeldMs = Date.now() - killedAt
+    // The grace, one recovery pass, and the polling; far below the deadline (60 s) or recovery's grace (60 s).
+    expect(lockHeldMs).toBeLessThan(GRACE_MS + 3000)
+    expect(await dbs.pgQuery('SELECT 1 FROM accounts WHERE id = $1', [id])).toHaveLength(0)
+    const late = arbiter.coordinator.commit(
+      gtrid,
+      [
+        { bqual: Buffer.from('L1'), readOnly: false, resource: 'pg' },
+        { bqual: Buffer.from('L2'), readOnly: false, resource: 'maria' },
+      ],
+      'applied',
+      { timeoutMs: 60_000, tmInstance: arbiter.coordinator.instance },
+    )
+    await expect(late).rejects.toMatchObject({ code: 'TM_TX_ABORTED' })
+  })
+})
