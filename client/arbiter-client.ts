@@ -1,12 +1,13 @@
 // createArbiterClient(): the application's entry point. One gRPC channel per
 // client; transaction() for multi-step work, run() for the one-shot Run RPC.
-import { IllegalStateError, InvalidArgumentError, OutcomeUnknownError } from './errors.js'
+import { IllegalStateError, InvalidArgumentError } from './errors.js'
 import { checkTransactionOptions, resolveClientOptions, type ArbiterClientOptions, type TransactionOptions } from './options.js'
 import type { Transaction } from './transaction.js'
 import { toTransactionInfo, type TransactionInfo } from './transaction-info.js'
 import { runTransaction, withRetry } from './transaction-runner.js'
 import { TmRpc } from './tm-rpc.js'
 import { toWireStatements, type Statement } from './statements.js'
+import { runNamed } from './one-shot.js'
 import { fromResultSet, type ExecuteResult } from './values.js'
 
 /** One statement of client.run() (the same shape as tx.executeBatch()'s). */
@@ -16,8 +17,14 @@ export type RunStatement = Statement
 export interface RunResult {
   /** The committed transaction as the TM reported it. */
   readonly transaction: TransactionInfo
-  /** One result per statement, in order. */
+  /** One result per statement, in order (empty when resultsDropped). */
   readonly results: ExecuteResult[]
+  /**
+   * True when the answer of the first send was lost and the TM, asked again,
+   * no longer had the results (over 1 MiB, or it restarted): the transaction
+   * committed, its results are gone.
+   */
+  readonly resultsDropped: boolean
 }
 
 /** Options of client.getTransaction(). */
@@ -37,11 +44,16 @@ export interface ArbiterClient {
   transaction<T>(fn: (tx: Transaction) => Promise<T> | T, options?: TransactionOptions): Promise<T>
   /**
    * Begins, runs `statements` in order (each on its resource) and commits, in
-   * one round trip (the Run RPC). A failing statement rolls everything back
-   * (TransactionAbortedError). Not idempotent: after an UnavailableError or
-   * OutcomeUnknownError it may or may not have committed. Cancelling it
-   * (options.signal) after it was sent rejects with OutcomeUnknownError (the
-   * signal's reason as its cause): the TM may still commit it.
+   * one round trip (the Run RPC; two for the first call on a session and
+   * every call with transport 'unary': a Begin names the transaction). A
+   * failing or refused statement rolls everything back
+   * (TransactionAbortedError, InvalidArgumentError). The call carries a name
+   * the client chose, so it is idempotent: when its answer is lost the client
+   * sends it again (up to outcomeQueryAttempts times) and the TM answers the
+   * first run's outcome, never running it twice. Every error but
+   * OutcomeUnknownError means it did not commit; OutcomeUnknownError (its
+   * gtrid set) means it may have, including after cancelling it
+   * (options.signal) once sent.
    */
   run(statements: readonly RunStatement[], options?: TransactionOptions): Promise<RunResult>
   /** What the TM knows of a transaction; TransactionNotFoundError when nothing (presumed aborted). */
@@ -75,29 +87,13 @@ export function createArbiterClient(options: ArbiterClientOptions): ArbiterClien
       checkTransactionOptions(runOptions)
       const wire = toWireStatements(statements, 'run()')
       return withRetry(runOptions, async () => {
-        const signal = runOptions.signal
-        signal?.throwIfAborted() // not sent: nothing happened
-        const response = await rpc
-          .run(
-            {
-              timeoutMs: runOptions.timeoutMs ?? 0,
-              labels: { ...runOptions.labels },
-              statements: wire,
-              waitFor: runOptions.waitFor === 'durable' ? 'WAIT_FOR_DURABLE' : 'WAIT_FOR_APPLIED',
-            },
-            { signal },
-          )
-          .catch((error: unknown) => {
-            // Sent, then cancelled: the TM goes on and may commit. Its gtrid never came back; its labels find it.
-            if (signal?.aborted === true && error === signal.reason) {
-              throw new OutcomeUnknownError('run() was cancelled after its request was sent: it may have committed (look for its labels with the Admin service)', {
-                cause: error,
-              })
-            }
-            throw error
-          })
+        const response = await runNamed(rpc, wire, runOptions, resolved)
         if (!response.transaction) throw new IllegalStateError('the TM answered Run without a transaction')
-        return { transaction: toTransactionInfo(response.transaction), results: response.results.map((r) => fromResultSet(r)) }
+        return {
+          transaction: toTransactionInfo(response.transaction),
+          results: response.results.map((r) => fromResultSet(r)),
+          resultsDropped: response.resultsDropped,
+        }
       })
     },
 

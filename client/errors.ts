@@ -261,9 +261,24 @@ export function fromWireStatus(status: { code: number; message: string; details:
   return fromCodeAndInfo(status.code, status.message, errorInfoIn(status.details), status)
 }
 
+/** Errors that are the TM's own answer (they carried Arbiter's ErrorInfo), not a transport's or a proxy's. */
+const tmAnswers = new WeakSet<ArbiterError>()
+
+/**
+ * @internal True when the TM itself sent this error (with its ErrorInfo): it
+ * received the request and says what became of it. A bare status (a lost
+ * connection, a deadline, a message over a size limit) may have come after
+ * the TM acted.
+ */
+export function isTmAnswer(error: ArbiterError): boolean {
+  return tmAnswers.has(error)
+}
+
 function fromCodeAndInfo(grpcCode: number, details: string, info: ErrorInfo | undefined, cause: unknown): ArbiterError {
   if (info !== undefined && isTmErrorCode(info.reason)) {
-    return arbiterErrorFor(info.reason, details, { grpcCode, metadata: info.metadata, cause })
+    const error = arbiterErrorFor(info.reason, details, { grpcCode, metadata: info.metadata, cause })
+    tmAnswers.add(error)
+    return error
   }
   const code = CODE_OF_STATUS[grpcCode] ?? 'TM_INTERNAL'
   const text = details || `gRPC status ${GrpcStatus[grpcCode] ?? grpcCode}`

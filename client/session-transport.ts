@@ -21,8 +21,6 @@ import type { SessionResponseBatch__Output } from '../proto/gen/arbiter/v1/Sessi
 import {
   BATCHED_SESSION_HEADER,
   batchBound,
-  CLIENT_MAX_RECEIVE_BYTES_HEADER,
-  GRPC_DEFAULT_MAX_RECEIVE_BYTES,
   MessageBatcher,
   TM_MAX_MESSAGE_BYTES_HEADER,
 } from '../proto/message-batcher.js'
@@ -194,10 +192,8 @@ export class SessionTransport {
         this.answer(response)
       })
     } else {
-      const metadata = this.metadata()
-      // So that the TM's answer batches fit what this client receives.
-      metadata.set(CLIENT_MAX_RECEIVE_BYTES_HEADER, String(this.limits.maxReceiveBytes ?? GRPC_DEFAULT_MAX_RECEIVE_BYTES))
-      const call = this.raw.BatchedSession(metadata)
+      // The metadata says what this client receives (arbiter-max-receive-bytes): the TM's answer batches fit it.
+      const call = this.raw.BatchedSession(this.metadata())
       const batched: OpenStream & { batched: true } = { batched: true, call, ...common }
       stream = batched
       call.on('metadata', (header: grpc.Metadata) => {

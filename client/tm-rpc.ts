@@ -25,6 +25,7 @@ import type { RunResponse__Output } from '../proto/gen/arbiter/v1/RunResponse.js
 import { ArbiterError, fromGrpcError } from './errors.js'
 import type { ResolvedClientOptions } from './options.js'
 import { SessionTransport, type SessionKind } from './session-transport.js'
+import { CLIENT_MAX_RECEIVE_BYTES_HEADER, GRPC_DEFAULT_MAX_RECEIVE_BYTES } from '../proto/message-batcher.js'
 import { CompletionReports } from './completion-reports.js'
 import { TransactionNamer, type NamedTransaction } from './transaction-namer.js'
 
@@ -59,13 +60,17 @@ export class TmRpc {
   /** Only on the Session stream: each unary call may reach another TM behind a balancer. */
   private readonly namer: TransactionNamer | undefined
 
+  /** What this channel receives in one message (grpc.max_receive_message_length; -1: no limit). */
+  private readonly maxReceiveBytes: number
+
   constructor(private readonly options: ResolvedClientOptions) {
+    this.maxReceiveBytes = numberOption(options.channelOptions['grpc.max_receive_message_length']) ?? GRPC_DEFAULT_MAX_RECEIVE_BYTES
     const { proto } = loadArbiterProto()
     this.raw = new proto.arbiter.v1.TransactionManager(options.address, credentialsOf(options), options.channelOptions)
     if (options.transport === 'session') {
       const namer = (this.namer = new TransactionNamer())
       const limits = {
-        maxReceiveBytes: numberOption(options.channelOptions['grpc.max_receive_message_length']),
+        maxReceiveBytes: this.maxReceiveBytes,
         maxSendBytes: numberOption(options.channelOptions['grpc.max_send_message_length']),
       }
       this.session = new SessionTransport(this.raw, () => this.metadata(), () => namer.forget(), limits)
@@ -123,7 +128,8 @@ export class TmRpc {
     return this.call<GetTransactionRequest, Transaction__Output>('getTransaction', (r, m, c, cb) => this.raw.GetTransaction(r, m, c, cb), req, o)
   }
   run(req: RunRequest, o?: RpcCallOptions): Promise<RunResponse__Output> {
-    return this.call<RunRequest, RunResponse__Output>('run', (r, m, c, cb) => this.raw.Run(r, m, c, cb), req, o)
+    const call = this.call<RunRequest, RunResponse__Output>('run', (r, m, c, cb) => this.raw.Run(r, m, c, cb), req, o)
+    return req.tmInstance ? this.unlessBeginRefused(call) : call
   }
 
   close(): void {
@@ -145,6 +151,8 @@ export class TmRpc {
   private metadata(): grpc.Metadata {
     const metadata = new grpc.Metadata()
     if (this.options.token !== undefined) metadata.set('authorization', `Bearer ${this.options.token}`)
+    // So that the TM refuses (and rolls back) an answer this client could not receive, instead of committing and sending it.
+    metadata.set(CLIENT_MAX_RECEIVE_BYTES_HEADER, String(this.maxReceiveBytes))
     return metadata
   }
 

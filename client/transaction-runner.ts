@@ -38,9 +38,9 @@ export async function withRetry<T>(options: TransactionOptions, once: () => Prom
  * restart), for up to `patienceMs`: a Begin does nothing but name a
  * transaction, so trying again is safe, and a restart then costs the caller
  * latency instead of an error. The answer of a Begin that was lost leaves an
- * unused transaction, which its deadline ends.
+ * unused transaction, which its deadline ends. @internal
  */
-async function beginPatiently(rpc: TmRpc, request: BeginRequest, signal: AbortSignal | undefined, patienceMs: number): Promise<BeginResponse__Output> {
+export async function beginPatiently(rpc: TmRpc, request: BeginRequest, signal: AbortSignal | undefined, patienceMs: number): Promise<BeginResponse__Output> {
   const until = Date.now() + patienceMs
   for (let attempt = 1; ; attempt++) {
     try {

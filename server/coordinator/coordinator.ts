@@ -310,6 +310,22 @@ export class Coordinator {
     throw this.stateError(tx, 'roll back')
   }
 
+  /** The transaction if this TM holds it in memory. */
+  find(gtrid: string): Transaction | undefined {
+    return this.txs.get(gtrid)
+  }
+
+  /** A view of a transaction known only from its logged decision (forgotten from memory), else undefined. */
+  fromLog(gtrid: string): Transaction | undefined {
+    if (typeof gtrid !== 'string' || gtrid === '' || this.txs.has(gtrid) || !this.deps.log.get(gtrid)?.decision) return undefined
+    return this.require(gtrid)
+  }
+
+  /** Begins a transaction the client named itself (the rules of ExecuteRequest.begin), or returns it when known. */
+  beginNamed(gtrid: string, begin: BeginOptions): Transaction {
+    return this.requireOrBegin(gtrid, begin, { reaper: true })
+  }
+
   /** The transaction in memory, or what the log remembers of it. */
   get(gtrid: string): Transaction {
     return this.require(gtrid)

@@ -80,6 +80,8 @@ export class Transaction {
    * committing what the statement's caller was told failed.
    */
   doomed: { readonly reason: string; readonly serverCode?: string | undefined; readonly retryable?: boolean } | undefined
+  /** The Run that ran it (named by the client): a repeat of that Run gets this answer. */
+  runOutcome: Promise<unknown> | undefined
   /** The one Commit in progress: repeats of Commit wait for the same answer. */
   commitOutcome: Promise<unknown> | undefined
   rollbackOutcome: Promise<void> | undefined

@@ -25,7 +25,7 @@ import {
 } from '../../proto/message-batcher.js'
 import { principalOf } from './auth-interceptor.js'
 import { toStatus } from './status.js'
-import type { TransactionManagerOperations } from './transaction-manager-service.js'
+import { announcedReceive, type TransactionManagerOperations } from './transaction-manager-service.js'
 import type { SessionTie } from '../coordinator/transaction.js'
 
 type Kind = NonNullable<SessionRequest__Output['request']>
@@ -99,6 +99,8 @@ class Session {
     private readonly caller: string | undefined,
     peer: string,
     private readonly bind: ((gtrid: string, tie: SessionTie) => void) | undefined,
+    /** What the client announced it receives in one message (header arbiter-max-receive-bytes). */
+    private readonly clientMaxReceive: number | undefined,
   ) {
     this.tie = { peer }
     // The client half-closed: answer what is in flight, then end.
@@ -141,9 +143,9 @@ class Session {
     const before = this.bind && gtridOf(request, kind)
     if (before) this.bind(before, this.tie)
     // The same request object shapes as the unary calls, so the same operation serves both.
-    const ops = this.ops as unknown as Record<Kind, (req: unknown, caller: string | undefined) => unknown>
+    const ops = this.ops as unknown as Record<Kind, (req: unknown, caller: string | undefined, clientMaxReceive: number | undefined) => unknown>
     Promise.resolve()
-      .then(() => ops[kind](request[kind], this.caller))
+      .then(() => ops[kind](request[kind], this.caller, this.clientMaxReceive))
       .then(
         (response) => {
           // A transaction this request began (Begin, or riding on it) is bound once it exists.
@@ -236,7 +238,8 @@ export interface SessionContext {
 function openSession(ctx: SessionContext, call: EventEmitter & { readonly metadata: Metadata }, outbox: Outbox): Session {
   const caller = principalOf(call)?.name
   const peer = (call as { getPeer?: () => string }).getPeer?.() ?? 'unknown'
-  const session: Session = new Session(call, outbox, ctx.ops, ctx.maxInFlight, ctx.logger, () => ctx.registry.remove(session), ctx.observe, caller, peer, ctx.bind)
+  const announced = announcedReceive(call.metadata)
+  const session: Session = new Session(call, outbox, ctx.ops, ctx.maxInFlight, ctx.logger, () => ctx.registry.remove(session), ctx.observe, caller, peer, ctx.bind, announced)
   ctx.registry.add(session)
   return session
 }

@@ -25,6 +25,7 @@ import type { Transaction } from '../../proto/gen/arbiter/v1/Transaction.js'
 import type { RunRequest__Output } from '../../proto/gen/arbiter/v1/RunRequest.js'
 import type { RunResponse } from '../../proto/gen/arbiter/v1/RunResponse.js'
 import type { Logger } from '../logger.js'
+import type { Metadata } from '@grpc/grpc-js'
 import type { SqlValue } from '../../adapters/types.js'
 import type { SessionRequestObserver } from '../metrics/session-request-metrics.js'
 import { batchedSessionHandler, sessionHandler, SessionRegistry } from './session-stream.js'
@@ -33,27 +34,46 @@ import { toWireTransaction, toWireXid } from './transaction-view.js'
 import { principalOf } from './auth-interceptor.js'
 import { enumField } from './enum-fields.js'
 import { unary } from './unary.js'
+import { answerLimit, answerOverLimit } from './answer-size.js'
+import { CLIENT_MAX_RECEIVE_BYTES_HEADER, encodedSizeBound } from '../../proto/message-batcher.js'
 import { fromProtoValue, toResultSet } from './values.js'
 
 /**
  * Every TransactionManager call but Session, keyed by its name in
  * SessionRequest's oneof. `caller` is the token's name (undefined with auth
  * off): the calls that can begin a transaction count it against that
- * caller's limits (coordinator/caller-limits.ts).
+ * caller's limits (coordinator/caller-limits.ts). `clientMaxReceive` is what
+ * the client announced it receives in one message (answer-size.ts).
  */
 export interface TransactionManagerOperations {
   begin(req: BeginRequest__Output, caller?: string): BeginResponse
-  execute(req: ExecuteRequest__Output, caller?: string): Promise<ExecuteResponse>
-  executeBatch(req: ExecuteBatchRequest__Output, caller?: string): Promise<ExecuteBatchResponse>
+  execute(req: ExecuteRequest__Output, caller?: string, clientMaxReceive?: number): Promise<ExecuteResponse>
+  executeBatch(req: ExecuteBatchRequest__Output, caller?: string, clientMaxReceive?: number): Promise<ExecuteBatchResponse>
   enlist(req: EnlistRequest__Output): EnlistResponse
   commit(req: CommitRequest__Output, caller?: string): Promise<CommitResponse>
   completeLocalBranches(req: CompleteLocalBranchesRequest__Output): CompleteLocalBranchesResponse
   rollback(req: RollbackRequest__Output): Promise<RollbackResponse>
   getTransaction(req: GetTransactionRequest__Output): Transaction
-  run(req: RunRequest__Output, caller?: string): Promise<RunResponse>
+  run(req: RunRequest__Output, caller?: string, clientMaxReceive?: number): Promise<RunResponse>
 }
 
-export function transactionManagerOperations(coordinator: Coordinator): TransactionManagerOperations {
+export function transactionManagerOperations(coordinator: Coordinator, maxMessageBytes = 8 * 1024 * 1024): TransactionManagerOperations {
+  /** Refuses (and rolls back) an answer the client could not receive: it is not load, a retry can never fit. */
+  const fitting = <T extends object>(gtrid: string, method: 'Execute' | 'ExecuteBatch' | 'Run', response: T, clientMaxReceive: number | undefined): T | Promise<never> => {
+    const limit = answerLimit(maxMessageBytes, clientMaxReceive)
+    const bytes = answerOverLimit(method, response, limit)
+    if (bytes === undefined) return response
+    return coordinator.refuseRequest(
+      gtrid,
+      new TmError(
+        'TM_INVALID_ARGUMENT',
+        `the answer would be ${bytes} bytes, over the ${limit} this call can carry (limits.maxMessageBytes, or the client's grpc.max_receive_message_length): ` +
+          'select fewer rows or columns',
+        { metadata: { gtrid } },
+      ),
+    )
+  }
+
   /** A statement off the wire, its parameters decoded (INVALID_ARGUMENT when it cannot be). */
   const decode = (statement: Statement__Output | null): DecodedStatement => {
     if (!statement) throw new TmError('TM_INVALID_ARGUMENT', 'statement is required')
@@ -113,11 +133,11 @@ export function transactionManagerOperations(coordinator: Coordinator): Transact
       }
     },
 
-    async execute(req, caller) {
-      return { result: await execute(req.gtrid, req.statement, beginOptions(req.begin, caller)) }
+    async execute(req, caller, clientMaxReceive) {
+      return fitting(req.gtrid, 'Execute', { result: await execute(req.gtrid, req.statement, beginOptions(req.begin, caller)) }, clientMaxReceive)
     },
 
-    async executeBatch(req, caller) {
+    async executeBatch(req, caller, clientMaxReceive) {
       const n = req.statements.length
       if (n === 0) throw new TmError('TM_INVALID_ARGUMENT', 'statements is empty')
       // Every statement is checked before the first runs: a refused one must not leave the others applied.
@@ -143,7 +163,7 @@ export function transactionManagerOperations(coordinator: Coordinator): Transact
           throw new TmError(error.code, `statement ${i + 1} of ${n}: ${error.message}`, { metadata: { ...error.metadata }, cause: error })
         }
       }
-      return { results }
+      return fitting(req.gtrid, 'ExecuteBatch', { results }, clientMaxReceive)
     },
 
     enlist(req) {
@@ -177,22 +197,71 @@ export function transactionManagerOperations(coordinator: Coordinator): Transact
       return toWireTransaction(coordinator.get(req.gtrid))
     },
 
-    async run(req, caller) {
-      if (req.statements.length === 0) throw new TmError('TM_INVALID_ARGUMENT', 'statements is empty')
+    async run(req, caller, clientMaxReceive) {
+      const n = req.statements.length
+      if (n === 0) throw new TmError('TM_INVALID_ARGUMENT', 'statements is empty')
       const wait = waitFor(req.waitFor) // before anything begins
-      const tx = coordinator.begin({ timeoutMs: req.timeoutMs, labels: req.labels, caller })
-      const results = []
-      try {
-        for (const statement of req.statements) results.push(await execute(tx.gtrid, statement))
-      } catch (error) {
-        await rollBackIfActive(tx.gtrid, 'a statement of Run was refused')
-        throw error
+      // Checked whole before anything begins: a refused statement leaves nothing behind.
+      const decoded: DecodedStatement[] = []
+      for (const [i, statement] of req.statements.entries()) {
+        try {
+          const d = decode(statement)
+          coordinator.validateStatement(d.resource, d.sql, d.params)
+          decoded.push(d)
+        } catch (error) {
+          return refused(req.gtrid, error, `statement ${i + 1} of ${n}: `)
+        }
       }
-      const outcome = await coordinator.commit(tx.gtrid, [], wait)
-      return { transaction: toWireTransaction(outcome.tx), results }
+      let tx
+      if (req.gtrid) {
+        // Named by the client: a repeat gets the first outcome, never a second run.
+        const known = coordinator.find(req.gtrid)
+        if (known?.runOutcome) return (await known.runOutcome) as RunResponse
+        // Past ACTIVE without a Run of this TM's (a restart recovered it from the log, or a Commit ended it):
+        // its outcome as a repeated Commit would get it, without results.
+        if (known && known.state !== 'ACTIVE') {
+          const ended = await coordinator.commit(req.gtrid, [], wait)
+          return { transaction: toWireTransaction(ended.tx), results: [], resultsDropped: true }
+        }
+        if (!known) {
+          const logged = coordinator.fromLog(req.gtrid)
+          if (logged) return { transaction: toWireTransaction(logged), results: [], resultsDropped: true }
+          // Begun by Begin and no longer here (forgotten, or the TM restarted): NOT_FOUND, never a new run.
+          if (!req.tmInstance) coordinator.get(req.gtrid)
+        }
+        tx = known ?? coordinator.beginNamed(req.gtrid, { timeoutMs: req.timeoutMs, labels: req.labels, tmInstance: req.tmInstance, caller })
+      } else {
+        tx = coordinator.begin({ timeoutMs: req.timeoutMs, labels: req.labels, caller })
+      }
+      const gtrid = tx.gtrid
+      const outcome = (async (): Promise<RunResponse> => {
+        const results = []
+        try {
+          for (const statement of decoded) results.push(await runDecoded(gtrid, statement))
+        } catch (error) {
+          await rollBackIfActive(gtrid, 'a statement of Run failed or was refused')
+          throw error
+        }
+        // Before the commit: afterwards a failed answer could only say "unknown".
+        await fitting(gtrid, 'Run', { transaction: toWireTransaction(tx), results }, clientMaxReceive)
+        const committed = await coordinator.commit(gtrid, [], wait)
+        return { transaction: toWireTransaction(committed.tx), results, resultsDropped: false }
+      })()
+      tx.runOutcome = outcome
+      // What a repeat is answered with, kept as long as the transaction: without results over 1 MiB.
+      outcome.then(
+        (response) => {
+          if (encodedSizeBound(response.results) > KEPT_RUN_RESULT_BYTES) tx.runOutcome = Promise.resolve({ ...response, results: [], resultsDropped: true })
+        },
+        () => undefined,
+      )
+      return outcome
     },
   }
 }
+
+/** The largest results of a Run kept for a repeat of it. */
+const KEPT_RUN_RESULT_BYTES = 1024 * 1024
 
 /** The service's handlers, and the open session streams (closed at shutdown). */
 export function transactionManagerHandlers(
@@ -201,7 +270,7 @@ export function transactionManagerHandlers(
   limits: SessionLimits,
   observeSessionRequest?: SessionRequestObserver,
 ): { handlers: TransactionManagerHandlers; sessions: SessionRegistry } {
-  return serveOperations(transactionManagerOperations(coordinator), logger, limits, observeSessionRequest, {
+  return serveOperations(transactionManagerOperations(coordinator, limits.maxMessageBytes), logger, limits, observeSessionRequest, {
     bind: (gtrid, tie) => coordinator.bindSession(gtrid, tie),
     lost: (tie) => coordinator.sessionLost(tie),
   })
@@ -241,14 +310,14 @@ export function serveOperations(
   }
   const handlers: TransactionManagerHandlers = {
     Begin: unary(logger, 'Begin', (req, call) => ops.begin(req, principalOf(call)?.name)),
-    Execute: unary(logger, 'Execute', (req, call) => ops.execute(req, principalOf(call)?.name)),
-    ExecuteBatch: unary(logger, 'ExecuteBatch', (req, call) => ops.executeBatch(req, principalOf(call)?.name)),
+    Execute: unary(logger, 'Execute', (req, call) => ops.execute(req, principalOf(call)?.name, announcedReceive(call.metadata))),
+    ExecuteBatch: unary(logger, 'ExecuteBatch', (req, call) => ops.executeBatch(req, principalOf(call)?.name, announcedReceive(call.metadata))),
     Enlist: unary(logger, 'Enlist', (req) => ops.enlist(req)),
     Commit: unary(logger, 'Commit', (req, call) => ops.commit(req, principalOf(call)?.name)),
     CompleteLocalBranches: unary(logger, 'CompleteLocalBranches', (req) => ops.completeLocalBranches(req)),
     Rollback: unary(logger, 'Rollback', (req) => ops.rollback(req)),
     GetTransaction: unary(logger, 'GetTransaction', (req) => ops.getTransaction(req)),
-    Run: unary(logger, 'Run', (req, call) => ops.run(req, principalOf(call)?.name)),
+    Run: unary(logger, 'Run', (req, call) => ops.run(req, principalOf(call)?.name, announcedReceive(call.metadata))),
     Session: sessionHandler(session),
     BatchedSession: batchedSessionHandler(session),
   }
@@ -259,6 +328,13 @@ interface DecodedStatement {
   readonly resource: string
   readonly sql: string
   readonly params: SqlValue[]
+}
+
+/** What the client announced it receives in one message (header arbiter-max-receive-bytes), if it did. */
+export function announcedReceive(metadata: Metadata): number | undefined {
+  const [value] = metadata.get(CLIENT_MAX_RECEIVE_BYTES_HEADER)
+  const n = typeof value === 'string' ? Number(value) : Number.NaN
+  return Number.isFinite(n) ? n : undefined
 }
 
 /** A request's begin field (set only by a client that named the transaction itself). */

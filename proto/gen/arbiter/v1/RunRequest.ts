@@ -8,6 +8,22 @@ export interface RunRequest {
   'labels'?: ({[key: string]: string});
   'statements'?: (_arbiter_v1_Statement)[];
   'waitFor'?: (_arbiter_v1_WaitFor);
+  /**
+   * The transaction's name, chosen so that a lost answer can be asked about
+   * (GetTransaction) and the same Run sent again without running twice: a
+   * Run naming a transaction the TM already ran answers that run's outcome
+   * (its results too, unless they were over 1 MiB: results_dropped). It is
+   * either a transaction begun with Begin and not used since (a client that
+   * does not know the TM yet: Begin, then Run), or one the client named
+   * itself as ExecuteRequest.begin describes (then tm_instance is needed and
+   * the same refusals apply: ABORTED with beginRefused, nothing run). Empty:
+   * the TM names it, and a lost answer cannot be told from a lost request.
+   */
+  'gtrid'?: (string);
+  /**
+   * With a client-named gtrid: the BeginResponse.tm_instance it was named under.
+   */
+  'tmInstance'?: (string);
 }
 
 export interface RunRequest__Output {
@@ -15,4 +31,20 @@ export interface RunRequest__Output {
   'labels': ({[key: string]: string});
   'statements': (_arbiter_v1_Statement__Output)[];
   'waitFor': (_arbiter_v1_WaitFor__Output);
+  /**
+   * The transaction's name, chosen so that a lost answer can be asked about
+   * (GetTransaction) and the same Run sent again without running twice: a
+   * Run naming a transaction the TM already ran answers that run's outcome
+   * (its results too, unless they were over 1 MiB: results_dropped). It is
+   * either a transaction begun with Begin and not used since (a client that
+   * does not know the TM yet: Begin, then Run), or one the client named
+   * itself as ExecuteRequest.begin describes (then tm_instance is needed and
+   * the same refusals apply: ABORTED with beginRefused, nothing run). Empty:
+   * the TM names it, and a lost answer cannot be told from a lost request.
+   */
+  'gtrid': (string);
+  /**
+   * With a client-named gtrid: the BeginResponse.tm_instance it was named under.
+   */
+  'tmInstance': (string);
 }

@@ -9,6 +9,11 @@ export interface RunResponse {
    * One result per statement, in order.
    */
   'results'?: (_arbiter_v1_ResultSet)[];
+  /**
+   * A repeated Run whose first run's results were not kept (over 1 MiB, or
+   * the transaction is known only from the decision log): results is empty.
+   */
+  'resultsDropped'?: (boolean);
 }
 
 export interface RunResponse__Output {
@@ -17,4 +22,9 @@ export interface RunResponse__Output {
    * One result per statement, in order.
    */
   'results': (_arbiter_v1_ResultSet__Output)[];
+  /**
+   * A repeated Run whose first run's results were not kept (over 1 MiB, or
+   * the transaction is known only from the decision log): results is empty.
+   */
+  'resultsDropped': (boolean);
 }

@@ -176,6 +176,8 @@ export interface TransactionManagerClient extends grpc.Client {
   
   /**
    * Begin, statements on several resources, and commit, in one round trip.
+   * Idempotent when the request names its transaction (RunRequest.gtrid): a
+   * repeat gets the first outcome and never runs the statements twice.
    */
   Run(argument: _arbiter_v1_RunRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_RunResponse__Output>): grpc.ClientUnaryCall;
   Run(argument: _arbiter_v1_RunRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_arbiter_v1_RunResponse__Output>): grpc.ClientUnaryCall;
@@ -183,6 +185,8 @@ export interface TransactionManagerClient extends grpc.Client {
   Run(argument: _arbiter_v1_RunRequest, callback: grpc.requestCallback<_arbiter_v1_RunResponse__Output>): grpc.ClientUnaryCall;
   /**
    * Begin, statements on several resources, and commit, in one round trip.
+   * Idempotent when the request names its transaction (RunRequest.gtrid): a
+   * repeat gets the first outcome and never runs the statements twice.
    */
   run(argument: _arbiter_v1_RunRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_RunResponse__Output>): grpc.ClientUnaryCall;
   run(argument: _arbiter_v1_RunRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_arbiter_v1_RunResponse__Output>): grpc.ClientUnaryCall;
@@ -278,6 +282,8 @@ export interface TransactionManagerHandlers extends grpc.UntypedServiceImplement
   
   /**
    * Begin, statements on several resources, and commit, in one round trip.
+   * Idempotent when the request names its transaction (RunRequest.gtrid): a
+   * repeat gets the first outcome and never runs the statements twice.
    */
   Run: grpc.handleUnaryCall<_arbiter_v1_RunRequest__Output, _arbiter_v1_RunResponse>;
   
