@@ -47,7 +47,7 @@ export async function beginPatiently(rpc: TmRpc, request: BeginRequest, signal: 
       return await rpc.begin(request, { signal, deadlineMs: Math.max(1, until - Date.now()) })
     } catch (error) {
       if (!(error instanceof UnavailableError) || Date.now() >= until || signal?.aborted) throw error
-      await sleep(Math.min(backoffDelay(attempt, 50, 1_000), Math.max(0, until - Date.now())), signal)
+      await sleep(Math.min(backoffDelay(attempt, 50, 250), Math.max(0, until - Date.now())), signal)
     }
   }
 }
