@@ -10,7 +10,9 @@ const PROBE_FILE = '.write-probe'
 const PROBE_BYTES = 4096
 
 export class WriteProbe {
-  private currentProblem: string | undefined
+  /** What the log's own last write said, and what the last probe said: each clears only its own. */
+  private logProblem: string | undefined
+  private probeProblem: string | undefined
   private timer: NodeJS.Timeout | undefined
   private checking: Promise<void> | undefined
 
@@ -20,9 +22,14 @@ export class WriteProbe {
     private readonly intervalMs = 2000,
   ) {}
 
-  /** Why the log cannot write now, or undefined when it can. */
+  /**
+   * Why the log cannot write now, or undefined when it can. The probe's
+   * finding holds until a probe succeeds: a log write that still fits in
+   * space already allocated to its segment does not mean the disk has room
+   * (/readyz flapped to 200 with every such commit on a full disk).
+   */
   get problem(): string | undefined {
-    return this.currentProblem
+    return this.logProblem ?? this.probeProblem
   }
 
   start(): void {
@@ -34,9 +41,9 @@ export class WriteProbe {
     this.timer = undefined
   }
 
-  /** The log's own write: a failure shows at once, a success clears an earlier one. */
+  /** The log's own write: a failure shows at once, a success clears an earlier failure of the log's. */
   wrote(error?: unknown): void {
-    this.currentProblem = error === undefined ? undefined : `the decision log cannot write: ${error instanceof Error ? error.message : JSON.stringify(error)}`
+    this.logProblem = error === undefined ? undefined : cannotWrite(error)
   }
 
   /** Writes, syncs and deletes a small file in the log's folder. */
@@ -51,9 +58,11 @@ export class WriteProbe {
         } finally {
           await file.close()
         }
-        this.currentProblem = undefined
+        // Room again: what the log last failed on is worth a new try too.
+        this.probeProblem = undefined
+        this.logProblem = undefined
       } catch (error) {
-        this.wrote(error)
+        this.probeProblem = cannotWrite(error)
       } finally {
         await rm(path, { force: true }).catch(() => undefined)
         this.checking = undefined
@@ -61,4 +70,8 @@ export class WriteProbe {
     })()
     return this.checking
   }
+}
+
+function cannotWrite(error: unknown): string {
+  return `the decision log cannot write: ${error instanceof Error ? error.message : JSON.stringify(error)}`
 }

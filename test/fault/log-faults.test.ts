@@ -1,7 +1,8 @@
 // The decision log's disk fails under a running TM: the disk fills up, an
 // fsync fails, a record is torn or damaged. No transaction is ever reported
 // committed unless its decision is durable, none is rolled back once it might
-// be, and damage the TM cannot explain stops it with the place named.
+// be, and damage the TM cannot explain stops it with the place named. While
+// the log cannot write, /readyz says 503 and why, and 200 again by itself.
 import { execFileSync, spawnSync } from 'node:child_process'
 import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -50,7 +51,27 @@ function canMount(): boolean {
   return ok
 }
 
-describe.skipIf(!canMount())('disk full (a real 64 KiB tmpfs)', () => {
+/** Appends 1 KiB at a time until ENOSPC: the returned file holds every free block of the filesystem. */
+function fillUp(dir: string): string {
+  const filler = join(dir, 'filler')
+  try {
+    for (let i = 0; ; i++) appendFileSync(filler, Buffer.alloc(1024, i))
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error
+  }
+  return filler
+}
+
+/** GET /readyz of a TM child process (its metrics port is logged as "metrics listening"). */
+async function readyz(tm: ArbiterProcess): Promise<{ status: number; body: string }> {
+  const address = /"metrics listening"[^\n]*"address":"([^"]+)"|"address":"([^"]+)"[^\n]*"metrics listening"/.exec(tm.logs())
+  const response = await fetch(`http://${address?.[1] ?? address?.[2]}/readyz`)
+  return { status: response.status, body: await response.text() }
+}
+
+const mountable = canMount()
+
+describe.skipIf(!mountable)(`disk full (a real 64 KiB tmpfs${mountable ? '' : ': skipped, this machine refuses mount -t tmpfs (needs root or CAP_SYS_ADMIN)'})`, () => {
   it('a decision that cannot be written rolls the transaction back; the TM serves again once space is back', async () => {
     const mountPoint = mkdtempSync(join(tmpdir(), 'arbiter-full-'))
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mountPoint])
@@ -58,12 +79,7 @@ describe.skipIf(!canMount())('disk full (a real 64 KiB tmpfs)', () => {
     const client = tmClient(arbiter.address)
     try {
       // Fill every free block: the segment's current page still takes a few records, then ENOSPC.
-      const filler = join(mountPoint, 'filler')
-      try {
-        for (let i = 0; ; i++) appendFileSync(filler, Buffer.alloc(1024, i))
-      } catch {
-        // ENOSPC: full
-      }
+      const filler = fillUp(mountPoint)
       let failed: { gtrid: string; n: number; error: { code: number; details: string } } | undefined
       for (let attempt = 0; attempt < 60 && !failed; attempt++) {
         const t = await transfer(client)
@@ -87,6 +103,76 @@ describe.skipIf(!canMount())('disk full (a real 64 KiB tmpfs)', () => {
     } finally {
       client.close()
       await arbiter.stop()
+      spawnSync('umount', [mountPoint])
+      rmSync(mountPoint, { recursive: true, force: true })
+    }
+  })
+
+  // Issue #20.3: readiness means "a Commit sent now can be decided". The TM runs as a child
+  // process, as in production; its data folder is on the tiny tmpfs.
+  it('/readyz says 503 naming ENOSPC while the log cannot write, and 200 by itself once space is back', async () => {
+    const mountPoint = mkdtempSync(join(tmpdir(), 'arbiter-full-'))
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mountPoint])
+    const config = testConfig(resources(), { dataDir: join(mountPoint, 'data') })
+    let tm: ArbiterProcess | undefined
+    let client: ReturnType<typeof tmClient> | undefined
+    try {
+      tm = await ArbiterProcess.start(config)
+      client = tmClient(tm.address)
+      expect(await readyz(tm)).toMatchObject({ status: 200, body: expect.stringMatching(/^ready/) })
+      const before = await transfer(client)
+      await before.commit
+      expect(await rows(before.n)).toEqual({ pg: 1, maria: 1 })
+
+      // Full, with no commit sent yet: only the probe can tell (it runs every 2 s).
+      const filler = fillUp(mountPoint)
+      const filledAt = performance.now()
+      await expect.poll(async () => (await readyz(tm!)).status, { timeout: 3000, interval: 25 }).toBe(503)
+      const toUnready = performance.now() - filledAt
+      expect((await readyz(tm)).body).toMatch(/^not ready: the decision log cannot write: .*ENOSPC/)
+
+      // The segment's last page may still take a few records; the first decision that needs a new one is refused.
+      let refused: { gtrid: string; n: number; error: { code: number; details: string } } | undefined
+      let committedWhileFull = 0
+      for (let attempt = 0; attempt < 60 && !refused; attempt++) {
+        const t = await transfer(client)
+        const error = await t.commit.then(
+          () => undefined,
+          (e: { code: number; details: string }) => e,
+        )
+        if (error) refused = { gtrid: t.gtrid, n: t.n, error }
+        else {
+          committedWhileFull += 1
+          expect(await rows(t.n)).toEqual({ pg: 1, maria: 1 })
+          // A decision that fit in space the segment already had does not make the disk less full.
+          expect((await readyz(tm)).status).toBe(503)
+        }
+      }
+      expect(refused, 'no commit was refused on the full disk').toBeDefined()
+      expect(refused!.error.code).toBe(status.ABORTED)
+      expect(refused!.error.details).toMatch(/ENOSPC/)
+      expect((await client.tm.GetTransaction({ gtrid: refused!.gtrid })).state).toBe('TRANSACTION_STATE_ROLLED_BACK')
+      expect(await rows(refused!.n)).toEqual({ pg: 0, maria: 0 })
+      expect(await dbs.preparedLeft(config.nodeId!)).toEqual({ pg: [], mysql: [] })
+      expect(await readyz(tm)).toMatchObject({ status: 503, body: expect.stringMatching(/the decision log cannot write: .*ENOSPC/) })
+
+      // Space back: nobody commits, so only the probe can bring readiness back.
+      rmSync(filler)
+      const freedAt = performance.now()
+      await expect.poll(async () => (await readyz(tm!)).status, { timeout: 5000, interval: 25 }).toBe(200)
+      const toReady = performance.now() - freedAt
+      expect((await readyz(tm)).body).toMatch(/^ready/)
+      const after = await transfer(client)
+      await after.commit
+      expect(await rows(after.n)).toEqual({ pg: 1, maria: 1 })
+      expect(await dbs.preparedLeft(config.nodeId!)).toEqual({ pg: [], mysql: [] })
+      console.info(
+        `readyz on a full disk: 503 after ${toUnready.toFixed(0)} ms, 200 again ${toReady.toFixed(0)} ms after space came back; ` +
+          `${committedWhileFull} commit(s) fit in the segment's last page before the refusal`,
+      )
+    } finally {
+      client?.close()
+      await tm?.destroy()
       spawnSync('umount', [mountPoint])
       rmSync(mountPoint, { recursive: true, force: true })
     }
