@@ -86,6 +86,15 @@ async function startCore(
   readiness: Readiness,
   refused: { resources?: ResourceRegistry },
 ): Promise<ArbiterServer> {
+  // Where start-up time goes, in the "arbiter listening" line (a restart's time to ready is an operator's first question).
+  const startedAt = Date.now()
+  const startup: Record<string, number> = {}
+  let stepFrom = startedAt
+  const step = (name: string): void => {
+    const now = Date.now()
+    startup[name] = now - stepFrom
+    stepFrom = now
+  }
   if (config.failpoints) {
     configureFailpoints(config.failpoints)
     logger.warn({ failpoints: config.failpoints }, 'fail points are ON: this node will crash or stall on purpose')
@@ -137,6 +146,7 @@ async function startCore(
     unlock()
     throw error
   }
+  step('logOpenMs')
   logger.info({ dataDir: config.dataDir, unfinished: log.unfinished().length }, 'decision log open')
 
   const adapters =
@@ -149,6 +159,7 @@ async function startCore(
   const resources = new ResourceRegistry(adapters, logger)
   refused.resources = resources
   await resources.initAll(5000)
+  step('resourcesMs')
 
   // Recovery exists only after the coordinator: the coordinator's hook reaches it through this.
   const late: { recovery?: Recovery } = {}
@@ -179,12 +190,13 @@ async function startCore(
     resources,
     log,
     logger,
-    config: { nodeId: config.nodeId, ...config.recovery },
+    config: { nodeId: config.nodeId, ...config.recovery, startedAt },
     onScan: (report) => metrics.recoveryPass(report),
   })
   late.recovery = recovery
   metrics.attach({ coordinator, log, resources, stuckAfterMs: config.admin.stuckAfterMs }, config.metrics.resourceRefreshMs)
   const firstPass = await recovery.scan()
+  step('recoveryMs')
   logger.info({ steps: firstPass.steps.length, unreachable: Object.keys(firstPass.unreachable) }, 'start-up recovery done')
   recovery.start()
 
@@ -202,6 +214,7 @@ async function startCore(
     // Metrics first: grpc-js wraps later interceptors around earlier ones, so auth's refusals are counted too.
     interceptors: [createGrpcMetricsInterceptor(metrics.registry), createAuthInterceptor(auth, logger)],
     maxMessageBytes: config.limits.maxMessageBytes,
+    keepalive: config.keepalive,
     logger,
   })
   let port: number
@@ -221,7 +234,11 @@ async function startCore(
   await writeProbe.check()
   writeProbe.start()
   readiness.ready(log, writeProbe)
-  logger.info({ address, nodeId: config.nodeId, pid: process.pid, tls: config.tls !== undefined, auth: auth.enabled }, 'arbiter listening')
+  step('listenMs')
+  logger.info(
+    { address, nodeId: config.nodeId, pid: process.pid, tls: config.tls !== undefined, auth: auth.enabled, startupMs: Date.now() - startedAt, ...startup },
+    'arbiter listening',
+  )
 
   let stopping: Promise<void> | undefined
   return {

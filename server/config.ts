@@ -187,6 +187,19 @@ const configSchema = z.strictObject({
   /** How long a graceful shutdown waits for commits in flight. */
   shutdownGraceMs: wholeNumber(0).default(10_000),
   /**
+   * HTTP/2 pings to every client connection: a client that stops answering
+   * (its host gone, a network split: no reset ever arrives) is found within
+   * timeMs + timeoutMs, its session streams end, and its transactions are
+   * rolled back after transactions.localBranchGraceMs (README, "How long
+   * row locks can be held").
+   */
+  keepalive: z
+    .strictObject({
+      timeMs: wholeNumber(1000).default(15_000),
+      timeoutMs: wholeNumber(500).default(5_000),
+    })
+    .prefault({}),
+  /**
    * Bearer tokens. None configured: authentication is OFF (every caller may
    * use every service, the Admin one included). Any configured: every call
    * needs `authorization: Bearer <token>`.

@@ -22,6 +22,8 @@ export function buildGrpcServer(options: {
   tm: TransactionManagerHandlers
   admin?: AdminHandlers
   maxMessageBytes: number
+  /** Pings to every client connection (config keepalive). */
+  keepalive: { readonly timeMs: number; readonly timeoutMs: number }
   interceptors?: grpc.ServerInterceptor[]
   logger: Logger
 }): GrpcServerParts {
@@ -29,8 +31,8 @@ export function buildGrpcServer(options: {
   const server = new grpc.Server({
     'grpc.max_receive_message_length': options.maxMessageBytes,
     'grpc.max_send_message_length': options.maxMessageBytes,
-    'grpc.keepalive_time_ms': 60_000,
-    'grpc.keepalive_timeout_ms': 20_000,
+    'grpc.keepalive_time_ms': options.keepalive.timeMs,
+    'grpc.keepalive_timeout_ms': options.keepalive.timeoutMs,
     // Last: undecodable requests are refused after auth and counted by metrics like any other refusal.
     interceptors: [...(options.interceptors ?? []), createUndecodableRequestInterceptor(options.logger)],
   })

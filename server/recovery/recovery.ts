@@ -36,6 +36,8 @@ export interface RecoveryStep {
   readonly action: Action
   /** "done", "already done", "seen, waiting for the grace period", or the error. */
   readonly result: string
+  /** Why that action (Assessment.why). */
+  readonly why?: string
 }
 
 export interface RecoveryReport {
@@ -49,7 +51,19 @@ export interface RecoveryConfig {
   /** A branch with no decision is rolled back only when seen again this much later. */
   readonly graceMs: number
   readonly intervalMs: number
+  /** When this run of the TM began (ms): orphans named well before it need no grace. */
+  readonly startedAt?: number
 }
+
+/**
+ * How much earlier than this run's start a gtrid must be named to count as
+ * named under an earlier run. A client of this run names its transactions
+ * with this TM's clock as learned from a Begin answered after the port
+ * opened (off by at most half of a 500 ms round trip). Safety never rests on
+ * it: claimOrphan closes a gtrid before its branches are rolled back, so a
+ * misjudged one (the clock stepped back) is refused, never half committed.
+ */
+const EARLIER_RUN_MARGIN_MS = 1_000
 
 export class Recovery {
   /** First sighting of each orphan candidate: "resource|xidKey" → ms. */
@@ -142,7 +156,7 @@ export class Recovery {
     if (!onlyResource && Object.keys(unreachable).length === 0) await this.endFinishedResolutions(unfinishedAtStart, report.steps)
     if (report.steps.some((s) => s.action === 'commit' || s.action === 'rollback') || Object.keys(unreachable).length > 0) {
       this.deps.logger.info(
-        { steps: report.steps.map((s) => ({ resource: s.resource, id: s.branch.rawId, action: s.action, result: s.result })), unreachable },
+        { steps: report.steps.map((s) => ({ resource: s.resource, id: s.branch.rawId, action: s.action, result: s.result, why: s.why })), unreachable },
         'recovery pass',
       )
     }
@@ -209,7 +223,7 @@ export class Recovery {
         if (!this.firstSeen.has(key)) this.firstSeen.set(key, Date.now())
         result = 'seen, rolled back if still prepared after the grace period'
       }
-      steps.push({ resource: name, branch, action, result })
+      steps.push({ resource: name, branch, action, result, why: assessment.why })
     }
     // Forget sightings of branches that are gone, so a later one starts its own grace.
     for (const key of this.firstSeen.keys()) if (key.startsWith(`${name}|`) && !seenNow.has(key)) this.firstSeen.delete(key)
@@ -246,6 +260,12 @@ export class Recovery {
     if (this.deps.coordinator.rolledBackHere(gtrid)) {
       // Its Commit can only be refused now: no grace needed.
       return { knowledge: 'no-decision', action: 'rollback', why: 'its transaction rolled back on this TM: presumed abort' }
+    }
+    // Named under an earlier run of this TM (it died or restarted): a Commit of it can only be refused now
+    // (a Begin-begun one is unknown here, a client-named one has the old tm_instance): no grace needed.
+    const startedAt = this.deps.config.startedAt
+    if (startedAt !== undefined && namedAt(gtrid) < startedAt - EARLIER_RUN_MARGIN_MS) {
+      return { knowledge: 'no-decision', action: 'rollback', why: 'no decision, and named under an earlier run of this TM: presumed abort' }
     }
     const expedited = this.expeditedBefore
     if (expedited !== undefined && ((first !== undefined && first <= expedited) || namedAt(gtrid) <= expedited)) {

@@ -74,7 +74,10 @@ describe.skipIf(skip !== undefined)('database faults', () => {
       const meanwhile = await client.tm.GetTransaction({ gtrid: t.gtrid })
       expect(meanwhile.state).toBe('TRANSACTION_STATE_COMMITTING')
       await pgServer.restart()
+      const back = Date.now()
       expect((await commit).transaction?.state).toBe('TRANSACTION_STATE_COMMITTED')
+      // The bound on lock holding when a database dies (README): its downtime, then phase 2's next retry (at most 5 s apart).
+      expect(Date.now() - back).toBeLessThan(5000 + 2000)
       expect(await rows(t.id)).toEqual({ pg: 1, maria: 1 })
       expect(await dbs.preparedLeft(nodeId)).toEqual({ pg: [], mysql: [] })
     })

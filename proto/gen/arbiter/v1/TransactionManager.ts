@@ -202,8 +202,15 @@ export interface TransactionManagerClient extends grpc.Client {
    * headers, trailers or deadline per call), and Arbiter's hot path is a few
    * small calls per transaction. The TypeScript client uses it by default.
    * Deadlines are the client's: the server works on as for a cancelled unary
-   * call. Closing the stream does not roll anything back (the transaction's
-   * own deadline does).
+   * call. A transaction is tied to the stream its requests came on: when a
+   * client's last stream on its connection ends without the TM ending it (the
+   * client died, or keepalive found it silent), its transactions still active
+   * transactions.localBranchGraceMs later (not taken up on another stream) are
+   * rolled back, and so are the local branches it prepared for them. The TM
+   * ends a stream with status OK only after answering every request it took
+   * on it (a graceful stop): a request still unanswered then never ran. A
+   * request refused with metadata sessionClosing = "true" never ran either:
+   * send it again on a new stream.
    */
   Session(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_arbiter_v1_SessionRequest, _arbiter_v1_SessionResponse__Output>;
   Session(options?: grpc.CallOptions): grpc.ClientDuplexStream<_arbiter_v1_SessionRequest, _arbiter_v1_SessionResponse__Output>;
@@ -216,8 +223,15 @@ export interface TransactionManagerClient extends grpc.Client {
    * headers, trailers or deadline per call), and Arbiter's hot path is a few
    * small calls per transaction. The TypeScript client uses it by default.
    * Deadlines are the client's: the server works on as for a cancelled unary
-   * call. Closing the stream does not roll anything back (the transaction's
-   * own deadline does).
+   * call. A transaction is tied to the stream its requests came on: when a
+   * client's last stream on its connection ends without the TM ending it (the
+   * client died, or keepalive found it silent), its transactions still active
+   * transactions.localBranchGraceMs later (not taken up on another stream) are
+   * rolled back, and so are the local branches it prepared for them. The TM
+   * ends a stream with status OK only after answering every request it took
+   * on it (a graceful stop): a request still unanswered then never ran. A
+   * request refused with metadata sessionClosing = "true" never ran either:
+   * send it again on a new stream.
    */
   session(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_arbiter_v1_SessionRequest, _arbiter_v1_SessionResponse__Output>;
   session(options?: grpc.CallOptions): grpc.ClientDuplexStream<_arbiter_v1_SessionRequest, _arbiter_v1_SessionResponse__Output>;
@@ -296,8 +310,15 @@ export interface TransactionManagerHandlers extends grpc.UntypedServiceImplement
    * headers, trailers or deadline per call), and Arbiter's hot path is a few
    * small calls per transaction. The TypeScript client uses it by default.
    * Deadlines are the client's: the server works on as for a cancelled unary
-   * call. Closing the stream does not roll anything back (the transaction's
-   * own deadline does).
+   * call. A transaction is tied to the stream its requests came on: when a
+   * client's last stream on its connection ends without the TM ending it (the
+   * client died, or keepalive found it silent), its transactions still active
+   * transactions.localBranchGraceMs later (not taken up on another stream) are
+   * rolled back, and so are the local branches it prepared for them. The TM
+   * ends a stream with status OK only after answering every request it took
+   * on it (a graceful stop): a request still unanswered then never ran. A
+   * request refused with metadata sessionClosing = "true" never ran either:
+   * send it again on a new stream.
    */
   Session: grpc.handleBidiStreamingCall<_arbiter_v1_SessionRequest__Output, _arbiter_v1_SessionResponse>;
   
