@@ -1,12 +1,22 @@
 // The nemesis bank test (Jepsen's bank, reliability.md §1 and §d.6):
 // concurrent random transfers across PostgreSQL and MariaDB, in both client
-// modes, for a fixed time, while a seeded scheduler kills and pauses the TM
-// and the databases and kills their sessions. Then: heal, let recovery
-// finish, and check every invariant. Used by the CI test and `npm run soak`.
+// modes, for a fixed time, while a seeded scheduler kills, pauses and
+// gracefully restarts the TM, kills and pauses the databases and kills their
+// sessions. Then: heal, let recovery finish, and check every invariant; and
+// that the transfers only graceful restarts touched all got their true
+// outcome. Used by the CI test and `npm run soak`.
 import { writeFileSync } from 'node:fs'
 import pg from 'pg'
 import mysql from 'mysql2/promise'
-import { createArbiterClient, InvalidArgumentError, OutcomeUnknownError, TransactionAbortedError, TransactionNotFoundError } from '../../../client/index.js'
+import {
+  ArbiterError,
+  createArbiterClient,
+  InvalidArgumentError,
+  OutcomeUnknownError,
+  TransactionAbortedError,
+  TransactionNotFoundError,
+  UnavailableError,
+} from '../../../client/index.js'
 import { accountsOf, InsufficientFundsError, type Account } from '../../../examples/bank-transfer/accounts.js'
 import { checkBank, preparedLeft, type Outcome } from '../../../examples/bank-transfer/bank-check.js'
 import { createBank, totalBalance } from '../../../examples/bank-transfer/schema.js'
@@ -14,7 +24,7 @@ import { transferWithLocalBranches } from '../../../examples/bank-transfer/trans
 import { transferThroughTm } from '../../../examples/bank-transfer/transfer-through-tm.js'
 import { createDatabase, startMariadb, startPostgres, type TestServer } from '../../harness/index.js'
 import { ArbiterProcess, testConfig } from '../../helpers/test-arbiter.js'
-import { FAULT_KINDS, inject, type FaultKind } from './faults.js'
+import { AFTERMATH_MS, FAULT_KINDS, GRACEFUL_FAULTS, inject, type FaultKind } from './faults.js'
 import { prng } from './prng.js'
 
 export interface NemesisOptions {
@@ -32,6 +42,13 @@ export interface NemesisReport {
   readonly transfers: { readonly committed: number; readonly aborted: number; readonly unknown: number }
   readonly unknownResolved: { readonly committed: number; readonly rolledBack: number }
   readonly faults: Readonly<Partial<Record<FaultKind, number>>>
+  /**
+   * The transfers no fault but graceful restarts touched (none began or
+   * ended during another fault or within AFTERMATH_MS after it healed), how
+   * many of them ran across a graceful restart, and those that ended unknown
+   * or UnavailableError after their request was sent (must be none).
+   */
+  readonly clean: { readonly transfers: number; readonly acrossGracefulRestart: number; readonly casualties: readonly string[] }
   readonly totalBefore: number
   readonly totalAfter: number
   readonly preparedLeft: number
@@ -69,8 +86,9 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisReport
     cleanups.push(async () => client.close())
 
     const accounts: Account[] = [...accountsOf('pg', perBank), ...accountsOf('mysql', perBank)]
-    const outcomes = new Map<string, { outcome: Outcome }>()
-    const end = Date.now() + options.durationMs
+    const outcomes = new Map<string, TransferRecord>()
+    const startedAt = Date.now()
+    const end = startedAt + options.durationMs
     let n = 0
     const worker = async (): Promise<void> => {
       while (Date.now() < end) {
@@ -79,29 +97,47 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisReport
         let to = random.pick(accounts)
         while (to === from) to = random.pick(accounts)
         const transfer = { id: `n${options.seed}-${i}`, from, to, amount: random.int(1, 50) }
-        const outcome = await (i % 2 === 0
+        const start = Date.now()
+        const told = await (i % 2 === 0
           ? transferThroughTm(client, transfer)
           : transferWithLocalBranches(client, { pg: pgPool, mysql: mysqlPool }, transfer)
         ).then(
-          (): Outcome => 'committed',
-          (error: unknown): Outcome => classify(error),
+          (): Told => ({ outcome: 'committed' }),
+          (error: unknown): Told => classify(error),
         )
-        outcomes.set(transfer.id, { outcome })
-        if (outcome !== 'committed') await new Promise((r) => setTimeout(r, 20)) // no hot loop while something is down
+        outcomes.set(transfer.id, { ...told, mode: i % 2 === 0 ? 'through TM' : 'local branches', start, end: Date.now() })
+        if (told.outcome !== 'committed') await new Promise((r) => setTimeout(r, 20)) // no hot loop while something is down
       }
     }
 
     const faults: Partial<Record<FaultKind, number>> = {}
+    const windows: FaultWindow[] = []
+    const faultFailures: string[] = []
     const tmLogs: string[] = []
+    const targets = { tm, pg: pgServer, mariadb, pgDbUrl, mysqlDbUrl, saveTmLogs: (output: string) => tmLogs.push(output) }
     const nemesis = async (): Promise<void> => {
       while (Date.now() < end - 1500) {
         await new Promise((r) => setTimeout(r, random.int(800, 2500)))
         const kind = random.pick(FAULT_KINDS)
+        if (GRACEFUL_FAULTS.has(kind)) {
+          // Let the last other fault's aftermath pass first: the transfers
+          // around a graceful restart are then judged on it alone.
+          const lastRough = Math.max(0, ...windows.filter((w) => !GRACEFUL_FAULTS.has(w.kind)).map((w) => w.end))
+          await new Promise((r) => setTimeout(r, Math.max(0, lastRough + AFTERMATH_MS - Date.now())))
+          if (Date.now() >= end - 1500) break
+        }
         faults[kind] = (faults[kind] ?? 0) + 1
-        log(`nemesis: ${kind}`)
         if (!tm.running) break // it died by itself: reported below
-        if (kind === 'tm-kill') tmLogs.push(tm.logs())
-        await inject(kind, { tm, pg: pgServer, mariadb, pgDbUrl, mysqlDbUrl }, random)
+        const start = Date.now()
+        log(`nemesis: ${kind} at ${start - startedAt} ms`)
+        try {
+          await inject(kind, targets, random)
+        } catch (error) {
+          faultFailures.push(`${kind} at ${start - startedAt} ms: ${error instanceof Error ? error.message : String(error)}`)
+          break // the system misbehaved: no more faults, check what it left
+        } finally {
+          windows.push({ kind, start, end: Date.now() })
+        }
       }
     }
     await Promise.all([nemesis(), ...Array.from({ length: options.concurrency ?? 8 }, worker)])
@@ -130,12 +166,16 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisReport
     const { anomalies, unknown } = await checkBank(pgPool, mysqlPool, outcomes, totalBefore, totalAfter)
     if (left > 0) anomalies.push(`${left} Arbiter branch(es) still prepared 60 s after healing`)
     if (crashedByItself) anomalies.push(`the TM process died by itself: ${lastLines(tmLogs[tmLogs.length - 1] ?? '')}`)
+    for (const failure of faultFailures) anomalies.push(`fault ${failure}`)
+    const clean = judgeClean(outcomes, windows, startedAt)
+    anomalies.push(...clean.casualties.map((c) => `after only graceful restarts (or none): ${c}`))
     const count = (p: (o: Outcome) => boolean): number => [...outcomes.values()].filter((o) => p(o.outcome)).length
     return {
       seed: options.seed,
       transfers: { committed: count((o) => o === 'committed'), aborted: count((o) => o.startsWith('aborted:')), unknown: unknown.total },
       unknownResolved: { committed: unknown.committed, rolledBack: unknown.rolledBack },
       faults,
+      clean,
       totalBefore,
       totalAfter,
       preparedLeft: left,
@@ -147,20 +187,73 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisReport
   }
 }
 
+/** What the caller was told; `casualty` when a graceful restart alone must not have caused it. */
+interface Told {
+  readonly outcome: Outcome
+  /** The error's own words (they name the gtrid). */
+  readonly detail?: string
+  readonly casualty?: string
+}
+
+interface TransferRecord extends Told {
+  readonly mode: 'through TM' | 'local branches'
+  /** Date.now() when the transfer began and when its caller had the answer. */
+  readonly start: number
+  readonly end: number
+}
+
+interface FaultWindow {
+  readonly kind: FaultKind
+  /** Date.now() when the fault began and when it was healed (the TM back, the server resumed…). */
+  readonly start: number
+  readonly end: number
+}
+
 /**
  * Known not applied: an abort, an overdraft, a transaction the restarted TM
  * never heard of, or a refusal before any Commit (UNAVAILABLE, bad input).
  * Anything else (an unknown outcome, a connection error in the middle) is
  * unknown: it must be all or nothing, either way.
  */
-function classify(error: unknown): Outcome {
-  if (error instanceof InsufficientFundsError) return 'aborted:insufficient funds'
-  if (error instanceof TransactionAbortedError) return 'aborted:rolled back'
-  if (error instanceof TransactionNotFoundError) return 'aborted:presumed aborted'
-  if (error instanceof OutcomeUnknownError) return 'unknown'
-  if (error instanceof InvalidArgumentError) return 'aborted:refused'
-  if (error instanceof Error && error.name === 'UnavailableError') return 'aborted:TM unavailable before commit'
-  return 'unknown'
+function classify(error: unknown): Told {
+  const gtrid = error instanceof ArbiterError && error.gtrid ? ` (${error.gtrid})` : ''
+  const detail = error instanceof Error ? `${error.name}${gtrid}: ${error.message}` : String(error)
+  if (error instanceof InsufficientFundsError) return { outcome: 'aborted:insufficient funds' }
+  if (error instanceof TransactionAbortedError) return { outcome: 'aborted:rolled back', detail }
+  if (error instanceof TransactionNotFoundError) return { outcome: 'aborted:presumed aborted', detail }
+  if (error instanceof OutcomeUnknownError) return { outcome: 'unknown', detail, casualty: 'outcome unknown' }
+  if (error instanceof InvalidArgumentError) return { outcome: 'aborted:refused', detail }
+  if (error instanceof UnavailableError) {
+    // Refused unrun (never sent, or a Begin the draining TM refused) is an
+    // honest answer; UNAVAILABLE for a request the TM took is not.
+    const unrun = error.metadata.notSent === 'true' || error.metadata.draining === 'true'
+    return { outcome: 'aborted:TM unavailable before commit', detail, ...(!unrun && { casualty: 'UnavailableError after the request was sent' }) }
+  }
+  return { outcome: 'unknown', detail, casualty: 'unexpected error' }
+}
+
+/**
+ * The transfers no fault but a graceful restart touched (from their start
+ * to their end, each other fault counts until AFTERMATH_MS after it healed):
+ * every one must end committed or aborted, never unknown or UNAVAILABLE
+ * after its request was sent.
+ */
+function judgeClean(outcomes: ReadonlyMap<string, TransferRecord>, windows: readonly FaultWindow[], startedAt: number): NemesisReport['clean'] {
+  const overlaps = (t: TransferRecord, w: FaultWindow): boolean => t.start <= w.end + (GRACEFUL_FAULTS.has(w.kind) ? 0 : AFTERMATH_MS) && t.end >= w.start
+  const at = (ms: number): number => ms - startedAt
+  let transfers = 0
+  let acrossGracefulRestart = 0
+  const casualties: string[] = []
+  for (const [id, t] of outcomes) {
+    const touching = windows.filter((w) => overlaps(t, w))
+    if (touching.some((w) => !GRACEFUL_FAULTS.has(w.kind))) continue
+    transfers++
+    if (touching.length > 0) acrossGracefulRestart++
+    if (t.casualty === undefined) continue
+    const around = touching.map((w) => `${w.kind} ${at(w.start)}..${at(w.end)} ms`).join(', ') || 'no fault'
+    casualties.push(`${id} (${t.mode}, ${at(t.start)}..${at(t.end)} ms, ${around}): ${t.casualty}: ${t.detail ?? ''}`)
+  }
+  return { transfers, acrossGracefulRestart, casualties }
 }
 
 /** One line per figure, for the test's output and the soak command. */
@@ -170,6 +263,7 @@ export function formatReport(r: NemesisReport): string {
     `nemesis seed ${r.seed}`,
     `  transfers: committed ${r.transfers.committed}, aborted ${r.transfers.aborted}, unknown ${r.transfers.unknown} (after recovery: ${r.unknownResolved.committed} committed, ${r.unknownResolved.rolledBack} rolled back)`,
     `  faults injected: ${faults}`,
+    `  transfers only graceful restarts touched (or none): ${r.clean.transfers}, ${r.clean.acrossGracefulRestart} across a restart; unknown or unavailable after sending: ${r.clean.casualties.length}`,
     `  total before ${r.totalBefore}, after ${r.totalAfter}; prepared branches left ${r.preparedLeft}`,
     `  anomalies: ${r.anomalies.length}${r.anomalies.length ? '\n    ' + r.anomalies.slice(0, 20).join('\n    ') : ''}`,
   ].join('\n')
