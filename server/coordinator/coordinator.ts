@@ -256,7 +256,17 @@ export class Coordinator {
       default:
         return { tx, commitLocally: [] } // recovered from the log: committing or committed
     }
-    const announced = checkLocalVotes(tx, localVotes, this.deps.resources, this.deps.config.limits.maxBranchesPerTransaction)
+    let announced: ReturnType<typeof checkLocalVotes>
+    try {
+      announced = checkLocalVotes(tx, localVotes, this.deps.resources, this.deps.config.limits.maxBranchesPerTransaction)
+    } catch (error) {
+      // Begun by this Commit (no reaper watches it): refused, it must not stay ACTIVE, holding a slot of the
+      // node's and the caller's limits for ever. Rolled back; its caller rolls back its local branches.
+      if (begin !== undefined && !this.reaped(tx)) {
+        await this.abort(tx, { reason: `its Commit was refused: ${error instanceof Error ? error.message : String(error)}` })
+      }
+      throw error
+    }
     for (const vote of announced) tx.addBranch(vote.resource!, xidFromParts(ARBITER_FORMAT_ID, Buffer.from(tx.gtrid), vote.bqual), 'local')
     if (Date.now() > tx.deadline) {
       await this.abort(tx, { reason: 'deadline exceeded before commit', retryable: true })
@@ -595,6 +605,11 @@ export class Coordinator {
       throw new TmError('TM_OVERLOADED', `${max} transactions are active (limits.maxActiveTransactions): retry later`)
     }
     return this.callerLimits?.admit(caller, countsActive) ?? this.live
+  }
+
+  /** Whether the deadline reaper watches `tx` (a transaction begun by its Commit is not watched). */
+  private reaped(tx: Transaction): boolean {
+    return tx.deadlineTimer !== undefined
   }
 
   private register(

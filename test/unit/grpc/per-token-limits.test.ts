@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadArbiterProto } from '../../../proto/load.js'
 import type { SessionResponse__Output } from '../../../proto/gen/arbiter/v1/SessionResponse.js'
 import { startTestArbiter } from '../../helpers/test-arbiter.js'
+import { newGtrid } from '../../../adapters/index.js'
 import { grpcError, tmClient } from '../../helpers/tm-client.js'
 import { httpGet, parseMetrics, sample } from '../../integration/production/helpers.js'
 
@@ -105,6 +106,29 @@ describe('per-token limits', () => {
       stream.end()
       raw.close()
     }
+  })
+})
+
+describe('a refused Commit that would have begun its transaction', () => {
+  it('leaves nothing begun: no slot of the caller or the node is held (50 refusals, a limit of 3)', async () => {
+    const { gtrid: known, tmInstance } = await client.tm.Begin({}, bearer(BILLING))
+    await client.tm.Rollback({ gtrid: known }, bearer(BILLING))
+    const nodeId = known.split(':')[0]!
+    for (let i = 0; i < 50; i++) {
+      const e = await grpcError(
+        client.tm.Commit(
+          { gtrid: newGtrid(nodeId, Date.now()), begin: { tmInstance }, localVotes: [{ bqual: Buffer.from('L1'), resource: 'nowhere' }] },
+          bearer(SHOP),
+        ),
+      )
+      expect(e.code).toBe(grpc.status.INVALID_ARGUMENT)
+    }
+    const m = await metrics()
+    expect(sample(m, 'arbiter_caller_transactions_active', { caller: 'shop' })).toBe(0)
+    expect(sample(m, 'arbiter_transactions_active', {})).toBe(0)
+    // And the caller can still begin.
+    const { gtrid } = await client.tm.Begin({}, bearer(SHOP))
+    await client.tm.Rollback({ gtrid }, bearer(SHOP))
   })
 })
 
