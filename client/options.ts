@@ -109,10 +109,21 @@ export const DEFAULT_CHANNEL_OPTIONS: Readonly<ChannelOptions> = Object.freeze({
   'grpc.max_reconnect_backoff_ms': 500,
 })
 
+/** The longest a Node.js timer waits: a longer one fires after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
 function positive(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback
-  if (!Number.isFinite(value) || value <= 0) throw new InvalidArgumentError(`${name} must be a positive number (got ${value})`)
+  if (!Number.isFinite(value) || value <= 0 || value > MAX_TIMER_MS) {
+    throw new InvalidArgumentError(`${name} must be a positive number up to ${MAX_TIMER_MS} (got ${value})`)
+  }
   return value
+}
+
+function delay(name: string, value: number | undefined): void {
+  if (value !== undefined && (!Number.isFinite(value) || value < 0 || value > MAX_TIMER_MS)) {
+    throw new InvalidArgumentError(`${name} must be a number of milliseconds from 0 to ${MAX_TIMER_MS} (got ${value})`)
+  }
 }
 
 /** Checks the options and applies the defaults. */
@@ -136,9 +147,11 @@ export function resolveClientOptions(options: ArbiterClientOptions): ResolvedCli
 
 /** Checks the transaction options a caller gave (throws InvalidArgumentError). */
 export function checkTransactionOptions(options: TransactionOptions): void {
-  if (options.timeoutMs !== undefined && (!Number.isInteger(options.timeoutMs) || options.timeoutMs < 0)) {
-    throw new InvalidArgumentError(`timeoutMs must be a non-negative integer (got ${options.timeoutMs})`)
+  if (options.timeoutMs !== undefined && (!Number.isInteger(options.timeoutMs) || options.timeoutMs < 0 || options.timeoutMs > MAX_TIMER_MS)) {
+    throw new InvalidArgumentError(`timeoutMs must be an integer from 0 to ${MAX_TIMER_MS} (got ${options.timeoutMs})`)
   }
+  delay('retry.baseDelayMs', options.retry?.baseDelayMs)
+  delay('retry.maxDelayMs', options.retry?.maxDelayMs)
   if (options.waitFor !== undefined && options.waitFor !== 'applied' && options.waitFor !== 'durable') {
     throw new InvalidArgumentError(`waitFor must be 'applied' or 'durable' (got ${String(options.waitFor)})`)
   }

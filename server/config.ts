@@ -23,6 +23,10 @@ function numberFrom<T extends z.ZodNumber>(schema: T) {
   return z.preprocess((v) => (typeof v === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v), schema)
 }
 const wholeNumber = (min: number, max?: number) => numberFrom(max === undefined ? z.number().int().min(min) : z.number().int().min(min).max(max))
+/** The longest a Node.js timer waits: a longer one fires after 1 ms (a 3e9 ms timeout rolled back at once). */
+export const MAX_TIMER_MS = 2 ** 31 - 1
+/** Milliseconds that become a timer. */
+const durationMs = (min: number) => wholeNumber(min, MAX_TIMER_MS)
 
 /** host:port with a port from 0 to 65535 (0 picks a free one). */
 const HOST_PORT = /^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+):(\d{1,5})$/
@@ -41,7 +45,7 @@ const resourceSchema = z
     urlEnv: z.string().min(1).optional(),
     urlFile: z.string().min(1).optional(),
     poolSize: wholeNumber(1, 1000).default(10),
-    connectTimeoutMs: wholeNumber(100).default(5000),
+    connectTimeoutMs: durationMs(100).default(5000),
   })
   .refine((r) => [r.url, r.urlEnv, r.urlFile].filter((v) => v !== undefined).length === 1, {
     message: 'exactly one of url, urlEnv or urlFile',
@@ -117,7 +121,7 @@ const configSchema = z.strictObject({
         .refine((v) => v === '' || isHostPort(v), "host:port, e.g. 127.0.0.1:9464 (port 0 picks a free one), or '' to turn the metrics port off")
         .default('127.0.0.1:9464'),
       /** How often resource health (pool use, prepared branches) is read for the metrics, in ms. */
-      resourceRefreshMs: wholeNumber(100).default(5000),
+      resourceRefreshMs: durationMs(100).default(5000),
     })
     .prefault({}),
   /** Folder of the file decision log. */
@@ -140,21 +144,21 @@ const configSchema = z.strictObject({
   resources: z.array(resourceSchema).default([]),
   transactions: z
     .strictObject({
-      defaultTimeoutMs: wholeNumber(1).default(30_000),
-      maxTimeoutMs: wholeNumber(1).default(300_000),
+      defaultTimeoutMs: durationMs(1).default(30_000),
+      maxTimeoutMs: durationMs(1).default(300_000),
       /** How long phase 2 waits for an application to commit its own local branches before the TM does. */
-      localBranchGraceMs: wholeNumber(0).default(5_000),
+      localBranchGraceMs: durationMs(0).default(5_000),
       /** How long finished transactions stay queryable in memory. */
-      retentionMs: wholeNumber(0).default(600_000),
+      retentionMs: durationMs(0).default(600_000),
       /** How many finished transactions stay in memory at most (the oldest go first). */
       maxRetained: wholeNumber(0).default(10_000),
     })
     .prefault({}),
   recovery: z
     .strictObject({
-      intervalMs: wholeNumber(50).default(10_000),
+      intervalMs: durationMs(50).default(10_000),
       /** An orphan (prepared, no decision, not live) is rolled back when seen again this much later. */
-      graceMs: wholeNumber(0).default(30_000),
+      graceMs: durationMs(0).default(30_000),
     })
     .prefault({}),
   limits: z
@@ -185,7 +189,7 @@ const configSchema = z.strictObject({
     })
     .prefault({}),
   /** How long a graceful shutdown waits for commits in flight. */
-  shutdownGraceMs: wholeNumber(0).default(10_000),
+  shutdownGraceMs: durationMs(0).default(10_000),
   /**
    * HTTP/2 pings to every client connection: a client that stops answering
    * (its host gone, a network split: no reset ever arrives) is found within
@@ -195,8 +199,8 @@ const configSchema = z.strictObject({
    */
   keepalive: z
     .strictObject({
-      timeMs: wholeNumber(1000).default(15_000),
-      timeoutMs: wholeNumber(500).default(5_000),
+      timeMs: durationMs(1000).default(15_000),
+      timeoutMs: durationMs(500).default(5_000),
     })
     .prefault({}),
   /**
@@ -212,7 +216,7 @@ const configSchema = z.strictObject({
   admin: z
     .strictObject({
       /** A transaction in COMMITTING longer than this is shown as stuck. */
-      stuckAfterMs: wholeNumber(0).default(60_000),
+      stuckAfterMs: durationMs(0).default(60_000),
     })
     .prefault({}),
   /** Fail points for fault-injection tests; never set in production. */

@@ -41,6 +41,8 @@ const CASES: readonly Case[] = [
   { name: 'an unknown top-level variable', yaml: '', env: { ARBITER_LISTN: '127.0.0.1:1' }, where: 'ARBITER_LISTN (listn)', expected: /did you mean ARBITER_LISTEN\?/, given: /ARBITER_LISTN/ },
   // Item 3: values, from the file and from variables.
   { name: 'a pool size in words', yaml: `resources:\n  - { name: pg, kind: postgres, url: "${PG}", poolSize: ten }`, where: 'resources[0].poolSize', expected: /^a whole number from 1 to 1000$/, given: /^"ten"$/ },
+  { name: 'a timeout past what a timer can wait (it would fire at once)', yaml: 'transactions: { defaultTimeoutMs: 3000000000 }', where: 'transactions.defaultTimeoutMs', expected: /^a whole number from 1 to 2147483647$/, given: /^3000000000$/ },
+  { name: 'a recovery interval past what a timer can wait', yaml: 'recovery: { intervalMs: 3000000000 }', where: 'recovery.intervalMs', expected: /^a whole number from 50 to 2147483647$/, given: /^3000000000$/ },
   { name: 'a pool size of 0', yaml: `resources:\n  - { name: pg, kind: postgres, url: "${PG}", poolSize: 0 }`, where: 'resources[0].poolSize', expected: /^a whole number from 1 to 1000$/, given: /^0$/ },
   { name: 'a fraction as a count', yaml: 'limits: { maxParams: 2.5 }', where: 'limits.maxParams', expected: /^a whole number of at least 0$/, given: /^2\.5$/ },
   { name: 'a number from a variable', yaml: '', env: { ARBITER_LIMITS__MAX_PARAMS: 'lots' }, where: 'ARBITER_LIMITS__MAX_PARAMS (limits.maxParams)', expected: /whole number/, given: /^"lots"$/ },

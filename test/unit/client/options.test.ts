@@ -1,0 +1,24 @@
+// Client options past what a Node.js timer can wait (2^31 - 1 ms) fire after
+// 1 ms: refused with InvalidArgumentError naming the option, like any bad value.
+import { describe, expect, it } from 'vitest'
+import { InvalidArgumentError } from '../../../client/errors.js'
+import { checkTransactionOptions, resolveClientOptions } from '../../../client/options.js'
+
+const TOO_LONG = 2 ** 31
+
+describe('client options in milliseconds', () => {
+  it.each([
+    ['defaultDeadlineMs', () => resolveClientOptions({ address: '127.0.0.1:1', defaultDeadlineMs: TOO_LONG })],
+    ['timeoutMs', () => checkTransactionOptions({ timeoutMs: TOO_LONG })],
+    ['retry.baseDelayMs', () => checkTransactionOptions({ retry: { attempts: 2, baseDelayMs: TOO_LONG } })],
+    ['retry.maxDelayMs', () => checkTransactionOptions({ retry: { attempts: 2, maxDelayMs: -1 } })],
+  ])('%s out of range is refused, naming it', (name, call) => {
+    expect(call).toThrow(InvalidArgumentError)
+    expect(call).toThrow(name)
+  })
+
+  it('the largest a timer can wait is accepted', () => {
+    expect(resolveClientOptions({ address: '127.0.0.1:1', defaultDeadlineMs: TOO_LONG - 1 }).defaultDeadlineMs).toBe(TOO_LONG - 1)
+    expect(() => checkTransactionOptions({ timeoutMs: TOO_LONG - 1, retry: { attempts: 2, baseDelayMs: 0, maxDelayMs: TOO_LONG - 1 } })).not.toThrow()
+  })
+})
