@@ -75,6 +75,8 @@ export class Recovery {
    */
   private expeditedBefore: number | undefined
   private timer: NodeJS.Timeout | undefined
+  /** What the last full pass could not scan, and why (logged again only when it changes). */
+  private lastUnreachable = '{}'
   /** The pass in progress per scope ('' = every resource). */
   private readonly running = new Map<string, Promise<RecoveryReport>>()
 
@@ -154,7 +156,11 @@ export class Recovery {
     )
     const report = { steps: perResource.flat(), unreachable }
     if (!onlyResource && Object.keys(unreachable).length === 0) await this.endFinishedResolutions(unfinishedAtStart, report.steps)
-    if (report.steps.some((s) => s.action === 'commit' || s.action === 'rollback') || Object.keys(unreachable).length > 0) {
+    // Quiet unless it did something or what is unreachable changed (a refused resource is unreachable every pass).
+    const unreachableNow = JSON.stringify(unreachable)
+    const unreachableChanged = unreachableNow !== this.lastUnreachable
+    if (!onlyResource) this.lastUnreachable = unreachableNow
+    if (report.steps.some((s) => s.action === 'commit' || s.action === 'rollback') || (unreachableChanged && !onlyResource)) {
       this.deps.logger.info(
         { steps: report.steps.map((s) => ({ resource: s.resource, id: s.branch.rawId, action: s.action, result: s.result, why: s.why })), unreachable },
         'recovery pass',
