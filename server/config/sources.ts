@@ -4,7 +4,9 @@
 // config error like any other (exit 2, the field's path, expected, given)
 // and not a failure halfway through start-up. Secrets are never printed.
 import { X509Certificate, createPrivateKey } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
+import { dirname, resolve, sep } from 'node:path'
+import { createSecureContext } from 'node:tls'
 import type { ArbiterConfig, AuthTokenEntry, ResourceConfigEntry } from '../config.js'
 import { describeGiven, type ConfigProblem } from './config-error.js'
 
@@ -114,6 +116,43 @@ function pemProblem(path: string, field: string, kind: 'certificate' | 'key'): C
   return undefined
 }
 
+/** Kernel file systems: Node 20's recursive mkdir under /proc spins for ever instead of failing. */
+const KERNEL_FILE_SYSTEMS = ['/proc', '/sys']
+
+/** dataDir must be a folder, or creatable as one: not a file, not under /proc or /sys. */
+function dataDirProblem(dataDir: string): ConfigProblem | undefined {
+  const expected = 'a folder Arbiter can create and write its decision log in'
+  const full = resolve(dataDir)
+  if (KERNEL_FILE_SYSTEMS.some((k) => full === k || full.startsWith(k + sep))) {
+    return { path: 'dataDir', expected, given: `${JSON.stringify(dataDir)}, on a kernel file system` }
+  }
+  // The nearest part of the path that exists must be a folder.
+  for (let at = full; ; at = dirname(at)) {
+    let isDirectory: boolean
+    try {
+      isDirectory = statSync(at).isDirectory()
+    } catch {
+      if (dirname(at) === at) return undefined
+      continue
+    }
+    return isDirectory ? undefined : { path: 'dataDir', expected, given: `${JSON.stringify(dataDir)}, where ${JSON.stringify(at)} is a file` }
+  }
+}
+
+/** A certificate and key that do not belong together fail the first TLS handshake's setup: say so at start-up. */
+function tlsPairProblem(certFile: string, keyFile: string): ConfigProblem | undefined {
+  try {
+    createSecureContext({ cert: readFileSync(certFile), key: readFileSync(keyFile) })
+    return undefined
+  } catch (error) {
+    return {
+      path: 'tls.keyFile',
+      expected: 'the private key of tls.certFile',
+      given: `${JSON.stringify(keyFile)} (${error instanceof Error ? error.message : String(error)})`,
+    }
+  }
+}
+
 /** Every problem with what the config points at (all of them, not just the first). */
 export function sourceProblems(config: ArbiterConfig, env: NodeJS.ProcessEnv): ConfigProblem[] {
   const problems: ConfigProblem[] = []
@@ -127,13 +166,14 @@ export function sourceProblems(config: ArbiterConfig, env: NodeJS.ProcessEnv): C
   })
   if (config.tls) {
     const { certFile, keyFile, caFile } = config.tls
-    for (const p of [
-      pemProblem(certFile, 'certFile', 'certificate'),
-      pemProblem(keyFile, 'keyFile', 'key'),
-      caFile === undefined ? undefined : pemProblem(caFile, 'caFile', 'certificate'),
-    ]) {
+    const pems = [pemProblem(certFile, 'certFile', 'certificate'), pemProblem(keyFile, 'keyFile', 'key')]
+    // Only once each reads as PEM: a pair check would repeat their problems.
+    const pair = pems.every((p) => p === undefined) ? tlsPairProblem(certFile, keyFile) : undefined
+    for (const p of [...pems, pair, caFile === undefined ? undefined : pemProblem(caFile, 'caFile', 'certificate')]) {
       if (p) problems.push(p)
     }
   }
+  const dir = dataDirProblem(config.dataDir)
+  if (dir) problems.push(dir)
   return problems
 }

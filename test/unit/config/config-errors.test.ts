@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { checkServeConfig } from '../../../server/cli/serve-command.js'
 import { ConfigError, loadConfig } from '../../../server/config.js'
 import { editDistance, nearestKey } from '../../../server/config/nearest-key.js'
+import { makeCertificates } from '../../integration/production/helpers.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'arbiter-config-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -20,6 +21,8 @@ const PEM_KEY_LOOKALIKE = join(dir, 'not-a-key.pem')
 writeFileSync(PEM_KEY_LOOKALIKE, 'hello\n')
 const SHORT_TOKEN_FILE = join(dir, 'short-token')
 writeFileSync(SHORT_TOKEN_FILE, 'abc\n')
+const TLS = makeCertificates()
+afterAll(() => rmSync(TLS.dir, { recursive: true, force: true }))
 
 interface Case {
   readonly name: string
@@ -69,6 +72,10 @@ const CASES: readonly Case[] = [
   { name: 'a token file under 16 characters', yaml: `auth:\n  tokens:\n    - { name: ops, role: admin, tokenFile: ${SHORT_TOKEN_FILE} }`, where: 'auth.tokens[0].tokenFile', expected: /at least 16 characters/, given: /a secret of 3 characters/ },
   { name: 'an unset tokenEnv', yaml: 'auth:\n  tokens:\n    - { name: ops, role: admin, tokenEnv: ARBITER21_UNSET_TOKEN }', where: 'auth.tokens[0].tokenEnv', expected: /an environment variable that holds the token/, given: /"ARBITER21_UNSET_TOKEN", which is not set/ },
   { name: 'a missing TLS certificate', yaml: `tls: { certFile: ${dir}/missing.crt, keyFile: ${PEM_KEY_LOOKALIKE} }`, where: 'tls.certFile', expected: /a readable PEM certificate file/, given: /missing\.crt" \(ENOENT\)/ },
+  // Found by review: these failed later, with exit 1 and a JSON log line (the pair at bind, the file at mkdir), or spun for ever (/proc).
+  { name: 'a TLS key that is not the certificate\'s', yaml: `tls: { certFile: ${TLS.serverCertFile}, keyFile: ${TLS.clientKeyFile} }`, where: 'tls.keyFile', expected: /the private key of tls\.certFile/, given: /client\.key" \(.*key values mismatch/ },
+  { name: 'a dataDir that is a file', yaml: `dataDir: ${SHORT_TOKEN_FILE}/data`, where: 'dataDir', expected: /a folder Arbiter can create/, given: /short-token" is a file/ },
+  { name: 'a dataDir under /proc', yaml: 'dataDir: /proc/nope', where: 'dataDir', expected: /a folder Arbiter can create/, given: /on a kernel file system/ },
   { name: 'a TLS key that is not PEM', yaml: `tls: { certFile: ${dir}/missing.crt, keyFile: ${PEM_KEY_LOOKALIKE} }`, where: 'tls.keyFile', expected: /a readable PEM private key file/, given: /not-a-key\.pem", which holds no PEM key/ },
 ]
 
