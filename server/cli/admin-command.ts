@@ -8,6 +8,8 @@
 // the table renderer are imported when a command runs, and nothing of the
 // server (zod, pino, prom-client, database drivers) is ever loaded.
 import { readFileSync } from 'node:fs'
+import { createSecureContext } from 'node:tls'
+import { X509Certificate } from 'node:crypto'
 import { InvalidArgumentError, Option, type Command, type CommanderError } from '@commander-js/extra-typings'
 import type { TransactionState } from '../../proto/gen/arbiter/v1/TransactionState.js'
 import type { AdminConnection } from './admin-client.js'
@@ -35,7 +37,24 @@ function tlsOptions(g: { tlsCa?: string | undefined; tlsCert?: string | undefine
       throw new UsageError(`${option} ${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`)
     }
   }
-  return { ca: read('--tls-ca', g.tlsCa), cert: read('--tls-cert', g.tlsCert), key: read('--tls-key', g.tlsKey) }
+  const tls = { ca: read('--tls-ca', g.tlsCa), cert: read('--tls-cert', g.tlsCert), key: read('--tls-key', g.tlsKey) }
+  // What OpenSSL refuses (not PEM, a key that is not the certificate's) is a usage error here, not a crash later.
+  if (tls.ca) checkPem(() => new X509Certificate(tls.ca!), `--tls-ca ${g.tlsCa}: expected a PEM CA certificate`)
+  if (tls.cert && tls.key) {
+    checkPem(() => createSecureContext({ cert: tls.cert }), `--tls-cert ${g.tlsCert}: expected a PEM certificate`)
+    checkPem(() => createSecureContext({ key: tls.key }), `--tls-key ${g.tlsKey}: expected a PEM private key`)
+    checkPem(() => createSecureContext({ cert: tls.cert, key: tls.key }), `--tls-key ${g.tlsKey}: expected the private key of --tls-cert ${g.tlsCert}`)
+  }
+  return tls
+}
+
+function checkPem(load: () => unknown, what: string): void {
+  try {
+    load()
+  } catch (error) {
+    const reason = (error as Error).message.replace(/^error:[0-9A-Fa-f]+:/, '')
+    throw new UsageError(`${what} (${reason})`)
+  }
 }
 
 function parseState(value: string, previous: TransactionState[] = []): TransactionState[] {

@@ -19,21 +19,24 @@ function split(address: string): { host: string; port: number } {
   return { host, port: Number(address.slice(colon + 1)) }
 }
 
-type Probe = { ok: true } | { ok: false; error: string }
+/** `spokeTls`: the server finished a TLS handshake (whatever came after it). */
+type Probe = { ok: true } | { ok: false; error: string; spokeTls: boolean }
 
 /** One TLS handshake; in TLS 1.3 a refused client certificate arrives as an alert just after it, so wait a moment for that too. */
 function handshake(address: string, options: ConnectionOptions, settleMs: number): Promise<Probe> {
   const { host, port } = split(address)
   return new Promise((resolve) => {
     const socket = connect({ host, port, ALPNProtocols: ['h2'], ...(isIP(host) === 0 && { servername: host }), ...options })
-    const done = (result: Probe): void => {
+    let spokeTls = false
+    const done = (result: { ok: true } | { ok: false; error: string }): void => {
       clearTimeout(timer)
       socket.destroy()
-      resolve(result)
+      resolve(result.ok ? result : { ...result, spokeTls })
     }
     const timer = setTimeout(() => done({ ok: false, error: 'no TLS handshake within 3 s' }), 3000)
     socket.once('error', (error: Error) => done({ ok: false, error: error.message }))
     socket.once('secureConnect', () => {
+      spokeTls = true
       // A server that refuses the client's certificate after a TLS 1.3 handshake may just close the connection.
       socket.once('close', () => done({ ok: false, error: 'the TM closed the connection right after the handshake' }))
       socket.resume()
@@ -46,7 +49,9 @@ function handshake(address: string, options: ConnectionOptions, settleMs: number
 export async function diagnoseUnavailable(address: string, tls: CliTls | undefined): Promise<string | undefined> {
   if (tls === undefined) {
     const probe = await handshake(address, { rejectUnauthorized: false }, 0)
-    if (!probe.ok) return undefined // not a TLS server either: the address or the TM is the problem
+    // Not a TLS server either: the address or the TM is the problem. (One that asks for a client certificate
+    // may refuse this probe right after its handshake, or with a "certificate required" alert: TLS all the same.)
+    if (!probe.ok && !probe.spokeTls && !/certificate required|handshake failure/i.test(probe.error)) return undefined
     return 'the TM serves TLS and this call was plaintext: give --tls-ca FILE (or ARBITER_TLS_CA), the CA that signed its certificate, and for mutual TLS --tls-cert/--tls-key'
   }
   const probe = await handshake(address, { ...(tls.ca && { ca: tls.ca }), ...(tls.cert && { cert: tls.cert }), ...(tls.key && { key: tls.key }) }, 300)

@@ -70,6 +70,12 @@ describe('arbiter admin over TLS', () => {
     expect(stranger.stderr).toMatch(/TLS handshake failed \(.*\): the TM does not accept the client certificate of --tls-cert/)
   })
 
+  it('a plaintext call to a node that requires client certificates says the node serves TLS (found by review: it said only "Failed to connect")', async () => {
+    const r = await runAdminCli(['--address', mtlsTm.address, 'resources'])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/the TM serves TLS and this call was plaintext: give --tls-ca FILE/)
+  })
+
   it('TLS to a plaintext node says the node does not serve TLS', async () => {
     const r = await runAdminCli(['--address', plainTm.address, '--tls-ca', certs.caFile, 'resources'])
     expect(r.code).toBe(1)
@@ -82,5 +88,19 @@ describe('arbiter admin over TLS', () => {
     const missing = await runAdminCli(['--address', tlsTm.address, '--tls-ca', `${certs.dir}/missing.pem`, 'resources'])
     expect(missing.code).toBe(2)
     expect(missing.stderr).toMatch(/--tls-ca .*missing\.pem: cannot read it \(ENOENT\)/)
+  })
+
+  it('usage errors (exit 2, no stack): a key that is not the certificate\'s, files that are not PEM (found by review: a stack trace, exit 1)', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--tls-cert', certs.clientCertFile, '--tls-key', certs.serverKeyFile], /--tls-key .*server\.key: expected the private key of --tls-cert .*client\.crt \(.*\)/],
+      [['--tls-cert', `${certs.dir}/client.ext`, '--tls-key', certs.clientKeyFile], /--tls-cert .*client\.ext: expected a PEM certificate/],
+      [['--tls-ca', `${certs.dir}/client.ext`], /--tls-ca .*client\.ext: expected a PEM CA certificate/],
+    ]
+    for (const [args, message] of cases) {
+      const r = await runAdminCli(['--address', mtlsTm.address, ...args, 'resources'])
+      expect(r.code).toBe(2)
+      expect(r.stderr).toMatch(message)
+      expect(r.stderr).not.toMatch(/\n\s+at /)
+    }
   })
 })
