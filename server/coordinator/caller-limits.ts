@@ -114,15 +114,13 @@ export class CallerLimits {
   /**
    * Admits one Begin of `caller`, or throws TM_OVERLOADED naming the limit.
    * Returns the counter the new transaction counts in (undefined: no caller,
-   * auth is off). `countsActive` false: a transaction begun by its Commit,
-   * over within that call, takes no slot (as with the node-wide limit), but
-   * it still takes a Begin from the rate.
+   * auth is off).
    */
-  admit(name: string | undefined, countsActive: boolean): LiveCounter | undefined {
+  admit(name: string | undefined): LiveCounter | undefined {
     if (name === undefined) return undefined
     const caller = this.callers.get(name) ?? this.add(name, this.defaults)
     const { values, options } = caller.limits
-    if (countsActive && caller.live.value >= values.maxActiveTransactions) {
+    if (caller.live.value >= values.maxActiveTransactions) {
       caller.refused.active++
       throw new TmError(
         'TM_OVERLOADED',

@@ -99,7 +99,7 @@ export class Coordinator {
   begin(options: BeginOptions = {}): Transaction {
     this.checkAccepting()
     const { timeoutMs, labels } = this.checkBeginOptions(options)
-    const live = this.admit(options.caller, true)
+    const live = this.admit(options.caller)
     return this.register(newGtrid(this.deps.config.nodeId), Date.now() + timeoutMs, timeoutMs, labels, { reaper: true, live })
   }
 
@@ -241,8 +241,11 @@ export class Coordinator {
   }
 
   async commit(gtrid: string, localVotes: readonly LocalVoteInput[], waitFor: 'applied' | 'durable', begin?: BeginOptions): Promise<CommitOutcome> {
-    // A transaction begun by its Commit is over within this call: it neither
-    // needs the reaper nor counts against the active-transactions limit.
+    // A transaction begun by its Commit needs no reaper (it is never ACTIVE
+    // after this call), but it counts against the limits like any other: it
+    // stays in progress until its local branches are reported committed, up
+    // to transactions.localBranchGraceMs (found by review: one token could
+    // hold thousands past its limit).
     const tx = begin === undefined ? this.require(gtrid) : this.requireOrBegin(gtrid, begin, { reaper: false })
     if (tx.commitOutcome) return (await tx.commitOutcome) as CommitOutcome // a repeated Commit gets the same answer
     switch (tx.state) {
@@ -545,7 +548,7 @@ export class Coordinator {
     const { timeoutMs, labels } = this.checkBeginOptions(begin)
     const now = Date.now()
     const { namedAt } = this.namedBegins.check(gtrid, parts, begin.tmInstance, timeoutMs, now, this.accepting)
-    const live = this.admit(begin.caller, options.reaper)
+    const live = this.admit(begin.caller)
     if (!options.reaper) this.unseen.note(now, now - namedAt) // begun by its Commit: it was under way at the client until now
     const tx = this.register(gtrid, namedAt + timeoutMs, timeoutMs, labels, { ...options, live })
     // Past its deadline a begin of this gtrid is refused anyway (the client sends the same options again).
@@ -593,18 +596,14 @@ export class Coordinator {
     return { timeoutMs, labels: { ...labels } }
   }
 
-  /**
-   * The node-wide active limit (unless the transaction ends within its
-   * Commit: `countsActive` false), then the caller's own limits; the counter
-   * the new transaction counts in.
-   */
-  private admit(caller: string | undefined, countsActive: boolean): LiveCounter {
+  /** The node-wide active limit, then the caller's own limits; the counter the new transaction counts in. */
+  private admit(caller: string | undefined): LiveCounter {
     const max = this.deps.config.limits.maxActiveTransactions
-    if (countsActive && this.live.value >= max) {
+    if (this.live.value >= max) {
       this.callerLimits?.refusedByNode(caller)
       throw new TmError('TM_OVERLOADED', `${max} transactions are active (limits.maxActiveTransactions): retry later`)
     }
-    return this.callerLimits?.admit(caller, countsActive) ?? this.live
+    return this.callerLimits?.admit(caller) ?? this.live
   }
 
   /** Whether the deadline reaper watches `tx` (a transaction begun by its Commit is not watched). */

@@ -132,6 +132,22 @@ describe('a refused Commit that would have begun its transaction', () => {
   })
 })
 
+describe('a transaction begun by its Commit', () => {
+  it("counts against its caller's limit like any other (it stays in progress until its local branches are reported)", async () => {
+    const held = await Promise.all([1, 2, 3].map(() => client.tm.Begin({ timeoutMs: 60_000 }, bearer(SHOP))))
+    const { gtrid: known, tmInstance } = await client.tm.Begin({}, bearer(BILLING))
+    await client.tm.Rollback({ gtrid: known }, bearer(BILLING))
+    const gtrid = newGtrid(known.split(':')[0]!, Date.now())
+    const e = await grpcError(client.tm.Commit({ gtrid, begin: { tmInstance } }, bearer(SHOP)))
+    expect(e.code).toBe(grpc.status.RESOURCE_EXHAUSTED)
+    expect(e.details).toMatch(/caller "shop" has 3 transactions in progress/)
+    for (const { gtrid: g } of held) await client.tm.Rollback({ gtrid: g }, bearer(SHOP))
+    // Under the limit it begins and commits in one request.
+    const ok = await client.tm.Commit({ gtrid: newGtrid(known.split(':')[0]!, Date.now()), begin: { tmInstance } }, bearer(SHOP))
+    expect(ok.transaction?.state).toBe('TRANSACTION_STATE_COMMITTED')
+  })
+})
+
 describe('without tokens', () => {
   it('there is no per-caller limit and no per-caller series: only the node-wide limits apply', async () => {
     const open = await startTestArbiter([], { limits: { perToken: { maxActiveTransactions: 1 } } })
