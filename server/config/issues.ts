@@ -87,13 +87,25 @@ interface IssueContext {
   readonly origins: ReadonlyMap<string, string>
 }
 
-/** The variable behind this path or one of its parents, if the value came from the environment. */
-function originOf(origins: ReadonlyMap<string, string>, path: readonly PropertyKey[]): string | undefined {
+/**
+ * The variable behind this path or one of its parents, if the value came
+ * from the environment; else one that set something below it (it made this
+ * value a mapping: ARBITER_AUTH__TOKENS__0__TOKEN made auth.tokens one); else,
+ * for a value that is missing, one that set a sibling (it made the parent
+ * exist: ARBITER_TLS__REQUIRE_CLIENT_CERT made tls, which then lacks certFile).
+ */
+function originOf(origins: ReadonlyMap<string, string>, path: readonly PropertyKey[], missing = false): string | undefined {
   for (let n = path.length; n > 0; n--) {
     const variable = origins.get(pathKey(path.slice(0, n).map(String)))
     if (variable !== undefined) return variable
   }
-  return undefined
+  const below = (prefix: readonly PropertyKey[]): string | undefined => {
+    if (prefix.length === 0) return undefined
+    const key = `${pathKey(prefix.map(String))}.`
+    for (const [origin, variable] of origins) if (origin.startsWith(key)) return variable
+    return undefined
+  }
+  return below(path) ?? (missing ? below(path.slice(0, -1)) : undefined)
 }
 
 export function problemsOf(issues: readonly z.core.$ZodIssue[], ctx: IssueContext): ConfigProblem[] {
@@ -106,7 +118,8 @@ export function problemsOf(issues: readonly z.core.$ZodIssue[], ctx: IssueContex
     const path = issue.path
     const field = schemaAt(ctx.schema, path)
     const given = describeGiven(valueAt(ctx.input, path), path[path.length - 1])
-    out.push({ path: formatPath(path), variable: originOf(ctx.origins, path), expected: expectedOf(issue, field, valueAt(ctx.input, path)), given })
+    const value = valueAt(ctx.input, path)
+    out.push({ path: formatPath(path), variable: originOf(ctx.origins, path, value === undefined), expected: expectedOf(issue, field, value), given })
   }
   return out
 }

@@ -48,6 +48,9 @@ const CASES: readonly Case[] = [
   { name: 'a recovery interval past what a timer can wait', yaml: 'recovery: { intervalMs: 3000000000 }', where: 'recovery.intervalMs', expected: /^a whole number from 50 to 2147483647$/, given: /^3000000000$/ },
   { name: 'a pool size of 0', yaml: `resources:\n  - { name: pg, kind: postgres, url: "${PG}", poolSize: 0 }`, where: 'resources[0].poolSize', expected: /^a whole number from 1 to 1000$/, given: /^0$/ },
   { name: 'a fraction as a count', yaml: 'limits: { maxParams: 2.5 }', where: 'limits.maxParams', expected: /^a whole number of at least 0$/, given: /^2\.5$/ },
+  // Found by review: a variable that set something below the bad field, or the field's parent, was not named.
+  { name: 'a variable that indexes into a list the file does not have', yaml: '', env: { ARBITER_AUTH__TOKENS__0__TOKEN: 'abc' }, where: 'ARBITER_AUTH__TOKENS__0__TOKEN (auth.tokens)', expected: /list/, given: /mapping/ },
+  { name: 'a variable that makes a section the file does not have', yaml: '', env: { ARBITER_TLS__REQUIRE_CLIENT_CERT: 'true' }, where: 'ARBITER_TLS__REQUIRE_CLIENT_CERT (tls.certFile)', expected: /.+/, given: /nothing/ },
   { name: 'a number from a variable', yaml: '', env: { ARBITER_LIMITS__MAX_PARAMS: 'lots' }, where: 'ARBITER_LIMITS__MAX_PARAMS (limits.maxParams)', expected: /whole number/, given: /^"lots"$/ },
   { name: 'an empty variable for a number', yaml: '', env: { ARBITER_SHUTDOWN_GRACE_MS: '' }, where: 'ARBITER_SHUTDOWN_GRACE_MS (shutdownGraceMs)', expected: /whole number/, given: /^""$/ },
   { name: 'a flag that is neither', yaml: 'allowInsecureNonLoopback: maybe', where: 'allowInsecureNonLoopback', expected: /true or false/, given: /"maybe"/ },
