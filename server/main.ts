@@ -7,12 +7,17 @@
 import { Command } from '@commander-js/extra-typings'
 import { addAdminCommand } from './cli/admin-command.js'
 
-const program = new Command().name('arbiter').description('Arbiter: a two-phase-commit transaction manager over gRPC')
+const program = new Command()
+  .name('arbiter')
+  .description('Arbiter: a two-phase-commit transaction manager over gRPC')
+  // A usage error (an unknown option, a missing value, an extra argument) exits 2, as config errors do.
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
 
 program
   .command('serve')
   .description('run a TM node (config file plus ARBITER_* environment overrides)')
   .option('-c, --config <file>', 'YAML or JSON config file')
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
   .action(async (options) => {
     const { serve } = await import('./cli/serve-command.js')
     await serve(options)

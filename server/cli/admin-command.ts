@@ -68,7 +68,7 @@ function parseState(value: string, previous: TransactionState[] = []): Transacti
 }
 
 function parseMs(value: string): number {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('a whole number of milliseconds')
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 2 ** 31 - 1) throw new InvalidArgumentError('a whole number of milliseconds from 1 to 2147483647')
   return Number(value)
 }
 

@@ -46,3 +46,22 @@ describe('arbiter serve with a bad config', () => {
     expect(r.stderr + r.stdout).not.toContain('tiny-secret')
   })
 })
+
+describe('arbiter serve used wrongly', () => {
+  const run = (args: string[]): Promise<{ code: number | null; stderr: string }> =>
+    new Promise((resolve) => {
+      execFile(process.execPath, ['--import', 'tsx', 'server/main.ts', ...args], { cwd: REPO, timeout: 30_000 }, (error, _stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stderr })
+      })
+    })
+
+  it.each([
+    [['serve', '--conifg', 'x.yaml'], /unknown option '--conifg'/],
+    [['serve', '--config'], /argument missing/],
+    [['serve', 'extra'], /too many arguments/],
+  ])('%j: a usage error, exit 2 (was 1)', async (args, message) => {
+    const r = await run(args)
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(message)
+  })
+})
