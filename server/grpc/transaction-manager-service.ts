@@ -87,6 +87,21 @@ export function transactionManagerOperations(coordinator: Coordinator, maxMessag
     return coordinator.refuseRequest(gtrid, prefix ? new TmError(error.code, `${prefix}${error.message}`, { metadata: { ...error.metadata } }) : error)
   }
 
+  /** Every statement decoded and checked before the first runs: a refused one must not leave the others applied. */
+  const decodeAll = async (gtrid: string, statements: readonly (Statement__Output | null)[]): Promise<DecodedStatement[]> => {
+    const decoded: DecodedStatement[] = []
+    for (const [i, statement] of statements.entries()) {
+      try {
+        const d = decode(statement)
+        coordinator.validateStatement(d.resource, d.sql, d.params)
+        decoded.push(d)
+      } catch (error) {
+        return refused(gtrid, error, `statement ${i + 1} of ${statements.length}: `)
+      }
+    }
+    return decoded
+  }
+
   const runDecoded = async (gtrid: string, s: DecodedStatement, begin?: BeginOptions) =>
     toResultSet(await coordinator.execute(gtrid, s.resource, s.sql, s.params, begin))
 
@@ -141,16 +156,7 @@ export function transactionManagerOperations(coordinator: Coordinator, maxMessag
       const n = req.statements.length
       if (n === 0) throw new TmError('TM_INVALID_ARGUMENT', 'statements is empty')
       // Every statement is checked before the first runs: a refused one must not leave the others applied.
-      const decoded: DecodedStatement[] = []
-      for (const [i, statement] of req.statements.entries()) {
-        try {
-          const d = decode(statement)
-          coordinator.validateStatement(d.resource, d.sql, d.params)
-          decoded.push(d)
-        } catch (error) {
-          return refused(req.gtrid, error, `statement ${i + 1} of ${n}: `)
-        }
-      }
+      const decoded = await decodeAll(req.gtrid, req.statements)
       const begin = beginOptions(req.begin, caller)
       const results = []
       for (const [i, statement] of decoded.entries()) {
@@ -202,16 +208,7 @@ export function transactionManagerOperations(coordinator: Coordinator, maxMessag
       if (n === 0) throw new TmError('TM_INVALID_ARGUMENT', 'statements is empty')
       const wait = waitFor(req.waitFor) // before anything begins
       // Checked whole before anything begins: a refused statement leaves nothing behind.
-      const decoded: DecodedStatement[] = []
-      for (const [i, statement] of req.statements.entries()) {
-        try {
-          const d = decode(statement)
-          coordinator.validateStatement(d.resource, d.sql, d.params)
-          decoded.push(d)
-        } catch (error) {
-          return refused(req.gtrid, error, `statement ${i + 1} of ${n}: `)
-        }
-      }
+      const decoded = await decodeAll(req.gtrid, req.statements)
       let tx
       if (req.gtrid) {
         // Named by the client: a repeat gets the first outcome, never a second run.

@@ -10,16 +10,12 @@
 //   branch stays attached to the client's connection while MariaDB keeps
 //   that connection (its wait_timeout): only then can anyone finish it.
 // (The application dying is test/integration/client/dead-application.test.ts.)
-import { spawn, type ChildProcess } from 'node:child_process'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sharedServerUrls } from '../harness/index.js'
 import { createTestDatabases, type TestDatabases } from '../helpers/databases.js'
 import { ArbiterProcess, startTestArbiter, testConfig } from '../helpers/test-arbiter.js'
+import { killClient, preparingClient } from '../helpers/preparing-client.js'
 
-const REPO = fileURLToPath(new URL('../..', import.meta.url))
-const SCRIPT = join(REPO, 'test/fixtures/client/prepare-then-die.ts')
 const SLOW = {
   transactions: { defaultTimeoutMs: 60_000, maxTimeoutMs: 120_000, localBranchGraceMs: 1000, retentionMs: 600_000 },
   recovery: { intervalMs: 500, graceMs: 60_000 },
@@ -35,36 +31,11 @@ afterAll(async () => {
 })
 
 /** A client process with both local branches prepared, hanging before its Commit. */
-async function preparedClient(address: string, id: number, env: Record<string, string> = {}): Promise<{ child: ChildProcess; gtrid: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT], {
-    cwd: REPO,
-    env: { ...process.env, ARBITER_ADDRESS: address, PG_URL: dbs.pgUrl, MYSQL_URL: dbs.mysqlUrl, ACCOUNT_ID: String(id), MODE: 'hang', TIMEOUT_MS: '60000', WARM: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  const gtrid = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`client did not prepare in 20 s:\n${output}`)), 20_000)
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString()
-      const match = /GTRID (\S+)\n[\s\S]*PREPARED\n/.exec(output)
-      if (match) {
-        clearTimeout(timer)
-        resolve(match[1]!)
-      }
-    }
-    child.stdout?.on('data', onData)
-    child.stderr?.on('data', onData)
-  })
-  return { child, gtrid }
+function preparedClient(address: string, id: number, env: Record<string, string> = {}) {
+  return preparingClient({ address, dbs, id, mode: 'hang', timeoutMs: 60_000, env })
 }
 
-async function killed(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  child.kill('SIGCONT')
-  child.kill('SIGKILL')
-  await exited
-}
+const killed = killClient
 
 describe('row locks of prepared local branches', () => {
   it('the TM dies: its restart rolls back the orphans of its earlier run before it listens', async () => {

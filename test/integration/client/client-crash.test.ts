@@ -1,16 +1,11 @@
 // A client process that dies after preparing its local branches: the TM
 // (its reaper, its grace for local branches, its recovery) must leave
 // nothing prepared and the two databases consistent.
-import { spawn, type ChildProcess } from 'node:child_process'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sharedServerUrls } from '../../harness/index.js'
 import { createTestDatabases, type TestDatabases } from '../../helpers/databases.js'
 import { startTestArbiter } from '../../helpers/test-arbiter.js'
-
-const REPO = fileURLToPath(new URL('../../..', import.meta.url))
-const SCRIPT = join(REPO, 'test/fixtures/client/prepare-then-die.ts')
+import { killClient, preparingClient } from '../../helpers/preparing-client.js'
 
 let dbs: TestDatabases
 let arbiter: Awaited<ReturnType<typeof startTestArbiter>>
@@ -30,52 +25,11 @@ afterAll(async () => {
 })
 
 /** Starts the client script; resolves with its gtrid once it printed PREPARED (both branches prepared). */
-async function clientUntilPrepared(
-  mode: 'hang' | 'go',
-  id: number,
-  options: { warm?: boolean; timeoutMs?: number } = {},
-): Promise<{ child: ChildProcess; gtrid: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT], {
-    cwd: REPO,
-    env: {
-      ...process.env,
-      ARBITER_ADDRESS: arbiter.address,
-      PG_URL: dbs.pgUrl,
-      MYSQL_URL: dbs.mysqlUrl,
-      ACCOUNT_ID: String(id),
-      MODE: mode,
-      TIMEOUT_MS: String(options.timeoutMs ?? 2000),
-      WARM: options.warm ? '1' : '0',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  const gtrid = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`client did not prepare in 20 s:\n${output}`)), 20_000)
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString()
-      const match = /GTRID (\S+)\n[\s\S]*PREPARED\n/.exec(output)
-      if (match) {
-        clearTimeout(timer)
-        resolve(match[1]!)
-      }
-    }
-    child.stdout.on('data', onData)
-    child.stderr.on('data', onData)
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer)
-      reject(new Error(`client exited (${code ?? signal}) before preparing:\n${output}`))
-    })
-  })
-  return { child, gtrid }
+function clientUntilPrepared(mode: 'hang' | 'go', id: number, options: { warm?: boolean; timeoutMs?: number } = {}) {
+  return preparingClient({ address: arbiter.address, dbs, id, mode, timeoutMs: options.timeoutMs ?? 2000, warm: options.warm })
 }
 
-async function kill(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  child.kill('SIGKILL')
-  await exited
-}
+const kill = killClient
 
 async function rowsWithId(id: number): Promise<{ pg: number; maria: number }> {
   const p = await dbs.pgQuery('SELECT 1 FROM accounts WHERE id = $1', [id])

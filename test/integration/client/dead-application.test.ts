@@ -4,16 +4,12 @@
 // the transaction's deadline plus recovery's grace period. Here both of those
 // are a minute, so only the session's end can explain a quick rollback. A
 // Commit that arrives afterwards is refused, never committed.
-import { spawn, type ChildProcess } from 'node:child_process'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sharedServerUrls } from '../../harness/index.js'
 import { createTestDatabases, type TestDatabases } from '../../helpers/databases.js'
 import { startTestArbiter } from '../../helpers/test-arbiter.js'
+import { killClient, preparingClient } from '../../helpers/preparing-client.js'
 
-const REPO = fileURLToPath(new URL('../../..', import.meta.url))
-const SCRIPT = join(REPO, 'test/fixtures/client/prepare-then-die.ts')
 const GRACE_MS = 1000
 
 let dbs: TestDatabases
@@ -39,29 +35,10 @@ afterAll(async () => {
 })
 
 async function preparedThenKilled(id: number, warm: boolean): Promise<{ gtrid: string; killedAt: number }> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', SCRIPT], {
-    cwd: REPO,
-    env: { ...process.env, ARBITER_ADDRESS: arbiter.address, PG_URL: dbs.pgUrl, MYSQL_URL: dbs.mysqlUrl, ACCOUNT_ID: String(id), MODE: 'hang', TIMEOUT_MS: '60000', WARM: warm ? '1' : '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  const gtrid = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`client did not prepare in 20 s:\n${output}`)), 20_000)
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString()
-      const match = /GTRID (\S+)\n[\s\S]*PREPARED\n/.exec(output)
-      if (match) {
-        clearTimeout(timer)
-        resolve(match[1]!)
-      }
-    }
-    child.stdout!.on('data', onData)
-    child.stderr!.on('data', onData)
-  })
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  child.kill('SIGKILL')
+  const { child, gtrid } = await preparingClient({ address: arbiter.address, dbs, id, mode: 'hang', timeoutMs: 60_000, warm })
+  const killing = killClient(child)
   const killedAt = Date.now()
-  await exited
+  await killing
   return { gtrid, killedAt }
 }
 
