@@ -67,7 +67,8 @@ describe('resources', () => {
     const header = cells(table.split('\n').find((l) => l.includes('HEADROOM')))
     const headroom = header.indexOf('HEADROOM')
     expect(rowOf(table, 'maria')[headroom]).toBe('-')
-    expect(rowOf(table, 'pg')[headroom]).toBe(String(pgr.preparedHeadroom))
+    // A number, not the same one: the PostgreSQL server is shared with tests that prepare branches meanwhile.
+    expect(rowOf(table, 'pg')[headroom]).toMatch(/^\d+$/)
   })
 })
 
