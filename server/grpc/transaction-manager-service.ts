@@ -58,6 +58,7 @@ export interface TransactionManagerOperations {
 }
 
 export function transactionManagerOperations(coordinator: Coordinator, maxMessageBytes = 8 * 1024 * 1024): TransactionManagerOperations {
+  const keptResults = new KeptResults()
   /** Refuses (and rolls back) an answer the client could not receive: it is not load, a retry can never fit. */
   const fitting = <T extends object>(gtrid: string, method: 'Execute' | 'ExecuteBatch' | 'Run', response: T, clientMaxReceive: number | undefined): T | Promise<never> => {
     const limit = answerLimit(maxMessageBytes, clientMaxReceive)
@@ -204,6 +205,13 @@ export function transactionManagerOperations(coordinator: Coordinator, maxMessag
     },
 
     async run(req, caller, clientMaxReceive) {
+      // A repeat is answered before its request is checked: what the TM accepts may have changed since the first.
+      if (req.gtrid) {
+        const first = coordinator.find(req.gtrid)?.runOutcome
+        if (first) return (await first) as RunResponse
+        const logged = coordinator.find(req.gtrid) ? undefined : coordinator.fromLog(req.gtrid)
+        if (logged) return { transaction: toWireTransaction(logged), results: [], resultsDropped: true }
+      }
       const n = req.statements.length
       if (n === 0) throw new TmError('TM_INVALID_ARGUMENT', 'statements is empty')
       const wait = waitFor(req.waitFor) // before anything begins
@@ -244,21 +252,48 @@ export function transactionManagerOperations(coordinator: Coordinator, maxMessag
         const committed = await coordinator.commit(gtrid, [], wait)
         return { transaction: toWireTransaction(committed.tx), results, resultsDropped: false }
       })()
-      tx.runOutcome = outcome
-      // What a repeat is answered with, kept as long as the transaction: without results over 1 MiB.
-      outcome.then(
-        (response) => {
-          if (encodedSizeBound(response.results) > KEPT_RUN_RESULT_BYTES) tx.runOutcome = Promise.resolve({ ...response, results: [], resultsDropped: true })
-        },
-        () => undefined,
-      )
+      // Only a Run its caller named can be repeated: only its outcome is kept (the transaction itself keeps it
+      // findable). Its results are kept for a repeat while the caller may still be asking, within a budget.
+      if (req.gtrid) {
+        tx.runOutcome = outcome
+        outcome.then(
+          (response) => {
+            const dropped = Promise.resolve({ ...response, results: [], resultsDropped: true })
+            if (!keptResults.take(encodedSizeBound(response.results), () => (tx.runOutcome = dropped))) tx.runOutcome = dropped
+          },
+          () => undefined,
+        )
+      }
       return outcome
     },
   }
 }
 
-/** The largest results of a Run kept for a repeat of it. */
-const KEPT_RUN_RESULT_BYTES = 1024 * 1024
+/**
+ * Results of named Runs kept for a repeat of a Run whose answer was lost: at
+ * most 1 MiB each, for a minute (a client asks again within seconds), and
+ * 64 MiB in all, so callers cannot fill the TM's memory with them (found by
+ * review: 10,000 retained transactions times 1 MiB).
+ */
+class KeptResults {
+  private bytes = 0
+  constructor(
+    private readonly maxEach = 1024 * 1024,
+    private readonly maxTotal = 64 * 1024 * 1024,
+    private readonly keepMs = 60_000,
+  ) {}
+
+  /** True when `size` bytes may be kept; `drop` runs when their time is up. */
+  take(size: number, drop: () => void): boolean {
+    if (size > this.maxEach || this.bytes + size > this.maxTotal) return false
+    this.bytes += size
+    setTimeout(() => {
+      this.bytes -= size
+      drop()
+    }, this.keepMs).unref()
+    return true
+  }
+}
 
 /** The service's handlers, and the open session streams (closed at shutdown). */
 export function transactionManagerHandlers(
@@ -330,8 +365,8 @@ interface DecodedStatement {
 /** What the client announced it receives in one message (header arbiter-max-receive-bytes), if it did. */
 export function announcedReceive(metadata: Metadata): number | undefined {
   const [value] = metadata.get(CLIENT_MAX_RECEIVE_BYTES_HEADER)
-  const n = typeof value === 'string' ? Number(value) : Number.NaN
-  return Number.isFinite(n) ? n : undefined
+  // Whole numbers only (-1: no limit); anything else counts as not announced (gRPC's default then).
+  return typeof value === 'string' && /^-?\d{1,15}$/.test(value) ? Number(value) : undefined
 }
 
 /** A request's begin field (set only by a client that named the transaction itself). */

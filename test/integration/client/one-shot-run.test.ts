@@ -120,6 +120,19 @@ describe('an answer too big for the caller', () => {
     expect(await balancesOf(dbs, id)).toEqual({ pg: 100, maria: 0 })
   })
 
+  it('an answer a few bytes under the limit, which the commit would push over it, is refused before the commit (found by review)', async () => {
+    const small = createArbiterClient({ address: arbiter.address, channelOptions: { 'grpc.max_receive_message_length': 100_000 } })
+    try {
+      for (const n of [99_805, 99_815, 99_825]) {
+        const error = await small.run([...transfer(10), { resource: 'pg', sql: `SELECT repeat('x', ${n}) AS filler` }]).catch((e: unknown) => e)
+        expect(error).toBeInstanceOf(InvalidArgumentError)
+      }
+    } finally {
+      small.close()
+    }
+    expect(await balancesOf(dbs, id)).toEqual({ pg: 100, maria: 0 })
+  })
+
   it('a client that receives more gets the answer', async () => {
     const roomy = createArbiterClient({ address: arbiter.address, channelOptions: { 'grpc.max_receive_message_length': 64 * 1024 * 1024 } })
     try {
