@@ -207,9 +207,9 @@ export function transactionManagerOperations(coordinator: Coordinator, maxMessag
     async run(req, caller, clientMaxReceive) {
       // A repeat is answered before its request is checked: what the TM accepts may have changed since the first.
       if (req.gtrid) {
-        const first = coordinator.find(req.gtrid)?.runOutcome
-        if (first) return (await first) as RunResponse
-        const logged = coordinator.find(req.gtrid) ? undefined : coordinator.fromLog(req.gtrid)
+        const known = coordinator.find(req.gtrid)
+        if (known?.runOutcome) return (await known.runOutcome) as RunResponse
+        const logged = known ? undefined : coordinator.fromLog(req.gtrid)
         if (logged) return { transaction: toWireTransaction(logged), results: [], resultsDropped: true }
       }
       const n = req.statements.length

@@ -4,17 +4,17 @@
 // active at half the grace are rolled back and their callers told ABORTED
 // (retryable), nothing is left prepared when the process exits, and /readyz
 // says 503 from the first moment of the drain.
-import pg from 'pg'
-import mysql from 'mysql2/promise'
+import type pg from 'pg'
+import type mysql from 'mysql2/promise'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createArbiterClient, OutcomeUnknownError, TransactionAbortedError, UnavailableError, type ArbiterClient } from '../../client/index.js'
 import { accountsOf, InsufficientFundsError, type Account } from '../../examples/bank-transfer/accounts.js'
 import { checkBank, preparedLeft, type Outcome } from '../../examples/bank-transfer/bank-check.js'
-import { createBank, totalBalance } from '../../examples/bank-transfer/schema.js'
 import { transferWithLocalBranches } from '../../examples/bank-transfer/transfer-local-branches.js'
 import { transferThroughTm } from '../../examples/bank-transfer/transfer-through-tm.js'
-import { createDatabase, sharedServerUrls } from '../harness/index.js'
-import { ArbiterProcess, testConfig } from '../helpers/test-arbiter.js'
+import type { ArbiterProcess } from '../helpers/test-arbiter.js'
+import { startBankTm } from '../helpers/bank-tm.js'
+import { totalBalance } from '../../examples/bank-transfer/schema.js'
 
 const PER_BANK = 8
 const GRACE_MS = 4000
@@ -27,21 +27,12 @@ let nodeId: string
 let stopLoad = false
 
 beforeAll(async () => {
-  const { pgUrl, mysqlUrl } = sharedServerUrls()
-  const pgDbUrl = await createDatabase(pgUrl, 'sigterm')
-  const mysqlDbUrl = await createDatabase(mysqlUrl, 'sigterm')
-  pgPool = new pg.Pool({ connectionString: pgDbUrl, max: 20 })
-  mysqlPool = mysql.createPool({ uri: mysqlDbUrl, connectionLimit: 20 })
-  await createBank(pgPool, mysqlPool, PER_BANK, 1000)
-  const config = testConfig(
-    [
-      { name: 'pg', kind: 'postgres', url: pgDbUrl, poolSize: 20 },
-      { name: 'mysql', kind: 'mysql', url: mysqlDbUrl, poolSize: 20 },
-    ],
-    { shutdownGraceMs: GRACE_MS, metrics: { listen: '127.0.0.1:0' } },
-  )
-  nodeId = config.nodeId!
-  tm = await ArbiterProcess.start(config)
+  ;({ pgPool, mysqlPool, tm, nodeId } = await startBankTm('sigterm', {
+    perBank: PER_BANK,
+    appPoolSize: 20,
+    tmPoolSize: 20,
+    overrides: { shutdownGraceMs: GRACE_MS, metrics: { listen: '127.0.0.1:0' } },
+  }))
   // The defaults an application has: default channel options, a 30 s RPC deadline.
   client = createArbiterClient({ address: tm.address })
 })

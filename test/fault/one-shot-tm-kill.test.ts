@@ -2,16 +2,16 @@
 // OutcomeUnknownError means "not committed", and the bank's checker holds
 // the client to it. On the code before the one-shot was named by the client,
 // run() rejected with UnavailableError for transfers that had committed.
-import pg from 'pg'
-import mysql from 'mysql2/promise'
+import type pg from 'pg'
+import type mysql from 'mysql2/promise'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createArbiterClient, OutcomeUnknownError, type ArbiterClient } from '../../client/index.js'
 import { accountsOf, InsufficientFundsError, type Account } from '../../examples/bank-transfer/accounts.js'
 import { checkBank, preparedLeft, type Outcome } from '../../examples/bank-transfer/bank-check.js'
-import { createBank, totalBalance } from '../../examples/bank-transfer/schema.js'
 import { transferOneShot } from '../../examples/bank-transfer/transfer-one-shot.js'
-import { createDatabase, sharedServerUrls } from '../harness/index.js'
-import { ArbiterProcess, testConfig } from '../helpers/test-arbiter.js'
+import type { ArbiterProcess } from '../helpers/test-arbiter.js'
+import { startBankTm } from '../helpers/bank-tm.js'
+import { totalBalance } from '../../examples/bank-transfer/schema.js'
 
 const PER_BANK = 8
 const KILLS = 2
@@ -23,18 +23,7 @@ let nodeId: string
 let stopLoad = false
 
 beforeAll(async () => {
-  const { pgUrl, mysqlUrl } = sharedServerUrls()
-  const pgDbUrl = await createDatabase(pgUrl, 'oneshotkill')
-  const mysqlDbUrl = await createDatabase(mysqlUrl, 'oneshotkill')
-  pgPool = new pg.Pool({ connectionString: pgDbUrl, max: 4 })
-  mysqlPool = mysql.createPool({ uri: mysqlDbUrl, connectionLimit: 4 })
-  await createBank(pgPool, mysqlPool, PER_BANK, 1000)
-  const config = testConfig([
-    { name: 'pg', kind: 'postgres', url: pgDbUrl, poolSize: 12 },
-    { name: 'mysql', kind: 'mysql', url: mysqlDbUrl, poolSize: 12 },
-  ])
-  nodeId = config.nodeId!
-  tm = await ArbiterProcess.start(config)
+  ;({ pgPool, mysqlPool, tm, nodeId } = await startBankTm('oneshotkill', { perBank: PER_BANK, appPoolSize: 4, tmPoolSize: 12 }))
   // Both transports, default channel options and deadlines.
   clients = [createArbiterClient({ address: tm.address }), createArbiterClient({ address: tm.address, transport: 'unary' })]
 })

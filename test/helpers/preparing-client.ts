@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { TestDatabases } from './databases.js'
+import type { Coordinator } from '../../server/coordinator/coordinator.js'
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url))
 const SCRIPT = join(REPO, 'test/fixtures/client/prepare-then-die.ts')
@@ -67,4 +68,21 @@ export async function killClient(child: ChildProcess): Promise<void> {
   child.kill('SIGCONT')
   child.kill('SIGKILL')
   await exited
+}
+
+/**
+ * The Commit of the preparing client's transaction (its two local branches
+ * L1 on 'pg' and L2 on 'maria'), sent straight to the coordinator, as if it
+ * arrived late from a client that was only slow.
+ */
+export function lateCommit(coordinator: Coordinator, gtrid: string): Promise<unknown> {
+  return coordinator.commit(
+    gtrid,
+    [
+      { bqual: Buffer.from('L1'), readOnly: false, resource: 'pg' },
+      { bqual: Buffer.from('L2'), readOnly: false, resource: 'maria' },
+    ],
+    'applied',
+    { timeoutMs: 60_000, tmInstance: coordinator.instance },
+  )
 }

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sharedServerUrls } from '../../harness/index.js'
 import { createTestDatabases, type TestDatabases } from '../../helpers/databases.js'
 import { startTestArbiter } from '../../helpers/test-arbiter.js'
-import { killClient, preparingClient } from '../../helpers/preparing-client.js'
+import { killClient, lateCommit, preparingClient } from '../../helpers/preparing-client.js'
 
 let dbs: TestDatabases
 let arbiter: Awaited<ReturnType<typeof startTestArbiter>>
@@ -63,15 +63,7 @@ describe('a client process that dies after preparing its local branches', () => 
     await expect.poll(() => dbs.preparedLeft(nodeId), { timeout: 20_000, interval: 250 }).toEqual({ pg: [], mysql: [] })
     expect(await rowsWithId(303)).toEqual({ pg: 0, maria: 0 })
     // The same Commit arriving late (a client that was only slow) is refused, not committed over rolled-back branches.
-    const late = arbiter.coordinator.commit(
-      gtrid,
-      [
-        { bqual: Buffer.from('L1'), readOnly: false, resource: 'pg' },
-        { bqual: Buffer.from('L2'), readOnly: false, resource: 'maria' },
-      ],
-      'applied',
-      { timeoutMs: 60_000, tmInstance: arbiter.coordinator.instance },
-    )
+    const late = lateCommit(arbiter.coordinator, gtrid)
     await expect(late).rejects.toMatchObject({ code: 'TM_TX_ABORTED', metadata: { beginRefused: 'true' } })
     await expect(late).rejects.toThrow(/presumed abort/)
   })

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sharedServerUrls } from '../../harness/index.js'
 import { createTestDatabases, type TestDatabases } from '../../helpers/databases.js'
 import { startTestArbiter } from '../../helpers/test-arbiter.js'
-import { killClient, preparingClient } from '../../helpers/preparing-client.js'
+import { killClient, lateCommit, preparingClient } from '../../helpers/preparing-client.js'
 
 const GRACE_MS = 1000
 
@@ -55,15 +55,7 @@ describe('an application that dies with its local branches prepared', () => {
     // The grace, one recovery pass, and the polling; far below the deadline (60 s) or recovery's grace (60 s).
     expect(lockHeldMs).toBeLessThan(GRACE_MS + 3000)
     expect(await dbs.pgQuery('SELECT 1 FROM accounts WHERE id = $1', [id])).toHaveLength(0)
-    const late = arbiter.coordinator.commit(
-      gtrid,
-      [
-        { bqual: Buffer.from('L1'), readOnly: false, resource: 'pg' },
-        { bqual: Buffer.from('L2'), readOnly: false, resource: 'maria' },
-      ],
-      'applied',
-      { timeoutMs: 60_000, tmInstance: arbiter.coordinator.instance },
-    )
+    const late = lateCommit(arbiter.coordinator, gtrid)
     await expect(late).rejects.toMatchObject({ code: 'TM_TX_ABORTED' })
   })
 })
