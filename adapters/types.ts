@@ -180,6 +180,12 @@ export interface ResourceAdapter {
   /** The resource's stable name (it goes into the decision log). */
   readonly name: string
   readonly kind: ResourceKind
+  /**
+   * The pool branches hold their sessions from: its size, and how long a
+   * begin waits for a free session. Undefined: branches hold no session of
+   * their own (Redis).
+   */
+  readonly sessionPool?: { readonly size: number; readonly waitMs: number }
   /** Connects and checks the server can do two-phase commit; a clear 'fatal' error when not. */
   init(): Promise<void>
   /** Starts a branch on a pooled session. */

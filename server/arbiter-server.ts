@@ -156,6 +156,10 @@ async function startCore(
       logger.info({ resource: r.name, kind: r.kind, url: maskUrl(url), poolSize: r.poolSize }, 'resource configured')
       return createAdapter({ name: r.name, kind: r.kind, url, poolSize: r.poolSize, connectTimeoutMs: r.connectTimeoutMs })
     })
+  if (adapters.length === 0) {
+    // Legal (a node being set up), but it can take part in nothing: say so rather than start as if all were well.
+    logger.warn({}, 'no resources configured (resources: []): every statement and Enlist will be refused until resources are added and the node restarted')
+  }
   const resources = new ResourceRegistry(adapters, logger)
   refused.resources = resources
   await resources.initAll(5000)

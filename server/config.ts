@@ -51,6 +51,9 @@ const resourceSchema = z
     message: 'exactly one of url, urlEnv or urlFile',
   })
 
+/** A fraction of a pool: above 0, at most 1. */
+const poolShare = numberFrom(z.number().gt(0).max(1)).describe('a fraction above 0, at most 1 (0.5: half the pool)')
+
 /** Limits that apply to each caller (token) on its own, so that one caller cannot starve the others. */
 const callerLimitsSchema = z.strictObject({
   /** Transactions in progress at once (default: a quarter of limits.maxActiveTransactions). */
@@ -59,6 +62,8 @@ const callerLimitsSchema = z.strictObject({
   beginsPerSecond: numberFrom(z.number().min(0)).optional(),
   /** Begins allowed at once above that rate (the bucket's size). */
   beginBurst: wholeNumber(1).optional(),
+  /** The fraction of each resource's session pool (poolSize) this caller may hold at once; 1: all of it. */
+  poolShare: poolShare.optional(),
 })
 
 const tokenSchema = z
@@ -184,6 +189,8 @@ const configSchema = z.strictObject({
           maxActiveTransactions: wholeNumber(1).optional(),
           beginsPerSecond: numberFrom(z.number().min(0)).default(1000),
           beginBurst: wholeNumber(1).default(1000),
+          /** Applies by default with two tokens or more (one token is the only caller there is). */
+          poolShare: poolShare.default(0.5),
         })
         .prefault({}),
     })

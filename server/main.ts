@@ -4,12 +4,14 @@
 // Only commander is loaded up front: each command imports what it needs
 // when it runs, so `admin` never loads the server (zod, pino, prom-client,
 // the database drivers), which was most of its start-up time.
+import { readFileSync } from 'node:fs'
 import { Command } from '@commander-js/extra-typings'
 import { addAdminCommand } from './cli/admin-command.js'
 
 const program = new Command()
   .name('arbiter')
   .description('Arbiter: a two-phase-commit transaction manager over gRPC')
+  .version(packageVersion(), '-V, --version', 'print the version of Arbiter and exit')
   // A usage error (an unknown option, a missing value, an extra argument) exits 2, as config errors do.
   .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
 
@@ -26,3 +28,16 @@ program
 addAdminCommand(program)
 
 await program.parseAsync(process.argv)
+
+/** package.json's version: beside dist/ in the package, two levels up from server/main.ts in a checkout. */
+function packageVersion(): string {
+  for (const path of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as { name?: string; version?: string }
+      if (pkg.version !== undefined && pkg.name !== undefined && /arbiter/.test(pkg.name)) return pkg.version
+    } catch {
+      // not this one
+    }
+  }
+  return 'unknown'
+}

@@ -63,6 +63,10 @@ export class MysqlAdapter implements ResourceAdapter, MysqlSessionHost {
   readonly commandTimeoutMs: number
   private readonly pool: Pool
   private readonly poolSize: number
+
+  get sessionPool(): { size: number; waitMs: number } {
+    return { size: this.poolSize, waitMs: this.connectTimeoutMs }
+  }
   private readonly connectTimeoutMs: number
   private readonly detectReadOnly: boolean
   private info: MysqlServerInfo | undefined

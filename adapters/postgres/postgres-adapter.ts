@@ -43,15 +43,21 @@ export class PostgresAdapter implements ResourceAdapter, PgSessionHost {
   xactIdFunction = 'pg_current_xact_id_if_assigned'
   private readonly pool: pg.Pool
   private readonly poolSize: number
+  private readonly connectTimeoutMs: number
+
+  get sessionPool(): { size: number; waitMs: number } {
+    return { size: this.poolSize, waitMs: this.connectTimeoutMs }
+  }
 
   constructor(config: ResourceConfig, options: PostgresAdapterOptions = {}) {
     this.name = config.name
     this.poolSize = config.poolSize ?? DEFAULT_POOL_SIZE
+    this.connectTimeoutMs = config.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS
     this.commandTimeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS
     this.pool = new pg.Pool({
       connectionString: config.url,
       max: this.poolSize,
-      connectionTimeoutMillis: config.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      connectionTimeoutMillis: this.connectTimeoutMs,
       keepAlive: true,
       application_name: `arbiter:${config.name}`.slice(0, 63),
     })

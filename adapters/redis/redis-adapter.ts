@@ -206,9 +206,10 @@ export class RedisAdapter implements ResourceAdapter, RedisSessionHost {
   async health(): Promise<ResourceHealth> {
     try {
       const n = await this.redis.scard(this.setKey)
-      return { reachable: true, preparedBranches: n, poolInUse: 0, poolSize: 1 }
+      // No pool: one multiplexed connection, and branches buffer their commands until prepare (poolSize does not apply).
+      return { reachable: true, preparedBranches: n }
     } catch (err) {
-      return { reachable: false, error: classifyRedisError(err, this.name, 'health').message, poolSize: 1 }
+      return { reachable: false, error: classifyRedisError(err, this.name, 'health').message }
     }
   }
 

@@ -6,7 +6,9 @@
 //     limits.maxActiveTransactions, so it takes four callers at their
 //     limit to fill the node);
 //   - a rate of Begins, as a token bucket (default 1000 per second, bursts
-//     of 1000; 0 turns the rate limit off).
+//     of 1000; 0 turns the rate limit off);
+//   - a share of each resource's session pool (pool-shares.ts; default half,
+//     with two tokens or more: one token alone is the only caller).
 // limits.perToken sets the defaults; a token's own `limits` override them.
 // Without tokens there is no caller to tell apart: only the node-wide limits
 // apply. A refusal is TM_OVERLOADED (RESOURCE_EXHAUSTED, retryable) naming
@@ -19,6 +21,8 @@ export interface CallerLimitValues {
   /** Begins per second on average; 0: no rate limit. */
   readonly beginsPerSecond: number
   readonly beginBurst: number
+  /** The fraction of each resource's session pool the caller may hold at once (1: no share). */
+  readonly poolShare: number
 }
 
 /** Each value with the config option it came from, for the refusal's message. */
@@ -31,11 +35,16 @@ export interface CallerLimitsConfig {
   /** limits.maxActiveTransactions (the default per caller is a quarter of it). */
   readonly nodeMaxActiveTransactions: number
   /** limits.perToken */
-  readonly perToken: { readonly maxActiveTransactions?: number | undefined; readonly beginsPerSecond: number; readonly beginBurst: number }
+  readonly perToken: {
+    readonly maxActiveTransactions?: number | undefined
+    readonly beginsPerSecond: number
+    readonly beginBurst: number
+    readonly poolShare: number
+  }
   /** auth.tokens, in config order: each token's name and its own overrides. */
   readonly tokens: readonly {
     readonly name: string
-    readonly limits?: { readonly maxActiveTransactions?: number | undefined; readonly beginsPerSecond?: number | undefined; readonly beginBurst?: number | undefined } | undefined
+    readonly limits?: Partial<Record<keyof CallerLimitValues, number | undefined>> | undefined
   }[]
 }
 
@@ -73,11 +82,14 @@ export class CallerLimits {
         maxActiveTransactions: config.perToken.maxActiveTransactions ?? Math.max(1, Math.floor(config.nodeMaxActiveTransactions / 4)),
         beginsPerSecond: config.perToken.beginsPerSecond,
         beginBurst: config.perToken.beginBurst,
+        // One token is the only caller there is: nobody to share its pools with.
+        poolShare: config.tokens.length >= 2 ? config.perToken.poolShare : 1,
       },
       options: {
         maxActiveTransactions: 'limits.perToken.maxActiveTransactions',
         beginsPerSecond: 'limits.perToken.beginsPerSecond',
         beginBurst: 'limits.perToken.beginBurst',
+        poolShare: 'limits.perToken.poolShare',
       },
     }
     config.tokens.forEach((token, i) => {
@@ -87,9 +99,10 @@ export class CallerLimits {
       const active = pick('maxActiveTransactions')
       const rate = pick('beginsPerSecond')
       const burst = pick('beginBurst')
+      const share = pick('poolShare')
       this.add(token.name, {
-        values: { maxActiveTransactions: active.value, beginsPerSecond: rate.value, beginBurst: burst.value },
-        options: { maxActiveTransactions: active.option, beginsPerSecond: rate.option, beginBurst: burst.option },
+        values: { maxActiveTransactions: active.value, beginsPerSecond: rate.value, beginBurst: burst.value, poolShare: share.value },
+        options: { maxActiveTransactions: active.option, beginsPerSecond: rate.option, beginBurst: burst.option, poolShare: share.option },
       })
     })
     this.defaults = defaults
@@ -146,6 +159,12 @@ export class CallerLimits {
     }
     caller.begun++
     return caller.live
+  }
+
+  /** The fraction of each pool `name` may hold, and the option it came from (fraction 1: the whole pool). */
+  poolShare(name: string): { fraction: number; option: string } {
+    const { values, options } = (this.callers.get(name) ?? this.add(name, this.defaults)).limits
+    return { fraction: values.poolShare, option: options.poolShare }
   }
 
   /** The node-wide limit refused this caller's Begin (counted, for the metrics). */

@@ -1,7 +1,7 @@
 // The coordinator: owns every live transaction of this TM node and is the
 // only place that moves them between states. The gRPC services translate
 // calls into these methods; adapters do the talking to databases.
-import { BranchEscapedError, type QueryResult, type ResourceAdapter, type ResourceKind, type SqlValue, type Xid } from '../../adapters/types.js'
+import { BranchEscapedError, type BranchSession, type QueryResult, type ResourceAdapter, type ResourceKind, type SqlValue, type Xid } from '../../adapters/types.js'
 import { ARBITER_FORMAT_ID, newGtrid, parseGtrid, xidFromParts } from '../../adapters/xid/xid.js'
 import { TmError } from '../../proto/errors.js'
 import type { DecisionLog, LoggedTransaction } from '../log/decision-log.js'
@@ -18,6 +18,7 @@ import { isFinal, isLive, type TxState } from './transaction-state.js'
 import { LiveCounter, onBranch, Transaction, type SessionTie } from './transaction.js'
 import { UnseenInProgress } from './unseen-in-progress.js'
 import { CallerLimits, type CallerLimitsConfig } from './caller-limits.js'
+import { PoolShares, shareOf } from './pool-shares.js'
 
 /** Begin's options (BeginRequest). */
 export interface BeginOptions {
@@ -76,6 +77,8 @@ export class Coordinator {
   private readonly live = new LiveCounter()
   /** Per-caller limits and counts, when auth is on. */
   readonly callerLimits: CallerLimits | undefined
+  /** Each caller's share of each resource's session pool (with callerLimits). */
+  readonly poolShares = new PoolShares()
   private readonly stopController = new AbortController()
   private accepting = true
   private readonly sweeper: NodeJS.Timeout
@@ -100,7 +103,7 @@ export class Coordinator {
     this.checkAccepting()
     const { timeoutMs, labels } = this.checkBeginOptions(options)
     const live = this.admit(options.caller)
-    return this.register(newGtrid(this.deps.config.nodeId), Date.now() + timeoutMs, timeoutMs, labels, { reaper: true, live })
+    return this.register(newGtrid(this.deps.config.nodeId), Date.now() + timeoutMs, timeoutMs, labels, { reaper: true, live, caller: options.caller })
   }
 
   /** The timeout of a transaction whose Begin gives none. */
@@ -132,7 +135,7 @@ export class Coordinator {
       // connectTimeoutMs (then UNAVAILABLE-class error → ABORTED, retryable);
       // a rollback meanwhile (deadline reaper, Rollback) cancels the begin,
       // waiting for a connection or not yet started.
-      newBranch.session = adapter.begin(newBranch.xid, { signal: tx.cancel.signal, firstStatementWrites: !isPlainRead(sql) })
+      newBranch.session = this.beginBranch(adapter, tx, newBranch.xid, !isPlainRead(sql))
       this.deps.logger.debug({ gtrid: tx.gtrid, resource, bqual: newBranch.xid.bqual.toString('hex') }, 'branch started')
       newBranch.session.catch(() => {
         // Could not even start: the branch never existed on the server.
@@ -195,6 +198,18 @@ export class Coordinator {
       await this.abort(tx, cause)
       throw error === tooManyRows ? error : abortedError(tx)
     }
+  }
+
+  /** Starts a managed branch on a pooled session, within its caller's share of the pool (pool-shares.ts). */
+  private beginBranch(adapter: ResourceAdapter, tx: Transaction, xid: Xid, firstStatementWrites: boolean): Promise<BranchSession> {
+    const options = { signal: tx.cancel.signal, firstStatementWrites }
+    const { caller } = tx
+    const pool = adapter.sessionPool
+    if (caller === undefined || pool === undefined || this.callerLimits === undefined) return adapter.begin(xid, options)
+    const { fraction, option } = this.callerLimits.poolShare(caller)
+    if (fraction >= 1) return adapter.begin(xid, options)
+    const wait = { signal: options.signal, timeoutMs: pool.waitMs }
+    return this.poolShares.begin(adapter.name, caller, shareOf(pool.size, fraction, option), wait, () => adapter.begin(xid, options))
   }
 
   /** The resource's adapter, once the statement passes the limits and the statement guard (else INVALID_ARGUMENT). */
@@ -550,7 +565,7 @@ export class Coordinator {
     const { namedAt } = this.namedBegins.check(gtrid, parts, begin.tmInstance, timeoutMs, now, this.accepting)
     const live = this.admit(begin.caller)
     if (!options.reaper) this.unseen.note(now, now - namedAt) // begun by its Commit: it was under way at the client until now
-    const tx = this.register(gtrid, namedAt + timeoutMs, timeoutMs, labels, { ...options, live })
+    const tx = this.register(gtrid, namedAt + timeoutMs, timeoutMs, labels, { ...options, live, caller: begin.caller })
     // Past its deadline a begin of this gtrid is refused anyway (the client sends the same options again).
     tx.keepUntil = tx.deadline + CLOCK_TOLERANCE_MS
     return tx
@@ -616,9 +631,10 @@ export class Coordinator {
     deadline: number,
     timeoutMs: number,
     labels: Record<string, string>,
-    options: { reaper: boolean; live: LiveCounter },
+    options: { reaper: boolean; live: LiveCounter; caller: string | undefined },
   ): Transaction {
     const tx = new Transaction(gtrid, deadline, labels, options.live)
+    tx.caller = options.caller
     this.txs.set(tx.gtrid, tx)
     // The reaper: a transaction whose deadline passes before Commit rolls back.
     if (options.reaper) {

@@ -72,6 +72,8 @@ export class Transaction {
   escaped: string | undefined
   /** A request of its caller was answered "rolled back" (or the caller rolled it back): a drain need not wait to tell it. */
   callerToldRolledBack = false
+  /** Who began it (the token's name), for the caller's share of each pool; undefined with auth off. */
+  caller: string | undefined
   /** The session stream its last request came on, if any (Coordinator.sessionLost). */
   session: SessionTie | undefined
   /**

@@ -49,11 +49,11 @@ export interface TransactionManagerOperations {
   begin(req: BeginRequest__Output, caller?: string): BeginResponse
   execute(req: ExecuteRequest__Output, caller?: string, clientMaxReceive?: number): Promise<ExecuteResponse>
   executeBatch(req: ExecuteBatchRequest__Output, caller?: string, clientMaxReceive?: number): Promise<ExecuteBatchResponse>
-  enlist(req: EnlistRequest__Output): EnlistResponse
+  enlist(req: EnlistRequest__Output, caller?: string): EnlistResponse
   commit(req: CommitRequest__Output, caller?: string): Promise<CommitResponse>
-  completeLocalBranches(req: CompleteLocalBranchesRequest__Output): CompleteLocalBranchesResponse
-  rollback(req: RollbackRequest__Output): Promise<RollbackResponse>
-  getTransaction(req: GetTransactionRequest__Output): Transaction
+  completeLocalBranches(req: CompleteLocalBranchesRequest__Output, caller?: string): CompleteLocalBranchesResponse
+  rollback(req: RollbackRequest__Output, caller?: string): Promise<RollbackResponse>
+  getTransaction(req: GetTransactionRequest__Output, caller?: string): Transaction
   run(req: RunRequest__Output, caller?: string, clientMaxReceive?: number): Promise<RunResponse>
 }
 
@@ -117,16 +117,33 @@ export function transactionManagerOperations(coordinator: Coordinator, maxMessag
   }
 
   /** Applies every completion report; the first that could not be applied, if any. */
-  const applyReports = (reports: readonly { gtrid: string; committedBquals: Buffer[] }[]): { error: unknown } | undefined => {
+  const applyReports = (reports: readonly { gtrid: string; committedBquals: Buffer[] }[], caller: string | undefined): { error: unknown } | undefined => {
     let failure: { error: unknown } | undefined
     for (const report of reports) {
       try {
+        owned(report.gtrid, caller)
         coordinator.completeLocal(report.gtrid, report.committedBquals)
       } catch (error) {
         failure ??= { error }
       }
     }
     return failure
+  }
+
+  /**
+   * With tokens, a transaction is its caller's: another token that learns its
+   * gtrid (a log line, a label) may not run statements in it, end it, read
+   * it or its kept Run results. Operators see every transaction through the
+   * Admin service. Transactions rebuilt from the log after a restart carry
+   * no caller (the log does not record it) and are not checked.
+   */
+  const owned = (gtrid: string, caller: string | undefined): void => {
+    const owner = gtrid ? coordinator.find(gtrid)?.caller : undefined
+    if (owner !== undefined && caller !== undefined && owner !== caller) {
+      throw new TmError('TM_PERMISSION_DENIED', `transaction ${gtrid} belongs to another caller: only the token that began it may use it (operators: the Admin service)`, {
+        metadata: { gtrid },
+      })
+    }
   }
 
   const rollBackIfActive = async (gtrid: string, reason: string): Promise<void> => {
@@ -150,10 +167,12 @@ export function transactionManagerOperations(coordinator: Coordinator, maxMessag
     },
 
     async execute(req, caller, clientMaxReceive) {
+      owned(req.gtrid, caller)
       return fitting(req.gtrid, 'Execute', { result: await execute(req.gtrid, req.statement, beginOptions(req.begin, caller)) }, clientMaxReceive)
     },
 
     async executeBatch(req, caller, clientMaxReceive) {
+      owned(req.gtrid, caller)
       const n = req.statements.length
       if (n === 0) throw new TmError('TM_INVALID_ARGUMENT', 'statements is empty')
       // Every statement is checked before the first runs: a refused one must not leave the others applied.
@@ -173,38 +192,43 @@ export function transactionManagerOperations(coordinator: Coordinator, maxMessag
       return fitting(req.gtrid, 'ExecuteBatch', { results }, clientMaxReceive)
     },
 
-    enlist(req) {
+    enlist(req, caller) {
+      owned(req.gtrid, caller)
       if (!req.resource) throw new TmError('TM_INVALID_ARGUMENT', 'resource is required')
       return { xid: toWireXid(coordinator.enlist(req.gtrid, req.resource)) }
     },
 
     async commit(req, caller) {
+      owned(req.gtrid, caller)
       const wait = waitFor(req.waitFor) // a bad request changes nothing, reports included
       // Reports that rode along for other transactions: one that cannot be applied is theirs to lose, not this Commit's.
-      applyReports(req.completedLocal)
+      applyReports(req.completedLocal, caller)
       const votes = req.localVotes.map((v) => ({ bqual: v.bqual, readOnly: v.readOnly, ...(v.resource && { resource: v.resource }) }))
       const outcome = await coordinator.commit(req.gtrid, votes, wait, beginOptions(req.begin, caller))
       return { transaction: toWireTransaction(outcome.tx), commitLocally: outcome.commitLocally.map(toWireXid) }
     },
 
-    completeLocalBranches(req) {
+    completeLocalBranches(req, caller) {
       const reports = req.gtrid === '' && req.committedBquals.length === 0 ? req.batch : [req, ...req.batch]
       if (reports.length === 0) throw new TmError('TM_INVALID_ARGUMENT', 'nothing to report: gtrid and batch are empty')
       // Every report is applied; the first that could not be is the answer.
-      const failure = applyReports(reports)
+      const failure = applyReports(reports, caller)
       if (failure) throw failure.error as Error
       return {}
     },
 
-    async rollback(req) {
+    async rollback(req, caller) {
+      owned(req.gtrid, caller)
       return { transaction: toWireTransaction(await coordinator.rollback(req.gtrid, req.reason)) }
     },
 
-    getTransaction(req) {
+    getTransaction(req, caller) {
+      owned(req.gtrid, caller)
       return toWireTransaction(coordinator.get(req.gtrid))
     },
 
     async run(req, caller, clientMaxReceive) {
+      owned(req.gtrid, caller)
       // A repeat is answered before its request is checked: what the TM accepts may have changed since the first.
       if (req.gtrid) {
         const known = coordinator.find(req.gtrid)
@@ -344,11 +368,11 @@ export function serveOperations(
     Begin: unary(logger, 'Begin', (req, call) => ops.begin(req, principalOf(call)?.name)),
     Execute: unary(logger, 'Execute', (req, call) => ops.execute(req, principalOf(call)?.name, announcedReceive(call.metadata))),
     ExecuteBatch: unary(logger, 'ExecuteBatch', (req, call) => ops.executeBatch(req, principalOf(call)?.name, announcedReceive(call.metadata))),
-    Enlist: unary(logger, 'Enlist', (req) => ops.enlist(req)),
+    Enlist: unary(logger, 'Enlist', (req, call) => ops.enlist(req, principalOf(call)?.name)),
     Commit: unary(logger, 'Commit', (req, call) => ops.commit(req, principalOf(call)?.name)),
-    CompleteLocalBranches: unary(logger, 'CompleteLocalBranches', (req) => ops.completeLocalBranches(req)),
-    Rollback: unary(logger, 'Rollback', (req) => ops.rollback(req)),
-    GetTransaction: unary(logger, 'GetTransaction', (req) => ops.getTransaction(req)),
+    CompleteLocalBranches: unary(logger, 'CompleteLocalBranches', (req, call) => ops.completeLocalBranches(req, principalOf(call)?.name)),
+    Rollback: unary(logger, 'Rollback', (req, call) => ops.rollback(req, principalOf(call)?.name)),
+    GetTransaction: unary(logger, 'GetTransaction', (req, call) => ops.getTransaction(req, principalOf(call)?.name)),
     Run: unary(logger, 'Run', (req, call) => ops.run(req, principalOf(call)?.name, announcedReceive(call.metadata))),
     Session: sessionHandler(session),
     BatchedSession: batchedSessionHandler(session),

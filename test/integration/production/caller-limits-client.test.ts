@@ -4,10 +4,12 @@
 // token's limits too: a second transaction of a token at its limit of one
 // gets ResourceExhaustedError naming the limit, another token's goes on.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createArbiterClient, ResourceExhaustedError, type ArbiterClient } from '../../../client/index.js'
+import * as grpc from '@grpc/grpc-js'
+import { createArbiterClient, PermissionDeniedError, ResourceExhaustedError, type ArbiterClient } from '../../../client/index.js'
 import { sharedServerUrls } from '../../harness/index.js'
 import { createTestDatabases, type TestDatabases } from '../../helpers/databases.js'
 import { startTestArbiter } from '../../helpers/test-arbiter.js'
+import { grpcError, tmClient } from '../../helpers/tm-client.js'
 
 const SHOP = 'shop-token-0123456789abcdef'
 const BILLING = 'billing-token-0123456789abcdef'
@@ -61,5 +63,47 @@ describe('per-token limits through the client library', () => {
     release()
     await first
     expect((await dbs.pgQuery<{ id: number }>('SELECT id FROM accounts ORDER BY id')).map((r) => r.id)).toEqual([1, 3])
+  })
+})
+
+describe("a transaction is its caller's", () => {
+  it("another token that knows its gtrid can neither use, end nor read it: PERMISSION_DENIED on every call and both transports", async () => {
+    const { tm, close } = tmClient(arbiter.address)
+    const as = (token: string) => {
+      const m = new grpc.Metadata()
+      m.set('authorization', `Bearer ${token}`)
+      return m
+    }
+    try {
+      const { gtrid } = await tm.Begin({ timeoutMs: 30_000 }, as(SHOP))
+      await tm.Execute({ gtrid, statement: { resource: 'pg', sql: 'INSERT INTO accounts VALUES (41, 10)' } }, as(SHOP))
+      const attempts: [string, Promise<unknown>][] = [
+        ['Execute', tm.Execute({ gtrid, statement: { resource: 'pg', sql: 'DELETE FROM accounts' } }, as(BILLING))],
+        ['ExecuteBatch', tm.ExecuteBatch({ gtrid, statements: [{ resource: 'pg', sql: 'DELETE FROM accounts' }] }, as(BILLING))],
+        ['Enlist', tm.Enlist({ gtrid, resource: 'pg' }, as(BILLING))],
+        ['Rollback', tm.Rollback({ gtrid, reason: 'hostile' }, as(BILLING))],
+        ['GetTransaction', tm.GetTransaction({ gtrid }, as(BILLING))],
+        ['Run', tm.Run({ gtrid, statements: [{ resource: 'pg', sql: 'SELECT 1' }] }, as(BILLING))],
+        ['CompleteLocalBranches', tm.CompleteLocalBranches({ gtrid, committedBquals: [Buffer.from('x')] }, as(BILLING))],
+        ['Commit', tm.Commit({ gtrid }, as(BILLING))],
+      ]
+      for (const [method, attempt] of attempts) {
+        const error = await grpcError(attempt)
+        expect({ method, code: error.code }).toEqual({ method, code: grpc.status.PERMISSION_DENIED })
+        expect(error.details).toMatch(/belongs to another caller/)
+      }
+      // Through the client library (Session stream): the same refusal, as its own error class.
+      const viaClient = await billing.getTransaction(gtrid).then(
+        () => undefined,
+        (error: unknown) => error,
+      )
+      expect(viaClient).toBeInstanceOf(PermissionDeniedError)
+      // Its own caller's transaction went on untouched and commits.
+      expect((await tm.GetTransaction({ gtrid }, as(SHOP))).state).toBe('TRANSACTION_STATE_ACTIVE')
+      expect((await tm.Commit({ gtrid }, as(SHOP))).transaction?.state).toBe('TRANSACTION_STATE_COMMITTED')
+      expect((await dbs.pgQuery<{ id: number }>('SELECT id FROM accounts WHERE id = 41')).length).toBe(1)
+    } finally {
+      close()
+    }
   })
 })

@@ -63,6 +63,8 @@ const CASES: readonly Case[] = [
   { name: 'a node id with a space', yaml: 'nodeId: "node 1"', where: 'nodeId', expected: /1–32 letters, digits/, given: /"node 1"/ },
   { name: 'a resource with two URLs', yaml: `resources:\n  - { name: pg, kind: postgres, url: "${PG}", urlEnv: PG_URL }`, where: 'resources[0]', expected: /exactly one of url, urlEnv or urlFile/, given: /keys name, kind, url, urlEnv/ },
   { name: 'two resources with one name', yaml: `resources:\n${GOOD_RESOURCE}\n${GOOD_RESOURCE}`, where: 'resources[1].name', expected: /no other resource has \(resources\[0\] is "pg" too\)/, given: /"pg"/ },
+  { name: 'a pool share of 0', yaml: 'limits: { perToken: { poolShare: 0 } }', where: 'limits.perToken.poolShare', expected: /a fraction above 0, at most 1/, given: /^0$/ },
+  { name: "a token's pool share over 1", yaml: 'auth: { tokens: [{ name: shop, role: application, token: shop-token-0123456789, limits: { poolShare: 1.5 } }] }', where: 'auth.tokens[0].limits.poolShare', expected: /a fraction above 0, at most 1/, given: /^1\.5$/ },
   { name: 'a default timeout over the maximum', yaml: 'transactions: { defaultTimeoutMs: 400000 }', where: 'transactions.defaultTimeoutMs', expected: /at most transactions\.maxTimeoutMs \(300000\)/, given: /^400000$/ },
   { name: 'requireClientCert without caFile', yaml: `tls: { certFile: ${PEM_KEY_LOOKALIKE}, keyFile: ${PEM_KEY_LOOKALIKE}, requireClientCert: true }`, where: 'tls.caFile', expected: /caFile .* when requireClientCert is true/, given: /nothing/ },
   { name: 'a file that is a list', yaml: '- nodeId: a', where: '(the whole file)', expected: /a mapping of settings/, given: /a list of 1/ },

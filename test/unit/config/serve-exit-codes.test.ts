@@ -47,6 +47,41 @@ describe('arbiter serve with a bad config', () => {
   })
 })
 
+describe('arbiter serve with a config that names nothing to coordinate', () => {
+  it('an empty config starts, and warns that every statement will be refused', async () => {
+    const { spawn } = await import('node:child_process')
+    const file = join(dir, 'empty.yaml')
+    writeFileSync(file, `dataDir: ${dir}/empty-data\nlisten: 127.0.0.1:0\nmetrics: { listen: "" }\n`)
+    const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', 'serve', '--config', file], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()))
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no 'arbiter listening' line in: ${out}`)), 30_000)
+        child.stdout.on('data', () => out.includes('arbiter listening') && (clearTimeout(timer), resolve()))
+      })
+      const warning = out.split('\n').find((line) => line.includes('no resources configured'))
+      expect(warning).toBeDefined()
+      expect(JSON.parse(warning!).level).toBe(40) // pino's warn
+    } finally {
+      child.kill('SIGTERM')
+    }
+  })
+})
+
+describe('arbiter --version', () => {
+  it("prints package.json's version and exits 0", async () => {
+    const { readFileSync } = await import('node:fs')
+    const version = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version
+    for (const flag of ['--version', '-V']) {
+      const r = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+        execFile(process.execPath, ['bin/arbiter.js', flag], { cwd: REPO, timeout: 30_000 }, (error, stdout) => resolve({ code: error ? 1 : 0, stdout }))
+      })
+      expect(r).toEqual({ code: 0, stdout: `${version}\n` })
+    }
+  })
+})
+
 describe('arbiter serve used wrongly', () => {
   const run = (args: string[]): Promise<{ code: number | null; stderr: string }> =>
     new Promise((resolve) => {

@@ -11,7 +11,7 @@ function limits(config: Partial<CallerLimitsConfig> = {}) {
   const l = new CallerLimits(
     {
       nodeMaxActiveTransactions: 10_000,
-      perToken: { beginsPerSecond: 0, beginBurst: 1000 },
+      perToken: { beginsPerSecond: 0, beginBurst: 1000, poolShare: 0.5 },
       tokens: [{ name: 'shop' }, { name: 'batch', limits: { maxActiveTransactions: 2, beginsPerSecond: 10, beginBurst: 3 } }],
       ...config,
     },
