@@ -3,7 +3,6 @@
 // open the gRPC port, so no Commit can race the first recovery pass. The
 // metrics/health HTTP port opens first, so /healthz answers (and /readyz
 // says "not ready") while recovery runs.
-import { join } from 'node:path'
 import { createAdapter } from '../adapters/index.js'
 import type { ResourceAdapter } from '../adapters/types.js'
 import { ConfigError, hostOf, isLoopbackListen, resolveResourceUrl, type ArbiterConfig } from './config.js'
@@ -24,12 +23,11 @@ import { createSessionRequestMetrics } from './metrics/session-request-metrics.j
 import { startMetricsServer, type MetricsServer } from './metrics/metrics-server.js'
 import { refusedResourcesNote } from './metrics/resource-readiness.js'
 import { registerCallerMetrics } from './metrics/caller-metrics.js'
-import { FileDecisionLog } from './log/file-decision-log.js'
+import { openDecisionLog, type OpenedLog } from './log/open-decision-log.js'
 import type { DecisionLog } from './log/decision-log.js'
 import { createLogger, maskUrl, type Logger } from './logger.js'
 import { Recovery } from './recovery/recovery.js'
 import { Readiness } from './readiness.js'
-import { WriteProbe } from './log/write-probe.js'
 
 export interface ArbiterServer {
   /** The bound gRPC port (useful with a listen address ending in ":0"). */
@@ -124,30 +122,19 @@ async function startCore(
   const unlock = lockDataDir(config.dataDir)
   // The commit delay counts the coordinator's transactions in progress, which exist only once it does.
   let liveTransactions = (): number => 0
-  const logDir = join(config.dataDir, 'log')
-  const writeProbe = new WriteProbe(logDir)
-  const log = new FileDecisionLog({
-    dir: logDir,
-    segmentBytes: config.log.segmentBytes,
-    onBatch: (records) => metrics.logBatch(records),
-    onWrite: (error) => writeProbe.wrote(error),
-    ...(config.log.commitDelayMs > 0 && {
-      commitDelay: {
-        maxDelayMs: config.log.commitDelayMs,
-        minSiblings: config.log.commitSiblings,
-        batchFraction: config.log.commitBatchFraction,
-        siblings: () => liveTransactions(),
-      },
-    }),
-  })
+  let opened: OpenedLog
   try {
-    await log.open()
+    opened = await openDecisionLog(config, { logger, onBatch: (records) => metrics.logBatch(records), liveTransactions: () => liveTransactions() })
   } catch (error) {
     unlock()
     throw error
   }
+  const { log, writeProbe, shared } = opened
   step('logOpenMs')
-  logger.info({ dataDir: config.dataDir, unfinished: log.unfinished().length }, 'decision log open')
+  logger.info(
+    { store: config.log.store, ...(shared ? { epoch: shared.lease.epoch } : { dataDir: config.dataDir }), unfinished: log.unfinished().length },
+    'decision log open',
+  )
 
   const adapters =
     options.adapters ??
@@ -196,9 +183,12 @@ async function startCore(
     logger,
     config: { nodeId: config.nodeId, ...config.recovery, startedAt },
     onScan: (report) => metrics.recoveryPass(report),
+    takenOver: shared?.takenOver,
   })
   late.recovery = recovery
   metrics.attach({ coordinator, log, resources, stuckAfterMs: config.admin.stuckAfterMs }, config.metrics.resourceRefreshMs)
+  // A dead node's work is taken over before the first pass, so that pass finishes it too.
+  await shared?.start(coordinator, recovery)
   const firstPass = await recovery.scan()
   step('recoveryMs')
   logger.info({ steps: firstPass.steps.length, unreachable: Object.keys(firstPass.unreachable) }, 'start-up recovery done')
@@ -228,15 +218,15 @@ async function startCore(
     recovery.stop()
     await coordinator.shutdown(0)
     await resources.closeAll()
-    await log.close()
+    await (shared ? shared.close() : log.close())
     unlock()
     throw new Error(`cannot listen on ${config.listen}: ${(error as Error).message}`, { cause: error })
   }
   for (const service of ['', TM_SERVICE, ADMIN_SERVICE]) health.setStatus(service, 'SERVING')
   const host = hostOf(config.listen)
   const address = `${host.includes(':') ? `[${host}]` : host}:${port}`
-  await writeProbe.check()
-  writeProbe.start()
+  await writeProbe?.check()
+  writeProbe?.start()
   readiness.ready(log, writeProbe)
   step('listenMs')
   logger.info(
@@ -278,9 +268,9 @@ async function startCore(
             resolve()
           })
         })
-        writeProbe.stop()
+        writeProbe?.stop()
         await resources.closeAll()
-        await log.close()
+        await (shared ? shared.close() : log.close())
         unlock()
         metrics.stop()
         await metricsServer?.close()

@@ -133,7 +133,14 @@ const configSchema = z.strictObject({
   dataDir: z.string().default('./arbiter-data'),
   log: z
     .strictObject({
-      store: z.enum(['file']).default('file'),
+      /** file: segment files in dataDir (one node); postgres: a shared PostgreSQL database (a cluster: README "Cluster"). */
+      store: z.enum(['file', 'postgres']).default('file'),
+      /** log.store postgres: the store's URL; or urlEnv (a variable's name) or urlFile (a file holding it). */
+      url: z.string().min(1).optional(),
+      urlEnv: z.string().min(1).optional(),
+      urlFile: z.string().min(1).optional(),
+      /** log.store postgres: how long ended transactions (and presumed-abort markers) stay in the store. */
+      retainEndedMs: durationMs(60_000).default(3_600_000),
       segmentBytes: wholeNumber(4096).default(16 * 1024 * 1024),
       /**
        * Group commit under load (server/log/commit-delay.ts): a decision's
@@ -144,6 +151,23 @@ const configSchema = z.strictObject({
       commitSiblings: wholeNumber(0).default(5),
       /** …and only until the batch holds this share of them (the latency added is about this share of a transaction's). */
       commitBatchFraction: numberFrom(z.number().gt(0).max(1)).describe('a number greater than 0, at most 1').default(0.1),
+    })
+    .refine((l) => l.store !== 'postgres' || [l.url, l.urlEnv, l.urlFile].filter((v) => v !== undefined).length === 1, {
+      message: 'exactly one of url, urlEnv or urlFile (the shared store\'s PostgreSQL URL) with store: postgres',
+    })
+    .refine((l) => l.store === 'postgres' || [l.url, l.urlEnv, l.urlFile].every((v) => v === undefined), {
+      message: 'store: postgres to use url, urlEnv or urlFile (the file store lives in dataDir)',
+    })
+    .prefault({}),
+  /** Several nodes on one shared store (log.store: postgres): leases and takeover (server/cluster/). */
+  cluster: z
+    .strictObject({
+      /** A node whose lease is not renewed for this long may be taken over (timed by the store's clock). */
+      leaseMs: durationMs(500).default(10_000),
+      /** How often a node looks for lapsed leases to take over. */
+      takeoverIntervalMs: durationMs(100).default(2_000),
+      /** host:port clients reach this node on, recorded in the store (default: listen). */
+      advertiseAddress: hostPort.optional(),
     })
     .prefault({}),
   resources: z.array(resourceSchema).default([]),

@@ -11,8 +11,8 @@ export class Readiness {
   private log: DecisionLog | undefined
   private probe: WriteProbe | undefined
 
-  /** Start-up has finished: from now on the log and its folder decide. */
-  ready(log: DecisionLog, probe: WriteProbe): void {
+  /** Start-up has finished: from now on the log and its folder (the file store's) decide. */
+  ready(log: DecisionLog, probe: WriteProbe | undefined): void {
     this.log = log
     this.probe = probe
     this.phase = 'ready'
@@ -27,6 +27,8 @@ export class Readiness {
   notReady(): string | undefined {
     if (this.phase === 'starting') return 'start-up recovery has not finished'
     if (this.phase === 'draining') return 'shutting down: draining transactions in progress, taking no new ones'
+    const problem = this.log?.problem?.()
+    if (problem !== undefined) return problem
     if (this.log?.healthy() !== true) return 'the decision log has failed (an fsync failed): restart the node'
     return this.probe?.problem
   }

@@ -32,6 +32,8 @@ export interface AdminContext {
 const KNOWLEDGE: Record<Knowledge, LogKnowledge> = {
   committed: 'LOG_KNOWLEDGE_COMMITTED',
   'no-decision': 'LOG_KNOWLEDGE_NO_DECISION',
+  // A taken-over node's orphan has no decision either; the why names the node.
+  'taken-over': 'LOG_KNOWLEDGE_NO_DECISION',
   live: 'LOG_KNOWLEDGE_LIVE',
   'resolved-commit': 'LOG_KNOWLEDGE_RESOLVED_COMMIT',
   'resolved-rollback': 'LOG_KNOWLEDGE_RESOLVED_ROLLBACK',

@@ -67,9 +67,12 @@ export async function serve(options: ServeOptions): Promise<void> {
       guard.announced()
       process.exit(2)
     }
+    // The shared store (log.store: postgres) said what is wrong: its own exit code (2 when the config or store must change).
+    const exitCode = error instanceof Error && error.name === 'StoreError' ? (error as Error & { exitCode: number }).exitCode : 1
+    if (exitCode === 2) process.stderr.write(`arbiter: ${(error as Error).message}\n`)
     logger.fatal({ err: error instanceof Error ? error.message : String(error) }, 'start-up failed')
     guard.announced()
-    process.exit(1)
+    process.exit(exitCode)
   }
   guard.stage = 'running'
   if (running.stopRequested) stop(running.stopRequested)

@@ -27,9 +27,24 @@ function readText(path: string): { text: string } | { error: string } {
   }
 }
 
+/** Where a URL can come from: inline, an environment variable, or a file (resources[], log). */
+interface UrlSources {
+  readonly url?: string | undefined
+  readonly urlEnv?: string | undefined
+  readonly urlFile?: string | undefined
+}
+
 /** The URL a resource entry gives, or the problem that keeps it from giving one. */
 export function resourceUrl(resource: ResourceConfigEntry, index: number, env: NodeJS.ProcessEnv): { url: string } | { problem: ConfigProblem } {
-  const at = `resources[${index}]`
+  return sourcedUrl(resource, `resources[${index}]`, resource.kind, env)
+}
+
+/** The shared store's URL (log.store: postgres), or the problem that keeps the log section from giving one. */
+export function storeUrl(log: UrlSources, env: NodeJS.ProcessEnv): { url: string } | { problem: ConfigProblem } {
+  return sourcedUrl(log, 'log', 'postgres', env)
+}
+
+function sourcedUrl(resource: UrlSources, at: string, kind: ResourceConfigEntry['kind'], env: NodeJS.ProcessEnv): { url: string } | { problem: ConfigProblem } {
   let url: string
   let field: 'url' | 'urlEnv' | 'urlFile'
   if (resource.url !== undefined) {
@@ -57,13 +72,13 @@ export function resourceUrl(resource: ResourceConfigEntry, index: number, env: N
   } catch {
     scheme = ''
   }
-  const schemes = URL_SCHEMES[resource.kind]
+  const schemes = URL_SCHEMES[kind]
   if (!schemes.includes(scheme)) {
     const via = field === 'url' ? '' : ` (from ${field} ${JSON.stringify(field === 'urlEnv' ? resource.urlEnv : resource.urlFile)})`
     return {
       problem: {
         path: `${at}.${field}`,
-        expected: `a ${resource.kind} URL (${schemes.map((s) => `${s}//…`).join(' or ')})`,
+        expected: `a ${kind} URL (${schemes.map((s) => `${s}//…`).join(' or ')})`,
         given: `${describeGiven(url, 'url')}${via}`,
       },
     }
@@ -160,6 +175,10 @@ export function sourceProblems(config: ArbiterConfig, env: NodeJS.ProcessEnv): C
     const got = resourceUrl(r, i, env)
     if ('problem' in got) problems.push(got.problem)
   })
+  if (config.log.store === 'postgres') {
+    const got = storeUrl(config.log, env)
+    if ('problem' in got) problems.push(got.problem)
+  }
   config.auth.tokens.forEach((t, i) => {
     const got = tokenSecret(t, i, env)
     if ('problem' in got) problems.push(got.problem)

@@ -475,6 +475,16 @@ export class Coordinator {
     await this.waitUntil(() => !this.list().some(finishing) && (Date.now() >= stragglersUntil || drained.every((t) => t.callerToldRolledBack)), started + graceMs)
   }
 
+  /**
+   * This node lost its lease (cluster): none of its transactions in progress
+   * can be decided any more, so each still ACTIVE rolls back now (its
+   * caller's next request answers ABORTED, retryable); Commits under way are
+   * refused by the store (ABORTED).
+   */
+  async abortActive(reason: string): Promise<void> {
+    await Promise.allSettled(this.list().filter((t) => t.state === 'ACTIVE').map((t) => this.abort(t, { reason, retryable: true })))
+  }
+
   /** True while a drain has stopped new transactions. */
   get draining(): boolean {
     return !this.accepting

@@ -40,6 +40,8 @@ export interface DecisionLog {
    * the index does not show.
    */
   healthy(): boolean
+  /** Why the log cannot take a decision now, in words (readiness); undefined: the store has nothing to say beyond healthy(). */
+  problem?(): string | undefined
   close(): Promise<void>
 }
 

@@ -20,7 +20,7 @@ import type { DecisionLog, LoggedTransaction } from '../log/decision-log.js'
 import type { Logger } from '../logger.js'
 
 /** What the log (and the coordinator) know of a prepared branch. */
-export type Knowledge = 'committed' | 'no-decision' | 'live' | 'resolved-commit' | 'resolved-rollback' | 'other-node' | 'foreign'
+export type Knowledge = 'committed' | 'no-decision' | 'taken-over' | 'live' | 'resolved-commit' | 'resolved-rollback' | 'other-node' | 'foreign'
 export type Action = 'commit' | 'rollback' | 'rollback-after-grace' | 'wait' | 'none'
 
 export interface Assessment {
@@ -44,6 +44,13 @@ export interface RecoveryReport {
   readonly steps: RecoveryStep[]
   /** Resources that could not be scanned, with the reason. */
   readonly unreachable: Record<string, string>
+}
+
+/** Nodes this one took over (cluster/takeover.ts): their orphans are this node's to presume aborted. */
+export interface TakenOverNodes {
+  adopts(nodeId: string): boolean
+  /** Marks the orphan aborted in the shared store first, so no node can ever log a decision for it. */
+  presumeAborted(gtrid: string, nodeId: string): Promise<'aborted' | 'decided' | 'refused'>
 }
 
 export interface RecoveryConfig {
@@ -88,6 +95,7 @@ export class Recovery {
       readonly logger: Logger
       readonly config: RecoveryConfig
       readonly onScan?: (report: RecoveryReport) => void
+      readonly takenOver?: TakenOverNodes | undefined
     },
   ) {}
 
@@ -218,6 +226,19 @@ export class Recovery {
         action = 'wait'
         result = 'its transaction began meanwhile'
       }
+      if (action === 'rollback' && assessment.knowledge === 'taken-over') {
+        const gtrid = branch.xid.gtrid.toString()
+        const marked = await this.deps.takenOver!.presumeAborted(gtrid, parseGtrid(gtrid).nodeId).catch(() => 'failed' as const)
+        if (marked === 'decided') {
+          // Its node got the decision in before it was fenced: commit it, as any logged decision.
+          const logged = this.deps.log.get(gtrid)
+          if (logged) this.deps.coordinator.adoptDecision(logged)
+          action = 'commit'
+        } else if (marked !== 'aborted') {
+          action = 'none'
+          result = marked === 'refused' ? 'its node rejoined: left to it' : 'the store did not answer: tried again next pass'
+        }
+      }
       if (action === 'commit' || action === 'rollback') {
         try {
           result = (await adapter[action](branch.xid)) === 'done' ? 'done' : 'already done'
@@ -260,8 +281,12 @@ export class Recovery {
       return { knowledge: 'committed', action: 'commit', why: 'decision logged' }
     }
     if (this.deps.coordinator.isLive(gtrid)) return { knowledge: 'live', action: 'wait', why: 'its transaction is in progress on this TM' }
-    if (owner !== this.deps.config.nodeId) return { knowledge: 'other-node', action: 'none', why: `owned by TM node "${owner}"` }
+    if (owner !== this.deps.config.nodeId && !this.deps.takenOver?.adopts(owner)) return { knowledge: 'other-node', action: 'none', why: `owned by TM node "${owner}"` }
     if (!this.deps.log.healthy()) return { knowledge: 'no-decision', action: 'wait', why: 'the decision log is not healthy: nothing is presumed' }
+    if (owner !== this.deps.config.nodeId) {
+      // Its node is fenced out (its epoch moved on): no Commit there can be logged any more.
+      return { knowledge: 'taken-over', action: 'rollback', why: `no decision, and its node "${owner}" was taken over by this one (its lease lapsed): presumed abort` }
+    }
     const first = this.firstSeen.get(`${resource}|${xidKey(branch.xid)}`)
     if (this.deps.coordinator.rolledBackHere(gtrid)) {
       // Its Commit can only be refused now: no grace needed.

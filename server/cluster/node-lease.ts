@@ -1,0 +1,177 @@
+// This node's membership in the cluster: its row in arbiter_nodes, its
+// epoch, and a lease renewed in the store and timed by the store's clock.
+//
+// Safety never rests on the lease's timing: every write the lease protects
+// (decision, resolution, END: postgres-decision-log.ts) checks, in the same
+// statement, that this node still holds its lease at its epoch, and locks
+// the row (FOR SHARE) against a takeover's epoch bump. The clock only
+// decides when another node may take over (takeover.ts).
+//
+// Joining: a row whose lease has lapsed is taken with a new epoch. A row
+// whose lease is live belongs either to this node's previous run (killed
+// within its lease) or to a second live node with the same id: the joiner
+// waits out the lease, and is refused if the row was renewed meanwhile.
+import { randomUUID } from 'node:crypto'
+import type pg from 'pg'
+import type { Logger } from '../logger.js'
+import { StoreError } from './store-error.js'
+
+export interface NodeLeaseOptions {
+  readonly nodeId: string
+  /** Where clients reach this node (cluster.advertiseAddress, else its listen address). */
+  readonly address: string
+  readonly leaseMs: number
+  /** The option that names the store, for messages. */
+  readonly option: string
+  readonly logger: Logger
+  /** The lease was lost to a takeover (its epoch moved on): the node must stop deciding. */
+  readonly onLost: (why: string) => void
+}
+
+export class NodeLease {
+  readonly instance = randomUUID()
+  private current = 0
+  private timer: NodeJS.Timeout | undefined
+  private renewing: Promise<void> | undefined
+  private stopped = false
+  /** performance.now() when the lease is known to run out, from the last renewal's start. */
+  private validUntil = 0
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly o: NodeLeaseOptions,
+  ) {}
+
+  get nodeId(): string {
+    return this.o.nodeId
+  }
+
+  /** The epoch this node holds (0 before it joins). */
+  get epoch(): number {
+    return this.current
+  }
+
+  /** True while the last renewal is known to hold (by this node's monotonic clock: a hint, never a guarantee). */
+  get held(): boolean {
+    return this.current > 0 && performance.now() < this.validUntil
+  }
+
+  /** Joins with a new epoch; waits out a live lease of this node id once, and refuses a second live node. */
+  async join(): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const started = performance.now()
+      const r = await this.query<{ epoch: string | null; live_ms: number | null; renewed: string | null; instance: string | null; address: string | null }>(
+        `WITH old AS (SELECT epoch, instance, address, renewed_at, lease_expires_at FROM arbiter_nodes WHERE node_id = $1 FOR UPDATE),
+              taken AS (
+                UPDATE arbiter_nodes n SET epoch = n.epoch + 1, instance = $2, address = $3,
+                       lease_expires_at = now() + $4 * interval '1 millisecond', renewed_at = now(), joined_at = now()
+                FROM old WHERE n.node_id = $1 AND old.lease_expires_at <= now()
+                RETURNING n.epoch),
+              fresh AS (
+                INSERT INTO arbiter_nodes (node_id, epoch, instance, address, lease_expires_at, renewed_at, joined_at)
+                SELECT $1, 1, $2, $3, now() + $4 * interval '1 millisecond', now(), now() WHERE NOT EXISTS (SELECT 1 FROM old)
+                ON CONFLICT (node_id) DO NOTHING
+                RETURNING epoch)
+         SELECT COALESCE((SELECT epoch FROM taken), (SELECT epoch FROM fresh))::text AS epoch,
+                (SELECT EXTRACT(EPOCH FROM lease_expires_at - now()) * 1000 FROM old)::float8 AS live_ms,
+                (SELECT renewed_at::text FROM old) AS renewed, (SELECT instance FROM old) AS instance, (SELECT address FROM old) AS address`,
+        [this.o.nodeId, this.instance, this.o.address, this.o.leaseMs],
+        'joining the cluster',
+      )
+      const row = r.rows[0]!
+      if (row.epoch !== null) {
+        this.current = Number(row.epoch)
+        this.validUntil = started + this.o.leaseMs
+        this.o.logger.info({ nodeId: this.o.nodeId, epoch: this.current, leaseMs: this.o.leaseMs }, 'joined the cluster')
+        return
+      }
+      if (row.live_ms === null) continue // the row appeared between the two looks: look again
+      if (attempt > 0 && row.renewed !== this.lastSeenRenewal) {
+        throw new StoreError(
+          `node id "${this.o.nodeId}" is held by a live node (instance ${row.instance}, address ${row.address}, lease renewed at ${row.renewed}): ` +
+            'two nodes cannot share a nodeId; give each node its own (nodeId or ARBITER_NODE_ID)',
+          { option: 'nodeId', exitCode: 2 },
+        )
+      }
+      this.lastSeenRenewal = row.renewed
+      const waitMs = Math.max(0, Math.ceil(row.live_ms)) + 50
+      this.o.logger.warn(
+        { nodeId: this.o.nodeId, instance: row.instance, address: row.address, waitMs },
+        'node id has a live lease (this node restarted within it, or another node uses this id): waiting it out',
+      )
+      await new Promise((resolve) => setTimeout(resolve, waitMs))
+    }
+  }
+
+  private lastSeenRenewal: string | null = null
+
+  /** Renews every third of the lease until stop(). */
+  start(): void {
+    const every = Math.max(50, Math.floor(this.o.leaseMs / 3))
+    this.timer = setInterval(() => void this.renew(), every)
+    this.timer.unref()
+  }
+
+  /** One renewal (also awaited by tests); a failure to reach the store is retried at the next tick. */
+  renew(): Promise<void> {
+    this.renewing ??= this.renewOnce().finally(() => (this.renewing = undefined))
+    return this.renewing
+  }
+
+  private async renewOnce(): Promise<void> {
+    if (this.stopped || this.current === 0) return
+    const started = performance.now()
+    const epoch = this.current
+    let r: pg.QueryResult<{ epoch: string }>
+    try {
+      // Renewing a lease that lapsed is safe at the same epoch: a takeover bumps the epoch first.
+      r = await this.pool.query<{ epoch: string }>(
+        `UPDATE arbiter_nodes SET lease_expires_at = now() + $4 * interval '1 millisecond', renewed_at = now()
+         WHERE node_id = $1 AND epoch = $2 AND instance = $3 RETURNING epoch::text`,
+        [this.o.nodeId, epoch, this.instance, this.o.leaseMs],
+      )
+    } catch (error) {
+      this.o.logger.warn({ err: (error as Error).message, leftMs: Math.round(this.validUntil - performance.now()) }, 'lease not renewed: the store did not answer')
+      return
+    }
+    if (this.stopped || epoch !== this.current) return
+    if (r.rowCount === 1) {
+      this.validUntil = started + this.o.leaseMs
+      return
+    }
+    this.lost(`another node took over node "${this.o.nodeId}" at a later epoch than ${epoch}`)
+  }
+
+  /** A protected write found the fence closed, or a renewal found the epoch moved on. */
+  lost(why: string): void {
+    if (this.current === 0 || this.stopped) return
+    this.o.logger.error({ nodeId: this.o.nodeId, epoch: this.current, why }, 'lease lost: this node stops deciding and rejoins with a new epoch')
+    this.current = 0
+    this.validUntil = 0
+    this.o.onLost(why)
+  }
+
+  /** Graceful stop: gives the lease up, so another node may take over what is left at once. */
+  async release(): Promise<void> {
+    this.stopped = true
+    clearInterval(this.timer)
+    await this.renewing?.catch(() => undefined)
+    if (this.current === 0) return
+    await this.pool
+      .query(`UPDATE arbiter_nodes SET lease_expires_at = now() WHERE node_id = $1 AND epoch = $2 AND instance = $3`, [this.o.nodeId, this.current, this.instance])
+      .catch((error: unknown) => this.o.logger.warn({ err: (error as Error).message }, 'lease not released: it lapses by itself'))
+  }
+
+  stop(): void {
+    this.stopped = true
+    clearInterval(this.timer)
+  }
+
+  private async query<R extends pg.QueryResultRow>(sql: string, params: unknown[], doing: string): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.pool.query<R>(sql, params)
+    } catch (error) {
+      throw StoreError.from(error, this.o.option, doing)
+    }
+  }
+}

@@ -1,0 +1,151 @@
+// A node on the shared store (log.store: postgres): connects, migrates the
+// tables, refuses to strand a file log's unfinished decisions, joins with a
+// lease, opens the decision log, and after start-up takes over dead nodes.
+// arbiter-server.ts calls these in order; everything cluster-specific that
+// start-up and shutdown do is here.
+import { readdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import pg from 'pg'
+import type { Coordinator } from '../coordinator/coordinator.js'
+import { FileDecisionLog } from '../log/file-decision-log.js'
+import { PostgresDecisionLog } from '../log/postgres-decision-log.js'
+import type { Logger } from '../logger.js'
+import type { Recovery, TakenOverNodes } from '../recovery/recovery.js'
+import { NodeLease } from './node-lease.js'
+import { StoreError } from './store-error.js'
+import { migrateStore } from './store-schema.js'
+import { Takeover } from './takeover.js'
+
+export interface SharedStoreConfig {
+  readonly url: string
+  /** The option that named the URL (log.url, log.urlEnv, log.urlFile), for messages. */
+  readonly option: string
+  readonly nodeId: string
+  readonly address: string
+  readonly dataDir: string
+  readonly leaseMs: number
+  readonly takeoverIntervalMs: number
+  readonly retainEndedMs: number
+  readonly onBatch?: (records: number) => void
+}
+
+export interface SharedStore {
+  readonly log: PostgresDecisionLog
+  readonly lease: NodeLease
+  readonly takeover: Takeover
+  readonly takenOver: TakenOverNodes
+  /** Once the coordinator and recovery exist: lease loss handling, then a takeover pass and the loops. */
+  start(coordinator: Coordinator, recovery: Recovery): Promise<void>
+  close(): Promise<void>
+}
+
+export async function openSharedStore(config: SharedStoreConfig, logger: Logger): Promise<SharedStore> {
+  await refuseUnfinishedFileLog(config.dataDir)
+  const pool = new pg.Pool({
+    connectionString: config.url,
+    max: 4,
+    connectionTimeoutMillis: 5000,
+    keepAlive: true,
+    application_name: `arbiter-store:${config.nodeId}`.slice(0, 63),
+  })
+  // As for resources (postgres-adapter.ts): a store that goes away must not crash the node.
+  pool.on('error', () => undefined)
+  pool.on('connect', (client) => client.on('error', () => undefined))
+  try {
+    const client = await pool.connect().catch((error: unknown) => {
+      throw StoreError.from(error, config.option, 'connecting')
+    })
+    try {
+      const migrated = await migrateStore(client, config.option)
+      if (migrated.from !== migrated.to) logger.info(migrated, 'shared store migrated')
+    } finally {
+      client.release()
+    }
+  } catch (error) {
+    await pool.end().catch(() => undefined)
+    throw error
+  }
+  const holder: { coordinator?: Coordinator; takeover?: Takeover; rejoining?: Promise<void> } = {}
+  const lease = new NodeLease(pool, {
+    nodeId: config.nodeId,
+    address: config.address,
+    leaseMs: config.leaseMs,
+    option: config.option,
+    logger,
+    onLost: (why) => {
+      holder.rejoining ??= rejoin(why).finally(() => (holder.rejoining = undefined))
+    },
+  })
+  const log = new PostgresDecisionLog({ pool, fence: lease, retainEndedMs: config.retainEndedMs, option: config.option, ...(config.onBatch && { onBatch: config.onBatch }) })
+  const takeover = new Takeover(pool, lease, log, { intervalMs: config.takeoverIntervalMs, logger })
+
+  /** Lost the lease: roll back what is in progress, forget what was taken from us, and join again with a new epoch. */
+  async function rejoin(why: string): Promise<void> {
+    takeover.clear()
+    await holder.coordinator?.abortActive(`this TM node lost its lease in the shared store (${why}): retry`)
+    for (let delay = 200; ; delay = Math.min(delay * 2, 5000)) {
+      try {
+        await lease.join()
+        await log.load()
+        return
+      } catch (error) {
+        logger.warn({ err: (error as Error).message }, 'rejoining the cluster failed: retrying')
+        await new Promise((resolve) => setTimeout(resolve, delay))
+      }
+    }
+  }
+
+  try {
+    await lease.join()
+    await log.open()
+  } catch (error) {
+    lease.stop()
+    await pool.end().catch(() => undefined)
+    throw error
+  }
+  lease.start()
+  const takenOver: TakenOverNodes = {
+    adopts: (nodeId) => takeover.adopts(nodeId),
+    presumeAborted: (gtrid, nodeId) => log.presumeAborted(gtrid, nodeId),
+  }
+  return {
+    log,
+    lease,
+    takeover,
+    takenOver,
+    async start(coordinator, recovery) {
+      holder.coordinator = coordinator
+      takeover.onTakenOver = () => void recovery.scan().catch(() => undefined)
+      await takeover.pass().catch((error: unknown) => logger.warn({ err: String(error) }, 'takeover pass failed'))
+      takeover.start()
+    },
+    async close() {
+      takeover.stop()
+      await log.close()
+      await lease.release()
+      await pool.end().catch(() => undefined)
+    },
+  }
+}
+
+/**
+ * A node moved from the file store keeps its file log in dataDir/log. Its
+ * unfinished decisions would be stranded (nothing reads that log any more):
+ * refuse to start until they are finished under the file store.
+ */
+async function refuseUnfinishedFileLog(dataDir: string): Promise<void> {
+  const dir = join(dataDir, 'log')
+  const names = await readdir(dir).catch(() => [] as string[])
+  if (!names.some((n) => n.startsWith('segment-'))) return
+  const file = new FileDecisionLog({ dir })
+  await file.open()
+  const unfinished = file.unfinished().length
+  await file.close()
+  if (unfinished > 0) {
+    throw new StoreError(
+      `the file decision log in ${dir} still holds ${unfinished} unfinished transactions, which log.store: postgres would strand: ` +
+        'start this node once more with log.store: file until `arbiter admin in-doubt` shows none of its transactions, then switch',
+      { option: 'log.store', exitCode: 2 },
+    )
+  }
+}

@@ -1,0 +1,140 @@
+// Takeover of a dead node's work (log.store: postgres).
+//
+// Every interval, a node that holds its own lease looks for members whose
+// lease has lapsed and that nobody live has taken over. For each, in one
+// store transaction: bump its epoch (from then on the store refuses every
+// write it attempts: node-lease.ts, postgres-decision-log.ts), then move its
+// unfinished transactions to this node. The bump is a statement of its own,
+// before the move: it waits for any write of the old owner that holds the
+// row (FOR SHARE), so the move's fresh snapshot sees every decision that
+// made it. Then recovery runs here: the decisions are committed again, and
+// the dead node's orphans (prepared, no decision) are presumed aborted, each
+// after a marker that keeps any node from ever logging a decision for it.
+//
+// A node stays adopted until it rejoins (its lease is live again): its own
+// restart then handles what it named before (the earlier-run rule, recovery.ts).
+import type pg from 'pg'
+import type { Logger } from '../logger.js'
+import type { PostgresDecisionLog } from '../log/postgres-decision-log.js'
+import type { NodeLease } from './node-lease.js'
+
+export interface TakeoverEvent {
+  readonly nodeId: string
+  /** The epoch the taken node holds now (its old one is fenced out). */
+  readonly epoch: number
+  /** Unfinished transactions moved to this node. */
+  readonly moved: number
+  readonly durationMs: number
+}
+
+export interface TakeoverOptions {
+  readonly intervalMs: number
+  readonly logger: Logger
+}
+
+export class Takeover {
+  private readonly adopted = new Set<string>()
+  private timer: NodeJS.Timeout | undefined
+  private running: Promise<TakeoverEvent[]> | undefined
+  readonly history: TakeoverEvent[] = []
+  /** Runs after each takeover: a recovery pass that finishes what was taken over (set once recovery exists). */
+  onTakenOver: (event: TakeoverEvent) => void = () => undefined
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly lease: NodeLease,
+    private readonly log: PostgresDecisionLog,
+    private readonly o: TakeoverOptions,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.pass().catch((error: unknown) => this.o.logger.warn({ err: String(error) }, 'takeover pass failed')), this.o.intervalMs)
+    this.timer.unref()
+  }
+
+  stop(): void {
+    clearInterval(this.timer)
+  }
+
+  /** True while this node has taken `nodeId` over and it has not rejoined: its orphans are this node's to presume aborted. */
+  adopts(nodeId: string): boolean {
+    return this.adopted.has(nodeId)
+  }
+
+  /** Forgets every adoption (this node lost its own lease). */
+  clear(): void {
+    this.adopted.clear()
+  }
+
+  /** One pass; concurrent callers share it. */
+  pass(): Promise<TakeoverEvent[]> {
+    this.running ??= this.passOnce().finally(() => (this.running = undefined))
+    return this.running
+  }
+
+  private async passOnce(): Promise<TakeoverEvent[]> {
+    const me = this.lease.nodeId
+    if (!this.lease.held) return []
+    const rows = (
+      await this.pool.query<{ node_id: string; epoch: string; live: boolean; mine: boolean; takeable: boolean }>(
+        `SELECT n.node_id, n.epoch::text, n.lease_expires_at > now() AS live, n.taken_over_by IS NOT DISTINCT FROM $1 AS mine,
+                n.lease_expires_at <= now() AND (n.taken_over_by IS NULL OR n.taken_over_at < n.joined_at OR n.taken_over_by = $1
+                  OR t.lease_expires_at IS NULL OR t.lease_expires_at <= now()) AS takeable
+         FROM arbiter_nodes n LEFT JOIN arbiter_nodes t ON t.node_id = n.taken_over_by
+         WHERE n.node_id <> $1`,
+        [me],
+      )
+    ).rows
+    // A node that rejoined (or that another live node took over) is not this one's any more.
+    for (const row of rows) if (row.live || !row.mine) this.adopted.delete(row.node_id)
+    const events: TakeoverEvent[] = []
+    for (const row of rows) {
+      if (!row.takeable || (row.mine && this.adopted.has(row.node_id))) continue
+      const event = await this.takeOver(row.node_id, Number(row.epoch))
+      if (event) events.push(event)
+    }
+    return events
+  }
+
+  private async takeOver(nodeId: string, epoch: number): Promise<TakeoverEvent | undefined> {
+    const started = performance.now()
+    const me = this.lease.nodeId
+    const client = await this.pool.connect()
+    let moved: string[]
+    let newEpoch: number
+    try {
+      await client.query('BEGIN')
+      // This node's own lease, held and locked for the whole takeover: a node that lost its lease takes nothing.
+      const bumped = await client.query<{ epoch: string }>(
+        `WITH me AS (SELECT 1 FROM arbiter_nodes WHERE node_id = $1 AND epoch = $2 AND lease_expires_at > now() FOR SHARE)
+         UPDATE arbiter_nodes SET epoch = epoch + 1, taken_over_by = $1, taken_over_at = now(), takeovers = takeovers + 1
+         WHERE node_id = $3 AND epoch = $4 AND lease_expires_at <= now() AND EXISTS (SELECT 1 FROM me)
+         RETURNING epoch::text`,
+        [me, this.lease.epoch, nodeId, epoch],
+      )
+      if (bumped.rowCount !== 1) {
+        await client.query('ROLLBACK')
+        return undefined // it renewed, rejoined, or another node was first
+      }
+      newEpoch = Number(bumped.rows[0]!.epoch)
+      // A statement of its own, after the bump: its snapshot holds every decision the old owner got in.
+      moved = (
+        await client.query<{ gtrid: string }>(`UPDATE arbiter_transactions SET owner = $1 WHERE owner = $2 AND ended_at IS NULL RETURNING gtrid`, [me, nodeId])
+      ).rows.map((r) => r.gtrid)
+      await client.query('COMMIT')
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined)
+      throw error
+    } finally {
+      client.release()
+    }
+    await this.log.adopt(moved)
+    this.adopted.add(nodeId)
+    const event: TakeoverEvent = { nodeId, epoch: newEpoch, moved: moved.length, durationMs: Math.round(performance.now() - started) }
+    this.history.push(event)
+    if (this.history.length > 100) this.history.shift()
+    this.o.logger.warn({ ...event, by: me }, 'took over a node whose lease lapsed: finishing its decided transactions, presuming its orphans aborted')
+    this.onTakenOver(event)
+    return event
+  }
+}

@@ -1,0 +1,348 @@
+// The decision log in a shared PostgreSQL database (log.store: postgres),
+// for a cluster of nodes (server/cluster/, README "Cluster").
+//
+// - Group commit as in the file store: records that arrive while a write
+//   runs go out together in the next one. A batch is ONE statement, so one
+//   round trip and one store commit (what the fsyncs-per-commit figure counts).
+// - The fence: that statement writes nothing unless this node still holds its
+//   lease at its epoch, checked and row-locked (FOR SHARE) in the statement
+//   itself. A takeover's epoch bump updates that row, so the two serialize:
+//   either the decision commits first and the taker reads it, or the bump
+//   does and the decision is refused (LeaseLostError: not logged, so the
+//   Commit answers ABORTED, never COMMITTED).
+// - One row per transaction (gtrid is the primary key): a decision cannot be
+//   inserted over a presumed abort written by a node that took this one over,
+//   whatever the clocks say; it is refused the same way.
+// - A store commit whose answer is lost (the connection dropped) is settled
+//   before anyone is answered: an abort marker is inserted for each decision
+//   of the batch; the primary key makes it wait for, and lose to, a decision
+//   that did commit. Until settled, the log is not healthy (nothing is
+//   presumed aborted) and those Commits wait.
+// - END marks the row ended; ended rows are deleted after log.retainEndedMs.
+import type pg from 'pg'
+import { StoreError } from '../cluster/store-error.js'
+import { DecisionIndex } from './decision-index.js'
+import { LogWriteError, type DecisionLog, type DecisionLogStats, type LoggedTransaction } from './decision-log.js'
+import type { DecisionRecord, LogRecord, LoggedBranch, ResolutionRecord } from './log-record.js'
+
+/** The node's fence, as the log needs it (node-lease.ts). */
+export interface Fence {
+  readonly nodeId: string
+  /** 0 while the node holds no lease (lost, rejoining): every write is refused. */
+  readonly epoch: number
+  /** A write found the fence closed. */
+  lost(why: string): void
+}
+
+/** The node lost its lease: nothing of the batch was written. */
+export class LeaseLostError extends LogWriteError {}
+
+export interface PostgresDecisionLogOptions {
+  readonly pool: pg.Pool
+  readonly fence: Fence
+  /** How long ended transactions (and presumed-abort markers) are kept, so a late status query still finds them. */
+  readonly retainEndedMs: number
+  /** The option naming the store, for messages. */
+  readonly option: string
+  readonly onBatch?: (records: number) => void
+  readonly onWrite?: (error?: unknown) => void
+  /** How often ended rows are swept (default a minute). */
+  readonly sweepEveryMs?: number
+}
+
+interface Pending {
+  readonly record: LogRecord
+  readonly resolve: () => void
+  readonly reject: (error: Error) => void
+}
+
+/** How many ended transactions open() reads back, as the file store remembers them after a restart. */
+const REMEMBERED_ENDED = 50_000
+
+const BATCH_SQL = `
+WITH fence AS (
+  SELECT epoch FROM arbiter_nodes WHERE node_id = $1 AND epoch = $2 AND lease_expires_at > now() FOR SHARE
+), decided AS (
+  INSERT INTO arbiter_transactions (gtrid, owner, outcome, branches, decided_ms, epoch)
+  SELECT d.gtrid, $1, 'commit', d.branches::jsonb, d.at, $2 FROM unnest($3::text[], $4::text[], $5::bigint[]) AS d(gtrid, branches, at)
+  WHERE EXISTS (SELECT 1 FROM fence)
+  ON CONFLICT (gtrid) DO NOTHING
+  RETURNING gtrid
+), resolved AS (
+  INSERT INTO arbiter_transactions (gtrid, owner, outcome, decided_ms, epoch)
+  SELECT DISTINCT r.gtrid, $1, 'resolved', 0, $2 FROM unnest($6::text[]) AS r(gtrid)
+  WHERE EXISTS (SELECT 1 FROM fence)
+  ON CONFLICT (gtrid) DO NOTHING
+), resolutions AS (
+  INSERT INTO arbiter_resolutions (gtrid, record)
+  SELECT r.gtrid, r.record::jsonb FROM unnest($6::text[], $7::text[]) AS r(gtrid, record)
+  WHERE EXISTS (SELECT 1 FROM fence)
+), ended AS (
+  UPDATE arbiter_transactions SET ended_at = now()
+  WHERE gtrid = ANY($8::text[]) AND ended_at IS NULL AND EXISTS (SELECT 1 FROM fence)
+)
+SELECT EXISTS (SELECT 1 FROM fence) AS fenced_in, ARRAY(SELECT gtrid FROM decided) AS decided`
+
+export class PostgresDecisionLog implements DecisionLog {
+  private index = new DecisionIndex()
+  private queue: Pending[] = []
+  private flushing: Promise<void> | undefined
+  private opened = false
+  /** Decisions whose store commit's answer was lost, not settled yet: the log is not healthy meanwhile. */
+  private unsettled = 0
+  private counters = { records: 0, fsyncs: 0, batches: 0 }
+  private sweeper: NodeJS.Timeout | undefined
+
+  constructor(private readonly o: PostgresDecisionLogOptions) {}
+
+  async open(): Promise<void> {
+    await this.load()
+    this.opened = true
+    this.sweeper = setInterval(() => void this.sweep().catch(() => undefined), this.o.sweepEveryMs ?? 60_000)
+    this.sweeper.unref()
+  }
+
+  /** (Re)reads what this node owns: its unfinished transactions and its recently ended ones. */
+  async load(): Promise<void> {
+    const index = new DecisionIndex()
+    await this.readInto(index, 'owner = $1 AND ended_at IS NULL', [this.o.fence.nodeId], 'reading its unfinished transactions')
+    await this.readInto(
+      index,
+      `gtrid IN (SELECT gtrid FROM arbiter_transactions WHERE owner = $1 AND ended_at IS NOT NULL ORDER BY ended_at DESC LIMIT ${REMEMBERED_ENDED})`,
+      [this.o.fence.nodeId],
+      'reading its ended transactions',
+      true,
+    )
+    this.index = index
+  }
+
+  /** Adds transactions a takeover moved to this node (their rows, as the takeover's statement returned them). */
+  async adopt(gtrids: readonly string[]): Promise<void> {
+    if (gtrids.length === 0) return
+    await this.readInto(this.index, 'gtrid = ANY($1::text[])', [gtrids], 'reading the transactions it took over')
+  }
+
+  private async readInto(index: DecisionIndex, where: string, params: unknown[], doing: string, ended = false): Promise<void> {
+    type Row = { gtrid: string; outcome: string; branches: LoggedBranch[]; decided_ms: string; ended: boolean }
+    let rows: Row[]
+    let resolutions: { gtrid: string; record: ResolutionRecord }[]
+    try {
+      rows = (
+        await this.o.pool.query<Row>(
+          `SELECT gtrid, outcome, branches, decided_ms::text, ended_at IS NOT NULL AS ended FROM arbiter_transactions WHERE ${where} AND outcome <> 'abort'`,
+          params,
+        )
+      ).rows
+      resolutions = (
+        await this.o.pool.query<{ gtrid: string; record: ResolutionRecord }>('SELECT gtrid, record FROM arbiter_resolutions WHERE gtrid = ANY($1::text[]) ORDER BY id', [rows.map((r) => r.gtrid)])
+      ).rows
+    } catch (error) {
+      throw StoreError.from(error, this.o.option, doing)
+    }
+    const byGtrid = new Map<string, ResolutionRecord[]>()
+    for (const r of resolutions) byGtrid.set(r.gtrid, [...(byGtrid.get(r.gtrid) ?? []), r.record])
+    for (const row of rows) {
+      if (row.outcome === 'commit') index.apply({ type: 'decision', gtrid: row.gtrid, at: Number(row.decided_ms), branches: row.branches })
+      for (const resolution of byGtrid.get(row.gtrid) ?? []) index.apply(resolution)
+      if (ended || row.ended) index.apply({ type: 'end', gtrid: row.gtrid, at: 0 })
+    }
+  }
+
+  appendDecision(gtrid: string, branches: readonly LoggedBranch[]): Promise<void> {
+    return this.enqueue({ type: 'decision', gtrid, at: Date.now(), branches })
+  }
+
+  appendEnd(gtrid: string): Promise<void> {
+    return this.enqueue({ type: 'end', gtrid, at: Date.now() })
+  }
+
+  appendResolution(record: Omit<ResolutionRecord, 'type' | 'at'>): Promise<void> {
+    return this.enqueue({ ...record, type: 'resolution', at: Date.now() })
+  }
+
+  private enqueue(record: LogRecord): Promise<void> {
+    if (!this.opened) return Promise.reject(new LogWriteError('decision log is not open'))
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ record, resolve, reject })
+      this.flushing ??= this.flush().finally(() => (this.flushing = undefined))
+    })
+  }
+
+  private async flush(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue
+      this.queue = []
+      await this.writeBatch(batch)
+    }
+  }
+
+  private async writeBatch(batch: Pending[]): Promise<void> {
+    const epoch = this.o.fence.epoch
+    if (epoch === 0) {
+      for (const p of batch) p.reject(new LeaseLostError('this node holds no lease (lost to a takeover, rejoining): nothing was logged'))
+      return
+    }
+    const decisions = batch.filter((p): p is Pending & { record: DecisionRecord } => p.record.type === 'decision')
+    const resolutions = batch.filter((p): p is Pending & { record: ResolutionRecord } => p.record.type === 'resolution')
+    const ends = batch.filter((p) => p.record.type === 'end')
+    let result: { fenced_in: boolean; decided: string[] }
+    try {
+      const r = await this.o.pool.query<{ fenced_in: boolean; decided: string[] }>(BATCH_SQL, [
+        this.o.fence.nodeId,
+        epoch,
+        decisions.map((p) => p.record.gtrid),
+        decisions.map((p) => JSON.stringify(p.record.branches)),
+        decisions.map((p) => p.record.at),
+        resolutions.map((p) => p.record.gtrid),
+        resolutions.map((p) => JSON.stringify(p.record)),
+        ends.map((p) => p.record.gtrid),
+      ])
+      result = r.rows[0]!
+    } catch (error) {
+      this.o.onWrite?.(error)
+      await this.settleLostAnswer(batch, decisions, error)
+      return
+    }
+    this.o.onWrite?.()
+    if (!result.fenced_in) {
+      const why = `the store refused this node's write: node "${this.o.fence.nodeId}" no longer holds its lease at epoch ${epoch}`
+      this.o.fence.lost(why)
+      for (const p of batch) p.reject(new LeaseLostError(`${why}: nothing was logged`))
+      return
+    }
+    this.counters.fsyncs += 1
+    this.counters.batches += 1
+    this.counters.records += batch.length
+    this.o.onBatch?.(batch.length)
+    const decided = new Set(result.decided)
+    for (const p of batch) {
+      if (p.record.type === 'decision' && !decided.has(p.record.gtrid)) {
+        p.reject(new LeaseLostError(`transaction ${p.record.gtrid} was presumed aborted by a node that took this one over: its decision was refused`))
+        continue
+      }
+      this.index.apply(p.record)
+      p.resolve()
+    }
+  }
+
+  /**
+   * The batch's statement failed. Unless it never reached the server, its
+   * commit may have happened: each decision is settled by inserting an abort
+   * marker for it (inserted: the decision is not there and never will be;
+   * refused: it is there). Retried until the store answers.
+   */
+  private async settleLostAnswer(batch: Pending[], decisions: (Pending & { record: DecisionRecord })[], error: unknown): Promise<void> {
+    const message = error instanceof Error ? error.message : String(error)
+    const others = batch.filter((p) => p.record.type !== 'decision')
+    // Resolutions are forced too: an operator retries a resolution that failed; END is a hint.
+    for (const p of others) p.reject(new LogWriteError(`the store did not take the write: ${message}`))
+    if (decisions.length === 0) return
+    this.unsettled += decisions.length
+    try {
+      for (let delay = 100; ; delay = Math.min(delay * 2, 2000)) {
+        try {
+          const r = await this.o.pool.query<{ gtrid: string; outcome: string }>(
+            `WITH marked AS (
+               INSERT INTO arbiter_transactions (gtrid, owner, outcome, decided_ms, epoch, ended_at)
+               SELECT g, $1, 'abort', 0, 0, now() FROM unnest($2::text[]) AS g ON CONFLICT (gtrid) DO NOTHING RETURNING gtrid)
+             SELECT t.gtrid, t.outcome FROM arbiter_transactions t WHERE t.gtrid = ANY($2::text[]) AND t.gtrid NOT IN (SELECT gtrid FROM marked)`,
+            [this.o.fence.nodeId, decisions.map((p) => p.record.gtrid)],
+          )
+          const committed = new Set(r.rows.filter((row) => row.outcome === 'commit').map((row) => row.gtrid))
+          for (const p of decisions) {
+            if (committed.has(p.record.gtrid)) {
+              this.index.apply(p.record)
+              p.resolve()
+            } else {
+              p.reject(new LogWriteError(`the decision could not be logged (${message}); the store now says it is not there and never will be`))
+            }
+          }
+          return
+        } catch {
+          await new Promise((resolve) => setTimeout(resolve, delay))
+        }
+      }
+    } finally {
+      this.unsettled -= decisions.length
+    }
+  }
+
+  /**
+   * Takeover, presumed abort of another node's orphan: after this no node can
+   * log a decision for `gtrid`. 'decided' when a decision was already there
+   * (now in this index: commit it); 'refused' when `fromNode` holds a live
+   * lease again (it rejoined: its orphans are its own to handle).
+   */
+  async presumeAborted(gtrid: string, fromNode: string): Promise<'aborted' | 'decided' | 'refused'> {
+    let r: pg.QueryResult<{ state: string }>
+    try {
+      r = await this.o.pool.query<{ state: string }>(
+        `WITH lapsed AS (
+           SELECT 1 FROM arbiter_nodes WHERE node_id = $3 AND lease_expires_at <= now() AND taken_over_by = $2 FOR SHARE),
+         marked AS (
+           INSERT INTO arbiter_transactions (gtrid, owner, outcome, decided_ms, epoch, ended_at)
+           SELECT $1, $2, 'abort', 0, 0, now() WHERE EXISTS (SELECT 1 FROM lapsed)
+           ON CONFLICT (gtrid) DO NOTHING RETURNING gtrid)
+         SELECT CASE WHEN EXISTS (SELECT 1 FROM marked) THEN 'aborted'
+                     ELSE COALESCE((SELECT outcome FROM arbiter_transactions WHERE gtrid = $1), CASE WHEN EXISTS (SELECT 1 FROM lapsed) THEN 'abort' ELSE 'refused' END)
+                END AS state`,
+        [gtrid, this.o.fence.nodeId, fromNode],
+      )
+    } catch (error) {
+      throw StoreError.from(error, this.o.option, 'marking a taken-over orphan aborted')
+    }
+    const state = r.rows[0]?.state
+    if (state === 'aborted' || state === 'abort') return 'aborted'
+    if (state === 'commit') {
+      await this.adopt([gtrid])
+      return 'decided'
+    }
+    return 'refused'
+  }
+
+  /** Deletes ended transactions (and abort markers) older than the retention, a thousand at a time. */
+  async sweep(): Promise<number> {
+    let total = 0
+    for (;;) {
+      const gone = (
+        await this.o.pool.query<{ gtrid: string }>(
+          `DELETE FROM arbiter_transactions WHERE gtrid IN (
+             SELECT gtrid FROM arbiter_transactions WHERE ended_at < now() - $1 * interval '1 millisecond' LIMIT 1000)
+           RETURNING gtrid`,
+          [this.o.retainEndedMs],
+        )
+      ).rows.map((r) => r.gtrid)
+      if (gone.length > 0) await this.o.pool.query('DELETE FROM arbiter_resolutions WHERE gtrid = ANY($1::text[])', [gone])
+      total += gone.length
+      if (gone.length < 1000) return total
+    }
+  }
+
+  unfinished(): LoggedTransaction[] {
+    return this.index.unfinished()
+  }
+
+  get(gtrid: string): LoggedTransaction | undefined {
+    return this.index.get(gtrid)
+  }
+
+  stats(): DecisionLogStats {
+    return { ...this.counters, segments: 0 }
+  }
+
+  healthy(): boolean {
+    return this.opened && this.unsettled === 0 && this.o.fence.epoch > 0
+  }
+
+  problem(): string | undefined {
+    if (this.o.fence.epoch === 0) return 'this node holds no lease in the shared store (lost to a takeover, or rejoining): it decides nothing'
+    if (this.unsettled > 0) return `the shared store has not answered whether ${this.unsettled} decisions were written: settling them`
+    return undefined
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.sweeper)
+    while (this.flushing) await this.flushing
+    this.opened = false
+  }
+}

@@ -1,0 +1,162 @@
+// Issue #22: two TM nodes (real processes) on one shared PostgreSQL store,
+// with short leases. A node SIGKILLed after its decision: the other finishes
+// its transaction within one lease plus a takeover interval and a recovery
+// pass. A node SIGSTOPped past its lease after preparing: the other takes it
+// over and presumes the transaction aborted; when the paused node resumes,
+// the store refuses its decision (the fence), its Commit answers ABORTED,
+// and nothing is committed anywhere. Plus the start-up refusals: a store of
+// a newer schema version, a second live node with the same id.
+import { status } from '@grpc/grpc-js'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createDatabase, sharedServerUrls } from '../harness/index.js'
+import { createTestDatabases, type TestDatabases } from '../helpers/databases.js'
+import { ArbiterProcess, testConfig } from '../helpers/test-arbiter.js'
+import { grpcError, tmClient } from '../helpers/tm-client.js'
+
+const LEASE_MS = 1500
+const TAKEOVER_INTERVAL_MS = 300
+
+let dbs: TestDatabases
+let storeUrl: string
+let store: pg.Pool
+const nodes: ArbiterProcess[] = []
+
+beforeAll(async () => {
+  dbs = await createTestDatabases(sharedServerUrls(), 'cluster')
+  storeUrl = await createDatabase(sharedServerUrls().pgUrl, 'store')
+  store = new pg.Pool({ connectionString: storeUrl, max: 2 })
+})
+
+afterAll(async () => {
+  await Promise.all(nodes.map((n) => n.destroy()))
+  await store?.end()
+  await dbs?.close()
+})
+
+function clusterConfig(nodeId?: string) {
+  return testConfig(
+    [
+      { name: 'pg', kind: 'postgres', url: dbs.pgUrl },
+      { name: 'maria', kind: 'mysql', url: dbs.mysqlUrl },
+    ],
+    {
+      ...(nodeId !== undefined && { nodeId }),
+      log: { store: 'postgres', url: storeUrl },
+      cluster: { leaseMs: LEASE_MS, takeoverIntervalMs: TAKEOVER_INTERVAL_MS },
+    },
+  )
+}
+
+async function startNode(env: Record<string, string> = {}, nodeId?: string): Promise<ArbiterProcess> {
+  const node = await ArbiterProcess.start(clusterConfig(nodeId), env)
+  nodes.push(node)
+  return node
+}
+
+async function rows(id: number): Promise<{ pg: number; maria: number }> {
+  const p = await dbs.pgQuery('SELECT 1 FROM accounts WHERE id = $1', [id])
+  const m = await dbs.mysqlQuery('SELECT 1 FROM accounts WHERE id = ?', [id])
+  return { pg: p.length, maria: m.length }
+}
+
+/** A transaction on `node` with a branch on each database, ready to commit. */
+async function twoBranches(node: ArbiterProcess, id: number) {
+  const client = tmClient(node.address)
+  const { gtrid } = await client.tm.Begin({})
+  const p = [{ intValue: String(id) }]
+  await client.tm.Execute({ gtrid, statement: { resource: 'pg', sql: 'INSERT INTO accounts VALUES ($1, 1)', params: p } })
+  await client.tm.Execute({ gtrid, statement: { resource: 'maria', sql: 'INSERT INTO accounts VALUES (?, 1)', params: p } })
+  return { client, gtrid }
+}
+
+describe('a cluster of two nodes on a shared PostgreSQL store', () => {
+  it('a node SIGKILLed after its decision: the other finishes its transaction within a lease, a takeover interval and a recovery pass', async () => {
+    const a = await startNode({ ARBITER_FAILPOINTS: 'after-decision=crash' })
+    const b = await startNode()
+    const { client, gtrid } = await twoBranches(a, 1)
+    expect((await grpcError(client.tm.Commit({ gtrid }))).code).toBe(status.UNAVAILABLE)
+    expect((await a.exited()).signal).toBe('SIGKILL')
+    const killedAt = performance.now()
+    client.close()
+    await expect.poll(() => rows(1), { timeout: 15_000, interval: 100 }).toEqual({ pg: 1, maria: 1 })
+    const tookMs = performance.now() - killedAt
+    // One lease (A's last renewal can be that fresh), one takeover interval, one recovery pass (500 ms), and slack for two shared cores.
+    expect(tookMs).toBeLessThan(LEASE_MS + TAKEOVER_INTERVAL_MS + 500 + 3000)
+    console.log(`takeover: A's decided transaction committed by B ${Math.round(tookMs)} ms after A was killed`)
+    expect(b.logs()).toContain('took over a node whose lease lapsed')
+    const viaB = tmClient(b.address)
+    await expect.poll(async () => (await viaB.tm.GetTransaction({ gtrid })).state, { timeout: 5000 }).toBe('TRANSACTION_STATE_COMMITTED')
+    viaB.close()
+    await expect.poll(() => dbs.preparedLeft(a.config.nodeId!), { timeout: 10_000 }).toEqual({ pg: [], mysql: [] })
+    const owner = await store.query<{ owner: string }>('SELECT owner FROM arbiter_transactions WHERE gtrid = $1', [gtrid])
+    expect(owner.rows[0]?.owner).toBe(b.config.nodeId)
+  })
+
+  it('a node SIGSTOPped past its lease with its branches prepared: taken over, and once resumed its decision is refused: ABORTED, nothing committed', async () => {
+    const a = await startNode({ ARBITER_FAILPOINTS: 'before-decision=sleep:2000' })
+    await startNode()
+    const { client, gtrid } = await twoBranches(a, 2)
+    const commit = grpcError(client.tm.Commit({ gtrid }, undefined))
+    // A prepares both branches, then sleeps before its decision: pause it there.
+    await expect.poll(() => dbs.preparedLeft(a.config.nodeId!).then((p) => p.pg.length + p.mysql.length), { timeout: 5000, interval: 50 }).toBe(2)
+    process.kill(a.pid!, 'SIGSTOP')
+    try {
+      await expect
+        // By B, or by the surviving node of the test before: whichever bumps the epoch first.
+        .poll(async () => (await store.query('SELECT 1 FROM arbiter_nodes WHERE node_id = $1 AND taken_over_by IS NOT NULL', [a.config.nodeId])).rowCount, {
+          timeout: 15_000,
+          interval: 100,
+        })
+        .toBe(1)
+      // B presumed the orphan aborted: its PostgreSQL branch is rolled back (MariaDB's is attached to A's open session: it waits).
+      await expect.poll(() => dbs.preparedLeft(a.config.nodeId!).then((p) => p.pg), { timeout: 5000, interval: 100 }).toEqual([])
+      const marker = await store.query<{ outcome: string }>('SELECT outcome FROM arbiter_transactions WHERE gtrid = $1', [gtrid])
+      expect(marker.rows[0]?.outcome).toBe('abort')
+    } finally {
+      process.kill(a.pid!, 'SIGCONT')
+    }
+    const error = await commit
+    expect(error.code).toBe(status.ABORTED)
+    expect(error.details).toMatch(/lease|presumed aborted/)
+    client.close()
+    expect(await rows(2)).toEqual({ pg: 0, maria: 0 })
+    await expect.poll(() => dbs.preparedLeft(a.config.nodeId!), { timeout: 10_000 }).toEqual({ pg: [], mysql: [] })
+    // A rejoined with a new epoch and commits again.
+    await expect.poll(() => a.logs().split('"joined the cluster"').length - 1, { timeout: 10_000 }).toBe(2)
+    const again = await twoBranches(a, 3)
+    expect((await again.client.tm.Commit({ gtrid: again.gtrid })).transaction?.state).toBe('TRANSACTION_STATE_COMMITTED')
+    again.client.close()
+    expect(await rows(3)).toEqual({ pg: 1, maria: 1 })
+  })
+
+  it('a second live node with the same node id is refused, exit 2, naming nodeId', async () => {
+    const a = await startNode()
+    const dup = await ArbiterProcess.start(clusterConfig(a.config.nodeId)).then(
+      (n) => {
+        nodes.push(n)
+        return undefined
+      },
+      (error: unknown) => error as Error,
+    )
+    expect(dup?.message).toMatch(/exited \(2\) during start-up/)
+    expect(dup?.message).toMatch(/is held by a live node .*give each node its own \(nodeId or ARBITER_NODE_ID\)/)
+  })
+
+  it('a store of a newer schema version is refused, exit 2, naming log.url', async () => {
+    await store.query('UPDATE arbiter_schema SET version = 99')
+    try {
+      const error = await ArbiterProcess.start(clusterConfig()).then(
+        (n) => {
+          nodes.push(n)
+          return undefined
+        },
+        (e: unknown) => e as Error,
+      )
+      expect(error?.message).toMatch(/exited \(2\) during start-up/)
+      expect(error?.message).toMatch(/the store named by log\.url is at schema version 99, newer than this Arbiter's 1/)
+    } finally {
+      await store.query('UPDATE arbiter_schema SET version = 1')
+    }
+  })
+})
