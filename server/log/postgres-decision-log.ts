@@ -186,8 +186,18 @@ export class PostgresDecisionLog implements DecisionLog {
     const resolutions = batch.filter((p): p is Pending & { record: ResolutionRecord } => p.record.type === 'resolution')
     const ends = batch.filter((p) => p.record.type === 'end')
     let result: { fenced_in: boolean; decided: string[] }
+    let client: pg.PoolClient
     try {
-      const r = await this.o.pool.query<{ fenced_in: boolean; decided: string[] }>(BATCH_SQL, [
+      client = await this.o.pool.connect()
+    } catch (error) {
+      // Never sent: nothing of the batch can be in the store.
+      this.o.onWrite?.(error)
+      const message = error instanceof Error ? error.message : String(error)
+      for (const p of batch) p.reject(new LogWriteError(`the shared store could not be reached: ${message}`))
+      return
+    }
+    try {
+      const r = await client.query<{ fenced_in: boolean; decided: string[] }>(BATCH_SQL, [
         this.o.fence.nodeId,
         epoch,
         decisions.map((p) => p.record.gtrid),
@@ -198,7 +208,9 @@ export class PostgresDecisionLog implements DecisionLog {
         ends.map((p) => p.record.gtrid),
       ])
       result = r.rows[0]!
+      client.release()
     } catch (error) {
+      client.release(true)
       this.o.onWrite?.(error)
       await this.settleLostAnswer(batch, decisions, error)
       return

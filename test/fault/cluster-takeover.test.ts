@@ -9,7 +9,7 @@
 import { status } from '@grpc/grpc-js'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createDatabase, sharedServerUrls } from '../harness/index.js'
+import { createDatabase, sharedServerUrls, startPostgres, whyNotControllable, type TestServer } from '../harness/index.js'
 import { createTestDatabases, type TestDatabases } from '../helpers/databases.js'
 import { ArbiterProcess, testConfig } from '../helpers/test-arbiter.js'
 import { grpcError, tmClient } from '../helpers/tm-client.js'
@@ -158,5 +158,59 @@ describe('a cluster of two nodes on a shared PostgreSQL store', () => {
     } finally {
       await store.query('UPDATE arbiter_schema SET version = 1')
     }
+  })
+})
+
+describe('the shared store killed and restarted under a node', () => {
+  let storeServer: TestServer | undefined
+  afterAll(async () => {
+    await storeServer?.stop().catch(() => undefined)
+  })
+
+  it('no COMMITTED without a durable decision while it is down; commits resume by themselves once it is back', async (ctx) => {
+    if (whyNotControllable('postgres') !== undefined) return ctx.skip()
+    storeServer = await startPostgres()
+    const url = await createDatabase(storeServer.url, 'store')
+    const config = testConfig(
+      [
+        { name: 'pg', kind: 'postgres', url: dbs.pgUrl },
+        { name: 'maria', kind: 'mysql', url: dbs.mysqlUrl },
+      ],
+      { log: { store: 'postgres', url }, cluster: { leaseMs: LEASE_MS, takeoverIntervalMs: TAKEOVER_INTERVAL_MS } },
+    )
+    const node = await ArbiterProcess.start(config)
+    nodes.push(node)
+    const first = await twoBranches(node, 10)
+    expect((await first.client.tm.Commit({ gtrid: first.gtrid })).transaction?.state).toBe('TRANSACTION_STATE_COMMITTED')
+    first.client.close()
+
+    await storeServer.kill()
+    const down = await twoBranches(node, 11)
+    const error = await grpcError(down.client.tm.Commit({ gtrid: down.gtrid }))
+    expect(error.code).toBe(status.ABORTED)
+    down.client.close()
+    expect(await rows(11)).toEqual({ pg: 0, maria: 0 })
+
+    await storeServer.restart()
+    const backAt = performance.now()
+    let committedAfterMs: number | undefined
+    for (let id = 12; committedAfterMs === undefined && performance.now() - backAt < 20_000; id++) {
+      const t = await twoBranches(node, id)
+      const outcome = await t.client.tm.Commit({ gtrid: t.gtrid }).then(
+        (r) => r.transaction?.state,
+        () => 'failed',
+      )
+      t.client.close()
+      if (outcome === 'TRANSACTION_STATE_COMMITTED') {
+        committedAfterMs = performance.now() - backAt
+        expect(await rows(id)).toEqual({ pg: 1, maria: 1 })
+      } else {
+        expect(await rows(id)).toEqual({ pg: 0, maria: 0 })
+        await new Promise((resolve) => setTimeout(resolve, 250))
+      }
+    }
+    expect(committedAfterMs).toBeDefined()
+    console.log(`store restarted: first commit ${Math.round(committedAfterMs!)} ms after it was back`)
+    await expect.poll(() => dbs.preparedLeft(config.nodeId!), { timeout: 10_000 }).toEqual({ pg: [], mysql: [] })
   })
 })

@@ -1,0 +1,167 @@
+// Issue #22: one contract, both stores. Whatever the store (the file log in a
+// folder, the shared PostgreSQL store behind a lease), a decision is there
+// once appendDecision resolves and after a reopen; END takes it out of the
+// unfinished set; operators' resolutions survive a reopen; concurrent
+// decisions share writes (group commit) and every write is counted; a write
+// that cannot be made is refused, never reported durable.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { NodeLease } from '../../../server/cluster/node-lease.js'
+import { migrateStore } from '../../../server/cluster/store-schema.js'
+import { LogWriteError, type DecisionLog } from '../../../server/log/decision-log.js'
+import { FileDecisionLog } from '../../../server/log/file-decision-log.js'
+import { LeaseLostError, PostgresDecisionLog } from '../../../server/log/postgres-decision-log.js'
+import { createLogger } from '../../../server/logger.js'
+import { createDatabase, sharedServerUrls } from '../../harness/index.js'
+
+interface Store {
+  /** A log on the same storage each time (a reopen). */
+  open(): Promise<DecisionLog>
+  cleanup(): Promise<void>
+}
+
+const logger = createLogger({ level: 'silent' })
+
+function fileStore(): Store {
+  const dir = mkdtempSync(join(tmpdir(), 'arbiter-contract-'))
+  return {
+    async open() {
+      const log = new FileDecisionLog({ dir })
+      await log.open()
+      return log
+    },
+    async cleanup() {
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+async function postgresStore(): Promise<Store & { pool: pg.Pool; lease: () => NodeLease }> {
+  const url = await createDatabase(sharedServerUrls().pgUrl, 'contract')
+  const pool = new pg.Pool({ connectionString: url, max: 4 })
+  const client = await pool.connect()
+  await migrateStore(client, 'log.url')
+  client.release()
+  let lease: NodeLease | undefined
+  return {
+    pool,
+    lease: () => lease!,
+    async open() {
+      lease?.stop()
+      lease = new NodeLease(pool, { nodeId: 'contract-1', address: '127.0.0.1:1', leaseMs: 500, option: 'log.url', logger, onLost: () => undefined })
+      // A reopen is a restart: the previous run's lease lapses first (as after a crash).
+      await pool.query("UPDATE arbiter_nodes SET lease_expires_at = now() - interval '1 second'")
+      await lease.join()
+      const log = new PostgresDecisionLog({ pool, fence: lease, retainEndedMs: 60_000, option: 'log.url' })
+      await log.open()
+      return log
+    },
+    async cleanup() {
+      lease?.stop()
+      await pool.end()
+    },
+  }
+}
+
+const branches = [
+  { resource: 'pg', bqual: '0001' },
+  { resource: 'maria', bqual: '0002' },
+]
+
+describe.each([
+  ['file', async () => fileStore()],
+  ['postgres', postgresStore],
+] as const)('decision log contract: %s store', (_name, make) => {
+  let store: Store
+  beforeAll(async () => {
+    store = await make()
+  })
+  afterAll(async () => {
+    await store?.cleanup()
+  })
+
+  it('a decision is there once appended, and after a reopen; END takes it out of the unfinished set', async () => {
+    const log = await store.open()
+    await log.appendDecision('g-durable', branches)
+    expect(log.get('g-durable')?.decision?.branches).toEqual(branches)
+    await log.close()
+    const reopened = await store.open()
+    expect(reopened.unfinished().map((t) => t.gtrid)).toContain('g-durable')
+    expect(reopened.get('g-durable')?.decision?.branches).toEqual(branches)
+    await reopened.appendEnd('g-durable')
+    expect(reopened.unfinished().map((t) => t.gtrid)).not.toContain('g-durable')
+    await reopened.close()
+    const again = await store.open()
+    expect(again.unfinished().map((t) => t.gtrid)).not.toContain('g-durable')
+    expect(again.get('g-durable')?.ended).toBe(true) // still answered COMMITTED after a restart
+    await again.close()
+  })
+
+  it("an operator's resolution survives a reopen; an unknown transaction is not there (presumed abort)", async () => {
+    const log = await store.open()
+    await log.appendResolution({ gtrid: 'g-resolved', resource: 'pg', bqual: '00aa', action: 'rollback', operator: 'ops', reason: 'stuck', heuristic: false })
+    await log.close()
+    const reopened = await store.open()
+    expect(reopened.get('g-resolved')?.resolutions.map((r) => [r.action, r.operator, r.reason])).toEqual([['rollback', 'ops', 'stuck']])
+    expect(reopened.get('g-never')).toBeUndefined()
+    await reopened.close()
+  })
+
+  it('concurrent decisions share writes, and every write is counted', async () => {
+    const log = await store.open()
+    const before = log.stats()
+    await Promise.all(Array.from({ length: 50 }, (_, i) => log.appendDecision(`g-batch-${i}`, branches)))
+    const after = log.stats()
+    const writes = after.fsyncs - before.fsyncs
+    expect(after.records - before.records).toBe(50)
+    expect(writes).toBeGreaterThanOrEqual(1)
+    expect(writes).toBeLessThan(50)
+    await log.close()
+  })
+})
+
+describe('the postgres store refuses what it cannot make durable', () => {
+  let store: Awaited<ReturnType<typeof postgresStore>>
+  beforeAll(async () => {
+    store = await postgresStore()
+  })
+  afterAll(async () => {
+    await store?.cleanup()
+  })
+
+  it("a node whose epoch was bumped (taken over) writes nothing: LeaseLostError, and the decision is not in the store", async () => {
+    const log = await store.open()
+    await store.pool.query("UPDATE arbiter_nodes SET epoch = epoch + 1, lease_expires_at = now() - interval '1 second'")
+    const error = await log.appendDecision('g-fenced', branches).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(LeaseLostError)
+    expect(error).toBeInstanceOf(LogWriteError) // the commit protocol answers ABORTED for it
+    expect((await store.pool.query('SELECT 1 FROM arbiter_transactions WHERE gtrid = $1', ['g-fenced'])).rowCount).toBe(0)
+    expect(log.get('g-fenced')).toBeUndefined()
+    await log.close()
+  })
+
+  it('a decision over a presumed-abort marker is refused', async () => {
+    const log = await store.open()
+    await store.pool.query("INSERT INTO arbiter_transactions (gtrid, owner, outcome, decided_ms, epoch, ended_at) VALUES ('g-marked', 'other', 'abort', 0, 0, now())")
+    const error = await log.appendDecision('g-marked', branches).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(LogWriteError)
+    expect((error as Error).message).toMatch(/presumed aborted/)
+    expect((await store.pool.query<{ outcome: string }>('SELECT outcome FROM arbiter_transactions WHERE gtrid = $1', ['g-marked'])).rows[0]?.outcome).toBe('abort')
+    await log.close()
+  })
+
+  it('a store that cannot be reached refuses the write (LogWriteError), it never resolves', async () => {
+    const lease = store.lease()
+    const unreachable = new pg.Pool({ connectionString: 'postgres://nobody@127.0.0.1:1/none', connectionTimeoutMillis: 500 })
+    unreachable.on('error', () => undefined)
+    const log = new PostgresDecisionLog({ pool: unreachable, fence: lease, retainEndedMs: 60_000, option: 'log.url' })
+    ;(log as unknown as { opened: boolean }).opened = true // open() would read the store: this checks the write path alone
+    const error = await log.appendDecision('g-unreachable', branches).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(LogWriteError)
+    expect(log.healthy()).toBe(true)
+    await unreachable.end()
+  })
+})
