@@ -21,6 +21,7 @@
 // - END marks the row ended; ended rows are deleted after log.retainEndedMs.
 import type pg from 'pg'
 import { StoreError } from '../cluster/store-error.js'
+import { failpoint } from '../failpoints.js'
 import { DecisionIndex } from './decision-index.js'
 import { LogWriteError, type DecisionLog, type DecisionLogStats, type LoggedTransaction } from './decision-log.js'
 import type { DecisionRecord, LogRecord, LoggedBranch, ResolutionRecord } from './log-record.js'
@@ -188,6 +189,7 @@ export class PostgresDecisionLog implements DecisionLog {
     let result: { fenced_in: boolean; decided: string[] }
     let client: pg.PoolClient
     try {
+      await failpoint('log-before-write')
       client = await this.o.pool.connect()
     } catch (error) {
       // Never sent: nothing of the batch can be in the store.

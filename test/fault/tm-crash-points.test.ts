@@ -4,14 +4,17 @@
 // agrees, and no Arbiter branch stays prepared.
 import { status } from '@grpc/grpc-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { sharedServerUrls } from '../harness/index.js'
+import { createDatabase, sharedServerUrls } from '../harness/index.js'
 import { createTestDatabases, type TestDatabases } from '../helpers/databases.js'
 import { ArbiterProcess, testConfig } from '../helpers/test-arbiter.js'
 import { grpcError, tmClient } from '../helpers/tm-client.js'
 
 let dbs: TestDatabases
+/** The shared store's database (log.store: postgres runs the same points). */
+let storeUrl: string
 beforeAll(async () => {
   dbs = await createTestDatabases(sharedServerUrls(), 'crashpoints')
+  storeUrl = await createDatabase(sharedServerUrls().pgUrl, 'crashstore')
 })
 afterAll(async () => {
   await dbs?.close()
@@ -36,14 +39,24 @@ async function rows(id: number): Promise<{ pg: number; maria: number }> {
   return { pg: p.length, maria: m.length }
 }
 
+const CASES = [
+  ...POINTS.map(([point, expected], i) => ['file', point, expected, 100 + i] as const),
+  // One statement is the postgres store's write and its commit: no separate fsync point.
+  ...POINTS.filter(([point]) => point !== 'log-before-fsync').map(([point, expected], i) => ['postgres', point, expected, 200 + i] as const),
+]
+
 describe('TM killed at each fail point', () => {
-  it.each(POINTS.map(([point, expected], i) => [point, expected, 100 + i] as const))(
-    'at %s: ends %s on both databases',
-    async (point, expected, id) => {
-      const config = testConfig([
-        { name: 'pg', kind: 'postgres', url: dbs.pgUrl },
-        { name: 'maria', kind: 'mysql', url: dbs.mysqlUrl },
-      ])
+  it.each(CASES)(
+    '%s store, at %s: ends %s on both databases',
+    async (store, point, expected, id) => {
+      const config = testConfig(
+        [
+          { name: 'pg', kind: 'postgres', url: dbs.pgUrl },
+          { name: 'maria', kind: 'mysql', url: dbs.mysqlUrl },
+        ],
+        // A short lease: the restarted node waits out its killed run's lease before it joins.
+        store === 'postgres' ? { log: { store: 'postgres', url: storeUrl }, cluster: { leaseMs: 1000 } } : {},
+      )
       const tm = await ArbiterProcess.start(config, { ARBITER_FAILPOINTS: `${point}=crash` })
       const client = tmClient(tm.address)
       const { gtrid } = await client.tm.Begin({})
