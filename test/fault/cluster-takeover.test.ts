@@ -214,3 +214,47 @@ describe('the shared store killed and restarted under a node', () => {
     await expect.poll(() => dbs.preparedLeft(config.nodeId!), { timeout: 10_000 }).toEqual({ pg: [], mysql: [] })
   })
 })
+
+describe('a store that cannot serve at start-up', () => {
+  /** Runs `arbiter serve` on `config` and returns how it ended, without waiting for a start that never comes. */
+  async function startFails(config: ReturnType<typeof testConfig>): Promise<string> {
+    const error = await ArbiterProcess.start(config).then(
+      (n) => {
+        nodes.push(n)
+        return undefined
+      },
+      (e: unknown) => e as Error,
+    )
+    expect(error).toBeDefined()
+    return error!.message
+  }
+
+  it('an unreachable store: exit 1, naming log.url; a refused login: exit 2; never a half-started node', async () => {
+    const base = { cluster: { leaseMs: LEASE_MS } }
+    const unreachable = await startFails(testConfig([], { ...base, log: { store: 'postgres', url: 'postgres://arbiter@127.0.0.1:1/none' } }))
+    expect(unreachable).toMatch(/exited \(1\) during start-up/)
+    expect(unreachable).toMatch(/the store named by log\.url failed while connecting/)
+    expect(unreachable).not.toContain('arbiter listening')
+    const wrongDb = new URL(storeUrl)
+    wrongDb.pathname = '/no_such_database'
+    const refused = await startFails(testConfig([], { ...base, log: { store: 'postgres', url: wrongDb.toString() } }))
+    expect(refused).toMatch(/exited \(2\) during start-up/)
+    expect(refused).toMatch(/the store named by log\.url refused the connection/)
+  })
+
+  it('a store user without the privileges to create the tables: exit 2, saying which privileges', async () => {
+    const bare = await createDatabase(sharedServerUrls().pgUrl, 'bare')
+    const admin = new pg.Client({ connectionString: bare })
+    await admin.connect()
+    const role = `arb_noperm_${Math.random().toString(36).slice(2, 8)}`
+    await admin.query(`CREATE ROLE ${role} LOGIN PASSWORD 'noperm-pw'`)
+    await admin.query('REVOKE CREATE ON SCHEMA public FROM PUBLIC')
+    await admin.end()
+    const url = new URL(bare)
+    url.username = role
+    url.password = 'noperm-pw'
+    const message = await startFails(testConfig([], { cluster: { leaseMs: LEASE_MS }, log: { store: 'postgres', url: url.toString() } }))
+    expect(message).toMatch(/exited \(2\) during start-up/)
+    expect(message).toMatch(/refused creating or migrating its tables: .*Its user needs CREATE on the schema/)
+  })
+})
