@@ -7,8 +7,10 @@
 // and nothing is committed anywhere. Plus the start-up refusals: a store of
 // a newer schema version, a second live node with the same id.
 import { status } from '@grpc/grpc-js'
+import { join } from 'node:path'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { FileDecisionLog } from '../../server/log/file-decision-log.js'
 import { createDatabase, sharedServerUrls, startPostgres, whyNotControllable, type TestServer } from '../harness/index.js'
 import { createTestDatabases, type TestDatabases } from '../helpers/databases.js'
 import { ArbiterProcess, testConfig } from '../helpers/test-arbiter.js'
@@ -256,5 +258,16 @@ describe('a store that cannot serve at start-up', () => {
     const message = await startFails(testConfig([], { cluster: { leaseMs: LEASE_MS }, log: { store: 'postgres', url: url.toString() } }))
     expect(message).toMatch(/exited \(2\) during start-up/)
     expect(message).toMatch(/refused creating or migrating its tables: .*Its user needs CREATE on the schema/)
+  })
+
+  it('a node whose file log still holds an unfinished decision refuses to switch to the postgres store: exit 2, naming log.store', async () => {
+    const config = testConfig([], { cluster: { leaseMs: LEASE_MS }, log: { store: 'postgres', url: storeUrl } })
+    const fileLog = new FileDecisionLog({ dir: join(config.dataDir!, 'log') })
+    await fileLog.open()
+    await fileLog.appendDecision('t0-unfinished', [{ resource: 'pg', bqual: '01' }])
+    await fileLog.close()
+    const message = await startFails(config)
+    expect(message).toMatch(/exited \(2\) during start-up/)
+    expect(message).toMatch(/still holds 1 unfinished transactions, which log\.store: postgres would strand/)
   })
 })
