@@ -64,7 +64,8 @@ export class NodeLease {
         `WITH old AS (SELECT epoch, instance, address, renewed_at, lease_expires_at FROM arbiter_nodes WHERE node_id = $1 FOR UPDATE),
               taken AS (
                 UPDATE arbiter_nodes n SET epoch = n.epoch + 1, instance = $2, address = $3,
-                       lease_expires_at = now() + $4 * interval '1 millisecond', renewed_at = now(), joined_at = now()
+                       lease_expires_at = now() + $4 * interval '1 millisecond', renewed_at = now(), joined_at = now(),
+                       taken_over_by = NULL, taken_over_at = NULL
                 FROM old WHERE n.node_id = $1 AND old.lease_expires_at <= now()
                 RETURNING n.epoch),
               fresh AS (
@@ -142,9 +143,9 @@ export class NodeLease {
     this.lost(`another node took over node "${this.o.nodeId}" at a later epoch than ${epoch}`)
   }
 
-  /** A protected write found the fence closed, or a renewal found the epoch moved on. */
-  lost(why: string): void {
-    if (this.current === 0 || this.stopped) return
+  /** A protected write at `epoch` found the fence closed, or a renewal found the epoch moved on. */
+  lost(why: string, epoch: number = this.current): void {
+    if (this.current === 0 || this.stopped || epoch !== this.current) return // already rejoined at a later epoch
     this.o.logger.error({ nodeId: this.o.nodeId, epoch: this.current, why }, 'lease lost: this node stops deciding and rejoins with a new epoch')
     this.current = 0
     this.validUntil = 0

@@ -45,6 +45,9 @@ export async function openSharedStore(config: SharedStoreConfig, logger: Logger)
     connectionString: config.url,
     max: 4,
     connectionTimeoutMillis: 5000,
+    // A paused or partitioned store must not hold a batch (and every Commit behind it) for TCP's hours:
+    // a statement unanswered this long is a lost answer (settled by the abort marker when the store is back).
+    query_timeout: 10_000,
     keepAlive: true,
     application_name: `arbiter-store:${config.nodeId}`.slice(0, 63),
   })

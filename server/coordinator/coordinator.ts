@@ -482,6 +482,8 @@ export class Coordinator {
    * refused by the store (ABORTED).
    */
   async abortActive(reason: string): Promise<void> {
+    // A Commit past its prepares rolls back at its decision (unlessDoomed), whatever epoch the node has by then.
+    for (const t of this.list()) if (t.state === 'PREPARING') t.doomed ??= { reason, retryable: true }
     await Promise.allSettled(this.list().filter((t) => t.state === 'ACTIVE').map((t) => this.abort(t, { reason, retryable: true })))
   }
 

@@ -31,8 +31,10 @@ export interface Fence {
   readonly nodeId: string
   /** 0 while the node holds no lease (lost, rejoining): every write is refused. */
   readonly epoch: number
-  /** A write found the fence closed. */
-  lost(why: string): void
+  /** False once renewals have failed for a whole lease (this node's clock: a hint; the store decides). */
+  readonly held: boolean
+  /** A write made at `epoch` found the fence closed (ignored when the node has moved on from that epoch). */
+  lost(why: string, epoch: number): void
 }
 
 /** The node lost its lease: nothing of the batch was written. */
@@ -53,6 +55,8 @@ export interface PostgresDecisionLogOptions {
 
 interface Pending {
   readonly record: LogRecord
+  /** The epoch when it was appended: a record of an earlier epoch is never written under a later one. */
+  readonly epoch: number
   readonly resolve: () => void
   readonly reject: (error: Error) => void
 }
@@ -164,8 +168,16 @@ export class PostgresDecisionLog implements DecisionLog {
   private enqueue(record: LogRecord): Promise<void> {
     if (!this.opened) return Promise.reject(new LogWriteError('decision log is not open'))
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ record, resolve, reject })
-      this.flushing ??= this.flush().finally(() => (this.flushing = undefined))
+      this.queue.push({ record, epoch: this.o.fence.epoch, resolve, reject })
+      this.startFlush()
+    })
+  }
+
+  private startFlush(): void {
+    this.flushing ??= this.flush().finally(() => {
+      this.flushing = undefined
+      // Appended after the loop's last look at the queue but before now: it found the loop still running.
+      if (this.queue.length > 0) this.startFlush()
     })
   }
 
@@ -177,12 +189,14 @@ export class PostgresDecisionLog implements DecisionLog {
     }
   }
 
-  private async writeBatch(batch: Pending[]): Promise<void> {
+  private async writeBatch(all: Pending[]): Promise<void> {
     const epoch = this.o.fence.epoch
-    if (epoch === 0) {
-      for (const p of batch) p.reject(new LeaseLostError('this node holds no lease (lost to a takeover, rejoining): nothing was logged'))
-      return
-    }
+    // Appended under an epoch this node no longer holds (it lost its lease since): a transaction
+    // prepared then may have been presumed aborted by the node that took this one over.
+    const stale = all.filter((p) => p.epoch !== epoch || epoch === 0)
+    for (const p of stale) p.reject(new LeaseLostError('this node lost its lease since this was appended (taken over, or rejoining): nothing was logged'))
+    const batch = stale.length === 0 ? all : all.filter((p) => p.epoch === epoch && epoch !== 0)
+    if (batch.length === 0) return
     const decisions = batch.filter((p): p is Pending & { record: DecisionRecord } => p.record.type === 'decision')
     const resolutions = batch.filter((p): p is Pending & { record: ResolutionRecord } => p.record.type === 'resolution')
     const ends = batch.filter((p) => p.record.type === 'end')
@@ -220,7 +234,7 @@ export class PostgresDecisionLog implements DecisionLog {
     this.o.onWrite?.()
     if (!result.fenced_in) {
       const why = `the store refused this node's write: node "${this.o.fence.nodeId}" no longer holds its lease at epoch ${epoch}`
-      this.o.fence.lost(why)
+      this.o.fence.lost(why, epoch)
       for (const p of batch) p.reject(new LeaseLostError(`${why}: nothing was logged`))
       return
     }
@@ -255,13 +269,15 @@ export class PostgresDecisionLog implements DecisionLog {
     try {
       for (let delay = 100; ; delay = Math.min(delay * 2, 2000)) {
         try {
-          const r = await this.o.pool.query<{ gtrid: string; outcome: string }>(
-            `WITH marked AS (
-               INSERT INTO arbiter_transactions (gtrid, owner, outcome, decided_ms, epoch, ended_at)
-               SELECT g, $1, 'abort', 0, 0, now() FROM unnest($2::text[]) AS g ON CONFLICT (gtrid) DO NOTHING RETURNING gtrid)
-             SELECT t.gtrid, t.outcome FROM arbiter_transactions t WHERE t.gtrid = ANY($2::text[]) AND t.gtrid NOT IN (SELECT gtrid FROM marked)`,
-            [this.o.fence.nodeId, decisions.map((p) => p.record.gtrid)],
+          const gtrids = decisions.map((p) => p.record.gtrid)
+          // A marker where no decision is: the key makes it wait for the lost statement if that still runs.
+          await this.o.pool.query(
+            `INSERT INTO arbiter_transactions (gtrid, owner, outcome, decided_ms, epoch, ended_at)
+             SELECT g, $1, 'abort', 0, 0, now() FROM unnest($2::text[]) AS g ON CONFLICT (gtrid) DO NOTHING`,
+            [this.o.fence.nodeId, gtrids],
           )
+          // A statement of its own: a fresh snapshot sees a decision that committed while the marker waited.
+          const r = await this.o.pool.query<{ gtrid: string; outcome: string }>('SELECT gtrid, outcome FROM arbiter_transactions WHERE gtrid = ANY($1::text[])', [gtrids])
           const committed = new Set(r.rows.filter((row) => row.outcome === 'commit').map((row) => row.gtrid))
           for (const p of decisions) {
             if (committed.has(p.record.gtrid)) {
@@ -282,36 +298,44 @@ export class PostgresDecisionLog implements DecisionLog {
   }
 
   /**
-   * Takeover, presumed abort of another node's orphan: after this no node can
-   * log a decision for `gtrid`. 'decided' when a decision was already there
-   * (now in this index: commit it); 'refused' when `fromNode` holds a live
-   * lease again (it rejoined: its orphans are its own to handle).
+   * Presumed abort of an orphan (prepared, no decision) in a cluster: first a
+   * marker, after which no node can log a decision for `gtrid`. For another
+   * node's orphan only while this node has it taken over and it has not
+   * rejoined; for this node's own, only while this node holds its lease.
+   * 'aborted': roll it back. 'decided': a decision got in first and this node
+   * drives it (now in this index: commit it). 'theirs': a decision got in and
+   * another node drives it. 'refused': the orphan's node rejoined, or this
+   * node holds no lease: leave it.
    */
-  async presumeAborted(gtrid: string, fromNode: string): Promise<'aborted' | 'decided' | 'refused'> {
-    let r: pg.QueryResult<{ state: string }>
+  async presumeAborted(gtrid: string, fromNode: string): Promise<'aborted' | 'decided' | 'theirs' | 'refused'> {
+    const me = this.o.fence.nodeId
+    const epoch = this.o.fence.epoch
+    let outcome: { outcome: string; owner: string } | undefined
     try {
-      r = await this.o.pool.query<{ state: string }>(
-        `WITH lapsed AS (
-           SELECT 1 FROM arbiter_nodes WHERE node_id = $3 AND lease_expires_at <= now() AND taken_over_by = $2 FOR SHARE),
-         marked AS (
-           INSERT INTO arbiter_transactions (gtrid, owner, outcome, decided_ms, epoch, ended_at)
-           SELECT $1, $2, 'abort', 0, 0, now() WHERE EXISTS (SELECT 1 FROM lapsed)
-           ON CONFLICT (gtrid) DO NOTHING RETURNING gtrid)
-         SELECT CASE WHEN EXISTS (SELECT 1 FROM marked) THEN 'aborted'
-                     ELSE COALESCE((SELECT outcome FROM arbiter_transactions WHERE gtrid = $1), CASE WHEN EXISTS (SELECT 1 FROM lapsed) THEN 'abort' ELSE 'refused' END)
-                END AS state`,
-        [gtrid, this.o.fence.nodeId, fromNode],
+      const guard =
+        fromNode === me
+          ? 'SELECT 1 FROM arbiter_nodes WHERE node_id = $2 AND epoch = $3 AND lease_expires_at > now() FOR SHARE'
+          : 'SELECT 1 FROM arbiter_nodes WHERE node_id = $3 AND lease_expires_at <= now() AND taken_over_by = $2 AND taken_over_at >= joined_at FOR SHARE'
+      const marked = await this.o.pool.query(
+        `WITH guard AS (${guard})
+         INSERT INTO arbiter_transactions (gtrid, owner, outcome, decided_ms, epoch, ended_at)
+         SELECT $1, $2, 'abort', 0, 0, now() WHERE EXISTS (SELECT 1 FROM guard)
+         ON CONFLICT (gtrid) DO NOTHING RETURNING gtrid`,
+        fromNode === me ? [gtrid, me, epoch] : [gtrid, me, fromNode],
       )
+      if (marked.rowCount === 1) return 'aborted'
+      // A statement of its own: never infer an abort from a row this snapshot could not see.
+      outcome = (await this.o.pool.query<{ outcome: string; owner: string }>('SELECT outcome, owner FROM arbiter_transactions WHERE gtrid = $1', [gtrid])).rows[0]
     } catch (error) {
-      throw StoreError.from(error, this.o.option, 'marking a taken-over orphan aborted')
+      throw StoreError.from(error, this.o.option, 'marking an orphan aborted')
     }
-    const state = r.rows[0]?.state
-    if (state === 'aborted' || state === 'abort') return 'aborted'
-    if (state === 'commit') {
+    if (outcome === undefined) return 'refused'
+    if (outcome.outcome === 'abort') return 'aborted'
+    if (outcome.outcome === 'commit' && outcome.owner === me) {
       await this.adopt([gtrid])
       return 'decided'
     }
-    return 'refused'
+    return outcome.outcome === 'commit' ? 'theirs' : 'refused'
   }
 
   /** Deletes ended transactions (and abort markers) older than the retention, a thousand at a time. */
@@ -345,11 +369,12 @@ export class PostgresDecisionLog implements DecisionLog {
   }
 
   healthy(): boolean {
-    return this.opened && this.unsettled === 0 && this.o.fence.epoch > 0
+    return this.opened && this.unsettled === 0 && this.o.fence.epoch > 0 && this.o.fence.held
   }
 
   problem(): string | undefined {
     if (this.o.fence.epoch === 0) return 'this node holds no lease in the shared store (lost to a takeover, or rejoining): it decides nothing'
+    if (!this.o.fence.held) return 'this node could not renew its lease in the shared store for a whole lease: the store may refuse its decisions'
     if (this.unsettled > 0) return `the shared store has not answered whether ${this.unsettled} decisions were written: settling them`
     return undefined
   }

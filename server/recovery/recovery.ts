@@ -50,7 +50,7 @@ export interface RecoveryReport {
 export interface TakenOverNodes {
   adopts(nodeId: string): boolean
   /** Marks the orphan aborted in the shared store first, so no node can ever log a decision for it. */
-  presumeAborted(gtrid: string, nodeId: string): Promise<'aborted' | 'decided' | 'refused'>
+  presumeAborted(gtrid: string, nodeId: string): Promise<'aborted' | 'decided' | 'theirs' | 'refused'>
 }
 
 export interface RecoveryConfig {
@@ -226,17 +226,23 @@ export class Recovery {
         action = 'wait'
         result = 'its transaction began meanwhile'
       }
-      if (action === 'rollback' && assessment.knowledge === 'taken-over') {
+      // In a cluster every presumed abort is marked in the shared store first (this node's own orphans too:
+      // a node that took this one over may hold a decision for one), so no node can ever log a decision for it.
+      if (action === 'rollback' && this.deps.takenOver && (assessment.knowledge === 'taken-over' || assessment.knowledge === 'no-decision')) {
         const gtrid = branch.xid.gtrid.toString()
-        const marked = await this.deps.takenOver!.presumeAborted(gtrid, parseGtrid(gtrid).nodeId).catch(() => 'failed' as const)
+        const marked = await this.deps.takenOver.presumeAborted(gtrid, parseGtrid(gtrid).nodeId).catch(() => 'failed' as const)
         if (marked === 'decided') {
-          // Its node got the decision in before it was fenced: commit it, as any logged decision.
+          // A decision got in first, and this node drives it: commit, as any logged decision.
           const logged = this.deps.log.get(gtrid)
           if (logged) this.deps.coordinator.adoptDecision(logged)
           action = 'commit'
         } else if (marked !== 'aborted') {
           action = 'none'
-          result = marked === 'refused' ? 'its node rejoined: left to it' : 'the store did not answer: tried again next pass'
+          result = {
+            theirs: 'decided, and driven by the node that took it over: left to it',
+            refused: 'its node rejoined, or this node holds no lease: left alone',
+            failed: 'the store did not answer: tried again next pass',
+          }[marked]
         }
       }
       if (action === 'commit' || action === 'rollback') {

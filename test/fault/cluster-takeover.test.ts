@@ -97,7 +97,7 @@ describe('a cluster of two nodes on a shared PostgreSQL store', () => {
 
   it('a node SIGSTOPped past its lease with its branches prepared: taken over, and once resumed its decision is refused: ABORTED, nothing committed', async () => {
     const a = await startNode({ ARBITER_FAILPOINTS: 'before-decision=sleep:2000' })
-    await startNode()
+    const b = await startNode()
     const { client, gtrid } = await twoBranches(a, 2)
     const commit = grpcError(client.tm.Commit({ gtrid }, undefined))
     // A prepares both branches, then sleeps before its decision: pause it there.
@@ -115,6 +115,9 @@ describe('a cluster of two nodes on a shared PostgreSQL store', () => {
       await expect.poll(() => dbs.preparedLeft(a.config.nodeId!).then((p) => p.pg), { timeout: 5000, interval: 100 }).toEqual([])
       const marker = await store.query<{ outcome: string }>('SELECT outcome FROM arbiter_transactions WHERE gtrid = $1', [gtrid])
       expect(marker.rows[0]?.outcome).toBe('abort')
+    } catch (error) {
+      console.log(`the node that was to take over logged:\n${b.logs().slice(-4000)}`)
+      throw error
     } finally {
       process.kill(a.pid!, 'SIGCONT')
     }

@@ -51,10 +51,11 @@ async function postgresStore(): Promise<Store & { pool: pg.Pool; lease: () => No
     lease: () => lease!,
     async open() {
       lease?.stop()
-      lease = new NodeLease(pool, { nodeId: 'contract-1', address: '127.0.0.1:1', leaseMs: 500, option: 'log.url', logger, onLost: () => undefined })
+      lease = new NodeLease(pool, { nodeId: 'contract-1', address: '127.0.0.1:1', leaseMs: 2000, option: 'log.url', logger, onLost: () => undefined })
       // A reopen is a restart: the previous run's lease lapses first (as after a crash).
       await pool.query("UPDATE arbiter_nodes SET lease_expires_at = now() - interval '1 second'")
       await lease.join()
+      lease.start()
       const log = new PostgresDecisionLog({ pool, fence: lease, retainEndedMs: 60_000, option: 'log.url' })
       await log.open()
       return log
@@ -150,6 +151,30 @@ describe('the postgres store refuses what it cannot make durable', () => {
     expect(error).toBeInstanceOf(LogWriteError)
     expect((error as Error).message).toMatch(/presumed aborted/)
     expect((await store.pool.query<{ outcome: string }>('SELECT outcome FROM arbiter_transactions WHERE gtrid = $1', ['g-marked'])).rows[0]?.outcome).toBe('abort')
+    await log.close()
+  })
+
+  it('presumed abort in a cluster: marked first; a decision already there is committed by its owner, left to another; a rejoined node is left alone', async () => {
+    const log = (await store.open()) as PostgresDecisionLog
+    const me = 'contract-1'
+    // This node's own orphan: marked, and from then on no decision can land.
+    expect(await log.presumeAborted('contract-1:own-orphan', me)).toBe('aborted')
+    expect((await log.appendDecision('contract-1:own-orphan', branches).catch((e: unknown) => e)) instanceof LogWriteError).toBe(true)
+    // Its own decision got in first (a lost answer, a reopen): commit it, never roll it back.
+    await log.appendDecision('contract-1:decided', branches)
+    expect(await log.presumeAborted('contract-1:decided', me)).toBe('decided')
+    // Moved to the node that took this one over: that node drives it.
+    await store.pool.query("UPDATE arbiter_transactions SET owner = 'other' WHERE gtrid = 'contract-1:decided'")
+    expect(await log.presumeAborted('contract-1:decided', me)).toBe('theirs')
+    // Another node's orphan while that node is not taken over by this one: refused, nothing written.
+    await store.pool.query(
+      "INSERT INTO arbiter_nodes VALUES ('peer', 1, 'i', 'a', now() + interval '1 hour', now(), now(), NULL, NULL, 0)",
+    )
+    expect(await log.presumeAborted('peer:orphan', 'peer')).toBe('refused')
+    expect((await store.pool.query("SELECT 1 FROM arbiter_transactions WHERE gtrid = 'peer:orphan'")).rowCount).toBe(0)
+    // Taken over by this node and lapsed: marked.
+    await store.pool.query("UPDATE arbiter_nodes SET lease_expires_at = now() - interval '1 second', taken_over_by = 'contract-1', taken_over_at = now() WHERE node_id = 'peer'")
+    expect(await log.presumeAborted('peer:orphan', 'peer')).toBe('aborted')
     await log.close()
   })
 
