@@ -220,6 +220,59 @@ describe('the shared store killed and restarted under a node', () => {
   })
 })
 
+describe('the shared store paused under a node, past its lease', () => {
+  let storeServer: TestServer | undefined
+  afterAll(async () => {
+    await storeServer?.stop().catch(() => undefined)
+  })
+
+  it("a Commit in the pause ends as its data says (never COMMITTED without its rows), and commits resume by themselves", async (ctx) => {
+    if (whyNotControllable('postgres') !== undefined) return ctx.skip()
+    storeServer = await startPostgres()
+    const url = await createDatabase(storeServer.url, 'store')
+    const config = testConfig(
+      [
+        { name: 'pg', kind: 'postgres', url: dbs.pgUrl },
+        { name: 'maria', kind: 'mysql', url: dbs.mysqlUrl },
+      ],
+      { log: { store: 'postgres', url }, cluster: { leaseMs: LEASE_MS, takeoverIntervalMs: TAKEOVER_INTERVAL_MS } },
+    )
+    const node = await ArbiterProcess.start(config)
+    nodes.push(node)
+    const during = await twoBranches(node, 30)
+    await storeServer.pause()
+    const outcome = during.client.tm.Commit({ gtrid: during.gtrid }).then(
+      (r) => r.transaction?.state,
+      (error: { code?: number }) => `error ${error.code}`,
+    )
+    await new Promise((resolve) => setTimeout(resolve, LEASE_MS * 2)) // the lease runs out by the store's clock meanwhile
+    await storeServer.resume()
+    const told = await outcome
+    during.client.close()
+    const landed = await rows(30)
+    expect([{ pg: 0, maria: 0 }, { pg: 1, maria: 1 }]).toContainEqual(landed)
+    if (told === 'TRANSACTION_STATE_COMMITTED') expect(landed).toEqual({ pg: 1, maria: 1 })
+    else expect(told).toBe(`error ${status.ABORTED}`) // refused by the fence: not logged, rolled back
+    console.log(`store paused: the Commit in the pause was told ${told}`)
+
+    const backAt = performance.now()
+    let committedAfterMs: number | undefined
+    for (let id = 31; committedAfterMs === undefined && performance.now() - backAt < 20_000; id++) {
+      const t = await twoBranches(node, id)
+      const state = await t.client.tm.Commit({ gtrid: t.gtrid }).then(
+        (r) => r.transaction?.state,
+        () => 'failed',
+      )
+      t.client.close()
+      if (state === 'TRANSACTION_STATE_COMMITTED') committedAfterMs = performance.now() - backAt
+      else await new Promise((resolve) => setTimeout(resolve, 250))
+    }
+    expect(committedAfterMs).toBeDefined()
+    console.log(`store resumed: first commit ${Math.round(committedAfterMs!)} ms after`)
+    await expect.poll(() => dbs.preparedLeft(config.nodeId!), { timeout: 10_000 }).toEqual({ pg: [], mysql: [] })
+  })
+})
+
 describe('a store that cannot serve at start-up', () => {
   /** Runs `arbiter serve` on `config` and returns how it ended, without waiting for a start that never comes. */
   async function startFails(config: ReturnType<typeof testConfig>): Promise<string> {
