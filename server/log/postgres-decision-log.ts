@@ -109,6 +109,27 @@ export class PostgresDecisionLog implements DecisionLog {
 
   /** (Re)reads what this node owns: its unfinished transactions and its recently ended ones. */
   async load(): Promise<void> {
+    // Records this node writes while the store is read (a rejoin reloads with new Commits running) go into both.
+    const meanwhile: LogRecord[] = []
+    this.applying = meanwhile
+    try {
+      const index = await this.read()
+      for (const record of meanwhile) index.apply(record)
+      this.index = index
+    } finally {
+      this.applying = undefined
+    }
+  }
+
+  /** Records applied while load() reads: replayed into the index it builds. */
+  private applying: LogRecord[] | undefined
+
+  private apply(record: LogRecord): void {
+    this.index.apply(record)
+    this.applying?.push(record)
+  }
+
+  private async read(): Promise<DecisionIndex> {
     const index = new DecisionIndex()
     await this.readInto(index, 'owner = $1 AND ended_at IS NULL', [this.o.fence.nodeId], 'reading its unfinished transactions')
     await this.readInto(
@@ -118,7 +139,7 @@ export class PostgresDecisionLog implements DecisionLog {
       'reading its ended transactions',
       true,
     )
-    this.index = index
+    return index
   }
 
   /** Adds transactions a takeover moved to this node (their rows, as the takeover's statement returned them). */
@@ -248,7 +269,7 @@ export class PostgresDecisionLog implements DecisionLog {
         p.reject(new LeaseLostError(`transaction ${p.record.gtrid} was presumed aborted by a node that took this one over: its decision was refused`))
         continue
       }
-      this.index.apply(p.record)
+      this.apply(p.record)
       p.resolve()
     }
   }
@@ -281,7 +302,7 @@ export class PostgresDecisionLog implements DecisionLog {
           const committed = new Set(r.rows.filter((row) => row.outcome === 'commit').map((row) => row.gtrid))
           for (const p of decisions) {
             if (committed.has(p.record.gtrid)) {
-              this.index.apply(p.record)
+              this.apply(p.record)
               p.resolve()
             } else {
               p.reject(new LogWriteError(`the decision could not be logged (${message}); the store now says it is not there and never will be`))

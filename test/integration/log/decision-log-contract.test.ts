@@ -178,6 +178,26 @@ describe('the postgres store refuses what it cannot make durable', () => {
     await log.close()
   })
 
+  it('decisions written while the log reloads (a rejoin) are in the index it builds', async () => {
+    const log = (await store.open()) as PostgresDecisionLog
+    const gtrids: string[] = []
+    const appends: Promise<void>[] = []
+    // Reload after reload while decisions keep landing: each batch applied between a reload's read and its swap must survive it.
+    for (let round = 0; round < 20; round++) {
+      const reloading = log.load()
+      for (let i = 0; i < 10; i++) {
+        const g = `contract-1:reload-${round}-${i}`
+        gtrids.push(g)
+        appends.push(log.appendDecision(g, branches))
+        await new Promise((resolve) => setTimeout(resolve, 1))
+      }
+      await reloading
+    }
+    await Promise.all(appends)
+    expect(gtrids.filter((g) => log.get(g)?.decision === undefined)).toEqual([])
+    await log.close()
+  })
+
   it('a store that cannot be reached refuses the write (LogWriteError), it never resolves', async () => {
     const lease = store.lease()
     const unreachable = new pg.Pool({ connectionString: 'postgres://nobody@127.0.0.1:1/none', connectionTimeoutMillis: 500 })
