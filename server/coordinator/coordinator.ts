@@ -1,7 +1,7 @@
 // The coordinator: owns every live transaction of this TM node and is the
 // only place that moves them between states. The gRPC services translate
 // calls into these methods; adapters do the talking to databases.
-import { BranchEscapedError, type BranchSession, type QueryResult, type ResourceAdapter, type ResourceKind, type SqlValue, type Xid } from '../../adapters/types.js'
+import { BranchEscapedError, type QueryResult, type ResourceAdapter, type ResourceKind, type SqlValue, type Xid } from '../../adapters/types.js'
 import { ARBITER_FORMAT_ID, newGtrid, parseGtrid, xidFromParts } from '../../adapters/xid/xid.js'
 import { TmError } from '../../proto/errors.js'
 import type { DecisionLog, LoggedTransaction } from '../log/decision-log.js'
@@ -17,8 +17,9 @@ import { checkStatement, isPlainRead } from './statement-guard.js'
 import { isFinal, isLive, type TxState } from './transaction-state.js'
 import { LiveCounter, onBranch, Transaction, type SessionTie } from './transaction.js'
 import { UnseenInProgress } from './unseen-in-progress.js'
-import { CallerLimits, type CallerLimitsConfig } from './caller-limits.js'
-import { PoolShares, shareOf } from './pool-shares.js'
+import type { CallerLimits, CallerLimitsConfig } from './caller-limits.js'
+import type { PoolShares } from './pool-shares.js'
+import { BeginAdmission } from './begin-admission.js'
 
 /** Begin's options (BeginRequest). */
 export interface BeginOptions {
@@ -75,10 +76,8 @@ export class Coordinator {
   private readonly namedBegins: ClientNamedBegins
   private readonly unseen = new UnseenInProgress()
   private readonly live = new LiveCounter()
-  /** Per-caller limits and counts, when auth is on. */
-  readonly callerLimits: CallerLimits | undefined
-  /** Each caller's share of each resource's session pool (with callerLimits). */
-  readonly poolShares = new PoolShares()
+  /** What a Begin must pass: its options, the node's and its caller's limits, the caller's share of each pool. */
+  private readonly admission: BeginAdmission
   private readonly stopController = new AbortController()
   private accepting = true
   private readonly sweeper: NodeJS.Timeout
@@ -86,7 +85,7 @@ export class Coordinator {
 
   constructor(private readonly deps: CoordinatorDeps) {
     this.namedBegins = new ClientNamedBegins(deps.config.nodeId, deps.config.maxTimeoutMs)
-    this.callerLimits = deps.config.callers ? new CallerLimits(deps.config.callers, this.live) : undefined
+    this.admission = new BeginAdmission(deps.config, this.live)
     this.ctx = {
       resources: deps.resources,
       logger: deps.logger,
@@ -99,10 +98,20 @@ export class Coordinator {
     this.sweeper = setInterval(() => this.forgetOld(), 5000).unref()
   }
 
+  /** Per-caller limits and counts, when auth is on. */
+  get callerLimits(): CallerLimits | undefined {
+    return this.admission.callerLimits
+  }
+
+  /** Each caller's share of each resource's session pool. */
+  get poolShares(): PoolShares {
+    return this.admission.poolShares
+  }
+
   begin(options: BeginOptions = {}): Transaction {
     this.checkAccepting()
-    const { timeoutMs, labels } = this.checkBeginOptions(options)
-    const live = this.admit(options.caller)
+    const { timeoutMs, labels } = this.admission.checkOptions(options)
+    const live = this.admission.admit(options.caller)
     return this.register(newGtrid(this.deps.config.nodeId), Date.now() + timeoutMs, timeoutMs, labels, { reaper: true, live, caller: options.caller })
   }
 
@@ -135,7 +144,7 @@ export class Coordinator {
       // connectTimeoutMs (then UNAVAILABLE-class error → ABORTED, retryable);
       // a rollback meanwhile (deadline reaper, Rollback) cancels the begin,
       // waiting for a connection or not yet started.
-      newBranch.session = this.beginBranch(adapter, tx, newBranch.xid, !isPlainRead(sql))
+      newBranch.session = this.admission.beginBranch(adapter, tx, newBranch.xid, !isPlainRead(sql))
       this.deps.logger.debug({ gtrid: tx.gtrid, resource, bqual: newBranch.xid.bqual.toString('hex') }, 'branch started')
       newBranch.session.catch(() => {
         // Could not even start: the branch never existed on the server.
@@ -198,18 +207,6 @@ export class Coordinator {
       await this.abort(tx, cause)
       throw error === tooManyRows ? error : abortedError(tx)
     }
-  }
-
-  /** Starts a managed branch on a pooled session, within its caller's share of the pool (pool-shares.ts). */
-  private beginBranch(adapter: ResourceAdapter, tx: Transaction, xid: Xid, firstStatementWrites: boolean): Promise<BranchSession> {
-    const options = { signal: tx.cancel.signal, firstStatementWrites }
-    const { caller } = tx
-    const pool = adapter.sessionPool
-    if (caller === undefined || pool === undefined || this.callerLimits === undefined) return adapter.begin(xid, options)
-    const { fraction, option } = this.callerLimits.poolShare(caller)
-    if (fraction >= 1) return adapter.begin(xid, options)
-    const wait = { signal: options.signal, timeoutMs: pool.waitMs }
-    return this.poolShares.begin(adapter.name, caller, shareOf(pool.size, fraction, option), wait, () => adapter.begin(xid, options))
   }
 
   /** The resource's adapter, once the statement passes the limits and the statement guard (else INVALID_ARGUMENT). */
@@ -572,10 +569,10 @@ export class Coordinator {
     if (known) return known
     if (typeof gtrid === 'string' && gtrid !== '' && this.deps.log.get(gtrid)?.decision) return this.require(gtrid)
     const parts = this.namedBegins.parse(gtrid) // a malformed gtrid is INVALID_ARGUMENT before the options are looked at
-    const { timeoutMs, labels } = this.checkBeginOptions(begin)
+    const { timeoutMs, labels } = this.admission.checkOptions(begin)
     const now = Date.now()
     const { namedAt } = this.namedBegins.check(gtrid, parts, begin.tmInstance, timeoutMs, now, this.accepting)
-    const live = this.admit(begin.caller)
+    const live = this.admission.admit(begin.caller)
     if (!options.reaper) this.unseen.note(now, now - namedAt) // begun by its Commit: it was under way at the client until now
     const tx = this.register(gtrid, namedAt + timeoutMs, timeoutMs, labels, { ...options, live, caller: begin.caller })
     // Past its deadline a begin of this gtrid is refused anyway (the client sends the same options again).
@@ -601,36 +598,6 @@ export class Coordinator {
         metadata: { draining: 'true' },
       })
     }
-  }
-
-  private checkBeginOptions(options: BeginOptions): { timeoutMs: number; labels: Record<string, string> } {
-    const { config } = this.deps
-    const timeoutMs = options.timeoutMs || config.defaultTimeoutMs
-    if (timeoutMs > config.maxTimeoutMs) {
-      throw new TmError('TM_INVALID_ARGUMENT', `timeout_ms ${timeoutMs} is over the maximum of ${config.maxTimeoutMs} (transactions.maxTimeoutMs)`)
-    }
-    const labels = options.labels ?? {}
-    const labelKeys = Object.keys(labels)
-    if (labelKeys.length > config.limits.maxLabels) {
-      throw new TmError('TM_INVALID_ARGUMENT', `more than ${config.limits.maxLabels} labels (limits.maxLabels)`)
-    }
-    const maxLabelBytes = config.limits.maxLabelBytes ?? 4096
-    let labelBytes = 0
-    for (const key of labelKeys) labelBytes += Buffer.byteLength(key) + Buffer.byteLength(labels[key] ?? '')
-    if (labelBytes > maxLabelBytes) {
-      throw new TmError('TM_INVALID_ARGUMENT', `labels take ${labelBytes} bytes, over the limit of ${maxLabelBytes} (limits.maxLabelBytes)`)
-    }
-    return { timeoutMs, labels: { ...labels } }
-  }
-
-  /** The node-wide active limit, then the caller's own limits; the counter the new transaction counts in. */
-  private admit(caller: string | undefined): LiveCounter {
-    const max = this.deps.config.limits.maxActiveTransactions
-    if (this.live.value >= max) {
-      this.callerLimits?.refusedByNode(caller)
-      throw new TmError('TM_OVERLOADED', `${max} transactions are active (limits.maxActiveTransactions): retry later`)
-    }
-    return this.callerLimits?.admit(caller) ?? this.live
   }
 
   /** Whether the deadline reaper watches `tx` (a transaction begun by its Commit is not watched). */
