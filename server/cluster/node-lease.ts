@@ -36,6 +36,8 @@ export class NodeLease {
   private stopped = false
   /** performance.now() when the lease is known to run out, from the last renewal's start. */
   private validUntil = 0
+  /** join(): the renewal time of the live lease it is waiting out (renewed again meanwhile: a second live node). */
+  private lastSeenRenewal: string | null = null
 
   constructor(
     private readonly pool: pg.Pool,
@@ -103,8 +105,6 @@ export class NodeLease {
       await new Promise((resolve) => setTimeout(resolve, waitMs))
     }
   }
-
-  private lastSeenRenewal: string | null = null
 
   /** Renews every third of the lease until stop(). */
   start(): void {

@@ -14,6 +14,7 @@ import type { Recovery, TakenOverNodes } from '../recovery/recovery.js'
 import { NodeLease } from './node-lease.js'
 import { StoreError } from './store-error.js'
 import { migrateStore } from './store-schema.js'
+import { sweepEnded } from './store-sweep.js'
 import { Takeover } from './takeover.js'
 
 export interface SharedStoreConfig {
@@ -68,7 +69,7 @@ export async function openSharedStore(config: SharedStoreConfig, logger: Logger)
     await pool.end().catch(() => undefined)
     throw error
   }
-  const holder: { coordinator?: Coordinator; takeover?: Takeover; rejoining?: Promise<void> } = {}
+  const holder: { coordinator?: Coordinator; rejoining?: Promise<void> } = {}
   const lease = new NodeLease(pool, {
     nodeId: config.nodeId,
     address: config.address,
@@ -79,7 +80,7 @@ export async function openSharedStore(config: SharedStoreConfig, logger: Logger)
       holder.rejoining ??= rejoin(why).finally(() => (holder.rejoining = undefined))
     },
   })
-  const log = new PostgresDecisionLog({ pool, fence: lease, retainEndedMs: config.retainEndedMs, option: config.option, ...(config.onBatch && { onBatch: config.onBatch }) })
+  const log = new PostgresDecisionLog({ pool, fence: lease, option: config.option, ...(config.onBatch && { onBatch: config.onBatch }) })
   const takeover = new Takeover(pool, lease, log, { intervalMs: config.takeoverIntervalMs, logger })
 
   /** Lost the lease: roll back what is in progress, forget what was taken from us, and join again with a new epoch. */
@@ -107,6 +108,8 @@ export async function openSharedStore(config: SharedStoreConfig, logger: Logger)
     throw error
   }
   lease.start()
+  const sweeper = setInterval(() => void sweepEnded(pool, config.retainEndedMs).catch(() => undefined), 60_000)
+  sweeper.unref()
   const takenOver: TakenOverNodes = {
     adopts: (nodeId) => takeover.adopts(nodeId),
     presumeAborted: (gtrid, nodeId) => log.presumeAborted(gtrid, nodeId),
@@ -123,6 +126,7 @@ export async function openSharedStore(config: SharedStoreConfig, logger: Logger)
       takeover.start()
     },
     async close() {
+      clearInterval(sweeper)
       takeover.stop()
       await log.close()
       await lease.release()

@@ -15,6 +15,7 @@ import { join } from 'node:path'
 import { failpoint } from '../failpoints.js'
 import { CommitDelay, type CommitDelayOptions } from './commit-delay.js'
 import { DecisionIndex } from './decision-index.js'
+import { FlushLoop } from './flush-loop.js'
 import {
   LogCorruptError,
   LogFailedError,
@@ -80,7 +81,7 @@ export class FileDecisionLog implements DecisionLog {
   private file: FileHandle | undefined
   private size = 0
   private queue: Pending[] = []
-  private flushing: Promise<void> | undefined
+  private readonly flushLoop = new FlushLoop(() => this.flush(), () => this.queue.length > 0)
   private failure: Error | undefined
   private counters = { records: 0, fsyncs: 0, batches: 0 }
 
@@ -221,15 +222,7 @@ export class FileDecisionLog implements DecisionLog {
         this.commitDelay?.noteDecision(performance.now())
         if (this.waiting && this.durableQueued() >= this.waiting.target) this.waiting.done()
       }
-      this.startFlush()
-    })
-  }
-
-  private startFlush(): void {
-    this.flushing ??= this.flush().finally(() => {
-      this.flushing = undefined
-      // Appended after the loop's last look at the queue but before now: it found the loop still running.
-      if (this.queue.length > 0) this.startFlush()
+      this.flushLoop.start()
     })
   }
 
@@ -365,8 +358,7 @@ export class FileDecisionLog implements DecisionLog {
 
   async close(): Promise<void> {
     this.waiting?.done() // no commit delay on the way out
-    // A loop that finds records left as it ends starts another: wait for every one.
-    while (this.flushing) await this.flushing
+    await this.flushLoop.idle()
     await this.file?.close()
     this.file = undefined
   }

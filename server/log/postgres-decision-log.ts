@@ -18,11 +18,13 @@
 //   of the batch; the primary key makes it wait for, and lose to, a decision
 //   that did commit. Until settled, the log is not healthy (nothing is
 //   presumed aborted) and those Commits wait.
-// - END marks the row ended; ended rows are deleted after log.retainEndedMs.
+// - END marks the row ended; ended rows are deleted after log.retainEndedMs
+//   (server/cluster/store-sweep.ts).
 import type pg from 'pg'
 import { StoreError } from '../cluster/store-error.js'
 import { failpoint } from '../failpoints.js'
 import { DecisionIndex } from './decision-index.js'
+import { FlushLoop } from './flush-loop.js'
 import { LogWriteError, type DecisionLog, type DecisionLogStats, type LoggedTransaction } from './decision-log.js'
 import type { DecisionRecord, LogRecord, LoggedBranch, ResolutionRecord } from './log-record.js'
 
@@ -43,14 +45,10 @@ export class LeaseLostError extends LogWriteError {}
 export interface PostgresDecisionLogOptions {
   readonly pool: pg.Pool
   readonly fence: Fence
-  /** How long ended transactions (and presumed-abort markers) are kept, so a late status query still finds them. */
-  readonly retainEndedMs: number
   /** The option naming the store, for messages. */
   readonly option: string
   readonly onBatch?: (records: number) => void
   readonly onWrite?: (error?: unknown) => void
-  /** How often ended rows are swept (default a minute). */
-  readonly sweepEveryMs?: number
 }
 
 interface Pending {
@@ -91,20 +89,17 @@ SELECT EXISTS (SELECT 1 FROM fence) AS fenced_in, ARRAY(SELECT gtrid FROM decide
 export class PostgresDecisionLog implements DecisionLog {
   private index = new DecisionIndex()
   private queue: Pending[] = []
-  private flushing: Promise<void> | undefined
+  private readonly flushLoop = new FlushLoop(() => this.flush(), () => this.queue.length > 0)
   private opened = false
   /** Decisions whose store commit's answer was lost, not settled yet: the log is not healthy meanwhile. */
   private unsettled = 0
   private counters = { records: 0, fsyncs: 0, batches: 0 }
-  private sweeper: NodeJS.Timeout | undefined
 
   constructor(private readonly o: PostgresDecisionLogOptions) {}
 
   async open(): Promise<void> {
     await this.load()
     this.opened = true
-    this.sweeper = setInterval(() => void this.sweep().catch(() => undefined), this.o.sweepEveryMs ?? 60_000)
-    this.sweeper.unref()
   }
 
   /** (Re)reads what this node owns: its unfinished transactions and its recently ended ones. */
@@ -190,15 +185,7 @@ export class PostgresDecisionLog implements DecisionLog {
     if (!this.opened) return Promise.reject(new LogWriteError('decision log is not open'))
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ record, epoch: this.o.fence.epoch, resolve, reject })
-      this.startFlush()
-    })
-  }
-
-  private startFlush(): void {
-    this.flushing ??= this.flush().finally(() => {
-      this.flushing = undefined
-      // Appended after the loop's last look at the queue but before now: it found the loop still running.
-      if (this.queue.length > 0) this.startFlush()
+      this.flushLoop.start()
     })
   }
 
@@ -359,24 +346,6 @@ export class PostgresDecisionLog implements DecisionLog {
     return outcome.outcome === 'commit' ? 'theirs' : 'refused'
   }
 
-  /** Deletes ended transactions (and abort markers) older than the retention, a thousand at a time. */
-  async sweep(): Promise<number> {
-    let total = 0
-    for (;;) {
-      const gone = (
-        await this.o.pool.query<{ gtrid: string }>(
-          `DELETE FROM arbiter_transactions WHERE gtrid IN (
-             SELECT gtrid FROM arbiter_transactions WHERE ended_at < now() - $1 * interval '1 millisecond' LIMIT 1000)
-           RETURNING gtrid`,
-          [this.o.retainEndedMs],
-        )
-      ).rows.map((r) => r.gtrid)
-      if (gone.length > 0) await this.o.pool.query('DELETE FROM arbiter_resolutions WHERE gtrid = ANY($1::text[])', [gone])
-      total += gone.length
-      if (gone.length < 1000) return total
-    }
-  }
-
   unfinished(): LoggedTransaction[] {
     return this.index.unfinished()
   }
@@ -401,8 +370,7 @@ export class PostgresDecisionLog implements DecisionLog {
   }
 
   async close(): Promise<void> {
-    clearInterval(this.sweeper)
-    while (this.flushing) await this.flushing
+    await this.flushLoop.idle()
     this.opened = false
   }
 }

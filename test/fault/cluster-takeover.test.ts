@@ -36,7 +36,7 @@ afterAll(async () => {
   await dbs?.close()
 })
 
-function clusterConfig(nodeId?: string) {
+function clusterConfig(nodeId?: string, url = storeUrl) {
   return testConfig(
     [
       { name: 'pg', kind: 'postgres', url: dbs.pgUrl },
@@ -44,7 +44,7 @@ function clusterConfig(nodeId?: string) {
     ],
     {
       ...(nodeId !== undefined && { nodeId }),
-      log: { store: 'postgres', url: storeUrl },
+      log: { store: 'postgres', url },
       cluster: { leaseMs: LEASE_MS, takeoverIntervalMs: TAKEOVER_INTERVAL_MS },
     },
   )
@@ -54,6 +54,14 @@ async function startNode(env: Record<string, string> = {}, nodeId?: string): Pro
   const node = await ArbiterProcess.start(clusterConfig(nodeId), env)
   nodes.push(node)
   return node
+}
+
+/** One node whose shared store is a server of its own (`store`), for tests that kill or pause the store. */
+async function nodeOnStore(store: TestServer): Promise<{ node: ArbiterProcess; config: ReturnType<typeof clusterConfig> }> {
+  const config = clusterConfig(undefined, await createDatabase(store.url, 'store'))
+  const node = await ArbiterProcess.start(config)
+  nodes.push(node)
+  return { node, config }
 }
 
 async function rows(id: number): Promise<{ pg: number; maria: number }> {
@@ -175,16 +183,7 @@ describe('the shared store killed and restarted under a node', () => {
   it('no COMMITTED without a durable decision while it is down; commits resume by themselves once it is back', async (ctx) => {
     if (whyNotControllable('postgres') !== undefined) return ctx.skip()
     storeServer = await startPostgres()
-    const url = await createDatabase(storeServer.url, 'store')
-    const config = testConfig(
-      [
-        { name: 'pg', kind: 'postgres', url: dbs.pgUrl },
-        { name: 'maria', kind: 'mysql', url: dbs.mysqlUrl },
-      ],
-      { log: { store: 'postgres', url }, cluster: { leaseMs: LEASE_MS, takeoverIntervalMs: TAKEOVER_INTERVAL_MS } },
-    )
-    const node = await ArbiterProcess.start(config)
-    nodes.push(node)
+    const { node, config } = await nodeOnStore(storeServer)
     const first = await twoBranches(node, 10)
     expect((await first.client.tm.Commit({ gtrid: first.gtrid })).transaction?.state).toBe('TRANSACTION_STATE_COMMITTED')
     first.client.close()
@@ -229,16 +228,7 @@ describe('the shared store paused under a node, past its lease', () => {
   it("a Commit in the pause ends as its data says (never COMMITTED without its rows), and commits resume by themselves", async (ctx) => {
     if (whyNotControllable('postgres') !== undefined) return ctx.skip()
     storeServer = await startPostgres()
-    const url = await createDatabase(storeServer.url, 'store')
-    const config = testConfig(
-      [
-        { name: 'pg', kind: 'postgres', url: dbs.pgUrl },
-        { name: 'maria', kind: 'mysql', url: dbs.mysqlUrl },
-      ],
-      { log: { store: 'postgres', url }, cluster: { leaseMs: LEASE_MS, takeoverIntervalMs: TAKEOVER_INTERVAL_MS } },
-    )
-    const node = await ArbiterProcess.start(config)
-    nodes.push(node)
+    const { node, config } = await nodeOnStore(storeServer)
     const during = await twoBranches(node, 30)
     await storeServer.pause()
     const outcome = during.client.tm.Commit({ gtrid: during.gtrid }).then(

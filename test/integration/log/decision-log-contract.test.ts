@@ -56,7 +56,7 @@ async function postgresStore(): Promise<Store & { pool: pg.Pool; lease: () => No
       await pool.query("UPDATE arbiter_nodes SET lease_expires_at = now() - interval '1 second'")
       await lease.join()
       lease.start()
-      const log = new PostgresDecisionLog({ pool, fence: lease, retainEndedMs: 60_000, option: 'log.url' })
+      const log = new PostgresDecisionLog({ pool, fence: lease, option: 'log.url' })
       await log.open()
       return log
     },
@@ -202,7 +202,7 @@ describe('the postgres store refuses what it cannot make durable', () => {
     const lease = store.lease()
     const unreachable = new pg.Pool({ connectionString: 'postgres://nobody@127.0.0.1:1/none', connectionTimeoutMillis: 500 })
     unreachable.on('error', () => undefined)
-    const log = new PostgresDecisionLog({ pool: unreachable, fence: lease, retainEndedMs: 60_000, option: 'log.url' })
+    const log = new PostgresDecisionLog({ pool: unreachable, fence: lease, option: 'log.url' })
     ;(log as unknown as { opened: boolean }).opened = true // open() would read the store: this checks the write path alone
     const error = await log.appendDecision('g-unreachable', branches).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(LogWriteError)
