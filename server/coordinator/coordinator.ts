@@ -20,6 +20,7 @@ import { UnseenInProgress } from './unseen-in-progress.js'
 import type { CallerLimits, CallerLimitsConfig } from './caller-limits.js'
 import type { PoolShares } from './pool-shares.js'
 import { BeginAdmission } from './begin-admission.js'
+import { RecalledElsewhere } from './recalled-elsewhere.js'
 
 /** Begin's options (BeginRequest). */
 export interface BeginOptions {
@@ -75,6 +76,7 @@ export class Coordinator {
   private readonly txs = new Map<string, Transaction>()
   private readonly namedBegins: ClientNamedBegins
   private readonly unseen = new UnseenInProgress()
+  private readonly elsewhere: RecalledElsewhere
   private readonly live = new LiveCounter()
   /** What a Begin must pass: its options, the node's and its caller's limits, the caller's share of each pool. */
   private readonly admission: BeginAdmission
@@ -85,6 +87,7 @@ export class Coordinator {
 
   constructor(private readonly deps: CoordinatorDeps) {
     this.namedBegins = new ClientNamedBegins(deps.config.nodeId, deps.config.maxTimeoutMs)
+    this.elsewhere = new RecalledElsewhere(deps.log)
     this.admission = new BeginAdmission(deps.config, this.live)
     this.ctx = {
       resources: deps.resources,
@@ -342,8 +345,33 @@ export class Coordinator {
 
   /** A view of a transaction known only from its logged decision (forgotten from memory), else undefined. */
   fromLog(gtrid: string): Transaction | undefined {
-    if (typeof gtrid !== 'string' || gtrid === '' || this.txs.has(gtrid) || !this.deps.log.get(gtrid)?.decision) return undefined
+    if (typeof gtrid !== 'string' || gtrid === '' || this.txs.has(gtrid) || !this.logged(gtrid)?.decision) return undefined
     return this.require(gtrid)
+  }
+
+  /**
+   * Before a call that would answer NOT_FOUND for a transaction this node
+   * does not hold: in a cluster another node may drive it (recalled-elsewhere.ts).
+   * Not for a transaction the client named under this run (`namedUnder`, its
+   * tm_instance): it is new here, nothing to ask, and the hot path stays one
+   * round trip.
+   */
+  async recall(gtrid: string, namedUnder?: string): Promise<void> {
+    if (!this.elsewhere.applies || typeof gtrid !== 'string' || gtrid === '' || this.txs.has(gtrid) || this.deps.log.get(gtrid)) return
+    if (namedUnder !== undefined && namedUnder === this.namedBegins.instance) return
+    try {
+      parseGtrid(gtrid) // a malformed one is refused by the call itself, without asking the store
+    } catch {
+      return
+    }
+    try {
+      await this.elsewhere.recall(gtrid)
+    } catch (error) {
+      // Not NOT_FOUND: another node may have committed it. The caller asks again.
+      throw new TmError('TM_RM_UNAVAILABLE', `transaction ${gtrid} is not this node's, and the shared store could not be asked who holds it: ${error instanceof Error ? error.message : String(error)}`, {
+        metadata: { gtrid },
+      })
+    }
   }
 
   /** Begins a transaction the client named itself (the rules of ExecuteRequest.begin), or returns it when known. */
@@ -547,13 +575,18 @@ export class Coordinator {
     } catch (error) {
       throw new TmError('TM_INVALID_ARGUMENT', `malformed gtrid "${gtrid.slice(0, 80)}": ${(error as Error).message}`)
     }
-    const logged = this.deps.log.get(gtrid)
+    const logged = this.logged(gtrid)
     if (logged?.decision) {
       const tx = new Transaction(gtrid, 0, {})
       tx.state = logged.ended ? 'COMMITTED' : 'COMMITTING'
       return tx
     }
     throw new TmError('TM_TX_NOT_FOUND', `unknown transaction ${gtrid}: never begun here, or forgotten (without a logged decision a two-phase transaction is presumed aborted; a one-phase commit leaves no record)`)
+  }
+
+  /** This node's log's record of it, or, for another node's, what the shared store said (recall()): answered, never driven here. */
+  private logged(gtrid: string): LoggedTransaction | undefined {
+    return this.deps.log.get(gtrid) ?? this.elsewhere.get(gtrid)
   }
 
   private requireActive(gtrid: string, begin?: BeginOptions): Transaction {
@@ -567,7 +600,7 @@ export class Coordinator {
   private requireOrBegin(gtrid: string, begin: BeginOptions, options: { reaper: boolean }): Transaction {
     const known = this.txs.get(gtrid)
     if (known) return known
-    if (typeof gtrid === 'string' && gtrid !== '' && this.deps.log.get(gtrid)?.decision) return this.require(gtrid)
+    if (typeof gtrid === 'string' && gtrid !== '' && this.logged(gtrid)?.decision) return this.require(gtrid)
     const parts = this.namedBegins.parse(gtrid) // a malformed gtrid is INVALID_ARGUMENT before the options are looked at
     const { timeoutMs, labels } = this.admission.checkOptions(begin)
     const now = Date.now()

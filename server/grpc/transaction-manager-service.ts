@@ -53,7 +53,7 @@ export interface TransactionManagerOperations {
   commit(req: CommitRequest__Output, caller?: string): Promise<CommitResponse>
   completeLocalBranches(req: CompleteLocalBranchesRequest__Output, caller?: string): CompleteLocalBranchesResponse
   rollback(req: RollbackRequest__Output, caller?: string): Promise<RollbackResponse>
-  getTransaction(req: GetTransactionRequest__Output, caller?: string): Transaction
+  getTransaction(req: GetTransactionRequest__Output, caller?: string): Promise<Transaction>
   run(req: RunRequest__Output, caller?: string, clientMaxReceive?: number): Promise<RunResponse>
 }
 
@@ -204,6 +204,7 @@ export function transactionManagerOperations(coordinator: Coordinator, maxMessag
       // Reports that rode along for other transactions: one that cannot be applied is theirs to lose, not this Commit's.
       applyReports(req.completedLocal, caller)
       const votes = req.localVotes.map((v) => ({ bqual: v.bqual, readOnly: v.readOnly, ...(v.resource && { resource: v.resource }) }))
+      await coordinator.recall(req.gtrid, req.begin?.tmInstance)
       const outcome = await coordinator.commit(req.gtrid, votes, wait, beginOptions(req.begin, caller))
       return { transaction: toWireTransaction(outcome.tx), commitLocally: outcome.commitLocally.map(toWireXid) }
     },
@@ -219,11 +220,13 @@ export function transactionManagerOperations(coordinator: Coordinator, maxMessag
 
     async rollback(req, caller) {
       owned(req.gtrid, caller)
+      await coordinator.recall(req.gtrid)
       return { transaction: toWireTransaction(await coordinator.rollback(req.gtrid, req.reason)) }
     },
 
-    getTransaction(req, caller) {
+    async getTransaction(req, caller) {
       owned(req.gtrid, caller)
+      await coordinator.recall(req.gtrid)
       return toWireTransaction(coordinator.get(req.gtrid))
     },
 
@@ -231,6 +234,7 @@ export function transactionManagerOperations(coordinator: Coordinator, maxMessag
       owned(req.gtrid, caller)
       // A repeat is answered before its request is checked: what the TM accepts may have changed since the first.
       if (req.gtrid) {
+        await coordinator.recall(req.gtrid, req.tmInstance)
         const known = coordinator.find(req.gtrid)
         if (known?.runOutcome) return (await known.runOutcome) as RunResponse
         const logged = known ? undefined : coordinator.fromLog(req.gtrid)

@@ -40,6 +40,12 @@ export interface DecisionLog {
    * the index does not show.
    */
   healthy(): boolean
+  /**
+   * A shared store's word on a transaction this node's index does not hold
+   * (another node decided it, or took it over from this one): read for an
+   * answer, never driven here. Absent for a store only this node writes.
+   */
+  lookUp?(gtrid: string): Promise<LoggedTransaction | undefined>
   /** Why the log cannot take a decision now, in words (readiness); undefined: the store has nothing to say beyond healthy(). */
   problem?(): string | undefined
   close(): Promise<void>

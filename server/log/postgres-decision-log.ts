@@ -346,6 +346,12 @@ export class PostgresDecisionLog implements DecisionLog {
     return outcome.outcome === 'commit' ? 'theirs' : 'refused'
   }
 
+  async lookUp(gtrid: string): Promise<LoggedTransaction | undefined> {
+    const found = new DecisionIndex()
+    await this.readInto(found, 'gtrid = $1', [gtrid], 'reading a transaction another node owns')
+    return found.get(gtrid)
+  }
+
   unfinished(): LoggedTransaction[] {
     return this.index.unfinished()
   }

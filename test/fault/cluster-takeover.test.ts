@@ -103,6 +103,32 @@ describe('a cluster of two nodes on a shared PostgreSQL store', () => {
     expect(owner.rows[0]?.owner).toBe(b.config.nodeId)
   })
 
+  it('a node restarted after another took its decided transaction over answers for it from the store: COMMITTED, never NOT_FOUND', async () => {
+    const a = await startNode({ ARBITER_FAILPOINTS: 'after-decision=crash' })
+    const b = await startNode()
+    const { client, gtrid } = await twoBranches(a, 40)
+    expect((await grpcError(client.tm.Commit({ gtrid }))).code).toBe(status.UNAVAILABLE)
+    client.close()
+    await a.exited()
+    await expect.poll(() => rows(40), { timeout: 15_000, interval: 100 }).toEqual({ pg: 1, maria: 1 })
+    expect(b.logs()).toContain('took over a node whose lease lapsed')
+    // A comes back with its node id: the transaction is no longer in its log (another node owns it now).
+    await a.spawn()
+    const viaA = tmClient(a.address)
+    try {
+      // The client whose Commit answer was lost asks the node it sent it to, and repeats the Commit.
+      const asked = await viaA.tm.GetTransaction({ gtrid })
+      expect(['TRANSACTION_STATE_COMMITTED', 'TRANSACTION_STATE_COMMITTING']).toContain(asked.state)
+      const repeated = await viaA.tm.Commit({ gtrid })
+      expect(['TRANSACTION_STATE_COMMITTED', 'TRANSACTION_STATE_COMMITTING']).toContain(repeated.transaction?.state)
+      // A gtrid no node decided is still presumed aborted.
+      const never = `${a.config.nodeId}:01ARZ3NDEKTSV4RRFFQ69G5FAV`
+      expect((await grpcError(viaA.tm.GetTransaction({ gtrid: never }))).code).toBe(status.NOT_FOUND)
+    } finally {
+      viaA.close()
+    }
+  })
+
   it('a node SIGSTOPped past its lease with its branches prepared: taken over, and once resumed its decision is refused: ABORTED, nothing committed', async () => {
     const a = await startNode({ ARBITER_FAILPOINTS: 'before-decision=sleep:2000' })
     const b = await startNode()

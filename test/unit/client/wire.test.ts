@@ -36,8 +36,8 @@ const fakeOperations: TransactionManagerOperations = {
   begin: () => {
     throw new TmError('TM_OVERLOADED', '100 transactions are active', { metadata: { limit: '100' } })
   },
-  getTransaction: (req) => {
-    if (req.gtrid === 'slow') return new Promise<never>(() => undefined) as never
+  getTransaction: async (req) => {
+    if (req.gtrid === 'slow') return new Promise<never>(() => undefined)
     if (req.gtrid === 'held') return new Promise((resolve) => held.push(() => resolve({ gtrid: 'held', state: 'TRANSACTION_STATE_COMMITTED' }))) as never
     // 'n:big…': an answer of about 3 KB, to fill batches.
     const labels: Record<string, string> = req.gtrid.startsWith('n:big') ? { note: 'x'.repeat(3000) } : {}
