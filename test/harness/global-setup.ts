@@ -2,6 +2,7 @@
 // one MariaDB and one Redis per run (or the env URLs), handed to test files
 // with project.provide() and read there with sharedServerUrls().
 import type { TestProject } from 'vitest/node'
+import { createDatabase } from './database.js'
 import { mariadbFromEnvOrStart, postgresFromEnvOrStart, redisFromEnvOrStart } from './external.js'
 import type { TestServer } from './types.js'
 
@@ -10,6 +11,8 @@ declare module 'vitest' {
     pgUrl: string
     mysqlUrl: string
     redisUrl: string
+    /** A database for TMs on log.store: postgres (the 'store' project runs tests there, ARBITER_TEST_LOG_STORE). */
+    storeUrl: string
   }
 }
 
@@ -65,6 +68,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('pgUrl', pgServer.url)
   project.provide('mysqlUrl', mysqlServer.url)
   project.provide('redisUrl', redisServer.url)
+  if (project.config.env?.ARBITER_TEST_LOG_STORE === 'postgres') project.provide('storeUrl', await createDatabase(pgServer.url, 'store'))
   const own = shared
   return async () => {
     own.refs--

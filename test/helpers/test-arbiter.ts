@@ -16,9 +16,20 @@ const REPO = fileURLToPath(new URL('../..', import.meta.url))
 
 export type TestResources = NonNullable<ArbiterConfigInput['resources']>
 
-/** Config for tests: quick recovery, a temp data folder, loopback on a free port. */
+/**
+ * Config for tests: quick recovery, a temp data folder, loopback on a free
+ * port. In vitest's 'store' project (test/harness/store-setup.ts sets
+ * ARBITER_TEST_STORE_URL), a TM whose test names no log store keeps its
+ * decisions in a shared PostgreSQL store instead of its file log, with a
+ * short lease.
+ */
 export function testConfig(resources: TestResources, overrides: Partial<ArbiterConfigInput> = {}): ArbiterConfigInput {
   return {
+    ...(process.env.ARBITER_TEST_STORE_URL &&
+      overrides.log === undefined && {
+        log: { store: 'postgres', url: process.env.ARBITER_TEST_STORE_URL },
+        cluster: { leaseMs: 1000, takeoverIntervalMs: 250 },
+      }),
     // Unique per TM so tests sharing a MariaDB server can tell their branches apart in XA RECOVER.
     nodeId: `t${Math.random().toString(36).slice(2, 10)}`,
     listen: '127.0.0.1:0',
@@ -169,6 +180,15 @@ export class ArbiterProcess {
     }
     this.child?.kill('SIGKILL')
     await exited
+  }
+
+  /** SIGSTOP: the process is frozen (a long GC pause, a stalled VM) until resume(). */
+  pause(): void {
+    process.kill(this.tmPid ?? this.child!.pid!, 'SIGSTOP')
+  }
+
+  resume(): void {
+    process.kill(this.tmPid ?? this.child!.pid!, 'SIGCONT')
   }
 
   async stop(): Promise<void> {

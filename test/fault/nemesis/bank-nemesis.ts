@@ -2,9 +2,11 @@
 // concurrent random transfers across PostgreSQL and MariaDB, in both client
 // modes, for a fixed time, while a seeded scheduler kills, pauses and
 // gracefully restarts the TM, kills and pauses the databases and kills their
-// sessions. Then: heal, let recovery finish, and check every invariant; and
-// that the transfers only graceful restarts touched all got their true
-// outcome. Used by the CI test and `npm run soak`.
+// sessions; on one node with its file log, or on a cluster of nodes sharing
+// a PostgreSQL store (then the store is killed and paused too, and nodes are
+// frozen past their lease and taken over). Then: heal, let recovery finish,
+// and check every invariant; and that the transfers only graceful restarts
+// touched all got their true outcome. Used by the CI test and `npm run soak`.
 import { writeFileSync } from 'node:fs'
 import pg from 'pg'
 import mysql from 'mysql2/promise'
@@ -23,9 +25,10 @@ import { createBank, totalBalance } from '../../../examples/bank-transfer/schema
 import { transferWithLocalBranches } from '../../../examples/bank-transfer/transfer-local-branches.js'
 import { transferThroughTm } from '../../../examples/bank-transfer/transfer-through-tm.js'
 import { createDatabase, startMariadb, startPostgres, type TestServer } from '../../harness/index.js'
-import { ArbiterProcess, testConfig } from '../../helpers/test-arbiter.js'
-import { AFTERMATH_MS, FAULT_KINDS, GRACEFUL_FAULTS, inject, type FaultKind } from './faults.js'
+import { runFaults, type FaultWindow } from './fault-scheduler.js'
+import { AFTERMATH_MS, faultKinds, GRACEFUL_FAULTS, type FaultKind } from './faults.js'
 import { prng } from './prng.js'
+import { startTmNodes, type ClusterShape } from './tm-nodes.js'
 
 export interface NemesisOptions {
   readonly seed: number
@@ -35,11 +38,33 @@ export interface NemesisOptions {
   readonly log?: (line: string) => void
   /** Write the TM's own log (JSON lines, every run of it) here at the end, for diagnosis. */
   readonly tmLogFile?: string
+  /** Several nodes on a shared PostgreSQL store; one node on its file log when absent. */
+  readonly cluster?: ClusterShape
+  /** Faults in flight at once (default 2), and each stream's wait between its faults (ms). */
+  readonly faultStreams?: number
+  readonly faultGapMs?: readonly [number, number]
+  /**
+   * Past durationMs the run goes on (up to maxDurationMs) until this says
+   * enough, given what it has covered so far: CI sizes the run by coverage,
+   * not by a time a busy machine may not fill.
+   */
+  readonly enough?: (covered: Coverage) => boolean
+  readonly maxDurationMs?: number
+}
+
+/** Transfers the TM took (not those refused unsent), and faults injected. */
+export interface Coverage {
+  readonly transfers: number
+  readonly faults: number
 }
 
 export interface NemesisReport {
   readonly seed: number
-  readonly transfers: { readonly committed: number; readonly aborted: number; readonly unknown: number }
+  /** "1 node, file store" or "3 nodes, postgres store". */
+  readonly shape: string
+  readonly durationMs: number
+  /** `unrun`: refused before the TM took them (its node down or draining): not counted as aborted. */
+  readonly transfers: { readonly committed: number; readonly aborted: number; readonly unknown: number; readonly unrun: number }
   readonly unknownResolved: { readonly committed: number; readonly rolledBack: number }
   readonly faults: Readonly<Partial<Record<FaultKind, number>>>
   /**
@@ -73,31 +98,41 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisReport
     await createBank(pgPool, mysqlPool, perBank, 1000)
     const totalBefore = await totalBalance(pgPool, mysqlPool)
 
-    const config = testConfig(
+    const tms = await startTmNodes(
       [
         { name: 'pg', kind: 'postgres', url: pgDbUrl, poolSize: 20, connectTimeoutMs: 2000 },
         { name: 'mysql', kind: 'mysql', url: mysqlDbUrl, poolSize: 20, connectTimeoutMs: 2000 },
       ],
       { transactions: { defaultTimeoutMs: 3000, localBranchGraceMs: 1000 } },
+      options.cluster,
     )
-    const tm = await ArbiterProcess.start(config)
-    cleanups.push(() => tm.destroy())
-    const client = createArbiterClient({ address: tm.address, defaultDeadlineMs: 5000, outcomeQueryAttempts: 4 })
-    cleanups.push(async () => client.close())
+    cleanups.push(() => tms.destroy())
+    const { nodes } = tms
+    // One client per node; transfer i goes to node i mod n (the client across nodes is part 2 of the cluster).
+    const clients = nodes.map((tm) => createArbiterClient({ address: tm.address, defaultDeadlineMs: 5000, outcomeQueryAttempts: 4 }))
+    cleanups.push(async () => clients.forEach((c) => c.close()))
 
     const accounts: Account[] = [...accountsOf('pg', perBank), ...accountsOf('mysql', perBank)]
     const outcomes = new Map<string, TransferRecord>()
     const startedAt = Date.now()
     const end = startedAt + options.durationMs
+    const maxEnd = startedAt + Math.max(options.durationMs, options.maxDurationMs ?? 0)
+    const covered = { transfers: 0, faults: 0 }
+    /** True while the run goes on, `marginMs` from now. */
+    const running = (marginMs = 0): boolean => {
+      const at = Date.now() + marginMs
+      return at < end || (at < maxEnd && options.enough !== undefined && !options.enough(covered))
+    }
     let n = 0
     const worker = async (): Promise<void> => {
-      while (Date.now() < end) {
+      while (running()) {
         const i = n++
         const from = random.pick(accounts)
         let to = random.pick(accounts)
         while (to === from) to = random.pick(accounts)
         const transfer = { id: `n${options.seed}-${i}`, from, to, amount: random.int(1, 50) }
         const start = Date.now()
+        const client = clients[i % clients.length]!
         const told = await (i % 2 === 0
           ? transferThroughTm(client, transfer)
           : transferWithLocalBranches(client, { pg: pgPool, mysql: mysqlPool }, transfer)
@@ -106,73 +141,77 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisReport
           (error: unknown): Told => classify(error),
         )
         outcomes.set(transfer.id, { ...told, mode: i % 2 === 0 ? 'through TM' : 'local branches', start, end: Date.now() })
+        if (told.outcome !== UNRUN) covered.transfers++
         if (told.outcome !== 'committed') await new Promise((r) => setTimeout(r, 20)) // no hot loop while something is down
       }
     }
 
-    const faults: Partial<Record<FaultKind, number>> = {}
-    const windows: FaultWindow[] = []
-    const faultFailures: string[] = []
     const tmLogs: string[] = []
-    const targets = { tm, pg: pgServer, mariadb, pgDbUrl, mysqlDbUrl, saveTmLogs: (output: string) => tmLogs.push(output) }
-    const nemesis = async (): Promise<void> => {
-      while (Date.now() < end - 1500) {
-        await new Promise((r) => setTimeout(r, random.int(800, 2500)))
-        const kind = random.pick(FAULT_KINDS)
-        if (GRACEFUL_FAULTS.has(kind)) {
-          // Let the last other fault's aftermath pass first: the transfers
-          // around a graceful restart are then judged on it alone.
-          const lastRough = Math.max(0, ...windows.filter((w) => !GRACEFUL_FAULTS.has(w.kind)).map((w) => w.end))
-          await new Promise((r) => setTimeout(r, Math.max(0, lastRough + AFTERMATH_MS - Date.now())))
-          if (Date.now() >= end - 1500) break
-        }
-        faults[kind] = (faults[kind] ?? 0) + 1
-        if (!tm.running) break // it died by itself: reported below
-        const start = Date.now()
-        log(`nemesis: ${kind} at ${start - startedAt} ms`)
-        try {
-          await inject(kind, targets, random)
-        } catch (error) {
-          faultFailures.push(`${kind} at ${start - startedAt} ms: ${error instanceof Error ? error.message : String(error)}`)
-          break // the system misbehaved: no more faults, check what it left
-        } finally {
-          windows.push({ kind, start, end: Date.now() })
-        }
-      }
-    }
-    await Promise.all([nemesis(), ...Array.from({ length: options.concurrency ?? 8 }, worker)])
+    const schedule = runFaults({
+      kinds: faultKinds(options.cluster !== undefined),
+      streams: options.faultStreams ?? 2,
+      gapMs: options.faultGapMs ?? [300, 1500],
+      gracefulEveryMs: 25_000,
+      going: () => running(1500),
+      onInjected: () => covered.faults++,
+      startedAt,
+      random,
+      log,
+      targets: {
+        nodes,
+        pg: pgServer,
+        mariadb,
+        pgDbUrl,
+        mysqlDbUrl,
+        ...(tms.store && { store: tms.store }),
+        saveTmLogs: (tm, output) => tmLogs.push(output),
+      },
+    })
+    const [{ counts: faults, windows, failures: faultFailures }] = await Promise.all([schedule, ...Array.from({ length: options.concurrency ?? 8 }, worker)])
 
     // A TM that died without the nemesis killing it is a bug in itself; restart
     // it so the other invariants can still be checked after recovery.
-    const crashedByItself = !tm.running
-    if (crashedByItself) {
+    const crashedByItself = nodes.filter((tm) => !tm.running)
+    for (const tm of crashedByItself) {
       tmLogs.push(tm.logs())
       await tm.spawn()
     }
     // Healed (every fault heals itself). Let recovery finish, then check.
     log('healed: waiting for recovery to finish every branch')
     const quiesceBy = Date.now() + 60_000
-    while ((await preparedLeft(pgPool, mysqlPool, config.nodeId!)).total > 0 && Date.now() < quiesceBy) {
+    const prepared = async (): Promise<number> => {
+      let total = 0
+      for (const tm of nodes) total += (await preparedLeft(pgPool, mysqlPool, tm.config.nodeId!)).total
+      return total
+    }
+    while ((await prepared()) > 0 && Date.now() < quiesceBy) {
       await new Promise((r) => setTimeout(r, 250))
     }
-    const left = (await preparedLeft(pgPool, mysqlPool, config.nodeId!)).total
+    const left = await prepared()
     if (left > 0) {
       const { rows } = await pgPool.query('SELECT gid, prepared FROM pg_prepared_xacts WHERE database = current_database()')
       const [xa] = await mysqlPool.query('XA RECOVER')
       log(`still prepared: pg ${JSON.stringify(rows)} mysql ${JSON.stringify((xa as { data: Buffer }[]).map((r) => r.data.toString('latin1')))}`)
     }
-    if (options.tmLogFile) writeFileSync(options.tmLogFile, tmLogs.join('') + tm.logs())
+    if (options.tmLogFile) writeFileSync(options.tmLogFile, tmLogs.join('') + nodes.map((tm) => tm.logs()).join(''))
     const totalAfter = await totalBalance(pgPool, mysqlPool)
     const { anomalies, unknown } = await checkBank(pgPool, mysqlPool, outcomes, totalBefore, totalAfter)
     if (left > 0) anomalies.push(`${left} Arbiter branch(es) still prepared 60 s after healing`)
-    if (crashedByItself) anomalies.push(`the TM process died by itself: ${lastLines(tmLogs[tmLogs.length - 1] ?? '')}`)
+    for (const tm of crashedByItself) anomalies.push(`TM node ${tm.config.nodeId} died by itself: ${lastLines(tmLogs[tmLogs.length - 1] ?? '')}`)
     for (const failure of faultFailures) anomalies.push(`fault ${failure}`)
     const clean = judgeClean(outcomes, windows, startedAt)
     anomalies.push(...clean.casualties.map((c) => `after only graceful restarts (or none): ${c}`))
     const count = (p: (o: Outcome) => boolean): number => [...outcomes.values()].filter((o) => p(o.outcome)).length
     return {
       seed: options.seed,
-      transfers: { committed: count((o) => o === 'committed'), aborted: count((o) => o.startsWith('aborted:')), unknown: unknown.total },
+      shape: options.cluster ? `${nodes.length} nodes, postgres store` : '1 node, file store',
+      durationMs: Date.now() - startedAt,
+      transfers: {
+        committed: count((o) => o === 'committed'),
+        aborted: count((o) => o.startsWith('aborted:') && o !== UNRUN),
+        unknown: unknown.total,
+        unrun: count((o) => o === UNRUN),
+      },
       unknownResolved: { committed: unknown.committed, rolledBack: unknown.rolledBack },
       faults,
       clean,
@@ -187,6 +226,9 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisReport
   }
 }
 
+/** Refused before the TM took it (not sent: the node was down; or refused by a draining node). */
+const UNRUN = 'aborted:TM unavailable before it took the request'
+
 /** What the caller was told; `casualty` when a graceful restart alone must not have caused it. */
 interface Told {
   readonly outcome: Outcome
@@ -198,13 +240,6 @@ interface Told {
 interface TransferRecord extends Told {
   readonly mode: 'through TM' | 'local branches'
   /** Date.now() when the transfer began and when its caller had the answer. */
-  readonly start: number
-  readonly end: number
-}
-
-interface FaultWindow {
-  readonly kind: FaultKind
-  /** Date.now() when the fault began and when it was healed (the TM back, the server resumed…). */
   readonly start: number
   readonly end: number
 }
@@ -227,7 +262,7 @@ function classify(error: unknown): Told {
     // Refused unrun (never sent, or a Begin the draining TM refused) is an
     // honest answer; UNAVAILABLE for a request the TM took is not.
     const unrun = error.metadata.notSent === 'true' || error.metadata.draining === 'true'
-    return { outcome: 'aborted:TM unavailable before commit', detail, ...(!unrun && { casualty: 'UnavailableError after the request was sent' }) }
+    return { outcome: unrun ? UNRUN : 'aborted:TM unavailable before commit', detail, ...(!unrun && { casualty: 'UnavailableError after the request was sent' }) }
   }
   return { outcome: 'unknown', detail, casualty: 'unexpected error' }
 }
@@ -260,8 +295,8 @@ function judgeClean(outcomes: ReadonlyMap<string, TransferRecord>, windows: read
 export function formatReport(r: NemesisReport): string {
   const faults = Object.entries(r.faults).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'
   return [
-    `nemesis seed ${r.seed}`,
-    `  transfers: committed ${r.transfers.committed}, aborted ${r.transfers.aborted}, unknown ${r.transfers.unknown} (after recovery: ${r.unknownResolved.committed} committed, ${r.unknownResolved.rolledBack} rolled back)`,
+    `nemesis seed ${r.seed}: ${r.shape}, ${Math.round(r.durationMs / 1000)} s`,
+    `  transfers: committed ${r.transfers.committed}, aborted ${r.transfers.aborted}, unknown ${r.transfers.unknown} (after recovery: ${r.unknownResolved.committed} committed, ${r.unknownResolved.rolledBack} rolled back); refused unrun (node down or draining) ${r.transfers.unrun}`,
     `  faults injected: ${faults}`,
     `  transfers only graceful restarts touched (or none): ${r.clean.transfers}, ${r.clean.acrossGracefulRestart} across a restart; unknown or unavailable after sending: ${r.clean.casualties.length}`,
     `  total before ${r.totalBefore}, after ${r.totalAfter}; prepared branches left ${r.preparedLeft}`,

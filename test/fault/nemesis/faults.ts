@@ -1,16 +1,19 @@
 // The faults the nemesis injects (reliability.md's matrix, the kinds a real
-// deployment sees): processes killed and restarted, the TM restarted
-// gracefully (a deploy), servers paused past the timeouts, sessions killed
-// from the server side.
+// deployment sees): TM nodes killed, paused and restarted gracefully (a
+// deploy), database servers killed and paused past the timeouts, sessions
+// killed from the server side; in a cluster also the shared store killed,
+// paused and its sessions killed, and nodes paused past their lease (taken
+// over while frozen, then resumed).
 import pg from 'pg'
 import mysql from 'mysql2/promise'
 import type { TestServer } from '../../harness/index.js'
 import type { ArbiterProcess } from '../../helpers/test-arbiter.js'
 import type { Prng } from './prng.js'
 
-export const FAULT_KINDS = [
+const SINGLE_NODE_FAULTS = [
   'tm-kill',
   'tm-sigterm',
+  'tm-pause',
   'pg-kill',
   'mariadb-kill',
   'pg-pause',
@@ -18,7 +21,15 @@ export const FAULT_KINDS = [
   'pg-session-kill',
   'mariadb-session-kill',
 ] as const
+const STORE_FAULTS = ['store-kill', 'store-pause', 'store-session-kill'] as const
+
+export const FAULT_KINDS = [...SINGLE_NODE_FAULTS, ...STORE_FAULTS] as const
 export type FaultKind = (typeof FAULT_KINDS)[number]
+
+/** The kinds that apply: the store's only to a cluster (a single node's log is its own disk). */
+export function faultKinds(cluster: boolean): readonly FaultKind[] {
+  return cluster ? FAULT_KINDS : SINGLE_NODE_FAULTS
+}
 
 /**
  * Faults that must cost no transfer its outcome: a graceful restart drains,
@@ -36,58 +47,82 @@ export const GRACEFUL_FAULTS: ReadonlySet<FaultKind> = new Set<FaultKind>(['tm-s
 export const AFTERMATH_MS = 5000
 
 export interface FaultTargets {
-  readonly tm: ArbiterProcess
+  /** The TM nodes: one, or a cluster's. */
+  readonly nodes: readonly ArbiterProcess[]
   readonly pg: TestServer
   readonly mariadb: TestServer
+  /** A cluster's shared store (its own PostgreSQL server), and the lease its nodes hold there. */
+  readonly store?: { readonly server: TestServer; readonly dbUrl: string; readonly leaseMs: number }
   /** The databases whose sessions get killed. */
   readonly pgDbUrl: string
   readonly mysqlDbUrl: string
-  /** Called with the TM's output once it has exited, before it is restarted (a restart starts a new output). */
-  readonly saveTmLogs?: (output: string) => void
+  /** Called with a node's output once it has exited, before it is restarted (a restart starts a new output). */
+  readonly saveTmLogs?: (node: ArbiterProcess, output: string) => void
+}
+
+/** What a fault acts on: two faults on one target never overlap. */
+export function targetOf(kind: FaultKind, node: number): string {
+  return kind.startsWith('tm-') ? `node ${node}` : kind.slice(0, kind.indexOf('-'))
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
-/** Injects one fault and heals it before returning; throws when the system under test misbehaved (after healing). */
-export async function inject(kind: FaultKind, t: FaultTargets, random: Prng): Promise<void> {
+/**
+ * Injects one fault (on `t.nodes[node]` for the TM's kinds) and heals it
+ * before returning; throws when the system under test misbehaved (after healing).
+ */
+export async function inject(kind: FaultKind, node: number, t: FaultTargets, random: Prng): Promise<void> {
+  const tm = t.nodes[node]!
   switch (kind) {
     case 'tm-kill':
-      await t.tm.kill()
-      await sleep(random.int(100, 1000))
-      t.saveTmLogs?.(t.tm.logs())
-      await t.tm.spawn()
+      await tm.kill()
+      // In a cluster, sometimes past the lease: another node takes the dead one's work over meanwhile.
+      await sleep(random.int(100, t.store ? t.store.leaseMs + 1500 : 1000))
+      t.saveTmLogs?.(tm, tm.logs())
+      await tm.spawn()
       return
     case 'tm-sigterm': {
       // A rolling restart: SIGTERM, the TM drains and exits 0 by itself
       // within its shutdown grace, and comes back on the same data and port.
-      const limitMs = Number(t.tm.config.shutdownGraceMs ?? 10_000) + 10_000
-      const exit = await within(t.tm.stop().then(() => t.tm.exited()), limitMs)
-      if (exit === undefined) await t.tm.kill()
+      const limitMs = Number(tm.config.shutdownGraceMs ?? 10_000) + 10_000
+      const exit = await within(tm.stop().then(() => tm.exited()), limitMs)
+      if (exit === undefined) await tm.kill()
       await sleep(random.int(100, 1000))
-      t.saveTmLogs?.(t.tm.logs())
-      await t.tm.spawn()
+      t.saveTmLogs?.(tm, tm.logs())
+      await tm.spawn()
       if (exit === undefined) throw new Error(`the TM had not exited ${limitMs} ms after SIGTERM (killed)`)
       if (exit.code !== 0) throw new Error(`the TM exited with ${exit.code ?? exit.signal} after SIGTERM, not 0`)
       return
     }
+    case 'tm-pause': {
+      // Frozen (a GC pause, a stalled VM). In a cluster past its lease: it is
+      // taken over while frozen, and must find that out and rejoin by itself.
+      tm.pause()
+      await sleep(t.store ? random.int(t.store.leaseMs + 500, t.store.leaseMs + 2500) : random.int(300, 3000))
+      tm.resume()
+      return
+    }
     case 'pg-kill':
-    case 'mariadb-kill': {
-      const server = kind === 'pg-kill' ? t.pg : t.mariadb
+    case 'mariadb-kill':
+    case 'store-kill': {
+      const server = serverOf(kind, t)
       await server.kill()
       await sleep(random.int(100, 1000))
       await server.restart()
       return
     }
     case 'pg-pause':
-    case 'mariadb-pause': {
-      const server = kind === 'pg-pause' ? t.pg : t.mariadb
+    case 'mariadb-pause':
+    case 'store-pause': {
+      const server = serverOf(kind, t)
       await server.pause()
-      await sleep(random.int(1000, 4000)) // past the transactions' 3 s timeout, sometimes
+      await sleep(random.int(1000, 4000)) // past the transactions' 3 s timeout (and a cluster's lease), sometimes
       await server.resume()
       return
     }
-    case 'pg-session-kill': {
-      const admin = new pg.Client({ connectionString: t.pgDbUrl })
+    case 'pg-session-kill':
+    case 'store-session-kill': {
+      const admin = new pg.Client({ connectionString: kind === 'pg-session-kill' ? t.pgDbUrl : t.store!.dbUrl })
       await admin.connect()
       try {
         await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()')
@@ -107,6 +142,11 @@ export async function inject(kind: FaultKind, t: FaultTargets, random: Prng): Pr
       return
     }
   }
+}
+
+function serverOf(kind: 'pg-kill' | 'mariadb-kill' | 'store-kill' | 'pg-pause' | 'mariadb-pause' | 'store-pause', t: FaultTargets): TestServer {
+  if (kind.startsWith('store-')) return t.store!.server
+  return kind.startsWith('pg-') ? t.pg : t.mariadb
 }
 
 /** The promise's value, or undefined when it takes longer than `ms`. */
