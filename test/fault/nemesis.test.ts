@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest'
 import { whyNotControllable } from '../harness/index.js'
 import { formatReport, runNemesis, type NemesisOptions, type NemesisReport } from './nemesis/bank-nemesis.js'
+import { ONE_NODE, THREE_NODES } from './nemesis/shapes.js'
 
 const skip = whyNotControllable('postgres') ?? whyNotControllable('mariadb')
 const seed = Number(process.env.NEMESIS_SEED ?? Date.now() % 1_000_000)
@@ -17,13 +18,8 @@ const only = process.env.NEMESIS_SHAPE
 const CI_TRANSFERS = 10_000
 const CI_FAULTS = 200
 const SHAPES: { name: string; seconds: number; maxSeconds?: number; options: Partial<NemesisOptions> }[] = [
-  { name: 'single', seconds: 150, options: { concurrency: 32, accountsPerBank: 32, faultStreams: 3, faultGapMs: [200, 1000] } },
-  {
-    name: 'cluster',
-    seconds: 150,
-    maxSeconds: 330,
-    options: { concurrency: 32, accountsPerBank: 32, cluster: { nodes: 3, leaseMs: 2000 }, faultStreams: 4, faultGapMs: [200, 1000] },
-  },
+  { name: 'single', seconds: 150, options: ONE_NODE },
+  { name: 'cluster', seconds: 150, maxSeconds: 330, options: THREE_NODES },
 ]
 
 const reports: NemesisReport[] = []

@@ -11,6 +11,7 @@ import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { NodeLease } from '../../../server/cluster/node-lease.js'
 import { migrateStore } from '../../../server/cluster/store-schema.js'
+import { sweepEnded } from '../../../server/cluster/store-sweep.js'
 import { LogWriteError, type DecisionLog } from '../../../server/log/decision-log.js'
 import { FileDecisionLog } from '../../../server/log/file-decision-log.js'
 import { LeaseLostError, PostgresDecisionLog } from '../../../server/log/postgres-decision-log.js'
@@ -195,6 +196,47 @@ describe('the postgres store refuses what it cannot make durable', () => {
     }
     await Promise.all(appends)
     expect(gtrids.filter((g) => log.get(g)?.decision === undefined)).toEqual([])
+    await log.close()
+  })
+
+  it("lookUp reads another node's transaction without taking it in: a decision (ended or not) is found, a marker or nothing is not", async () => {
+    const log = (await store.open()) as PostgresDecisionLog
+    await store.pool.query(
+      `INSERT INTO arbiter_transactions (gtrid, owner, outcome, branches, decided_ms, epoch, ended_at) VALUES
+         ('other:driving', 'other', 'commit', '[{"resource":"pg","bqual":"b1"}]', 1, 1, NULL),
+         ('other:ended', 'other', 'commit', '[]', 1, 1, now()),
+         ('other:marked', 'other', 'abort', '[]', 0, 0, now())`,
+    )
+    expect(await log.lookUp('other:driving')).toMatchObject({ ended: false, decision: { gtrid: 'other:driving', branches: [{ resource: 'pg', bqual: 'b1' }] } })
+    expect(await log.lookUp('other:ended')).toMatchObject({ ended: true, decision: { gtrid: 'other:ended' } })
+    expect(await log.lookUp('other:marked')).toBeUndefined()
+    expect(await log.lookUp('other:never')).toBeUndefined()
+    // Not this node's to drive: not in its index, not among its unfinished.
+    expect(log.get('other:driving')).toBeUndefined()
+    expect(log.unfinished().map((t) => t.gtrid)).not.toContain('other:driving')
+    await log.close()
+  })
+
+  it('the sweep deletes what ended more than log.retainEndedMs ago, with its resolutions, a thousand at a time; nothing unfinished', async () => {
+    const log = (await store.open()) as PostgresDecisionLog
+    const pool = store.pool
+    for (const g of ['contract-1:sweep-old', 'contract-1:sweep-recent', 'contract-1:sweep-open']) await log.appendDecision(g, branches)
+    await log.appendResolution({ gtrid: 'contract-1:sweep-old', resource: 'pg', bqual: '01', action: 'commit', operator: 'test', reason: 'sweep', heuristic: false })
+    await log.appendEnd('contract-1:sweep-old')
+    await log.appendEnd('contract-1:sweep-recent')
+    // 2,500 more long ended (markers included), so the sweep needs several rounds.
+    await pool.query(
+      `INSERT INTO arbiter_transactions (gtrid, owner, outcome, decided_ms, epoch, ended_at)
+       SELECT 'contract-1:sweep-bulk-' || i, 'contract-1', CASE WHEN i % 2 = 0 THEN 'commit' ELSE 'abort' END, 0, 1, now() - interval '3 hours' FROM generate_series(1, 2500) AS i`,
+    )
+    await pool.query("UPDATE arbiter_transactions SET ended_at = now() - interval '2 hours' WHERE gtrid = 'contract-1:sweep-old'")
+    const count = async (where: string): Promise<number> =>
+      Number((await pool.query<{ n: string }>(`SELECT count(*) AS n FROM arbiter_transactions WHERE ${where}`)).rows[0]!.n)
+    expect(await sweepEnded(pool, 3_600_000)).toBe(2501)
+    expect(await count("gtrid LIKE 'contract-1:sweep-bulk-%' OR gtrid = 'contract-1:sweep-old'")).toBe(0)
+    expect((await pool.query("SELECT 1 FROM arbiter_resolutions WHERE gtrid = 'contract-1:sweep-old'")).rowCount).toBe(0)
+    expect(await count("gtrid IN ('contract-1:sweep-recent', 'contract-1:sweep-open')")).toBe(2)
+    expect(await sweepEnded(pool, 3_600_000)).toBe(0)
     await log.close()
   })
 
