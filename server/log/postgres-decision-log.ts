@@ -66,14 +66,15 @@ const BATCH_SQL = `
 WITH fence AS (
   SELECT epoch FROM arbiter_nodes WHERE node_id = $1 AND epoch = $2 AND lease_expires_at > now() FOR SHARE
 ), decided AS (
-  INSERT INTO arbiter_transactions (gtrid, owner, outcome, branches, decided_ms, epoch)
-  SELECT d.gtrid, $1, 'commit', d.branches::jsonb, d.at, $2 FROM unnest($3::text[], $4::text[], $5::bigint[]) AS d(gtrid, branches, at)
+  INSERT INTO arbiter_transactions (gtrid, owner, outcome, branches, decided_ms, epoch, ended_at)
+  SELECT d.gtrid, $1, 'commit', d.branches::jsonb, d.at, $2, CASE WHEN d.gtrid = ANY($8::text[]) THEN now() END
+  FROM unnest($3::text[], $4::text[], $5::bigint[]) AS d(gtrid, branches, at)
   WHERE EXISTS (SELECT 1 FROM fence)
   ON CONFLICT (gtrid) DO NOTHING
   RETURNING gtrid
 ), resolved AS (
-  INSERT INTO arbiter_transactions (gtrid, owner, outcome, decided_ms, epoch)
-  SELECT DISTINCT r.gtrid, $1, 'resolved', 0, $2 FROM unnest($6::text[]) AS r(gtrid)
+  INSERT INTO arbiter_transactions (gtrid, owner, outcome, decided_ms, epoch, ended_at)
+  SELECT DISTINCT r.gtrid, $1, 'resolved', 0, $2, CASE WHEN r.gtrid = ANY($8::text[]) THEN now() END FROM unnest($6::text[]) AS r(gtrid)
   WHERE EXISTS (SELECT 1 FROM fence)
   ON CONFLICT (gtrid) DO NOTHING
 ), resolutions AS (
@@ -81,6 +82,7 @@ WITH fence AS (
   SELECT r.gtrid, r.record::jsonb FROM unnest($6::text[], $7::text[]) AS r(gtrid, record)
   WHERE EXISTS (SELECT 1 FROM fence)
 ), ended AS (
+  -- Rows inserted above are not visible to this UPDATE (one snapshot): an END in the same batch as its row's insert is set there.
   UPDATE arbiter_transactions SET ended_at = now()
   WHERE gtrid = ANY($8::text[]) AND ended_at IS NULL AND EXISTS (SELECT 1 FROM fence)
 )

@@ -112,6 +112,22 @@ describe.each([
     await reopened.close()
   })
 
+  it('END in the same write as the record it ends (not awaited in between) still ends it, after a reopen too', async () => {
+    let log = await store.open()
+    const resolution = { resource: 'pg', bqual: 'b1', action: 'rollback' as const, operator: 'test', reason: 'same batch', heuristic: false }
+    // The first write carries the decision ahead; the resolution and its END queue behind it and go together in the next.
+    await Promise.all([
+      log.appendDecision('contract-1:ahead', branches),
+      log.appendResolution({ gtrid: 'contract-1:same-batch', ...resolution }),
+      log.appendEnd('contract-1:same-batch'),
+    ])
+    expect(log.unfinished().map((t) => t.gtrid)).not.toContain('contract-1:same-batch')
+    await log.close()
+    log = await store.open()
+    expect(log.unfinished().map((t) => t.gtrid)).not.toContain('contract-1:same-batch')
+    await log.close()
+  })
+
   it('concurrent decisions share writes, and every write is counted', async () => {
     const log = await store.open()
     const before = log.stats()
