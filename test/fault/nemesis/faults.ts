@@ -79,7 +79,7 @@ export async function inject(kind: FaultKind, node: number, t: FaultTargets, ran
       // In a cluster, sometimes past the lease: another node takes the dead one's work over meanwhile.
       await sleep(random.int(100, t.store ? t.store.leaseMs + 1500 : 1000))
       t.saveTmLogs?.(tm, tm.logs())
-      await tm.spawn()
+      await restart(tm, t)
       return
     case 'tm-sigterm': {
       // A rolling restart: SIGTERM, the TM drains and exits 0 by itself
@@ -89,7 +89,7 @@ export async function inject(kind: FaultKind, node: number, t: FaultTargets, ran
       if (exit === undefined) await tm.kill()
       await sleep(random.int(100, 1000))
       t.saveTmLogs?.(tm, tm.logs())
-      await tm.spawn()
+      await restart(tm, t)
       if (exit === undefined) throw new Error(`the TM had not exited ${limitMs} ms after SIGTERM (killed)`)
       if (exit.code !== 0) throw new Error(`the TM exited with ${exit.code ?? exit.signal} after SIGTERM, not 0`)
       return
@@ -140,6 +140,24 @@ export async function inject(kind: FaultKind, node: number, t: FaultTargets, ran
         await admin.end()
       }
       return
+    }
+  }
+}
+
+/**
+ * Starts a node again, as its supervisor would (systemd, Kubernetes): a node
+ * that cannot reach its shared store at start-up exits 1 (the store may be
+ * down or starting up under another fault), and is started again a second later.
+ */
+async function restart(tm: ArbiterProcess, t: FaultTargets): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await tm.spawn()
+      return
+    } catch (error) {
+      if (attempt >= 30 || !/exited \(1\) during start-up/.test(String(error))) throw error
+      t.saveTmLogs?.(tm, tm.logs())
+      await sleep(1000)
     }
   }
 }
