@@ -5,7 +5,7 @@ import { checkTransactionOptions, resolveClientOptions, type ArbiterClientOption
 import type { Transaction } from './transaction.js'
 import { toTransactionInfo, type TransactionInfo } from './transaction-info.js'
 import { runTransaction, withRetry } from './transaction-runner.js'
-import { TmRpc } from './tm-rpc.js'
+import { NodeSet } from './node-set.js'
 import { toWireStatements, type Statement } from './statements.js'
 import { runNamed } from './one-shot.js'
 import { fromResultSet, type ExecuteResult } from './values.js'
@@ -66,10 +66,11 @@ export interface ArbiterClient {
  * Creates a client. Defaults: plaintext (no `tls`), no token, 30 s deadline
  * per RPC, no extra channel options, 5 outcome queries after a lost Commit.
  * Connecting is lazy: a wrong address shows at the first call (UnavailableError).
+ * With `addresses` (a cluster), transactions are spread over the nodes (node-set.ts).
  */
 export function createArbiterClient(options: ArbiterClientOptions): ArbiterClient {
   const resolved = resolveClientOptions(options)
-  const rpc = new TmRpc(resolved)
+  const nodes = new NodeSet(resolved)
   let closed = false
   const open = (): void => {
     if (closed) throw new IllegalStateError('the Arbiter client is closed')
@@ -79,7 +80,7 @@ export function createArbiterClient(options: ArbiterClientOptions): ArbiterClien
     async transaction<T>(fn: (tx: Transaction) => Promise<T> | T, txOptions: TransactionOptions = {}): Promise<T> {
       open()
       if (typeof fn !== 'function') throw new InvalidArgumentError('transaction() needs a callback')
-      return runTransaction(rpc, fn, txOptions, resolved)
+      return runTransaction(nodes, fn, txOptions, resolved)
     },
 
     async run(statements: readonly RunStatement[], runOptions: TransactionOptions = {}): Promise<RunResult> {
@@ -87,7 +88,7 @@ export function createArbiterClient(options: ArbiterClientOptions): ArbiterClien
       checkTransactionOptions(runOptions)
       const wire = toWireStatements(statements, 'run()')
       return withRetry(runOptions, async () => {
-        const response = await runNamed(rpc, wire, runOptions, resolved)
+        const response = await runNamed(nodes, wire, runOptions, resolved)
         if (!response.transaction) throw new IllegalStateError('the TM answered Run without a transaction')
         return {
           transaction: toTransactionInfo(response.transaction),
@@ -100,13 +101,13 @@ export function createArbiterClient(options: ArbiterClientOptions): ArbiterClien
     async getTransaction(gtrid: string, getOptions: GetTransactionOptions = {}): Promise<TransactionInfo> {
       open()
       if (typeof gtrid !== 'string' || gtrid === '') throw new InvalidArgumentError('getTransaction() needs a gtrid')
-      return toTransactionInfo(await rpc.getTransaction({ gtrid }, { signal: getOptions.signal }))
+      return toTransactionInfo(await nodes.getTransaction(gtrid, { signal: getOptions.signal }))
     },
 
     close(): void {
       if (closed) return
       closed = true
-      rpc.close()
+      nodes.close()
     },
   }
 }

@@ -16,7 +16,8 @@ import {
 } from './errors.js'
 import type { WaitFor } from './options.js'
 import type { TransactionHandle } from './transaction.js'
-import type { TmRpc } from './tm-rpc.js'
+import type { RpcCallOptions, TmRpc } from './tm-rpc.js'
+import type { Transaction__Output } from '../proto/gen/arbiter/v1/Transaction.js'
 
 type Answer =
   | { readonly kind: 'committed' }
@@ -32,6 +33,8 @@ export interface CommitSettings {
   readonly waitFor: WaitFor
   readonly outcomeQueryAttempts: number
   readonly defaultDeadlineMs: number
+  /** How to ask what became of the transaction (default: its node; in a cluster, the others too: node-set.ts). */
+  readonly askOutcome?: (gtrid: string, o: RpcCallOptions) => Promise<Transaction__Output>
 }
 
 function classify(error: ArbiterError): Answer {
@@ -81,7 +84,9 @@ async function resolveOutcome(rpc: TmRpc, request: CommitRequest, first: Arbiter
     let state: string
     let abortReason: string
     try {
-      const tx = await rpc.getTransaction({ gtrid }, { deadlineMs: queryDeadlineMs })
+      const tx = settings.askOutcome
+        ? await settings.askOutcome(gtrid, { deadlineMs: queryDeadlineMs })
+        : await rpc.getTransaction({ gtrid }, { deadlineMs: queryDeadlineMs })
       state = tx.state
       abortReason = tx.abortReason
     } catch (error) {

@@ -149,6 +149,18 @@ export class PermissionDeniedError extends ArbiterError {
   }
 }
 
+/**
+ * The request reached a node of a cluster that does not hold its
+ * transaction: nothing ran. `metadata.node` and `metadata.address` name the
+ * node that does; a client created with several addresses sends it there itself.
+ */
+export class WrongNodeError extends ArbiterError {
+  override readonly name: string = 'WrongNodeError'
+  constructor(details: string, options: ArbiterErrorOptions = {}) {
+    super('TM_WRONG_NODE', details, options)
+  }
+}
+
 type ErrorClass = new (details: string, options?: ArbiterErrorOptions) => ArbiterError
 
 const CLASS_OF: Partial<Record<TmErrorCode, ErrorClass>> = {
@@ -162,6 +174,7 @@ const CLASS_OF: Partial<Record<TmErrorCode, ErrorClass>> = {
   TM_OVERLOADED: ResourceExhaustedError,
   TM_UNAUTHENTICATED: UnauthenticatedError,
   TM_PERMISSION_DENIED: PermissionDeniedError,
+  TM_WRONG_NODE: WrongNodeError,
 }
 
 /** The catalog code for a bare gRPC status (no ErrorInfo). */

@@ -17,6 +17,7 @@ export {
   InvalidArgumentError,
   OutcomeUnknownError,
   PermissionDeniedError,
+  WrongNodeError,
   ResourceExhaustedError,
   TransactionAbortedError,
   TransactionNotFoundError,

@@ -7,12 +7,13 @@
 // never reported as "not run": it ends as OutcomeUnknownError with the gtrid
 // to ask about.
 import { backoffDelay, sleep } from './backoff.js'
-import { OutcomeUnknownError, fromGrpcError, isTmAnswer, type ArbiterError } from './errors.js'
+import { OutcomeUnknownError, UnavailableError, fromGrpcError, isTmAnswer, type ArbiterError } from './errors.js'
 import type { ResolvedClientOptions, TransactionOptions } from './options.js'
 import type { RunRequest } from '../proto/gen/arbiter/v1/RunRequest.js'
 import type { RunResponse__Output } from '../proto/gen/arbiter/v1/RunResponse.js'
 import type { Statement } from '../proto/gen/arbiter/v1/Statement.js'
 import type { TmRpc } from './tm-rpc.js'
+import type { NodeSet } from './node-set.js'
 import { beginPatiently } from './transaction-runner.js'
 
 /** The TM's answer to a Run, and whether its results were dropped (a repeat whose first results were not kept). */
@@ -70,7 +71,7 @@ async function repeat(rpc: TmRpc, request: RunRequest, deadlineMs: number): Prom
 
 /** Sends the Run, and again with the same name while its outcome is not known. */
 export async function runNamed(
-  rpc: TmRpc,
+  nodes: NodeSet,
   statements: Statement[],
   options: TransactionOptions,
   client: ResolvedClientOptions,
@@ -84,10 +85,17 @@ export async function runNamed(
     statements,
     waitFor: options.waitFor === 'durable' ? ('WAIT_FOR_DURABLE' as const) : ('WAIT_FOR_APPLIED' as const),
   }
+  let rpc = nodes.pick()
   // Named here when the client knows the TM (no extra round trip); else a Begin names it.
   for (let naming = 1; ; naming++) {
     const named = naming === 1 ? rpc.nameTransaction(options.timeoutMs, labels) : undefined
-    const gtrid = named?.gtrid ?? (await beginPatiently(rpc, { timeoutMs: body.timeoutMs, labels }, signal, client.defaultDeadlineMs)).gtrid
+    let gtrid = named?.gtrid
+    if (gtrid === undefined) {
+      const begun = await beginPatiently(nodes, rpc, { timeoutMs: body.timeoutMs, labels }, signal, client.defaultDeadlineMs)
+      rpc = begun.rpc
+      gtrid = begun.response.gtrid
+    }
+    nodes.learn(gtrid, rpc)
     const request: RunRequest = { ...body, gtrid, tmInstance: named?.begin.tmInstance ?? '' }
     let first: ArbiterError
     try {
@@ -97,6 +105,7 @@ export async function runNamed(
       if (signal?.aborted === true && caught === signal.reason) throw unknown(gtrid, 'was cancelled after its request was sent', caught)
       first = fromGrpcError(caught)
     }
+    if (first instanceof UnavailableError) nodes.failed(rpc)
     if (notRun(first)) {
       // A TM that would not begin the name chosen here (it restarted, another node), or that lost the
       // transaction its Begin named (it restarted in between): nothing ran; a (new) Begin names it.

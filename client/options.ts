@@ -15,8 +15,18 @@ export interface TlsOptions {
 
 /** Options of createArbiterClient(). */
 export interface ArbiterClientOptions {
-  /** The TM's address, `host:port` (e.g. `127.0.0.1:50051`). Required. */
-  readonly address: string
+  /** The TM's address, `host:port` (e.g. `127.0.0.1:50051`). Give this or `addresses`. */
+  readonly address?: string
+  /**
+   * Several nodes of one cluster (log.store: postgres), `host:port` each.
+   * New transactions are spread over them round robin, skipping a node whose
+   * connection is failing; every request of a transaction goes to the node
+   * that holds it; the outcome of a transaction whose node cannot be reached
+   * is asked of the others (any node answers for one that was taken over).
+   * Nodes not listed are learned from the cluster (ListMembers) when a
+   * transaction names one. One entry behaves exactly as `address`.
+   */
+  readonly addresses?: readonly string[]
   /** TLS; when absent the channel is insecure (plaintext). */
   readonly tls?: TlsOptions
   /** Sent as `authorization: Bearer <token>` metadata on every call (default: no token). */
@@ -88,7 +98,9 @@ export const DEFAULT_RETRY_MAX_DELAY_MS = 5_000
 
 /** ArbiterClientOptions with every default applied. */
 export interface ResolvedClientOptions {
+  /** The first of `addresses`: the one node of a client of one node. */
   readonly address: string
+  readonly addresses: readonly string[]
   readonly tls: TlsOptions | undefined
   readonly token: string | undefined
   readonly defaultDeadlineMs: number
@@ -128,14 +140,15 @@ function delay(name: string, value: number | undefined): void {
 
 /** Checks the options and applies the defaults. */
 export function resolveClientOptions(options: ArbiterClientOptions): ResolvedClientOptions {
-  if (typeof options?.address !== 'string' || options.address === '') throw new InvalidArgumentError('address is required (host:port)')
+  const addresses = addressesOf(options)
   if (options.tls?.key !== undefined && options.tls.cert === undefined) throw new InvalidArgumentError('tls.key needs tls.cert')
   const transport = options.transport ?? 'session'
   if (transport !== 'session' && transport !== 'unary') {
     throw new InvalidArgumentError(`transport must be 'session' or 'unary' (got ${String(transport)})`)
   }
   return Object.freeze({
-    address: options.address,
+    address: addresses[0]!,
+    addresses,
     tls: options.tls,
     token: options.token,
     defaultDeadlineMs: positive('defaultDeadlineMs', options.defaultDeadlineMs, DEFAULT_DEADLINE_MS),
@@ -143,6 +156,21 @@ export function resolveClientOptions(options: ArbiterClientOptions): ResolvedCli
     outcomeQueryAttempts: Math.floor(positive('outcomeQueryAttempts', options.outcomeQueryAttempts, DEFAULT_OUTCOME_QUERY_ATTEMPTS)),
     transport,
   })
+}
+
+function addressesOf(options: ArbiterClientOptions): readonly string[] {
+  const { address, addresses } = options ?? {}
+  if (address !== undefined && addresses !== undefined) throw new InvalidArgumentError('give address or addresses, not both')
+  if (addresses !== undefined) {
+    const given: unknown = addresses
+    if (!Array.isArray(given) || given.length === 0) throw new InvalidArgumentError('addresses must be a non-empty array of host:port')
+    const list = given as unknown[]
+    const bad = list.findIndex((a) => typeof a !== 'string' || a === '')
+    if (bad >= 0) throw new InvalidArgumentError(`addresses[${bad}] must be a host:port string (got ${JSON.stringify(list[bad])})`)
+    return Object.freeze([...new Set(list as string[])])
+  }
+  if (typeof address !== 'string' || address === '') throw new InvalidArgumentError('address is required (host:port), or addresses for several nodes')
+  return Object.freeze([address])
 }
 
 /** Checks the transaction options a caller gave (throws InvalidArgumentError). */

@@ -22,6 +22,7 @@ import type { GetTransactionRequest } from '../proto/gen/arbiter/v1/GetTransacti
 import type { Transaction__Output } from '../proto/gen/arbiter/v1/Transaction.js'
 import type { RunRequest } from '../proto/gen/arbiter/v1/RunRequest.js'
 import type { RunResponse__Output } from '../proto/gen/arbiter/v1/RunResponse.js'
+import type { ListMembersResponse__Output } from '../proto/gen/arbiter/v1/ListMembersResponse.js'
 import { ArbiterError, fromGrpcError } from './errors.js'
 import type { ResolvedClientOptions } from './options.js'
 import { SessionTransport, type SessionKind } from './session-transport.js'
@@ -130,6 +131,21 @@ export class TmRpc {
   run(req: RunRequest, o?: RpcCallOptions): Promise<RunResponse__Output> {
     const call = this.call<RunRequest, RunResponse__Output>('run', (r, m, c, cb) => this.raw.Run(r, m, c, cb), req, o)
     return req.tmInstance ? this.unlessBeginRefused(call) : call
+  }
+
+  /** The cluster's members (always its own unary call: it is about the node, not a transaction). */
+  listMembers(deadlineMs: number): Promise<ListMembersResponse__Output> {
+    return new Promise((resolve, reject) => {
+      this.raw.ListMembers({}, this.metadata(), { deadline: Date.now() + deadlineMs }, (error, response) => {
+        if (error) reject(fromGrpcError(error))
+        else resolve(response!)
+      })
+    })
+  }
+
+  /** False while the connection to this node is failing (grpc-js's TRANSIENT_FAILURE): new transactions go elsewhere. */
+  get reachable(): boolean {
+    return this.raw.getChannel().getConnectivityState(false) !== grpc.connectivityState.TRANSIENT_FAILURE
   }
 
   close(): void {

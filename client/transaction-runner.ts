@@ -4,7 +4,7 @@
 // the whole thing on a retryable abort when the caller asked for it.
 import { backoffDelay, sleep } from './backoff.js'
 import { commitTransaction, rollbackTransaction } from './commit.js'
-import { TransactionAbortedError, UnavailableError } from './errors.js'
+import { OutcomeUnknownError, TransactionAbortedError, UnavailableError } from './errors.js'
 import type { BeginRequest } from '../proto/gen/arbiter/v1/BeginRequest.js'
 import type { BeginResponse__Output } from '../proto/gen/arbiter/v1/BeginResponse.js'
 import {
@@ -15,7 +15,8 @@ import {
   type TransactionOptions,
 } from './options.js'
 import { TransactionHandle, type Transaction } from './transaction.js'
-import type { TmRpc } from './tm-rpc.js'
+import type { RpcCallOptions, TmRpc } from './tm-rpc.js'
+import type { NodeSet } from './node-set.js'
 
 /** @internal Runs `once` and, when options.retry says so, again after a retryable TransactionAbortedError. */
 export async function withRetry<T>(options: TransactionOptions, once: () => Promise<T>): Promise<T> {
@@ -40,13 +41,23 @@ export async function withRetry<T>(options: TransactionOptions, once: () => Prom
  * latency instead of an error. The answer of a Begin that was lost leaves an
  * unused transaction, which its deadline ends. @internal
  */
-export async function beginPatiently(rpc: TmRpc, request: BeginRequest, signal: AbortSignal | undefined, patienceMs: number): Promise<BeginResponse__Output> {
+export async function beginPatiently(
+  nodes: NodeSet,
+  first: TmRpc,
+  request: BeginRequest,
+  signal: AbortSignal | undefined,
+  patienceMs: number,
+): Promise<{ response: BeginResponse__Output; rpc: TmRpc }> {
   const until = Date.now() + patienceMs
+  let rpc = first
   for (let attempt = 1; ; attempt++) {
     try {
-      return await rpc.begin(request, { signal, deadlineMs: Math.max(1, until - Date.now()) })
+      return { response: await rpc.begin(request, { signal, deadlineMs: Math.max(1, until - Date.now()) }), rpc }
     } catch (error) {
       if (!(error instanceof UnavailableError) || Date.now() >= until || signal?.aborted) throw error
+      // In a cluster, the next node (a Begin ran nowhere, or only named an unused transaction there).
+      nodes.failed(rpc)
+      rpc = nodes.pick()
       await sleep(Math.min(backoffDelay(attempt, 50, 250), Math.max(0, until - Date.now())), signal)
     }
   }
@@ -70,7 +81,7 @@ function describe(error: unknown): string {
 }
 
 async function attempt<T>(
-  rpc: TmRpc,
+  nodes: NodeSet,
   fn: (tx: Transaction) => Promise<T> | T,
   options: TransactionOptions,
   client: ResolvedClientOptions,
@@ -78,14 +89,17 @@ async function attempt<T>(
   const signal = options.signal
   signal?.throwIfAborted()
   const labels = { ...options.labels }
+  let rpc = nodes.pick()
   // Begin rides on the transaction's first request when the client knows the TM well enough to name it.
   const named = rpc.nameTransaction(options.timeoutMs, labels)
   let handle: TransactionHandle
   if (named) handle = new TransactionHandle(rpc, named.gtrid, named.deadline, named.begin)
   else {
-    const begun = await beginPatiently(rpc, { timeoutMs: options.timeoutMs ?? 0, labels }, signal, client.defaultDeadlineMs)
-    handle = new TransactionHandle(rpc, begun.gtrid, new Date(Number(begun.deadlineUnixMs)))
+    const begun = await beginPatiently(nodes, rpc, { timeoutMs: options.timeoutMs ?? 0, labels }, signal, client.defaultDeadlineMs)
+    rpc = begun.rpc
+    handle = new TransactionHandle(rpc, begun.response.gtrid, new Date(Number(begun.response.deadlineUnixMs)))
   }
+  nodes.learn(handle.gtrid, rpc)
   try {
     let value: T
     try {
@@ -98,6 +112,7 @@ async function attempt<T>(
       const cancelled = signal?.aborted === true
       handle.close(cancelled ? signal.reason : error)
       const reason = cancelled ? `cancelled by the application: ${describe(signal.reason)}` : `the application's callback failed: ${describe(error)}`
+      if (error instanceof UnavailableError) nodes.failed(rpc)
       await rollbackTransaction(rpc, handle, reason, client.defaultDeadlineMs, { callbackMayStillRun: cancelled })
       throw cancelled ? (signal.reason as Error) : error
     }
@@ -106,6 +121,11 @@ async function attempt<T>(
       waitFor: options.waitFor ?? 'applied',
       outcomeQueryAttempts: client.outcomeQueryAttempts,
       defaultDeadlineMs: client.defaultDeadlineMs,
+      // In a cluster the outcome of a transaction whose node went away is asked of the others too.
+      ...(!nodes.single && { askOutcome: (gtrid: string, o: RpcCallOptions) => nodes.getTransaction(gtrid, o) }),
+    }).catch((error: unknown) => {
+      if (error instanceof UnavailableError || error instanceof OutcomeUnknownError) nodes.failed(rpc)
+      throw error
     })
     return value
   } finally {
@@ -115,11 +135,11 @@ async function attempt<T>(
 
 /** @internal The body of client.transaction(). */
 export async function runTransaction<T>(
-  rpc: TmRpc,
+  nodes: NodeSet,
   fn: (tx: Transaction) => Promise<T> | T,
   options: TransactionOptions,
   client: ResolvedClientOptions,
 ): Promise<T> {
   checkTransactionOptions(options)
-  return withRetry(options, () => attempt(rpc, fn, options, client))
+  return withRetry(options, () => attempt(nodes, fn, options, client))
 }

@@ -14,6 +14,7 @@ export const TM_ERRORS = {
   TM_HEURISTIC_MIXED: { status: GrpcStatus.INTERNAL, retryable: false, action: 'an operator resolves it with the Admin service' },
   TM_UNAUTHENTICATED: { status: GrpcStatus.UNAUTHENTICATED, retryable: false, action: 'send a valid token' },
   TM_PERMISSION_DENIED: { status: GrpcStatus.PERMISSION_DENIED, retryable: false, action: 'use a credential with the needed role' },
+  TM_WRONG_NODE: { status: GrpcStatus.FAILED_PRECONDITION, retryable: false, action: 'send the request to the node in metadata.address: the transaction is that node\'s' },
   TM_INTERNAL: { status: GrpcStatus.INTERNAL, retryable: false, action: 'report it' },
 } as const
 

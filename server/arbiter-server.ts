@@ -3,6 +3,7 @@
 // open the gRPC port, so no Commit can race the first recovery pass. The
 // metrics/health HTTP port opens first, so /healthz answers (and /readyz
 // says "not ready") while recovery runs.
+import { hostname } from 'node:os'
 import { createAdapter } from '../adapters/index.js'
 import type { ResourceAdapter } from '../adapters/types.js'
 import { ConfigError, hostOf, isLoopbackListen, resolveResourceUrl, type ArbiterConfig } from './config.js'
@@ -173,6 +174,7 @@ async function startCore(
     logger,
     observer: metrics,
     onSessionLost: (endedAt) => late.recovery?.expedite(endedAt),
+    ...(shared && { members: shared.members }),
   })
   liveTransactions = () => coordinator.inProgressCount
   if (coordinator.callerLimits) registerCallerMetrics(metrics.registry, coordinator.callerLimits)
@@ -194,7 +196,15 @@ async function startCore(
   logger.info({ steps: firstPass.steps.length, unreachable: Object.keys(firstPass.unreachable) }, 'start-up recovery done')
   recovery.start()
 
-  const tm = transactionManagerHandlers(coordinator, logger, config.limits, createSessionRequestMetrics(metrics.registry))
+  // This node's address for ListMembers and the store's member list: known once the port is bound.
+  let advertised = config.cluster.advertiseAddress ?? config.listen
+  const tm = transactionManagerHandlers(
+    coordinator,
+    logger,
+    config.limits,
+    { nodeId: config.nodeId, address: () => advertised, ...(shared && { list: () => shared.members.list() }) },
+    createSessionRequestMetrics(metrics.registry),
+  )
   const { server, health } = buildGrpcServer({
     tm: tm.handlers,
     admin: adminHandlers({
@@ -203,7 +213,8 @@ async function startCore(
       log,
       resources,
       logger,
-      config: { nodeId: config.nodeId, stuckAfterMs: config.admin.stuckAfterMs },
+      config: { nodeId: config.nodeId, stuckAfterMs: config.admin.stuckAfterMs, address: () => advertised },
+      ...(shared && { cluster: shared.members }),
     }),
     // Metrics first: grpc-js wraps later interceptors around earlier ones, so auth's refusals are counted too.
     interceptors: [createGrpcMetricsInterceptor(metrics.registry), createAuthInterceptor(auth, logger)],
@@ -225,6 +236,10 @@ async function startCore(
   for (const service of ['', TM_SERVICE, ADMIN_SERVICE]) health.setStatus(service, 'SERVING')
   const host = hostOf(config.listen)
   const address = `${host.includes(':') ? `[${host}]` : host}:${port}`
+  advertised = config.cluster.advertiseAddress ?? reachableAddress(host, port)
+  if (shared && config.cluster.advertiseAddress === undefined) {
+    await shared.lease.advertise(advertised).catch((error: unknown) => logger.warn({ err: String(error) }, 'address not advertised in the store: the next renewal or rejoin does'))
+  }
   await writeProbe?.check()
   writeProbe?.start()
   readiness.ready(log, writeProbe)
@@ -277,4 +292,10 @@ async function startCore(
         logger.info({ live: coordinator.liveCount }, 'arbiter stopped')
       })()),
   }
+}
+
+/** Where clients reach a node bound to `host`: a wildcard bind names no host others can dial, so the machine's name stands in. */
+function reachableAddress(host: string, port: number): string {
+  if (host === '0.0.0.0' || host === '::' || host === '[::]' || host === '') return `${hostname()}:${port}`
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`
 }

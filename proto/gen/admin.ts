@@ -7,10 +7,13 @@ import type { Branch as _arbiter_v1_Branch, Branch__Output as _arbiter_v1_Branch
 import type { InDoubtBranch as _arbiter_v1_InDoubtBranch, InDoubtBranch__Output as _arbiter_v1_InDoubtBranch__Output } from './arbiter/v1/InDoubtBranch.js';
 import type { ListInDoubtRequest as _arbiter_v1_ListInDoubtRequest, ListInDoubtRequest__Output as _arbiter_v1_ListInDoubtRequest__Output } from './arbiter/v1/ListInDoubtRequest.js';
 import type { ListInDoubtResponse as _arbiter_v1_ListInDoubtResponse, ListInDoubtResponse__Output as _arbiter_v1_ListInDoubtResponse__Output } from './arbiter/v1/ListInDoubtResponse.js';
+import type { ListNodesRequest as _arbiter_v1_ListNodesRequest, ListNodesRequest__Output as _arbiter_v1_ListNodesRequest__Output } from './arbiter/v1/ListNodesRequest.js';
+import type { ListNodesResponse as _arbiter_v1_ListNodesResponse, ListNodesResponse__Output as _arbiter_v1_ListNodesResponse__Output } from './arbiter/v1/ListNodesResponse.js';
 import type { ListResourcesRequest as _arbiter_v1_ListResourcesRequest, ListResourcesRequest__Output as _arbiter_v1_ListResourcesRequest__Output } from './arbiter/v1/ListResourcesRequest.js';
 import type { ListResourcesResponse as _arbiter_v1_ListResourcesResponse, ListResourcesResponse__Output as _arbiter_v1_ListResourcesResponse__Output } from './arbiter/v1/ListResourcesResponse.js';
 import type { ListTransactionsRequest as _arbiter_v1_ListTransactionsRequest, ListTransactionsRequest__Output as _arbiter_v1_ListTransactionsRequest__Output } from './arbiter/v1/ListTransactionsRequest.js';
 import type { ListTransactionsResponse as _arbiter_v1_ListTransactionsResponse, ListTransactionsResponse__Output as _arbiter_v1_ListTransactionsResponse__Output } from './arbiter/v1/ListTransactionsResponse.js';
+import type { NodeInfo as _arbiter_v1_NodeInfo, NodeInfo__Output as _arbiter_v1_NodeInfo__Output } from './arbiter/v1/NodeInfo.js';
 import type { RecoveryStep as _arbiter_v1_RecoveryStep, RecoveryStep__Output as _arbiter_v1_RecoveryStep__Output } from './arbiter/v1/RecoveryStep.js';
 import type { ResolveBranchRequest as _arbiter_v1_ResolveBranchRequest, ResolveBranchRequest__Output as _arbiter_v1_ResolveBranchRequest__Output } from './arbiter/v1/ResolveBranchRequest.js';
 import type { ResolveBranchResponse as _arbiter_v1_ResolveBranchResponse, ResolveBranchResponse__Output as _arbiter_v1_ResolveBranchResponse__Output } from './arbiter/v1/ResolveBranchResponse.js';
@@ -40,11 +43,14 @@ export interface ProtoGrpcType {
       InDoubtBranch: MessageTypeDefinition<_arbiter_v1_InDoubtBranch, _arbiter_v1_InDoubtBranch__Output>
       ListInDoubtRequest: MessageTypeDefinition<_arbiter_v1_ListInDoubtRequest, _arbiter_v1_ListInDoubtRequest__Output>
       ListInDoubtResponse: MessageTypeDefinition<_arbiter_v1_ListInDoubtResponse, _arbiter_v1_ListInDoubtResponse__Output>
+      ListNodesRequest: MessageTypeDefinition<_arbiter_v1_ListNodesRequest, _arbiter_v1_ListNodesRequest__Output>
+      ListNodesResponse: MessageTypeDefinition<_arbiter_v1_ListNodesResponse, _arbiter_v1_ListNodesResponse__Output>
       ListResourcesRequest: MessageTypeDefinition<_arbiter_v1_ListResourcesRequest, _arbiter_v1_ListResourcesRequest__Output>
       ListResourcesResponse: MessageTypeDefinition<_arbiter_v1_ListResourcesResponse, _arbiter_v1_ListResourcesResponse__Output>
       ListTransactionsRequest: MessageTypeDefinition<_arbiter_v1_ListTransactionsRequest, _arbiter_v1_ListTransactionsRequest__Output>
       ListTransactionsResponse: MessageTypeDefinition<_arbiter_v1_ListTransactionsResponse, _arbiter_v1_ListTransactionsResponse__Output>
       LogKnowledge: EnumTypeDefinition
+      NodeInfo: MessageTypeDefinition<_arbiter_v1_NodeInfo, _arbiter_v1_NodeInfo__Output>
       RecoveryAction: EnumTypeDefinition
       RecoveryStep: MessageTypeDefinition<_arbiter_v1_RecoveryStep, _arbiter_v1_RecoveryStep__Output>
       Resolution: EnumTypeDefinition

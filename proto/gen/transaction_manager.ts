@@ -17,7 +17,10 @@ import type { ExecuteBatchResponse as _arbiter_v1_ExecuteBatchResponse, ExecuteB
 import type { ExecuteRequest as _arbiter_v1_ExecuteRequest, ExecuteRequest__Output as _arbiter_v1_ExecuteRequest__Output } from './arbiter/v1/ExecuteRequest.js';
 import type { ExecuteResponse as _arbiter_v1_ExecuteResponse, ExecuteResponse__Output as _arbiter_v1_ExecuteResponse__Output } from './arbiter/v1/ExecuteResponse.js';
 import type { GetTransactionRequest as _arbiter_v1_GetTransactionRequest, GetTransactionRequest__Output as _arbiter_v1_GetTransactionRequest__Output } from './arbiter/v1/GetTransactionRequest.js';
+import type { ListMembersRequest as _arbiter_v1_ListMembersRequest, ListMembersRequest__Output as _arbiter_v1_ListMembersRequest__Output } from './arbiter/v1/ListMembersRequest.js';
+import type { ListMembersResponse as _arbiter_v1_ListMembersResponse, ListMembersResponse__Output as _arbiter_v1_ListMembersResponse__Output } from './arbiter/v1/ListMembersResponse.js';
 import type { LocalVote as _arbiter_v1_LocalVote, LocalVote__Output as _arbiter_v1_LocalVote__Output } from './arbiter/v1/LocalVote.js';
+import type { Member as _arbiter_v1_Member, Member__Output as _arbiter_v1_Member__Output } from './arbiter/v1/Member.js';
 import type { ResultSet as _arbiter_v1_ResultSet, ResultSet__Output as _arbiter_v1_ResultSet__Output } from './arbiter/v1/ResultSet.js';
 import type { RollbackRequest as _arbiter_v1_RollbackRequest, RollbackRequest__Output as _arbiter_v1_RollbackRequest__Output } from './arbiter/v1/RollbackRequest.js';
 import type { RollbackResponse as _arbiter_v1_RollbackResponse, RollbackResponse__Output as _arbiter_v1_RollbackResponse__Output } from './arbiter/v1/RollbackResponse.js';
@@ -61,7 +64,10 @@ export interface ProtoGrpcType {
       ExecuteRequest: MessageTypeDefinition<_arbiter_v1_ExecuteRequest, _arbiter_v1_ExecuteRequest__Output>
       ExecuteResponse: MessageTypeDefinition<_arbiter_v1_ExecuteResponse, _arbiter_v1_ExecuteResponse__Output>
       GetTransactionRequest: MessageTypeDefinition<_arbiter_v1_GetTransactionRequest, _arbiter_v1_GetTransactionRequest__Output>
+      ListMembersRequest: MessageTypeDefinition<_arbiter_v1_ListMembersRequest, _arbiter_v1_ListMembersRequest__Output>
+      ListMembersResponse: MessageTypeDefinition<_arbiter_v1_ListMembersResponse, _arbiter_v1_ListMembersResponse__Output>
       LocalVote: MessageTypeDefinition<_arbiter_v1_LocalVote, _arbiter_v1_LocalVote__Output>
+      Member: MessageTypeDefinition<_arbiter_v1_Member, _arbiter_v1_Member__Output>
       ResultSet: MessageTypeDefinition<_arbiter_v1_ResultSet, _arbiter_v1_ResultSet__Output>
       RollbackRequest: MessageTypeDefinition<_arbiter_v1_RollbackRequest, _arbiter_v1_RollbackRequest__Output>
       RollbackResponse: MessageTypeDefinition<_arbiter_v1_RollbackResponse, _arbiter_v1_RollbackResponse__Output>

@@ -8,6 +8,7 @@ import type { Coordinator } from '../coordinator/coordinator.js'
 import type { ResourceRegistry } from '../coordinator/resource-registry.js'
 import type { DecisionLog } from '../log/decision-log.js'
 import type { Logger } from '../logger.js'
+import type { MemberDetails } from '../cluster/members.js'
 import type { Action, Knowledge, Recovery } from '../recovery/recovery.js'
 import { toWireXid } from '../grpc/transaction-view.js'
 
@@ -18,6 +19,8 @@ export interface AdminConfig {
   readonly stuckAfterMs: number
   /** A resource that does not answer within this is reported unreachable (default 5 s). */
   readonly resourceCallTimeoutMs?: number
+  /** Where clients reach this node (known once its port is bound). */
+  readonly address: () => string
 }
 
 export interface AdminContext {
@@ -27,6 +30,8 @@ export interface AdminContext {
   readonly resources: ResourceRegistry
   readonly logger: Logger
   readonly config: AdminConfig
+  /** The cluster's members (log.store: postgres); absent on a node of its own. */
+  readonly cluster?: { details(): Promise<MemberDetails[]> }
 }
 
 const KNOWLEDGE: Record<Knowledge, LogKnowledge> = {

@@ -13,6 +13,7 @@ import type { RunRecoveryResponse__Output } from '../../proto/gen/arbiter/v1/Run
 import type { ResolveBranchRequest } from '../../proto/gen/arbiter/v1/ResolveBranchRequest.js'
 import type { ResolveBranchResponse__Output } from '../../proto/gen/arbiter/v1/ResolveBranchResponse.js'
 import type { ListResourcesResponse__Output } from '../../proto/gen/arbiter/v1/ListResourcesResponse.js'
+import type { ListNodesResponse__Output } from '../../proto/gen/arbiter/v1/ListNodesResponse.js'
 import { diagnoseUnavailable, type CliTls } from './tls-diagnosis.js'
 
 export class AdminCallError extends Error {
@@ -35,6 +36,7 @@ export interface AdminConnection {
   runRecovery(resource: string): Promise<RunRecoveryResponse__Output>
   resolveBranch(req: ResolveBranchRequest): Promise<ResolveBranchResponse__Output>
   listResources(): Promise<ListResourcesResponse__Output>
+  listNodes(): Promise<ListNodesResponse__Output>
   close(): void
 }
 
@@ -80,6 +82,7 @@ export function connectAdmin(options: AdminConnectOptions): AdminConnection {
     runRecovery: (resource) => call('RunRecovery', client.RunRecovery.bind(client), { resource }),
     resolveBranch: (req) => call('ResolveBranch', client.ResolveBranch.bind(client), req),
     listResources: () => call('ListResources', client.ListResources.bind(client), {}),
+    listNodes: () => call('ListNodes', client.ListNodes.bind(client), {}),
     close: () => client.close(),
   }
 }

@@ -222,6 +222,16 @@ export function addAdminCommand(program: Command): void {
     )
 
   admin
+    .command('nodes')
+    .description("the cluster's nodes: address, lease left, epoch, unfinished transactions each drives, takeovers")
+    .action(() =>
+      run(async (conn, { c, json, render }) => {
+        const res = await conn.listNodes()
+        return json ? render.toJson(res) : render.renderNodes(c, res)
+      }),
+    )
+
+  admin
     .command('resources')
     .description('the configured resources and their health')
     .action(() =>

@@ -11,6 +11,7 @@ import type { ListInDoubtResponse__Output } from '../../proto/gen/arbiter/v1/Lis
 import type { InDoubtBranch__Output } from '../../proto/gen/arbiter/v1/InDoubtBranch.js'
 import type { RecoveryStep__Output } from '../../proto/gen/arbiter/v1/RecoveryStep.js'
 import type { ListResourcesResponse__Output } from '../../proto/gen/arbiter/v1/ListResourcesResponse.js'
+import type { ListNodesResponse__Output } from '../../proto/gen/arbiter/v1/ListNodesResponse.js'
 import { wireXidText } from './xid-text.js'
 
 export type Colors = ReturnType<typeof pc.createColors>
@@ -191,6 +192,24 @@ export function renderResources(c: Colors, res: ListResourcesResponse__Output): 
     ])
   }
   return t.toString()
+}
+
+export function renderNodes(c: Colors, res: ListNodesResponse__Output, now = Date.now()): string {
+  const t = table(c, ['NODE', 'ADDRESS', 'LEASE', 'EPOCH', 'UNFINISHED', 'TAKEN OVER', 'TIMES'])
+  for (const n of res.nodes) {
+    const takenAt = Number(n.takenOverAtUnixMs)
+    t.push([
+      n.thisNode ? `${n.nodeId} ${c.dim('(this)')}` : n.nodeId,
+      n.address,
+      res.store === 'file' ? '-' : n.live ? `${(n.leaseLeftMs / 1000).toFixed(1)} s left` : c.red('lapsed'),
+      n.epoch,
+      Number(n.unfinishedTransactions) > 0 ? c.yellow(String(n.unfinishedTransactions)) : String(n.unfinishedTransactions),
+      n.takenOverBy ? c.yellow(`by ${n.takenOverBy}${takenAt > 0 ? ` ${formatAge(now - takenAt)} ago` : ''}`) : '',
+      n.timesTakenOver,
+    ])
+  }
+  const note = res.store === 'file' ? `\n${c.dim('one node on its file log (log.store: file): no cluster')}` : ''
+  return t.toString() + note
 }
 
 /**

@@ -38,11 +38,25 @@ export class NodeLease {
   private validUntil = 0
   /** join(): the renewal time of the live lease it is waiting out (renewed again meanwhile: a second live node). */
   private lastSeenRenewal: string | null = null
+  /** Where clients reach this node: the configured one until advertise() names the bound port. */
+  private address: string
 
   constructor(
     private readonly pool: pg.Pool,
     private readonly o: NodeLeaseOptions,
-  ) {}
+  ) {
+    this.address = o.address
+  }
+
+  /**
+   * The address clients reach this node on, once its port is bound (a listen
+   * address ending in ":0" names no port before). Kept for later joins too.
+   */
+  async advertise(address: string): Promise<void> {
+    this.address = address
+    if (this.current === 0) return
+    await this.query('UPDATE arbiter_nodes SET address = $3 WHERE node_id = $1 AND epoch = $2', [this.o.nodeId, this.current, address], 'advertising its address')
+  }
 
   get nodeId(): string {
     return this.o.nodeId
@@ -78,7 +92,7 @@ export class NodeLease {
          SELECT COALESCE((SELECT epoch FROM taken), (SELECT epoch FROM fresh))::text AS epoch,
                 (SELECT EXTRACT(EPOCH FROM lease_expires_at - now()) * 1000 FROM old)::float8 AS live_ms,
                 (SELECT renewed_at::text FROM old) AS renewed, (SELECT instance FROM old) AS instance, (SELECT address FROM old) AS address`,
-        [this.o.nodeId, this.instance, this.o.address, this.o.leaseMs],
+        [this.o.nodeId, this.instance, this.address, this.o.leaseMs],
         'joining the cluster',
       )
       const row = r.rows[0]!

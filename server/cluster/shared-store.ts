@@ -11,6 +11,7 @@ import { FileDecisionLog } from '../log/file-decision-log.js'
 import { PostgresDecisionLog } from '../log/postgres-decision-log.js'
 import type { Logger } from '../logger.js'
 import type { Recovery, TakenOverNodes } from '../recovery/recovery.js'
+import { ClusterMembers } from './members.js'
 import { NodeLease } from './node-lease.js'
 import { StoreError } from './store-error.js'
 import { migrateStore } from './store-schema.js'
@@ -35,6 +36,7 @@ export interface SharedStore {
   readonly lease: NodeLease
   readonly takeover: Takeover
   readonly takenOver: TakenOverNodes
+  readonly members: ClusterMembers
   /** Once the coordinator and recovery exist: lease loss handling, then a takeover pass and the loops. */
   start(coordinator: Coordinator, recovery: Recovery): Promise<void>
   close(): Promise<void>
@@ -119,6 +121,7 @@ export async function openSharedStore(config: SharedStoreConfig, logger: Logger)
     lease,
     takeover,
     takenOver,
+    members: new ClusterMembers(pool, config.option),
     async start(coordinator, recovery) {
       holder.coordinator = coordinator
       takeover.onTakenOver = () => void recovery.scan().catch(() => undefined)

@@ -20,7 +20,7 @@ import { UnseenInProgress } from './unseen-in-progress.js'
 import type { CallerLimits, CallerLimitsConfig } from './caller-limits.js'
 import type { PoolShares } from './pool-shares.js'
 import { BeginAdmission } from './begin-admission.js'
-import { RecalledElsewhere } from './recalled-elsewhere.js'
+import { RecalledElsewhere, type MemberDirectory } from './recalled-elsewhere.js'
 
 /** Begin's options (BeginRequest). */
 export interface BeginOptions {
@@ -67,6 +67,8 @@ export interface CoordinatorDeps {
   readonly observer?: CoordinatorObserver
   /** An application's session ended without coming back (sessionLost): recovery expedites its orphans. */
   readonly onSessionLost?: (endedAt: number) => void
+  /** In a cluster: who holds which transactions (a request for another node's is sent there: TM_WRONG_NODE). */
+  readonly members?: MemberDirectory
 }
 
 /** How long a drain waits, after rolling back the transactions still active, for their callers to ask and hear it. */
@@ -87,7 +89,7 @@ export class Coordinator {
 
   constructor(private readonly deps: CoordinatorDeps) {
     this.namedBegins = new ClientNamedBegins(deps.config.nodeId, deps.config.maxTimeoutMs)
-    this.elsewhere = new RecalledElsewhere(deps.log)
+    this.elsewhere = new RecalledElsewhere(deps.log, deps.config.nodeId, deps.members)
     this.admission = new BeginAdmission(deps.config, this.live)
     this.ctx = {
       resources: deps.resources,
@@ -359,14 +361,16 @@ export class Coordinator {
   async recall(gtrid: string, namedUnder?: string): Promise<void> {
     if (!this.elsewhere.applies || typeof gtrid !== 'string' || gtrid === '' || this.txs.has(gtrid) || this.deps.log.get(gtrid)) return
     if (namedUnder !== undefined && namedUnder === this.namedBegins.instance) return
+    let owner: string
     try {
-      parseGtrid(gtrid) // a malformed one is refused by the call itself, without asking the store
+      owner = parseGtrid(gtrid).nodeId // a malformed one is refused by the call itself, without asking the store
     } catch {
       return
     }
     try {
-      await this.elsewhere.recall(gtrid)
+      await this.elsewhere.recall(gtrid, owner)
     } catch (error) {
+      if (error instanceof TmError) throw error
       // Not NOT_FOUND: another node may have committed it. The caller asks again.
       throw new TmError('TM_RM_UNAVAILABLE', `transaction ${gtrid} is not this node's, and the shared store could not be asked who holds it: ${error instanceof Error ? error.message : String(error)}`, {
         metadata: { gtrid },

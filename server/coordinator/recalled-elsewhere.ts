@@ -1,12 +1,23 @@
-// Transactions another node of a cluster drives: it decided them, or took
-// them over from this node (after this node lost its lease, or restarted
-// with its node id). This node's log no longer holds them, yet a client
-// whose answer was lost asks this node (GetTransaction, a repeated Commit or
-// Run): answering NOT_FOUND (presumed aborted) for a transaction another
-// node committed would be a lie. Before such a call, the shared store is
-// asked, and its word answers the call. Read for answers only, never driven
-// here: the node that owns the transaction finishes it.
+// Transactions this node does not hold, in a cluster. Another node drives
+// them: it began them (the gtrid names it), decided them, or took them over
+// from this node (after this node lost its lease, or restarted with its
+// node id). A client still asks this node: its answer was lost
+// (GetTransaction, a repeated Commit or Run), or it does not know which node
+// holds the transaction. What the shared store says decides the answer:
+// - a logged decision: answered from it (COMMITTING or COMMITTED), never
+//   driven here: the node that owns it finishes it;
+// - another node's transaction that it may still decide (it has not been
+//   taken over): TM_WRONG_NODE with that node's address, never NOT_FOUND;
+// - otherwise NOT_FOUND (presumed aborted), as on a single node: a node that
+//   was taken over is fenced at its old epoch and can log no decision now.
+import { TmError } from '../../proto/errors.js'
+import type { Member } from '../cluster/members.js'
 import type { DecisionLog, LoggedTransaction } from '../log/decision-log.js'
+
+/** Who holds what, as the shared store says (server/cluster/members.ts). */
+export interface MemberDirectory {
+  get(nodeId: string): Promise<Member | undefined>
+}
 
 /** The store's answers kept for the call that asked (a few calls in flight at once, not a cache: each call asks again). */
 const KEPT = 1000
@@ -14,20 +25,40 @@ const KEPT = 1000
 export class RecalledElsewhere {
   private readonly kept = new Map<string, LoggedTransaction>()
 
-  constructor(private readonly log: DecisionLog) {}
+  constructor(
+    private readonly log: DecisionLog,
+    private readonly nodeId: string,
+    private readonly members: MemberDirectory | undefined,
+  ) {}
 
   /** True when the log can tell of transactions other nodes own (a shared store). */
   get applies(): boolean {
     return this.log.lookUp !== undefined
   }
 
-  /** Asks the store about `gtrid` (unknown here); get() then answers from what it said. */
-  async recall(gtrid: string): Promise<void> {
+  /**
+   * Asks the store about `gtrid`, which the node `owner` began and this node
+   * does not hold; get() then answers from what it said. Throws TM_WRONG_NODE
+   * for a transaction its node may still decide.
+   */
+  async recall(gtrid: string, owner: string): Promise<void> {
+    // The member first, the decision after: once a takeover fenced the owner, a decision it made is
+    // already in the store when it is read, and none can follow.
+    const member = owner !== this.nodeId ? await this.members?.get(owner) : undefined
     const found = await this.log.lookUp?.(gtrid)
     this.kept.delete(gtrid)
-    if (found?.decision === undefined) return
-    this.kept.set(gtrid, found)
-    if (this.kept.size > KEPT) this.kept.delete(this.kept.keys().next().value!)
+    if (found?.decision !== undefined) {
+      this.kept.set(gtrid, found)
+      if (this.kept.size > KEPT) this.kept.delete(this.kept.keys().next().value!)
+      return
+    }
+    if (member !== undefined && member.takenOverBy === undefined) {
+      throw new TmError(
+        'TM_WRONG_NODE',
+        `transaction ${gtrid} is node ${member.nodeId}'s (${member.live ? 'live' : 'its lease lapsed, not yet taken over'}): send it to ${member.address}`,
+        { metadata: { gtrid, node: member.nodeId, address: member.address } },
+      )
+    }
   }
 
   get(gtrid: string): LoggedTransaction | undefined {

@@ -7,6 +7,7 @@ import { listInDoubt, runRecovery } from '../admin/in-doubt.js'
 import { getTransaction, listTransactions } from '../admin/list-transactions.js'
 import { resolveBranch } from '../admin/resolve-branch.js'
 import { listResources } from '../admin/resources.js'
+import { listNodes } from '../admin/nodes.js'
 import { principalOf } from './auth-interceptor.js'
 import { unary } from './unary.js'
 
@@ -25,5 +26,6 @@ export function adminHandlers(ctx: AdminContext): AdminHandlers {
       return resolveBranch(ctx, req, operator)
     }),
     ListResources: unary(logger, 'Admin.ListResources', () => listResources(ctx)),
+    ListNodes: unary(logger, 'Admin.ListNodes', () => listNodes(ctx)),
   }
 }

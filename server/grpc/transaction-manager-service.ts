@@ -34,6 +34,8 @@ import { toWireTransaction, toWireXid } from './transaction-view.js'
 import { principalOf } from './auth-interceptor.js'
 import { enumField } from './enum-fields.js'
 import { unary } from './unary.js'
+import { listMembersHandler, type MembersSource } from './list-members.js'
+import { KeptResults } from './kept-results.js'
 import { answerLimit, answerOverLimit } from './answer-size.js'
 import { CLIENT_MAX_RECEIVE_BYTES_HEADER, encodedSizeBound } from '../../proto/message-batcher.js'
 import { fromProtoValue, toResultSet } from './values.js'
@@ -49,7 +51,7 @@ export interface TransactionManagerOperations {
   begin(req: BeginRequest__Output, caller?: string): BeginResponse
   execute(req: ExecuteRequest__Output, caller?: string, clientMaxReceive?: number): Promise<ExecuteResponse>
   executeBatch(req: ExecuteBatchRequest__Output, caller?: string, clientMaxReceive?: number): Promise<ExecuteBatchResponse>
-  enlist(req: EnlistRequest__Output, caller?: string): EnlistResponse
+  enlist(req: EnlistRequest__Output, caller?: string): Promise<EnlistResponse>
   commit(req: CommitRequest__Output, caller?: string): Promise<CommitResponse>
   completeLocalBranches(req: CompleteLocalBranchesRequest__Output, caller?: string): CompleteLocalBranchesResponse
   rollback(req: RollbackRequest__Output, caller?: string): Promise<RollbackResponse>
@@ -168,6 +170,7 @@ export function transactionManagerOperations(coordinator: Coordinator, maxMessag
 
     async execute(req, caller, clientMaxReceive) {
       owned(req.gtrid, caller)
+      await coordinator.recall(req.gtrid, req.begin?.tmInstance)
       return fitting(req.gtrid, 'Execute', { result: await execute(req.gtrid, req.statement, beginOptions(req.begin, caller)) }, clientMaxReceive)
     },
 
@@ -175,6 +178,7 @@ export function transactionManagerOperations(coordinator: Coordinator, maxMessag
       owned(req.gtrid, caller)
       const n = req.statements.length
       if (n === 0) throw new TmError('TM_INVALID_ARGUMENT', 'statements is empty')
+      await coordinator.recall(req.gtrid, req.begin?.tmInstance)
       // Every statement is checked before the first runs: a refused one must not leave the others applied.
       const decoded = await decodeAll(req.gtrid, req.statements)
       const begin = beginOptions(req.begin, caller)
@@ -192,9 +196,10 @@ export function transactionManagerOperations(coordinator: Coordinator, maxMessag
       return fitting(req.gtrid, 'ExecuteBatch', { results }, clientMaxReceive)
     },
 
-    enlist(req, caller) {
+    async enlist(req, caller) {
       owned(req.gtrid, caller)
       if (!req.resource) throw new TmError('TM_INVALID_ARGUMENT', 'resource is required')
+      await coordinator.recall(req.gtrid)
       return { xid: toWireXid(coordinator.enlist(req.gtrid, req.resource)) }
     },
 
@@ -297,43 +302,19 @@ export function transactionManagerOperations(coordinator: Coordinator, maxMessag
   }
 }
 
-/**
- * Results of named Runs kept for a repeat of a Run whose answer was lost: at
- * most 1 MiB each, for a minute (a client asks again within seconds), and
- * 64 MiB in all, so callers cannot fill the TM's memory with them (found by
- * review: 10,000 retained transactions times 1 MiB).
- */
-class KeptResults {
-  private bytes = 0
-  constructor(
-    private readonly maxEach = 1024 * 1024,
-    private readonly maxTotal = 64 * 1024 * 1024,
-    private readonly keepMs = 60_000,
-  ) {}
-
-  /** True when `size` bytes may be kept; `drop` runs when their time is up. */
-  take(size: number, drop: () => void): boolean {
-    if (size > this.maxEach || this.bytes + size > this.maxTotal) return false
-    this.bytes += size
-    setTimeout(() => {
-      this.bytes -= size
-      drop()
-    }, this.keepMs).unref()
-    return true
-  }
-}
-
 /** The service's handlers, and the open session streams (closed at shutdown). */
 export function transactionManagerHandlers(
   coordinator: Coordinator,
   logger: Logger,
   limits: SessionLimits,
+  members: MembersSource,
   observeSessionRequest?: SessionRequestObserver,
 ): { handlers: TransactionManagerHandlers; sessions: SessionRegistry } {
-  return serveOperations(transactionManagerOperations(coordinator, limits.maxMessageBytes), logger, limits, observeSessionRequest, {
+  const served = serveOperations(transactionManagerOperations(coordinator, limits.maxMessageBytes), logger, limits, observeSessionRequest, {
     bind: (gtrid, tie) => coordinator.bindSession(gtrid, tie),
     lost: (tie) => coordinator.sessionLost(tie),
   })
+  return { handlers: { ...served.handlers, ListMembers: listMembersHandler(members, logger) }, sessions: served.sessions }
 }
 
 /** What the session streams tell the coordinator about the transactions on them. */
@@ -350,6 +331,12 @@ export interface SessionLimits {
   readonly maxMessageBytes: number
 }
 
+/** The handlers serveOperations() makes: every method but ListMembers (list-members.ts), which is about the node, not a transaction. */
+type OperationHandlers = Pick<
+  TransactionManagerHandlers,
+  'Begin' | 'Execute' | 'ExecuteBatch' | 'Enlist' | 'Commit' | 'CompleteLocalBranches' | 'Rollback' | 'GetTransaction' | 'Run' | 'Session' | 'BatchedSession'
+>
+
 /** The operations as unary handlers plus the two Session streams. */
 export function serveOperations(
   ops: TransactionManagerOperations,
@@ -357,7 +344,7 @@ export function serveOperations(
   limits: SessionLimits,
   observeSessionRequest?: SessionRequestObserver,
   hooks?: SessionHooks,
-): { handlers: TransactionManagerHandlers; sessions: SessionRegistry } {
+): { handlers: OperationHandlers; sessions: SessionRegistry } {
   const sessions = new SessionRegistry(hooks?.lost)
   const session = {
     ops,
@@ -368,7 +355,7 @@ export function serveOperations(
     observe: observeSessionRequest,
     bind: hooks?.bind,
   }
-  const handlers: TransactionManagerHandlers = {
+  const handlers: OperationHandlers = {
     Begin: unary(logger, 'Begin', (req, call) => ops.begin(req, principalOf(call)?.name)),
     Execute: unary(logger, 'Execute', (req, call) => ops.execute(req, principalOf(call)?.name, announcedReceive(call.metadata))),
     ExecuteBatch: unary(logger, 'ExecuteBatch', (req, call) => ops.executeBatch(req, principalOf(call)?.name, announcedReceive(call.metadata))),

@@ -30,7 +30,7 @@ function promisify<C extends grpc.Client>(client: C, methods: readonly string[])
   return out as Promised<C>
 }
 
-const TM_METHODS = ['Begin', 'Execute', 'ExecuteBatch', 'Enlist', 'Commit', 'CompleteLocalBranches', 'Rollback', 'GetTransaction', 'Run'] as const
+const TM_METHODS = ['Begin', 'Execute', 'ExecuteBatch', 'Enlist', 'Commit', 'CompleteLocalBranches', 'Rollback', 'GetTransaction', 'Run', 'ListMembers'] as const
 const ADMIN_METHODS = ['ListTransactions', 'GetTransaction', 'ListInDoubt', 'RunRecovery', 'ResolveBranch', 'ListResources'] as const
 
 export function tmClient(address: string): { tm: Promised<TransactionManagerClient>; close: () => void } {

@@ -122,4 +122,12 @@ describe('show', () => {
     expect(row[5]).toBe('')
     expect(row[6]).toMatch(/^rolled back by anonymous/)
   })
+
+  it('nodes on a node of its own: itself, at its bound address, on the file store', async () => {
+    const json = JSON.parse((await cli('--json', 'nodes')).stdout) as { store: string; nodes: { nodeId: string; address: string; thisNode: boolean }[] }
+    expect(json).toMatchObject({ store: 'file', nodes: [{ address: server.address, thisNode: true }] })
+    const table = (await cli('nodes')).stdout
+    expect(table).toContain('one node on its file log')
+    expect(table).toContain(server.address)
+  })
 })

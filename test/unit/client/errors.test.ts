@@ -12,6 +12,7 @@ import {
   InvalidArgumentError,
   OutcomeUnknownError,
   PermissionDeniedError,
+  WrongNodeError,
   ResourceExhaustedError,
   TransactionAbortedError,
   TransactionNotFoundError,
@@ -48,6 +49,7 @@ const CLASSES: Record<TmErrorCode, new (...args: never[]) => ArbiterError> = {
   TM_HEURISTIC_MIXED: HeuristicOutcomeError,
   TM_UNAUTHENTICATED: UnauthenticatedError,
   TM_PERMISSION_DENIED: PermissionDeniedError,
+  TM_WRONG_NODE: WrongNodeError,
   TM_INTERNAL: ArbiterError,
 }
 

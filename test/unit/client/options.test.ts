@@ -22,3 +22,15 @@ describe('client options in milliseconds', () => {
     expect(() => checkTransactionOptions({ timeoutMs: TOO_LONG - 1, retry: { attempts: 2, baseDelayMs: 0, maxDelayMs: TOO_LONG - 1 } })).not.toThrow()
   })
 })
+
+describe('client addresses', () => {
+  it('one address or several, never both; each a non-empty string; repeats dropped', () => {
+    expect(resolveClientOptions({ address: 'a:1' }).addresses).toEqual(['a:1'])
+    expect(resolveClientOptions({ addresses: ['a:1', 'b:2', 'a:1'] })).toMatchObject({ address: 'a:1', addresses: ['a:1', 'b:2'] })
+    expect(() => resolveClientOptions({ address: 'a:1', addresses: ['b:2'] })).toThrow(/give address or addresses, not both/)
+    expect(() => resolveClientOptions({ addresses: [] })).toThrow(/addresses must be a non-empty array/)
+    expect(() => resolveClientOptions({ addresses: ['a:1', ''] })).toThrow(/addresses\[1\] must be a host:port string/)
+    expect(() => resolveClientOptions({ addresses: 'a:1' as unknown as string[] })).toThrow(/addresses must be a non-empty array/)
+    expect(() => resolveClientOptions({})).toThrow(/address is required/)
+  })
+})

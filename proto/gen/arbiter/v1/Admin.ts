@@ -5,6 +5,8 @@ import type { MethodDefinition } from '@grpc/proto-loader'
 import type { AdminGetTransactionRequest as _arbiter_v1_AdminGetTransactionRequest, AdminGetTransactionRequest__Output as _arbiter_v1_AdminGetTransactionRequest__Output } from '../../arbiter/v1/AdminGetTransactionRequest.js';
 import type { ListInDoubtRequest as _arbiter_v1_ListInDoubtRequest, ListInDoubtRequest__Output as _arbiter_v1_ListInDoubtRequest__Output } from '../../arbiter/v1/ListInDoubtRequest.js';
 import type { ListInDoubtResponse as _arbiter_v1_ListInDoubtResponse, ListInDoubtResponse__Output as _arbiter_v1_ListInDoubtResponse__Output } from '../../arbiter/v1/ListInDoubtResponse.js';
+import type { ListNodesRequest as _arbiter_v1_ListNodesRequest, ListNodesRequest__Output as _arbiter_v1_ListNodesRequest__Output } from '../../arbiter/v1/ListNodesRequest.js';
+import type { ListNodesResponse as _arbiter_v1_ListNodesResponse, ListNodesResponse__Output as _arbiter_v1_ListNodesResponse__Output } from '../../arbiter/v1/ListNodesResponse.js';
 import type { ListResourcesRequest as _arbiter_v1_ListResourcesRequest, ListResourcesRequest__Output as _arbiter_v1_ListResourcesRequest__Output } from '../../arbiter/v1/ListResourcesRequest.js';
 import type { ListResourcesResponse as _arbiter_v1_ListResourcesResponse, ListResourcesResponse__Output as _arbiter_v1_ListResourcesResponse__Output } from '../../arbiter/v1/ListResourcesResponse.js';
 import type { ListTransactionsRequest as _arbiter_v1_ListTransactionsRequest, ListTransactionsRequest__Output as _arbiter_v1_ListTransactionsRequest__Output } from '../../arbiter/v1/ListTransactionsRequest.js';
@@ -45,6 +47,25 @@ export interface AdminClient extends grpc.Client {
   listInDoubt(argument: _arbiter_v1_ListInDoubtRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_arbiter_v1_ListInDoubtResponse__Output>): grpc.ClientUnaryCall;
   listInDoubt(argument: _arbiter_v1_ListInDoubtRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_ListInDoubtResponse__Output>): grpc.ClientUnaryCall;
   listInDoubt(argument: _arbiter_v1_ListInDoubtRequest, callback: grpc.requestCallback<_arbiter_v1_ListInDoubtResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * The cluster's nodes as the shared store knows them (log.store: postgres):
+   * address, lease, epoch, the unfinished transactions each drives, and
+   * takeovers. A node on its own (the file store) lists itself.
+   */
+  ListNodes(argument: _arbiter_v1_ListNodesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_ListNodesResponse__Output>): grpc.ClientUnaryCall;
+  ListNodes(argument: _arbiter_v1_ListNodesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_arbiter_v1_ListNodesResponse__Output>): grpc.ClientUnaryCall;
+  ListNodes(argument: _arbiter_v1_ListNodesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_ListNodesResponse__Output>): grpc.ClientUnaryCall;
+  ListNodes(argument: _arbiter_v1_ListNodesRequest, callback: grpc.requestCallback<_arbiter_v1_ListNodesResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * The cluster's nodes as the shared store knows them (log.store: postgres):
+   * address, lease, epoch, the unfinished transactions each drives, and
+   * takeovers. A node on its own (the file store) lists itself.
+   */
+  listNodes(argument: _arbiter_v1_ListNodesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_ListNodesResponse__Output>): grpc.ClientUnaryCall;
+  listNodes(argument: _arbiter_v1_ListNodesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_arbiter_v1_ListNodesResponse__Output>): grpc.ClientUnaryCall;
+  listNodes(argument: _arbiter_v1_ListNodesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_ListNodesResponse__Output>): grpc.ClientUnaryCall;
+  listNodes(argument: _arbiter_v1_ListNodesRequest, callback: grpc.requestCallback<_arbiter_v1_ListNodesResponse__Output>): grpc.ClientUnaryCall;
   
   ListResources(argument: _arbiter_v1_ListResourcesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_ListResourcesResponse__Output>): grpc.ClientUnaryCall;
   ListResources(argument: _arbiter_v1_ListResourcesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_arbiter_v1_ListResourcesResponse__Output>): grpc.ClientUnaryCall;
@@ -105,6 +126,13 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
    */
   ListInDoubt: grpc.handleUnaryCall<_arbiter_v1_ListInDoubtRequest__Output, _arbiter_v1_ListInDoubtResponse>;
   
+  /**
+   * The cluster's nodes as the shared store knows them (log.store: postgres):
+   * address, lease, epoch, the unfinished transactions each drives, and
+   * takeovers. A node on its own (the file store) lists itself.
+   */
+  ListNodes: grpc.handleUnaryCall<_arbiter_v1_ListNodesRequest__Output, _arbiter_v1_ListNodesResponse>;
+  
   ListResources: grpc.handleUnaryCall<_arbiter_v1_ListResourcesRequest__Output, _arbiter_v1_ListResourcesResponse>;
   
   ListTransactions: grpc.handleUnaryCall<_arbiter_v1_ListTransactionsRequest__Output, _arbiter_v1_ListTransactionsResponse>;
@@ -122,6 +150,7 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
 export interface AdminDefinition extends grpc.ServiceDefinition {
   GetTransaction: MethodDefinition<_arbiter_v1_AdminGetTransactionRequest, _arbiter_v1_Transaction, _arbiter_v1_AdminGetTransactionRequest__Output, _arbiter_v1_Transaction__Output>
   ListInDoubt: MethodDefinition<_arbiter_v1_ListInDoubtRequest, _arbiter_v1_ListInDoubtResponse, _arbiter_v1_ListInDoubtRequest__Output, _arbiter_v1_ListInDoubtResponse__Output>
+  ListNodes: MethodDefinition<_arbiter_v1_ListNodesRequest, _arbiter_v1_ListNodesResponse, _arbiter_v1_ListNodesRequest__Output, _arbiter_v1_ListNodesResponse__Output>
   ListResources: MethodDefinition<_arbiter_v1_ListResourcesRequest, _arbiter_v1_ListResourcesResponse, _arbiter_v1_ListResourcesRequest__Output, _arbiter_v1_ListResourcesResponse__Output>
   ListTransactions: MethodDefinition<_arbiter_v1_ListTransactionsRequest, _arbiter_v1_ListTransactionsResponse, _arbiter_v1_ListTransactionsRequest__Output, _arbiter_v1_ListTransactionsResponse__Output>
   ResolveBranch: MethodDefinition<_arbiter_v1_ResolveBranchRequest, _arbiter_v1_ResolveBranchResponse, _arbiter_v1_ResolveBranchRequest__Output, _arbiter_v1_ResolveBranchResponse__Output>

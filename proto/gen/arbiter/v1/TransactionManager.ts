@@ -15,6 +15,8 @@ import type { ExecuteBatchResponse as _arbiter_v1_ExecuteBatchResponse, ExecuteB
 import type { ExecuteRequest as _arbiter_v1_ExecuteRequest, ExecuteRequest__Output as _arbiter_v1_ExecuteRequest__Output } from '../../arbiter/v1/ExecuteRequest.js';
 import type { ExecuteResponse as _arbiter_v1_ExecuteResponse, ExecuteResponse__Output as _arbiter_v1_ExecuteResponse__Output } from '../../arbiter/v1/ExecuteResponse.js';
 import type { GetTransactionRequest as _arbiter_v1_GetTransactionRequest, GetTransactionRequest__Output as _arbiter_v1_GetTransactionRequest__Output } from '../../arbiter/v1/GetTransactionRequest.js';
+import type { ListMembersRequest as _arbiter_v1_ListMembersRequest, ListMembersRequest__Output as _arbiter_v1_ListMembersRequest__Output } from '../../arbiter/v1/ListMembersRequest.js';
+import type { ListMembersResponse as _arbiter_v1_ListMembersResponse, ListMembersResponse__Output as _arbiter_v1_ListMembersResponse__Output } from '../../arbiter/v1/ListMembersResponse.js';
 import type { RollbackRequest as _arbiter_v1_RollbackRequest, RollbackRequest__Output as _arbiter_v1_RollbackRequest__Output } from '../../arbiter/v1/RollbackRequest.js';
 import type { RollbackResponse as _arbiter_v1_RollbackResponse, RollbackResponse__Output as _arbiter_v1_RollbackResponse__Output } from '../../arbiter/v1/RollbackResponse.js';
 import type { RunRequest as _arbiter_v1_RunRequest, RunRequest__Output as _arbiter_v1_RunRequest__Output } from '../../arbiter/v1/RunRequest.js';
@@ -165,6 +167,39 @@ export interface TransactionManagerClient extends grpc.Client {
   getTransaction(argument: _arbiter_v1_GetTransactionRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_Transaction__Output>): grpc.ClientUnaryCall;
   getTransaction(argument: _arbiter_v1_GetTransactionRequest, callback: grpc.requestCallback<_arbiter_v1_Transaction__Output>): grpc.ClientUnaryCall;
   
+  /**
+   * The nodes of the cluster this node belongs to (log.store: postgres), each
+   * with the address clients reach it on; a node on its own (the file store)
+   * answers with itself alone. A transaction belongs to the node its gtrid
+   * names ("<node_id>:<ULID>"): send every request of a transaction to that
+   * node. A request sent to another node is answered FAILED_PRECONDITION with
+   * ErrorInfo reason TM_WRONG_NODE and metadata node and address: nothing
+   * ran; send it there. GetTransaction, and a repeated Commit or Run, are
+   * answered by any node for a transaction whose node has died and was taken
+   * over (from the shared store), and NOT_FOUND only when no decision was
+   * ever logged for it.
+   */
+  ListMembers(argument: _arbiter_v1_ListMembersRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_ListMembersResponse__Output>): grpc.ClientUnaryCall;
+  ListMembers(argument: _arbiter_v1_ListMembersRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_arbiter_v1_ListMembersResponse__Output>): grpc.ClientUnaryCall;
+  ListMembers(argument: _arbiter_v1_ListMembersRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_ListMembersResponse__Output>): grpc.ClientUnaryCall;
+  ListMembers(argument: _arbiter_v1_ListMembersRequest, callback: grpc.requestCallback<_arbiter_v1_ListMembersResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * The nodes of the cluster this node belongs to (log.store: postgres), each
+   * with the address clients reach it on; a node on its own (the file store)
+   * answers with itself alone. A transaction belongs to the node its gtrid
+   * names ("<node_id>:<ULID>"): send every request of a transaction to that
+   * node. A request sent to another node is answered FAILED_PRECONDITION with
+   * ErrorInfo reason TM_WRONG_NODE and metadata node and address: nothing
+   * ran; send it there. GetTransaction, and a repeated Commit or Run, are
+   * answered by any node for a transaction whose node has died and was taken
+   * over (from the shared store), and NOT_FOUND only when no decision was
+   * ever logged for it.
+   */
+  listMembers(argument: _arbiter_v1_ListMembersRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_ListMembersResponse__Output>): grpc.ClientUnaryCall;
+  listMembers(argument: _arbiter_v1_ListMembersRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_arbiter_v1_ListMembersResponse__Output>): grpc.ClientUnaryCall;
+  listMembers(argument: _arbiter_v1_ListMembersRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_ListMembersResponse__Output>): grpc.ClientUnaryCall;
+  listMembers(argument: _arbiter_v1_ListMembersRequest, callback: grpc.requestCallback<_arbiter_v1_ListMembersResponse__Output>): grpc.ClientUnaryCall;
+  
   Rollback(argument: _arbiter_v1_RollbackRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_RollbackResponse__Output>): grpc.ClientUnaryCall;
   Rollback(argument: _arbiter_v1_RollbackRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_arbiter_v1_RollbackResponse__Output>): grpc.ClientUnaryCall;
   Rollback(argument: _arbiter_v1_RollbackRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_RollbackResponse__Output>): grpc.ClientUnaryCall;
@@ -292,6 +327,20 @@ export interface TransactionManagerHandlers extends grpc.UntypedServiceImplement
   
   GetTransaction: grpc.handleUnaryCall<_arbiter_v1_GetTransactionRequest__Output, _arbiter_v1_Transaction>;
   
+  /**
+   * The nodes of the cluster this node belongs to (log.store: postgres), each
+   * with the address clients reach it on; a node on its own (the file store)
+   * answers with itself alone. A transaction belongs to the node its gtrid
+   * names ("<node_id>:<ULID>"): send every request of a transaction to that
+   * node. A request sent to another node is answered FAILED_PRECONDITION with
+   * ErrorInfo reason TM_WRONG_NODE and metadata node and address: nothing
+   * ran; send it there. GetTransaction, and a repeated Commit or Run, are
+   * answered by any node for a transaction whose node has died and was taken
+   * over (from the shared store), and NOT_FOUND only when no decision was
+   * ever logged for it.
+   */
+  ListMembers: grpc.handleUnaryCall<_arbiter_v1_ListMembersRequest__Output, _arbiter_v1_ListMembersResponse>;
+  
   Rollback: grpc.handleUnaryCall<_arbiter_v1_RollbackRequest__Output, _arbiter_v1_RollbackResponse>;
   
   /**
@@ -333,6 +382,7 @@ export interface TransactionManagerDefinition extends grpc.ServiceDefinition {
   Execute: MethodDefinition<_arbiter_v1_ExecuteRequest, _arbiter_v1_ExecuteResponse, _arbiter_v1_ExecuteRequest__Output, _arbiter_v1_ExecuteResponse__Output>
   ExecuteBatch: MethodDefinition<_arbiter_v1_ExecuteBatchRequest, _arbiter_v1_ExecuteBatchResponse, _arbiter_v1_ExecuteBatchRequest__Output, _arbiter_v1_ExecuteBatchResponse__Output>
   GetTransaction: MethodDefinition<_arbiter_v1_GetTransactionRequest, _arbiter_v1_Transaction, _arbiter_v1_GetTransactionRequest__Output, _arbiter_v1_Transaction__Output>
+  ListMembers: MethodDefinition<_arbiter_v1_ListMembersRequest, _arbiter_v1_ListMembersResponse, _arbiter_v1_ListMembersRequest__Output, _arbiter_v1_ListMembersResponse__Output>
   Rollback: MethodDefinition<_arbiter_v1_RollbackRequest, _arbiter_v1_RollbackResponse, _arbiter_v1_RollbackRequest__Output, _arbiter_v1_RollbackResponse__Output>
   Run: MethodDefinition<_arbiter_v1_RunRequest, _arbiter_v1_RunResponse, _arbiter_v1_RunRequest__Output, _arbiter_v1_RunResponse__Output>
   Session: MethodDefinition<_arbiter_v1_SessionRequest, _arbiter_v1_SessionResponse, _arbiter_v1_SessionRequest__Output, _arbiter_v1_SessionResponse__Output>

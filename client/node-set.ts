@@ -1,0 +1,139 @@
+// The TM nodes a client talks to. With one address: one connection, the
+// client of a single node, unchanged. With several (a cluster on a shared
+// store):
+// - a new transaction goes to the next node round robin, skipping a node
+//   whose connection is failing or that failed a call in the last second.
+//   Round robin rather than least-in-flight: every node of a cluster shares
+//   the same databases, so a node's own work per transaction is the same
+//   everywhere and in-flight counts would mostly measure this client;
+// - every request of a transaction goes to the node that holds it (the
+//   transaction keeps the connection it began on; a gtrid this client did
+//   not begin is mapped to its node by ListMembers);
+// - the outcome of a transaction is asked of its node first, then of the
+//   others: a node that was taken over is answered for by any node, from
+//   the shared store.
+import { fromGrpcError, UnavailableError, WrongNodeError } from './errors.js'
+import type { ResolvedClientOptions } from './options.js'
+import { TmRpc, type RpcCallOptions } from './tm-rpc.js'
+import type { Transaction__Output } from '../proto/gen/arbiter/v1/Transaction.js'
+
+/** How long a node that failed a call gets no new transactions (then it is tried again). */
+const DOWN_MS = 1000
+/** ListMembers at most this often (asked when a gtrid names a node this client does not know). */
+const REFRESH_EVERY_MS = 1000
+
+export class NodeSet {
+  /** By address: the ones given (new transactions go to these), then ones learned from the member list (only for their transactions). */
+  private readonly rpcs = new Map<string, TmRpc>()
+  private readonly given: TmRpc[]
+  /** Node id (a gtrid's prefix) to its connection. */
+  private readonly byNode = new Map<string, TmRpc>()
+  private readonly downUntil = new Map<TmRpc, number>()
+  private next = 0
+  private refreshedAt = 0
+
+  constructor(private readonly options: ResolvedClientOptions) {
+    this.given = options.addresses.map((address) => this.rpcFor(address))
+  }
+
+  /** One node: the client behaves exactly as a client of a single TM. */
+  get single(): boolean {
+    return this.given.length === 1
+  }
+
+  /** The node for a new transaction. */
+  pick(): TmRpc {
+    const list = this.given
+    if (list.length === 1) return list[0]!
+    const now = Date.now()
+    for (let i = 0; i < list.length; i++) {
+      const rpc = list[(this.next + i) % list.length]!
+      if (rpc.reachable && (this.downUntil.get(rpc) ?? 0) <= now) {
+        this.next = (this.next + i + 1) % list.length
+        return rpc
+      }
+    }
+    // Every node looks down: try them in turn anyway (one may have come back).
+    return list[this.next++ % list.length]!
+  }
+
+  /** A call to `rpc` failed as unreachable: no new transactions there for a moment. */
+  failed(rpc: TmRpc): void {
+    if (!this.single) this.downUntil.set(rpc, Date.now() + DOWN_MS)
+  }
+
+  /** `gtrid` was begun (or named) on `rpc`: its node is reached there. */
+  learn(gtrid: string, rpc: TmRpc): void {
+    if (!this.single) this.byNode.set(nodeOf(gtrid), rpc)
+  }
+
+  /** What the cluster knows of `gtrid`: asked of its node first, then of the others. */
+  async getTransaction(gtrid: string, o: RpcCallOptions = {}): Promise<Transaction__Output> {
+    if (this.single) return this.pick().getTransaction({ gtrid }, o)
+    const order: TmRpc[] = []
+    const add = (rpc: TmRpc | undefined): void => {
+      if (rpc && !order.includes(rpc)) order.push(rpc)
+    }
+    add(await this.holderOf(gtrid))
+    for (const rpc of this.given) add(rpc)
+    let unreachable: UnavailableError | undefined
+    for (let i = 0; i < order.length; i++) {
+      o.signal?.throwIfAborted()
+      try {
+        return await order[i]!.getTransaction({ gtrid }, o)
+      } catch (caught) {
+        const error = fromGrpcError(caught)
+        if (error instanceof WrongNodeError) {
+          // Its node may still decide it: only that node's answer counts.
+          add(error.metadata.address ? this.rpcFor(error.metadata.address) : undefined)
+          unreachable ??= new UnavailableError(`transaction ${gtrid} is node ${error.metadata.node ?? '?'}'s, which did not answer`, { metadata: { gtrid } })
+          continue
+        }
+        if (!(error instanceof UnavailableError)) throw error // an answer: NOT_FOUND from any node is the cluster's
+        this.failed(order[i]!)
+        unreachable = error
+      }
+    }
+    throw unreachable ?? new UnavailableError(`no node answered for transaction ${gtrid}`, { metadata: { gtrid } })
+  }
+
+  close(): void {
+    for (const rpc of this.rpcs.values()) rpc.close()
+  }
+
+  /** The node that holds `gtrid` as far as this client knows (ListMembers when its node is new here). */
+  private async holderOf(gtrid: string): Promise<TmRpc | undefined> {
+    const node = nodeOf(gtrid)
+    if (!this.byNode.has(node) && Date.now() - this.refreshedAt >= REFRESH_EVERY_MS) await this.refresh().catch(() => undefined)
+    return this.byNode.get(node)
+  }
+
+  /** Reads the member list from the first node that answers. */
+  private async refresh(): Promise<void> {
+    this.refreshedAt = Date.now()
+    for (const rpc of this.given) {
+      try {
+        const { members } = await rpc.listMembers(Math.min(this.options.defaultDeadlineMs, 2000))
+        for (const m of members) if (m.address && m.live) this.byNode.set(m.nodeId, this.rpcFor(m.address))
+        return
+      } catch {
+        // the next one
+      }
+    }
+  }
+
+  private rpcFor(address: string): TmRpc {
+    let rpc = this.rpcs.get(address)
+    if (!rpc) {
+      rpc = new TmRpc({ ...this.options, address })
+      this.rpcs.set(address, rpc)
+    }
+    return rpc
+  }
+}
+
+/** The node a gtrid names ("<node id>:<ULID>"). */
+export function nodeOf(gtrid: string): string {
+  const colon = gtrid.lastIndexOf(':')
+  return colon < 0 ? '' : gtrid.slice(0, colon)
+}

@@ -1,0 +1,8 @@
+// Original file: proto/arbiter/v1/transaction_manager.proto
+
+
+export interface ListMembersRequest {
+}
+
+export interface ListMembersRequest__Output {
+}
