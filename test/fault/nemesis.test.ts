@@ -19,7 +19,7 @@ const CI_TRANSFERS = 10_000
 const CI_FAULTS = 200
 const SHAPES: { name: string; seconds: number; maxSeconds?: number; options: Partial<NemesisOptions> }[] = [
   { name: 'single', seconds: 150, options: ONE_NODE },
-  { name: 'cluster', seconds: 150, maxSeconds: 330, options: THREE_NODES },
+  { name: 'cluster', seconds: 150, maxSeconds: 300, options: THREE_NODES },
 ]
 
 const reports: NemesisReport[] = []
