@@ -33,10 +33,13 @@ interface Row {
   live: boolean
   lease_left_ms: number
   taken_over_by: string | null
+  takeovers: string
+  taken_over_ms: string | null
 }
 
 const SELECT = `SELECT node_id, address, epoch::text, lease_expires_at > now() AS live,
-  GREATEST(0, floor(extract(epoch FROM lease_expires_at - now()) * 1000))::int AS lease_left_ms, taken_over_by
+  GREATEST(0, floor(extract(epoch FROM lease_expires_at - now()) * 1000))::int AS lease_left_ms, taken_over_by,
+  takeovers::text, (extract(epoch FROM taken_over_at) * 1000)::bigint::text AS taken_over_ms
   FROM arbiter_nodes`
 
 export class ClusterMembers {
@@ -53,18 +56,13 @@ export class ClusterMembers {
 
   /** Every node with what operators need: its unfinished transactions and takeovers. */
   async details(): Promise<MemberDetails[]> {
-    type DetailRow = Row & { unfinished: number; takeovers: string; taken_over_ms: string | null }
     const rows = (await this.query(
-      `SELECT n.node_id, n.address, n.epoch::text, n.lease_expires_at > now() AS live,
-         GREATEST(0, floor(extract(epoch FROM n.lease_expires_at - now()) * 1000))::int AS lease_left_ms, n.taken_over_by,
-         COALESCE(t.unfinished, 0)::int AS unfinished, n.takeovers::text AS takeovers,
-         (extract(epoch FROM n.taken_over_at) * 1000)::bigint::text AS taken_over_ms
-       FROM arbiter_nodes n
+      `SELECT n.*, COALESCE(t.unfinished, 0)::int AS unfinished FROM (${SELECT}) n
        LEFT JOIN (SELECT owner, count(*) AS unfinished FROM arbiter_transactions WHERE ended_at IS NULL AND outcome <> 'abort' GROUP BY owner) t
          ON t.owner = n.node_id
        ORDER BY n.node_id`,
       [],
-    )) as DetailRow[]
+    )) as (Row & { unfinished: number })[]
     return rows.map((row) => ({
       ...toMember(row),
       unfinished: row.unfinished,

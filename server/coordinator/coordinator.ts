@@ -359,23 +359,8 @@ export class Coordinator {
    * round trip.
    */
   async recall(gtrid: string, namedUnder?: string): Promise<void> {
-    if (!this.elsewhere.applies || typeof gtrid !== 'string' || gtrid === '' || this.txs.has(gtrid) || this.deps.log.get(gtrid)) return
-    if (namedUnder !== undefined && namedUnder === this.namedBegins.instance) return
-    let owner: string
-    try {
-      owner = parseGtrid(gtrid).nodeId // a malformed one is refused by the call itself, without asking the store
-    } catch {
-      return
-    }
-    try {
-      await this.elsewhere.recall(gtrid, owner)
-    } catch (error) {
-      if (error instanceof TmError) throw error
-      // Not NOT_FOUND: another node may have committed it. The caller asks again.
-      throw new TmError('TM_RM_UNAVAILABLE', `transaction ${gtrid} is not this node's, and the shared store could not be asked who holds it: ${error instanceof Error ? error.message : String(error)}`, {
-        metadata: { gtrid },
-      })
-    }
+    if (typeof gtrid !== 'string' || this.txs.has(gtrid) || (namedUnder !== undefined && namedUnder === this.namedBegins.instance)) return
+    await this.elsewhere.recall(gtrid)
   }
 
   /** Begins a transaction the client named itself (the rules of ExecuteRequest.begin), or returns it when known. */

@@ -10,6 +10,7 @@
 //   taken over): TM_WRONG_NODE with that node's address, never NOT_FOUND;
 // - otherwise NOT_FOUND (presumed aborted), as on a single node: a node that
 //   was taken over is fenced at its old epoch and can log no decision now.
+import { parseGtrid } from '../../adapters/xid/xid.js'
 import { TmError } from '../../proto/errors.js'
 import type { Member } from '../cluster/members.js'
 import type { DecisionLog, LoggedTransaction } from '../log/decision-log.js'
@@ -31,17 +32,31 @@ export class RecalledElsewhere {
     private readonly members: MemberDirectory | undefined,
   ) {}
 
-  /** True when the log can tell of transactions other nodes own (a shared store). */
-  get applies(): boolean {
-    return this.log.lookUp !== undefined
+  /**
+   * Asks the store about `gtrid` when this node's log does not hold it;
+   * get() then answers from what it said. Throws TM_WRONG_NODE for a
+   * transaction its node may still decide, TM_RM_UNAVAILABLE when the store
+   * cannot be asked (never NOT_FOUND: another node may have committed it).
+   */
+  async recall(gtrid: string): Promise<void> {
+    if (this.log.lookUp === undefined || gtrid === '' || this.log.get(gtrid)) return
+    let owner: string
+    try {
+      owner = parseGtrid(gtrid).nodeId // a malformed one is refused by the call itself, without asking the store
+    } catch {
+      return
+    }
+    try {
+      await this.ask(gtrid, owner)
+    } catch (error) {
+      if (error instanceof TmError) throw error
+      throw new TmError('TM_RM_UNAVAILABLE', `transaction ${gtrid} is not this node's, and the shared store could not be asked who holds it: ${error instanceof Error ? error.message : String(error)}`, {
+        metadata: { gtrid },
+      })
+    }
   }
 
-  /**
-   * Asks the store about `gtrid`, which the node `owner` began and this node
-   * does not hold; get() then answers from what it said. Throws TM_WRONG_NODE
-   * for a transaction its node may still decide.
-   */
-  async recall(gtrid: string, owner: string): Promise<void> {
+  private async ask(gtrid: string, owner: string): Promise<void> {
     // The member first, the decision after: once a takeover fenced the owner, a decision it made is
     // already in the store when it is read, and none can follow.
     const member = owner !== this.nodeId ? await this.members?.get(owner) : undefined
