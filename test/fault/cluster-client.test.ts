@@ -174,7 +174,8 @@ describe('a client across a three-node cluster', () => {
     // The operator's view from a survivor: the dead node lapsed and taken over, the others live.
     const shown = await runAdminCli(['--address', nodes[0]!.address, 'nodes'])
     expect(shown.code).toBe(0)
-    const line = (n: ArbiterProcess): string => shown.stdout.split('\n').find((l) => l.includes(n.config.nodeId!)) ?? ''
+    // By the first cell: a node's id also stands in the TAKEN OVER cell of the node it took over.
+    const line = (n: ArbiterProcess): string => shown.stdout.split('\n').find((l) => l.split('│')[1]?.trim().startsWith(n.config.nodeId!)) ?? ''
     expect(line(victim)).toMatch(/lapsed/)
     expect(line(victim)).toMatch(/by t\w+ \d/)
     expect(line(nodes[0]!)).toMatch(/\(this\).*s left/)
