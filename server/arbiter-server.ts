@@ -24,9 +24,11 @@ import { createSessionRequestMetrics } from './metrics/session-request-metrics.j
 import { startMetricsServer, type MetricsServer } from './metrics/metrics-server.js'
 import { refusedResourcesNote } from './metrics/resource-readiness.js'
 import { registerCallerMetrics } from './metrics/caller-metrics.js'
+import { registerClusterMetrics, registerNodeInfo } from './metrics/cluster-metrics.js'
 import { openDecisionLog, type OpenedLog } from './log/open-decision-log.js'
 import type { DecisionLog } from './log/decision-log.js'
 import { createLogger, maskUrl, type Logger } from './logger.js'
+import type { NodeLease } from './cluster/node-lease.js'
 import { Recovery } from './recovery/recovery.js'
 import { Readiness } from './readiness.js'
 
@@ -53,8 +55,14 @@ export interface StartOptions {
 }
 
 export async function startArbiterServer(config: ArbiterConfig, options: StartOptions = {}): Promise<ArbiterServer> {
-  const logger = options.logger ?? createLogger({ level: process.env.ARBITER_LOG_LEVEL ?? config.logLevel })
+  // Every line names the node, and on the shared store its epoch at the time (a rejoin moves it on).
+  const cluster: { lease?: NodeLease } = {}
+  const logger = (options.logger ?? createLogger({ level: process.env.ARBITER_LOG_LEVEL ?? config.logLevel })).child(
+    { node: config.nodeId },
+    { formatters: { log: (fields) => (cluster.lease ? { epoch: cluster.lease.epoch, ...fields } : fields) } },
+  )
   const metrics = new ArbiterMetrics()
+  registerNodeInfo(metrics.registry, config.nodeId, config.log.store)
   const readiness = new Readiness()
   const refused: { resources?: ResourceRegistry } = {}
   const metricsServer =
@@ -68,7 +76,7 @@ export async function startArbiterServer(config: ArbiterConfig, options: StartOp
           degraded: () => (refused.resources ? refusedResourcesNote(refused.resources) : undefined),
         })
   try {
-    return await startCore(config, options, logger, metrics, metricsServer, readiness, refused)
+    return await startCore(config, options, logger, metrics, metricsServer, readiness, refused, cluster)
   } catch (error) {
     metrics.stop()
     await metricsServer?.close()
@@ -84,6 +92,7 @@ async function startCore(
   metricsServer: MetricsServer | undefined,
   readiness: Readiness,
   refused: { resources?: ResourceRegistry },
+  cluster: { lease?: NodeLease },
 ): Promise<ArbiterServer> {
   // Where start-up time goes, in the "arbiter listening" line (a restart's time to ready is an operator's first question).
   const startedAt = Date.now()
@@ -131,6 +140,7 @@ async function startCore(
     throw error
   }
   const { log, writeProbe, shared } = opened
+  if (shared) cluster.lease = shared.lease
   step('logOpenMs')
   logger.info(
     { store: config.log.store, ...(shared ? { epoch: shared.lease.epoch } : { dataDir: config.dataDir }), unfinished: log.unfinished().length },
@@ -190,7 +200,8 @@ async function startCore(
   late.recovery = recovery
   metrics.attach({ coordinator, log, resources, stuckAfterMs: config.admin.stuckAfterMs }, config.metrics.resourceRefreshMs)
   // A dead node's work is taken over before the first pass, so that pass finishes it too.
-  await shared?.start(coordinator, recovery)
+  const clusterMetrics = shared && registerClusterMetrics(metrics.registry, shared.lease, shared.takeover)
+  await shared?.start(coordinator, recovery, (_event, durationMs) => clusterMetrics?.takeoverFinished(durationMs))
   const firstPass = await recovery.scan()
   step('recoveryMs')
   logger.info({ steps: firstPass.steps.length, unreachable: Object.keys(firstPass.unreachable) }, 'start-up recovery done')

@@ -38,6 +38,8 @@ export class NodeLease {
   private validUntil = 0
   /** join(): the renewal time of the live lease it is waiting out (renewed again meanwhile: a second live node). */
   private lastSeenRenewal: string | null = null
+  /** Leases lost since start (a takeover moved the epoch on): arbiter_cluster_leases_lost_total. */
+  lostCount = 0
   /** Where clients reach this node: the configured one until advertise() names the bound port. */
   private address: string
 
@@ -161,6 +163,7 @@ export class NodeLease {
   lost(why: string, epoch: number = this.current): void {
     if (this.current === 0 || this.stopped || epoch !== this.current) return // already rejoined at a later epoch
     this.o.logger.error({ nodeId: this.o.nodeId, epoch: this.current, why }, 'lease lost: this node stops deciding and rejoins with a new epoch')
+    this.lostCount++
     this.current = 0
     this.validUntil = 0
     this.o.onLost(why)

@@ -16,7 +16,7 @@ import { NodeLease } from './node-lease.js'
 import { StoreError } from './store-error.js'
 import { migrateStore } from './store-schema.js'
 import { sweepEnded } from './store-sweep.js'
-import { Takeover } from './takeover.js'
+import { Takeover, type TakeoverEvent } from './takeover.js'
 
 export interface SharedStoreConfig {
   readonly url: string
@@ -37,8 +37,12 @@ export interface SharedStore {
   readonly takeover: Takeover
   readonly takenOver: TakenOverNodes
   readonly members: ClusterMembers
-  /** Once the coordinator and recovery exist: lease loss handling, then a takeover pass and the loops. */
-  start(coordinator: Coordinator, recovery: Recovery): Promise<void>
+  /**
+   * Once the coordinator and recovery exist: lease loss handling, then a
+   * takeover pass and the loops. `finished` hears of each takeover once the
+   * recovery pass after it has run (its duration counts from the takeover's start).
+   */
+  start(coordinator: Coordinator, recovery: Recovery, finished?: (event: TakeoverEvent, durationMs: number) => void): Promise<void>
   close(): Promise<void>
 }
 
@@ -122,9 +126,20 @@ export async function openSharedStore(config: SharedStoreConfig, logger: Logger)
     takeover,
     takenOver,
     members: new ClusterMembers(pool, config.option),
-    async start(coordinator, recovery) {
+    async start(coordinator, recovery, finished) {
       holder.coordinator = coordinator
-      takeover.onTakenOver = () => void recovery.scan().catch(() => undefined)
+      takeover.onTakenOver = (event) => {
+        const startedAt = performance.now() - event.durationMs
+        void recovery
+          .scan()
+          .then((report) => {
+            const durationMs = Math.round(performance.now() - startedAt)
+            const unreachable = Object.keys(report.unreachable)
+            logger.info({ nodeId: event.nodeId, durationMs, steps: report.steps.length, unreachable }, 'taken-over node: recovery pass done')
+            finished?.(event, durationMs)
+          })
+          .catch(() => undefined)
+      }
       await takeover.pass().catch((error: unknown) => logger.warn({ err: String(error) }, 'takeover pass failed'))
       takeover.start()
     },

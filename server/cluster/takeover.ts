@@ -37,6 +37,10 @@ export class Takeover {
   private timer: NodeJS.Timeout | undefined
   private running: Promise<TakeoverEvent[]> | undefined
   readonly history: TakeoverEvent[] = []
+  /** Takeovers by this node since start, and the transactions they moved (metrics). */
+  readonly totals = { takeovers: 0, moved: 0 }
+  /** Other nodes whose lease was live at the last pass (the members gauge; stale while this node holds no lease). */
+  livePeers = 0
   /** Runs after each takeover: a recovery pass that finishes what was taken over (set once recovery exists). */
   onTakenOver: (event: TakeoverEvent) => void = () => undefined
 
@@ -85,6 +89,7 @@ export class Takeover {
         [me],
       )
     ).rows
+    this.livePeers = rows.filter((r) => r.live).length
     // A node that rejoined (or that another live node took over) is not this one's any more.
     for (const row of rows) if (row.live || !row.mine) this.adopted.delete(row.node_id)
     const events: TakeoverEvent[] = []
@@ -132,6 +137,8 @@ export class Takeover {
     this.adopted.add(nodeId)
     const event: TakeoverEvent = { nodeId, epoch: newEpoch, moved: moved.length, durationMs: Math.round(performance.now() - started) }
     this.history.push(event)
+    this.totals.takeovers++
+    this.totals.moved += moved.length
     if (this.history.length > 100) this.history.shift()
     this.o.logger.warn({ ...event, by: me }, 'took over a node whose lease lapsed: finishing its decided transactions, presuming its orphans aborted')
     this.onTakenOver(event)

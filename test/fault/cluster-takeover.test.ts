@@ -95,6 +95,15 @@ describe('a cluster of two nodes on a shared PostgreSQL store', () => {
     expect(tookMs).toBeLessThan(LEASE_MS + TAKEOVER_INTERVAL_MS + 500 + 3000)
     console.log(`takeover: A's decided transaction committed by B ${Math.round(tookMs)} ms after A was killed`)
     expect(b.logs()).toContain('took over a node whose lease lapsed')
+    // The takeover in B's metrics and logs (#23): counted, timed to the end of its recovery pass, the line naming B and its epoch.
+    await expect.poll(() => b.metric('arbiter_cluster_takeover_duration_seconds_count'), { timeout: 5000 }).toBeGreaterThanOrEqual(1)
+    expect(await b.metric('arbiter_cluster_takeovers_total')).toBeGreaterThanOrEqual(1)
+    expect(await b.metric('arbiter_cluster_takeover_transactions_total')).toBeGreaterThanOrEqual(1)
+    expect(await b.metric('arbiter_cluster_lease_held')).toBe(1)
+    expect(await b.metric('arbiter_cluster_epoch')).toBeGreaterThanOrEqual(1)
+    expect(await b.metric(`arbiter_node_info{node="${b.config.nodeId}",store="postgres"}`)).toBe(1)
+    const tookOver = b.logs().split('\n').find((l) => l.includes('took over a node whose lease lapsed'))!
+    expect(JSON.parse(tookOver)).toMatchObject({ node: b.config.nodeId, epoch: expect.any(Number) as number, nodeId: a.config.nodeId })
     const viaB = tmClient(b.address)
     await expect.poll(async () => (await viaB.tm.GetTransaction({ gtrid })).state, { timeout: 5000 }).toBe('TRANSACTION_STATE_COMMITTED')
     viaB.close()
@@ -166,6 +175,11 @@ describe('a cluster of two nodes on a shared PostgreSQL store', () => {
     await expect.poll(() => dbs.preparedLeft(a.config.nodeId!), { timeout: 10_000 }).toEqual({ pg: [], mysql: [] })
     // A rejoined with a new epoch and commits again.
     await expect.poll(() => a.logs().split('"joined the cluster"').length - 1, { timeout: 10_000 }).toBe(2)
+    // Counted in A's metrics, and its lines after the rejoin name the new epoch.
+    expect(await a.metric('arbiter_cluster_leases_lost_total')).toBe(1)
+    const joins = a.logs().split('\n').filter((l) => l.includes('"joined the cluster"')).map((l) => JSON.parse(l) as { epoch: number })
+    expect(joins[1]!.epoch).toBeGreaterThan(joins[0]!.epoch)
+    await expect.poll(() => a.metric('arbiter_cluster_epoch')).toBe(joins[1]!.epoch)
     const again = await twoBranches(a, 3)
     expect((await again.client.tm.Commit({ gtrid: again.gtrid })).transaction?.state).toBe('TRANSACTION_STATE_COMMITTED')
     again.client.close()

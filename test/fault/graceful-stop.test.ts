@@ -55,9 +55,7 @@ function classify(error: unknown): Outcome | 'unavailable' | `other:${string}` {
 }
 
 async function readyz(): Promise<{ status: number; body: string }> {
-  const address = /"metrics listening"[^\n]*"address":"([^"]+)"|"address":"([^"]+)"[^\n]*"metrics listening"/.exec(tm.logs())
-  const host = address?.[1] ?? address?.[2]
-  const response = await fetch(`http://${host}/readyz`)
+  const response = await fetch(`http://${tm.metricsAddress()}/readyz`)
   return { status: response.status, body: await response.text() }
 }
 

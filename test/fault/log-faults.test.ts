@@ -64,8 +64,7 @@ function fillUp(dir: string): string {
 
 /** GET /readyz of a TM child process (its metrics port is logged as "metrics listening"). */
 async function readyz(tm: ArbiterProcess): Promise<{ status: number; body: string }> {
-  const address = /"metrics listening"[^\n]*"address":"([^"]+)"|"address":"([^"]+)"[^\n]*"metrics listening"/.exec(tm.logs())
-  const response = await fetch(`http://${address?.[1] ?? address?.[2]}/readyz`)
+  const response = await fetch(`http://${tm.metricsAddress()}/readyz`)
   return { status: response.status, body: await response.text() }
 }
 

@@ -201,6 +201,21 @@ export class ArbiterProcess {
     return this.output
   }
 
+  /** host:port of its metrics/health port (logged as "metrics listening" at start-up). */
+  metricsAddress(): string {
+    const found = /"metrics listening"[^\n]*"address":"([^"]+)"|"address":"([^"]+)"[^\n]*"metrics listening"/.exec(this.output)
+    const address = found?.[1] ?? found?.[2]
+    if (!address) throw new Error('this node logged no "metrics listening" line (metrics.listen is empty?)')
+    return address
+  }
+
+  /** One sample of its /metrics: the value of `series` (name with labels, as exposed), undefined when absent. */
+  async metric(series: string): Promise<number | undefined> {
+    const text = await (await fetch(`http://${this.metricsAddress()}/metrics`)).text()
+    const line = text.split('\n').find((l) => l.startsWith(`${series} `))
+    return line === undefined ? undefined : Number(line.slice(series.length + 1))
+  }
+
   async destroy(): Promise<void> {
     await this.kill()
     rmSync(this.config.dataDir!, { recursive: true, force: true })
