@@ -225,7 +225,15 @@ async function startCore(
       resources,
       logger,
       config: { nodeId: config.nodeId, stuckAfterMs: config.admin.stuckAfterMs, address: () => advertised },
-      ...(shared && { cluster: shared.members }),
+      ...(shared && {
+        cluster: {
+          details: () => shared.members.details(),
+          holders: (gtrids: readonly string[]) => shared.holders.of(gtrids),
+          unfinishedElsewhere: () => shared.holders.unfinishedOf(config.nodeId),
+          lookUp: (gtrid: string) => shared.log.lookUp(gtrid),
+          adopts: (nodeId: string) => shared.takeover.adopts(nodeId),
+        },
+      }),
     }),
     // Metrics first: grpc-js wraps later interceptors around earlier ones, so auth's refusals are counted too.
     interceptors: [createGrpcMetricsInterceptor(metrics.registry), createAuthInterceptor(auth, logger)],

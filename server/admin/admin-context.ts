@@ -8,7 +8,10 @@ import type { Coordinator } from '../coordinator/coordinator.js'
 import type { ResourceRegistry } from '../coordinator/resource-registry.js'
 import type { DecisionLog } from '../log/decision-log.js'
 import type { Logger } from '../logger.js'
+import type { HeldElsewhere, Holder } from '../cluster/holders.js'
 import type { MemberDetails } from '../cluster/members.js'
+import type { LoggedTransaction } from '../log/decision-log.js'
+import { TmError } from '../../proto/errors.js'
 import type { Action, Knowledge, Recovery } from '../recovery/recovery.js'
 import { toWireXid } from '../grpc/transaction-view.js'
 
@@ -30,8 +33,38 @@ export interface AdminContext {
   readonly resources: ResourceRegistry
   readonly logger: Logger
   readonly config: AdminConfig
-  /** The cluster's members (log.store: postgres); absent on a node of its own. */
-  readonly cluster?: { details(): Promise<MemberDetails[]> }
+  /** The cluster as the shared store knows it (log.store: postgres); absent on a node of its own. */
+  readonly cluster?: ClusterView
+}
+
+/** What Admin reads of the shared store to answer for the whole cluster (server/cluster/). */
+export interface ClusterView {
+  details(): Promise<MemberDetails[]>
+  /** The node that holds each transaction (holders.ts). */
+  holders(gtrids: readonly string[]): Promise<Map<string, Holder>>
+  /** Other nodes' decided or resolved, unfinished transactions. */
+  unfinishedElsewhere(): Promise<HeldElsewhere[]>
+  /** A transaction as the store holds it (a decision, resolutions), whoever owns it. */
+  lookUp(gtrid: string): Promise<LoggedTransaction | undefined>
+  /** This node took `nodeId` over: its orphans are this node's to judge. */
+  adopts(nodeId: string): boolean
+}
+
+/**
+ * TM_WRONG_NODE for a request only `holder` may serve (it holds the
+ * transaction: its fenced writes alone may decide or resolve it).
+ */
+export function wrongNode(gtrid: string, holder: Holder, what: string): TmError {
+  const where = holder.address === '' ? 'its address is not in the store' : `send it to ${holder.address}`
+  const state = holder.live ? 'live' : 'its lease lapsed and it is not yet taken over: wait for a takeover (cluster.leaseMs), or start it again'
+  return new TmError('TM_WRONG_NODE', `${what} ${gtrid}: node ${holder.nodeId} holds it (${state}): ${where}`, {
+    metadata: { gtrid, node: holder.nodeId, address: holder.address },
+  })
+}
+
+/** A failure to read the shared store, as operators get it. */
+export function storeUnavailable(what: string, error: unknown): TmError {
+  return new TmError('TM_RM_UNAVAILABLE', `the shared store could not be read for ${what}: ${messageOf(error)}`)
 }
 
 const KNOWLEDGE: Record<Knowledge, LogKnowledge> = {

@@ -17,8 +17,11 @@ import {
   toWireKnowledge,
   toWireStep,
   withTimeout,
+  storeUnavailable,
   type AdminContext,
+  type ClusterView,
 } from './admin-context.js'
+import type { Holder, StoreOutcome } from '../cluster/holders.js'
 
 export function resourceNames(ctx: AdminContext, only: string): string[] {
   if (only && !ctx.resources.has(only)) {
@@ -64,6 +67,8 @@ export async function listInDoubt(ctx: AdminContext, only: string): Promise<List
               ...ageMs(now, branch.preparedAt, branch.xid.gtrid),
               knowledge: toWireKnowledge(knowledge),
               action: toWireAction(action),
+              // Its own, or a node it took over: this node finishes it. Another node's: filled in below.
+              node: knowledge === 'other-node' ? '' : ctx.config.nodeId,
             }
           }),
           ...foreign.map(
@@ -75,6 +80,7 @@ export async function listInDoubt(ctx: AdminContext, only: string): Promise<List
               ...ageMs(now, f.preparedAt, undefined),
               knowledge: 'LOG_KNOWLEDGE_FOREIGN',
               action: 'RECOVERY_ACTION_NONE',
+              node: '',
             }),
           ),
         ]
@@ -84,7 +90,37 @@ export async function listInDoubt(ctx: AdminContext, only: string): Promise<List
       }
     }),
   )
-  return { branches: perResource.flat(), unreachable }
+  const branches = perResource.flat()
+  if (ctx.cluster) await fillOtherNodes(ctx.cluster, branches)
+  return { branches, unreachable }
+}
+
+const STORE_KNOWLEDGE: Record<StoreOutcome, InDoubtBranch['knowledge']> = {
+  commit: 'LOG_KNOWLEDGE_COMMITTED',
+  abort: 'LOG_KNOWLEDGE_NO_DECISION',
+  resolved: 'LOG_KNOWLEDGE_OTHER_NODE',
+}
+
+/**
+ * Another node's branches, in a cluster: the node that finishes each (its
+ * holder) and what the shared store knows of it. This node does nothing
+ * with them (action NONE): their holder's recovery does.
+ */
+async function fillOtherNodes(cluster: ClusterView, branches: InDoubtBranch[]): Promise<void> {
+  const others = branches.filter((b) => b.knowledge === 'LOG_KNOWLEDGE_OTHER_NODE')
+  if (others.length === 0) return
+  let holders: Map<string, Holder>
+  try {
+    holders = await cluster.holders(others.map((b) => b.gtrid!))
+  } catch (error) {
+    throw storeUnavailable('the other nodes\' branches', error)
+  }
+  for (const branch of others) {
+    const holder = holders.get(branch.gtrid!)
+    if (!holder) continue
+    branch.node = holder.nodeId
+    if (holder.outcome !== undefined) branch.knowledge = STORE_KNOWLEDGE[holder.outcome]
+  }
 }
 
 /**

@@ -22,7 +22,8 @@ import { enumField } from '../grpc/enum-fields.js'
 import type { ResolveBranchRequest__Output } from '../../proto/gen/arbiter/v1/ResolveBranchRequest.js'
 import type { ResolveBranchResponse } from '../../proto/gen/arbiter/v1/ResolveBranchResponse.js'
 import type { RecoveryStep as WireRecoveryStep } from '../../proto/gen/arbiter/v1/RecoveryStep.js'
-import { DEFAULT_RESOURCE_CALL_TIMEOUT_MS, messageOf, toWireStep, withTimeout, type AdminContext } from './admin-context.js'
+import type { Holder } from '../cluster/holders.js'
+import { DEFAULT_RESOURCE_CALL_TIMEOUT_MS, messageOf, storeUnavailable, toWireStep, withTimeout, wrongNode, type AdminContext } from './admin-context.js'
 
 export const MAX_REASON_LENGTH = 2000
 
@@ -46,6 +47,7 @@ export async function resolveBranch(ctx: AdminContext, req: ResolveBranchRequest
   if (reason.length > MAX_REASON_LENGTH) throw new TmError('TM_INVALID_ARGUMENT', `reason is longer than ${MAX_REASON_LENGTH} characters`)
 
   const targets = await findTargets(ctx, req)
+  await refuseHeldElsewhere(ctx, targets)
   const judged = targets.map((t) => ({ ...t, ...judge(ctx, t, action) }))
   const refused = judged.filter((j) => j.contradiction !== undefined)
   if (refused.length > 0 && !req.force) {
@@ -84,6 +86,27 @@ export async function resolveBranch(ctx: AdminContext, req: ResolveBranchRequest
     steps.push(toWireStep(j.resource, j.branch, action, result))
   }
   return { steps, heuristic: judged.some((j) => j.heuristic) }
+}
+
+/**
+ * In a cluster, a transaction another node holds is resolved there: its
+ * resolution must be written under that node's lease, as its decision is,
+ * and its recovery carries it out. TM_WRONG_NODE names the node.
+ */
+async function refuseHeldElsewhere(ctx: AdminContext, targets: readonly Target[]): Promise<void> {
+  if (!ctx.cluster) return
+  const gtrids = [...new Set(targets.map((t) => t.branch.xid.gtrid.toString('utf8')))].filter((g) => !ctx.log.get(g) && !ctx.coordinator.isLive(g))
+  if (gtrids.length === 0) return
+  let holders: Map<string, Holder>
+  try {
+    holders = await ctx.cluster.holders(gtrids)
+  } catch (error) {
+    throw storeUnavailable('who holds the transaction (resolving it here could race its holder)', error)
+  }
+  for (const gtrid of gtrids) {
+    const holder = holders.get(gtrid)
+    if (holder && holder.nodeId !== ctx.config.nodeId) throw wrongNode(gtrid, holder, 'resolve the branches of')
+  }
 }
 
 function resolutionAction(resolution: string | number): ResolutionAction {
@@ -161,7 +184,7 @@ function judge(ctx: AdminContext, target: Target, action: ResolutionAction): Jud
     return { contradiction: 'its transaction is in progress on this TM: the decision may still be made', heuristic: true }
   }
   const owner = parseGtrid(gtrid).nodeId
-  if (owner !== ctx.config.nodeId) {
+  if (owner !== ctx.config.nodeId && !ctx.cluster?.adopts(owner)) {
     return { contradiction: `owned by TM node "${owner}": its decision is not in this node's log`, heuristic: true }
   }
   if (action === 'commit') return { contradiction: 'no COMMIT decision is logged: committing contradicts presumed abort', heuristic: true }

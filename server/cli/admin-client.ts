@@ -14,6 +14,7 @@ import type { ResolveBranchRequest } from '../../proto/gen/arbiter/v1/ResolveBra
 import type { ResolveBranchResponse__Output } from '../../proto/gen/arbiter/v1/ResolveBranchResponse.js'
 import type { ListResourcesResponse__Output } from '../../proto/gen/arbiter/v1/ListResourcesResponse.js'
 import type { ListNodesResponse__Output } from '../../proto/gen/arbiter/v1/ListNodesResponse.js'
+import { fromGrpcError } from '../../client/errors.js'
 import { diagnoseUnavailable, type CliTls } from './tls-diagnosis.js'
 
 export class AdminCallError extends Error {
@@ -24,6 +25,8 @@ export class AdminCallError extends Error {
     details: string,
     /** Why, when the CLI could tell more than grpc-js (a TLS mismatch). */
     readonly diagnosis?: string,
+    /** The TM's catalog code and its metadata (google.rpc.ErrorInfo), when it sent them: TM_WRONG_NODE names the node to ask. */
+    readonly info?: { readonly reason: string; readonly metadata: Readonly<Record<string, string>> },
   ) {
     super(`${method} failed: ${grpc.status[code] ?? 'UNKNOWN'} (${code}): ${diagnosis === undefined ? details : `${diagnosis} (${details})`}`)
   }
@@ -66,7 +69,10 @@ export function connectAdmin(options: AdminConnectOptions): AdminConnection {
       fn(req, metadata, { deadline: Date.now() + options.deadlineMs }, (error: grpc.ServiceError | null, response?: Res) => {
         if (!error) return resolve(response!)
         const details = error.details || error.message
-        if (error.code !== grpc.status.UNAVAILABLE) return reject(new AdminCallError(method, error.code, details))
+        if (error.code !== grpc.status.UNAVAILABLE) {
+          const known = fromGrpcError(error)
+          return reject(new AdminCallError(method, error.code, details, undefined, { reason: known.code, metadata: known.metadata }))
+        }
         // "Failed to connect" says nothing of TLS: ask one handshake of our own why.
         diagnoseUnavailable(options.address, tls).then(
           (diagnosis) => reject(new AdminCallError(method, error.code, details, diagnosis)),

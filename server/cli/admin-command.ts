@@ -96,8 +96,16 @@ export function addAdminCommand(program: Command): void {
       process.exit(2)
     })
 
-  /** Runs one command against the TM with the global options, printing and exiting as documented. */
-  const run = async (work: (conn: AdminConnection, out: { c: Colors; json: boolean; render: Render }) => Promise<string>): Promise<void> => {
+  /**
+   * Runs one command against the TM with the global options, printing and
+   * exiting as documented. With `follow`, a TM_WRONG_NODE answer (another
+   * node of the cluster holds the transaction) is followed once: the same
+   * command is sent to the node it names, with the same credentials.
+   */
+  const run = async (
+    work: (conn: AdminConnection, out: { c: Colors; json: boolean; render: Render; connect: (address: string) => AdminConnection }) => Promise<string>,
+    { follow = false }: { follow?: boolean } = {},
+  ): Promise<void> => {
     const g = admin.opts()
     let tls: CliTls | undefined
     try {
@@ -109,16 +117,30 @@ export function addAdminCommand(program: Command): void {
     }
     // grpc-js names the server by its IP for TLS, which Node warns about (DEP0123) on every call: noise for an operator.
     if (tls) process.noDeprecation = true
-    const [{ connectAdmin }, render] = await Promise.all([import('./admin-client.js'), import('./render.js')])
-    const conn = connectAdmin({ address: g.address, token: g.token, deadlineMs: g.timeout, tls })
+    const [{ connectAdmin, AdminCallError }, render] = await Promise.all([import('./admin-client.js'), import('./render.js')])
+    const opened: AdminConnection[] = []
+    const connect = (address: string): AdminConnection => {
+      const conn = connectAdmin({ address, token: g.token, deadlineMs: g.timeout, tls })
+      opened.push(conn)
+      return conn
+    }
+    const out = { c: render.colors(g.color), json: g.json === true, render, connect }
     try {
-      const text = await work(conn, { c: render.colors(g.color), json: g.json === true, render })
+      let text: string
+      try {
+        text = await work(connect(g.address), out)
+      } catch (error) {
+        const wrongNode = error instanceof AdminCallError && error.info?.reason === 'TM_WRONG_NODE' ? error.info.metadata : undefined
+        if (!follow || !wrongNode?.address) throw error
+        process.stderr.write(`arbiter admin: node ${wrongNode.node} holds it: asking it at ${wrongNode.address}\n`)
+        text = await work(connect(wrongNode.address), out)
+      }
       process.stdout.write(`${text}\n`)
     } catch (error) {
       process.stderr.write(`arbiter admin: ${error instanceof Error ? error.message : String(error)}\n`)
       process.exitCode = error instanceof UsageError ? 2 : 1
     } finally {
-      conn.close()
+      for (const conn of opened) conn.close()
     }
   }
 
@@ -157,7 +179,7 @@ export function addAdminCommand(program: Command): void {
       run(async (conn, { c, json, render }) => {
         const tx = await conn.getTransaction(gtrid)
         return json ? render.toJson(tx) : render.renderTransaction(c, tx)
-      }),
+      }, { follow: true }),
     )
 
   admin
@@ -173,12 +195,23 @@ export function addAdminCommand(program: Command): void {
 
   admin
     .command('recover')
-    .description('run a recovery pass now')
+    .description("run a recovery pass now (on the node asked: the transactions it holds)")
     .option('-r, --resource <name>', 'only this resource')
+    .option('--all-nodes', "in a cluster: on every live node, one after another (each finishes what it holds)")
     .action((opts) =>
-      run(async (conn, { c, json, render }) => {
-        const res = await conn.runRecovery(opts.resource ?? '')
-        return json ? render.toJson(res) : render.renderSteps(c, res.steps, res.unreachable)
+      run(async (conn, { c, json, render, connect }) => {
+        if (!opts.allNodes) {
+          const res = await conn.runRecovery(opts.resource ?? '')
+          return json ? render.toJson(res) : render.renderSteps(c, res.steps, res.unreachable)
+        }
+        const { nodes } = await conn.listNodes()
+        const results = []
+        for (const node of nodes.filter((n) => n.live)) {
+          const res = await (node.thisNode ? conn : connect(node.address)).runRecovery(opts.resource ?? '')
+          results.push({ node: node.nodeId, address: node.address, ...res })
+        }
+        if (json) return render.toJson({ nodes: results })
+        return results.map((r) => `${c.bold(`node ${r.node}`)} (${r.address})\n${render.renderSteps(c, r.steps, r.unreachable)}`).join('\n')
       }),
     )
 
@@ -218,7 +251,7 @@ export function addAdminCommand(program: Command): void {
         if (json) return render.toJson(res)
         const table = render.renderSteps(c, res.steps)
         return res.heuristic ? `${table}\n${c.red('HEURISTIC: this resolution contradicts the log; the transaction is now HEURISTIC')}` : table
-      }),
+      }, { follow: true }),
     )
 
   admin

@@ -40,9 +40,16 @@ export function formatAge(ms: number): string {
 }
 
 /** What recovery will do, in words (`in-doubt`'s RECOVERY column). */
-export function recoveryPhrase(b: Pick<InDoubtBranch__Output, 'knowledge' | 'action'>): string {
+export function recoveryPhrase(b: Pick<InDoubtBranch__Output, 'knowledge' | 'action'> & { node?: string }): string {
   const action = shortEnum(b.action, 'RECOVERY_ACTION_')
-  switch (shortEnum(b.knowledge, 'LOG_KNOWLEDGE_')) {
+  const knowledge = shortEnum(b.knowledge, 'LOG_KNOWLEDGE_')
+  // Another node's branch in a cluster (this node leaves it alone): what its holder will do.
+  if (action === 'NONE' && b.node && knowledge !== 'FOREIGN') {
+    if (knowledge === 'COMMITTED') return `node ${b.node} commits it (decision in the shared store)`
+    if (knowledge === 'NO_DECISION') return `node ${b.node} rolls it back (presumed aborted)`
+    return `node ${b.node} decides it (in progress there, or resolved by an operator)`
+  }
+  switch (knowledge) {
     case 'COMMITTED':
       return action === 'WAIT' ? 'will commit (phase 2 retrying)' : 'will commit'
     case 'RESOLVED_COMMIT':
@@ -87,12 +94,13 @@ function branchStateCell(c: Colors, state: string): string {
 
 export function renderTransactions(c: Colors, items: ListTransactionsResponse__Output['transactions'], now = Date.now()): string {
   if (items.length === 0) return 'no transactions'
-  const t = table(c, ['GTRID', 'STATE', 'AGE', 'BRANCHES', 'ALERT', 'LABELS'])
-  for (const { transaction: tx, stuck } of items) {
+  const t = table(c, ['GTRID', 'NODE', 'STATE', 'AGE', 'BRANCHES', 'ALERT', 'LABELS'])
+  for (const { transaction: tx, stuck, node } of items) {
     if (!tx) continue
     const alerts = alertsOf(tx, stuck)
     t.push([
       tx.gtrid,
+      node,
       stateCell(c, tx.state, alerts.length > 0),
       formatAge(now - Number(tx.createdAtUnixMs)),
       tx.branches.map((b) => `${b.resource}:${shortEnum(b.state, 'BRANCH_STATE_').toLowerCase()}`).join(' '),
@@ -143,12 +151,13 @@ export function renderInDoubt(c: Colors, res: ListInDoubtResponse__Output): stri
   const parts: string[] = []
   if (res.branches.length === 0) parts.push('no prepared branches')
   else {
-    const t = table(c, ['RESOURCE', 'XID', 'AGE', 'LOG', 'RECOVERY'])
+    const t = table(c, ['RESOURCE', 'XID', 'NODE', 'AGE', 'LOG', 'RECOVERY'])
     for (const b of res.branches) {
       const foreign = b.knowledge === 'LOG_KNOWLEDGE_FOREIGN'
       t.push([
         b.resource,
         foreign ? b.rawId : wireXidText(b.xid),
+        b.node || '-',
         b.ageMs === undefined ? '-' : formatAge(Number(b.ageMs)),
         shortEnum(b.knowledge, 'LOG_KNOWLEDGE_'),
         foreign ? recoveryPhrase(b) : c.yellow(recoveryPhrase(b)),

@@ -11,6 +11,7 @@ import { FileDecisionLog } from '../log/file-decision-log.js'
 import { PostgresDecisionLog } from '../log/postgres-decision-log.js'
 import type { Logger } from '../logger.js'
 import type { Recovery, TakenOverNodes } from '../recovery/recovery.js'
+import { TransactionHolders } from './holders.js'
 import { ClusterMembers } from './members.js'
 import { NodeLease } from './node-lease.js'
 import { StoreError } from './store-error.js'
@@ -37,6 +38,8 @@ export interface SharedStore {
   readonly takeover: Takeover
   readonly takenOver: TakenOverNodes
   readonly members: ClusterMembers
+  /** Who holds a transaction, and other nodes' unfinished ones (Admin across the cluster). */
+  readonly holders: TransactionHolders
   /**
    * Once the coordinator and recovery exist: lease loss handling, then a
    * takeover pass and the loops. `finished` hears of each takeover once the
@@ -116,6 +119,7 @@ export async function openSharedStore(config: SharedStoreConfig, logger: Logger)
   lease.start()
   const sweeper = setInterval(() => void sweepEnded(pool, config.retainEndedMs).catch(() => undefined), 60_000)
   sweeper.unref()
+  const members = new ClusterMembers(pool, config.option)
   const takenOver: TakenOverNodes = {
     adopts: (nodeId) => takeover.adopts(nodeId),
     presumeAborted: (gtrid, nodeId) => log.presumeAborted(gtrid, nodeId),
@@ -125,7 +129,8 @@ export async function openSharedStore(config: SharedStoreConfig, logger: Logger)
     lease,
     takeover,
     takenOver,
-    members: new ClusterMembers(pool, config.option),
+    members,
+    holders: new TransactionHolders(pool, members, log, config.option),
     async start(coordinator, recovery, finished) {
       holder.coordinator = coordinator
       takeover.onTakenOver = (event) => {

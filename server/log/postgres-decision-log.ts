@@ -83,8 +83,9 @@ WITH fence AS (
   WHERE EXISTS (SELECT 1 FROM fence)
 ), ended AS (
   -- Rows inserted above are not visible to this UPDATE (one snapshot): an END in the same batch as its row's insert is set there.
+  -- Only rows this node holds: another node's transaction is ended by that node, once its phase 2 is done.
   UPDATE arbiter_transactions SET ended_at = now()
-  WHERE gtrid = ANY($8::text[]) AND ended_at IS NULL AND EXISTS (SELECT 1 FROM fence)
+  WHERE gtrid = ANY($8::text[]) AND owner = $1 AND ended_at IS NULL AND EXISTS (SELECT 1 FROM fence)
 )
 SELECT EXISTS (SELECT 1 FROM fence) AS fenced_in, ARRAY(SELECT gtrid FROM decided) AS decided`
 
@@ -145,14 +146,22 @@ export class PostgresDecisionLog implements DecisionLog {
     await this.readInto(this.index, 'gtrid = ANY($1::text[])', [gtrids], 'reading the transactions it took over')
   }
 
-  private async readInto(index: DecisionIndex, where: string, params: unknown[], doing: string, ended = false): Promise<void> {
-    type Row = { gtrid: string; outcome: string; branches: LoggedBranch[]; decided_ms: string; ended: boolean }
+  /** Every other node's unfinished transactions (decided or resolved) with their owners: for operators (server/cluster/holders.ts). */
+  async unfinishedOf(notOwner: string): Promise<{ owner: string; transaction: LoggedTransaction }[]> {
+    const found = new DecisionIndex()
+    const owners = await this.readInto(found, 'owner <> $1 AND ended_at IS NULL', [notOwner], "reading other nodes' unfinished transactions")
+    return found.unfinished().map((transaction) => ({ owner: owners.get(transaction.gtrid)!, transaction }))
+  }
+
+  /** Reads the rows `where` selects (and their resolutions) into `index`; answers each row's owner. */
+  private async readInto(index: DecisionIndex, where: string, params: unknown[], doing: string, ended = false): Promise<Map<string, string>> {
+    type Row = { gtrid: string; owner: string; outcome: string; branches: LoggedBranch[]; decided_ms: string; ended: boolean }
     let rows: Row[]
     let resolutions: { gtrid: string; record: ResolutionRecord }[]
     try {
       rows = (
         await this.o.pool.query<Row>(
-          `SELECT gtrid, outcome, branches, decided_ms::text, ended_at IS NOT NULL AS ended FROM arbiter_transactions WHERE ${where} AND outcome <> 'abort'`,
+          `SELECT gtrid, owner, outcome, branches, decided_ms::text, ended_at IS NOT NULL AS ended FROM arbiter_transactions WHERE ${where} AND outcome <> 'abort'`,
           params,
         )
       ).rows
@@ -169,6 +178,7 @@ export class PostgresDecisionLog implements DecisionLog {
       for (const resolution of byGtrid.get(row.gtrid) ?? []) index.apply(resolution)
       if (ended || row.ended) index.apply({ type: 'end', gtrid: row.gtrid, at: 0 })
     }
+    return new Map(rows.map((row) => [row.gtrid, row.owner]))
   }
 
   appendDecision(gtrid: string, branches: readonly LoggedBranch[]): Promise<void> {

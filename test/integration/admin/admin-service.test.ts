@@ -161,7 +161,7 @@ describe('in-doubt and recover', () => {
     const text = xidToString(xid)
     const table = await cli('in-doubt', '--resource', 'pg')
     expect(table.code).toBe(0)
-    expect(table.stdout).toMatch(/RESOURCE.*XID.*AGE.*LOG.*RECOVERY/)
+    expect(table.stdout).toMatch(/RESOURCE.*XID.*NODE.*AGE.*LOG.*RECOVERY/)
     expect(table.stdout).toContain(text)
     expect(table.stdout).toMatch(/NO_DECISION\s*│\s*will roll back after the grace period/)
     const json = JSON.parse((await cli('in-doubt', '--json', '--resource', 'pg')).stdout)
@@ -316,7 +316,7 @@ describe('resolve', () => {
     expect(inDoubt.stdout).toMatch(new RegExp(`${gtrid}.*COMMITTED\\s*│\\s*will commit`))
     await new Promise((resolve) => setTimeout(resolve, 600)) // past admin.stuckAfterMs (500 ms here)
     const listed = await cli('transactions', '--state', 'COMMITTING')
-    expect(listed.stdout).toMatch(new RegExp(`${gtrid}\\s*│\\s*COMMITTING.*STUCK`))
+    expect(listed.stdout).toMatch(new RegExp(`${gtrid}\\s*│[^│]*│\\s*COMMITTING.*STUCK`))
 
     const refused = await cli('resolve', '--resource', 'pg', '--xid', xidToString(xid), '--rollback', '--reason', 'bad data')
     expect(refused.code).toBe(1)
@@ -332,7 +332,7 @@ describe('resolve', () => {
     await cli('recover')
     await expect.poll(async () => JSON.parse((await cli('show', '--json', gtrid)).stdout).state, { timeout: 10_000 }).toBe('TRANSACTION_STATE_HEURISTIC')
     const table = await cli('transactions', '--state', 'HEURISTIC')
-    expect(table.stdout).toMatch(new RegExp(`${gtrid}\\s*│\\s*HEURISTIC.*HEURISTIC`))
+    expect(table.stdout).toMatch(new RegExp(`${gtrid}\\s*│[^│]*│\\s*HEURISTIC.*HEURISTIC`))
     expect(await pgRow(304)).toBe(false)
   })
 

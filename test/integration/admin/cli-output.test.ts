@@ -80,7 +80,7 @@ describe('in-doubt', () => {
       const json = JSON.parse((await cli('in-doubt', '--json', '--resource', 'pg')).stdout) as { branches: Record<string, unknown>[] }
       expect(json.branches.find((b) => b.xid === text)).toMatchObject({ knowledge: 'LOG_KNOWLEDGE_OTHER_NODE', action: 'RECOVERY_ACTION_NONE' })
       const row = rowOf((await cli('in-doubt', '--resource', 'pg')).stdout, 'pg')
-      expect(row.slice(3)).toEqual(['OTHER_NODE', "left alone (another TM node's)"])
+      expect(row.slice(4)).toEqual(['OTHER_NODE', "left alone (another TM node's)"])
     } finally {
       await pgAdapter.rollback(xid)
     }

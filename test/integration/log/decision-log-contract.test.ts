@@ -233,6 +233,26 @@ describe('the postgres store refuses what it cannot make durable', () => {
     await log.close()
   })
 
+  it("an END never ends another node's row (its phase 2 may still be running); unfinishedOf lists other nodes' unfinished rows with their owners", async () => {
+    const log = (await store.open()) as PostgresDecisionLog
+    await store.pool.query(
+      `INSERT INTO arbiter_transactions (gtrid, owner, outcome, branches, decided_ms, epoch, ended_at) VALUES
+         ('other:phase2', 'other', 'commit', '[{"resource":"pg","bqual":"b1"}]', 1, 1, NULL),
+         ('other:done', 'other', 'commit', '[]', 1, 1, now())`,
+    )
+    // This node resolved a branch of it (forced, by hand) and then ends what it resolved: the row stays the owner's, unfinished.
+    await log.appendResolution({ gtrid: 'other:phase2', resource: 'pg', bqual: 'b1', action: 'commit', operator: 'test', reason: 'by hand', heuristic: false })
+    await log.appendEnd('other:phase2')
+    const row = await store.pool.query<{ owner: string; ended: boolean }>("SELECT owner, ended_at IS NOT NULL AS ended FROM arbiter_transactions WHERE gtrid = 'other:phase2'")
+    expect(row.rows[0]).toEqual({ owner: 'other', ended: false })
+    await log.appendDecision('contract-1:mine', branches)
+    const elsewhere = await log.unfinishedOf('contract-1')
+    expect(elsewhere.map((e) => [e.owner, e.transaction.gtrid])).toContainEqual(['other', 'other:phase2'])
+    expect(elsewhere.map((e) => e.transaction.gtrid)).not.toContain('other:done')
+    expect(elsewhere.map((e) => e.transaction.gtrid)).not.toContain('contract-1:mine')
+    await log.close()
+  })
+
   it('the sweep deletes what ended more than log.retainEndedMs ago, with its resolutions, a thousand at a time; nothing unfinished', async () => {
     const log = (await store.open()) as PostgresDecisionLog
     const pool = store.pool

@@ -22,10 +22,20 @@ import type { Transaction as _arbiter_v1_Transaction, Transaction__Output as _ar
  * credential, distinct from the applications' one.
  */
 export interface AdminClient extends grpc.Client {
+  /**
+   * Any node answers for any transaction of its cluster: from memory, its
+   * log or the shared store; one that another live node is still deciding
+   * is answered TM_WRONG_NODE with that node's address (ask it there).
+   */
   GetTransaction(argument: _arbiter_v1_AdminGetTransactionRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_Transaction__Output>): grpc.ClientUnaryCall;
   GetTransaction(argument: _arbiter_v1_AdminGetTransactionRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_arbiter_v1_Transaction__Output>): grpc.ClientUnaryCall;
   GetTransaction(argument: _arbiter_v1_AdminGetTransactionRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_Transaction__Output>): grpc.ClientUnaryCall;
   GetTransaction(argument: _arbiter_v1_AdminGetTransactionRequest, callback: grpc.requestCallback<_arbiter_v1_Transaction__Output>): grpc.ClientUnaryCall;
+  /**
+   * Any node answers for any transaction of its cluster: from memory, its
+   * log or the shared store; one that another live node is still deciding
+   * is answered TM_WRONG_NODE with that node's address (ask it there).
+   */
   getTransaction(argument: _arbiter_v1_AdminGetTransactionRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_Transaction__Output>): grpc.ClientUnaryCall;
   getTransaction(argument: _arbiter_v1_AdminGetTransactionRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_arbiter_v1_Transaction__Output>): grpc.ClientUnaryCall;
   getTransaction(argument: _arbiter_v1_AdminGetTransactionRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_Transaction__Output>): grpc.ClientUnaryCall;
@@ -87,7 +97,10 @@ export interface AdminClient extends grpc.Client {
   
   /**
    * Commits or rolls back a branch (or every branch of a transaction) by
-   * hand. Written to the log first; never undone by recovery.
+   * hand. Written to the log first; never undone by recovery. In a cluster
+   * only the node that holds the transaction resolves it (its write is
+   * fenced by that node's lease, as its decisions are): another node
+   * answers TM_WRONG_NODE with the holder's address, and the CLI follows it.
    */
   ResolveBranch(argument: _arbiter_v1_ResolveBranchRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_ResolveBranchResponse__Output>): grpc.ClientUnaryCall;
   ResolveBranch(argument: _arbiter_v1_ResolveBranchRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_arbiter_v1_ResolveBranchResponse__Output>): grpc.ClientUnaryCall;
@@ -95,17 +108,30 @@ export interface AdminClient extends grpc.Client {
   ResolveBranch(argument: _arbiter_v1_ResolveBranchRequest, callback: grpc.requestCallback<_arbiter_v1_ResolveBranchResponse__Output>): grpc.ClientUnaryCall;
   /**
    * Commits or rolls back a branch (or every branch of a transaction) by
-   * hand. Written to the log first; never undone by recovery.
+   * hand. Written to the log first; never undone by recovery. In a cluster
+   * only the node that holds the transaction resolves it (its write is
+   * fenced by that node's lease, as its decisions are): another node
+   * answers TM_WRONG_NODE with the holder's address, and the CLI follows it.
    */
   resolveBranch(argument: _arbiter_v1_ResolveBranchRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_ResolveBranchResponse__Output>): grpc.ClientUnaryCall;
   resolveBranch(argument: _arbiter_v1_ResolveBranchRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_arbiter_v1_ResolveBranchResponse__Output>): grpc.ClientUnaryCall;
   resolveBranch(argument: _arbiter_v1_ResolveBranchRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_ResolveBranchResponse__Output>): grpc.ClientUnaryCall;
   resolveBranch(argument: _arbiter_v1_ResolveBranchRequest, callback: grpc.requestCallback<_arbiter_v1_ResolveBranchResponse__Output>): grpc.ClientUnaryCall;
   
+  /**
+   * A recovery pass on the answering node: the transactions it holds (its
+   * own and those it took over). `arbiter admin recover --all-nodes` asks
+   * every live node of a cluster.
+   */
   RunRecovery(argument: _arbiter_v1_RunRecoveryRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_RunRecoveryResponse__Output>): grpc.ClientUnaryCall;
   RunRecovery(argument: _arbiter_v1_RunRecoveryRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_arbiter_v1_RunRecoveryResponse__Output>): grpc.ClientUnaryCall;
   RunRecovery(argument: _arbiter_v1_RunRecoveryRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_RunRecoveryResponse__Output>): grpc.ClientUnaryCall;
   RunRecovery(argument: _arbiter_v1_RunRecoveryRequest, callback: grpc.requestCallback<_arbiter_v1_RunRecoveryResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * A recovery pass on the answering node: the transactions it holds (its
+   * own and those it took over). `arbiter admin recover --all-nodes` asks
+   * every live node of a cluster.
+   */
   runRecovery(argument: _arbiter_v1_RunRecoveryRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_RunRecoveryResponse__Output>): grpc.ClientUnaryCall;
   runRecovery(argument: _arbiter_v1_RunRecoveryRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_arbiter_v1_RunRecoveryResponse__Output>): grpc.ClientUnaryCall;
   runRecovery(argument: _arbiter_v1_RunRecoveryRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_RunRecoveryResponse__Output>): grpc.ClientUnaryCall;
@@ -118,6 +144,11 @@ export interface AdminClient extends grpc.Client {
  * credential, distinct from the applications' one.
  */
 export interface AdminHandlers extends grpc.UntypedServiceImplementation {
+  /**
+   * Any node answers for any transaction of its cluster: from memory, its
+   * log or the shared store; one that another live node is still deciding
+   * is answered TM_WRONG_NODE with that node's address (ask it there).
+   */
   GetTransaction: grpc.handleUnaryCall<_arbiter_v1_AdminGetTransactionRequest__Output, _arbiter_v1_Transaction>;
   
   /**
@@ -139,10 +170,18 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
   
   /**
    * Commits or rolls back a branch (or every branch of a transaction) by
-   * hand. Written to the log first; never undone by recovery.
+   * hand. Written to the log first; never undone by recovery. In a cluster
+   * only the node that holds the transaction resolves it (its write is
+   * fenced by that node's lease, as its decisions are): another node
+   * answers TM_WRONG_NODE with the holder's address, and the CLI follows it.
    */
   ResolveBranch: grpc.handleUnaryCall<_arbiter_v1_ResolveBranchRequest__Output, _arbiter_v1_ResolveBranchResponse>;
   
+  /**
+   * A recovery pass on the answering node: the transactions it holds (its
+   * own and those it took over). `arbiter admin recover --all-nodes` asks
+   * every live node of a cluster.
+   */
   RunRecovery: grpc.handleUnaryCall<_arbiter_v1_RunRecoveryRequest__Output, _arbiter_v1_RunRecoveryResponse>;
   
 }

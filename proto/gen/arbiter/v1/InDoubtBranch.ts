@@ -23,6 +23,12 @@ export interface InDoubtBranch {
   'ageMs'?: (number | string | Long);
   'knowledge'?: (_arbiter_v1_LogKnowledge);
   'action'?: (_arbiter_v1_RecoveryAction);
+  /**
+   * The node whose recovery finishes it: the one holding its transaction in
+   * the shared store, else the node its gtrid names or the node that took
+   * that one over. Empty for foreign branches.
+   */
+  'node'?: (string);
   '_ageMs'?: "ageMs";
 }
 
@@ -44,5 +50,11 @@ export interface InDoubtBranch__Output {
   'ageMs'?: (string);
   'knowledge': (_arbiter_v1_LogKnowledge__Output);
   'action': (_arbiter_v1_RecoveryAction__Output);
+  /**
+   * The node whose recovery finishes it: the one holding its transaction in
+   * the shared store, else the node its gtrid names or the node that took
+   * that one over. Empty for foreign branches.
+   */
+  'node': (string);
   '_ageMs'?: "ageMs";
 }

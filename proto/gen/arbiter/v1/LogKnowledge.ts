@@ -25,7 +25,10 @@ export const LogKnowledge = {
   LOG_KNOWLEDGE_FOREIGN: 'LOG_KNOWLEDGE_FOREIGN',
   /**
    * Arbiter's, but begun by another TM node: this node's log knows nothing
-   * of it and its recovery leaves it alone.
+   * of it and its recovery leaves it alone. In a cluster, what the shared
+   * store knows is reported instead (COMMITTED, NO_DECISION for a presumed
+   * abort, RESOLVED_*) with the node that finishes it; OTHER_NODE then
+   * means that node may still decide it.
    */
   LOG_KNOWLEDGE_OTHER_NODE: 'LOG_KNOWLEDGE_OTHER_NODE',
 } as const;
@@ -62,7 +65,10 @@ export type LogKnowledge =
   | 6
   /**
    * Arbiter's, but begun by another TM node: this node's log knows nothing
-   * of it and its recovery leaves it alone.
+   * of it and its recovery leaves it alone. In a cluster, what the shared
+   * store knows is reported instead (COMMITTED, NO_DECISION for a presumed
+   * abort, RESOLVED_*) with the node that finishes it; OTHER_NODE then
+   * means that node may still decide it.
    */
   | 'LOG_KNOWLEDGE_OTHER_NODE'
   | 7

@@ -8,6 +8,13 @@ export interface TransactionSummary {
    * In phase 2 for longer than the server's stuck threshold.
    */
   'stuck'?: (boolean);
+  /**
+   * The node that holds it (drives its phase 2 and its recovery). In a
+   * cluster the list holds the answering node's transactions and every
+   * node's decided, unfinished ones (from the shared store); a transaction
+   * still in progress is known only to its node.
+   */
+  'node'?: (string);
 }
 
 export interface TransactionSummary__Output {
@@ -16,4 +23,11 @@ export interface TransactionSummary__Output {
    * In phase 2 for longer than the server's stuck threshold.
    */
   'stuck': (boolean);
+  /**
+   * The node that holds it (drives its phase 2 and its recovery). In a
+   * cluster the list holds the answering node's transactions and every
+   * node's decided, unfinished ones (from the shared store); a transaction
+   * still in progress is known only to its node.
+   */
+  'node': (string);
 }
