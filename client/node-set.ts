@@ -97,6 +97,15 @@ export class NodeSet {
     throw unreachable ?? new UnavailableError(`no node answered for transaction ${gtrid}`, { metadata: { gtrid } })
   }
 
+  /**
+   * Where to send a request again whose answer was lost on `rpc`: `rpc`
+   * first, then (in a cluster) the other nodes, which answer from the shared
+   * store once the transaction is decided or its node was taken over.
+   */
+  repeatOrder(rpc: TmRpc): TmRpc[] {
+    return this.single ? [rpc] : [rpc, ...this.given.filter((other) => other !== rpc)]
+  }
+
   close(): void {
     for (const rpc of this.rpcs.values()) rpc.close()
   }

@@ -59,8 +59,10 @@ async function repeat(rpc: TmRpc, request: RunRequest, deadlineMs: number): Prom
       case 'TM_INTERNAL':
         return { kind: 'outcome', error: unknown(request.gtrid!, `was sent again and the TM could not say (${error.message})`, error) }
       // Refused before the TM looked it up (load, a draining node): ask again.
+      // Or asked of a node that does not hold it while its node may still decide it: ask that node again.
       case 'TM_OVERLOADED':
       case 'TM_RM_UNAVAILABLE':
+      case 'TM_WRONG_NODE':
         return { kind: 'nothing', error }
       default:
         // The first run's own answer (a refusal, a heuristic outcome): the same for every repeat.
@@ -112,19 +114,27 @@ export async function runNamed(
       if (naming === 1 && (first.metadata.beginRefused === 'true' || first.code === 'TM_TX_NOT_FOUND')) continue
       throw first
     }
-    return resolve(rpc, request, first, client)
+    return resolve(nodes.repeatOrder(rpc), request, first, client)
   }
 }
 
-/** The first answer was lost: the same Run again, until the TM answers it or the attempts run out. */
-async function resolve(rpc: TmRpc, request: RunRequest, first: ArbiterError, client: ResolvedClientOptions): Promise<RunAnswer> {
+/**
+ * The first answer was lost: the same Run again, until a node answers it or
+ * the attempts run out. Each attempt asks the Run's node, then (in a
+ * cluster) the others: once its node died and was taken over, or decided it,
+ * any node answers from the shared store; while its node may still decide
+ * it, the others answer TM_WRONG_NODE (no answer: ask again).
+ */
+async function resolve(order: readonly TmRpc[], request: RunRequest, first: ArbiterError, client: ResolvedClientOptions): Promise<RunAnswer> {
   let last = first
   for (let attempt = 1; attempt <= client.outcomeQueryAttempts; attempt++) {
     await sleep(backoffDelay(attempt, 200, 3_200))
-    const again = await repeat(rpc, request, client.defaultDeadlineMs)
-    if (again.kind === 'answer') return again.response
-    if (again.kind === 'outcome') throw again.error
-    last = again.error
+    for (const rpc of order) {
+      const again = await repeat(rpc, request, client.defaultDeadlineMs)
+      if (again.kind === 'answer') return again.response
+      if (again.kind === 'outcome') throw again.error
+      last = again.error
+    }
   }
   throw unknown(request.gtrid!, `got no answer (${first.message}; last: ${last.message})`, last)
 }

@@ -189,6 +189,36 @@ describe('a client across a three-node cluster', () => {
     expect(dead).toMatchObject({ live: false, timesTakenOver: '1', unfinishedTransactions: 0 })
     expect([nodes[0]!.config.nodeId, nodes[2]!.config.nodeId]).toContain(dead?.takenOverBy)
   })
+
+  it("run() whose node dies after its decision learns COMMITTED from a surviving node (the store), not OutcomeUnknown", async () => {
+    // A fourth node that crashes right after logging a decision; the client begins on it first (round robin from the first address).
+    const doomed = await ArbiterProcess.start(
+      testConfig(
+        [
+          { name: 'pg', kind: 'postgres', url: dbs.pgUrl },
+          { name: 'maria', kind: 'mysql', url: dbs.mysqlUrl },
+        ],
+        { log: { store: 'postgres', url: storeUrl }, cluster: { leaseMs: LEASE_MS, takeoverIntervalMs: 300 } },
+      ),
+      { ARBITER_FAILPOINTS: 'after-decision=crash' },
+    )
+    nodes.push(doomed)
+    const survivor = nodes[0]!
+    const client = createArbiterClient({ addresses: [doomed.address, survivor.address], defaultDeadlineMs: 5000 })
+    try {
+      const result = await client.run([
+        { resource: 'pg', sql: 'INSERT INTO accounts VALUES ($1, 1)', params: [5000] },
+        { resource: 'maria', sql: 'INSERT INTO accounts VALUES (?, 1)', params: [5000] },
+      ])
+      expect((await doomed.exited()).signal).toBe('SIGKILL')
+      expect(nodeOf(result.transaction.gtrid)).toBe(doomed.config.nodeId)
+      expect(result.transaction.state).toMatch(/COMMITTING|COMMITTED/)
+      expect(result.resultsDropped).toBe(true) // answered by a node that did not run it: it kept no results
+    } finally {
+      client.close()
+    }
+    await expect.poll(() => landed(5000), { timeout: 15_000 }).toEqual({ pg: 1, maria: 1 })
+  })
 })
 
 function classify(error: unknown): string {
