@@ -136,7 +136,7 @@ export async function openSharedStore(config: SharedStoreConfig, logger: Logger)
       takeover.onTakenOver = (event) => {
         const startedAt = performance.now() - event.durationMs
         void recovery
-          .scan()
+          .scanAfterChange()
           .then((report) => {
             const durationMs = Math.round(performance.now() - startedAt)
             const unreachable = Object.keys(report.unreachable)

@@ -18,6 +18,7 @@ import type { Coordinator } from '../coordinator/coordinator.js'
 import type { ResourceRegistry } from '../coordinator/resource-registry.js'
 import type { DecisionLog, LoggedTransaction } from '../log/decision-log.js'
 import type { Logger } from '../logger.js'
+import { PassScheduler } from './pass-scheduler.js'
 
 /** What the log (and the coordinator) know of a prepared branch. */
 export type Knowledge = 'committed' | 'no-decision' | 'taken-over' | 'live' | 'resolved-commit' | 'resolved-rollback' | 'other-node' | 'foreign'
@@ -84,8 +85,8 @@ export class Recovery {
   private timer: NodeJS.Timeout | undefined
   /** What the last full pass could not scan, and why (logged again only when it changes). */
   private lastUnreachable = '{}'
-  /** The pass in progress per scope ('' = every resource). */
-  private readonly running = new Map<string, Promise<RecoveryReport>>()
+  /** Passes per scope ('' = every resource): shared while one is under way, or fresh after a change. */
+  private readonly passes = new PassScheduler<RecoveryReport>((scope) => this.scanOnce(scope || undefined))
 
   constructor(
     private readonly deps: {
@@ -120,18 +121,21 @@ export class Recovery {
    */
   expedite(endedAt: number): void {
     this.expeditedBefore = Math.max(this.expeditedBefore ?? 0, endedAt)
-    void this.scan().catch(() => undefined)
+    void this.scanAfterChange().catch(() => undefined)
   }
 
   /** One recovery pass; concurrent callers asking for the same scope share the pass in progress. */
   scan(onlyResource?: string): Promise<RecoveryReport> {
-    const scope = onlyResource ?? ''
-    let pass = this.running.get(scope)
-    if (!pass) {
-      pass = this.scanOnce(onlyResource).finally(() => this.running.delete(scope))
-      this.running.set(scope, pass)
-    }
-    return pass
+    return this.passes.shared(onlyResource ?? '')
+  }
+
+  /**
+   * A full pass that begins after this call: for a caller that saw something
+   * change (a session ended, a takeover moved transactions here). The pass
+   * under way may have judged their branches before the change.
+   */
+  scanAfterChange(): Promise<RecoveryReport> {
+    return this.passes.fresh('')
   }
 
   private async scanOnce(onlyResource?: string): Promise<RecoveryReport> {
