@@ -303,6 +303,15 @@ export function parseConfig(input: unknown, options: { origins?: ReadonlyMap<str
     throw ConfigError.of(problemsOf(result.error.issues, { schema: configSchema, input, origins: options.origins ?? new Map() }), options.source)
   }
   const problems = crossFieldProblems(result.data)
+  // A cluster node on the default id would join as "arbiter-1" beside another that did the same:
+  // the second is refused only after waiting out the first's lease. Each node names itself.
+  if (result.data.log.store === 'postgres' && (input as Record<string, unknown>).nodeId === undefined) {
+    problems.push({
+      path: 'nodeId',
+      expected: 'a nodeId of its own for each node on log.store: postgres (in the file, or ARBITER_NODE_ID), e.g. arbiter-1, arbiter-2, …',
+      given: 'none (the default "arbiter-1" is for a node on its own)',
+    })
+  }
   if (problems.length > 0) throw ConfigError.of(problems, options.source)
   return Object.freeze(result.data)
 }
