@@ -3,17 +3,22 @@
 // or in neither, and what the client was told agrees with what landed.
 import type pg from 'pg'
 import type mysql from 'mysql2/promise'
+import { mysqlRecoverRowToXid, pgGidToXid, type MysqlRecoverRow } from '../../adapters/index.js'
 import { ledgers } from './schema.js'
 
 /** What the client saw of one transfer: committed, aborted (with why), or unknown (the TM died under it). */
 export type Outcome = 'committed' | 'unknown' | `aborted:${string}`
 
-/** Prepared branches of TM node `nodeId` in the two databases. */
-export async function preparedLeft(pgPool: pg.Pool, mysqlPool: mysql.Pool, nodeId: string): Promise<{ pg: number; mysql: number; total: number }> {
-  const { rows } = await pgPool.query('SELECT gid FROM pg_prepared_xacts WHERE database = current_database()')
+/** Prepared branches of the TM nodes `nodeIds` (gtrid "node:ULID") in the two databases. */
+export async function preparedLeft(pgPool: pg.Pool, mysqlPool: mysql.Pool, nodeIds: string | readonly string[]): Promise<{ pg: number; mysql: number; total: number }> {
+  const prefixes = (typeof nodeIds === 'string' ? [nodeIds] : nodeIds).map((n) => `${n}:`)
+  const ours = (gtrid: string | undefined): boolean => gtrid !== undefined && prefixes.some((p) => gtrid.startsWith(p))
+  const { rows } = await pgPool.query<{ gid: string }>('SELECT gid FROM pg_prepared_xacts WHERE database = current_database()')
+  const pgCount = rows.filter((r) => ours(pgGidToXid(r.gid)?.gtrid.toString('utf8'))).length
+  // XA RECOVER is server-wide: other databases' branches show too.
   const [xa] = await mysqlPool.query('XA RECOVER')
-  const mysqlCount = (xa as { data: Buffer }[]).filter((r) => r.data.toString('latin1').startsWith(`${nodeId}:`)).length
-  return { pg: rows.length, mysql: mysqlCount, total: rows.length + mysqlCount }
+  const mysqlCount = (xa as MysqlRecoverRow[]).filter((r) => ours(mysqlRecoverRowToXid(r)?.gtrid.toString('utf8'))).length
+  return { pg: pgCount, mysql: mysqlCount, total: pgCount + mysqlCount }
 }
 
 /** The invariants: conservation, per-transfer atomicity, and agreement with what the client saw. */

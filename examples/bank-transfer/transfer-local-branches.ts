@@ -13,7 +13,8 @@ export interface BankPools {
   readonly mysql: MysqlPool
 }
 
-export async function transferWithLocalBranches(client: ArbiterClient, pools: BankPools, transfer: Transfer): Promise<void> {
+/** Resolves with the gtrid it committed under (its prefix names the TM node that coordinated it). */
+export async function transferWithLocalBranches(client: ArbiterClient, pools: BankPools, transfer: Transfer): Promise<string> {
   const banks = new Set([transfer.from.bank, transfer.to.bank])
   const pgConn = banks.has('pg') ? await pools.pg.connect() : undefined
   // pg's pool guards only idle clients: a checked-out one whose server dies
@@ -31,7 +32,7 @@ export async function transferWithLocalBranches(client: ArbiterClient, pools: Ba
   }) : undefined
   let failure: unknown
   try {
-    await client.transaction(
+    return await client.transaction(
       async (tx) => {
         // Both branches start at once (BEGIN and XA START in parallel, as raw 2PC does).
         await Promise.all([pgConn && tx.enlist('pg', pgConn), mysqlConn && tx.enlist('mysql', mysqlConn)])
@@ -40,6 +41,7 @@ export async function transferWithLocalBranches(client: ArbiterClient, pools: Ba
           if (affected === 0) throw new InsufficientFundsError(transfer.from, transfer.amount)
           await run(leg.account.bank === 'pg' ? pgConn! : mysqlConn!, ...ledgerInsert(transfer.id, leg))
         }
+        return tx.gtrid
       },
       { timeoutMs: 10_000, labels: { transfer: transfer.id } },
     )
@@ -53,7 +55,9 @@ export async function transferWithLocalBranches(client: ArbiterClient, pools: Ba
     // to the pool.
     const clean = failure === undefined || failure instanceof InsufficientFundsError || failure instanceof TransactionAbortedError
     const broken = !clean || connectionLost
-    pgConn?.off('error', onLost)
+    // A connection dropped from the pool is ended, and its server may still tell it it was terminated
+    // (a killed session): that 'error' would have no listener and crash the process. Kept for it alone.
+    if (!broken) pgConn?.off('error', onLost)
     pgConn?.release(broken)
     if (broken) mysqlConn?.destroy()
     else mysqlConn?.release()

@@ -6,8 +6,9 @@ import type { ArbiterClient } from '../../client/index.js'
 import { InsufficientFundsError } from './accounts.js'
 import { balanceUpdate, ledgerInsert, legsInLockOrder, type Transfer } from './transfer.js'
 
-export async function transferThroughTm(client: ArbiterClient, transfer: Transfer): Promise<void> {
-  await client.transaction(
+/** Resolves with the gtrid it committed under (its prefix names the TM node that ran it). */
+export async function transferThroughTm(client: ArbiterClient, transfer: Transfer): Promise<string> {
+  return client.transaction(
     async (tx) => {
       // Legs one after the other, in lock order: two transfers never wait for each other across the databases.
       for (const leg of legsInLockOrder(transfer)) {
@@ -20,6 +21,7 @@ export async function transferThroughTm(client: ArbiterClient, transfer: Transfe
         // No row debited: the ledger row is rolled back with everything else when this throws.
         if (updated?.affectedRows === 0) throw new InsufficientFundsError(transfer.from, transfer.amount)
       }
+      return tx.gtrid
     },
     { timeoutMs: 10_000, labels: { transfer: transfer.id } },
   )
