@@ -15,6 +15,7 @@
 import { fromGrpcError, UnavailableError, WrongNodeError } from './errors.js'
 import type { ResolvedClientOptions } from './options.js'
 import { TmRpc, type RpcCallOptions } from './tm-rpc.js'
+import { DNS_REFRESH_MS, dnsTarget, nodeAddress, systemResolve, type DnsTarget, type Resolve } from './dns-nodes.js'
 import type { Transaction__Output } from '../proto/gen/arbiter/v1/Transaction.js'
 
 /** How long a node that failed a call gets no new transactions (then it is tried again). */
@@ -25,20 +26,69 @@ const REFRESH_EVERY_MS = 1000
 export class NodeSet {
   /** By address: the ones given (new transactions go to these), then ones learned from the member list (only for their transactions). */
   private readonly rpcs = new Map<string, TmRpc>()
-  private readonly given: TmRpc[]
+  /** New transactions go to these: the addresses given, a `dns:` target's as it last resolved (dns-nodes.ts). */
+  private given: TmRpc[]
+  /** Whether an address given is a `dns:` target (then the client is one of a cluster even with one entry). */
+  private readonly dnsTargets: { readonly entry: string; readonly target: DnsTarget }[] = []
+  private resolved = new Map<string, string[]>()
+  private dnsTimer: NodeJS.Timeout | undefined
   /** Node id (a gtrid's prefix) to its connection. */
   private readonly byNode = new Map<string, TmRpc>()
   private readonly downUntil = new Map<TmRpc, number>()
   private next = 0
   private refreshedAt = 0
 
-  constructor(private readonly options: ResolvedClientOptions) {
+  constructor(
+    private readonly options: ResolvedClientOptions,
+    private readonly resolve: Resolve = systemResolve,
+  ) {
+    for (const entry of options.addresses) {
+      const target = dnsTarget(entry)
+      if (target) this.dnsTargets.push({ entry, target })
+    }
+    // Until a name resolves, its target is one channel of its own (grpc-js resolves it and picks one address).
     this.given = options.addresses.map((address) => this.rpcFor(address))
+    if (this.dnsTargets.length > 0) {
+      void this.resolveNames()
+      this.dnsTimer = setInterval(() => void this.resolveNames(), DNS_REFRESH_MS)
+      this.dnsTimer.unref()
+    }
   }
 
   /** One node: the client behaves exactly as a client of a single TM. */
   get single(): boolean {
-    return this.given.length === 1
+    return this.given.length === 1 && this.dnsTargets.length === 0
+  }
+
+  /** The addresses new transactions go to now (a `dns:` target's as resolved). */
+  addresses(): string[] {
+    return this.given.map((rpc) => rpc.address)
+  }
+
+  /**
+   * Resolves every `dns:` target again; each address it gives is a node. A
+   * name that does not resolve keeps its last addresses (or its own
+   * channel): a DNS hiccup must not take the cluster away from the client.
+   */
+  async resolveNames(): Promise<void> {
+    const resolved = new Map(this.resolved)
+    await Promise.all(
+      this.dnsTargets.map(async ({ entry, target }) => {
+        const ips = await this.resolve(target.host).catch(() => undefined)
+        if (ips && ips.length > 0) resolved.set(entry, [...new Set(ips)].map((ip) => nodeAddress(ip, target.port)))
+      }),
+    )
+    this.resolved = resolved
+    const tls = this.options.tls !== undefined
+    const next: TmRpc[] = []
+    for (const entry of this.options.addresses) {
+      const target = dnsTarget(entry)
+      const addresses = resolved.get(entry)
+      if (!target || !addresses) next.push(this.rpcFor(entry))
+      // TLS still checks the certificate against the name, not the address it resolved to.
+      else for (const address of addresses) next.push(this.rpcFor(address, tls ? target : undefined))
+    }
+    this.given = [...new Set(next)]
   }
 
   /** The node for a new transaction. */
@@ -107,6 +157,7 @@ export class NodeSet {
   }
 
   close(): void {
+    clearInterval(this.dnsTimer)
     for (const rpc of this.rpcs.values()) rpc.close()
   }
 
@@ -131,10 +182,13 @@ export class NodeSet {
     }
   }
 
-  private rpcFor(address: string): TmRpc {
+  private rpcFor(address: string, nameForTls?: DnsTarget): TmRpc {
     let rpc = this.rpcs.get(address)
     if (!rpc) {
-      rpc = new TmRpc({ ...this.options, address })
+      const channelOptions = nameForTls
+        ? { ...this.options.channelOptions, 'grpc.ssl_target_name_override': nameForTls.host, 'grpc.default_authority': `${nameForTls.host}:${nameForTls.port}` }
+        : this.options.channelOptions
+      rpc = new TmRpc({ ...this.options, address, channelOptions })
       this.rpcs.set(address, rpc)
     }
     return rpc

@@ -1,5 +1,6 @@
 // The client's options, their defaults, and the one function that applies
 // them (explicit > default).
+import { dnsTarget } from './dns-nodes.js'
 import type { ChannelOptions } from '@grpc/grpc-js'
 import { InvalidArgumentError } from './errors.js'
 
@@ -15,7 +16,12 @@ export interface TlsOptions {
 
 /** Options of createArbiterClient(). */
 export interface ArbiterClientOptions {
-  /** The TM's address, `host:port` (e.g. `127.0.0.1:50051`). Give this or `addresses`. */
+  /**
+   * The TM's address, `host:port` (e.g. `127.0.0.1:50051`). Give this or
+   * `addresses`. A gRPC `dns:` target (`dns:///arbiter.internal:50051`)
+   * names a cluster: every address the name resolves to is a node (resolved
+   * again every 30 s), as if each were in `addresses`.
+   */
   readonly address?: string
   /**
    * Several nodes of one cluster (log.store: postgres), `host:port` each.
@@ -158,6 +164,13 @@ export function resolveClientOptions(options: ArbiterClientOptions): ResolvedCli
   })
 }
 
+/** A `dns:` target must name a host and a port (a cluster's nodes are resolved from it: dns-nodes.ts). */
+function checkDnsTarget(entry: string, field: string): void {
+  if (entry.startsWith('dns:') && dnsTarget(entry) === undefined) {
+    throw new InvalidArgumentError(`${field}: a dns: target names a host and a port, e.g. dns:///arbiter.internal:50051 (got ${JSON.stringify(entry)})`)
+  }
+}
+
 function addressesOf(options: ArbiterClientOptions): readonly string[] {
   const { address, addresses } = options ?? {}
   if (address !== undefined && addresses !== undefined) throw new InvalidArgumentError('give address or addresses, not both')
@@ -167,9 +180,11 @@ function addressesOf(options: ArbiterClientOptions): readonly string[] {
     const list = given as unknown[]
     const bad = list.findIndex((a) => typeof a !== 'string' || a === '')
     if (bad >= 0) throw new InvalidArgumentError(`addresses[${bad}] must be a host:port string (got ${JSON.stringify(list[bad])})`)
+    ;(list as string[]).forEach((entry, i) => checkDnsTarget(entry, `addresses[${i}]`))
     return Object.freeze([...new Set(list as string[])])
   }
   if (typeof address !== 'string' || address === '') throw new InvalidArgumentError('address is required (host:port), or addresses for several nodes')
+  checkDnsTarget(address, 'address')
   return Object.freeze([address])
 }
 

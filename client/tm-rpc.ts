@@ -64,6 +64,11 @@ export class TmRpc {
   /** What this channel receives in one message (grpc.max_receive_message_length; -1: no limit). */
   private readonly maxReceiveBytes: number
 
+  /** The address (or `dns:` target) this channel connects to. */
+  get address(): string {
+    return this.options.address
+  }
+
   constructor(private readonly options: ResolvedClientOptions) {
     this.maxReceiveBytes = numberOption(options.channelOptions['grpc.max_receive_message_length']) ?? GRPC_DEFAULT_MAX_RECEIVE_BYTES
     const { proto } = loadArbiterProto()

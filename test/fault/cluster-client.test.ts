@@ -121,6 +121,24 @@ describe('a client across a three-node cluster', () => {
     }
   })
 
+  it('a dns: target is resolved to its nodes: transactions through dns:///localhost:<port> run on the node at that address', async () => {
+    const node = nodes[2]!
+    const port = node.address.slice(node.address.lastIndexOf(':') + 1)
+    const client = createArbiterClient({ address: `dns:///localhost:${port}` })
+    try {
+      for (const id of [4001, 4002, 4003]) {
+        const { transaction } = await client.run([
+          { resource: 'pg', sql: 'INSERT INTO accounts VALUES ($1, 1)', params: [id] },
+          { resource: 'maria', sql: 'INSERT INTO accounts VALUES (?, 1)', params: [id] },
+        ])
+        expect(nodeOf(transaction.gtrid)).toBe(node.config.nodeId)
+        expect(await landed(id)).toEqual({ pg: 1, maria: 1 })
+      }
+    } finally {
+      client.close()
+    }
+  })
+
   it('a node SIGKILLed under load: no wrong COMMITTED, and new transactions succeed on the others', async () => {
     const client = createArbiterClient({ addresses: nodes.map((n) => n.address), defaultDeadlineMs: 5000, outcomeQueryAttempts: 6 })
     const victim = nodes[1]!
