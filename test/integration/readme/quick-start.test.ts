@@ -29,11 +29,11 @@ import { httpGet } from '../production/helpers.js'
 const REPO = fileURLToPath(new URL('../../..', import.meta.url))
 const README = readFileSync(join(REPO, 'README.md'), 'utf8')
 
-/** The quick start's own section, up to the next section. */
+/** The quick start's own section, up to the next section (the Docker variant after it is checked in test/integration/deploy/). */
 function section(): string {
   const start = README.indexOf('### Your own node and your first transfer')
   expect(start).toBeGreaterThan(0)
-  const end = README.indexOf('\n## ', start)
+  const end = Math.min(...['\n## ', '\n### '].map((heading) => README.indexOf(heading, start + 1)).filter((i) => i > 0))
   return README.slice(start, end)
 }
 
