@@ -141,9 +141,11 @@ export async function runTransfer(variant: Variant, w: Workload, worker: number,
     case 'raw-2pc':
       return raw2pc(w, transfer)
     case 'tm-execute':
-      return transferThroughTm(w.clientFor(worker), transfer)
+      await transferThroughTm(w.clientFor(worker), transfer)
+      return
     case 'tm-enlist':
-      return transferWithLocalBranches(w.clientFor(worker), { pg: w.pgPool, mysql: w.mysqlPool }, transfer)
+      await transferWithLocalBranches(w.clientFor(worker), { pg: w.pgPool, mysql: w.mysqlPool }, transfer)
+      return
     case 'tm-run': {
       // The one-shot call cannot look at a row count between statements; balances are far above what a run can spend.
       await w.clientFor(worker).run(oneShotStatements(transfer), { timeoutMs: 10_000 })
