@@ -1,5 +1,6 @@
 // createArbiterClient(): the application's entry point. One gRPC channel per
 // client; transaction() for multi-step work, run() for the one-shot Run RPC.
+import { inClientSpan } from './tracing.js'
 import { IllegalStateError, InvalidArgumentError } from './errors.js'
 import { checkTransactionOptions, resolveClientOptions, type ArbiterClientOptions, type TransactionOptions } from './options.js'
 import type { Transaction } from './transaction.js'
@@ -80,14 +81,14 @@ export function createArbiterClient(options: ArbiterClientOptions): ArbiterClien
     async transaction<T>(fn: (tx: Transaction) => Promise<T> | T, txOptions: TransactionOptions = {}): Promise<T> {
       open()
       if (typeof fn !== 'function') throw new InvalidArgumentError('transaction() needs a callback')
-      return runTransaction(nodes, fn, txOptions, resolved)
+      return inClientSpan('arbiter.transaction', { 'rpc.method': 'transaction' }, () => runTransaction(nodes, fn, txOptions, resolved))
     },
 
     async run(statements: readonly RunStatement[], runOptions: TransactionOptions = {}): Promise<RunResult> {
       open()
       checkTransactionOptions(runOptions)
       const wire = toWireStatements(statements, 'run()')
-      return withRetry(runOptions, async () => {
+      return inClientSpan('arbiter.run', { 'rpc.method': 'Run' }, () => withRetry(runOptions, async () => {
         const response = await runNamed(nodes, wire, runOptions, resolved)
         if (!response.transaction) throw new IllegalStateError('the TM answered Run without a transaction')
         return {
@@ -95,7 +96,7 @@ export function createArbiterClient(options: ArbiterClientOptions): ArbiterClien
           results: response.results.map((r) => fromResultSet(r)),
           resultsDropped: response.resultsDropped,
         }
-      })
+      }))
     },
 
     async getTransaction(gtrid: string, getOptions: GetTransactionOptions = {}): Promise<TransactionInfo> {

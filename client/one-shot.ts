@@ -15,6 +15,7 @@ import type { Statement } from '../proto/gen/arbiter/v1/Statement.js'
 import type { TmRpc } from './tm-rpc.js'
 import type { NodeSet } from './node-set.js'
 import { beginPatiently } from './transaction-runner.js'
+import { noteGtrid } from './tracing.js'
 
 /** The TM's answer to a Run, and whether its results were dropped (a repeat whose first results were not kept). */
 export type RunAnswer = RunResponse__Output
@@ -98,6 +99,7 @@ export async function runNamed(
       gtrid = begun.response.gtrid
     }
     nodes.learn(gtrid, rpc)
+    noteGtrid(gtrid)
     const request: RunRequest = { ...body, gtrid, tmInstance: named?.begin.tmInstance ?? '' }
     let first: ArbiterError
     try {

@@ -12,6 +12,7 @@
 // answers UNIMPLEMENTED gets the waiting requests on the plain Session
 // stream, and so does every later request until that stream ends. A request
 // settled (expired, aborted) before it was written is never sent.
+import type { TraceHeaders } from './tracing.js'
 import * as grpc from '@grpc/grpc-js'
 import type { TransactionManagerClient } from '../proto/gen/arbiter/v1/TransactionManager.js'
 import type { SessionRequest } from '../proto/gen/arbiter/v1/SessionRequest.js'
@@ -76,6 +77,8 @@ export interface MessageLimits {
 export interface SessionCallOptions {
   readonly signal?: AbortSignal | undefined
   readonly deadlineMs: number
+  /** The caller's trace context (tracing.ts), carried in the request's envelope. */
+  readonly trace?: TraceHeaders | undefined
 }
 
 function deadlineError(kind: SessionKind, ms: number): ArbiterError {
@@ -118,7 +121,7 @@ export class SessionTransport {
     let id = (this.nextId = (this.nextId + 1) >>> 0)
     while (this.pending.has(id)) id = (this.nextId = (this.nextId + 1) >>> 0)
     return new Promise<unknown>((resolve, reject) => {
-      const request: SessionRequest = { id, [kind]: body }
+      const request: SessionRequest = o.trace ? { id, [kind]: body, ...o.trace } : { id, [kind]: body }
       const entry: Pending = { kind, request, resent: false, stream, heardAtSend: undefined, resolve, reject, timer: undefined, signal, onAbort: undefined }
       entry.timer = setTimeout(() => this.expire(id, o.deadlineMs), o.deadlineMs)
       if (signal) {

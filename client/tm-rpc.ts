@@ -24,6 +24,7 @@ import type { RunRequest } from '../proto/gen/arbiter/v1/RunRequest.js'
 import type { RunResponse__Output } from '../proto/gen/arbiter/v1/RunResponse.js'
 import type { ListMembersResponse__Output } from '../proto/gen/arbiter/v1/ListMembersResponse.js'
 import { ArbiterError, fromGrpcError } from './errors.js'
+import { activeTraceHeaders } from './tracing.js'
 import type { ResolvedClientOptions } from './options.js'
 import { SessionTransport, type SessionKind } from './session-transport.js'
 import { CLIENT_MAX_RECEIVE_BYTES_HEADER, GRPC_DEFAULT_MAX_RECEIVE_BYTES } from '../proto/message-batcher.js'
@@ -179,10 +180,15 @@ export class TmRpc {
 
   private call<Req, Res>(kind: SessionKind, method: Unary<Req, Res>, request: Req, o: RpcCallOptions = {}): Promise<Res> {
     const deadlineMs = o.deadlineMs ?? this.options.defaultDeadlineMs
-    if (this.session) return this.session.request(kind, request as object, { signal: o.signal, deadlineMs }) as Promise<Res>
+    const traced = activeTraceHeaders()
+    if (this.session) return this.session.request(kind, request as object, { signal: o.signal, deadlineMs, trace: traced }) as Promise<Res>
     const signal = o.signal
     if (signal?.aborted) return Promise.reject(signal.reason as Error)
     const metadata = this.metadata()
+    if (traced) {
+      metadata.set('traceparent', traced.traceparent)
+      if (traced.tracestate) metadata.set('tracestate', traced.tracestate)
+    }
     const deadline = Date.now() + deadlineMs
     return new Promise<Res>((resolve, reject) => {
       let onAbort: (() => void) | undefined

@@ -2,6 +2,7 @@
 // transaction-namer.ts), run the callback, Commit when it returns,
 // Rollback when it throws (rethrowing the callback's own error), and retry
 // the whole thing on a retryable abort when the caller asked for it.
+import { noteGtrid } from './tracing.js'
 import { backoffDelay, sleep } from './backoff.js'
 import { commitTransaction, rollbackTransaction } from './commit.js'
 import { OutcomeUnknownError, TransactionAbortedError, UnavailableError } from './errors.js'
@@ -100,6 +101,7 @@ async function attempt<T>(
     handle = new TransactionHandle(rpc, begun.response.gtrid, new Date(Number(begun.response.deadlineUnixMs)))
   }
   nodes.learn(handle.gtrid, rpc)
+  noteGtrid(handle.gtrid)
   try {
     let value: T
     try {

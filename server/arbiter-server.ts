@@ -29,6 +29,8 @@ import { openDecisionLog, type OpenedLog } from './log/open-decision-log.js'
 import type { DecisionLog } from './log/decision-log.js'
 import { createLogger, maskUrl, type Logger } from './logger.js'
 import type { NodeLease } from './cluster/node-lease.js'
+import type { SpanProcessor } from '@opentelemetry/sdk-trace-base'
+import { startTracing } from './tracing/tracing.js'
 import { Recovery } from './recovery/recovery.js'
 import { Readiness } from './readiness.js'
 
@@ -52,6 +54,8 @@ export interface StartOptions {
   readonly logger?: Logger
   /** Adapters to use instead of building them from config.resources (tests). */
   readonly adapters?: readonly ResourceAdapter[]
+  /** A span processor of the caller's: turns tracing on without tracing.otlpEndpoint (tests: an in-memory exporter). */
+  readonly spanProcessor?: SpanProcessor
 }
 
 export async function startArbiterServer(config: ArbiterConfig, options: StartOptions = {}): Promise<ArbiterServer> {
@@ -107,6 +111,7 @@ async function startCore(
     configureFailpoints(config.failpoints)
     logger.warn({ failpoints: config.failpoints }, 'fail points are ON: this node will crash or stall on purpose')
   }
+  const tracing = await startTracing(config, logger, options.spanProcessor)
   // What the config points at (URL variables and files, token secrets, TLS
   // files) is checked before anything is opened: a problem is a ConfigError
   // naming the field, as loadConfig reports it (a caller may skip loadConfig).
@@ -308,6 +313,7 @@ async function startCore(
         unlock()
         metrics.stop()
         await metricsServer?.close()
+        await tracing?.shutdown()
         logger.info({ live: coordinator.liveCount }, 'arbiter stopped')
       })()),
   }

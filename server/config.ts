@@ -170,6 +170,20 @@ const configSchema = z.strictObject({
       advertiseAddress: hostPort.optional(),
     })
     .prefault({}),
+  /** OpenTelemetry traces (server/tracing/): off unless otlpEndpoint is set. */
+  tracing: z
+    .strictObject({
+      /** OTLP/HTTP traces endpoint, e.g. http://otel-collector:4318/v1/traces. */
+      otlpEndpoint: z
+        .string()
+        .refine((v) => /^https?:\/\/[^/\s]+/.test(v), 'an http(s) URL, e.g. http://otel-collector:4318/v1/traces')
+        .optional(),
+      /** Share of new traces recorded (a caller's sampled trace is always followed). */
+      samplingRatio: z.number().min(0, 'from 0 to 1').max(1, 'from 0 to 1').default(1),
+      /** service.name of the spans. */
+      serviceName: z.string().min(1).default('arbiter'),
+    })
+    .prefault({}),
   resources: z.array(resourceSchema).default([]),
   transactions: z
     .strictObject({

@@ -17,6 +17,7 @@ import type pg from 'pg'
 import type { Logger } from '../logger.js'
 import type { PostgresDecisionLog } from '../log/postgres-decision-log.js'
 import type { NodeLease } from './node-lease.js'
+import { inRootSpan } from '../tracing/spans.js'
 
 export interface TakeoverEvent {
   readonly nodeId: string
@@ -101,7 +102,18 @@ export class Takeover {
     return events
   }
 
-  private async takeOver(nodeId: string, epoch: number): Promise<TakeoverEvent | undefined> {
+  private takeOver(nodeId: string, epoch: number): Promise<TakeoverEvent | undefined> {
+    return Promise.resolve(
+      inRootSpan('arbiter.takeover', { 'arbiter.taken_node': nodeId, 'arbiter.node': this.lease.nodeId }, async (span) => {
+        const event = await this.takeOverOnce(nodeId, epoch)
+        span.setAttribute('arbiter.taken_over', event !== undefined)
+        if (event) span.setAttribute('arbiter.transactions_moved', event.moved)
+        return event
+      }),
+    )
+  }
+
+  private async takeOverOnce(nodeId: string, epoch: number): Promise<TakeoverEvent | undefined> {
     const started = performance.now()
     const me = this.lease.nodeId
     const client = await this.pool.connect()

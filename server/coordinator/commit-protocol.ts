@@ -14,6 +14,7 @@ import { LogWriteError, type DecisionLog } from '../log/decision-log.js'
 import type { Logger } from '../logger.js'
 import { finishById, type FinisherContext } from './branch-finisher.js'
 import { secondsSince } from './observer.js'
+import { inSpan } from '../tracing/spans.js'
 import { abortTransaction, type AbortCause } from './rollback-protocol.js'
 import { onBranch, type Branch, type Transaction } from './transaction.js'
 
@@ -124,7 +125,20 @@ async function commitSteps(
 
 /** Prepares managed branches in parallel, bounded by the deadline; returns the ones that voted prepared. */
 async function prepareAll(ctx: CommitContext, tx: Transaction, branches: Branch[]): Promise<Branch[]> {
-  const votes = await beforeDeadline(ctx, tx, Promise.all(branches.map((b) => onBranch(b, () => prepareOne(b)))), 'during prepare')
+  const votes = await beforeDeadline(
+    ctx,
+    tx,
+    Promise.all(
+      branches.map((b) =>
+        inSpan('arbiter.prepare', { 'arbiter.resource': b.resource, 'arbiter.gtrid': tx.gtrid }, async (span) => {
+          const vote = await onBranch(b, () => prepareOne(b))
+          span.setAttribute('arbiter.vote', vote.vote)
+          return vote
+        }),
+      ),
+    ),
+    'during prepare',
+  )
   const prepared: Branch[] = []
   for (const [i, vote] of votes.entries()) {
     const branch = branches[i]!
@@ -234,9 +248,11 @@ async function decideAndFinish(
   await failpoint('before-decision')
   const appendStarted = performance.now()
   try {
-    await ctx.log.appendDecision(
-      tx.gtrid,
-      prepared.map((b) => ({ resource: b.resource, bqual: b.xid.bqual.toString('hex') })),
+    await inSpan('arbiter.decision.write', { 'arbiter.gtrid': tx.gtrid, 'arbiter.branches': prepared.length }, () =>
+      ctx.log.appendDecision(
+        tx.gtrid,
+        prepared.map((b) => ({ resource: b.resource, bqual: b.xid.bqual.toString('hex') })),
+      ),
     )
   } catch (error) {
     if (error instanceof LogWriteError) {
@@ -257,7 +273,12 @@ async function decideAndFinish(
 
   const managed = prepared.filter((b) => b.mode === 'managed')
   const local = prepared.filter((b) => b.mode === 'local')
-  const managedDone = Promise.all(managed.map((b) => commitManaged(ctx, tx, b)))
+  const managedDone = Promise.all(
+    managed.map((b) => inSpan('arbiter.commit_branch', { 'arbiter.resource': b.resource, 'arbiter.gtrid': tx.gtrid }, async (span) => {
+      await commitManaged(ctx, tx, b)
+      span.setAttribute('arbiter.attempts', b.attempts + 1)
+    })),
+  )
   const localDone = Promise.all(local.map((b) => commitLocal(ctx, tx, b)))
   tx.phaseTwoDone = (async () => {
     await Promise.all([managedDone, localDone])

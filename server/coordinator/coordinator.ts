@@ -1,6 +1,7 @@
 // The coordinator: owns every live transaction of this TM node and is the
 // only place that moves them between states. The gRPC services translate
 // calls into these methods; adapters do the talking to databases.
+import { inSpan, noteOnSpan } from '../tracing/spans.js'
 import { BranchEscapedError, type QueryResult, type ResourceAdapter, type ResourceKind, type SqlValue, type Xid } from '../../adapters/types.js'
 import { ARBITER_FORMAT_ID, newGtrid, parseGtrid, xidFromParts } from '../../adapters/xid/xid.js'
 import { TmError } from '../../proto/errors.js'
@@ -73,6 +74,9 @@ export interface CoordinatorDeps {
 
 /** How long a drain waits, after rolling back the transactions still active, for their callers to ask and hear it. */
 const DRAINED_CALLER_WAIT_MS = 1000
+
+/** OpenTelemetry's db.system names of the adapters' kinds. */
+const DB_SYSTEM: Record<string, string> = { postgres: 'postgresql', mysql: 'mysql', redis: 'redis' }
 
 export class Coordinator {
   private readonly txs = new Map<string, Transaction>()
@@ -173,7 +177,10 @@ export class Coordinator {
           // A branch that could not even begin (no pooled connection in time) fails here too.
           const session = await target.session!
           // The row limit is checked here for every kind of resource, so its error names the limit.
-          const result = await session.execute(sql, params, { signal: tx.cancel.signal })
+          // Its span names the resource and its kind, never the SQL's parameters.
+          const result = await inSpan('arbiter.statement', { 'db.system': DB_SYSTEM[adapter.kind] ?? adapter.kind, 'arbiter.resource': resource, 'arbiter.gtrid': tx.gtrid }, () =>
+            session.execute(sql, params, { signal: tx.cancel.signal }),
+          )
           if (result.rows.length > limits.maxRows) {
             throw (tooManyRows = new TmError(
               'TM_INVALID_ARGUMENT',
@@ -637,6 +644,7 @@ export class Coordinator {
     const tx = new Transaction(gtrid, deadline, labels, options.live)
     tx.caller = options.caller
     this.txs.set(tx.gtrid, tx)
+    noteOnSpan('arbiter.gtrid', tx.gtrid) // the request span that began it (Begin, or a request it rode on)
     // The reaper: a transaction whose deadline passes before Commit rolls back.
     if (options.reaper) {
       tx.deadlineTimer = setTimeout(() => {

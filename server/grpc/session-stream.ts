@@ -7,6 +7,7 @@
 // as one message. At shutdown every session is ended once the requests it
 // has in flight are answered (tryShutdown would otherwise wait for streams
 // that never end on their own).
+import { inRequestSpan } from '../tracing/spans.js'
 import type { EventEmitter } from 'node:events'
 import { Metadata, status as Status, type handleBidiStreamingCall, type ServerDuplexStream } from '@grpc/grpc-js'
 import { TmError } from '../../proto/errors.js'
@@ -145,7 +146,7 @@ class Session {
     // The same request object shapes as the unary calls, so the same operation serves both.
     const ops = this.ops as unknown as Record<Kind, (req: unknown, caller: string | undefined, clientMaxReceive: number | undefined) => unknown>
     Promise.resolve()
-      .then(() => ops[kind](request[kind], this.caller, this.clientMaxReceive))
+      .then(() => inRequestSpan(kind[0]!.toUpperCase() + kind.slice(1), request, () => ops[kind](request[kind], this.caller, this.clientMaxReceive)))
       .then(
         (response) => {
           // A transaction this request began (Begin, or riding on it) is bound once it exists.

@@ -25,7 +25,8 @@ import type { Transaction } from '../../proto/gen/arbiter/v1/Transaction.js'
 import type { RunRequest__Output } from '../../proto/gen/arbiter/v1/RunRequest.js'
 import type { RunResponse } from '../../proto/gen/arbiter/v1/RunResponse.js'
 import type { Logger } from '../logger.js'
-import type { Metadata } from '@grpc/grpc-js'
+import type { Metadata, ServerUnaryCall } from '@grpc/grpc-js'
+import { inRequestSpan, type TraceCarrier } from '../tracing/spans.js'
 import type { SqlValue } from '../../adapters/types.js'
 import type { SessionRequestObserver } from '../metrics/session-request-metrics.js'
 import { batchedSessionHandler, sessionHandler, SessionRegistry } from './session-stream.js'
@@ -355,16 +356,19 @@ export function serveOperations(
     observe: observeSessionRequest,
     bind: hooks?.bind,
   }
+  // Each unary call continues its caller's trace (W3C traceparent metadata): tracing/spans.ts.
+  const traced = <Req, Res>(method: string, fn: (req: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res> | Res) =>
+    unary<Req, Res>(logger, method, (req, call) => inRequestSpan(method, traceOf(call.metadata), () => fn(req, call)))
   const handlers: OperationHandlers = {
-    Begin: unary(logger, 'Begin', (req, call) => ops.begin(req, principalOf(call)?.name)),
-    Execute: unary(logger, 'Execute', (req, call) => ops.execute(req, principalOf(call)?.name, announcedReceive(call.metadata))),
-    ExecuteBatch: unary(logger, 'ExecuteBatch', (req, call) => ops.executeBatch(req, principalOf(call)?.name, announcedReceive(call.metadata))),
-    Enlist: unary(logger, 'Enlist', (req, call) => ops.enlist(req, principalOf(call)?.name)),
-    Commit: unary(logger, 'Commit', (req, call) => ops.commit(req, principalOf(call)?.name)),
-    CompleteLocalBranches: unary(logger, 'CompleteLocalBranches', (req, call) => ops.completeLocalBranches(req, principalOf(call)?.name)),
-    Rollback: unary(logger, 'Rollback', (req, call) => ops.rollback(req, principalOf(call)?.name)),
-    GetTransaction: unary(logger, 'GetTransaction', (req, call) => ops.getTransaction(req, principalOf(call)?.name)),
-    Run: unary(logger, 'Run', (req, call) => ops.run(req, principalOf(call)?.name, announcedReceive(call.metadata))),
+    Begin: traced('Begin', (req, call) => ops.begin(req, principalOf(call)?.name)),
+    Execute: traced('Execute', (req, call) => ops.execute(req, principalOf(call)?.name, announcedReceive(call.metadata))),
+    ExecuteBatch: traced('ExecuteBatch', (req, call) => ops.executeBatch(req, principalOf(call)?.name, announcedReceive(call.metadata))),
+    Enlist: traced('Enlist', (req, call) => ops.enlist(req, principalOf(call)?.name)),
+    Commit: traced('Commit', (req, call) => ops.commit(req, principalOf(call)?.name)),
+    CompleteLocalBranches: traced('CompleteLocalBranches', (req, call) => ops.completeLocalBranches(req, principalOf(call)?.name)),
+    Rollback: traced('Rollback', (req, call) => ops.rollback(req, principalOf(call)?.name)),
+    GetTransaction: traced('GetTransaction', (req, call) => ops.getTransaction(req, principalOf(call)?.name)),
+    Run: traced('Run', (req, call) => ops.run(req, principalOf(call)?.name, announcedReceive(call.metadata))),
     Session: sessionHandler(session),
     BatchedSession: batchedSessionHandler(session),
   }
@@ -375,6 +379,14 @@ interface DecodedStatement {
   readonly resource: string
   readonly sql: string
   readonly params: SqlValue[]
+}
+
+/** The caller's W3C trace context in a unary call's metadata. */
+function traceOf(metadata: Metadata): TraceCarrier {
+  const [traceparent] = metadata.get('traceparent')
+  if (typeof traceparent !== 'string') return {}
+  const [tracestate] = metadata.get('tracestate')
+  return { traceparent, tracestate: typeof tracestate === 'string' ? tracestate : undefined }
 }
 
 /** What the client announced it receives in one message (header arbiter-max-receive-bytes), if it did. */

@@ -19,6 +19,7 @@ import type { ResourceRegistry } from '../coordinator/resource-registry.js'
 import type { DecisionLog, LoggedTransaction } from '../log/decision-log.js'
 import type { Logger } from '../logger.js'
 import { PassScheduler } from './pass-scheduler.js'
+import { inRootSpan } from '../tracing/spans.js'
 
 /** What the log (and the coordinator) know of a prepared branch. */
 export type Knowledge = 'committed' | 'no-decision' | 'taken-over' | 'live' | 'resolved-commit' | 'resolved-rollback' | 'other-node' | 'foreign'
@@ -250,12 +251,22 @@ export class Recovery {
         }
       }
       if (action === 'commit' || action === 'rollback') {
-        try {
-          result = (await adapter[action](branch.xid)) === 'done' ? 'done' : 'already done'
-          this.firstSeen.delete(key)
-        } catch (error) {
-          result = `failed: ${error instanceof Error ? error.message : String(error)}`
-        }
+        const act = action
+        // A trace of its own per branch recovery finishes (idle passes record nothing).
+        result = await inRootSpan(
+          `arbiter.recovery.${act}`,
+          { 'arbiter.resource': name, 'arbiter.gtrid': branch.xid.gtrid.toString(), 'arbiter.knowledge': assessment.knowledge },
+          async (span) => {
+            try {
+              const done = (await adapter[act](branch.xid)) === 'done' ? 'done' : 'already done'
+              this.firstSeen.delete(key)
+              return done
+            } catch (error) {
+              span.setAttribute('arbiter.recovery.failed', true)
+              return `failed: ${error instanceof Error ? error.message : String(error)}`
+            }
+          },
+        )
       } else if (action === 'rollback-after-grace') {
         if (!this.firstSeen.has(key)) this.firstSeen.set(key, Date.now())
         result = 'seen, rolled back if still prepared after the grace period'

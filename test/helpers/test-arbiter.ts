@@ -8,9 +8,8 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { stringify as toYaml } from 'yaml'
 import { parseConfig, type ArbiterConfigInput } from '../../server/config.js'
-import { startArbiterServer, type ArbiterServer } from '../../server/arbiter-server.js'
+import { startArbiterServer, type ArbiterServer, type StartOptions } from '../../server/arbiter-server.js'
 import { createLogger } from '../../server/logger.js'
-import type { ResourceAdapter } from '../../adapters/types.js'
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -48,13 +47,14 @@ export function testConfig(resources: TestResources, overrides: Partial<ArbiterC
 export async function startTestArbiter(
   resources: TestResources,
   overrides: Partial<ArbiterConfigInput> = {},
-  options: { adapters?: readonly ResourceAdapter[] } = {},
+  options: Pick<StartOptions, 'adapters' | 'spanProcessor'> = {},
 ): Promise<ArbiterServer & { dataDir: string; stopAndClean: () => Promise<void> }> {
   const input = testConfig(resources, overrides)
   const config = parseConfig(input)
   const server = await startArbiterServer(config, {
     logger: createLogger({ level: process.env.ARBITER_TEST_LOG_LEVEL ?? 'silent' }),
     ...(options.adapters && { adapters: options.adapters }),
+    ...(options.spanProcessor && { spanProcessor: options.spanProcessor }),
   })
   return Object.assign(server, {
     dataDir: config.dataDir,

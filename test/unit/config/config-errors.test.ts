@@ -67,6 +67,8 @@ const CASES: readonly Case[] = [
   { name: 'a store URL with the file store', yaml: `log: { url: "${PG}" }`, where: 'log', expected: /store: postgres to use url/, given: /url/ },
   { name: 'a store URL that is not PostgreSQL', yaml: 'nodeId: a\nlog: { store: postgres, url: "mysql://x@127.0.0.1/db" }', where: 'log.url', expected: /a postgres URL/, given: /mysql/ },
   { name: 'a cluster node without a nodeId of its own', yaml: `log: { store: postgres, url: "${PG}" }`, where: 'nodeId', expected: /a nodeId of its own for each node/, given: /none \(the default "arbiter-1" is for a node on its own\)/ },
+  { name: 'an OTLP endpoint that is not a URL', yaml: 'tracing: { otlpEndpoint: "collector:4318" }', where: 'tracing.otlpEndpoint', expected: /an http\(s\) URL/, given: /"collector:4318"/ },
+  { name: 'a sampling ratio above 1', yaml: 'tracing: { samplingRatio: 2 }', where: 'tracing.samplingRatio', expected: /from 0 to 1/, given: /^2$/ },
   { name: 'a lease under half a second', yaml: 'cluster: { leaseMs: 100 }', where: 'cluster.leaseMs', expected: /from 500/, given: /^100$/ },
   { name: 'a pool share of 0', yaml: 'limits: { perToken: { poolShare: 0 } }', where: 'limits.perToken.poolShare', expected: /a fraction above 0, at most 1/, given: /^0$/ },
   { name: "a token's pool share over 1", yaml: 'auth: { tokens: [{ name: shop, role: application, token: shop-token-0123456789, limits: { poolShare: 1.5 } }] }', where: 'auth.tokens[0].limits.poolShare', expected: /a fraction above 0, at most 1/, given: /^1\.5$/ },

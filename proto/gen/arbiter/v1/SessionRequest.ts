@@ -24,6 +24,13 @@ export interface SessionRequest {
   'getTransaction'?: (_arbiter_v1_GetTransactionRequest | null);
   'run'?: (_arbiter_v1_RunRequest | null);
   'executeBatch'?: (_arbiter_v1_ExecuteBatchRequest | null);
+  /**
+   * W3C trace context of the caller's span (https://www.w3.org/TR/trace-context/),
+   * as a unary call carries it in its `traceparent` / `tracestate` metadata:
+   * the TM's spans for this request continue the caller's trace. Empty: none.
+   */
+  'traceparent'?: (string);
+  'tracestate'?: (string);
   'request'?: "begin"|"execute"|"enlist"|"commit"|"completeLocalBranches"|"rollback"|"getTransaction"|"run"|"executeBatch";
 }
 
@@ -41,5 +48,12 @@ export interface SessionRequest__Output {
   'getTransaction'?: (_arbiter_v1_GetTransactionRequest__Output | null);
   'run'?: (_arbiter_v1_RunRequest__Output | null);
   'executeBatch'?: (_arbiter_v1_ExecuteBatchRequest__Output | null);
+  /**
+   * W3C trace context of the caller's span (https://www.w3.org/TR/trace-context/),
+   * as a unary call carries it in its `traceparent` / `tracestate` metadata:
+   * the TM's spans for this request continue the caller's trace. Empty: none.
+   */
+  'traceparent': (string);
+  'tracestate': (string);
   'request'?: "begin"|"execute"|"enlist"|"commit"|"completeLocalBranches"|"rollback"|"getTransaction"|"run"|"executeBatch";
 }
