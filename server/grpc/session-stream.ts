@@ -31,6 +31,19 @@ import type { SessionTie } from '../coordinator/transaction.js'
 
 type Kind = NonNullable<SessionRequest__Output['request']>
 
+/** The unary method each request kind stands for (span names, as a unary call's). */
+const METHOD_OF: Record<Kind, string> = {
+  begin: 'Begin',
+  execute: 'Execute',
+  executeBatch: 'ExecuteBatch',
+  enlist: 'Enlist',
+  commit: 'Commit',
+  completeLocalBranches: 'CompleteLocalBranches',
+  rollback: 'Rollback',
+  getTransaction: 'GetTransaction',
+  run: 'Run',
+}
+
 const KINDS: readonly Kind[] = ['begin', 'execute', 'executeBatch', 'enlist', 'commit', 'completeLocalBranches', 'rollback', 'getTransaction', 'run']
 
 /** Where a session's answers go: one per message, or batched. */
@@ -146,7 +159,7 @@ class Session {
     // The same request object shapes as the unary calls, so the same operation serves both.
     const ops = this.ops as unknown as Record<Kind, (req: unknown, caller: string | undefined, clientMaxReceive: number | undefined) => unknown>
     Promise.resolve()
-      .then(() => inRequestSpan(kind[0]!.toUpperCase() + kind.slice(1), request, () => ops[kind](request[kind], this.caller, this.clientMaxReceive)))
+      .then(() => inRequestSpan(METHOD_OF[kind], request, () => ops[kind](request[kind], this.caller, this.clientMaxReceive)))
       .then(
         (response) => {
           // A transaction this request began (Begin, or riding on it) is bound once it exists.
