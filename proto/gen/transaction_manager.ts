@@ -82,6 +82,50 @@ export interface ProtoGrpcType {
       Transaction: MessageTypeDefinition<_arbiter_v1_Transaction, _arbiter_v1_Transaction__Output>
       /**
        * The application-facing service: one atomic change across several resources.
+       * 
+       * For a client in any language (examples/python/ follows this with plain
+       * unary calls; the TypeScript client in client/ does the same on a Session
+       * stream):
+       * 
+       * Request metadata:
+       * - `authorization: Bearer <token>` on every call when the TM has
+       * auth.tokens. A transaction then belongs to the token that began it:
+       * another token gets PERMISSION_DENIED for it.
+       * - `arbiter-max-receive-bytes: <n>` (optional): the most this client
+       * receives in one message (its gRPC max receive size; -1: no limit).
+       * Absent, the TM assumes gRPC's default 4 MiB. The TM refuses, and rolls
+       * back, an Execute/ExecuteBatch/Run whose answer would be bigger
+       * (INVALID_ARGUMENT) instead of committing and sending what the client
+       * cannot receive.
+       * 
+       * Errors: every error the TM itself sends is a gRPC status with a
+       * google.rpc.Status in the `grpc-status-details-bin` trailer (on Session:
+       * SessionResponse.error), holding one google.rpc.ErrorInfo with domain
+       * "arbiter.dev" and reason = one of these codes (a public contract: a code
+       * never moves to another status):
+       * TM_INVALID_ARGUMENT   INVALID_ARGUMENT     fix the request
+       * TM_TX_NOT_FOUND       NOT_FOUND            unknown transaction: presumed aborted
+       * TM_ILLEGAL_STATE      FAILED_PRECONDITION  the transaction's state does not allow the call
+       * TM_WRONG_NODE         FAILED_PRECONDITION  another node's transaction: send it to metadata address
+       * TM_TX_ABORTED         ABORTED              rolled back: retry the whole transaction if metadata retryable = "true"
+       * TM_RM_UNAVAILABLE     UNAVAILABLE          back off, retry the same call
+       * TM_OVERLOADED         RESOURCE_EXHAUSTED   back off, retry
+       * TM_OUTCOME_UNKNOWN    DEADLINE_EXCEEDED    ask GetTransaction; never retry blindly
+       * TM_HEURISTIC_MIXED    INTERNAL             an operator resolves it (Admin service)
+       * TM_UNAUTHENTICATED    UNAUTHENTICATED      send a valid token
+       * TM_PERMISSION_DENIED  PERMISSION_DENIED    use a token with the needed role
+       * TM_INTERNAL           INTERNAL             report it
+       * ErrorInfo.metadata may carry: gtrid; retryable ("true"/"false": overrides
+       * the code's default, e.g. a deadlock victim is worth a retry, a CHECK
+       * violation is not); serverCode (the database's SQLSTATE or MySQL errno of
+       * a failed statement or vote, e.g. "23514", "4025", "40P01", "1213");
+       * resource; beginRefused = "true" (see ExecuteRequest.begin); sessionClosing
+       * = "true" (Session only: the request never ran); node and address
+       * (TM_WRONG_NODE). A status WITHOUT this ErrorInfo did not come from the TM
+       * (a client-side deadline, a broken connection, a proxy, a message over a
+       * size limit): map it by its gRPC code, and treat it as "the TM may or may
+       * not have acted" — for a Commit or Run that means an unknown outcome (see
+       * CommitRequest), never a failure.
        */
       TransactionManager: SubtypeConstructor<typeof grpc.Client, _arbiter_v1_TransactionManagerClient> & { service: _arbiter_v1_TransactionManagerDefinition }
       TransactionState: EnumTypeDefinition

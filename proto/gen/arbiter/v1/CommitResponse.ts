@@ -8,7 +8,11 @@ export interface CommitResponse {
   /**
    * Local branches the application should now commit on its own
    * connections (then call CompleteLocalBranches); the TM finishes any it
-   * does not hear about.
+   * does not hear about. The answer to a repeated Commit for a transaction
+   * the TM took up from its decision log (after a restart or a takeover)
+   * lists none: an application commits every local branch it prepared
+   * (voted read_only = false) once the transaction is committed, whatever
+   * this list holds, as the TypeScript client does.
    */
   'commitLocally'?: (_arbiter_v1_Xid)[];
 }
@@ -18,7 +22,11 @@ export interface CommitResponse__Output {
   /**
    * Local branches the application should now commit on its own
    * connections (then call CompleteLocalBranches); the TM finishes any it
-   * does not hear about.
+   * does not hear about. The answer to a repeated Commit for a transaction
+   * the TM took up from its decision log (after a restart or a takeover)
+   * lists none: an application commits every local branch it prepared
+   * (voted read_only = false) once the transaction is committed, whatever
+   * this list holds, as the TypeScript client does.
    */
   'commitLocally': (_arbiter_v1_Xid__Output)[];
 }

@@ -5,7 +5,18 @@
  * The outcome of a local branch's prepare, as the application saw it.
  */
 export interface LocalVote {
+  /**
+   * The branch's bqual: from Enlist's Xid, or the "L<n>" the application chose.
+   */
   'bqual'?: (Buffer | Uint8Array | string);
+  /**
+   * The branch wrote nothing and the application already ended it itself
+   * (PostgreSQL COMMIT; MySQL `XA END` + `XA COMMIT <xid> ONE PHASE`)
+   * instead of preparing it: it takes no part in phase 2. False: the branch
+   * is prepared and waits for the decision. (A read-only branch left
+   * prepared on MariaDB is rolled back by the server when its session ends,
+   * and a later XA COMMIT fails with 1402.)
+   */
   'readOnly'?: (boolean);
   /**
    * Set for a local branch the application named itself instead of calling
@@ -20,7 +31,18 @@ export interface LocalVote {
  * The outcome of a local branch's prepare, as the application saw it.
  */
 export interface LocalVote__Output {
+  /**
+   * The branch's bqual: from Enlist's Xid, or the "L<n>" the application chose.
+   */
   'bqual': (Buffer);
+  /**
+   * The branch wrote nothing and the application already ended it itself
+   * (PostgreSQL COMMIT; MySQL `XA END` + `XA COMMIT <xid> ONE PHASE`)
+   * instead of preparing it: it takes no part in phase 2. False: the branch
+   * is prepared and waits for the decision. (A read-only branch left
+   * prepared on MariaDB is rolled back by the server when its session ends,
+   * and a later XA COMMIT fails with 1402.)
+   */
   'readOnly': (boolean);
   /**
    * Set for a local branch the application named itself instead of calling

@@ -29,6 +29,50 @@ import type { Transaction as _arbiter_v1_Transaction, Transaction__Output as _ar
 
 /**
  * The application-facing service: one atomic change across several resources.
+ * 
+ * For a client in any language (examples/python/ follows this with plain
+ * unary calls; the TypeScript client in client/ does the same on a Session
+ * stream):
+ * 
+ * Request metadata:
+ * - `authorization: Bearer <token>` on every call when the TM has
+ * auth.tokens. A transaction then belongs to the token that began it:
+ * another token gets PERMISSION_DENIED for it.
+ * - `arbiter-max-receive-bytes: <n>` (optional): the most this client
+ * receives in one message (its gRPC max receive size; -1: no limit).
+ * Absent, the TM assumes gRPC's default 4 MiB. The TM refuses, and rolls
+ * back, an Execute/ExecuteBatch/Run whose answer would be bigger
+ * (INVALID_ARGUMENT) instead of committing and sending what the client
+ * cannot receive.
+ * 
+ * Errors: every error the TM itself sends is a gRPC status with a
+ * google.rpc.Status in the `grpc-status-details-bin` trailer (on Session:
+ * SessionResponse.error), holding one google.rpc.ErrorInfo with domain
+ * "arbiter.dev" and reason = one of these codes (a public contract: a code
+ * never moves to another status):
+ * TM_INVALID_ARGUMENT   INVALID_ARGUMENT     fix the request
+ * TM_TX_NOT_FOUND       NOT_FOUND            unknown transaction: presumed aborted
+ * TM_ILLEGAL_STATE      FAILED_PRECONDITION  the transaction's state does not allow the call
+ * TM_WRONG_NODE         FAILED_PRECONDITION  another node's transaction: send it to metadata address
+ * TM_TX_ABORTED         ABORTED              rolled back: retry the whole transaction if metadata retryable = "true"
+ * TM_RM_UNAVAILABLE     UNAVAILABLE          back off, retry the same call
+ * TM_OVERLOADED         RESOURCE_EXHAUSTED   back off, retry
+ * TM_OUTCOME_UNKNOWN    DEADLINE_EXCEEDED    ask GetTransaction; never retry blindly
+ * TM_HEURISTIC_MIXED    INTERNAL             an operator resolves it (Admin service)
+ * TM_UNAUTHENTICATED    UNAUTHENTICATED      send a valid token
+ * TM_PERMISSION_DENIED  PERMISSION_DENIED    use a token with the needed role
+ * TM_INTERNAL           INTERNAL             report it
+ * ErrorInfo.metadata may carry: gtrid; retryable ("true"/"false": overrides
+ * the code's default, e.g. a deadlock victim is worth a retry, a CHECK
+ * violation is not); serverCode (the database's SQLSTATE or MySQL errno of
+ * a failed statement or vote, e.g. "23514", "4025", "40P01", "1213");
+ * resource; beginRefused = "true" (see ExecuteRequest.begin); sessionClosing
+ * = "true" (Session only: the request never ran); node and address
+ * (TM_WRONG_NODE). A status WITHOUT this ErrorInfo did not come from the TM
+ * (a client-side deadline, a broken connection, a proxy, a message over a
+ * size limit): map it by its gRPC code, and treat it as "the TM may or may
+ * not have acted" — for a Commit or Run that means an unknown outcome (see
+ * CommitRequest), never a failure.
  */
 export interface TransactionManagerClient extends grpc.Client {
   /**
@@ -91,14 +135,24 @@ export interface TransactionManagerClient extends grpc.Client {
   commit(argument: _arbiter_v1_CommitRequest, callback: grpc.requestCallback<_arbiter_v1_CommitResponse__Output>): grpc.ClientUnaryCall;
   
   /**
-   * Tells the TM which local branches the application committed itself.
+   * Tells the TM which local branches the application committed itself. Only
+   * once the transaction is COMMITTING or COMMITTED (after Commit's answer);
+   * before that FAILED_PRECONDITION (ABORTED once rolled back). It only
+   * spares the TM its own commit of them after
+   * transactions.localBranchGraceMs: best effort, nobody waits for it, and a
+   * lost report costs nothing but that redundant commit.
    */
   CompleteLocalBranches(argument: _arbiter_v1_CompleteLocalBranchesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_CompleteLocalBranchesResponse__Output>): grpc.ClientUnaryCall;
   CompleteLocalBranches(argument: _arbiter_v1_CompleteLocalBranchesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_arbiter_v1_CompleteLocalBranchesResponse__Output>): grpc.ClientUnaryCall;
   CompleteLocalBranches(argument: _arbiter_v1_CompleteLocalBranchesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_CompleteLocalBranchesResponse__Output>): grpc.ClientUnaryCall;
   CompleteLocalBranches(argument: _arbiter_v1_CompleteLocalBranchesRequest, callback: grpc.requestCallback<_arbiter_v1_CompleteLocalBranchesResponse__Output>): grpc.ClientUnaryCall;
   /**
-   * Tells the TM which local branches the application committed itself.
+   * Tells the TM which local branches the application committed itself. Only
+   * once the transaction is COMMITTING or COMMITTED (after Commit's answer);
+   * before that FAILED_PRECONDITION (ABORTED once rolled back). It only
+   * spares the TM its own commit of them after
+   * transactions.localBranchGraceMs: best effort, nobody waits for it, and a
+   * lost report costs nothing but that redundant commit.
    */
   completeLocalBranches(argument: _arbiter_v1_CompleteLocalBranchesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_CompleteLocalBranchesResponse__Output>): grpc.ClientUnaryCall;
   completeLocalBranches(argument: _arbiter_v1_CompleteLocalBranchesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_arbiter_v1_CompleteLocalBranchesResponse__Output>): grpc.ClientUnaryCall;
@@ -109,6 +163,38 @@ export interface TransactionManagerClient extends grpc.Client {
    * Registers a local branch: the application runs the statements on its own
    * connection under the returned XID and prepares it before Commit. (A client
    * may instead name the branch itself and announce it in Commit's local_votes.)
+   * 
+   * A local branch, step by step (client/commit.ts, examples/python/):
+   * 1. Enlist (or name the branch, see LocalVote.resource) → the XID. Spell
+   * it on the server exactly as Xid (transaction.proto) says.
+   * 2. Start it on the application's own connection: PostgreSQL `BEGIN`;
+   * MySQL/MariaDB `XA START <xid>`. Run the application's statements.
+   * The connection must reach the same database as the TM's resource,
+   * as the same role on PostgreSQL (or the TM's role is a superuser):
+   * only then can the TM finish the branch when the application cannot.
+   * 3. At commit, prepare every local branch: PostgreSQL `PREPARE
+   * TRANSACTION '<gid>'` (a literal; it counts only when the command tag
+   * is PREPARE: in an aborted block PostgreSQL answers ROLLBACK without an
+   * error); MySQL/MariaDB `XA END <xid>` then `XA PREPARE <xid>`. A branch
+   * that cannot prepare: roll everything back (Rollback, and the branches
+   * on their connections), do not call Commit.
+   * 4. Commit with one LocalVote per local branch (CommitRequest).
+   * 5. Committed (CommitResponse, or COMMITTING/COMMITTED from
+   * GetTransaction): commit every prepared local branch on the
+   * connection that prepared it (`COMMIT PREPARED '<gid>'`, `XA COMMIT
+   * <xid>`: MariaDB keeps a prepared branch attached to its session, and
+   * answers XAER_NOTA (1397) to any other session while that one lives),
+   * then report them (CompleteLocalBranches, or CommitRequest
+   * .completed_local of a later Commit). Rolled back: roll them back on
+   * their connections (`ROLLBACK PREPARED '<gid>'`, `XA ROLLBACK <xid>`;
+   * still open: `ROLLBACK`, `XA END` + `XA ROLLBACK`).
+   * 6. A branch the application cannot finish (outcome unknown, connection
+   * trouble, heuristic): close its connection — never reset it or change
+   * its user (MariaDB then reports a later XA COMMIT as done while the
+   * branch stays prepared), never hand it back to a pool. The TM finishes
+   * a branch it knows was prepared (its vote arrived) after
+   * transactions.localBranchGraceMs; recovery rolls back one that was
+   * prepared but never voted, once its transaction has ended (deadline).
    */
   Enlist(argument: _arbiter_v1_EnlistRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_EnlistResponse__Output>): grpc.ClientUnaryCall;
   Enlist(argument: _arbiter_v1_EnlistRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_arbiter_v1_EnlistResponse__Output>): grpc.ClientUnaryCall;
@@ -118,6 +204,38 @@ export interface TransactionManagerClient extends grpc.Client {
    * Registers a local branch: the application runs the statements on its own
    * connection under the returned XID and prepares it before Commit. (A client
    * may instead name the branch itself and announce it in Commit's local_votes.)
+   * 
+   * A local branch, step by step (client/commit.ts, examples/python/):
+   * 1. Enlist (or name the branch, see LocalVote.resource) → the XID. Spell
+   * it on the server exactly as Xid (transaction.proto) says.
+   * 2. Start it on the application's own connection: PostgreSQL `BEGIN`;
+   * MySQL/MariaDB `XA START <xid>`. Run the application's statements.
+   * The connection must reach the same database as the TM's resource,
+   * as the same role on PostgreSQL (or the TM's role is a superuser):
+   * only then can the TM finish the branch when the application cannot.
+   * 3. At commit, prepare every local branch: PostgreSQL `PREPARE
+   * TRANSACTION '<gid>'` (a literal; it counts only when the command tag
+   * is PREPARE: in an aborted block PostgreSQL answers ROLLBACK without an
+   * error); MySQL/MariaDB `XA END <xid>` then `XA PREPARE <xid>`. A branch
+   * that cannot prepare: roll everything back (Rollback, and the branches
+   * on their connections), do not call Commit.
+   * 4. Commit with one LocalVote per local branch (CommitRequest).
+   * 5. Committed (CommitResponse, or COMMITTING/COMMITTED from
+   * GetTransaction): commit every prepared local branch on the
+   * connection that prepared it (`COMMIT PREPARED '<gid>'`, `XA COMMIT
+   * <xid>`: MariaDB keeps a prepared branch attached to its session, and
+   * answers XAER_NOTA (1397) to any other session while that one lives),
+   * then report them (CompleteLocalBranches, or CommitRequest
+   * .completed_local of a later Commit). Rolled back: roll them back on
+   * their connections (`ROLLBACK PREPARED '<gid>'`, `XA ROLLBACK <xid>`;
+   * still open: `ROLLBACK`, `XA END` + `XA ROLLBACK`).
+   * 6. A branch the application cannot finish (outcome unknown, connection
+   * trouble, heuristic): close its connection — never reset it or change
+   * its user (MariaDB then reports a later XA COMMIT as done while the
+   * branch stays prepared), never hand it back to a pool. The TM finishes
+   * a branch it knows was prepared (its vote arrived) after
+   * transactions.localBranchGraceMs; recovery rolls back one that was
+   * prepared but never voted, once its transaction has ended (deadline).
    */
   enlist(argument: _arbiter_v1_EnlistRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_EnlistResponse__Output>): grpc.ClientUnaryCall;
   enlist(argument: _arbiter_v1_EnlistRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_arbiter_v1_EnlistResponse__Output>): grpc.ClientUnaryCall;
@@ -158,10 +276,26 @@ export interface TransactionManagerClient extends grpc.Client {
   executeBatch(argument: _arbiter_v1_ExecuteBatchRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_ExecuteBatchResponse__Output>): grpc.ClientUnaryCall;
   executeBatch(argument: _arbiter_v1_ExecuteBatchRequest, callback: grpc.requestCallback<_arbiter_v1_ExecuteBatchResponse__Output>): grpc.ClientUnaryCall;
   
+  /**
+   * What the TM knows of a transaction. After a lost Commit answer: ACTIVE
+   * or PREPARING → send the same Commit again; COMMITTING or COMMITTED →
+   * committed (commit the local branches); ROLLING_BACK or ROLLED_BACK →
+   * rolled back; HEURISTIC → mixed. NOT_FOUND after a lost answer does NOT
+   * mean rolled back: a transaction with one writing branch commits in one
+   * phase and leaves no log record, so a TM that restarted cannot tell.
+   */
   GetTransaction(argument: _arbiter_v1_GetTransactionRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_Transaction__Output>): grpc.ClientUnaryCall;
   GetTransaction(argument: _arbiter_v1_GetTransactionRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_arbiter_v1_Transaction__Output>): grpc.ClientUnaryCall;
   GetTransaction(argument: _arbiter_v1_GetTransactionRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_Transaction__Output>): grpc.ClientUnaryCall;
   GetTransaction(argument: _arbiter_v1_GetTransactionRequest, callback: grpc.requestCallback<_arbiter_v1_Transaction__Output>): grpc.ClientUnaryCall;
+  /**
+   * What the TM knows of a transaction. After a lost Commit answer: ACTIVE
+   * or PREPARING → send the same Commit again; COMMITTING or COMMITTED →
+   * committed (commit the local branches); ROLLING_BACK or ROLLED_BACK →
+   * rolled back; HEURISTIC → mixed. NOT_FOUND after a lost answer does NOT
+   * mean rolled back: a transaction with one writing branch commits in one
+   * phase and leaves no log record, so a TM that restarted cannot tell.
+   */
   getTransaction(argument: _arbiter_v1_GetTransactionRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_Transaction__Output>): grpc.ClientUnaryCall;
   getTransaction(argument: _arbiter_v1_GetTransactionRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_arbiter_v1_Transaction__Output>): grpc.ClientUnaryCall;
   getTransaction(argument: _arbiter_v1_GetTransactionRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_Transaction__Output>): grpc.ClientUnaryCall;
@@ -200,10 +334,20 @@ export interface TransactionManagerClient extends grpc.Client {
   listMembers(argument: _arbiter_v1_ListMembersRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_ListMembersResponse__Output>): grpc.ClientUnaryCall;
   listMembers(argument: _arbiter_v1_ListMembersRequest, callback: grpc.requestCallback<_arbiter_v1_ListMembersResponse__Output>): grpc.ClientUnaryCall;
   
+  /**
+   * Rolls an ACTIVE transaction back (managed branches at once; the
+   * application rolls back its own local branches). On a transaction
+   * already rolled back it answers its state.
+   */
   Rollback(argument: _arbiter_v1_RollbackRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_RollbackResponse__Output>): grpc.ClientUnaryCall;
   Rollback(argument: _arbiter_v1_RollbackRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_arbiter_v1_RollbackResponse__Output>): grpc.ClientUnaryCall;
   Rollback(argument: _arbiter_v1_RollbackRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_RollbackResponse__Output>): grpc.ClientUnaryCall;
   Rollback(argument: _arbiter_v1_RollbackRequest, callback: grpc.requestCallback<_arbiter_v1_RollbackResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Rolls an ACTIVE transaction back (managed branches at once; the
+   * application rolls back its own local branches). On a transaction
+   * already rolled back it answers its state.
+   */
   rollback(argument: _arbiter_v1_RollbackRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_RollbackResponse__Output>): grpc.ClientUnaryCall;
   rollback(argument: _arbiter_v1_RollbackRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_arbiter_v1_RollbackResponse__Output>): grpc.ClientUnaryCall;
   rollback(argument: _arbiter_v1_RollbackRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_RollbackResponse__Output>): grpc.ClientUnaryCall;
@@ -275,6 +419,50 @@ export interface TransactionManagerClient extends grpc.Client {
 
 /**
  * The application-facing service: one atomic change across several resources.
+ * 
+ * For a client in any language (examples/python/ follows this with plain
+ * unary calls; the TypeScript client in client/ does the same on a Session
+ * stream):
+ * 
+ * Request metadata:
+ * - `authorization: Bearer <token>` on every call when the TM has
+ * auth.tokens. A transaction then belongs to the token that began it:
+ * another token gets PERMISSION_DENIED for it.
+ * - `arbiter-max-receive-bytes: <n>` (optional): the most this client
+ * receives in one message (its gRPC max receive size; -1: no limit).
+ * Absent, the TM assumes gRPC's default 4 MiB. The TM refuses, and rolls
+ * back, an Execute/ExecuteBatch/Run whose answer would be bigger
+ * (INVALID_ARGUMENT) instead of committing and sending what the client
+ * cannot receive.
+ * 
+ * Errors: every error the TM itself sends is a gRPC status with a
+ * google.rpc.Status in the `grpc-status-details-bin` trailer (on Session:
+ * SessionResponse.error), holding one google.rpc.ErrorInfo with domain
+ * "arbiter.dev" and reason = one of these codes (a public contract: a code
+ * never moves to another status):
+ * TM_INVALID_ARGUMENT   INVALID_ARGUMENT     fix the request
+ * TM_TX_NOT_FOUND       NOT_FOUND            unknown transaction: presumed aborted
+ * TM_ILLEGAL_STATE      FAILED_PRECONDITION  the transaction's state does not allow the call
+ * TM_WRONG_NODE         FAILED_PRECONDITION  another node's transaction: send it to metadata address
+ * TM_TX_ABORTED         ABORTED              rolled back: retry the whole transaction if metadata retryable = "true"
+ * TM_RM_UNAVAILABLE     UNAVAILABLE          back off, retry the same call
+ * TM_OVERLOADED         RESOURCE_EXHAUSTED   back off, retry
+ * TM_OUTCOME_UNKNOWN    DEADLINE_EXCEEDED    ask GetTransaction; never retry blindly
+ * TM_HEURISTIC_MIXED    INTERNAL             an operator resolves it (Admin service)
+ * TM_UNAUTHENTICATED    UNAUTHENTICATED      send a valid token
+ * TM_PERMISSION_DENIED  PERMISSION_DENIED    use a token with the needed role
+ * TM_INTERNAL           INTERNAL             report it
+ * ErrorInfo.metadata may carry: gtrid; retryable ("true"/"false": overrides
+ * the code's default, e.g. a deadlock victim is worth a retry, a CHECK
+ * violation is not); serverCode (the database's SQLSTATE or MySQL errno of
+ * a failed statement or vote, e.g. "23514", "4025", "40P01", "1213");
+ * resource; beginRefused = "true" (see ExecuteRequest.begin); sessionClosing
+ * = "true" (Session only: the request never ran); node and address
+ * (TM_WRONG_NODE). A status WITHOUT this ErrorInfo did not come from the TM
+ * (a client-side deadline, a broken connection, a proxy, a message over a
+ * size limit): map it by its gRPC code, and treat it as "the TM may or may
+ * not have acted" — for a Commit or Run that means an unknown outcome (see
+ * CommitRequest), never a failure.
  */
 export interface TransactionManagerHandlers extends grpc.UntypedServiceImplementation {
   /**
@@ -302,7 +490,12 @@ export interface TransactionManagerHandlers extends grpc.UntypedServiceImplement
   Commit: grpc.handleUnaryCall<_arbiter_v1_CommitRequest__Output, _arbiter_v1_CommitResponse>;
   
   /**
-   * Tells the TM which local branches the application committed itself.
+   * Tells the TM which local branches the application committed itself. Only
+   * once the transaction is COMMITTING or COMMITTED (after Commit's answer);
+   * before that FAILED_PRECONDITION (ABORTED once rolled back). It only
+   * spares the TM its own commit of them after
+   * transactions.localBranchGraceMs: best effort, nobody waits for it, and a
+   * lost report costs nothing but that redundant commit.
    */
   CompleteLocalBranches: grpc.handleUnaryCall<_arbiter_v1_CompleteLocalBranchesRequest__Output, _arbiter_v1_CompleteLocalBranchesResponse>;
   
@@ -310,6 +503,38 @@ export interface TransactionManagerHandlers extends grpc.UntypedServiceImplement
    * Registers a local branch: the application runs the statements on its own
    * connection under the returned XID and prepares it before Commit. (A client
    * may instead name the branch itself and announce it in Commit's local_votes.)
+   * 
+   * A local branch, step by step (client/commit.ts, examples/python/):
+   * 1. Enlist (or name the branch, see LocalVote.resource) → the XID. Spell
+   * it on the server exactly as Xid (transaction.proto) says.
+   * 2. Start it on the application's own connection: PostgreSQL `BEGIN`;
+   * MySQL/MariaDB `XA START <xid>`. Run the application's statements.
+   * The connection must reach the same database as the TM's resource,
+   * as the same role on PostgreSQL (or the TM's role is a superuser):
+   * only then can the TM finish the branch when the application cannot.
+   * 3. At commit, prepare every local branch: PostgreSQL `PREPARE
+   * TRANSACTION '<gid>'` (a literal; it counts only when the command tag
+   * is PREPARE: in an aborted block PostgreSQL answers ROLLBACK without an
+   * error); MySQL/MariaDB `XA END <xid>` then `XA PREPARE <xid>`. A branch
+   * that cannot prepare: roll everything back (Rollback, and the branches
+   * on their connections), do not call Commit.
+   * 4. Commit with one LocalVote per local branch (CommitRequest).
+   * 5. Committed (CommitResponse, or COMMITTING/COMMITTED from
+   * GetTransaction): commit every prepared local branch on the
+   * connection that prepared it (`COMMIT PREPARED '<gid>'`, `XA COMMIT
+   * <xid>`: MariaDB keeps a prepared branch attached to its session, and
+   * answers XAER_NOTA (1397) to any other session while that one lives),
+   * then report them (CompleteLocalBranches, or CommitRequest
+   * .completed_local of a later Commit). Rolled back: roll them back on
+   * their connections (`ROLLBACK PREPARED '<gid>'`, `XA ROLLBACK <xid>`;
+   * still open: `ROLLBACK`, `XA END` + `XA ROLLBACK`).
+   * 6. A branch the application cannot finish (outcome unknown, connection
+   * trouble, heuristic): close its connection — never reset it or change
+   * its user (MariaDB then reports a later XA COMMIT as done while the
+   * branch stays prepared), never hand it back to a pool. The TM finishes
+   * a branch it knows was prepared (its vote arrived) after
+   * transactions.localBranchGraceMs; recovery rolls back one that was
+   * prepared but never voted, once its transaction has ended (deadline).
    */
   Enlist: grpc.handleUnaryCall<_arbiter_v1_EnlistRequest__Output, _arbiter_v1_EnlistResponse>;
   
@@ -325,6 +550,14 @@ export interface TransactionManagerHandlers extends grpc.UntypedServiceImplement
    */
   ExecuteBatch: grpc.handleUnaryCall<_arbiter_v1_ExecuteBatchRequest__Output, _arbiter_v1_ExecuteBatchResponse>;
   
+  /**
+   * What the TM knows of a transaction. After a lost Commit answer: ACTIVE
+   * or PREPARING → send the same Commit again; COMMITTING or COMMITTED →
+   * committed (commit the local branches); ROLLING_BACK or ROLLED_BACK →
+   * rolled back; HEURISTIC → mixed. NOT_FOUND after a lost answer does NOT
+   * mean rolled back: a transaction with one writing branch commits in one
+   * phase and leaves no log record, so a TM that restarted cannot tell.
+   */
   GetTransaction: grpc.handleUnaryCall<_arbiter_v1_GetTransactionRequest__Output, _arbiter_v1_Transaction>;
   
   /**
@@ -341,6 +574,11 @@ export interface TransactionManagerHandlers extends grpc.UntypedServiceImplement
    */
   ListMembers: grpc.handleUnaryCall<_arbiter_v1_ListMembersRequest__Output, _arbiter_v1_ListMembersResponse>;
   
+  /**
+   * Rolls an ACTIVE transaction back (managed branches at once; the
+   * application rolls back its own local branches). On a transaction
+   * already rolled back it answers its state.
+   */
   Rollback: grpc.handleUnaryCall<_arbiter_v1_RollbackRequest__Output, _arbiter_v1_RollbackResponse>;
   
   /**

@@ -5,7 +5,8 @@ export const TransactionState = {
   TRANSACTION_STATE_ACTIVE: 'TRANSACTION_STATE_ACTIVE',
   TRANSACTION_STATE_PREPARING: 'TRANSACTION_STATE_PREPARING',
   /**
-   * The COMMIT decision is durable; phase 2 is running.
+   * The COMMIT decision is durable; phase 2 is running. Committed as far as
+   * the application is concerned: it commits its prepared local branches.
    */
   TRANSACTION_STATE_COMMITTING: 'TRANSACTION_STATE_COMMITTING',
   TRANSACTION_STATE_COMMITTED: 'TRANSACTION_STATE_COMMITTED',
@@ -26,7 +27,8 @@ export type TransactionState =
   | 'TRANSACTION_STATE_PREPARING'
   | 2
   /**
-   * The COMMIT decision is durable; phase 2 is running.
+   * The COMMIT decision is durable; phase 2 is running. Committed as far as
+   * the application is concerned: it commits its prepared local branches.
    */
   | 'TRANSACTION_STATE_COMMITTING'
   | 3

@@ -1,0 +1,204 @@
+"""Local branches: the application's own psycopg2 / PyMySQL connections,
+taking part in an Arbiter transaction (the TypeScript client's tx.enlist;
+its session-side steps are adapters/postgres/postgres-local-branch.ts and
+adapters/mysql/mysql-local-branch.ts).
+
+The XID is (format_id, gtrid, bqual): from Enlist, or named here as
+(0x41524254, the gtrid, "L<n>"). Its spelling on each server must be exactly
+Arbiter's, or the TM can neither finish nor recover the branch:
+
+- PostgreSQL gid: f"{format_id}_{base64(gtrid)}_{base64(bqual)}" (standard
+  alphabet, with padding);
+- MySQL/MariaDB: X'<gtrid hex>',X'<bqual hex>',<format_id>.
+
+Phase 2 runs on the connection that prepared the branch: MariaDB keeps a
+prepared branch attached to its session (XA COMMIT from elsewhere gives
+XAER_NOTA, 1397, while it lives). A branch this side cannot finish has its
+connection closed (never reset, never handed back to a pool): the TM then
+finishes it.
+"""
+
+import base64
+from typing import NamedTuple, Optional
+
+ARBITER_FORMAT_ID = 0x41524254  # ASCII "ARBT"
+
+# SQLSTATE / errno of failures where running the whole transaction again may help.
+TRANSIENT = {"40001", "40P01", "55P03", "1213", "1205", "1614"}
+
+
+class Xid(NamedTuple):
+    format_id: int
+    gtrid: bytes
+    bqual: bytes
+
+
+def pg_gid(xid: Xid) -> str:
+    return f"{xid.format_id}_{base64.b64encode(xid.gtrid).decode()}_{base64.b64encode(xid.bqual).decode()}"
+
+
+def mysql_xid(xid: Xid) -> str:
+    return f"X'{xid.gtrid.hex()}',X'{xid.bqual.hex()}',{xid.format_id}"
+
+
+class VoteNo(Exception):
+    """The branch could not be prepared: the whole transaction rolls back."""
+
+    def __init__(self, reason: str, server_code: Optional[str] = None):
+        super().__init__(reason)
+        self.server_code = server_code
+        self.retryable = server_code in TRANSIENT
+
+
+def _server_code(error: Exception) -> Optional[str]:
+    pgcode = getattr(error, "pgcode", None)
+    if pgcode:
+        return pgcode
+    args = getattr(error, "args", ())
+    if args and isinstance(args[0], int):
+        return str(args[0])
+    return None
+
+
+class LocalBranch:
+    """One enlisted connection: start, prepare (the vote), commit or roll back on the same connection."""
+
+    driver = ""
+
+    def __init__(self, conn, resource: str, xid: Xid, self_named: bool):
+        self.conn = conn
+        self.resource = resource
+        self.xid = xid
+        # Named here (no Enlist call): its vote must carry the resource (LocalVote.resource).
+        self.self_named = self_named
+        # active | prepared | committed | rolled-back | failed | closed
+        self.state = "starting"
+
+    def close(self) -> None:
+        """Ends the connection: a prepared branch detaches and the TM finishes it; an open one rolls back."""
+        self.state = "closed"
+        try:
+            self.conn.close()
+        except Exception:
+            pass
+
+
+class PostgresBranch(LocalBranch):
+    """psycopg2, with conn.autocommit = True (this code sends BEGIN itself)."""
+
+    driver = "postgres"
+
+    def _run(self, sql: str, params=None) -> str:
+        with self.conn.cursor() as cur:
+            cur.execute(sql, params)
+            return cur.statusmessage or ""
+
+    def _status(self) -> int:
+        return self.conn.info.transaction_status  # 0 idle, 2 in a block, 3 aborted block
+
+    def start(self) -> None:
+        if not self.conn.autocommit:
+            raise ValueError("enlist a psycopg2 connection with autocommit = True: the branch's BEGIN is sent here")
+        if self._status() != 0:
+            raise ValueError("the connection is already in a transaction: enlist an idle one")
+        self._run("BEGIN")
+        self.state = "active"
+
+    def prepare(self) -> None:
+        if self._status() == 3:
+            self._quietly("ROLLBACK")
+            self.state = "failed"
+            raise VoteNo("the branch's transaction was aborted by an earlier error")
+        if self._status() != 2:
+            self.state = "failed"
+            raise VoteNo("the branch is not in a transaction block")
+        try:
+            # The gid is a literal (a bind parameter is refused, 42601): psycopg2 quotes it client-side.
+            tag = self._run("PREPARE TRANSACTION %s", (pg_gid(self.xid),))
+        except Exception as error:
+            self.state = "failed"
+            if self._status() != 0:
+                self._quietly("ROLLBACK")
+            raise VoteNo(f"PREPARE TRANSACTION failed: {error}", _server_code(error)) from error
+        # PostgreSQL answers PREPARE in an aborted block with the tag ROLLBACK and no error.
+        if not tag.startswith("PREPARE"):
+            self.state = "failed"
+            raise VoteNo(f"the server did not prepare the branch (it answered {tag})")
+        self.state = "prepared"
+
+    def commit_prepared(self) -> None:
+        self._run("COMMIT PREPARED %s", (pg_gid(self.xid),))
+        self.state = "committed"
+
+    def rollback(self) -> None:
+        if self.state in ("active", "failed", "starting") and self._status() != 0:
+            self._run("ROLLBACK")
+        elif self.state == "prepared":
+            self._run("ROLLBACK PREPARED %s", (pg_gid(self.xid),))
+        self.state = "rolled-back"
+
+    def _quietly(self, sql: str) -> None:
+        try:
+            self._run(sql)
+        except Exception:
+            pass
+
+
+class MysqlBranch(LocalBranch):
+    """PyMySQL, with autocommit=True. Never reset or change user on it while it holds a branch."""
+
+    driver = "mysql"
+
+    def _run(self, sql: str) -> None:
+        with self.conn.cursor() as cur:
+            cur.execute(sql)
+
+    def start(self) -> None:
+        self._run(f"XA START {mysql_xid(self.xid)}")
+        self.state = "active"
+
+    def prepare(self) -> None:
+        lit = mysql_xid(self.xid)
+        step = "XA END"
+        try:
+            self._run(f"XA END {lit}")
+            step = "XA PREPARE"
+            self._run(f"XA PREPARE {lit}")
+        except Exception as error:
+            self.state = "failed"
+            if step == "XA END":
+                self._quietly(f"XA END {lit}")
+            self._quietly(f"XA ROLLBACK {lit}")
+            raise VoteNo(f"{step} failed: {error}", _server_code(error)) from error
+        self.state = "prepared"
+
+    def commit_prepared(self) -> None:
+        # On the preparing connection: MariaDB answers XAER_NOTA (1397) from any other while this one lives.
+        self._run(f"XA COMMIT {mysql_xid(self.xid)}")
+        self.state = "committed"
+
+    def rollback(self) -> None:
+        lit = mysql_xid(self.xid)
+        if self.state == "failed":  # a failed start or prepare left nothing behind (prepare rolled it back)
+            self.state = "rolled-back"
+            return
+        if self.state != "prepared":
+            self._quietly(f"XA END {lit}")  # ACTIVE -> IDLE; IDLE or PREPARED answer 1399, which is fine
+        self._run(f"XA ROLLBACK {lit}")
+        self.state = "rolled-back"
+
+    def _quietly(self, sql: str) -> None:
+        try:
+            self._run(sql)
+        except Exception:
+            pass
+
+
+def branch_for(conn, resource: str, xid: Xid, self_named: bool) -> LocalBranch:
+    """The branch kind for a psycopg2 or PyMySQL connection, told by its module."""
+    module = type(conn).__module__
+    if module.startswith("psycopg2"):
+        return PostgresBranch(conn, resource, xid, self_named)
+    if module.startswith("pymysql"):
+        return MysqlBranch(conn, resource, xid, self_named)
+    raise ValueError(f"enlist() takes a psycopg2 or PyMySQL connection, got {type(conn).__name__}")
