@@ -68,6 +68,7 @@ export async function startArbiterServer(config: ArbiterConfig, options: StartOp
   const metrics = new ArbiterMetrics()
   registerNodeInfo(metrics.registry, config.nodeId, config.log.store)
   const readiness = new Readiness()
+  metrics.notReady = () => readiness.notReady()
   const refused: { resources?: ResourceRegistry } = {}
   const metricsServer =
     config.metrics.listen === ''

@@ -33,6 +33,9 @@ interface ResourceSnapshot {
   up: boolean
   poolInUse: number
   preparedBranches: number
+  /** What the resource does not tell is absent, never 0 (MariaDB has no prepared-transaction limit to report). */
+  poolSize: number | undefined
+  preparedHeadroom: number | undefined
 }
 
 export class ArbiterMetrics implements CoordinatorObserver {
@@ -54,6 +57,9 @@ export class ArbiterMetrics implements CoordinatorObserver {
   private readonly resourceErrors: Counter<'resource' | 'class'>
   private readonly recoveryRuns: Counter
   private readonly recoveryActions: Counter<'action'>
+  private readonly recoveryFailures: Counter<'resource' | 'action'>
+  /** Why the node is not ready (readiness.ts), read at scrape time; set once the metrics port is up. */
+  notReady: () => string | undefined = () => 'starting'
 
   constructor() {
     const registers = [this.registry]
@@ -92,6 +98,24 @@ export class ArbiterMetrics implements CoordinatorObserver {
     })
     this.recoveryRuns = new Counter({ name: 'arbiter_recovery_runs_total', help: 'Recovery passes', registers })
     this.recoveryActions = new Counter({ name: 'arbiter_recovery_actions_total', help: 'Prepared branches seen by recovery, by action', labelNames: ['action'], registers })
+    this.recoveryFailures = new Counter({
+      name: 'arbiter_recovery_failures_total',
+      help: 'Commits and rollbacks recovery tried and could not carry out (tried again next pass), by resource',
+      labelNames: ['resource', 'action'],
+      registers,
+    })
+    // Every outcome and path from the first scrape on, at 0: increase() then sees the first one (a series
+    // that appears with its first event has no earlier sample to rise from).
+    for (const child of this.finishedChildren.values()) child.inc(0)
+    const notReadyOf = (): string | undefined => this.notReady()
+    new Gauge({
+      name: 'arbiter_ready',
+      help: '1 when /readyz answers 200: start-up recovery done, not draining, the decision log can write',
+      registers,
+      collect() {
+        this.set(notReadyOf() === undefined ? 1 : 0)
+      },
+    })
 
     // Read at scrape time only (prom-client calls collect() with the metric as `this`).
     const sourcesOf = (): MetricSources | undefined => this.sources
@@ -140,20 +164,30 @@ export class ArbiterMetrics implements CoordinatorObserver {
       // In COMMITTING since the decision was logged (as Admin.ListTransactions counts it).
       (tx, now, sources) => tx.state === 'COMMITTING' && now - (sources.log.get(tx.gtrid)?.decision?.at ?? tx.updatedAt) > sources.stuckAfterMs,
     )
-    const resourceGauge = (name: string, help: string, value: (s: ResourceSnapshot) => number): void => {
+    const resourceGauge = (name: string, help: string, value: (s: ResourceSnapshot) => number | undefined): void => {
       new Gauge({
         name,
         help,
         labelNames: ['resource'],
         registers,
         collect() {
-          for (const [resource, snapshot] of snapshots) this.labels(resource).set(value(snapshot))
+          for (const [resource, snapshot] of snapshots) {
+            const v = value(snapshot)
+            if (v === undefined) this.remove(resource)
+            else this.labels(resource).set(v)
+          }
         },
       })
     }
     resourceGauge('arbiter_resource_up', '1 when the resource answered its last health check', (s) => (s.up ? 1 : 0))
     resourceGauge('arbiter_resource_pool_in_use', 'Pooled sessions in use', (s) => s.poolInUse)
     resourceGauge('arbiter_resource_prepared_branches', "Arbiter's prepared branches on the resource", (s) => s.preparedBranches)
+    resourceGauge('arbiter_resource_pool_size', 'Sessions the pool may open (where the resource has a pool)', (s) => s.poolSize)
+    resourceGauge(
+      'arbiter_resource_prepared_headroom',
+      'Prepared transactions the server takes before it refuses PREPARE (PostgreSQL: max_prepared_transactions minus those prepared, every kind)',
+      (s) => s.preparedHeadroom,
+    )
   }
 
   /** Connects collect() to the running parts and starts the resource-health timer. */
@@ -176,10 +210,22 @@ export class ArbiterMetrics implements CoordinatorObserver {
         try {
           if (!sources.resources.isReady(adapter.name)) throw new Error('not ready')
           const health = await withTimeout(adapter.health(), 3000)
-          snapshot = { up: health.reachable, poolInUse: health.poolInUse ?? 0, preparedBranches: health.preparedBranches ?? 0 }
+          snapshot = {
+            up: health.reachable,
+            poolInUse: health.poolInUse ?? 0,
+            preparedBranches: health.preparedBranches ?? 0,
+            poolSize: health.poolSize,
+            preparedHeadroom: health.preparedHeadroom,
+          }
         } catch {
           const previous = this.resourceSnapshots.get(adapter.name)
-          snapshot = { up: false, poolInUse: previous?.poolInUse ?? 0, preparedBranches: previous?.preparedBranches ?? 0 }
+          snapshot = {
+            up: false,
+            poolInUse: previous?.poolInUse ?? 0,
+            preparedBranches: previous?.preparedBranches ?? 0,
+            poolSize: previous?.poolSize,
+            preparedHeadroom: previous?.preparedHeadroom,
+          }
         }
         this.resourceSnapshots.set(adapter.name, snapshot)
       }),
@@ -230,7 +276,10 @@ export class ArbiterMetrics implements CoordinatorObserver {
 
   recoveryPass(report: RecoveryReport): void {
     this.recoveryRuns.inc()
-    for (const step of report.steps) this.recoveryActions.labels(step.action).inc()
+    for (const step of report.steps) {
+      this.recoveryActions.labels(step.action).inc()
+      if ((step.action === 'commit' || step.action === 'rollback') && step.result.startsWith('failed')) this.recoveryFailures.labels(step.resource, step.action).inc()
+    }
   }
 }
 

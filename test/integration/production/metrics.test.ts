@@ -67,6 +67,10 @@ describe('metrics port', () => {
     expect((await httpGet(`http://${arbiter.metricsAddress}/healthz`)).status).toBe(200)
     const ready = await httpGet(`http://${arbiter.metricsAddress}/readyz`)
     expect(ready).toEqual({ status: 200, body: 'ready\n' })
+    // The same answer as a series alerts can use; every outcome and path exported from the start, at 0 until it happens.
+    const first = await scrape()
+    expect(sample(first, 'arbiter_ready', {})).toBe(1)
+    expect(first.get('arbiter_transactions_finished_total{outcome="unknown",path="two-phase"}')).toBe(0)
     expect((await httpGet(`http://${arbiter.metricsAddress}/nope`)).status).toBe(404)
   })
 
@@ -144,6 +148,10 @@ describe('metrics port', () => {
     expect(sample(now, 'arbiter_resource_up', { resource: 'maria' })).toBe(1)
     expect(sample(now, 'arbiter_resource_prepared_branches', { resource: 'pg' })).toBe(0)
     expect(now.has('arbiter_resource_pool_in_use{resource="maria"}')).toBe(true)
+    expect(sample(now, 'arbiter_resource_pool_size', { resource: 'pg' })).toBeGreaterThan(0)
+    // PostgreSQL tells its prepared-transaction headroom; MariaDB has none to tell: absent, never 0.
+    expect(sample(now, 'arbiter_resource_prepared_headroom', { resource: 'pg' })).toBeGreaterThan(0)
+    expect(now.has('arbiter_resource_prepared_headroom{resource="maria"}')).toBe(false)
   })
 
   it('in-doubt and stuck gauges count a transaction that stays in COMMITTING', async () => {
