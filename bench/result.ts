@@ -1,6 +1,7 @@
 // The shape of a benchmark run's result (bench/results/latest.json) and the
 // derived numbers every renderer shares: ratios to raw 2PC and the targets
-// of issue #9. Pure: no I/O.
+// of issue #9 (the cluster parts': cluster-result.ts). Pure: no I/O.
+import type { ClusterResult, TakeoverResult } from './cluster-result.js'
 
 export const VARIANTS = ['local', 'raw-2pc', 'tm-execute', 'tm-enlist', 'tm-run'] as const
 export type Variant = (typeof VARIANTS)[number]
@@ -82,8 +83,12 @@ export interface BenchResult {
   readonly command: string
   readonly environment: Environment
   readonly settings: Settings
+  /** The main part's cells; empty when it did not run (--only/--skip). */
   readonly cells: readonly Cell[]
   readonly logBench: readonly LogBenchRow[]
+  /** The postgres store against raw 2PC and the file store, two nodes against one (issue #23); absent when not run. */
+  readonly cluster?: ClusterResult
+  readonly takeover?: TakeoverResult
 }
 
 export function cellOf(result: Pick<BenchResult, 'cells'>, variant: Variant, concurrency: number): Cell | undefined {

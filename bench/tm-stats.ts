@@ -2,7 +2,7 @@
 // decision-log fsyncs. From its Prometheus endpoint when it has one
 // (config `metrics.listen`, log line "metrics listening"), else CPU from
 // /proc/<pid>/stat and no fsync count.
-import { readFileSync } from 'node:fs'
+import { readFileSync, readdirSync } from 'node:fs'
 
 export interface TmSample {
   /** TM process CPU seconds (user + system). */
@@ -11,6 +11,8 @@ export interface TmSample {
   readonly records: number | undefined
   /** arbiter_transactions_finished_total summed over labels, by outcome. */
   readonly finished: Readonly<Record<string, number>>
+  /** The longest event-loop delay since the previous scrape (prom-client resets it at each), seconds. */
+  readonly eventLoopLagMaxSeconds?: number | undefined
 }
 
 /** Prometheus text format → samples: `name{labels}` → value (labels as written, sorted). Comments are skipped. */
@@ -63,6 +65,38 @@ export function procCpuSeconds(pid: number | undefined): number | undefined {
   }
 }
 
+/**
+ * CPU seconds of a server and every process it started (PostgreSQL's
+ * postmaster and its backends): its own and its ended children's from its
+ * stat, plus each live child's. Undefined when the server's stat is unreadable.
+ */
+export function processTreeCpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined
+  const fieldsOf = (p: number | string): string[] | undefined => {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8')
+      return stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    } catch {
+      return undefined
+    }
+  }
+  const own = fieldsOf(pid)
+  if (!own) return undefined
+  // After "pid (comm) ": ppid is field 4 (index 1); utime, stime, cutime, cstime are fields 14–17 (indexes 11–14).
+  let ticks = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14])
+  let entries: string[] = []
+  try {
+    entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e))
+  } catch {
+    // no /proc listing: the server's own share only
+  }
+  for (const e of entries) {
+    const f = fieldsOf(e)
+    if (f && Number(f[1]) === pid) ticks += Number(f[11]) + Number(f[12])
+  }
+  return ticks / CLK_TCK
+}
+
 /** The metrics address the TM logged ("metrics listening" with `address`), if any. */
 export function metricsAddress(tmLogs: string): string | undefined {
   for (const line of tmLogs.split('\n')) {
@@ -105,6 +139,7 @@ export class TmStats {
           fsyncs: sumOf(samples, 'arbiter_decision_log_fsyncs_total'),
           records: sumOf(samples, 'arbiter_decision_log_records_total'),
           finished: finishedByOutcome(samples),
+          eventLoopLagMaxSeconds: sumOf(samples, 'nodejs_eventloop_lag_max_seconds'),
         }
       } catch {
         // fall through: CPU from /proc only
