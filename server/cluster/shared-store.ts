@@ -9,6 +9,7 @@ import pg from 'pg'
 import type { Coordinator } from '../coordinator/coordinator.js'
 import { FileDecisionLog } from '../log/file-decision-log.js'
 import { PostgresDecisionLog } from '../log/postgres-decision-log.js'
+import type { CommitDelayOptions } from '../log/commit-delay.js'
 import type { Logger } from '../logger.js'
 import type { Recovery, TakenOverNodes } from '../recovery/recovery.js'
 import { TransactionHolders } from './holders.js'
@@ -30,6 +31,7 @@ export interface SharedStoreConfig {
   readonly takeoverIntervalMs: number
   readonly retainEndedMs: number
   readonly onBatch?: (records: number) => void
+  readonly commitDelay?: CommitDelayOptions
 }
 
 export interface SharedStore {
@@ -89,7 +91,13 @@ export async function openSharedStore(config: SharedStoreConfig, logger: Logger)
       holder.rejoining ??= rejoin(why).finally(() => (holder.rejoining = undefined))
     },
   })
-  const log = new PostgresDecisionLog({ pool, fence: lease, option: config.option, ...(config.onBatch && { onBatch: config.onBatch }) })
+  const log = new PostgresDecisionLog({
+    pool,
+    fence: lease,
+    option: config.option,
+    ...(config.onBatch && { onBatch: config.onBatch }),
+    ...(config.commitDelay && { commitDelay: config.commitDelay }),
+  })
   const takeover = new Takeover(pool, lease, log, { intervalMs: config.takeoverIntervalMs, logger })
 
   /** Lost the lease: roll back what is in progress, forget what was taken from us, and join again with a new epoch. */

@@ -61,3 +61,43 @@ export class CommitDelay {
     return { target, waitMs: maxDelayMs }
   }
 }
+
+/**
+ * The commit delay as both stores apply it around their flush loop: told of
+ * each decision queued, and asked before each batch whether to wait for more.
+ */
+export class BatchWait {
+  private readonly delay: CommitDelay | undefined
+  private waiting: { readonly target: number; readonly done: () => void } | undefined
+
+  constructor(options: CommitDelayOptions | undefined) {
+    this.delay = options && new CommitDelay(options)
+  }
+
+  /** A decision was queued; `queued` decisions wait for the next batch now. */
+  decisionQueued(queued: number): void {
+    if (!this.delay) return
+    this.delay.noteDecision(performance.now())
+    if (this.waiting && queued >= this.waiting.target) this.waiting.done()
+  }
+
+  /** Before a batch holding `queued` decisions: waits as the commit delay plans (until enough come, or its longest wait). */
+  async beforeBatch(queued: number): Promise<void> {
+    const wait = queued > 0 ? this.delay?.plan(queued) : undefined
+    if (!wait) return
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer)
+        this.waiting = undefined
+        resolve()
+      }
+      const timer = setTimeout(done, wait.waitMs)
+      this.waiting = { target: wait.target, done }
+    })
+  }
+
+  /** Ends a wait at once (closing: no commit delay on the way out). */
+  release(): void {
+    this.waiting?.done()
+  }
+}

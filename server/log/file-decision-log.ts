@@ -13,7 +13,7 @@
 import { mkdir, open, readdir, readFile, rm, writeFile, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { failpoint } from '../failpoints.js'
-import { CommitDelay, type CommitDelayOptions } from './commit-delay.js'
+import { BatchWait, type CommitDelayOptions } from './commit-delay.js'
 import { DecisionIndex } from './decision-index.js'
 import { FlushLoop } from './flush-loop.js'
 import {
@@ -73,9 +73,8 @@ export class FileDecisionLog implements DecisionLog {
   private readonly onBatch: ((records: number) => void) | undefined
   private readonly onWrite: ((error?: unknown) => void) | undefined
   private readonly groupCommit: boolean
-  private readonly commitDelay: CommitDelay | undefined
+  private readonly batchWait: BatchWait
   /** The running commit delay: resolved early once the batch holds its target. */
-  private waiting: { readonly target: number; readonly done: () => void } | undefined
   private readonly index = new DecisionIndex()
   private segments: Segment[] = []
   private file: FileHandle | undefined
@@ -91,7 +90,7 @@ export class FileDecisionLog implements DecisionLog {
     this.onBatch = options.onBatch
     this.onWrite = options.onWrite
     this.groupCommit = options.groupCommit ?? true
-    this.commitDelay = options.commitDelay && new CommitDelay(options.commitDelay)
+    this.batchWait = new BatchWait(options.commitDelay)
   }
 
   async open(): Promise<void> {
@@ -218,10 +217,7 @@ export class FileDecisionLog implements DecisionLog {
     if (!this.file) return Promise.reject(new LogWriteError('decision log is not open'))
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ record, frame: encodeFrame(record), durable, resolve, reject })
-      if (durable) {
-        this.commitDelay?.noteDecision(performance.now())
-        if (this.waiting && this.durableQueued() >= this.waiting.target) this.waiting.done()
-      }
+      if (durable) this.batchWait.decisionQueued(this.durableQueued())
       this.flushLoop.start()
     })
   }
@@ -230,9 +226,7 @@ export class FileDecisionLog implements DecisionLog {
   private async flush(): Promise<void> {
     while (this.queue.length > 0) {
       // Before every batch with a decision, not only the first: under load the loop never goes idle.
-      const queued = this.durableQueued()
-      const wait = queued > 0 ? this.commitDelay?.plan(queued) : undefined
-      if (wait) await this.waitForBatch(wait.target, wait.waitMs)
+      await this.batchWait.beforeBatch(this.durableQueued())
       const batch = this.groupCommit ? this.queue : this.queue.splice(0, 1)
       if (this.groupCommit) this.queue = []
       if (this.failure) {
@@ -247,19 +241,6 @@ export class FileDecisionLog implements DecisionLog {
     let n = 0
     for (const p of this.queue) if (p.durable) n += 1
     return n
-  }
-
-  /** Resolves once `target` decisions are queued or after `waitMs`. */
-  private waitForBatch(target: number, waitMs: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer)
-        this.waiting = undefined
-        resolve()
-      }
-      const timer = setTimeout(done, waitMs)
-      this.waiting = { target, done }
-    })
   }
 
   private async writeBatch(batch: Pending[]): Promise<void> {
@@ -357,7 +338,7 @@ export class FileDecisionLog implements DecisionLog {
   }
 
   async close(): Promise<void> {
-    this.waiting?.done() // no commit delay on the way out
+    this.batchWait.release() // no commit delay on the way out
     await this.flushLoop.idle()
     await this.file?.close()
     this.file = undefined

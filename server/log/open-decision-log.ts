@@ -22,6 +22,15 @@ export async function openDecisionLog(
   config: ArbiterConfig,
   o: { logger: Logger; onBatch: (records: number) => void; liveTransactions: () => number },
 ): Promise<OpenedLog> {
+  const commitDelay =
+    config.log.commitDelayMs > 0
+      ? {
+          maxDelayMs: config.log.commitDelayMs,
+          minSiblings: config.log.commitSiblings,
+          batchFraction: config.log.commitBatchFraction,
+          siblings: o.liveTransactions,
+        }
+      : undefined
   if (config.log.store === 'postgres') {
     const got = storeUrl(config.log, process.env)
     if ('problem' in got) throw ConfigError.of([got.problem], undefined)
@@ -37,6 +46,7 @@ export async function openDecisionLog(
         takeoverIntervalMs: config.cluster.takeoverIntervalMs,
         retainEndedMs: config.log.retainEndedMs,
         onBatch: o.onBatch,
+        ...(commitDelay && { commitDelay }),
       },
       o.logger,
     )
@@ -49,14 +59,7 @@ export async function openDecisionLog(
     segmentBytes: config.log.segmentBytes,
     onBatch: o.onBatch,
     onWrite: (error) => writeProbe.wrote(error),
-    ...(config.log.commitDelayMs > 0 && {
-      commitDelay: {
-        maxDelayMs: config.log.commitDelayMs,
-        minSiblings: config.log.commitSiblings,
-        batchFraction: config.log.commitBatchFraction,
-        siblings: o.liveTransactions,
-      },
-    }),
+    ...(commitDelay && { commitDelay }),
   })
   await log.open()
   return { log, writeProbe }

@@ -25,6 +25,7 @@ import { StoreError } from '../cluster/store-error.js'
 import { failpoint } from '../failpoints.js'
 import { DecisionIndex } from './decision-index.js'
 import { FlushLoop } from './flush-loop.js'
+import { BatchWait, type CommitDelayOptions } from './commit-delay.js'
 import { LogWriteError, type DecisionLog, type DecisionLogStats, type LoggedTransaction } from './decision-log.js'
 import type { DecisionRecord, LogRecord, LoggedBranch, ResolutionRecord } from './log-record.js'
 
@@ -49,6 +50,8 @@ export interface PostgresDecisionLogOptions {
   readonly option: string
   readonly onBatch?: (records: number) => void
   readonly onWrite?: (error?: unknown) => void
+  /** Group commit under load, as the file store does (commit-delay.ts): a batch with a decision may wait for more. */
+  readonly commitDelay?: CommitDelayOptions
 }
 
 interface Pending {
@@ -98,7 +101,11 @@ export class PostgresDecisionLog implements DecisionLog {
   private unsettled = 0
   private counters = { records: 0, fsyncs: 0, batches: 0 }
 
-  constructor(private readonly o: PostgresDecisionLogOptions) {}
+  private readonly batchWait: BatchWait
+
+  constructor(private readonly o: PostgresDecisionLogOptions) {
+    this.batchWait = new BatchWait(o.commitDelay)
+  }
 
   async open(): Promise<void> {
     await this.load()
@@ -197,16 +204,25 @@ export class PostgresDecisionLog implements DecisionLog {
     if (!this.opened) return Promise.reject(new LogWriteError('decision log is not open'))
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ record, epoch: this.o.fence.epoch, resolve, reject })
+      if (record.type === 'decision') this.batchWait.decisionQueued(this.decisionsQueued())
       this.flushLoop.start()
     })
   }
 
   private async flush(): Promise<void> {
     while (this.queue.length > 0) {
+      // Each store commit costs the store a WAL flush and a round trip: under load, decisions share one.
+      await this.batchWait.beforeBatch(this.decisionsQueued())
       const batch = this.queue
       this.queue = []
       await this.writeBatch(batch)
     }
+  }
+
+  private decisionsQueued(): number {
+    let n = 0
+    for (const p of this.queue) if (p.record.type === 'decision') n += 1
+    return n
   }
 
   private async writeBatch(all: Pending[]): Promise<void> {
@@ -388,6 +404,7 @@ export class PostgresDecisionLog implements DecisionLog {
   }
 
   async close(): Promise<void> {
+    this.batchWait.release() // no commit delay on the way out
     await this.flushLoop.idle()
     this.opened = false
   }

@@ -16,6 +16,7 @@ import { LogWriteError, type DecisionLog } from '../../../server/log/decision-lo
 import { FileDecisionLog } from '../../../server/log/file-decision-log.js'
 import { LeaseLostError, PostgresDecisionLog } from '../../../server/log/postgres-decision-log.js'
 import { createLogger } from '../../../server/logger.js'
+import type { CommitDelayOptions } from '../../../server/log/commit-delay.js'
 import { createDatabase, sharedServerUrls } from '../../harness/index.js'
 
 interface Store {
@@ -40,27 +41,29 @@ function fileStore(): Store {
   }
 }
 
-async function postgresStore(): Promise<Store & { pool: pg.Pool; lease: () => NodeLease }> {
+async function postgresStore(): Promise<Store & { pool: pg.Pool; lease: () => NodeLease; openWith(commitDelay?: CommitDelayOptions): Promise<PostgresDecisionLog> }> {
   const url = await createDatabase(sharedServerUrls().pgUrl, 'contract')
   const pool = new pg.Pool({ connectionString: url, max: 4 })
   const client = await pool.connect()
   await migrateStore(client, 'log.url')
   client.release()
   let lease: NodeLease | undefined
+  /** A log on the store with this node's lease; a reopen is a restart (the previous run's lease lapses first, as after a crash). */
+  const openWith = async (commitDelay?: CommitDelayOptions): Promise<PostgresDecisionLog> => {
+    lease?.stop()
+    lease = new NodeLease(pool, { nodeId: 'contract-1', address: '127.0.0.1:1', leaseMs: 2000, option: 'log.url', logger, onLost: () => undefined })
+    await pool.query("UPDATE arbiter_nodes SET lease_expires_at = now() - interval '1 second'")
+    await lease.join()
+    lease.start()
+    const log = new PostgresDecisionLog({ pool, fence: lease, option: 'log.url', ...(commitDelay && { commitDelay }) })
+    await log.open()
+    return log
+  }
   return {
     pool,
     lease: () => lease!,
-    async open() {
-      lease?.stop()
-      lease = new NodeLease(pool, { nodeId: 'contract-1', address: '127.0.0.1:1', leaseMs: 2000, option: 'log.url', logger, onLost: () => undefined })
-      // A reopen is a restart: the previous run's lease lapses first (as after a crash).
-      await pool.query("UPDATE arbiter_nodes SET lease_expires_at = now() - interval '1 second'")
-      await lease.join()
-      lease.start()
-      const log = new PostgresDecisionLog({ pool, fence: lease, option: 'log.url' })
-      await log.open()
-      return log
-    },
+    open: () => openWith(),
+    openWith,
     async cleanup() {
       lease?.stop()
       await pool.end()
@@ -230,6 +233,30 @@ describe('the postgres store refuses what it cannot make durable', () => {
     // Not this node's to drive: not in its index, not among its unfinished.
     expect(log.get('other:driving')).toBeUndefined()
     expect(log.unfinished().map((t) => t.gtrid)).not.toContain('other:driving')
+    await log.close()
+  })
+
+  it('commit delay (log.commitDelayMs): decisions trickling in share store commits when enough siblings are busy', async () => {
+    const trickle = async (log: PostgresDecisionLog, tag: string): Promise<number> => {
+      const before = log.stats().fsyncs
+      const appends: Promise<void>[] = []
+      for (let i = 0; i < 40; i++) {
+        appends.push(log.appendDecision(`contract-1:${tag}-${i}`, branches))
+        await new Promise((r) => setTimeout(r, 1))
+      }
+      await Promise.all(appends)
+      const writes = log.stats().fsyncs - before
+      await log.close()
+      return writes
+    }
+    const plain = await trickle(await store.openWith(), 'plain')
+    const delayed = await trickle(await store.openWith({ maxDelayMs: 50, minSiblings: 5, batchFraction: 0.5, siblings: () => 20 }), 'delayed')
+    console.log(`40 decisions a millisecond apart: ${plain} store writes without the commit delay, ${delayed} with it`)
+    expect(delayed).toBeLessThan(plain)
+    // Batches of 10 (half of 20), the first decision or two aside (no arrival rate known yet).
+    expect(delayed).toBeLessThanOrEqual(8)
+    const log = await store.openWith()
+    for (let i = 0; i < 40; i++) expect(log.get(`contract-1:delayed-${i}`)?.decision).toBeDefined()
     await log.close()
   })
 
