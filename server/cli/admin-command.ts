@@ -151,22 +151,39 @@ export function addAdminCommand(program: Command): void {
     .option('--older-than <ms>', 'only transactions begun at least this long ago', parseMs)
     .option('-r, --resource <name>', 'only transactions with a branch on this resource')
     .option('-l, --label <key=value>', 'only transactions with this label', parseLabel)
+    .option('--all-nodes', 'in a cluster: also those in progress on the other live nodes (each node asked in turn)')
     .action((opts) =>
-      run(async (conn, { c, json, render }) => {
-        const all = []
-        let pageToken = ''
-        do {
-          const page = await conn.listTransactions({
-            states: opts.state ?? [],
-            olderThanMs: opts.olderThan ?? 0,
-            resource: opts.resource ?? '',
-            label: opts.label ?? '',
-            pageSize: 500,
-            pageToken,
-          })
-          all.push(...page.transactions)
-          pageToken = page.nextPageToken
-        } while (pageToken)
+      run(async (conn, { c, json, render, connect }) => {
+        const listAll = async (from: AdminConnection) => {
+          const all = []
+          let pageToken = ''
+          do {
+            const page = await from.listTransactions({
+              states: opts.state ?? [],
+              olderThanMs: opts.olderThan ?? 0,
+              resource: opts.resource ?? '',
+              label: opts.label ?? '',
+              pageSize: 500,
+              pageToken,
+            })
+            all.push(...page.transactions)
+            pageToken = page.nextPageToken
+          } while (pageToken)
+          return all
+        }
+        let all = await listAll(conn)
+        if (opts.allNodes) {
+          // Each node lists what it holds, and every node's decided ones from the store: the holder's own row wins.
+          const byGtrid = new Map(all.map((t) => [t.transaction?.gtrid ?? '', t]))
+          const { nodes } = await conn.listNodes()
+          for (const node of nodes.filter((n) => n.live && !n.thisNode)) {
+            for (const t of await listAll(connect(node.address))) {
+              const gtrid = t.transaction?.gtrid ?? ''
+              if (!byGtrid.has(gtrid) || t.node === node.nodeId) byGtrid.set(gtrid, t)
+            }
+          }
+          all = [...byGtrid.values()].sort((a, b) => Number(a.transaction?.createdAtUnixMs ?? 0) - Number(b.transaction?.createdAtUnixMs ?? 0))
+        }
         return json ? render.toJson({ transactions: all }) : render.renderTransactions(c, all)
       }),
     )

@@ -7,7 +7,8 @@
 // - Admin.ResolveBranch on B is refused TM_WRONG_NODE with A's address (a
 //   resolution written under B's lease could race A's decision), and the
 //   CLI, given B's address, follows it to A, where it is resolved.
-// And `admin recover --all-nodes` runs a pass on each live node.
+// And `admin transactions --all-nodes` and `admin recover --all-nodes` ask
+// each live node in turn.
 import { status } from '@grpc/grpc-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createDatabase, sharedServerUrls } from '../harness/index.js'
@@ -111,6 +112,25 @@ describe('Admin across a two-node cluster, asked through the node that does not 
     await expect.poll(() => dbs.preparedLeft(a.config.nodeId!), { timeout: 10_000 }).toEqual({ pg: [], mysql: [] })
     expect(await dbs.pgQuery('SELECT 1 FROM accounts WHERE id = 7')).toHaveLength(1)
     expect(await dbs.mysqlQuery('SELECT 1 FROM accounts WHERE id = 7')).toHaveLength(1)
+  })
+
+  it("transactions --all-nodes adds what the other nodes hold in progress (known only to them), each with its node", async () => {
+    const viaA = tmClient(a.address)
+    const active = await viaA.tm.Begin({})
+    try {
+      type Listed = { transactions: { transaction: { gtrid: string; state: string }; node: string }[] }
+      const fromB = JSON.parse((await cli(b, '--json', 'transactions')).stdout) as Listed
+      expect(fromB.transactions.map((t) => t.transaction.gtrid)).not.toContain(active.gtrid)
+      const all = await cli(b, '--json', 'transactions', '--all-nodes')
+      expect(all.code, all.stderr).toBe(0)
+      expect((JSON.parse(all.stdout) as Listed).transactions.find((t) => t.transaction.gtrid === active.gtrid)).toMatchObject({
+        node: a.config.nodeId,
+        transaction: { state: 'TRANSACTION_STATE_ACTIVE' },
+      })
+    } finally {
+      await viaA.tm.Rollback({ gtrid: active.gtrid }).catch(() => undefined)
+      viaA.close()
+    }
   })
 
   it('recover --all-nodes runs a pass on every live node, each named', async () => {
