@@ -1,4 +1,4 @@
-// The client library's public surface (`arbiter/client`). Explicit named exports only.
+// The client library's public surface (`arbiter-tm/client`). Explicit named exports only.
 
 // ── End users (applications) ───────────────────────────────────────────────
 export { createArbiterClient } from './arbiter-client.js'
@@ -8,7 +8,7 @@ export type { Statement } from './statements.js'
 export type { ArbiterClientOptions, RetryOptions, TlsOptions, TransactionOptions, Transport, WaitFor } from './options.js'
 export { decimal, double, json, TypedValue } from './values.js'
 export type { Column, ExecuteResult, JsonParam, SqlParam } from './values.js'
-export type { EnlistableConnection } from './local-branches.js'
+export type { EnlistableConnection, EnlistableMysqlConnection, EnlistablePgClient } from './enlistable-connection.js'
 export type { BranchInfo, BranchState, TransactionInfo, TransactionState } from './transaction-info.js'
 export {
   ArbiterError,

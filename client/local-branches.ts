@@ -8,10 +8,8 @@
 import { mysqlLocalBranch, postgresLocalBranch, AdapterError } from '../adapters/index.js'
 import type { LocalBranchOps, LocalBranchOptions, MysqlConnectionLike, PgClientLike, Vote, Xid } from '../adapters/index.js'
 import { guardEnlistedConnection } from './connection-guard.js'
+import type { EnlistableConnection, EnlistableMysqlConnection, EnlistablePgClient } from './enlistable-connection.js'
 import { IllegalStateError, InvalidArgumentError, UnavailableError, type ArbiterError } from './errors.js'
-
-/** A connection tx.enlist() accepts: a pg Client/PoolClient or a mysql2/promise Connection/PoolConnection. */
-export type EnlistableConnection = PgClientLike | MysqlConnectionLike
 
 type Driver = 'postgres' | 'mysql'
 
@@ -38,7 +36,11 @@ export function driverOf(conn: unknown): Driver {
   throw new InvalidArgumentError(`${ACCEPTED}; got an object that is neither`)
 }
 
-const OPS: { postgres: LocalBranchOps<PgClientLike>; mysql: LocalBranchOps<MysqlConnectionLike> } = {
+/** `T`, when it is a `U` (a compile-time check: LocalBranchOps' methods alone would compare their parameters both ways). */
+type Fits<T extends U, U> = T
+
+// The adapters' session-side steps take what enlist() accepts.
+const OPS: { postgres: LocalBranchOps<Fits<EnlistablePgClient, PgClientLike>>; mysql: LocalBranchOps<Fits<EnlistableMysqlConnection, MysqlConnectionLike>> } = {
   postgres: postgresLocalBranch,
   mysql: mysqlLocalBranch,
 }
@@ -135,7 +137,7 @@ export class LocalBranches {
     if (owner === this.gtrid) throw new IllegalStateError(`this connection is already enlisted in transaction ${this.gtrid}`)
     if (owner !== undefined) throw new IllegalStateError(`this connection is enlisted in another transaction (${owner}); a connection serves one transaction at a time`)
     if (driver === 'postgres') {
-      const status = (conn as PgClientLike).getTransactionStatus?.()
+      const status = (conn as EnlistablePgClient).getTransactionStatus?.()
       if (status !== undefined && status !== null && status !== 'I') {
         throw new IllegalStateError(`the pg connection is already inside a transaction (status ${status}): enlist an idle connection`)
       }

@@ -2,7 +2,8 @@
 // (execute) and the application's own connections (enlist).
 import { ARBITER_FORMAT_ID, xidFromParts, type Xid } from '../adapters/index.js'
 import { IllegalStateError, InvalidArgumentError } from './errors.js'
-import { LocalBranches, type EnlistableConnection } from './local-branches.js'
+import type { EnlistableConnection } from './enlistable-connection.js'
+import { LocalBranches } from './local-branches.js'
 import type { TmRpc } from './tm-rpc.js'
 import { toWireStatements, type Statement } from './statements.js'
 import type { BeginRequest } from '../proto/gen/arbiter/v1/BeginRequest.js'

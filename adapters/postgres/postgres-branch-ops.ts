@@ -1,6 +1,6 @@
 // The branch steps shared by managed sessions (PostgresBranchSession) and the
 // application's own connections (postgresLocalBranch). xa-semantics.md §1.
-import type { FieldDef } from 'pg'
+import type { PgFieldLike } from './postgres-values.js'
 import { classifyPgError } from '../errors/classify-pg.js'
 import { AdapterError } from '../types.js'
 import type { FinishOutcome, Vote, Xid } from '../types.js'
@@ -10,7 +10,7 @@ export interface PgResultLike {
   command: string
   rowCount: number | null
   rows: unknown[]
-  fields?: FieldDef[]
+  fields?: PgFieldLike[]
 }
 
 export interface PgQueryConfigLike {

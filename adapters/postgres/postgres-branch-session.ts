@@ -27,6 +27,7 @@ type State =
   | 'finished' // committed, rolled back, or read-only
   | 'broken' // connection lost or state unknown: the client is destroyed at release
 
+/** @internal The adapter's own (begin() answers it as a BranchSession); not exported, so its pg PoolClient stays out of the declarations. */
 export class PostgresBranchSession implements BranchSession {
   private state: State = 'active'
   private failure: AdapterError | undefined

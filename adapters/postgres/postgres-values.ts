@@ -2,7 +2,6 @@
 // type parser is the identity) and converted by the column's type OID, so no
 // integer or decimal is ever rounded.
 import pg from 'pg'
-import type { FieldDef } from 'pg'
 import type { ColumnInfo, QueryResult, SqlValue } from '../types.js'
 
 /** Type OIDs (pg_type.oid) the conversion knows. */
@@ -99,12 +98,18 @@ export function fromPgText(text: string | null, dataTypeID: number): SqlValue {
   }
 }
 
-export function pgColumns(fields: readonly FieldDef[]): ColumnInfo[] {
+/** The part of pg's FieldDef the results use (structural, so the declarations need no @types/pg). */
+export interface PgFieldLike {
+  name: string
+  dataTypeID: number
+}
+
+export function pgColumns(fields: readonly PgFieldLike[]): ColumnInfo[] {
   return fields.map((f) => ({ name: f.name, type: TYPE_NAMES.get(f.dataTypeID) ?? `oid:${f.dataTypeID}` }))
 }
 
 /** A pg result (rowMode 'array', raw text types) as a QueryResult. */
-export function toQueryResult(result: { fields?: FieldDef[]; rows: unknown[]; rowCount: number | null }): QueryResult {
+export function toQueryResult(result: { fields?: PgFieldLike[]; rows: unknown[]; rowCount: number | null }): QueryResult {
   const fields = result.fields ?? []
   const rows = (result.rows as (string | null)[][]).map((row) =>
     fields.map((f, i) => fromPgText(row[i] ?? null, f.dataTypeID)),

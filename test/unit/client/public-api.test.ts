@@ -1,8 +1,10 @@
-// The public API's types (checked by `tsc --noEmit`, which includes test/)
-// and a check that no exported signature of client/ uses `any`.
+// The public API's types (checked by `tsc --noEmit`, which includes test/),
+// a check that no exported signature of client/ uses `any`, and that the
+// public declarations import no database driver's types (issue #26).
 import ts from 'typescript'
+import { dirname, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { describe, expect, expectTypeOf, it } from 'vitest'
+import { beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
 import type pg from 'pg'
 import type mysql from 'mysql2/promise'
 import {
@@ -22,6 +24,8 @@ import {
   type ArbiterClient,
   type ArbiterClientOptions,
   type EnlistableConnection,
+  type EnlistableMysqlConnection,
+  type EnlistablePgClient,
   type ExecuteResult,
   type RetryOptions,
   type RunResult,
@@ -76,6 +80,9 @@ describe('public API types', () => {
     expectTypeOf<mysql.Connection>().toExtend<EnlistableConnection>()
     expectTypeOf<mysql.PoolConnection>().toExtend<EnlistableConnection>()
     expectTypeOf<string>().not.toExtend<EnlistableConnection>()
+    // Each driver's own shape too (declared in client/, so the public declarations import no driver types).
+    expectTypeOf<pg.PoolClient>().toExtend<EnlistablePgClient>()
+    expectTypeOf<mysql.PoolConnection>().toExtend<EnlistableMysqlConnection>()
   })
 
   it('options', () => {
@@ -121,25 +128,67 @@ describe('public API types', () => {
   })
 })
 
-describe('no any in exported signatures', () => {
+/** The declarations tsc emits for client/index.ts and adapters/index.ts and everything they reach, by file name. */
+function emitDeclarations(): Map<string, string> {
+  const roots = ['client', 'adapters'].map((dir) => fileURLToPath(new URL(`../../../${dir}/index.ts`, import.meta.url)))
+  const configPath = fileURLToPath(new URL('../../../tsconfig.json', import.meta.url))
+  const { config } = ts.readConfigFile(configPath, (p) => ts.sys.readFile(p)) as { config: { compilerOptions: object } }
+  const { options } = ts.convertCompilerOptionsFromJson(config.compilerOptions, fileURLToPath(new URL('../../..', import.meta.url)))
+  const program = ts.createProgram(roots, { ...options, noEmit: false, declaration: true, emitDeclarationOnly: true, stripInternal: true, sourceMap: false })
+  const declarations = new Map<string, string>()
+  program.emit(undefined, (fileName, text) => declarations.set(resolve(fileName), text))
+  return declarations
+}
+
+/** The modules outside the package that the declarations reachable from `<dir>/index.d.ts` import. */
+function externalImports(declarations: ReadonlyMap<string, string>, dir: string): string[] {
+  const entry = [...declarations.keys()].find((file) => file.endsWith(`${sep}${dir}${sep}index.d.ts`))!
+  const reached = new Set<string>()
+  const external = new Set<string>()
+  const visit = (file: string): void => {
+    if (reached.has(file)) return
+    reached.add(file)
+    const text = declarations.get(file)
+    expect(text, `${file} was emitted`).toBeDefined()
+    for (const [, specifier] of text!.matchAll(/(?:from|import)\s*\(?\s*'([^']+)'/g)) {
+      if (specifier!.startsWith('.')) visit(resolve(dirname(file), specifier!.replace(/\.js$/, '.d.ts')))
+      else external.add(specifier!)
+    }
+  }
+  visit(entry)
+  return [...external].sort()
+}
+
+describe('exported declarations', () => {
+  let declarations: Map<string, string>
+  beforeAll(() => {
+    declarations = emitDeclarations()
+  }, 60_000)
+
   it('the declarations emitted for client/ never mention any', () => {
-    const entry = fileURLToPath(new URL('../../../client/index.ts', import.meta.url))
-    const configPath = fileURLToPath(new URL('../../../tsconfig.json', import.meta.url))
-    const { config } = ts.readConfigFile(configPath, (p) => ts.sys.readFile(p)) as { config: { compilerOptions: object } }
-    const { options } = ts.convertCompilerOptionsFromJson(config.compilerOptions, fileURLToPath(new URL('../../..', import.meta.url)))
-    const program = ts.createProgram([entry], { ...options, noEmit: false, declaration: true, emitDeclarationOnly: true, stripInternal: true, sourceMap: false })
-    const declarations = new Map<string, string>()
-    program.emit(undefined, (fileName, text) => {
-      if (/[\\/]client[\\/][^\\/]+\.d\.ts$/.test(fileName)) declarations.set(fileName, text)
-    })
-    expect(declarations.size).toBeGreaterThan(5)
+    const client = [...declarations].filter(([file]) => /[\\/]client[\\/][^\\/]+\.d\.ts$/.test(file))
+    expect(client.length).toBeGreaterThan(5)
     const offenders: string[] = []
-    for (const [file, text] of declarations) {
+    for (const [file, text] of client) {
       text.split('\n').forEach((line, i) => {
         const code = line.replace(/\/\/.*$|\/\*.*?\*\/|^\s*\*.*$/g, '')
         if (/\bany\b/.test(code)) offenders.push(`${file}:${i + 1}: ${line.trim()}`)
       })
     }
     expect(offenders).toEqual([])
-  }, 60_000)
+  })
+
+  // Issue #26: an application type-checks against `arbiter-tm/client` without @types/pg or any
+  // driver's types: what client/index.d.ts reaches imports no database driver, only gRPC (whose
+  // packages ship their types). test/integration/package/npm-pack.test.ts compiles a consumer of
+  // the packed tarball.
+  it('the declarations client/index.d.ts reaches import no database driver', () => {
+    expect(externalImports(declarations, 'client')).toEqual(['@grpc/grpc-js', '@grpc/proto-loader'])
+  })
+
+  // `arbiter-tm/adapters` may name mysql2's types (mysql2, a dependency, ships them) but not pg's,
+  // which live in @types/pg, a package the application would have to install.
+  it('the declarations adapters/index.d.ts reaches need no @types package', () => {
+    expect(externalImports(declarations, 'adapters').filter((m) => !/^mysql2(\/|$)/.test(m))).toEqual([])
+  })
 })
