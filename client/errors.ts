@@ -23,7 +23,7 @@ export interface ArbiterErrorOptions {
 
 /**
  * Every error the client throws for the TM. `code` is the catalog code
- * (README "Error codes"), `details` (= `message`) the server's message,
+ * (docs/error-codes.md), `details` (= `message`) the server's message,
  * `retryable` whether retrying may help (data, never parsed from text).
  */
 export class ArbiterError extends Error {

@@ -1,6 +1,7 @@
 // The error catalog: the one place that says which gRPC status each Arbiter
 // error travels as, and whether a caller may retry. The mapping is a public
-// contract (README "Error codes"); never move a code to another status.
+// contract (docs/error-codes.md, held to this file by
+// test/unit/docs/error-codes.test.ts); never move a code to another status.
 import { status as GrpcStatus } from '@grpc/grpc-js'
 
 export const TM_ERRORS = {

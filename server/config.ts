@@ -133,7 +133,7 @@ const configSchema = z.strictObject({
   dataDir: z.string().default('./arbiter-data'),
   log: z
     .strictObject({
-      /** file: segment files in dataDir (one node); postgres: a shared PostgreSQL database (a cluster: README "Cluster"). */
+      /** file: segment files in dataDir (one node); postgres: a shared PostgreSQL database (a cluster: docs/cluster.md). */
       store: z.enum(['file', 'postgres']).default('file'),
       /** log.store postgres: the store's URL; or urlEnv (a variable's name) or urlFile (a file holding it). */
       url: z.string().min(1).optional(),
@@ -239,8 +239,8 @@ const configSchema = z.strictObject({
    * HTTP/2 pings to every client connection: a client that stops answering
    * (its host gone, a network split: no reset ever arrives) is found within
    * timeMs + timeoutMs, its session streams end, and its transactions are
-   * rolled back after transactions.localBranchGraceMs (README, "How long
-   * row locks can be held").
+   * rolled back after transactions.localBranchGraceMs (docs/running-a-node.md,
+   * "How long row locks can be held").
    */
   keepalive: z
     .strictObject({

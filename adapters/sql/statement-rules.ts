@@ -1,7 +1,7 @@
 // What a statement run through the TM may be, per dialect: the first, cheap
 // line of defence that keeps a branch inside its transaction. The second line
 // is the server's own word after every statement (the adapters check that the
-// session is still in its transaction); see README "Statements through the TM".
+// session is still in its transaction); see docs/client.md, "Through the TM: `tx.execute`".
 //
 // PostgreSQL ends a transaction block only through top-level transaction
 // control (COMMIT, END, ABORT, ROLLBACK, PREPARE TRANSACTION): procedures, DO

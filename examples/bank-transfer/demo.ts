@@ -64,7 +64,7 @@ async function main(): Promise<number> {
     return passed(summary) ? 0 : 1
   } catch (error) {
     process.stderr.write(`\n${pc.red('demo failed:')} ${error instanceof Error ? error.message : String(error)}\n`)
-    process.stderr.write('No database servers? Run `docker compose up -d --wait` and export ARBITER_TEST_PG_URL and ARBITER_TEST_MYSQL_URL (see README).\n')
+    process.stderr.write('No database servers? Run `docker compose up -d --wait` and export ARBITER_TEST_PG_URL and ARBITER_TEST_MYSQL_URL (see docs/testing.md).\n')
     return 1
   } finally {
     await Promise.allSettled(servers.map((s) => s.destroy()))

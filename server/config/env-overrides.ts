@@ -11,7 +11,7 @@ export const NON_CONFIG_VARIABLES: readonly string[] = [
   'ARBITER_TLS_CA',
   'ARBITER_TLS_CERT',
   'ARBITER_TLS_KEY',
-  // applications' own convention in the README's client examples
+  // applications' own convention in the client examples of docs/client.md
   'ARBITER_TOKEN',
   // fault injection (read by server/failpoints.ts) and the test harness
   'ARBITER_FAILPOINTS',

@@ -1,5 +1,5 @@
 // The decision log in a shared PostgreSQL database (log.store: postgres),
-// for a cluster of nodes (server/cluster/, README "Cluster").
+// for a cluster of nodes (server/cluster/, docs/cluster.md).
 //
 // - Group commit as in the file store: records that arrive while a write
 //   runs go out together in the next one. A batch is ONE statement, so one

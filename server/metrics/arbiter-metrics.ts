@@ -1,6 +1,6 @@
 // Arbiter's Prometheus metrics (prom-client, a registry of its own, not the
 // global one). The series names are a contract: dashboards and the
-// benchmark read them (README "Metrics").
+// benchmark read them (docs/operations.md, "Metrics").
 //
 // Cost on the commit path: one counter increment or histogram observation
 // per event, on label children created once and cached here (no label

@@ -76,7 +76,7 @@ describe.skipIf(skip !== undefined)('database faults', () => {
       await pgServer.restart()
       const back = Date.now()
       expect((await commit).transaction?.state).toBe('TRANSACTION_STATE_COMMITTED')
-      // The bound on lock holding when a database dies (README): its downtime, then phase 2's next retry (at most 5 s apart).
+      // The bound on lock holding when a database dies (docs/running-a-node.md): its downtime, then phase 2's next retry (at most 5 s apart).
       expect(Date.now() - back).toBeLessThan(5000 + 2000)
       expect(await rows(t.id)).toEqual({ pg: 1, maria: 1 })
       expect(await dbs.preparedLeft(nodeId)).toEqual({ pg: [], mysql: [] })

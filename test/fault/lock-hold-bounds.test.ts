@@ -1,5 +1,5 @@
 // How long an application's prepared local branches can hold their row locks
-// (issue #20.5; README, "How long row locks can be held"). The transaction's
+// (issue #20.5; docs/running-a-node.md, "How long row locks can be held"). The transaction's
 // deadline and recovery's grace period are both a minute here, so only the
 // mechanism under test can explain a quick rollback:
 // - the TM dies: its restart rolls back, before it listens, the orphans named

@@ -99,7 +99,7 @@ export function describeMissing(m: Missing): string {
   return (
     `${m.binary} not found (looked in ${m.searched.join(', ')}); ` +
     `install the Debian package '${DEBIAN_PACKAGE[m.kind]}' (apt-get install -y ${DEBIAN_PACKAGE[m.kind]}), ` +
-    `or point the tests at a running server with the env URL (see README, Testing)`
+    `or point the tests at a running server with the env URL (see docs/testing.md)`
   )
 }
 

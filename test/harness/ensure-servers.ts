@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process'
 import { DEBIAN_PACKAGE, describeMissing, findMariadb, findPostgres, findRedis, isMissing, postgresAccount, type Missing } from './binaries.js'
 import { ENV_URL, PRETTY, type ServerKind } from './types.js'
 
-/** The env lines that point the tests at docker-compose.yml's servers (keep in sync with it and the README). */
+/** The env lines that point the tests at docker-compose.yml's servers (keep in sync with it and docs/testing.md). */
 export const COMPOSE_EXPORTS = [
   'export ARBITER_TEST_PG_URL=postgres://postgres:arbiter@127.0.0.1:5434/postgres',
   'export ARBITER_TEST_MYSQL_URL=mysql://root:arbiter@127.0.0.1:3308/test',

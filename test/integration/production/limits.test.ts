@@ -1,5 +1,5 @@
 // Every limit is hit once, with its status code and a message naming it
-// (README "Limits"). The server stays usable after each.
+// (docs/running-a-node.md, "Limits"). The server stays usable after each.
 import { status } from '@grpc/grpc-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sharedServerUrls } from '../../harness/index.js'
