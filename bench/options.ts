@@ -7,10 +7,13 @@ import { VARIANTS, type Variant } from './result.js'
 /**
  * The run's parts: the decision-log micro-benchmark, the five ways of one
  * transfer (file store), the postgres store and two nodes against raw 2PC and
- * the file store, and the time a node's takeover takes.
+ * the file store, the time a node's takeover takes, and the per-phase
+ * breakdown at concurrency 1 (traced; breakdown.ts).
  */
-export const PARTS = ['log', 'main', 'cluster', 'takeover'] as const
+export const PARTS = ['log', 'main', 'cluster', 'takeover', 'breakdown'] as const
 export type Part = (typeof PARTS)[number]
+/** What runs unless --only says otherwise: the breakdown only when asked for (--breakdown, or --only breakdown). */
+export const DEFAULT_PARTS: readonly Part[] = ['log', 'main', 'cluster', 'takeover']
 
 export interface Options {
   readonly quick: boolean
@@ -34,43 +37,48 @@ export interface Options {
   readonly takeoverRounds: number
   /** Where the store lives: undefined = a throwaway PostgreSQL server of its own; 'bench' = the bench's server; else a server URL. */
   readonly storeServer: string | undefined
+  /** The breakdown part: traced transfers per variant (and as many untraced). */
+  readonly breakdownTransfers: number
   readonly out: string
 }
 
 /**
  * --only and --skip (comma lists of parts) → the parts to run, in PARTS
- * order. Neither: all of them. An unknown part is an error naming the known ones.
+ * order. Neither: the default ones (DEFAULT_PARTS), plus the breakdown when
+ * `breakdown` (--breakdown). An unknown part is an error naming the known ones.
  */
-export function selectParts(only: string | undefined, skip: string | undefined): Part[] {
+export function selectParts(only: string | undefined, skip: string | undefined, breakdown = false): Part[] {
   const parse = (text: string | undefined): Part[] | undefined => {
     if (text === undefined) return undefined
     const names = text.split(',').map((s) => s.trim()).filter(Boolean)
     for (const n of names) if (!(PARTS as readonly string[]).includes(n)) throw new Error(`unknown part ${n} (known: ${PARTS.join(', ')})`)
     return names as Part[]
   }
-  const chosen = parse(only) ?? [...PARTS]
+  const chosen = parse(only) ?? [...DEFAULT_PARTS, ...(breakdown ? (['breakdown'] as const) : [])]
   const skipped = parse(skip) ?? []
   const parts = PARTS.filter((p) => chosen.includes(p) && !skipped.includes(p))
   if (parts.length === 0) throw new Error('--only/--skip left no part to run')
   return parts
 }
 
-/** The results' base name: latest (or quick), with the parts run when not all of them. */
+/** The results' base name: latest (or quick), with the parts run when not all the default ones (the breakdown added to them or not). */
 export function outName(quick: boolean, parts: readonly Part[]): string {
   const base = quick ? 'quick' : 'latest'
-  return parts.length === PARTS.length ? base : `${base}-${parts.join('-')}`
+  const all = DEFAULT_PARTS.every((p) => parts.includes(p))
+  return all ? base : `${base}-${parts.join('-')}`
 }
 
 const HELP =
-  'npm run bench -- [--quick] [--only log,main,cluster,takeover] [--skip …]\n' +
+  'npm run bench -- [--quick] [--breakdown] [--only log,main,cluster,takeover,breakdown] [--skip …]\n' +
   '  main:     [--concurrency 1,8,32,128] [--rounds 3] [--round-seconds 4] [--warmup-seconds 1.5] [--accounts 10000]\n' +
   `            [--variants ${VARIANTS.join(',')}] [--grpc-channels 1] [--tm-cpu-prof DIR]\n` +
   '  log:      [--log-writers 1,4,16,64,256] [--log-seconds 1.5]\n' +
   '  cluster:  [--cluster-concurrency 32,128] [--two-node-concurrency 32] (rounds, durations as above)\n' +
   '  takeover: [--takeover-rounds 3]\n' +
   '  both:     [--lease-ms 5000] [--takeover-interval-ms 500] [--store-server own|bench|postgres://…]\n' +
+  '  breakdown (only when asked for): [--breakdown-transfers 400] (--rounds, --variants, --accounts as above)\n' +
   '  [--out latest]\n' +
-  'Environment twins: BENCH_QUICK=1, BENCH_ONLY, BENCH_SKIP, BENCH_CONCURRENCY, BENCH_ROUNDS, BENCH_ROUND_SECONDS, BENCH_STORE_SERVER, ...\n'
+  'Environment twins: BENCH_QUICK=1, BENCH_BREAKDOWN=1, BENCH_ONLY, BENCH_SKIP, BENCH_CONCURRENCY, BENCH_ROUNDS, BENCH_ROUND_SECONDS, BENCH_STORE_SERVER, ...\n'
 
 export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): Options {
   const { values } = parseArgs({
@@ -95,6 +103,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
       'takeover-interval-ms': { type: 'string' },
       'takeover-rounds': { type: 'string' },
       'store-server': { type: 'string' },
+      breakdown: { type: 'boolean' },
+      'breakdown-transfers': { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -120,7 +130,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
   const variantsText = pick(values.variants, 'BENCH_VARIANTS')
   const variants = variantsText ? variantsText.split(',').map((v) => v.trim()) : [...VARIANTS]
   for (const v of variants) if (!(VARIANTS as readonly string[]).includes(v)) throw new Error(`unknown variant ${v} (known: ${VARIANTS.join(', ')})`)
-  const parts = selectParts(pick(values.only, 'BENCH_ONLY'), pick(values.skip, 'BENCH_SKIP'))
+  const parts = selectParts(pick(values.only, 'BENCH_ONLY'), pick(values.skip, 'BENCH_SKIP'), values.breakdown === true || env.BENCH_BREAKDOWN === '1')
   const storeServer = pick(values['store-server'], 'BENCH_STORE_SERVER')
   return {
     quick,
@@ -141,6 +151,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     takeoverIntervalMs: Math.round(number(pick(values['takeover-interval-ms'], 'BENCH_TAKEOVER_INTERVAL_MS'), 500)),
     takeoverRounds: Math.round(number(pick(values['takeover-rounds'], 'BENCH_TAKEOVER_ROUNDS'), quick ? 1 : 3)),
     storeServer: storeServer === 'own' ? undefined : storeServer,
+    breakdownTransfers: Math.round(number(pick(values['breakdown-transfers'], 'BENCH_BREAKDOWN_TRANSFERS'), quick ? 60 : 400)),
     out: pick(values.out, 'BENCH_OUT') ?? outName(quick, parts),
   }
 }

@@ -1,5 +1,5 @@
-// The Markdown report (bench/results/latest.md, and the README's Benchmark
-// section): every number next to its ratio to raw 2PC measured in the same run.
+// The Markdown report (bench/results/latest.md, and docs/benchmark.md):
+// every number next to its ratio to raw 2PC measured in the same run.
 import {
   CLUSTER_VARIANTS,
   CLUSTER_VARIANT_INFO,
@@ -12,6 +12,7 @@ import {
   type ClusterVariant,
   type TakeoverResult,
 } from './cluster-result.js'
+import { DB_STEPS, PHASES, PHASE_LABEL, dbStepKey, floorOf, roundRatioSpread, type BreakdownResult, type DbStep, type Stat, type VariantBreakdown } from './breakdown-phases.js'
 import { TM_VARIANTS, VARIANTS, VARIANT_LABEL, cellOf, ratioToRaw, targetChecks, type BenchResult, type TargetCheck } from './result.js'
 
 const num = (n: number, digits = 0): string => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
@@ -140,6 +141,152 @@ export function clusterSection(result: BenchResult): string[] {
   return parts
 }
 
+/** The breakdown's two tables: medians (p90) per phase, and means (which add up) with what each variant adds over raw 2PC. */
+export function breakdownTables(breakdown: BreakdownResult): { medians: string; means: string; tmSpans: string; dbSteps: string } {
+  const vs = breakdown.variants
+  const raw = vs.find((v) => v.variant === 'raw-2pc')
+  const head = `| phase | ${vs.map((v) => (v.variant === 'raw-2pc' ? `**${v.label}**` : v.label)).join(' | ')} |`
+  const rule = `|---|${vs.map(() => '---:').join('|')}|`
+  const mp = (s: Stat): string => `${s.p50.toFixed(2)} (${s.p90.toFixed(2)})`
+  const tm = (v: VariantBreakdown, text: string): string => (v.variant === 'raw-2pc' ? '—' : text)
+  const medians = [head, rule]
+  for (const p of PHASES) medians.push(`| ${PHASE_LABEL[p]} | ${vs.map((v) => (v.phases[p].p90 === 0 ? '0' : mp(v.phases[p]))).join(' | ')} |`)
+  medians.push(`| **total, traced** | ${vs.map((v) => `**${mp(v.total)}**`).join(' | ')} |`)
+  medians.push(`| total, untraced (same rounds) | ${vs.map((v) => (v.untraced ? mp(v.untraced) : 'n/a')).join(' | ')} |`)
+  const rawUntraced = raw?.untraced?.p50
+  const spread = (v: VariantBreakdown): string => {
+    const r = raw && v.variant !== 'raw-2pc' ? roundRatioSpread(raw, v) : undefined
+    return r ? ` (rounds ${r.min.toFixed(2)}–${r.max.toFixed(2)})` : ''
+  }
+  medians.push(
+    `| untraced p50 ÷ raw 2PC's | ${vs.map((v) => (v.untraced && rawUntraced ? `${(v.untraced.p50 / rawUntraced).toFixed(2)}×${spread(v)}` : 'n/a')).join(' | ')} |`,
+  )
+  medians.push(`| requests to the TM per transfer | ${vs.map((v) => tm(v, v.requestsPerTransfer.toFixed(1))).join(' | ')} |`)
+  const floors = vs.map((v) => (raw ? floorOf(raw, v, breakdown.floors) : undefined))
+  medians.push(
+    `| floor: raw 2PC + requests × TM round trip + one fsync | ${vs.map((v, i) => tm(v, floors[i] === undefined ? 'n/a' : `${floors[i].toFixed(2)}`)).join(' | ')} |`,
+  )
+  medians.push(
+    `| untraced p50 above the floor | ${vs.map((v, i) => tm(v, floors[i] === undefined || !v.untraced ? 'n/a' : `${(v.untraced.p50 - floors[i]).toFixed(2)} (${(v.untraced.p50 / floors[i]).toFixed(2)}× the floor)`)).join(' | ')} |`,
+  )
+  medians.push(`| transfers (left out) | ${vs.map((v) => `${v.transfers} (${v.leftOut})`).join(' | ')} |`)
+
+  const means = [head, rule]
+  const cell = (v: VariantBreakdown, value: number, rawValue: number | undefined): string => {
+    if (v.variant === 'raw-2pc' || rawValue === undefined) return value.toFixed(2)
+    const d = value - rawValue
+    return `${value.toFixed(2)} (${d >= 0 ? '+' : '−'}${Math.abs(d).toFixed(2)})`
+  }
+  for (const p of PHASES) means.push(`| ${PHASE_LABEL[p]} | ${vs.map((v) => cell(v, v.phases[p].mean, raw?.phases[p].mean)).join(' | ')} |`)
+  means.push(`| **total, traced** | ${vs.map((v) => `**${cell(v, v.total.mean, raw?.total.mean)}**`).join(' | ')} |`)
+  const tmVariants = vs.filter((v) => v.variant !== 'raw-2pc')
+  const names = [...new Set(tmVariants.flatMap((v) => v.tmSpans.map((t) => t.name)))].sort((a, b) => spanOrder(a) - spanOrder(b) || a.localeCompare(b))
+  const tmSpans = [`| TM span | ${tmVariants.map((v) => v.label).join(' | ')} |`, `|---|${tmVariants.map(() => '---:').join('|')}|`]
+  for (const name of names) {
+    const cells = tmVariants.map((v) => {
+      const t = v.tmSpans.find((x) => x.name === name)
+      if (!t) return '—'
+      const own = t.lead === undefined ? '' : `; own ${(t.lead ?? 0).toFixed(2)} + ${(t.between ?? 0).toFixed(2)} + ${(t.tail ?? 0).toFixed(2)}`
+      return `${t.ms.p50.toFixed(2)} (${t.perTransfer.toFixed(1)}×${own})`
+    })
+    tmSpans.push(`| \`${name}\` | ${cells.join(' | ')} |`)
+  }
+  const stepName: Record<DbStep, [string, [string, string]]> = {
+    begin: ['branch begin', ['BEGIN', 'XA START']],
+    statement: ['one statement', ['UPDATE or INSERT', 'UPDATE or INSERT']],
+    prepare: ['branch prepare', ['PREPARE TRANSACTION', 'XA END + XA PREPARE']],
+    commit: ['branch commit', ['COMMIT PREPARED', 'XA COMMIT']],
+  }
+  const dbName: Record<string, string> = { pg: 'PostgreSQL', mysql: 'MariaDB' }
+  const steps = [
+    `| one database step, p50 (p90) | ${vs.map((v) => `${v.label}: ${v.variant === 'raw-2pc' || v.variant === 'tm-enlist' ? 'the application\'s connection' : 'the TM'}`).join(' | ')} |`,
+    rule,
+  ]
+  for (const step of DB_STEPS) {
+    for (const db of ['pg', 'mysql']) {
+      const cells = vs.map((v) => {
+        const st = v.dbSteps[dbStepKey(step, db)]
+        return st ? mp(st) : '—'
+      })
+      if (cells.every((c) => c === '—')) continue
+      const [what, sql] = stepName[step]
+      steps.push(`| ${what}, ${dbName[db]} (${db === 'pg' ? sql[0] : sql[1]}) | ${cells.join(' | ')} |`)
+    }
+  }
+  return { medians: medians.join('\n'), means: means.join('\n'), tmSpans: tmSpans.join('\n'), dbSteps: steps.join('\n') }
+}
+
+/** Requests first (as a transfer sends them), then the steps in protocol order. */
+function spanOrder(name: string): number {
+  const order = ['Begin', 'Enlist', 'Execute', 'ExecuteBatch', 'Run', 'Commit', 'CompleteLocalBranches', 'GetTransaction', 'Rollback']
+  const method = name.startsWith('arbiter.v1.TransactionManager/') ? order.indexOf(name.slice('arbiter.v1.TransactionManager/'.length)) : -1
+  if (method >= 0) return method
+  const steps = ['arbiter.begin_branch', 'arbiter.statement', 'arbiter.prepare', 'arbiter.decision.write', 'arbiter.commit_branch']
+  return 100 + (steps.includes(name) ? steps.indexOf(name) : steps.length)
+}
+
+/** The breakdown's section, when it ran. */
+export function breakdownSection(result: BenchResult): string[] {
+  const b = result.breakdown
+  if (!b) return []
+  const f = b.floors
+  const { medians, means, tmSpans, dbSteps } = breakdownTables(b)
+  const rt = f.tmRoundTripPhases
+  return [
+    '## Where the time goes: one transfer at a time, phase by phase (issue #24)',
+    '',
+    `Concurrency 1, ${b.transfersPerVariant} traced transfers per variant and as many untraced ones, in ${b.rounds} round(s) in shuffled order ` +
+      `after ${b.warmupPerVariant} of each to warm up. Cut from traces: the TM's spans (OTLP/HTTP JSON, exported at its stop), the client ` +
+      "library's and the bench's (a span per transfer, the start and end of each query on the application's connections), and the instants the client's gRPC " +
+      'hands each request to the channel and receives its answer; every instant of a transfer counts in one phase, the most specific one ' +
+      '(`bench/breakdown-phases.ts`). Parallel branches count once (the longer). Milliseconds.',
+    '',
+    '### Medians (p90)',
+    '',
+    'Medians of each phase do not add up to the median total; the means below do.',
+    '',
+    medians,
+    '',
+    '### Means, and what each Arbiter variant adds to raw 2PC (in brackets)',
+    '',
+    means,
+    '',
+    '### The TM\'s spans, medians',
+    '',
+    'Per span: its median duration (how many per transfer). A request\'s *own* time is what it spends outside its steps: before the ' +
+      'first, between them, after the last (medians of each; the *TM, other* phase above).',
+    '',
+    tmSpans,
+    '',
+    '### One database step, on the application\'s connection and in the TM',
+    '',
+    'The same SQL on the same servers: raw 2PC and local branches run it on the bench\'s own connections (timed around the driver\'s ' +
+      'query), one-shot and through the TM in the TM (its spans). Statements: per statement; the others: per branch.',
+    '',
+    dbSteps,
+    '',
+    '### Floors, measured in the same part',
+    '',
+    `- a request-answer to the TM that does nothing (GetTransaction of an unknown transaction, untraced): p50 ${f.tmRoundTrip.p50.toFixed(3)} ms, p90 ${f.tmRoundTrip.p90.toFixed(3)}` +
+      (rt ? `; traced, its hop out ${rt.toTm.toFixed(3)}, in the TM ${rt.inTm.toFixed(3)}, its answer ${rt.answer.toFixed(3)} (medians)` : ''),
+    ...(f.tmRoundTripAfterIdle
+      ? [
+          `- the same request traced, each after both processes idled 2 ms (as between one transfer's requests): p50 ${f.tmRoundTripAfterIdle.total.p50.toFixed(3)} ms` +
+            (f.tmRoundTripAfterIdle.phases
+              ? `; its hop out ${f.tmRoundTripAfterIdle.phases.toTm.toFixed(3)}, in the TM ${f.tmRoundTripAfterIdle.phases.inTm.toFixed(3)}, its answer ${f.tmRoundTripAfterIdle.phases.answer.toFixed(3)}`
+              : ''),
+        ]
+      : []),
+    `- one decision-log write + fsync alone (\`FileDecisionLog\`, one writer, one fsync per decision): ${f.fsyncMs === undefined ? 'n/a' : `${f.fsyncMs.toFixed(3)} ms`}`,
+    `- a query that does nothing (\`SELECT 1\`) on the bench's connections: PostgreSQL p50 ${f.pgRoundTrip.p50.toFixed(3)} ms, MariaDB p50 ${f.mysqlRoundTrip.p50.toFixed(3)} ms`,
+    ...b.notes.map((n) => `- ${n}`),
+    ...(b.variants.some((v) => v.clockOverhangs > 0)
+      ? [`- clock check: ${b.variants.map((v) => `${v.label} ${v.clockOverhangs}`).join(', ')} transfer(s) had a TM span overhang its request's send…receive by more than 0.05 ms`]
+      : ['- clock check: every TM request span lay within the client\'s send…receive of its request']),
+    '',
+  ]
+}
+
 export function logBenchTable(result: BenchResult): string {
   const lines = [
     '| writers | group commit: decisions/s | fsyncs / decision | one fsync each: decisions/s | fsyncs / decision | group ÷ one each |',
@@ -186,6 +333,7 @@ export function renderMarkdown(result: BenchResult, chart?: string): string {
     ...(chart ? [`![throughput and p99 by concurrency; decision-log micro-benchmark](${chart})`, ''] : []),
     ...(result.cells.length ? [resultsTable(result), '', '## Targets (issue #9)', '', targetsTable(result), ''] : []),
     ...clusterSection(result),
+    ...breakdownSection(result),
     ...(result.logBench.length ? ['## Decision log: group commit versus one fsync per decision', '', logBenchTable(result), ''] : []),
     '## Run',
     '',

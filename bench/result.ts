@@ -1,6 +1,7 @@
 // The shape of a benchmark run's result (bench/results/latest.json) and the
 // derived numbers every renderer shares: ratios to raw 2PC and the targets
 // of issue #9 (the cluster parts': cluster-result.ts). Pure: no I/O.
+import type { BreakdownResult } from './breakdown-phases.js'
 import type { ClusterResult, TakeoverResult } from './cluster-result.js'
 
 export const VARIANTS = ['local', 'raw-2pc', 'tm-execute', 'tm-enlist', 'tm-run'] as const
@@ -89,6 +90,8 @@ export interface BenchResult {
   /** The postgres store against raw 2PC and the file store, two nodes against one (issue #23); absent when not run. */
   readonly cluster?: ClusterResult
   readonly takeover?: TakeoverResult
+  /** The per-phase breakdown at concurrency 1 (issue #24); absent when not run. */
+  readonly breakdown?: BreakdownResult
 }
 
 export function cellOf(result: Pick<BenchResult, 'cells'>, variant: Variant, concurrency: number): Cell | undefined {

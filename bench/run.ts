@@ -7,11 +7,15 @@
 //
 // Parts (options.ts): log (the decision log alone), main (five ways of a
 // transfer, main-phase.ts), cluster (the postgres store and two nodes,
-// cluster-bench.ts), takeover (takeover-time.ts).
+// cluster-bench.ts), takeover (takeover-time.ts), and only when asked for,
+// breakdown (where a transfer's time goes at concurrency 1, from traces:
+// breakdown.ts; it runs last, the only traced part).
 //
 //   npm run bench                       # the full run (~9 minutes), writes bench/results/latest.*
 //   npm run bench -- --quick            # a smoke check (~2 minutes), writes bench/results/quick.*
 //   npm run bench -- --only cluster,takeover   # the cluster parts alone, writes latest-cluster-takeover.*
+//   npm run bench -- --only breakdown          # the per-phase breakdown alone (~1 minute), writes latest-breakdown.*
+//   npm run bench -- --breakdown               # the full run and the breakdown, writes latest.*
 //   npm run bench -- --concurrency 1,32 --rounds 2 --round-seconds 3 --variants raw-2pc,tm-enlist
 //   npm run bench -- --tm-cpu-prof /tmp/prof   # also write a V8 CPU profile of the TM
 //
@@ -26,6 +30,7 @@ import { createBank, totalBalance } from '../examples/bank-transfer/schema.js'
 import { applyEnv, parseConfig, type ArbiterConfig } from '../server/config.js'
 import { ensureServers } from '../test/harness/ensure-servers.js'
 import { createDatabase, mariadbFromEnvOrStart, postgresFromEnvOrStart, type TestServer } from '../test/harness/index.js'
+import { runBreakdown, type BreakdownPart } from './breakdown.js'
 import { runClusterParts, type ClusterParts } from './cluster-bench.js'
 import { clusterTargets } from './cluster-result.js'
 import { logBench } from './log-bench.js'
@@ -98,7 +103,8 @@ async function main(): Promise<number> {
   say(
     `Arbiter benchmark${options.quick ? ' (quick mode)' : ''}: parts ${[...parts].join(', ')}` +
       (parts.has('main') ? `; main: ${options.variants.join(', ')} at concurrency ${options.concurrencies.join(', ')}` : '') +
-      (parts.has('cluster') ? `; cluster at concurrency ${options.clusterConcurrencies.join(', ')}` : ''),
+      (parts.has('cluster') ? `; cluster at concurrency ${options.clusterConcurrencies.join(', ')}` : '') +
+      (parts.has('breakdown') ? `; breakdown: ${options.breakdownTransfers} transfers per variant at concurrency 1` : ''),
   )
 
   // 1. The decision-log micro-benchmark first, while nothing else runs.
@@ -146,6 +152,9 @@ async function main(): Promise<number> {
     const clusterParts: ClusterParts | undefined =
       parts.has('cluster') || parts.has('takeover') ? await runClusterParts({ options, pgUrl, mysqlUrl, pgServerUrl: pgServer.url, facts, say }) : undefined
 
+    // 4. Last, the only traced part (it registers this process's tracer provider): where a transfer's time goes.
+    const breakdown: BreakdownPart | undefined = parts.has('breakdown') ? await runBreakdown({ options, pgUrl, mysqlUrl, say }) : undefined
+
     const environment: Environment = {
       cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
       cores: cpus().length,
@@ -181,6 +190,7 @@ async function main(): Promise<number> {
       logBench: logRows,
       ...(clusterParts?.cluster && { cluster: clusterParts.cluster }),
       ...(clusterParts?.takeover && { takeover: clusterParts.takeover }),
+      ...(breakdown && { breakdown: breakdown.result }),
     }
     mkdirSync(RESULTS_DIR, { recursive: true })
     const base = join(RESULTS_DIR, options.out)
@@ -195,7 +205,8 @@ async function main(): Promise<number> {
     for (const t of checks) say(`target: ${t.what}: ${t.measured} (goal ${t.goal}) ${t.met === undefined ? 'n/a' : t.met ? 'met' : 'MISSED'}`)
     say(`wrote ${base}.json, .md${chart ? ' and .svg' : ''}`)
     const mainSane = mainPhase === undefined || (mainPhase.sanity.balancesConserved && mainPhase.sanity.preparedLeft === 0)
-    return mainSane && (clusterParts?.sane ?? true) ? 0 : 1
+    const breakdownSane = breakdown === undefined || (breakdown.sanity.balancesConserved && breakdown.sanity.preparedLeft === 0)
+    return mainSane && breakdownSane && (clusterParts?.sane ?? true) ? 0 : 1
   } catch (error) {
     process.stderr.write(`\nbenchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
     return 1

@@ -153,7 +153,10 @@ export class Coordinator {
       // connectTimeoutMs (then UNAVAILABLE-class error → ABORTED, retryable);
       // a rollback meanwhile (deadline reaper, Rollback) cancels the begin,
       // waiting for a connection or not yet started.
-      newBranch.session = this.admission.beginBranch(adapter, tx, newBranch.xid, !isPlainRead(sql))
+      // Its span covers taking a pooled session and BEGIN / XA START (a round trip before the first statement).
+      newBranch.session = inSpan('arbiter.begin_branch', { 'db.system': DB_SYSTEM[adapter.kind] ?? adapter.kind, 'arbiter.resource': resource, 'arbiter.gtrid': tx.gtrid }, () =>
+        this.admission.beginBranch(adapter, tx, newBranch.xid, !isPlainRead(sql)),
+      )
       this.deps.logger.debug({ gtrid: tx.gtrid, resource, bqual: newBranch.xid.bqual.toString('hex') }, 'branch started')
       newBranch.session.catch(() => {
         // Could not even start: the branch never existed on the server.

@@ -1,8 +1,8 @@
 // The TM's spans (OpenTelemetry). A request continues its caller's trace
 // (W3C `traceparent` in a unary call's metadata, or in the Session
-// envelope); inside it, statements, phase 1 per branch with its vote, the
-// decision write and phase 2 per branch are spans of their own. Recovery
-// and takeover passes are traces of their own.
+// envelope); inside it, a managed branch's begin, statements, phase 1 per
+// branch with its vote, the decision write and phase 2 per branch are spans
+// of their own. Recovery and takeover passes are traces of their own.
 //
 // Off unless tracing is configured (tracing.ts enables it): every helper
 // then calls straight through, so the commit path pays one boolean test.

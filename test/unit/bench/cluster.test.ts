@@ -90,7 +90,7 @@ describe('bench parts and options', () => {
     expect(selectParts(undefined, undefined)).toEqual(['log', 'main', 'cluster', 'takeover'])
     expect(selectParts('takeover,cluster', undefined)).toEqual(['cluster', 'takeover'])
     expect(selectParts(undefined, 'log,main')).toEqual(['cluster', 'takeover'])
-    expect(() => selectParts('clusters', undefined)).toThrow(/unknown part clusters \(known: log, main, cluster, takeover\)/)
+    expect(() => selectParts('clusters', undefined)).toThrow(/unknown part clusters \(known: log, main, cluster, takeover, breakdown\)/)
     expect(() => selectParts('log', 'log')).toThrow(/no part/)
   })
 
