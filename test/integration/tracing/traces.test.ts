@@ -6,7 +6,7 @@
 // parameters), phase 1 per branch with its vote, the decision write, and
 // phase 2 per branch. An in-memory exporter sees both sides: the TM runs in
 // this process and registers the provider the client's API finds.
-import { context, trace, type Span } from '@opentelemetry/api'
+import { context, SpanStatusCode, trace, type Span } from '@opentelemetry/api'
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -92,6 +92,9 @@ describe.each(['session', 'unary'] as const)('a two-phase transaction traced end
       const parentOf = (s: ReadableSpan) => spans.find((p) => p.spanContext().spanId === s.parentSpanContext?.spanId)
       const txSpan = byName('arbiter.transaction')[0]!
       expect(parentOf(txSpan)?.name).toBe('POST /transfer')
+      // The outcome as the application saw it: committed (OK), and no span of the trace failed.
+      expect(txSpan.status.code).toBe(SpanStatusCode.OK)
+      expect(spans.filter((s) => s.status.code === SpanStatusCode.ERROR)).toEqual([])
       expect(txSpan.attributes['arbiter.gtrid']).toMatch(/:/)
       const executes = byName('arbiter.v1.TransactionManager/Execute')
       expect(executes).toHaveLength(2)
