@@ -123,6 +123,7 @@ export async function inject(kind: FaultKind, node: number, t: FaultTargets, ran
     case 'pg-session-kill':
     case 'store-session-kill': {
       const admin = new pg.Client({ connectionString: kind === 'pg-session-kill' ? t.pgDbUrl : t.store!.dbUrl })
+      admin.on('error', () => undefined) // a server killed meanwhile by another stream must not crash the run
       await admin.connect()
       try {
         await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()')
