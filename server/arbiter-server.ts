@@ -235,7 +235,7 @@ async function startCore(
         cluster: {
           details: () => shared.members.details(),
           holders: (gtrids: readonly string[]) => shared.holders.of(gtrids),
-          unfinishedElsewhere: () => shared.holders.unfinishedOf(config.nodeId),
+          unfinishedElsewhere: () => shared.log.unfinishedOf(config.nodeId),
           lookUp: (gtrid: string) => shared.log.lookUp(gtrid),
           adopts: (nodeId: string) => shared.takeover.adopts(nodeId),
         },

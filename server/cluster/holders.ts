@@ -26,22 +26,16 @@ export interface Holder {
   readonly ended: boolean
 }
 
-/** Another node's unfinished transaction as the store holds it. */
+/** Another node's unfinished transaction as the store holds it (PostgresDecisionLog.unfinishedOf). */
 export interface HeldElsewhere {
   readonly owner: string
   readonly transaction: LoggedTransaction
-}
-
-export interface StoreReader {
-  /** Every other node's unfinished transactions (decided or resolved), with their owners. */
-  unfinishedOf(notOwner: string): Promise<HeldElsewhere[]>
 }
 
 export class TransactionHolders {
   constructor(
     private readonly pool: pg.Pool,
     private readonly members: ClusterMembers,
-    private readonly reader: StoreReader,
     private readonly option: string,
   ) {}
 
@@ -82,10 +76,6 @@ export class TransactionHolders {
       })
     }
     return out
-  }
-
-  unfinishedOf(notOwner: string): Promise<HeldElsewhere[]> {
-    return this.reader.unfinishedOf(notOwner)
   }
 }
 

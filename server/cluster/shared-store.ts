@@ -138,7 +138,7 @@ export async function openSharedStore(config: SharedStoreConfig, logger: Logger)
     takeover,
     takenOver,
     members,
-    holders: new TransactionHolders(pool, members, log, config.option),
+    holders: new TransactionHolders(pool, members, config.option),
     async start(coordinator, recovery, finished) {
       holder.coordinator = coordinator
       takeover.onTakenOver = (event) => {

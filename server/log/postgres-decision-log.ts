@@ -154,7 +154,7 @@ export class PostgresDecisionLog implements DecisionLog {
   }
 
   /** Every other node's unfinished transactions (decided or resolved) with their owners: for operators (server/cluster/holders.ts). */
-  async unfinishedOf(notOwner: string): Promise<{ owner: string; transaction: LoggedTransaction }[]> {
+  async unfinishedOf(notOwner: string): Promise<{ readonly owner: string; readonly transaction: LoggedTransaction }[]> {
     const found = new DecisionIndex()
     const owners = await this.readInto(found, 'owner <> $1 AND ended_at IS NULL', [notOwner], "reading other nodes' unfinished transactions")
     return found.unfinished().map((transaction) => ({ owner: owners.get(transaction.gtrid)!, transaction }))

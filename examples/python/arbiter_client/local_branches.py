@@ -82,6 +82,16 @@ class LocalBranch:
         except Exception:
             pass
 
+    def _run(self, sql: str) -> object:
+        raise NotImplementedError
+
+    def _quietly(self, sql: str) -> None:
+        """A cleanup step whose failure changes nothing (the branch is gone, or the connection is)."""
+        try:
+            self._run(sql)
+        except Exception:
+            pass
+
 
 class PostgresBranch(LocalBranch):
     """psycopg2, with conn.autocommit = True (this code sends BEGIN itself)."""
@@ -137,12 +147,6 @@ class PostgresBranch(LocalBranch):
             self._run("ROLLBACK PREPARED %s", (pg_gid(self.xid),))
         self.state = "rolled-back"
 
-    def _quietly(self, sql: str) -> None:
-        try:
-            self._run(sql)
-        except Exception:
-            pass
-
 
 class MysqlBranch(LocalBranch):
     """PyMySQL, with autocommit=True. Never reset or change user on it while it holds a branch."""
@@ -186,12 +190,6 @@ class MysqlBranch(LocalBranch):
             self._quietly(f"XA END {lit}")  # ACTIVE -> IDLE; IDLE or PREPARED answer 1399, which is fine
         self._run(f"XA ROLLBACK {lit}")
         self.state = "rolled-back"
-
-    def _quietly(self, sql: str) -> None:
-        try:
-            self._run(sql)
-        except Exception:
-            pass
 
 
 def branch_for(conn, resource: str, xid: Xid, self_named: bool) -> LocalBranch:
