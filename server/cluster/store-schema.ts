@@ -7,7 +7,7 @@
 import type pg from 'pg'
 import { StoreError } from './store-error.js'
 
-export const STORE_SCHEMA_VERSION = 1
+export const STORE_SCHEMA_VERSION = 2
 
 /** pg_advisory_xact_lock key: "arbiter" in ASCII, so it is recognisable in pg_locks. */
 const MIGRATION_LOCK = 0x61726269746572n
@@ -51,6 +51,8 @@ const MIGRATIONS: readonly (readonly string[])[] = [
      )`,
     `CREATE INDEX arbiter_resolutions_gtrid ON arbiter_resolutions (gtrid)`,
   ],
+  // 2: the W3C traceparent of a traced decision (recovery and takeover spans link to it); NULL when untraced.
+  [`ALTER TABLE arbiter_transactions ADD COLUMN trace text`],
 ]
 
 /** Brings the store's tables to STORE_SCHEMA_VERSION; refuses a store of a newer version. */

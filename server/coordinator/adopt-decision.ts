@@ -5,6 +5,7 @@
 import { ARBITER_FORMAT_ID, xidFromParts } from '../../adapters/xid/xid.js'
 import type { DecisionLog, LoggedTransaction } from '../log/decision-log.js'
 import type { Logger } from '../logger.js'
+import { inRootSpan } from '../tracing/spans.js'
 import { finishById, type FinisherContext } from './branch-finisher.js'
 import type { CoordinatorObserver } from './observer.js'
 import { Transaction, type LiveCounter } from './transaction.js'
@@ -32,12 +33,18 @@ export async function finishAdopted(
   ctx: FinisherContext & { readonly log: DecisionLog; readonly logger: Logger; readonly observer?: CoordinatorObserver | undefined },
   tx: Transaction,
   heuristic: boolean,
+  trace?: string,
 ): Promise<void> {
-  await Promise.all(tx.branches.filter((b) => b.state === 'prepared').map((b) => finishById(ctx, tx.gtrid, b, 'commit')))
-  if (tx.branches.some((b) => b.state === 'prepared')) return // not finished: the decision stays open for recovery
-  await ctx.log.appendEnd(tx.gtrid).catch(() => undefined)
-  tx.state = heuristic ? 'HEURISTIC' : 'COMMITTED'
-  tx.touch()
-  ctx.logger.info({ gtrid: tx.gtrid, state: tx.state }, 'recovered transaction finished')
-  ctx.observer?.finished(tx, heuristic ? 'heuristic' : 'committed')
+  // A trace of its own (this runs after a restart or a takeover, not inside a request), linked to the one that decided.
+  await inRootSpan('arbiter.recovery.finish_decided', { 'arbiter.gtrid': tx.gtrid }, async (span) => {
+    await Promise.all(tx.branches.filter((b) => b.state === 'prepared').map((b) => finishById(ctx, tx.gtrid, b, 'commit')))
+    const finished = !tx.branches.some((b) => b.state === 'prepared')
+    span.setAttribute('arbiter.finished', finished)
+    if (!finished) return // the decision stays open for recovery
+    await ctx.log.appendEnd(tx.gtrid).catch(() => undefined)
+    tx.state = heuristic ? 'HEURISTIC' : 'COMMITTED'
+    tx.touch()
+    ctx.logger.info({ gtrid: tx.gtrid, state: tx.state }, 'recovered transaction finished')
+    ctx.observer?.finished(tx, heuristic ? 'heuristic' : 'committed')
+  }, [trace])
 }

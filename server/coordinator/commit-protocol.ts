@@ -14,7 +14,7 @@ import { LogWriteError, type DecisionLog } from '../log/decision-log.js'
 import type { Logger } from '../logger.js'
 import { finishById, type FinisherContext } from './branch-finisher.js'
 import { secondsSince } from './observer.js'
-import { inSpan } from '../tracing/spans.js'
+import { inSpan, traceparentOf } from '../tracing/spans.js'
 import { abortTransaction, type AbortCause } from './rollback-protocol.js'
 import { onBranch, type Branch, type Transaction } from './transaction.js'
 
@@ -248,10 +248,12 @@ async function decideAndFinish(
   await failpoint('before-decision')
   const appendStarted = performance.now()
   try {
-    await inSpan('arbiter.decision.write', { 'arbiter.gtrid': tx.gtrid, 'arbiter.branches': prepared.length }, () =>
+    await inSpan('arbiter.decision.write', { 'arbiter.gtrid': tx.gtrid, 'arbiter.branches': prepared.length }, (span) =>
       ctx.log.appendDecision(
         tx.gtrid,
         prepared.map((b) => ({ resource: b.resource, bqual: b.xid.bqual.toString('hex') })),
+        // Kept beside the decision so a recovery or takeover that finishes it links to this trace.
+        traceparentOf(span),
       ),
     )
   } catch (error) {

@@ -432,7 +432,7 @@ export class Coordinator {
     if (!logged.decision || this.txs.has(logged.gtrid)) return this.txs.get(logged.gtrid)
     const { tx, heuristic } = transactionFromLog(logged, this.live)
     this.txs.set(tx.gtrid, tx)
-    tx.phaseTwoDone = finishAdopted({ ...this.ctx, observer: this.deps.observer }, tx, heuristic)
+    tx.phaseTwoDone = finishAdopted({ ...this.ctx, observer: this.deps.observer }, tx, heuristic, logged.decision.trace)
     return tx
   }
 

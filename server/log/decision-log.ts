@@ -24,8 +24,8 @@ export interface DecisionLogStats {
 export interface DecisionLog {
   /** Reads what is there (repairing a torn tail); fails loudly on mid-log corruption. */
   open(): Promise<void>
-  /** Forces a COMMIT decision to stable storage: resolves only once durable. */
-  appendDecision(gtrid: string, branches: readonly LoggedBranch[]): Promise<void>
+  /** Forces a COMMIT decision to stable storage: resolves only once durable. `trace`: DecisionRecord.trace. */
+  appendDecision(gtrid: string, branches: readonly LoggedBranch[], trace?: string): Promise<void>
   /** Phase 2 finished. Not forced: losing it only means a redundant, idempotent re-commit. */
   appendEnd(gtrid: string): Promise<void>
   /** An operator's resolution, forced before it is carried out. */

@@ -200,8 +200,8 @@ export class FileDecisionLog implements DecisionLog {
     }
   }
 
-  appendDecision(gtrid: string, branches: readonly LoggedBranch[]): Promise<void> {
-    return this.enqueue({ type: 'decision', gtrid, at: Date.now(), branches }, true)
+  appendDecision(gtrid: string, branches: readonly LoggedBranch[], trace?: string): Promise<void> {
+    return this.enqueue({ type: 'decision', gtrid, at: Date.now(), branches, ...(trace !== undefined && { trace }) }, true)
   }
 
   appendEnd(gtrid: string): Promise<void> {

@@ -13,6 +13,12 @@ export interface DecisionRecord {
   readonly gtrid: string
   readonly at: number
   readonly branches: readonly LoggedBranch[]
+  /**
+   * The W3C traceparent of the decision write's span, when the transaction
+   * was traced: recovery and takeover link their spans to it. Absent
+   * without tracing (the record is then what it always was).
+   */
+  readonly trace?: string
 }
 
 /** Phase 2 finished: every branch is committed (or resolved by an operator). */
@@ -44,7 +50,7 @@ export function isLogRecord(value: unknown): value is LogRecord {
   if (typeof r.gtrid !== 'string' || typeof r.at !== 'number') return false
   switch (r.type) {
     case 'decision':
-      return Array.isArray(r.branches) && r.branches.every(isLoggedBranch)
+      return Array.isArray(r.branches) && r.branches.every(isLoggedBranch) && (r.trace === undefined || typeof r.trace === 'string')
     case 'end':
       return true
     case 'resolution':

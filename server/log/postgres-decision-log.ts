@@ -69,9 +69,9 @@ const BATCH_SQL = `
 WITH fence AS (
   SELECT epoch FROM arbiter_nodes WHERE node_id = $1 AND epoch = $2 AND lease_expires_at > now() FOR SHARE
 ), decided AS (
-  INSERT INTO arbiter_transactions (gtrid, owner, outcome, branches, decided_ms, epoch, ended_at)
-  SELECT d.gtrid, $1, 'commit', d.branches::jsonb, d.at, $2, CASE WHEN d.gtrid = ANY($8::text[]) THEN now() END
-  FROM unnest($3::text[], $4::text[], $5::bigint[]) AS d(gtrid, branches, at)
+  INSERT INTO arbiter_transactions (gtrid, owner, outcome, branches, decided_ms, epoch, ended_at, trace)
+  SELECT d.gtrid, $1, 'commit', d.branches::jsonb, d.at, $2, CASE WHEN d.gtrid = ANY($8::text[]) THEN now() END, d.trace
+  FROM unnest($3::text[], $4::text[], $5::bigint[], $9::text[]) AS d(gtrid, branches, at, trace)
   WHERE EXISTS (SELECT 1 FROM fence)
   ON CONFLICT (gtrid) DO NOTHING
   RETURNING gtrid
@@ -162,13 +162,13 @@ export class PostgresDecisionLog implements DecisionLog {
 
   /** Reads the rows `where` selects (and their resolutions) into `index`; answers each row's owner. */
   private async readInto(index: DecisionIndex, where: string, params: unknown[], doing: string, ended = false): Promise<Map<string, string>> {
-    type Row = { gtrid: string; owner: string; outcome: string; branches: LoggedBranch[]; decided_ms: string; ended: boolean }
+    type Row = { gtrid: string; owner: string; outcome: string; branches: LoggedBranch[]; decided_ms: string; ended: boolean; trace: string | null }
     let rows: Row[]
     let resolutions: { gtrid: string; record: ResolutionRecord }[]
     try {
       rows = (
         await this.o.pool.query<Row>(
-          `SELECT gtrid, owner, outcome, branches, decided_ms::text, ended_at IS NOT NULL AS ended FROM arbiter_transactions WHERE ${where} AND outcome <> 'abort'`,
+          `SELECT gtrid, owner, outcome, branches, decided_ms::text, ended_at IS NOT NULL AS ended, trace FROM arbiter_transactions WHERE ${where} AND outcome <> 'abort'`,
           params,
         )
       ).rows
@@ -181,15 +181,17 @@ export class PostgresDecisionLog implements DecisionLog {
     const byGtrid = new Map<string, ResolutionRecord[]>()
     for (const r of resolutions) byGtrid.set(r.gtrid, [...(byGtrid.get(r.gtrid) ?? []), r.record])
     for (const row of rows) {
-      if (row.outcome === 'commit') index.apply({ type: 'decision', gtrid: row.gtrid, at: Number(row.decided_ms), branches: row.branches })
+      if (row.outcome === 'commit') {
+        index.apply({ type: 'decision', gtrid: row.gtrid, at: Number(row.decided_ms), branches: row.branches, ...(row.trace !== null && { trace: row.trace }) })
+      }
       for (const resolution of byGtrid.get(row.gtrid) ?? []) index.apply(resolution)
       if (ended || row.ended) index.apply({ type: 'end', gtrid: row.gtrid, at: 0 })
     }
     return new Map(rows.map((row) => [row.gtrid, row.owner]))
   }
 
-  appendDecision(gtrid: string, branches: readonly LoggedBranch[]): Promise<void> {
-    return this.enqueue({ type: 'decision', gtrid, at: Date.now(), branches })
+  appendDecision(gtrid: string, branches: readonly LoggedBranch[], trace?: string): Promise<void> {
+    return this.enqueue({ type: 'decision', gtrid, at: Date.now(), branches, ...(trace !== undefined && { trace }) })
   }
 
   appendEnd(gtrid: string): Promise<void> {
@@ -258,6 +260,7 @@ export class PostgresDecisionLog implements DecisionLog {
         resolutions.map((p) => p.record.gtrid),
         resolutions.map((p) => JSON.stringify(p.record)),
         ends.map((p) => p.record.gtrid),
+        decisions.map((p) => p.record.trace ?? null),
       ])
       result = r.rows[0]!
       client.release()

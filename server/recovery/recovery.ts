@@ -252,7 +252,8 @@ export class Recovery {
       }
       if (action === 'commit' || action === 'rollback') {
         const act = action
-        // A trace of its own per branch recovery finishes (idle passes record nothing).
+        // A trace of its own per branch recovery finishes (idle passes record nothing), linked to the
+        // trace that decided it when the log kept one (a presumed abort has no decision to link to).
         result = await inRootSpan(
           `arbiter.recovery.${act}`,
           { 'arbiter.resource': name, 'arbiter.gtrid': branch.xid.gtrid.toString(), 'arbiter.knowledge': assessment.knowledge },
@@ -266,6 +267,7 @@ export class Recovery {
               return `failed: ${error instanceof Error ? error.message : String(error)}`
             }
           },
+          [this.deps.log.get(branch.xid.gtrid.toString())?.decision?.trace],
         )
       } else if (action === 'rollback-after-grace') {
         if (!this.firstSeen.has(key)) this.firstSeen.set(key, Date.now())

@@ -16,6 +16,7 @@ import {
   trace,
   type Attributes,
   type Context,
+  type Link,
   type Span,
 } from '@opentelemetry/api'
 
@@ -70,10 +71,31 @@ export function inSpan<T>(name: string, attributes: Attributes, fn: (span: Span)
   return run(name, { kind: SpanKind.INTERNAL, attributes }, context.active(), fn)
 }
 
-/** A background pass (recovery, takeover): a trace of its own, never a child of whatever ran before. */
-export function inRootSpan<T>(name: string, attributes: Attributes, fn: (span: Span) => T): T {
+/**
+ * A background pass (recovery, takeover): a trace of its own, never a child
+ * of whatever ran before. `linkTo`: the W3C traceparents of the transactions
+ * it acts for (as the decision log recorded them), so a viewer leads from
+ * the recovery to the request that decided, and back.
+ */
+export function inRootSpan<T>(name: string, attributes: Attributes, fn: (span: Span) => T, linkTo: readonly (string | undefined)[] = []): T {
   if (!enabled) return fn(NOOP)
-  return run(name, { kind: SpanKind.INTERNAL, attributes }, ROOT_CONTEXT, fn)
+  const links: Link[] = []
+  for (const traceparent of linkTo) {
+    const linked = traceparent === undefined ? undefined : trace.getSpanContext(callerContext({ traceparent }))
+    if (linked) links.push({ context: linked })
+  }
+  return run(name, { kind: SpanKind.INTERNAL, attributes, links }, ROOT_CONTEXT, fn)
+}
+
+/**
+ * The W3C traceparent of `span` when it is recorded (tracing on, sampled),
+ * for the decision log to keep beside the decision; undefined otherwise, so
+ * a node without tracing writes exactly what it wrote before.
+ */
+export function traceparentOf(span: Span): string | undefined {
+  if (!enabled || !span.isRecording()) return undefined
+  const { traceId, spanId, traceFlags } = span.spanContext()
+  return `00-${traceId}-${spanId}-${(traceFlags & 0xff).toString(16).padStart(2, '0')}`
 }
 
 /** Sets an attribute on the active span (the gtrid once Begin named it, a vote). */
@@ -85,7 +107,7 @@ export function noteOnSpan(key: string, value: string | number | boolean): void 
 const NOOP: Span = trace.wrapSpanContext({ traceId: '0'.repeat(32), spanId: '0'.repeat(16), traceFlags: 0 })
 
 /** Runs `fn` in a span; a promise it returns ends the span when it settles (and is handed back as the same type). */
-function run<T>(name: string, options: { kind: SpanKind; attributes: Attributes }, parent: Context, fn: (span: Span) => T): T {
+function run<T>(name: string, options: { kind: SpanKind; attributes: Attributes; links?: Link[] }, parent: Context, fn: (span: Span) => T): T {
   const span = tracer().startSpan(name, options, parent)
   const ended = (error?: unknown): void => {
     if (error !== undefined) {

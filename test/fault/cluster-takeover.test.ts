@@ -10,6 +10,7 @@ import { status } from '@grpc/grpc-js'
 import { join } from 'node:path'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { STORE_SCHEMA_VERSION } from '../../server/cluster/store-schema.js'
 import { FileDecisionLog } from '../../server/log/file-decision-log.js'
 import { createDatabase, sharedServerUrls, startPostgres, whyNotControllable, type TestServer } from '../harness/index.js'
 import { createTestDatabases, type TestDatabases } from '../helpers/databases.js'
@@ -210,9 +211,9 @@ describe('a cluster of two nodes on a shared PostgreSQL store', () => {
         (e: unknown) => e as Error,
       )
       expect(error?.message).toMatch(/exited \(2\) during start-up/)
-      expect(error?.message).toMatch(/the store named by log\.url is at schema version 99, newer than this Arbiter's 1/)
+      expect(error?.message).toContain(`the store named by log.url is at schema version 99, newer than this Arbiter's ${STORE_SCHEMA_VERSION}:`)
     } finally {
-      await store.query('UPDATE arbiter_schema SET version = 1')
+      await store.query('UPDATE arbiter_schema SET version = $1', [STORE_SCHEMA_VERSION])
     }
   })
 })

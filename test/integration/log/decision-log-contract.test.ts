@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { NodeLease } from '../../../server/cluster/node-lease.js'
-import { migrateStore } from '../../../server/cluster/store-schema.js'
+import { migrateStore, STORE_SCHEMA_VERSION } from '../../../server/cluster/store-schema.js'
 import { sweepEnded } from '../../../server/cluster/store-sweep.js'
 import { LogWriteError, type DecisionLog } from '../../../server/log/decision-log.js'
 import { FileDecisionLog } from '../../../server/log/file-decision-log.js'
@@ -103,6 +103,18 @@ describe.each([
     expect(again.unfinished().map((t) => t.gtrid)).not.toContain('g-durable')
     expect(again.get('g-durable')?.ended).toBe(true) // still answered COMMITTED after a restart
     await again.close()
+  })
+
+  it("a traced decision keeps its trace context across a reopen (recovery links to it); an untraced one has none", async () => {
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
+    const log = await store.open()
+    await Promise.all([log.appendDecision('g-traced', branches, traceparent), log.appendDecision('g-untraced', branches)])
+    await log.close()
+    const reopened = await store.open()
+    expect(reopened.get('g-traced')?.decision?.trace).toBe(traceparent)
+    expect(reopened.get('g-untraced')?.decision).toBeDefined()
+    expect(reopened.get('g-untraced')?.decision).not.toHaveProperty('trace')
+    await reopened.close()
   })
 
   it("an operator's resolution survives a reopen; an unknown transaction is not there (presumed abort)", async () => {
@@ -313,5 +325,41 @@ describe('the postgres store refuses what it cannot make durable', () => {
     expect(error).toBeInstanceOf(LogWriteError)
     expect(log.healthy()).toBe(true)
     await unreachable.end()
+  })
+})
+
+describe('the postgres store schema', () => {
+  it('a store at version 1 (before trace contexts) migrates to the current version in place: its decisions stay, read back without a trace', async () => {
+    const url = await createDatabase(sharedServerUrls().pgUrl, 'migrate')
+    const pool = new pg.Pool({ connectionString: url, max: 2 })
+    try {
+      const client = await pool.connect()
+      try {
+        await migrateStore(client, 'log.url')
+        // Back to what a version-1 Arbiter left: no trace column.
+        await client.query('ALTER TABLE arbiter_transactions DROP COLUMN trace')
+        await client.query('UPDATE arbiter_schema SET version = 1')
+        await client.query(
+          `INSERT INTO arbiter_transactions (gtrid, owner, outcome, branches, decided_ms, epoch) VALUES ('contract-1:v1', 'contract-1', 'commit', '[{"resource":"pg","bqual":"b1"}]', 1, 1)`,
+        )
+        expect(await migrateStore(client, 'log.url')).toEqual({ from: 1, to: STORE_SCHEMA_VERSION })
+        expect(await migrateStore(client, 'log.url')).toEqual({ from: STORE_SCHEMA_VERSION, to: STORE_SCHEMA_VERSION })
+      } finally {
+        client.release()
+      }
+      const lease = new NodeLease(pool, { nodeId: 'contract-1', address: '127.0.0.1:1', leaseMs: 2000, option: 'log.url', logger, onLost: () => undefined })
+      await lease.join()
+      const log = new PostgresDecisionLog({ pool, fence: lease, option: 'log.url' })
+      await log.open()
+      expect(log.get('contract-1:v1')?.decision).toEqual({ type: 'decision', gtrid: 'contract-1:v1', at: 1, branches: [{ resource: 'pg', bqual: 'b1' }] })
+      await log.appendDecision('contract-1:v2', branches, '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01')
+      expect((await pool.query("SELECT trace FROM arbiter_transactions WHERE gtrid = 'contract-1:v2'")).rows[0]).toEqual({
+        trace: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+      })
+      await log.close()
+      lease.stop()
+    } finally {
+      await pool.end()
+    }
   })
 })

@@ -206,4 +206,57 @@ describe('export over OTLP', () => {
       collector.close()
     }
   })
+
+  it('recovery after a crash past the decision is a trace of its own, linked to the trace that decided: the log keeps the trace context', async () => {
+    const spans: { name: string; traceId: string; links?: { traceId: string }[] }[] = []
+    const collector = createServer((req, res) => {
+      let body = ''
+      req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')))
+      req.on('end', () => {
+        // OTLP/HTTP JSON: resourceSpans → scopeSpans → spans, ids in hex.
+        const parsed = JSON.parse(body) as { resourceSpans?: { scopeSpans?: { spans?: typeof spans }[] }[] }
+        for (const r of parsed.resourceSpans ?? []) for (const scope of r.scopeSpans ?? []) spans.push(...(scope.spans ?? []))
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}')
+      })
+    })
+    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve))
+    const port = (collector.address() as AddressInfo).port
+    const config = testConfig(
+      [
+        { name: 'pg', kind: 'postgres', url: dbs.pgUrl },
+        { name: 'maria', kind: 'mysql', url: dbs.mysqlUrl },
+      ],
+      { tracing: { otlpEndpoint: `http://127.0.0.1:${port}/v1/traces`, samplingRatio: 1, serviceName: 'arbiter-test' } },
+    )
+    const node = await ArbiterProcess.start(config, { ARBITER_FAILPOINTS: 'after-decision=crash' })
+    const client = createArbiterClient({ address: node.address, transport: 'unary' })
+    try {
+      const root = trace.getTracer('bank-app').startSpan('POST /transfer')
+      const outcome = await context
+        .with(trace.setSpan(context.active(), root), () =>
+          client.transaction(async (tx) => {
+            await tx.execute('pg', 'INSERT INTO accounts VALUES ($1, 1)', [5])
+            await tx.execute('maria', 'INSERT INTO accounts VALUES (?, 1)', [5])
+          }),
+        )
+        .catch((error: unknown) => error as Error)
+      root.end()
+      expect(outcome).toBeInstanceOf(Error) // the TM died at the commit point: the caller cannot know
+      expect((await node.exited()).signal).toBe('SIGKILL')
+      await node.spawn() // the same data folder, tracing on, no fail point
+      await expect.poll(async () => (await dbs.pgQuery('SELECT 1 FROM accounts WHERE id = 5')).length, { timeout: 20_000 }).toBe(1)
+      await node.stop() // flushes the batch
+      const traceId = root.spanContext().traceId
+      const recovery = spans.filter((s) => s.name.startsWith('arbiter.recovery.'))
+      expect(recovery.map((s) => s.name)).toContain('arbiter.recovery.finish_decided')
+      const finishing = recovery.find((s) => s.name === 'arbiter.recovery.finish_decided')!
+      // Its own trace, linked to the application's.
+      expect(finishing.traceId).not.toBe(traceId)
+      expect(finishing.links?.map((l) => l.traceId)).toContain(traceId)
+    } finally {
+      client.close()
+      await node.destroy()
+      collector.close()
+    }
+  })
 })

@@ -6,7 +6,7 @@
 import { context, trace } from '@opentelemetry/api'
 import { describe, expect, it } from 'vitest'
 import { activeTraceHeaders, inClientSpan } from '../../../client/tracing.js'
-import { callerContext, inRequestSpan, inSpan, spansEnabled } from '../../../server/tracing/spans.js'
+import { callerContext, inRequestSpan, inRootSpan, inSpan, spansEnabled, traceparentOf } from '../../../server/tracing/spans.js'
 
 describe('with no tracer provider (the default)', () => {
   it('the client sends no trace context and leaves the active context alone', async () => {
@@ -18,6 +18,9 @@ describe('with no tracer provider (the default)', () => {
     expect(spansEnabled()).toBe(false)
     expect(inSpan('arbiter.statement', {}, () => 42)).toBe(42)
     expect(inRequestSpan('Begin', { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' }, () => 'x')).toBe('x')
+    // Nothing for the decision log to keep: an untraced decision record is what it was before tracing.
+    expect(inSpan('arbiter.decision.write', {}, (span) => traceparentOf(span))).toBeUndefined()
+    expect(inRootSpan('arbiter.recovery.commit', {}, () => 'y', ['00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'])).toBe('y')
   })
 })
 
