@@ -6,43 +6,23 @@
 // application whose MariaDB branch recovery cannot roll back while the
 // application's connection holds it (recovery failures). Debian's
 // prometheus scrapes both every second with deploy/prometheus/prometheus.yml
-// (only targets and intervals replaced) and evaluates the rules. Then every
+// (only targets and intervals replaced) and evaluates the rules: the setup
+// is live-cluster.ts, shared with scripts/dashboard-snapshot.ts. Then every
 // query of the dashboard, with its variables resolved as Grafana would,
 // must parse and return data over the run, every alert expression must parse
 // and read only series the nodes exposed, every rule must evaluate cleanly,
 // and the takeover and the lost lease must fire their alerts.
-import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { parse as parseYaml, stringify as toYaml } from 'yaml'
-import { createArbiterClient, type ArbiterClient } from '../../../client/index.js'
-import { createDatabase, sharedServerUrls } from '../../harness/index.js'
-import { createTestDatabases, type TestDatabases } from '../../helpers/databases.js'
+import { sharedServerUrls } from '../../harness/index.js'
 import { killClient, preparingClient } from '../../helpers/preparing-client.js'
-import { ArbiterProcess, freePort, testConfig } from '../../helpers/test-arbiter.js'
-import { tmClient } from '../../helpers/tm-client.js'
-import {
-  alertRules,
-  dashboard,
-  dashboardQueries,
-  exportedSeries,
-  IN_CI,
-  PROMETHEUS_CONFIG,
-  RULES_FILE,
-  seriesNames,
-  whyNoPrometheusTools,
-} from './observability-files.js'
+import { resolveDashboardVariables, startLiveCluster, type LiveCluster } from './live-cluster.js'
+import { alertRules, dashboard, dashboardQueries, exportedSeries, IN_CI, seriesNames, whyNoPrometheusTools } from './observability-files.js'
 
 const why = whyNoPrometheusTools()
-const LEASE_MS = 1500
-const TAKEOVER_INTERVAL_MS = 300
 /** What Grafana would put for $__rate_interval and $__interval with a 1 s scrape interval (at least 4 scrapes). */
 const RATE_INTERVAL = '5s'
-const WORKERS_PER_NODE = 3
-/** The account of the application whose MariaDB branch recovery cannot finish (the workers use 1 to 2 × WORKERS_PER_NODE). */
+/** The account of the application whose MariaDB branch recovery cannot finish (the workers use 1 to 2 × WORKERS_PER_NODE, live-cluster.ts). */
 const STUCK_APP_ACCOUNT = 900
 
 /**
@@ -82,168 +62,35 @@ describe('the static files', () => {
   })
 })
 
-interface PromResponse<T> {
-  status: 'success' | 'error'
-  error?: string
-  errorType?: string
-  data: T
-}
-type Matrix = { metric: Record<string, string>; values: [number, string][] }[]
-type InstantVector = { metric: Record<string, string>; value: [number, string] }[]
-
 describe.skipIf(why !== undefined && !IN_CI)(`a live Prometheus scraping two nodes under load${why === undefined ? '' : `: skipped, ${why}`}`, () => {
-  let dbs: TestDatabases
-  let storeUrl: string
-  const nodes: ArbiterProcess[] = []
-  let prometheus: ChildProcess | undefined
-  let promOutput = ''
-  let promUrl = ''
-  let dir = ''
-  let startedAt = 0
-  const clients: ArbiterClient[] = []
-  const unary: ReturnType<typeof tmClient>[] = []
-  let loadRunning = true
-  let workers: Promise<void>[] = []
-  const outcomes: Record<string, number> = {}
+  let cluster: LiveCluster | undefined
   let stuckApp: Awaited<ReturnType<typeof preparingClient>> | undefined
   /** The recovery-failure fault, run beside the takeover: resolves with its error, if any (never rejects). */
   let recoveryFailed: Promise<Error | undefined> = Promise.resolve(undefined)
 
-  async function prom<T>(path: string, params: Record<string, string> = {}): Promise<PromResponse<T>> {
-    const body = new URLSearchParams(params)
-    const res = await fetch(`${promUrl}${path}`, { method: Object.keys(params).length > 0 ? 'POST' : 'GET', ...(Object.keys(params).length > 0 && { body }) })
-    return (await res.json()) as PromResponse<T>
-  }
-
-  async function startPrometheus(targets: string[]): Promise<void> {
-    // The shipped config, with only what a test must change: its targets, 1 s intervals, the rules' absolute path.
-    const config = parseYaml(readFileSync(PROMETHEUS_CONFIG, 'utf8')) as {
-      global: Record<string, string>
-      rule_files: string[]
-      scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[]
-    }
-    expect(config.rule_files).toEqual(['arbiter-rules.yml'])
-    expect(config.scrape_configs.map((s) => s.job_name)).toEqual(['arbiter'])
-    config.global = { ...config.global, scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' }
-    config.rule_files = [RULES_FILE]
-    config.scrape_configs[0]!.static_configs = [{ targets }]
-    const configFile = join(dir, 'prometheus.yml')
-    writeFileSync(configFile, toYaml(config))
-    const listen = `127.0.0.1:${await freePort()}`
-    promUrl = `http://${listen}`
-    const child = spawn(
-      'prometheus',
-      [`--config.file=${configFile}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=${listen}`, '--log.level=warn'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    )
-    prometheus = child
-    child.stdout.on('data', (chunk: Buffer) => (promOutput += chunk.toString()))
-    child.stderr.on('data', (chunk: Buffer) => (promOutput += chunk.toString()))
-    const deadline = Date.now() + 20_000
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`prometheus exited (${child.exitCode}):\n${promOutput.slice(-3000)}`)
-      const ready = await fetch(`${promUrl}/-/ready`).then((r) => r.ok, () => false)
-      if (ready) return
-      if (Date.now() > deadline) throw new Error(`prometheus not ready in 20 s:\n${promOutput.slice(-3000)}`)
-      await sleep(200)
-    }
-  }
-
-  /** One worker's loop on one node until the test stops it: a mix of every commit path and a few failures. */
-  async function work(worker: number, client: ArbiterClient, tm: ReturnType<typeof tmClient>): Promise<void> {
-    const id = worker + 1
-    for (let i = 0; loadRunning; i++) {
-      const kinds = ['two-phase', 'two-phase', 'two-phase', 'one-phase', 'read-only', 'rollback', 'failing', 'unary', 'unary failing']
-      const kind = kinds[i % kinds.length]!
-      try {
-        if (kind.startsWith('unary')) {
-          // Unary calls (grpc_server_handled_total counts a Session stream only when it ends); the failing one answers a non-OK code.
-          const { gtrid } = await tm.tm.Begin({ timeoutMs: 5000 })
-          const params = [{ intValue: String(id) }]
-          const debit = kind === 'unary failing' ? 'balance - 1000000000000' : 'balance - 1'
-          await tm.tm.Execute({ gtrid, statement: { resource: 'pg', sql: `UPDATE accounts SET balance = ${debit} WHERE id = $1`, params } })
-          await tm.tm.Execute({ gtrid, statement: { resource: 'maria', sql: 'UPDATE accounts SET balance = balance + 1 WHERE id = ?', params } })
-          await tm.tm.Commit({ gtrid })
-        } else {
-          await client.transaction(async (tx) => {
-            if (kind === 'read-only') {
-              await tx.execute('pg', 'SELECT balance FROM accounts WHERE id = $1', [id])
-              await tx.execute('maria', 'SELECT balance FROM accounts WHERE id = ?', [id])
-              return
-            }
-            // 'failing' breaks the CHECK (balance >= 0): a resource error, the transaction rolled back.
-            await tx.execute('pg', 'UPDATE accounts SET balance = balance - $1 WHERE id = $2', [kind === 'failing' ? 1e12 : 1, id])
-            if (kind !== 'one-phase') await tx.execute('maria', 'UPDATE accounts SET balance = balance + 1 WHERE id = ?', [id])
-            if (kind === 'rollback') throw new Error('rolled back on purpose')
-          })
-        }
-        outcomes[kind] = (outcomes[kind] ?? 0) + 1
-      } catch {
-        outcomes[`${kind} failed`] = (outcomes[`${kind} failed`] ?? 0) + 1
-        await sleep(20) // a paused node: do not spin
-      }
-    }
-  }
-
   beforeAll(async () => {
     if (why !== undefined) throw new Error(`${why} (CI installs it: see .ci/run)`)
-    dir = mkdtempSync(join(tmpdir(), 'arbiter-prometheus-'))
-    dbs = await createTestDatabases(sharedServerUrls(), 'dashboard')
-    storeUrl = await createDatabase(sharedServerUrls().pgUrl, 'store')
-    const accounts = WORKERS_PER_NODE * 2
-    for (let id = 1; id <= accounts; id++) {
-      await dbs.pgQuery('INSERT INTO accounts VALUES ($1, 1000000)', [id])
-      await dbs.mysqlQuery('INSERT INTO accounts VALUES (?, 1000000)', [id])
-    }
-    const config = () =>
-      testConfig(
-        [
-          { name: 'pg', kind: 'postgres', url: dbs.pgUrl },
-          { name: 'maria', kind: 'mysql', url: dbs.mysqlUrl },
-        ],
-        {
-          log: { store: 'postgres', url: storeUrl },
-          cluster: { leaseMs: LEASE_MS, takeoverIntervalMs: TAKEOVER_INTERVAL_MS },
-          metrics: { listen: '127.0.0.1:0', resourceRefreshMs: 500 },
-        },
-      )
-    nodes.push(...(await Promise.all([ArbiterProcess.start(config()), ArbiterProcess.start(config())])))
-    startedAt = Date.now() / 1000
-    await startPrometheus(nodes.map((n) => n.metricsAddress()))
-    for (const node of nodes) {
-      clients.push(createArbiterClient({ address: node.address, defaultDeadlineMs: 5000 }))
-      unary.push(tmClient(node.address))
-    }
-    workers = Array.from({ length: WORKERS_PER_NODE * 2 }, (_, w) => work(w, clients[w % 2]!, unary[w % 2]!))
+    cluster = await startLiveCluster(sharedServerUrls(), { prefix: 'dashboard' })
   })
 
   afterAll(async () => {
-    loadRunning = false
-    for (const node of nodes) if (node.running) node.resume()
-    await Promise.all(workers)
+    if (!cluster) return
+    await cluster.stopLoad()
     await recoveryFailed
     // The MariaDB server is shared: once its application is gone, let A's recovery roll the branch back before A goes.
     if (stuckApp) {
       await killClient(stuckApp.child)
-      const nodeId = nodes[0]!.config.nodeId!
+      const nodeId = cluster.nodes[0].config.nodeId!
       const deadline = Date.now() + 10_000
-      while (Date.now() < deadline && (await dbs.preparedLeft(nodeId)).mysql.length > 0) await sleep(200)
+      while (Date.now() < deadline && (await cluster.dbs.preparedLeft(nodeId)).mysql.length > 0) await sleep(200)
     }
-    for (const c of clients) c.close()
-    for (const u of unary) u.close()
-    if (prometheus && prometheus.exitCode === null) {
-      const exited = new Promise((resolve) => prometheus!.once('exit', resolve))
-      prometheus.kill('SIGTERM')
-      await exited
-    }
-    await Promise.all(nodes.map((n) => n.destroy()))
-    await dbs?.close()
-    if (dir) rmSync(dir, { recursive: true, force: true })
+    await cluster.close()
   })
 
   it('under load, a node paused past its lease is taken over and loses its lease, and recovery fails on a branch an application holds; then every query and rule checks out', async () => {
-    const [a, b] = nodes as [ArbiterProcess, ArbiterProcess]
-    const promQuery = (query: string) => prom<{ result: InstantVector }>('/api/v1/query', { query })
+    const { dbs, nodes, prometheus, startedAt, outcomes } = cluster!
+    const [a, b] = nodes
+    const promQuery = (query: string) => prometheus.query(query)
     const hasData = async (query: string) => ((await promQuery(query)).data?.result.length ?? 0) > 0
 
     // Recovery that fails, alongside the rest: an application prepares its own branches on A (pg and maria) and hangs
@@ -288,8 +135,7 @@ describe.skipIf(why !== undefined && !IN_CI)(`a live Prometheus scraping two nod
     if (recoveryProblem !== undefined) throw recoveryProblem
     // Some load after the faults, scraped, then stop it: the range queries below cover the whole run.
     await sleep(3000)
-    loadRunning = false
-    await Promise.all(workers)
+    await cluster!.stopLoad()
     await sleep(1500)
     const end = Date.now() / 1000
     const recoveryFailures = await a.metric('arbiter_recovery_failures_total{resource="maria",action="rollback"}')
@@ -297,21 +143,10 @@ describe.skipIf(why !== undefined && !IN_CI)(`a live Prometheus scraping two nod
     expect(outcomes['two-phase']).toBeGreaterThan(20)
 
     // The variables, as Grafana resolves them: label_values(arbiter_node_info, node), then instance for those nodes.
-    const labelValues = async (label: string, match: string): Promise<string[]> =>
-      (await prom<string[]>(`/api/v1/label/${label}/values?${new URLSearchParams({ 'match[]': match, start: String(startedAt), end: String(end) }).toString()}`)).data.sort()
-    const nodeIds = await labelValues('node', 'arbiter_node_info')
+    // A multi-value variable in a regex matcher: Grafana escapes each value and joins them with | (resolveDashboardVariables).
+    const { nodeIds, instances, substitute } = await resolveDashboardVariables(prometheus, startedAt, end, RATE_INTERVAL)
     expect(nodeIds).toEqual([a.config.nodeId, b.config.nodeId].sort())
-    // A multi-value variable in a regex matcher: Grafana escapes each value and joins them with |.
-    const regexOf = (values: string[]) => `(${values.map((v) => v.replace(/[\\^$*+?.()|[\]{}]/g, '\\\\$&')).join('|')})`
-    const instances = await labelValues('instance', `arbiter_node_info{node=~"${regexOf(nodeIds)}"}`)
     expect(instances).toEqual(nodes.map((n) => n.metricsAddress()).sort())
-    const substitute = (expr: string): string =>
-      expr
-        .replaceAll('$node', regexOf(nodeIds))
-        .replaceAll('$instance', regexOf(instances))
-        .replaceAll('$__rate_interval', RATE_INTERVAL)
-        .replaceAll('$__interval', RATE_INTERVAL)
-        .replaceAll('$__range', `${Math.ceil(end - startedAt)}s`)
 
     // Every dashboard query: parses (instant query) and has data over the run (range query, as a panel asks).
     const problems: string[] = []
@@ -328,7 +163,7 @@ describe.skipIf(why !== undefined && !IN_CI)(`a live Prometheus scraping two nod
         problems.push(`${where}: ${instant.errorType} ${instant.error}`)
         continue
       }
-      const range = await prom<{ result: Matrix }>('/api/v1/query_range', { query: expr, start: String(startedAt), end: String(end), step: '1' })
+      const range = await prometheus.queryRange(expr, startedAt, end, 1)
       const points = range.data?.result.flatMap((s) => s.values).filter(([, v]) => !Number.isNaN(Number(v))).length ?? 0
       if (range.status !== 'success') problems.push(`${where}: ${range.errorType} ${range.error}`)
       else if (points === 0 && MAY_BE_EMPTY[`${q.panel} [${q.legend}]`] === undefined) problems.push(`${where}: no data over the run`)
@@ -348,7 +183,7 @@ describe.skipIf(why !== undefined && !IN_CI)(`a live Prometheus scraping two nod
     expect(problems).toEqual([])
 
     // Prometheus itself loaded and evaluated every rule without an error.
-    const rules = await prom<{ groups: { rules: { name: string; health: string; lastError?: string }[] }[] }>('/api/v1/rules')
+    const rules = await prometheus.api<{ groups: { rules: { name: string; health: string; lastError?: string }[] }[] }>('/api/v1/rules')
     const loaded = rules.data.groups.flatMap((g) => g.rules)
     expect(loaded.map((r) => r.name).sort()).toEqual(alertRules().map((r) => r.alert).sort())
     expect(loaded.filter((r) => r.health !== 'ok').map((r) => `${r.name}: ${r.health} ${r.lastError ?? ''}`)).toEqual([])
