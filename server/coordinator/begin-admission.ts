@@ -6,7 +6,7 @@
 import type { BranchSession, ResourceAdapter, Xid } from '../../adapters/types.js'
 import { TmError } from '../../proto/errors.js'
 import { CallerLimits } from './caller-limits.js'
-import type { BeginOptions, CoordinatorConfig } from './coordinator.js'
+import type { BeginOptions, CoordinatorConfig } from './coordinator-config.js'
 import { PoolShares, shareOf } from './pool-shares.js'
 import type { LiveCounter, Transaction } from './transaction.js'
 

@@ -26,7 +26,8 @@ import {
 } from '../../proto/message-batcher.js'
 import { principalOf } from './auth-interceptor.js'
 import { toStatus } from './status.js'
-import { announcedReceive, type TransactionManagerOperations } from './transaction-manager-service.js'
+import { announcedReceive } from './serve-operations.js'
+import type { TransactionManagerOperations } from './transaction-manager-service.js'
 import type { SessionTie } from '../coordinator/transaction.js'
 
 type Kind = NonNullable<SessionRequest__Output['request']>

@@ -1,10 +1,11 @@
 // arbiter.v1.TransactionManager: validates each request and hands it to the
 // coordinator. The operations are plain async functions, served both as unary
-// calls and multiplexed on the Session stream (session-stream.ts).
-import type { BeginOptions, Coordinator } from '../coordinator/coordinator.js'
+// calls and multiplexed on the Session stream (serve-operations.ts); the
+// statements they carry go through statement-requests.ts.
+import type { Coordinator } from '../coordinator/coordinator.js'
+import type { BeginOptions } from '../coordinator/coordinator-config.js'
 import { TmError } from '../../proto/errors.js'
 import type { TransactionManagerHandlers } from '../../proto/gen/arbiter/v1/TransactionManager.js'
-import type { Statement__Output } from '../../proto/gen/arbiter/v1/Statement.js'
 import { WaitFor } from '../../proto/gen/arbiter/v1/WaitFor.js'
 import type { BeginRequest__Output } from '../../proto/gen/arbiter/v1/BeginRequest.js'
 import type { BeginResponse } from '../../proto/gen/arbiter/v1/BeginResponse.js'
@@ -25,21 +26,15 @@ import type { Transaction } from '../../proto/gen/arbiter/v1/Transaction.js'
 import type { RunRequest__Output } from '../../proto/gen/arbiter/v1/RunRequest.js'
 import type { RunResponse } from '../../proto/gen/arbiter/v1/RunResponse.js'
 import type { Logger } from '../logger.js'
-import type { Metadata, ServerUnaryCall } from '@grpc/grpc-js'
-import { inRequestSpan, type TraceCarrier } from '../tracing/spans.js'
-import type { SqlValue } from '../../adapters/types.js'
 import type { SessionRequestObserver } from '../metrics/session-request-metrics.js'
-import { batchedSessionHandler, sessionHandler, SessionRegistry } from './session-stream.js'
-import type { SessionTie } from '../coordinator/transaction.js'
+import type { SessionRegistry } from './session-stream.js'
 import { toWireTransaction, toWireXid } from './transaction-view.js'
-import { principalOf } from './auth-interceptor.js'
 import { enumField } from './enum-fields.js'
-import { unary } from './unary.js'
 import { listMembersHandler, type MembersSource } from './list-members.js'
 import { KeptResults } from './kept-results.js'
-import { answerLimit, answerOverLimit } from './answer-size.js'
-import { CLIENT_MAX_RECEIVE_BYTES_HEADER, encodedSizeBound } from '../../proto/message-batcher.js'
-import { fromProtoValue, toResultSet } from './values.js'
+import { encodedSizeBound } from '../../proto/message-batcher.js'
+import { serveOperations, type SessionLimits } from './serve-operations.js'
+import { StatementRequests } from './statement-requests.js'
 
 /**
  * Every TransactionManager call but Session, keyed by its name in
@@ -62,62 +57,7 @@ export interface TransactionManagerOperations {
 
 export function transactionManagerOperations(coordinator: Coordinator, maxMessageBytes = 8 * 1024 * 1024): TransactionManagerOperations {
   const keptResults = new KeptResults()
-  /** Refuses (and rolls back) an answer the client could not receive: it is not load, a retry can never fit. */
-  const fitting = <T extends object>(gtrid: string, method: 'Execute' | 'ExecuteBatch' | 'Run', response: T, clientMaxReceive: number | undefined): T | Promise<never> => {
-    const limit = answerLimit(maxMessageBytes, clientMaxReceive)
-    const bytes = answerOverLimit(method, response, limit)
-    if (bytes === undefined) return response
-    return coordinator.refuseRequest(
-      gtrid,
-      new TmError(
-        'TM_INVALID_ARGUMENT',
-        `the answer would be ${bytes} bytes, over the ${limit} this call can carry (limits.maxMessageBytes, or the client's grpc.max_receive_message_length): ` +
-          'select fewer rows or columns',
-        { metadata: { gtrid } },
-      ),
-    )
-  }
-
-  /** A statement off the wire, its parameters decoded (INVALID_ARGUMENT when it cannot be). */
-  const decode = (statement: Statement__Output | null): DecodedStatement => {
-    if (!statement) throw new TmError('TM_INVALID_ARGUMENT', 'statement is required')
-    if (!statement.resource) throw new TmError('TM_INVALID_ARGUMENT', 'statement.resource is required')
-    return { resource: statement.resource, sql: statement.sql, params: statement.params.map((p, i) => fromProtoValue(p, i + 1)) }
-  }
-
-  /** Refused like a statement the coordinator refuses: the transaction, if active, rolls back. */
-  const refused = (gtrid: string, error: unknown, prefix = ''): Promise<never> => {
-    if (!(error instanceof TmError) || error.code !== 'TM_INVALID_ARGUMENT') throw error
-    return coordinator.refuseRequest(gtrid, prefix ? new TmError(error.code, `${prefix}${error.message}`, { metadata: { ...error.metadata } }) : error)
-  }
-
-  /** Every statement decoded and checked before the first runs: a refused one must not leave the others applied. */
-  const decodeAll = async (gtrid: string, statements: readonly (Statement__Output | null)[]): Promise<DecodedStatement[]> => {
-    const decoded: DecodedStatement[] = []
-    for (const [i, statement] of statements.entries()) {
-      try {
-        const d = decode(statement)
-        coordinator.validateStatement(d.resource, d.sql, d.params)
-        decoded.push(d)
-      } catch (error) {
-        return refused(gtrid, error, `statement ${i + 1} of ${statements.length}: `)
-      }
-    }
-    return decoded
-  }
-
-  const runDecoded = async (gtrid: string, s: DecodedStatement, begin?: BeginOptions) =>
-    toResultSet(await coordinator.execute(gtrid, s.resource, s.sql, s.params, begin))
-
-  const execute = async (gtrid: string, statement: Statement__Output | null, begin?: BeginOptions) => {
-    let decoded: DecodedStatement
-    try {
-      decoded = decode(statement)
-    } catch (error) {
-      return refused(gtrid, error)
-    }
-    return runDecoded(gtrid, decoded, begin)
-  }
+  const statements = new StatementRequests(coordinator, maxMessageBytes)
 
   /** Applies every completion report; the first that could not be applied, if any. */
   const applyReports = (reports: readonly { gtrid: string; committedBquals: Buffer[] }[], caller: string | undefined): { error: unknown } | undefined => {
@@ -149,14 +89,6 @@ export function transactionManagerOperations(coordinator: Coordinator, maxMessag
     }
   }
 
-  const rollBackIfActive = async (gtrid: string, reason: string): Promise<void> => {
-    try {
-      if (coordinator.get(gtrid).state === 'ACTIVE') await coordinator.rollback(gtrid, reason)
-    } catch {
-      // never begun (a refused begin), or already ending
-    }
-  }
-
   return {
     begin(req, caller) {
       const tx = coordinator.begin({ timeoutMs: req.timeoutMs, labels: req.labels, caller })
@@ -172,7 +104,7 @@ export function transactionManagerOperations(coordinator: Coordinator, maxMessag
     async execute(req, caller, clientMaxReceive) {
       owned(req.gtrid, caller)
       await coordinator.recall(req.gtrid, req.begin?.tmInstance)
-      return fitting(req.gtrid, 'Execute', { result: await execute(req.gtrid, req.statement, beginOptions(req.begin, caller)) }, clientMaxReceive)
+      return statements.fitting(req.gtrid, 'Execute', { result: await statements.execute(req.gtrid, req.statement, beginOptions(req.begin, caller)) }, clientMaxReceive)
     },
 
     async executeBatch(req, caller, clientMaxReceive) {
@@ -181,20 +113,20 @@ export function transactionManagerOperations(coordinator: Coordinator, maxMessag
       if (n === 0) throw new TmError('TM_INVALID_ARGUMENT', 'statements is empty')
       await coordinator.recall(req.gtrid, req.begin?.tmInstance)
       // Every statement is checked before the first runs: a refused one must not leave the others applied.
-      const decoded = await decodeAll(req.gtrid, req.statements)
+      const decoded = await statements.decodeAll(req.gtrid, req.statements)
       const begin = beginOptions(req.begin, caller)
       const results = []
       for (const [i, statement] of decoded.entries()) {
         try {
-          results.push(await runDecoded(req.gtrid, statement, i === 0 ? begin : undefined))
+          results.push(await statements.run(req.gtrid, statement, i === 0 ? begin : undefined))
         } catch (error) {
           // The caller cannot tell which statements ran: the batch is all or nothing for the transaction.
-          await rollBackIfActive(req.gtrid, `statement ${i + 1} of ${n} of a batch was refused`)
+          await statements.rollBackIfActive(req.gtrid, `statement ${i + 1} of ${n} of a batch was refused`)
           if (!(error instanceof TmError)) throw error
           throw new TmError(error.code, `statement ${i + 1} of ${n}: ${error.message}`, { metadata: { ...error.metadata }, cause: error })
         }
       }
-      return fitting(req.gtrid, 'ExecuteBatch', { results }, clientMaxReceive)
+      return statements.fitting(req.gtrid, 'ExecuteBatch', { results }, clientMaxReceive)
     },
 
     async enlist(req, caller) {
@@ -250,7 +182,7 @@ export function transactionManagerOperations(coordinator: Coordinator, maxMessag
       if (n === 0) throw new TmError('TM_INVALID_ARGUMENT', 'statements is empty')
       const wait = waitFor(req.waitFor) // before anything begins
       // Checked whole before anything begins: a refused statement leaves nothing behind.
-      const decoded = await decodeAll(req.gtrid, req.statements)
+      const decoded = await statements.decodeAll(req.gtrid, req.statements)
       let tx
       if (req.gtrid) {
         // Named by the client: a repeat gets the first outcome, never a second run.
@@ -276,13 +208,13 @@ export function transactionManagerOperations(coordinator: Coordinator, maxMessag
       const outcome = (async (): Promise<RunResponse> => {
         const results = []
         try {
-          for (const statement of decoded) results.push(await runDecoded(gtrid, statement))
+          for (const statement of decoded) results.push(await statements.run(gtrid, statement))
         } catch (error) {
-          await rollBackIfActive(gtrid, 'a statement of Run failed or was refused')
+          await statements.rollBackIfActive(gtrid, 'a statement of Run failed or was refused')
           throw error
         }
         // Before the commit: afterwards a failed answer could only say "unknown".
-        await fitting(gtrid, 'Run', { transaction: toWireTransaction(tx), results }, clientMaxReceive)
+        await statements.fitting(gtrid, 'Run', { transaction: toWireTransaction(tx), results }, clientMaxReceive)
         const committed = await coordinator.commit(gtrid, [], wait)
         return { transaction: toWireTransaction(committed.tx), results, resultsDropped: false }
       })()
@@ -316,84 +248,6 @@ export function transactionManagerHandlers(
     lost: (tie) => coordinator.sessionLost(tie),
   })
   return { handlers: { ...served.handlers, ListMembers: listMembersHandler(members, logger) }, sessions: served.sessions }
-}
-
-/** What the session streams tell the coordinator about the transactions on them. */
-export interface SessionHooks {
-  /** A request for this transaction came on this session. */
-  readonly bind: (gtrid: string, tie: SessionTie) => void
-  /** A client's last session on its connection ended without the TM ending it. */
-  readonly lost: (tie: SessionTie) => void
-}
-
-/** The limits of config.limits that the session streams apply. */
-export interface SessionLimits {
-  readonly maxSessionRequestsInFlight: number
-  readonly maxMessageBytes: number
-}
-
-/** The handlers serveOperations() makes: every method but ListMembers (list-members.ts), which is about the node, not a transaction. */
-type OperationHandlers = Pick<
-  TransactionManagerHandlers,
-  'Begin' | 'Execute' | 'ExecuteBatch' | 'Enlist' | 'Commit' | 'CompleteLocalBranches' | 'Rollback' | 'GetTransaction' | 'Run' | 'Session' | 'BatchedSession'
->
-
-/** The operations as unary handlers plus the two Session streams. */
-export function serveOperations(
-  ops: TransactionManagerOperations,
-  logger: Logger,
-  limits: SessionLimits,
-  observeSessionRequest?: SessionRequestObserver,
-  hooks?: SessionHooks,
-): { handlers: OperationHandlers; sessions: SessionRegistry } {
-  const sessions = new SessionRegistry(hooks?.lost)
-  const session = {
-    ops,
-    registry: sessions,
-    logger,
-    maxInFlight: limits.maxSessionRequestsInFlight,
-    maxMessageBytes: limits.maxMessageBytes,
-    observe: observeSessionRequest,
-    bind: hooks?.bind,
-  }
-  // Each unary call continues its caller's trace (W3C traceparent metadata): tracing/spans.ts.
-  const traced = <Req, Res>(method: string, fn: (req: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res> | Res) =>
-    unary<Req, Res>(logger, method, (req, call) => inRequestSpan(method, traceOf(call.metadata), () => fn(req, call)))
-  const handlers: OperationHandlers = {
-    Begin: traced('Begin', (req, call) => ops.begin(req, principalOf(call)?.name)),
-    Execute: traced('Execute', (req, call) => ops.execute(req, principalOf(call)?.name, announcedReceive(call.metadata))),
-    ExecuteBatch: traced('ExecuteBatch', (req, call) => ops.executeBatch(req, principalOf(call)?.name, announcedReceive(call.metadata))),
-    Enlist: traced('Enlist', (req, call) => ops.enlist(req, principalOf(call)?.name)),
-    Commit: traced('Commit', (req, call) => ops.commit(req, principalOf(call)?.name)),
-    CompleteLocalBranches: traced('CompleteLocalBranches', (req, call) => ops.completeLocalBranches(req, principalOf(call)?.name)),
-    Rollback: traced('Rollback', (req, call) => ops.rollback(req, principalOf(call)?.name)),
-    GetTransaction: traced('GetTransaction', (req, call) => ops.getTransaction(req, principalOf(call)?.name)),
-    Run: traced('Run', (req, call) => ops.run(req, principalOf(call)?.name, announcedReceive(call.metadata))),
-    Session: sessionHandler(session),
-    BatchedSession: batchedSessionHandler(session),
-  }
-  return { handlers, sessions }
-}
-
-interface DecodedStatement {
-  readonly resource: string
-  readonly sql: string
-  readonly params: SqlValue[]
-}
-
-/** The caller's W3C trace context in a unary call's metadata. */
-function traceOf(metadata: Metadata): TraceCarrier {
-  const [traceparent] = metadata.get('traceparent')
-  if (typeof traceparent !== 'string') return {}
-  const [tracestate] = metadata.get('tracestate')
-  return { traceparent, tracestate: typeof tracestate === 'string' ? tracestate : undefined }
-}
-
-/** What the client announced it receives in one message (header arbiter-max-receive-bytes), if it did. */
-export function announcedReceive(metadata: Metadata): number | undefined {
-  const [value] = metadata.get(CLIENT_MAX_RECEIVE_BYTES_HEADER)
-  // Whole numbers only (-1: no limit); anything else counts as not announced (gRPC's default then).
-  return typeof value === 'string' && /^-?\d{1,15}$/.test(value) ? Number(value) : undefined
 }
 
 /** A request's begin field (set only by a client that named the transaction itself). */

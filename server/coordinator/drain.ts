@@ -1,0 +1,39 @@
+// A graceful stop's drain (SIGTERM), once no new transaction may begin:
+// transactions already ACTIVE get half the grace to commit or roll back on
+// their own; the rest are then rolled back (their callers' next request
+// answers ABORTED, retryable); Commits in flight run to their outcome until
+// the grace ends, and the callers of the drained transactions get a moment to
+// ask and hear ABORTED. Split from coordinator.ts: the steps and their waits
+// are their own concern; the coordinator only stops accepting and calls this.
+import type { AbortCause } from './rollback-protocol.js'
+import type { Transaction } from './transaction.js'
+
+/** How long a drain waits, after rolling back the transactions still active, for their callers to ask and hear it. */
+const DRAINED_CALLER_WAIT_MS = 1000
+
+export interface Drainable {
+  /** The transactions held in memory now. */
+  list(): Transaction[]
+  /** Rolls a transaction back as the coordinator does (its hooks and metrics told). */
+  abort(tx: Transaction, cause: AbortCause): Promise<void>
+}
+
+/** Drains the transactions of `node` within `graceMs`; resolves once they are, or the grace ended. */
+export async function drainTransactions(node: Drainable, graceMs: number): Promise<void> {
+  const started = Date.now()
+  await waitUntil(() => !node.list().some((t) => t.state === 'ACTIVE'), started + graceMs / 2)
+  const drained = node.list().filter((t) => t.state === 'ACTIVE')
+  await Promise.allSettled(
+    drained.map((t) => node.abort(t, { reason: 'the TM is shutting down (drained): retry, on another node or once it is back', retryable: true })),
+  )
+  // Commits in flight reach their outcome (until the grace ends), and the
+  // callers of drained transactions get a moment to ask and hear ABORTED
+  // (a caller that stays silent longer finds the node gone instead).
+  const finishing = (t: Transaction): boolean => t.state === 'PREPARING' || t.state === 'ROLLING_BACK' || (t.state === 'COMMITTING' && t.phaseTwoDone !== undefined)
+  const stragglersUntil = Math.min(started + graceMs, Date.now() + DRAINED_CALLER_WAIT_MS)
+  await waitUntil(() => !node.list().some(finishing) && (Date.now() >= stragglersUntil || drained.every((t) => t.callerToldRolledBack)), started + graceMs)
+}
+
+async function waitUntil(done: () => boolean, deadline: number): Promise<void> {
+  while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, Math.min(20, Math.max(1, deadline - Date.now()))))
+}

@@ -1,0 +1,55 @@
+// An operator's resolution of a branch by hand (Admin.ResolveBranch), as the
+// transaction in memory reflects it. The resolution is logged first (by the
+// admin service); here phase 2 or cleanup learns to stop retrying against it,
+// and a resolution that contradicted the decision makes the transaction
+// HEURISTIC for good. Split from coordinator.ts.
+import type { CoordinatorObserver } from './observer.js'
+import type { Branch, Transaction } from './transaction.js'
+
+export type ResolutionAction = 'commit' | 'rollback'
+
+export interface ResolutionOutcome {
+  /** The resolution was carried out on the resource. */
+  readonly done: boolean
+  /** It went against the transaction's decision. */
+  readonly heuristic: boolean
+  readonly operator: string
+  readonly reason: string
+}
+
+/** The resolution is logged and about to be carried out: phase 2 (or cleanup) of the branch stops retrying against it. */
+export function markBranchResolving(tx: Transaction | undefined, resource: string, bqual: Buffer, action: ResolutionAction): void {
+  const branch = resolvedBranch(tx, resource, bqual)
+  if (branch) branch.resolution = action
+}
+
+/**
+ * The resolution was carried out (or tried): the branch's state once done,
+ * and HEURISTIC for good when it contradicted the decision, also after a
+ * phase 2 still running finishes (it would otherwise say COMMITTED).
+ */
+export function reflectResolution(
+  tx: Transaction,
+  resource: string,
+  bqual: Buffer,
+  action: ResolutionAction,
+  outcome: ResolutionOutcome,
+  observer: CoordinatorObserver | undefined,
+): void {
+  const branch = resolvedBranch(tx, resource, bqual)
+  if (branch) branch.resolution = action
+  if (branch && outcome.done) branch.state = action === 'commit' ? 'committed' : 'rolled-back'
+  if (!outcome.heuristic) return
+  observer?.heuristic(tx)
+  const makeHeuristic = (): void => {
+    tx.state = 'HEURISTIC'
+    tx.abortReason = `heuristic: branch on "${resource}" resolved to ${action} by ${outcome.operator}: ${outcome.reason}`
+    tx.touch()
+  }
+  makeHeuristic()
+  void tx.phaseTwoDone?.then(makeHeuristic, makeHeuristic)
+}
+
+function resolvedBranch(tx: Transaction | undefined, resource: string, bqual: Buffer): Branch | undefined {
+  return tx?.branches.find((b) => b.resource === resource && b.xid.bqual.equals(bqual))
+}
