@@ -3,6 +3,7 @@
 // and takeover time; the ratios with their spread over rounds, and the
 // issue's targets. Pure: no I/O.
 import type { TargetCheck } from './result.js'
+import { fmtSpread, ratioSpread, spreadOf, type Spread } from './spread.js'
 
 /** The ways a transfer runs in the cluster part: the workload (workload.ts), the decision-log store, and how many TM nodes serve it. */
 export const CLUSTER_VARIANTS = ['raw-2pc', 'file-enlist', 'pg-enlist', 'pg2-enlist', 'file-execute', 'pg-execute', 'pg2-execute'] as const
@@ -108,28 +109,13 @@ export function clusterCell(result: Pick<ClusterResult, 'cells'>, variant: Clust
   return result.cells.find((c) => c.variant === variant && c.concurrency === concurrency)
 }
 
-/** A ratio of totals, with the lowest and highest of the rounds' own ratios. */
-export interface Spread {
-  readonly value: number
-  readonly min: number
-  readonly max: number
-}
-
-/** min and max of a list; undefined when empty. */
-export function spreadOf(value: number, values: readonly number[]): Spread {
-  return values.length === 0 ? { value, min: value, max: value } : { value, min: Math.min(...values), max: Math.max(...values) }
-}
-
 /**
  * a's throughput ÷ b's: the ratio of the totals, and its spread over rounds
  * (round i of a against round i of b: they ran in the same round, minutes
  * apart at most). Undefined when either is missing or b has none.
  */
 export function tpsRatio(a: ClusterCell | undefined, b: ClusterCell | undefined): Spread | undefined {
-  if (!a || !b || b.tps <= 0) return undefined
-  const rounds: number[] = []
-  for (let i = 0; i < Math.min(a.roundTps.length, b.roundTps.length); i++) if (b.roundTps[i]! > 0) rounds.push(a.roundTps[i]! / b.roundTps[i]!)
-  return spreadOf(a.tps / b.tps, rounds)
+  return a && b ? ratioSpread(a.tps, a.roundTps, b.tps, b.roundTps) : undefined
 }
 
 /** Σ commits ÷ Σ transfers over spans, and each span's own ratio. Undefined when no transfer was counted. */
@@ -141,13 +127,6 @@ export function perTransaction(spans: readonly { readonly commits: number; reado
     commits / transfers,
     spans.filter((s) => s.transfers > 0).map((s) => s.commits / s.transfers),
   )
-}
-
-/** "0.90× (0.81–0.99)"; the brackets only when the rounds differ at the digits shown. */
-export function fmtSpread(s: Spread | undefined, digits = 2, unit = '×'): string {
-  if (s === undefined) return 'n/a'
-  const [min, max] = [s.min.toFixed(digits), s.max.toFixed(digits)]
-  return `${s.value.toFixed(digits)}${unit}${min !== max ? ` (${min}–${max})` : ''}`
 }
 
 /** The median of a non-empty list. */

@@ -2,7 +2,7 @@
 // BENCH_ROUNDS, …), and which parts of the run it selects. Pure but for
 // reading process.env and printing --help.
 import { parseArgs } from 'node:util'
-import { VARIANTS, type Variant } from './result.js'
+import { TM_VARIANTS, VARIANTS, type Variant } from './result.js'
 
 /**
  * The run's parts: the decision-log micro-benchmark, the five ways of one
@@ -39,37 +39,49 @@ export interface Options {
   readonly storeServer: string | undefined
   /** The breakdown part: traced transfers per variant (and as many untraced). */
   readonly breakdownTransfers: number
+  /**
+   * A git revision whose TM (server/main.ts from a detached worktree of it)
+   * serves a second copy of each TM variant in the main part, in the same
+   * rounds (issue #25); undefined: none.
+   */
+  readonly baselineRev: string | undefined
   readonly out: string
 }
 
 /**
  * --only and --skip (comma lists of parts) → the parts to run, in PARTS
  * order. Neither: the default ones (DEFAULT_PARTS), plus the breakdown when
- * `breakdown` (--breakdown). An unknown part is an error naming the known ones.
+ * `breakdown` (--breakdown); with a baseline (--baseline-rev), the main part
+ * alone (the comparison is of it). An unknown part is an error naming the known ones.
  */
-export function selectParts(only: string | undefined, skip: string | undefined, breakdown = false): Part[] {
+export function selectParts(only: string | undefined, skip: string | undefined, breakdown = false, baseline = false): Part[] {
   const parse = (text: string | undefined): Part[] | undefined => {
     if (text === undefined) return undefined
     const names = text.split(',').map((s) => s.trim()).filter(Boolean)
     for (const n of names) if (!(PARTS as readonly string[]).includes(n)) throw new Error(`unknown part ${n} (known: ${PARTS.join(', ')})`)
     return names as Part[]
   }
-  const chosen = parse(only) ?? [...DEFAULT_PARTS, ...(breakdown ? (['breakdown'] as const) : [])]
+  const chosen = parse(only) ?? (baseline ? ['main'] : [...DEFAULT_PARTS, ...(breakdown ? (['breakdown'] as const) : [])])
   const skipped = parse(skip) ?? []
   const parts = PARTS.filter((p) => chosen.includes(p) && !skipped.includes(p))
   if (parts.length === 0) throw new Error('--only/--skip left no part to run')
   return parts
 }
 
-/** The results' base name: latest (or quick), with the parts run when not all the default ones (the breakdown added to them or not). */
-export function outName(quick: boolean, parts: readonly Part[]): string {
+/**
+ * The results' base name: latest (or quick), with the parts run when not all
+ * the default ones (the breakdown added to them or not), and -baseline with a
+ * baseline TM (latest-baseline when the main part ran alone).
+ */
+export function outName(quick: boolean, parts: readonly Part[], baseline = false): string {
   const base = quick ? 'quick' : 'latest'
   const all = DEFAULT_PARTS.every((p) => parts.includes(p))
-  return all ? base : `${base}-${parts.join('-')}`
+  const named = all || (baseline && parts.length === 1 && parts[0] === 'main') ? base : `${base}-${parts.join('-')}`
+  return baseline ? `${named}-baseline` : named
 }
 
 const HELP =
-  'npm run bench -- [--quick] [--breakdown] [--only log,main,cluster,takeover,breakdown] [--skip …]\n' +
+  'npm run bench -- [--quick] [--breakdown] [--baseline-rev REV] [--only log,main,cluster,takeover,breakdown] [--skip …]\n' +
   '  main:     [--concurrency 1,8,32,128] [--rounds 3] [--round-seconds 4] [--warmup-seconds 1.5] [--accounts 10000]\n' +
   `            [--variants ${VARIANTS.join(',')}] [--grpc-channels 1] [--tm-cpu-prof DIR]\n` +
   '  log:      [--log-writers 1,4,16,64,256] [--log-seconds 1.5]\n' +
@@ -77,8 +89,10 @@ const HELP =
   '  takeover: [--takeover-rounds 3]\n' +
   '  both:     [--lease-ms 5000] [--takeover-interval-ms 500] [--store-server own|bench|postgres://…]\n' +
   '  breakdown (only when asked for): [--breakdown-transfers 400] (--rounds, --variants, --accounts as above)\n' +
+  '  baseline: [--baseline-rev REV]  each TM variant also on the TM of git revision REV (e.g. e2b9fca^), run from a\n' +
+  '            detached worktree of it, in the same rounds; the main part alone unless --only says otherwise; writes latest-baseline.*\n' +
   '  [--out latest]\n' +
-  'Environment twins: BENCH_QUICK=1, BENCH_BREAKDOWN=1, BENCH_ONLY, BENCH_SKIP, BENCH_CONCURRENCY, BENCH_ROUNDS, BENCH_ROUND_SECONDS, BENCH_STORE_SERVER, ...\n'
+  'Environment twins: BENCH_QUICK=1, BENCH_BREAKDOWN=1, BENCH_ONLY, BENCH_SKIP, BENCH_CONCURRENCY, BENCH_ROUNDS, BENCH_ROUND_SECONDS, BENCH_STORE_SERVER, BENCH_BASELINE_REV, ...\n'
 
 export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): Options {
   const { values } = parseArgs({
@@ -105,6 +119,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
       'store-server': { type: 'string' },
       breakdown: { type: 'boolean' },
       'breakdown-transfers': { type: 'string' },
+      'baseline-rev': { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -130,7 +145,12 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
   const variantsText = pick(values.variants, 'BENCH_VARIANTS')
   const variants = variantsText ? variantsText.split(',').map((v) => v.trim()) : [...VARIANTS]
   for (const v of variants) if (!(VARIANTS as readonly string[]).includes(v)) throw new Error(`unknown variant ${v} (known: ${VARIANTS.join(', ')})`)
-  const parts = selectParts(pick(values.only, 'BENCH_ONLY'), pick(values.skip, 'BENCH_SKIP'), values.breakdown === true || env.BENCH_BREAKDOWN === '1')
+  const baselineRev = pick(values['baseline-rev'], 'BENCH_BASELINE_REV')
+  const parts = selectParts(pick(values.only, 'BENCH_ONLY'), pick(values.skip, 'BENCH_SKIP'), values.breakdown === true || env.BENCH_BREAKDOWN === '1', baselineRev !== undefined)
+  if (baselineRev !== undefined) {
+    if (!parts.includes('main')) throw new Error('--baseline-rev compares the main part: --only/--skip left it out')
+    if (!variants.some((v) => (TM_VARIANTS as readonly string[]).includes(v))) throw new Error(`--baseline-rev compares TM variants: --variants has none of ${TM_VARIANTS.join(', ')}`)
+  }
   const storeServer = pick(values['store-server'], 'BENCH_STORE_SERVER')
   return {
     quick,
@@ -152,6 +172,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     takeoverRounds: Math.round(number(pick(values['takeover-rounds'], 'BENCH_TAKEOVER_ROUNDS'), quick ? 1 : 3)),
     storeServer: storeServer === 'own' ? undefined : storeServer,
     breakdownTransfers: Math.round(number(pick(values['breakdown-transfers'], 'BENCH_BREAKDOWN_TRANSFERS'), quick ? 60 : 400)),
-    out: pick(values.out, 'BENCH_OUT') ?? outName(quick, parts),
+    baselineRev,
+    out: pick(values.out, 'BENCH_OUT') ?? outName(quick, parts, baselineRev !== undefined),
   }
 }

@@ -1,22 +1,13 @@
 // The Markdown report (bench/results/latest.md, and docs/benchmark.md):
 // every number next to its ratio to raw 2PC measured in the same run.
-import {
-  CLUSTER_VARIANTS,
-  CLUSTER_VARIANT_INFO,
-  clusterCell,
-  clusterTargets,
-  fmtSpread,
-  spreadOf,
-  tpsRatio,
-  type ClusterResult,
-  type ClusterVariant,
-  type TakeoverResult,
-} from './cluster-result.js'
+import { CLUSTER_VARIANTS, CLUSTER_VARIANT_INFO, clusterCell, clusterTargets, tpsRatio, type ClusterResult, type ClusterVariant, type TakeoverResult } from './cluster-result.js'
 import { DB_STEPS, PHASES, PHASE_LABEL, dbStepKey, floorOf, roundRatioSpread, type BreakdownResult, type DbStep, type Stat, type VariantBreakdown } from './breakdown-phases.js'
-import { TM_VARIANTS, VARIANTS, VARIANT_LABEL, cellOf, ratioToRaw, targetChecks, type BenchResult, type TargetCheck } from './result.js'
+import { targetChecks } from './main-targets.js'
+import { baselineSection } from './render-baseline.js'
+import { ms, num } from './render-format.js'
+import { TM_VARIANTS, VARIANTS, VARIANT_LABEL, cellOf, ratioToRaw, type BenchResult, type TargetCheck } from './result.js'
+import { fmtSpread, spreadOf } from './spread.js'
 
-const num = (n: number, digits = 0): string => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
-const ms = (n: number): string => (n >= 100 ? num(n, 0) : n >= 10 ? num(n, 1) : num(n, 2))
 const ratio = (r: number | undefined): string => (r === undefined ? '—' : `${r.toFixed(2)}×`)
 
 function aborts(aborted: Readonly<Record<string, number>>): string {
@@ -25,7 +16,7 @@ function aborts(aborted: Readonly<Record<string, number>>): string {
   return entries.map(([reason, n]) => `${n} ${reason.replace(/\|/g, '\\|')}`).join('; ')
 }
 
-/** The main table: one row per (concurrency, variant). */
+/** The main table: one row per (concurrency, variant), ratios to raw 2PC with their spread over rounds in brackets. */
 export function resultsTable(result: BenchResult): string {
   const lines = [
     '| conc. | variant | tx/s | tx/s ÷ raw 2PC | p50 ms | p50 ÷ raw | p95 ms | p99 ms | p99 ÷ raw | fsyncs / commit | TM CPU ms / tx | load-gen CPU ms / tx | machine busy (all processes) | failed |',
@@ -39,17 +30,23 @@ export function resultsTable(result: BenchResult): string {
       const fsyncs = tm ? (cell.fsyncsPerCommit === null ? 'n/a' : cell.fsyncsPerCommit.toFixed(3)) : '—'
       const cpu = tm ? (cell.tmCpuMsPerTx === null ? 'n/a' : cell.tmCpuMsPerTx.toFixed(2)) : '—'
       const name = v === 'raw-2pc' ? `**${VARIANT_LABEL[v]}**` : VARIANT_LABEL[v]
+      const toRaw = (key: 'tps' | 'p50Ms' | 'p99Ms'): string => (v === 'raw-2pc' ? '1.00×' : fmtSpread(ratioToRaw(result, cell, key)))
       lines.push(
-        `| ${c} | ${name} | ${num(cell.tps)} | ${ratio(ratioToRaw(result, cell, 'tps'))} | ${ms(cell.p50Ms)} | ${ratio(ratioToRaw(result, cell, 'p50Ms'))} | ${ms(cell.p95Ms)} | ${ms(cell.p99Ms)} | ${ratio(ratioToRaw(result, cell, 'p99Ms'))} | ${fsyncs} | ${cpu} | ${cell.benchCpuMsPerTx === undefined ? 'n/a' : cell.benchCpuMsPerTx.toFixed(2)} | ${cell.machineBusy === undefined ? 'n/a' : `${Math.round(cell.machineBusy * 100)}%`} | ${aborts(cell.aborted)} |`,
+        `| ${c} | ${name} | ${num(cell.tps)} | ${toRaw('tps')} | ${ms(cell.p50Ms)} | ${toRaw('p50Ms')} | ${ms(cell.p95Ms)} | ${ms(cell.p99Ms)} | ${toRaw('p99Ms')} | ${fsyncs} | ${cpu} | ${cell.benchCpuMsPerTx === undefined ? 'n/a' : cell.benchCpuMsPerTx.toFixed(2)} | ${cell.machineBusy === undefined ? 'n/a' : `${Math.round(cell.machineBusy * 100)}%`} | ${aborts(cell.aborted)} |`,
       )
     }
   }
   return lines.join('\n')
 }
 
+/** yes (every round met it), within noise (some did), **no** (none did), n/a (not measured). */
+export function verdictText(t: TargetCheck): string {
+  return t.met === undefined ? 'n/a' : t.met ? 'yes' : t.withinNoise ? 'within noise' : '**no**'
+}
+
 export function targetsTable(result: BenchResult, checks: readonly TargetCheck[] = targetChecks(result)): string {
   const lines = ['| target | goal | measured | met |', '|---|---:|---:|:---:|']
-  for (const t of checks) lines.push(`| ${t.what} | ${t.goal} | ${t.measured} | ${t.met === undefined ? 'n/a' : t.met ? 'yes' : '**no**'} |`)
+  for (const t of checks) lines.push(`| ${t.what} | ${t.goal} | ${t.measured} | ${verdictText(t)} |`)
   return lines.join('\n')
 }
 
@@ -328,10 +325,25 @@ export function renderMarkdown(result: BenchResult, chart?: string): string {
     'Every transfer debits an account in one database and credits one in the other, with a ledger row in each: ' +
       'every variant but *local* is a two-phase commit across both. *raw 2PC* is the application doing ' +
       '`PREPARE TRANSACTION` / `XA PREPARE` and the commits itself (no TM, no log): the physical limit here. ' +
-      'Ratios are to raw 2PC at the same concurrency, measured in the same run.',
+      'Ratios are to raw 2PC at the same concurrency, measured in the same run: the ratio of the totals, and in brackets the lowest and ' +
+      'highest of the rounds\' own ratios (a round runs every variant once, in shuffled order).',
     '',
     ...(chart ? [`![throughput and p99 by concurrency; decision-log micro-benchmark](${chart})`, ''] : []),
-    ...(result.cells.length ? [resultsTable(result), '', '## Targets (issue #9)', '', targetsTable(result), ''] : []),
+    ...(result.cells.length
+      ? [
+          resultsTable(result),
+          '',
+          '## Targets (issue #24)',
+          '',
+          'Each figure of the totals, with the lowest and highest of its rounds in brackets (every round runs every variant, so a round\'s ' +
+            'ratio is of two windows minutes apart at most). *yes*: every round met the goal; *within noise*: some rounds did and some did ' +
+            'not; *no*: none did.',
+          '',
+          targetsTable(result),
+          '',
+        ]
+      : []),
+    ...baselineSection(result),
     ...clusterSection(result),
     ...breakdownSection(result),
     ...(result.logBench.length ? ['## Decision log: group commit versus one fsync per decision', '', logBenchTable(result), ''] : []),

@@ -1,8 +1,10 @@
 // The shape of a benchmark run's result (bench/results/latest.json) and the
-// derived numbers every renderer shares: ratios to raw 2PC and the targets
-// of issue #9 (the cluster parts': cluster-result.ts). Pure: no I/O.
+// derived numbers every renderer shares: ratios to raw 2PC with their spread
+// over rounds (the targets: main-targets.ts; the cluster parts':
+// cluster-result.ts). Pure: no I/O.
 import type { BreakdownResult } from './breakdown-phases.js'
 import type { ClusterResult, TakeoverResult } from './cluster-result.js'
+import { ratioSpread, type Spread } from './spread.js'
 
 export const VARIANTS = ['local', 'raw-2pc', 'tm-execute', 'tm-enlist', 'tm-run'] as const
 export type Variant = (typeof VARIANTS)[number]
@@ -18,9 +20,22 @@ export const VARIANT_LABEL: Record<Variant, string> = {
 /** Variants that go through the TM (TM CPU and fsyncs only mean something there). */
 export const TM_VARIANTS: readonly Variant[] = ['tm-execute', 'tm-enlist', 'tm-run']
 
+/** One measured round's figures of a cell (a round runs every variant once, in shuffled order). */
+export interface CellRound {
+  readonly tps: number
+  readonly p50Ms: number
+  readonly p99Ms: number
+  /** As the cell's, over this round's window alone. */
+  readonly fsyncsPerCommit: number | null
+  readonly tmCpuMsPerTx: number | null
+  readonly benchCpuMsPerTx: number | null
+}
+
 export interface Cell {
   readonly variant: Variant
   readonly concurrency: number
+  /** The TM that served it: absent for this checkout's, 'baseline' for the one run from --baseline-rev's worktree. */
+  readonly tm?: 'baseline'
   /** Committed transfers in the measured windows (all rounds). */
   readonly committed: number
   /** Failed transfers by reason. */
@@ -40,6 +55,8 @@ export interface Cell {
   readonly benchCpuMsPerTx?: number
   /** Share of the machine's CPU time busy during the windows (every process on it: databases, TM, load, anything else), 0…1. */
   readonly machineBusy?: number
+  /** Each measured round's figures, in round order (absent in results written before they were kept). */
+  readonly rounds?: readonly CellRound[]
 }
 
 export interface LogBenchRow {
@@ -92,53 +109,46 @@ export interface BenchResult {
   readonly takeover?: TakeoverResult
   /** The per-phase breakdown at concurrency 1 (issue #24); absent when not run. */
   readonly breakdown?: BreakdownResult
+  /** The TM the baseline cells ran on (--baseline-rev, issue #25); absent when not asked for. */
+  readonly baseline?: BaselineInfo
 }
 
-export function cellOf(result: Pick<BenchResult, 'cells'>, variant: Variant, concurrency: number): Cell | undefined {
-  return result.cells.find((c) => c.variant === variant && c.concurrency === concurrency)
+export interface BaselineInfo {
+  /** The revision as given, e.g. "e2b9fca^". */
+  readonly rev: string
+  readonly commit: string
+  readonly subject: string
+  /** This checkout's TM, e.g. "735578a" or "735578a with uncommitted changes in 3 files of server/". */
+  readonly current: string
 }
 
-/** value / raw 2PC's value at the same concurrency; undefined when either is missing or raw is 0. */
-export function ratioToRaw(result: Pick<BenchResult, 'cells'>, cell: Cell, key: 'tps' | 'p50Ms' | 'p99Ms'): number | undefined {
+/** The cell of a variant at a concurrency, on this checkout's TM (or, with `baseline`, on --baseline-rev's). */
+export function cellOf(result: Pick<BenchResult, 'cells'>, variant: Variant, concurrency: number, baseline = false): Cell | undefined {
+  return result.cells.find((c) => c.variant === variant && c.concurrency === concurrency && (c.tm === 'baseline') === baseline)
+}
+
+/** The figures a ratio can be taken of, the same for the totals and each round. */
+export type RatioKey = 'tps' | 'p50Ms' | 'p99Ms'
+
+/** a's figure ÷ b's: of the totals, spread over the rounds' own ratios; undefined when b's is 0. */
+export function cellRatio(a: Cell, b: Cell, key: RatioKey): Spread | undefined {
+  const rounds = (c: Cell): number[] => (c.rounds ?? []).map((r) => r[key])
+  return ratioSpread(a[key], rounds(a), b[key], rounds(b))
+}
+
+/** The cell's figure ÷ raw 2PC's at the same concurrency (same TM side: raw 2PC has none); undefined when raw is missing or 0. */
+export function ratioToRaw(result: Pick<BenchResult, 'cells'>, cell: Cell, key: RatioKey): Spread | undefined {
   const raw = cellOf(result, 'raw-2pc', cell.concurrency)
-  if (!raw || raw[key] === 0) return undefined
-  return cell[key] / raw[key]
+  return raw ? cellRatio(cell, raw, key) : undefined
 }
 
 export interface TargetCheck {
   readonly what: string
   readonly goal: string
-  /** The measured value, e.g. "0.84×"; "n/a" when not measured. */
+  /** The measured value, e.g. "0.84× (0.80–0.88)"; "n/a" when not measured. */
   readonly measured: string
+  /** True only when every round (and the total) meets the goal. */
   readonly met: boolean | undefined
-}
-
-const fmtRatio = (r: number | undefined): string => (r === undefined ? 'n/a' : `${r.toFixed(2)}×`)
-
-/** Issue #9's targets at concurrency 32 (or the nearest one measured) and the group-commit target at 128 (or the highest). */
-export function targetChecks(result: Pick<BenchResult, 'cells' | 'settings'>): TargetCheck[] {
-  const cs = result.settings.concurrencies
-  const nearest = (want: number): number | undefined =>
-    cs.length === 0 ? undefined : cs.reduce((best, c) => (Math.abs(c - want) < Math.abs(best - want) ? c : best), cs[0]!)
-  const c32 = nearest(32)
-  const cHigh = cs.includes(128) ? 128 : cs.length ? Math.max(...cs) : undefined
-  const checks: TargetCheck[] = []
-  const at = (variant: Variant, c: number | undefined): Cell | undefined => (c === undefined ? undefined : cellOf(result, variant, c))
-  const enlist = at('tm-enlist', c32)
-  const execute = at('tm-execute', c32)
-  const tpsEnlist = enlist && ratioToRaw(result, enlist, 'tps')
-  const p50Enlist = enlist && ratioToRaw(result, enlist, 'p50Ms')
-  const tpsExecute = execute && ratioToRaw(result, execute, 'tps')
-  checks.push({ what: `local branches: throughput vs raw 2PC at c=${c32}`, goal: '≥ 0.90×', measured: fmtRatio(tpsEnlist), met: tpsEnlist === undefined ? undefined : tpsEnlist >= 0.9 })
-  checks.push({ what: `local branches: p50 vs raw 2PC at c=${c32}`, goal: '≤ 1.20×', measured: fmtRatio(p50Enlist), met: p50Enlist === undefined ? undefined : p50Enlist <= 1.2 })
-  checks.push({ what: `through the TM: throughput vs raw 2PC at c=${c32}`, goal: '≥ 0.70×', measured: fmtRatio(tpsExecute), met: tpsExecute === undefined ? undefined : tpsExecute >= 0.7 })
-  const fsyncs = TM_VARIANTS.map((v) => at(v, cHigh)?.fsyncsPerCommit).filter((f): f is number => typeof f === 'number')
-  const worst = fsyncs.length ? Math.max(...fsyncs) : undefined
-  checks.push({
-    what: `group commit: decision-log fsyncs per committed transaction at c=${cHigh} (worst TM variant)`,
-    goal: '< 0.10',
-    measured: worst === undefined ? 'n/a' : worst.toFixed(3),
-    met: worst === undefined ? undefined : worst < 0.1,
-  })
-  return checks
+  /** Not met, but some rounds (or the total) meet the goal: the run cannot tell. */
+  readonly withinNoise?: boolean
 }

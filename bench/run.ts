@@ -18,6 +18,8 @@
 //   npm run bench -- --breakdown               # the full run and the breakdown, writes latest.*
 //   npm run bench -- --concurrency 1,32 --rounds 2 --round-seconds 3 --variants raw-2pc,tm-enlist
 //   npm run bench -- --tm-cpu-prof /tmp/prof   # also write a V8 CPU profile of the TM
+//   npm run bench -- --baseline-rev e2b9fca^ --concurrency 1,32 --rounds 5
+//                                              # the main part, each TM variant also on the TM of e2b9fca^, writes latest-baseline.*
 //
 // Every flag has an environment twin: BENCH_CONCURRENCY, BENCH_ROUNDS, …
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -30,15 +32,17 @@ import { createBank, totalBalance } from '../examples/bank-transfer/schema.js'
 import { applyEnv, parseConfig, type ArbiterConfig } from '../server/config.js'
 import { ensureServers } from '../test/harness/ensure-servers.js'
 import { createDatabase, mariadbFromEnvOrStart, postgresFromEnvOrStart, type TestServer } from '../test/harness/index.js'
+import { createBaselineWorktree, type BaselineWorktree } from './baseline-worktree.js'
 import { runBreakdown, type BreakdownPart } from './breakdown.js'
 import { runClusterParts, type ClusterParts } from './cluster-bench.js'
 import { clusterTargets } from './cluster-result.js'
 import { logBench } from './log-bench.js'
 import { runMainPhase, type MainPhase } from './main-phase.js'
+import { targetChecks } from './main-targets.js'
 import { parseOptions } from './options.js'
 import { renderMarkdown } from './render-markdown.js'
 import { renderSvg } from './render-svg.js'
-import { targetChecks, type BenchResult, type Environment, type Settings } from './result.js'
+import type { BenchResult, Environment, Settings } from './result.js'
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url))
 
@@ -103,6 +107,7 @@ async function main(): Promise<number> {
   say(
     `Arbiter benchmark${options.quick ? ' (quick mode)' : ''}: parts ${[...parts].join(', ')}` +
       (parts.has('main') ? `; main: ${options.variants.join(', ')} at concurrency ${options.concurrencies.join(', ')}` : '') +
+      (options.baselineRev ? `; baseline TM: ${options.baselineRev}` : '') +
       (parts.has('cluster') ? `; cluster at concurrency ${options.clusterConcurrencies.join(', ')}` : '') +
       (parts.has('breakdown') ? `; breakdown: ${options.breakdownTransfers} transfers per variant at concurrency 1` : ''),
   )
@@ -115,21 +120,27 @@ async function main(): Promise<number> {
   const servers: TestServer[] = []
   let pgPool: pg.Pool | undefined
   let mysqlPool: mysql.Pool | undefined
+  let baseline: BaselineWorktree | undefined
   try {
+    if (options.baselineRev) {
+      baseline = createBaselineWorktree(options.baselineRev)
+      say(`baseline TM: ${options.baselineRev} = ${baseline.commit.slice(0, 7)} (${baseline.subject.slice(0, 80)}), worktree ${baseline.dir}; this TM: ${baseline.current}`)
+    }
     servers.push(...(await Promise.all([postgresFromEnvOrStart(), mariadbFromEnvOrStart()])))
     const [pgServer, mysqlServer] = servers as [TestServer, TestServer]
     const pgUrl = await createDatabase(pgServer.url, 'bench')
     const mysqlUrl = await createDatabase(mysqlServer.url, 'bench')
     const maxC = Math.max(...options.concurrencies)
 
-    // Connection budgets: the bench's pools and the TM's pools are both open at once.
+    // Connection budgets: the bench's pools and the TM's pools (and the baseline TM's) are all open at once.
     const probePg = new pg.Pool({ connectionString: pgUrl, max: 2 })
     const probeMysql = mysql.createPool({ uri: mysqlUrl, connectionLimit: 2 })
     const facts = await serverFacts(probePg, probeMysql)
     await probePg.end()
     await probeMysql.end()
-    const pgPoolMax = Math.max(1, Math.min(maxC, Math.floor((facts.pgMaxConnections - 10) / 2), facts.pgMaxPrepared - 4))
-    const mysqlPoolMax = Math.max(1, Math.min(maxC, Math.floor((facts.mysqlMaxConnections - 10) / 2)))
+    const sides = baseline ? 3 : 2
+    const pgPoolMax = Math.max(1, Math.min(maxC, Math.floor((facts.pgMaxConnections - 10) / sides), facts.pgMaxPrepared - 4))
+    const mysqlPoolMax = Math.max(1, Math.min(maxC, Math.floor((facts.mysqlMaxConnections - 10) / sides)))
     say(`${facts.postgres} (max_connections ${facts.pgMaxConnections}), ${facts.mariadb} (max_connections ${facts.mysqlMaxConnections}); pools ≤ ${pgPoolMax} / ${mysqlPoolMax} per side`)
 
     pgPool = new pg.Pool({ connectionString: pgUrl, max: pgPoolMax })
@@ -141,7 +152,7 @@ async function main(): Promise<number> {
 
     // 2. The five ways of a transfer on one TM (file store).
     const mainPhase: MainPhase | undefined = parts.has('main')
-      ? await runMainPhase({ options, pgUrl, mysqlUrl, pgPool, mysqlPool, pgPoolMax, mysqlPoolMax, balanceBefore, say })
+      ? await runMainPhase({ options, pgUrl, mysqlUrl, pgPool, mysqlPool, pgPoolMax, mysqlPoolMax, balanceBefore, ...(baseline && { baseline }), say })
       : undefined
     // Its pools go before the cluster parts open theirs: four pools must fit the servers' connections then.
     await pgPool.end()
@@ -191,6 +202,7 @@ async function main(): Promise<number> {
       ...(clusterParts?.cluster && { cluster: clusterParts.cluster }),
       ...(clusterParts?.takeover && { takeover: clusterParts.takeover }),
       ...(breakdown && { breakdown: breakdown.result }),
+      ...(baseline && { baseline: { rev: baseline.rev, commit: baseline.commit, subject: baseline.subject, current: baseline.current } }),
     }
     mkdirSync(RESULTS_DIR, { recursive: true })
     const base = join(RESULTS_DIR, options.out)
@@ -202,7 +214,7 @@ async function main(): Promise<number> {
     writeFileSync(`${base}.md`, markdown)
     process.stdout.write(`\n${markdown}\n`)
     const checks = [...(result.cells.length ? targetChecks(result) : []), ...(result.cluster || result.takeover ? clusterTargets(result.cluster, result.takeover) : [])]
-    for (const t of checks) say(`target: ${t.what}: ${t.measured} (goal ${t.goal}) ${t.met === undefined ? 'n/a' : t.met ? 'met' : 'MISSED'}`)
+    for (const t of checks) say(`target: ${t.what}: ${t.measured} (goal ${t.goal}) ${t.met === undefined ? 'n/a' : t.met ? 'met' : t.withinNoise ? 'within noise' : 'MISSED'}`)
     say(`wrote ${base}.json, .md${chart ? ' and .svg' : ''}`)
     const mainSane = mainPhase === undefined || (mainPhase.sanity.balancesConserved && mainPhase.sanity.preparedLeft === 0)
     const breakdownSane = breakdown === undefined || (breakdown.sanity.balancesConserved && breakdown.sanity.preparedLeft === 0)
@@ -214,6 +226,7 @@ async function main(): Promise<number> {
     await pgPool?.end().catch(() => undefined)
     await mysqlPool?.end().catch(() => undefined)
     await Promise.all(servers.map((s) => s.destroy().catch(() => undefined)))
+    baseline?.remove()
   }
 }
 

@@ -9,7 +9,6 @@ import {
   CLUSTER_VARIANTS,
   CLUSTER_VARIANT_INFO,
   clusterTargets,
-  fmtSpread,
   median,
   perTransaction,
   tpsRatio,
@@ -19,6 +18,7 @@ import {
   type TakeoverResult,
 } from '../../../bench/cluster-result.js'
 import { outName, parseOptions, selectParts } from '../../../bench/options.js'
+import { fmtSpread } from '../../../bench/spread.js'
 import { renderMarkdown } from '../../../bench/render-markdown.js'
 import type { BenchResult } from '../../../bench/result.js'
 import { spanInWindow } from '../../../bench/store-commits.js'
