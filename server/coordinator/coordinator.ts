@@ -217,7 +217,7 @@ export class Coordinator {
     if (!logged.decision || this.known.has(logged.gtrid)) return this.known.find(logged.gtrid)
     const { tx, heuristic } = transactionFromLog(logged, this.live)
     this.known.add(tx)
-    tx.phaseTwoDone = finishAdopted({ ...this.ctx, observer: this.deps.observer }, tx, heuristic)
+    tx.phaseTwoDone = finishAdopted({ ...this.ctx, observer: this.deps.observer }, tx, heuristic, logged.decision.trace)
     return tx
   }
 
