@@ -4,9 +4,11 @@
 // collaborators, one concern each: begin-admission.ts (what a Begin must
 // pass), known-transactions.ts (finding a gtrid's transaction, client-named
 // begins, forgetting), branch-work.ts (Execute and Enlist), commit-requests.ts
-// (Commit around the protocol), drain.ts and operator-resolutions.ts; this
+// (Commit around the protocol), drain.ts, operator-resolutions.ts and
+// wrong-state.ts, with their shared types in coordinator-config.ts; this
 // class holds them together and keeps begin, rollback, the deadline reaper,
-// session ties and the node's lifecycle.
+// session ties, adopting logged decisions (recovery, takeover) and the
+// node's lifecycle.
 import { noteOnSpan } from '../tracing/spans.js'
 import type { QueryResult, ResourceAdapter, SqlValue, Xid } from '../../adapters/types.js'
 import { newGtrid } from '../../adapters/xid/xid.js'
