@@ -13,6 +13,7 @@ import { ratioToRaw, VARIANTS, type BenchResult, type Cell, type Variant } from 
 import { finishedByOutcome, metricsAddress, parsePrometheus, sumOf } from '../../../bench/tm-stats.js'
 import { closedLoop, shuffle } from '../../../bench/closed-loop.js'
 import { FileDecisionLog } from '../../../server/log/file-decision-log.js'
+import { fixtureEnvironment } from './bench-fixture.js'
 
 const TPS: Record<Variant, number> = { local: 1200, 'raw-2pc': 1000, 'tm-execute': 600, 'tm-enlist': 950, 'tm-run': 800 }
 
@@ -42,17 +43,7 @@ const fixture: BenchResult = {
   startedAt: '2026-01-01T00:00:00.000Z',
   wallSeconds: 300,
   command: 'npm run bench',
-  environment: {
-    cpuModel: 'Test CPU <fast>',
-    cores: 2,
-    memoryGiB: 8,
-    os: 'Linux 6',
-    node: 'v20.0.0',
-    postgres: 'PostgreSQL 15.0',
-    mariadb: 'MariaDB 10.11.0',
-    durability: 'fsync on',
-    tmStatsSource: 'metrics',
-  },
+  environment: { ...fixtureEnvironment, cpuModel: 'Test CPU <fast>' },
   settings: {
     quick: false,
     concurrencies: [1, 32],

@@ -16,6 +16,7 @@ import { renderMarkdown, resultsTable, targetsTable } from '../../../bench/rende
 import { cellOf, ratioToRaw, type BenchResult, type Cell, type CellRound, type Variant } from '../../../bench/result.js'
 import { fmtGoal, fmtSpread, judge, ratioSpread, roundRatios, spreadOf } from '../../../bench/spread.js'
 import { tmWrapper } from '../../../bench/tm-process.js'
+import { fixtureEnvironment } from './bench-fixture.js'
 
 type Figures = Omit<CellRound, 'fsyncsPerCommit' | 'tmCpuMsPerTx'> & { fsyncsPerCommit?: number | null; tmCpuMsPerTx?: number | null }
 
@@ -101,17 +102,7 @@ const result: BenchResult = {
   startedAt: '2026-12-06T00:00:00.000Z',
   wallSeconds: 400,
   command: 'npm run bench -- --baseline-rev e2b9fca^',
-  environment: {
-    cpuModel: 'Test CPU',
-    cores: 2,
-    memoryGiB: 8,
-    os: 'Linux 6',
-    node: 'v20.0.0',
-    postgres: 'PostgreSQL 15.0',
-    mariadb: 'MariaDB 10.11.0',
-    durability: 'fsync on',
-    tmStatsSource: 'metrics',
-  },
+  environment: fixtureEnvironment,
   settings: {
     quick: false,
     concurrencies: [1, 32],
