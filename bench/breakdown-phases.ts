@@ -21,6 +21,8 @@
 // `durable` Commit answered) is not on the caller's path: TM spans are
 // clipped to their request span, and everything to the transfer.
 
+import { roundRatios } from './spread.js'
+
 /** One span, times in milliseconds on a clock every process shares (epoch-based). */
 export interface SpanRecord {
   readonly traceId: string
@@ -454,9 +456,7 @@ export interface BreakdownResult {
 
 /** The lowest and highest per-round ratio of `variant`'s untraced p50 to raw 2PC's in the same round. */
 export function roundRatioSpread(raw: VariantBreakdown, variant: VariantBreakdown): { min: number; max: number } | undefined {
-  const n = Math.min(raw.untracedRoundP50s.length, variant.untracedRoundP50s.length)
-  const ratios: number[] = []
-  for (let i = 0; i < n; i++) if (raw.untracedRoundP50s[i]! > 0) ratios.push(variant.untracedRoundP50s[i]! / raw.untracedRoundP50s[i]!)
+  const ratios = roundRatios(variant.untracedRoundP50s, raw.untracedRoundP50s)
   return ratios.length ? { min: Math.min(...ratios), max: Math.max(...ratios) } : undefined
 }
 

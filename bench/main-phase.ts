@@ -113,6 +113,8 @@ export async function runMainPhase(input: MainPhaseInput): Promise<MainPhase> {
     }
     const currentClients = clientsOf(started)
     const baseClients = base ? clientsOf(base) : []
+    /** The TM a lane runs on. */
+    const tmOf = (lane: Lane): BenchTm => (lane.baseline && base ? base : started)
     const workload = (lane: Lane, concurrency: number): Workload => {
       const mine = lane.baseline ? baseClients : currentClients
       return {
@@ -144,7 +146,7 @@ export async function runMainPhase(input: MainPhaseInput): Promise<MainPhase> {
       }
       acc.set(key(lane, c), a)
       const w = workload(lane, c)
-      const stats = (lane.baseline && base ? base : started).stats
+      const { stats } = tmOf(lane)
       const histogram = measured ? newHistogram() : undefined
       const before = measured ? await stats.sample() : undefined
       const benchBefore = process.cpuUsage()
@@ -200,7 +202,7 @@ export async function runMainPhase(input: MainPhaseInput): Promise<MainPhase> {
         if (!a) continue
         const v = lane.variant
         const tmVariant = TM_VARIANTS.includes(v)
-        const stats = (lane.baseline && base ? base : started).stats
+        const { stats } = tmOf(lane)
         const q = (p: number): number => a.histogram.getValueAtPercentile(p) / 1000
         cells.push({
           variant: v,
