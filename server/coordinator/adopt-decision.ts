@@ -41,7 +41,12 @@ export async function finishAdopted(
     const finished = !tx.branches.some((b) => b.state === 'prepared')
     span.setAttribute('arbiter.finished', finished)
     if (!finished) return // the decision stays open for recovery
-    await ctx.log.appendEnd(tx.gtrid).catch(() => undefined)
+    // Not waited for, as in commit-protocol.ts: END waits for the next decision's write (end-wait.ts).
+    tx.endPending = true
+    void ctx.log
+      .appendEnd(tx.gtrid)
+      .catch(() => undefined)
+      .finally(() => (tx.endPending = false))
     tx.state = heuristic ? 'HEURISTIC' : 'COMMITTED'
     tx.touch()
     ctx.logger.info({ gtrid: tx.gtrid, state: tx.state }, 'recovered transaction finished')

@@ -15,6 +15,7 @@ import { join } from 'node:path'
 import { failpoint } from '../failpoints.js'
 import { BatchWait, type CommitDelayOptions } from './commit-delay.js'
 import { DecisionIndex } from './decision-index.js'
+import { EndWait } from './end-wait.js'
 import { FlushLoop } from './flush-loop.js'
 import {
   LogCorruptError,
@@ -74,7 +75,7 @@ export class FileDecisionLog implements DecisionLog {
   private readonly onWrite: ((error?: unknown) => void) | undefined
   private readonly groupCommit: boolean
   private readonly batchWait: BatchWait
-  /** The running commit delay: resolved early once the batch holds its target. */
+  private readonly endWait = new EndWait()
   private readonly index = new DecisionIndex()
   private segments: Segment[] = []
   private file: FileHandle | undefined
@@ -217,7 +218,10 @@ export class FileDecisionLog implements DecisionLog {
     if (!this.file) return Promise.reject(new LogWriteError('decision log is not open'))
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ record, frame: encodeFrame(record), durable, resolve, reject })
-      if (durable) this.batchWait.decisionQueued(this.durableQueued())
+      if (durable) {
+        this.endWait.must()
+        this.batchWait.decisionQueued(this.durableQueued())
+      }
       this.flushLoop.start()
     })
   }
@@ -225,6 +229,8 @@ export class FileDecisionLog implements DecisionLog {
   /** Writes batches until the queue is empty; one fsync per batch that needs one. */
   private async flush(): Promise<void> {
     while (this.queue.length > 0) {
+      // ENDs alone wait for the next decision's batch (end-wait.ts).
+      if (this.groupCommit) await this.endWait.forCompany(this.durableQueued())
       // Before every batch with a decision, not only the first: under load the loop never goes idle.
       await this.batchWait.beforeBatch(this.durableQueued())
       const batch = this.groupCommit ? this.queue : this.queue.splice(0, 1)
@@ -339,6 +345,7 @@ export class FileDecisionLog implements DecisionLog {
 
   async close(): Promise<void> {
     this.batchWait.release() // no commit delay on the way out
+    this.endWait.release()
     await this.flushLoop.idle()
     await this.file?.close()
     this.file = undefined

@@ -24,6 +24,7 @@ import type pg from 'pg'
 import { StoreError } from '../cluster/store-error.js'
 import { failpoint } from '../failpoints.js'
 import { DecisionIndex } from './decision-index.js'
+import { EndWait } from './end-wait.js'
 import { FlushLoop } from './flush-loop.js'
 import { BatchWait, type CommitDelayOptions } from './commit-delay.js'
 import { LogWriteError, type DecisionLog, type DecisionLogStats, type LoggedTransaction } from './decision-log.js'
@@ -102,6 +103,7 @@ export class PostgresDecisionLog implements DecisionLog {
   private counters = { records: 0, fsyncs: 0, batches: 0 }
 
   private readonly batchWait: BatchWait
+  private readonly endWait = new EndWait()
 
   constructor(private readonly o: PostgresDecisionLogOptions) {
     this.batchWait = new BatchWait(o.commitDelay)
@@ -206,6 +208,7 @@ export class PostgresDecisionLog implements DecisionLog {
     if (!this.opened) return Promise.reject(new LogWriteError('decision log is not open'))
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ record, epoch: this.o.fence.epoch, resolve, reject })
+      if (record.type !== 'end') this.endWait.must()
       if (record.type === 'decision') this.batchWait.decisionQueued(this.decisionsQueued())
       this.flushLoop.start()
     })
@@ -213,6 +216,8 @@ export class PostgresDecisionLog implements DecisionLog {
 
   private async flush(): Promise<void> {
     while (this.queue.length > 0) {
+      // ENDs alone wait for the next decision's batch (end-wait.ts): a store commit each otherwise.
+      await this.endWait.forCompany(this.queue.filter((p) => p.record.type !== 'end').length)
       // Each store commit costs the store a WAL flush and a round trip: under load, decisions share one.
       await this.batchWait.beforeBatch(this.decisionsQueued())
       const batch = this.queue
@@ -408,6 +413,7 @@ export class PostgresDecisionLog implements DecisionLog {
 
   async close(): Promise<void> {
     this.batchWait.release() // no commit delay on the way out
+    this.endWait.release()
     await this.flushLoop.idle()
     this.opened = false
   }

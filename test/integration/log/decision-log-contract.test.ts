@@ -13,6 +13,7 @@ import { NodeLease } from '../../../server/cluster/node-lease.js'
 import { migrateStore, STORE_SCHEMA_VERSION } from '../../../server/cluster/store-schema.js'
 import { sweepEnded } from '../../../server/cluster/store-sweep.js'
 import { LogWriteError, type DecisionLog } from '../../../server/log/decision-log.js'
+import { END_WAIT_MS } from '../../../server/log/end-wait.js'
 import { FileDecisionLog } from '../../../server/log/file-decision-log.js'
 import { LeaseLostError, PostgresDecisionLog } from '../../../server/log/postgres-decision-log.js'
 import { createLogger } from '../../../server/logger.js'
@@ -153,6 +154,36 @@ describe.each([
     expect(writes).toBeGreaterThanOrEqual(1)
     expect(writes).toBeLessThan(50)
     await log.close()
+  })
+
+  it('END alone waits for the next decision and shares its write; with none coming it goes alone after END_WAIT_MS; close() writes it at once', async () => {
+    const log = await store.open()
+    await log.appendDecision('contract-1:end-a', branches)
+    const start = log.stats().batches
+    const endA = log.appendEnd('contract-1:end-a')
+    await new Promise((resolve) => setTimeout(resolve, END_WAIT_MS / 4))
+    expect(log.stats().batches, 'END alone is not written at once').toBe(start)
+    await log.appendDecision('contract-1:end-b', branches)
+    await endA
+    expect(log.stats().batches - start, 'the END rode with the decision: one write for both').toBe(1)
+    expect(log.unfinished().map((t) => t.gtrid)).not.toContain('contract-1:end-a')
+
+    const alone = performance.now()
+    await log.appendEnd('contract-1:end-b')
+    expect(performance.now() - alone).toBeGreaterThanOrEqual(END_WAIT_MS - 20)
+    expect(log.stats().batches - start).toBe(2)
+
+    await log.appendDecision('contract-1:end-c', branches)
+    const endC = log.appendEnd('contract-1:end-c')
+    const closing = performance.now()
+    await log.close()
+    await endC
+    expect(performance.now() - closing, 'close() does not wait out the END wait').toBeLessThan(END_WAIT_MS / 2)
+    const reopened = await store.open()
+    expect(reopened.unfinished().map((t) => t.gtrid)).not.toContain('contract-1:end-a')
+    expect(reopened.unfinished().map((t) => t.gtrid)).not.toContain('contract-1:end-c')
+    expect(reopened.get('contract-1:end-c')?.ended).toBe(true)
+    await reopened.close()
   })
 })
 

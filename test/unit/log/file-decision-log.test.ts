@@ -295,16 +295,18 @@ describe('FileDecisionLog', () => {
     const log = new FileDecisionLog({ dir, segmentBytes: 400 })
     await log.open()
     await log.appendDecision('n1:OLD', branches) // stays open: pins its segment
+    const ends: Promise<void>[] = []
     for (let i = 0; i < 20; i++) {
       await log.appendDecision(`n1:T${i}`, branches)
-      await log.appendEnd(`n1:T${i}`)
+      ends.push(log.appendEnd(`n1:T${i}`)) // written with the next decision (end-wait.ts)
     }
     const pinned = log.stats().segments
     expect(pinned).toBeGreaterThan(3)
-    await log.appendEnd('n1:OLD')
-    await log.appendDecision('n1:LAST', branches) // a write after the END lets the collector run
+    const old = log.appendEnd('n1:OLD')
+    await log.appendDecision('n1:LAST', branches) // the ENDs go with it, and the collector runs after that write
+    await Promise.all([...ends, old])
+    await log.close() // waits for the flush loop, the collector included
     expect(log.stats().segments).toBeLessThan(pinned)
-    await log.close()
 
     const again = new FileDecisionLog({ dir, segmentBytes: 400 })
     await again.open()
