@@ -51,6 +51,8 @@ export interface FileDecisionLogOptions {
    * waits for more decisions to share its fsync. Off when absent.
    */
   readonly commitDelay?: CommitDelayOptions
+  /** How long ENDs alone wait for a decision's write (end-wait.ts; default END_WAIT_MS). */
+  readonly endWaitMs?: number
 }
 
 interface Pending {
@@ -75,7 +77,7 @@ export class FileDecisionLog implements DecisionLog {
   private readonly onWrite: ((error?: unknown) => void) | undefined
   private readonly groupCommit: boolean
   private readonly batchWait: BatchWait
-  private readonly endWait = new EndWait()
+  private readonly endWait: EndWait
   private readonly index = new DecisionIndex()
   private segments: Segment[] = []
   private file: FileHandle | undefined
@@ -92,6 +94,7 @@ export class FileDecisionLog implements DecisionLog {
     this.onWrite = options.onWrite
     this.groupCommit = options.groupCommit ?? true
     this.batchWait = new BatchWait(options.commitDelay)
+    this.endWait = new EndWait(options.endWaitMs)
   }
 
   async open(): Promise<void> {

@@ -53,6 +53,8 @@ export interface PostgresDecisionLogOptions {
   readonly onWrite?: (error?: unknown) => void
   /** Group commit under load, as the file store does (commit-delay.ts): a batch with a decision may wait for more. */
   readonly commitDelay?: CommitDelayOptions
+  /** How long ENDs alone wait for a decision's write (end-wait.ts; default END_WAIT_MS). */
+  readonly endWaitMs?: number
 }
 
 interface Pending {
@@ -103,10 +105,11 @@ export class PostgresDecisionLog implements DecisionLog {
   private counters = { records: 0, fsyncs: 0, batches: 0 }
 
   private readonly batchWait: BatchWait
-  private readonly endWait = new EndWait()
+  private readonly endWait: EndWait
 
   constructor(private readonly o: PostgresDecisionLogOptions) {
     this.batchWait = new BatchWait(o.commitDelay)
+    this.endWait = new EndWait(o.endWaitMs)
   }
 
   async open(): Promise<void> {

@@ -113,8 +113,17 @@ describe('a client across a three-node cluster', () => {
       expect((await b.tm.Commit({ gtrid })).transaction?.state).toBe('TRANSACTION_STATE_COMMITTED')
       expect(await landed(100)).toEqual({ pg: 1, maria: 1 })
       expect(await landed(101)).toEqual({ pg: 0, maria: 0 })
-      // Once decided, any node answers from the store.
-      expect((await a.tm.GetTransaction({ gtrid })).state).toBe('TRANSACTION_STATE_COMMITTED')
+      // Once decided, any node answers from the store: decided (COMMITTING) until B's END reaches it, which
+      // waits for B's next decision at most END_WAIT_MS (end-wait.ts), then COMMITTED; never anything else.
+      const seen = new Set<string>()
+      await expect
+        .poll(async () => {
+          const state = (await a.tm.GetTransaction({ gtrid })).state
+          seen.add(state)
+          return state
+        }, { timeout: 5000, interval: 10 })
+        .toBe('TRANSACTION_STATE_COMMITTED')
+      expect([...seen].filter((s) => s !== 'TRANSACTION_STATE_COMMITTING' && s !== 'TRANSACTION_STATE_COMMITTED')).toEqual([])
     } finally {
       a.close()
       b.close()
