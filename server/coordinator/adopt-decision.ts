@@ -7,6 +7,7 @@ import type { DecisionLog, LoggedTransaction } from '../log/decision-log.js'
 import type { Logger } from '../logger.js'
 import { inRootSpan } from '../tracing/spans.js'
 import { finishById, type FinisherContext } from './branch-finisher.js'
+import { logEnd } from './log-end.js'
 import type { CoordinatorObserver } from './observer.js'
 import { Transaction, type LiveCounter } from './transaction.js'
 
@@ -41,12 +42,7 @@ export async function finishAdopted(
     const finished = !tx.branches.some((b) => b.state === 'prepared')
     span.setAttribute('arbiter.finished', finished)
     if (!finished) return // the decision stays open for recovery
-    // Not waited for, as in commit-protocol.ts: END waits for the next decision's write (end-wait.ts).
-    tx.endPending = true
-    void ctx.log
-      .appendEnd(tx.gtrid)
-      .catch(() => undefined)
-      .finally(() => (tx.endPending = false))
+    logEnd(ctx, tx) // not waited for (log-end.ts)
     tx.state = heuristic ? 'HEURISTIC' : 'COMMITTED'
     tx.touch()
     ctx.logger.info({ gtrid: tx.gtrid, state: tx.state }, 'recovered transaction finished')

@@ -13,6 +13,7 @@ import { failpoint } from '../failpoints.js'
 import { LogWriteError, type DecisionLog } from '../log/decision-log.js'
 import type { Logger } from '../logger.js'
 import { finishById, type FinisherContext } from './branch-finisher.js'
+import { logEnd } from './log-end.js'
 import { secondsSince } from './observer.js'
 import { inSpan, traceparentOf } from '../tracing/spans.js'
 import { abortTransaction, type AbortCause } from './rollback-protocol.js'
@@ -290,16 +291,7 @@ async function decideAndFinish(
     // a later restart presume abort for it.
     if (tx.branches.some((b) => b.state === 'prepared')) return
     await failpoint('before-end')
-    // Not waited for: END only lets the log forget the decision (losing it
-    // costs recovery a redundant, idempotent re-commit), and under load its
-    // write would queue behind the next group commit's delay and fsync.
-    tx.endPending = true
-    void ctx.log
-      .appendEnd(tx.gtrid)
-      .catch((error: unknown) => {
-        ctx.logger.warn({ gtrid: tx.gtrid, err: String(error) }, 'END not logged: recovery will re-commit (idempotent)')
-      })
-      .finally(() => (tx.endPending = false))
+    logEnd(ctx, tx) // not waited for (log-end.ts)
     tx.state = 'COMMITTED'
     tx.touch()
     ctx.logger.debug({ gtrid: tx.gtrid, path: tx.commitPath }, 'committed')

@@ -16,6 +16,7 @@ import { TmError } from '../../proto/errors.js'
 import type { LoggedTransaction } from '../log/decision-log.js'
 import type { CommitOutcome, LocalVoteInput } from './commit-protocol.js'
 import { finishAdopted, transactionFromLog } from './adopt-decision.js'
+import { logEnd } from './log-end.js'
 import { abortTransaction, type AbortCause } from './rollback-protocol.js'
 import { LiveCounter, Transaction, type SessionTie } from './transaction.js'
 import type { CallerLimits } from './caller-limits.js'
@@ -216,7 +217,13 @@ export class Coordinator {
 
   /** Recovery: a logged decision without END is committed again (idempotently) by a phase 2 of its own. */
   adoptDecision(logged: LoggedTransaction): Transaction | undefined {
-    if (!logged.decision || this.known.has(logged.gtrid)) return this.known.find(logged.gtrid)
+    const known = this.known.find(logged.gtrid)
+    if (!logged.decision || known) {
+      // Finished here, but its END never reached the log (a failed write, or refused while the
+      // node held no lease): the log would keep it unfinished for as long as memory holds it.
+      if (known?.state === 'COMMITTED' && !known.endPending && logged.decision && !logged.ended) logEnd(this.ctx, known)
+      return known
+    }
     const { tx, heuristic } = transactionFromLog(logged, this.live)
     this.known.add(tx)
     tx.phaseTwoDone = finishAdopted({ ...this.ctx, observer: this.deps.observer }, tx, heuristic, logged.decision.trace)

@@ -26,8 +26,12 @@ export interface DecisionLog {
   open(): Promise<void>
   /** Forces a COMMIT decision to stable storage: resolves only once durable. `trace`: DecisionRecord.trace. */
   appendDecision(gtrid: string, branches: readonly LoggedBranch[], trace?: string): Promise<void>
-  /** Phase 2 finished. Not forced: losing it only means a redundant, idempotent re-commit. */
-  appendEnd(gtrid: string): Promise<void>
+  /**
+   * Phase 2 finished. Not forced: losing it only means a redundant, idempotent re-commit.
+   * An END alone waits a moment for the next decision's write (end-wait.ts) unless `now`
+   * (a caller waits for it).
+   */
+  appendEnd(gtrid: string, options?: { readonly now?: boolean }): Promise<void>
   /** An operator's resolution, forced before it is carried out. */
   appendResolution(record: Omit<ResolutionRecord, 'type' | 'at'>): Promise<void>
   /** The transactions with a decision or a resolution and no END. */

@@ -22,9 +22,9 @@ export class EndWait {
   constructor(private readonly maxWaitMs = END_WAIT_MS) {}
 
   /**
-   * Before a batch: when it would hold only ENDs (`mustWrite` 0), waits until
-   * a record that must be written is queued (must()), `maxWaitMs` passed, or
-   * release(); else returns at once.
+   * Before a batch: when it would hold only ENDs no caller waits for
+   * (`mustWrite` 0), waits until a record that must be written is queued
+   * (must()), `maxWaitMs` passed, or release(); else returns at once.
    */
   async forCompany(mustWrite: number): Promise<void> {
     if (mustWrite > 0 || this.released || this.maxWaitMs <= 0) return
@@ -39,7 +39,7 @@ export class EndWait {
     })
   }
 
-  /** A decision or resolution was queued: ENDs waiting go out with it now. */
+  /** A record that must be written was queued (a decision, a resolution, an END a caller waits for): ENDs waiting go out with it now. */
   must(): void {
     this.wake?.()
   }

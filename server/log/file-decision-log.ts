@@ -59,6 +59,8 @@ interface Pending {
   readonly record: LogRecord
   readonly frame: Buffer
   readonly durable: boolean
+  /** Written without the END wait (appendEnd's `now`). */
+  readonly urgent: boolean
   readonly resolve: () => void
   readonly reject: (error: Error) => void
 }
@@ -208,23 +210,21 @@ export class FileDecisionLog implements DecisionLog {
     return this.enqueue({ type: 'decision', gtrid, at: Date.now(), branches, ...(trace !== undefined && { trace }) }, true)
   }
 
-  appendEnd(gtrid: string): Promise<void> {
-    return this.enqueue({ type: 'end', gtrid, at: Date.now() }, false)
+  appendEnd(gtrid: string, options?: { readonly now?: boolean }): Promise<void> {
+    return this.enqueue({ type: 'end', gtrid, at: Date.now() }, false, options?.now === true)
   }
 
   appendResolution(record: Omit<ResolutionRecord, 'type' | 'at'>): Promise<void> {
     return this.enqueue({ ...record, type: 'resolution', at: Date.now() }, true)
   }
 
-  private enqueue(record: LogRecord, durable: boolean): Promise<void> {
+  private enqueue(record: LogRecord, durable: boolean, urgent = false): Promise<void> {
     if (this.failure) return Promise.reject(new LogFailedError(`decision log failed earlier: ${this.failure.message}`))
     if (!this.file) return Promise.reject(new LogWriteError('decision log is not open'))
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ record, frame: encodeFrame(record), durable, resolve, reject })
-      if (durable) {
-        this.endWait.must()
-        this.batchWait.decisionQueued(this.durableQueued())
-      }
+      this.queue.push({ record, frame: encodeFrame(record), durable, urgent, resolve, reject })
+      if (durable || urgent) this.endWait.must()
+      if (durable) this.batchWait.decisionQueued(this.durableQueued())
       this.flushLoop.start()
     })
   }
@@ -233,7 +233,7 @@ export class FileDecisionLog implements DecisionLog {
   private async flush(): Promise<void> {
     while (this.queue.length > 0) {
       // ENDs alone wait for the next decision's batch (end-wait.ts).
-      if (this.groupCommit) await this.endWait.forCompany(this.durableQueued())
+      if (this.groupCommit) await this.endWait.forCompany(this.queue.filter((p) => p.durable || p.urgent).length)
       // Before every batch with a decision, not only the first: under load the loop never goes idle.
       await this.batchWait.beforeBatch(this.durableQueued())
       const batch = this.groupCommit ? this.queue : this.queue.splice(0, 1)

@@ -59,6 +59,8 @@ export interface PostgresDecisionLogOptions {
 
 interface Pending {
   readonly record: LogRecord
+  /** An END written without the END wait (appendEnd's `now`). */
+  readonly urgent?: boolean
   /** The epoch when it was appended: a record of an earlier epoch is never written under a later one. */
   readonly epoch: number
   readonly resolve: () => void
@@ -199,19 +201,19 @@ export class PostgresDecisionLog implements DecisionLog {
     return this.enqueue({ type: 'decision', gtrid, at: Date.now(), branches, ...(trace !== undefined && { trace }) })
   }
 
-  appendEnd(gtrid: string): Promise<void> {
-    return this.enqueue({ type: 'end', gtrid, at: Date.now() })
+  appendEnd(gtrid: string, options?: { readonly now?: boolean }): Promise<void> {
+    return this.enqueue({ type: 'end', gtrid, at: Date.now() }, options?.now === true)
   }
 
   appendResolution(record: Omit<ResolutionRecord, 'type' | 'at'>): Promise<void> {
     return this.enqueue({ ...record, type: 'resolution', at: Date.now() })
   }
 
-  private enqueue(record: LogRecord): Promise<void> {
+  private enqueue(record: LogRecord, urgent = false): Promise<void> {
     if (!this.opened) return Promise.reject(new LogWriteError('decision log is not open'))
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ record, epoch: this.o.fence.epoch, resolve, reject })
-      if (record.type !== 'end') this.endWait.must()
+      this.queue.push({ record, epoch: this.o.fence.epoch, resolve, reject, ...(urgent && { urgent }) })
+      if (record.type !== 'end' || urgent) this.endWait.must()
       if (record.type === 'decision') this.batchWait.decisionQueued(this.decisionsQueued())
       this.flushLoop.start()
     })
@@ -220,7 +222,7 @@ export class PostgresDecisionLog implements DecisionLog {
   private async flush(): Promise<void> {
     while (this.queue.length > 0) {
       // ENDs alone wait for the next decision's batch (end-wait.ts): a store commit each otherwise.
-      await this.endWait.forCompany(this.queue.filter((p) => p.record.type !== 'end').length)
+      await this.endWait.forCompany(this.queue.filter((p) => p.record.type !== 'end' || p.urgent === true).length)
       // Each store commit costs the store a WAL flush and a round trip: under load, decisions share one.
       await this.batchWait.beforeBatch(this.decisionsQueued())
       const batch = this.queue
@@ -238,10 +240,12 @@ export class PostgresDecisionLog implements DecisionLog {
   private async writeBatch(all: Pending[]): Promise<void> {
     const epoch = this.o.fence.epoch
     // Appended under an epoch this node no longer holds (it lost its lease since): a transaction
-    // prepared then may have been presumed aborted by the node that took this one over.
-    const stale = all.filter((p) => p.epoch !== epoch || epoch === 0)
+    // prepared then may have been presumed aborted by the node that took this one over. Not an END:
+    // its phase 2 is done whatever the epoch, and its UPDATE touches only rows this node still owns.
+    const isStale = (p: Pending): boolean => epoch === 0 || (p.epoch !== epoch && p.record.type !== 'end')
+    const stale = all.filter(isStale)
     for (const p of stale) p.reject(new LeaseLostError('this node lost its lease since this was appended (taken over, or rejoining): nothing was logged'))
-    const batch = stale.length === 0 ? all : all.filter((p) => p.epoch === epoch && epoch !== 0)
+    const batch = stale.length === 0 ? all : all.filter((p) => !isStale(p))
     if (batch.length === 0) return
     const decisions = batch.filter((p): p is Pending & { record: DecisionRecord } => p.record.type === 'decision')
     const resolutions = batch.filter((p): p is Pending & { record: ResolutionRecord } => p.record.type === 'resolution')

@@ -207,7 +207,7 @@ export class Recovery {
     // Queued together, so they share one log write.
     await Promise.all(
       over.map((logged) =>
-        this.deps.log.appendEnd(logged.gtrid).catch((error: unknown) => {
+        this.deps.log.appendEnd(logged.gtrid, { now: true }).catch((error: unknown) => {
           this.deps.logger.warn({ gtrid: logged.gtrid, err: String(error) }, 'END of a resolved transaction not logged: the next pass tries again')
         }),
       ),

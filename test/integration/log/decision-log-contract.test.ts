@@ -160,7 +160,7 @@ describe.each([
     await log.close()
   })
 
-  it('END alone waits for the next decision and shares its write; with none coming it goes alone after its wait; close() writes it at once', async () => {
+  it('END alone waits for the next decision and shares its write; with none coming it goes alone after its wait; one marked now, and close(), do not wait', async () => {
     const endWaitMs = 400 // longer than the default, so that a loaded machine cannot blur the steps
     const log = await store.open({ endWaitMs })
     await log.appendDecision('contract-1:end-a', branches)
@@ -178,12 +178,19 @@ describe.each([
     expect(performance.now() - alone).toBeGreaterThanOrEqual(endWaitMs - 20)
     expect(log.stats().batches - start).toBe(2)
 
+    // An END a caller waits for (recovery's, for resolved transactions) goes at once.
+    await log.appendDecision('contract-1:end-now', branches)
+    const urgent = performance.now()
+    await log.appendEnd('contract-1:end-now', { now: true })
+    expect(performance.now() - urgent, 'appendEnd(…, { now: true }) does not wait').toBeLessThan(endWaitMs - 50)
+    expect(log.get('contract-1:end-now')?.ended).toBe(true)
+
     await log.appendDecision('contract-1:end-c', branches)
     const endC = log.appendEnd('contract-1:end-c')
     const closing = performance.now()
     await log.close()
     await endC
-    expect(performance.now() - closing, 'close() does not wait out the END wait').toBeLessThan(endWaitMs / 2)
+    expect(performance.now() - closing, 'close() does not wait out the END wait').toBeLessThan(endWaitMs)
     const reopened = await store.open()
     expect(reopened.unfinished().map((t) => t.gtrid)).not.toContain('contract-1:end-a')
     expect(reopened.unfinished().map((t) => t.gtrid)).not.toContain('contract-1:end-c')
@@ -209,6 +216,20 @@ describe('the postgres store refuses what it cannot make durable', () => {
     expect(error).toBeInstanceOf(LogWriteError) // the commit protocol answers ABORTED for it
     expect((await store.pool.query('SELECT 1 FROM arbiter_transactions WHERE gtrid = $1', ['g-fenced'])).rowCount).toBe(0)
     expect(log.get('g-fenced')).toBeUndefined()
+    await log.close()
+  })
+
+  it('an END queued before the node rejoined at a new epoch is still written (its phase 2 is done whatever the epoch)', async () => {
+    const log = await store.openWith(undefined, { endWaitMs: 2000 })
+    await log.appendDecision('contract-1:end-across-epochs', branches)
+    const end = log.appendEnd('contract-1:end-across-epochs') // waits for company
+    // The lease lapsed without a takeover; the node joins again, at the next epoch, its rows still its own.
+    await store.pool.query("UPDATE arbiter_nodes SET lease_expires_at = now() - interval '1 second'")
+    await store.lease().join()
+    await log.appendDecision('contract-1:after-rejoin', branches) // the END rides with it
+    await expect(end).resolves.toBeUndefined()
+    const row = await store.pool.query<{ ended: boolean }>('SELECT ended_at IS NOT NULL AS ended FROM arbiter_transactions WHERE gtrid = $1', ['contract-1:end-across-epochs'])
+    expect(row.rows[0]?.ended).toBe(true)
     await log.close()
   })
 

@@ -54,6 +54,30 @@ describe('two-phase commit over gRPC', () => {
     expect(await dbs.preparedLeft(nodeId)).toEqual({ pg: [], mysql: [] })
   })
 
+  it('an END that did not reach the log (a failed write) is logged again by the next recovery pass', async () => {
+    const log = arbiter.log
+    const appendEnd = log.appendEnd.bind(log)
+    let refused = 0
+    log.appendEnd = (gtrid) => {
+      refused += 1
+      log.appendEnd = appendEnd // only this one
+      return Promise.reject(new Error(`test: END of ${gtrid} not written`))
+    }
+    try {
+      const { gtrid } = await client.tm.Begin({})
+      await insertBoth(gtrid, 20, 1)
+      expect((await client.tm.Commit({ gtrid })).transaction?.state).toBe('TRANSACTION_STATE_COMMITTED')
+      await expect.poll(() => arbiter.coordinator.find(gtrid)?.endPending, { timeout: 2_000 }).toBe(false)
+      expect(refused).toBe(1)
+      expect(log.get(gtrid)?.ended).toBe(false) // still unfinished in the log, though committed here
+      await arbiter.recovery.scan()
+      await expect.poll(() => log.get(gtrid)?.ended, { timeout: 2_000 }).toBe(true)
+      expect(await balances(20)).toEqual({ pg: 1, maria: 1 })
+    } finally {
+      log.appendEnd = appendEnd
+    }
+  })
+
   it('rolls back both when a statement fails on one, and says why', async () => {
     const { gtrid } = await client.tm.Begin({})
     await client.tm.Execute({ gtrid, statement: { resource: 'pg', sql: 'INSERT INTO accounts VALUES ($1, $2)', params: [int(2), int(5)] } })
