@@ -134,7 +134,14 @@ export function clusterSection(result: BenchResult): string[] {
       '',
     )
   }
-  parts.push('### Targets (issue #23)', '', targetsTable(result, clusterTargets(cluster, takeover)), '')
+  parts.push(
+    '### Targets (issue #23)',
+    '',
+    'Judged round by round, as the #24 targets are: *yes* when every round met the goal, *within noise* when some did, *no* when none did.',
+    '',
+    targetsTable(result, clusterTargets(cluster, takeover)),
+    '',
+  )
   return parts
 }
 

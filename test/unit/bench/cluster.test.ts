@@ -156,13 +156,15 @@ describe('cluster results', () => {
 
   it("checks issue #23's targets", () => {
     const checks = clusterTargets(cluster, takeover)
-    expect(checks.map((c) => [c.measured, c.met])).toEqual([
-      ['0.90× (0.81–0.99)', true],
-      ['0.080 (0.070–0.090)', true],
-      ['0.96×', true],
-      ['0.92×', true],
-      ['5.10 s', true],
+    // Judged round by round: a total that meets the goal with a round that does not is within noise.
+    expect(checks.map((c) => [c.measured, c.met, c.withinNoise ?? false])).toEqual([
+      ['0.90× (0.81–0.99)', false, true],
+      ['0.080 (0.070–0.090)', true, false],
+      ['0.96×', true, false],
+      ['0.92×', true, false],
+      ['5.10 s', true, false],
     ])
+    expect(checks.map((c) => c.goal)).toEqual(['≥ 0.85×', '≤ 0.10', '≥ 0.90×', '≥ 0.90×', '≤ 7.0 s'])
     expect(checks[1]!.what).toMatch(/c=128 .*local branches, postgres store/)
     expect(checks[4]!.goal).toBe('≤ 7.0 s')
     const slow = clusterTargets(undefined, { ...takeover, rounds: [{ ...takeover.rounds[0]!, finishedMs: null }] })
