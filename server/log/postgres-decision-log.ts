@@ -61,7 +61,7 @@ interface Pending {
   readonly record: LogRecord
   /** An END written without the END wait (appendEnd's `now`). */
   readonly urgent?: boolean
-  /** The epoch when it was appended: a record of an earlier epoch is never written under a later one. */
+  /** The epoch when it was appended: a record of an earlier epoch is never written under a later one (but an END: writeBatch). */
   readonly epoch: number
   readonly resolve: () => void
   readonly reject: (error: Error) => void
