@@ -180,12 +180,26 @@ function addressesOf(options: ArbiterClientOptions): readonly string[] {
     const list = given as unknown[]
     const bad = list.findIndex((a) => typeof a !== 'string' || a === '')
     if (bad >= 0) throw new InvalidArgumentError(`addresses[${bad}] must be a host:port string (got ${JSON.stringify(list[bad])})`)
-    ;(list as string[]).forEach((entry, i) => checkDnsTarget(entry, `addresses[${i}]`))
+    ;(list as string[]).forEach((entry, i) => checkAddress(entry, `addresses[${i}]`))
     return Object.freeze([...new Set(list as string[])])
   }
   if (typeof address !== 'string' || address === '') throw new InvalidArgumentError('address is required (host:port), or addresses for several nodes')
-  checkDnsTarget(address, 'address')
+  checkAddress(address, 'address')
   return Object.freeze([address])
+}
+
+/**
+ * An address grpc-js could not parse makes every call wait out its deadline
+ * and fail UNAVAILABLE ("Failed to parse DNS address"): refused here instead.
+ * No target has whitespace or control characters (found by testing: a stray
+ * space copied from a config).
+ */
+function checkAddress(entry: string, field: string): void {
+  // eslint-disable-next-line no-control-regex
+  if (/[\s\u0000-\u001f\u007f]/.test(entry)) {
+    throw new InvalidArgumentError(`${field} has whitespace or a control character in it (got ${JSON.stringify(entry)}): give host:port alone`)
+  }
+  checkDnsTarget(entry, field)
 }
 
 /** Checks the transaction options a caller gave (throws InvalidArgumentError). */

@@ -33,4 +33,12 @@ describe('client addresses', () => {
     expect(() => resolveClientOptions({ addresses: 'a:1' as unknown as string[] })).toThrow(/addresses must be a non-empty array/)
     expect(() => resolveClientOptions({})).toThrow(/address is required/)
   })
+
+  it('an address with whitespace or a control character is refused at once, not at every call after its deadline', () => {
+    for (const bad of [' 127.0.0.1:1', '127.0.0.1:1 ', '127.0.0.1 :1', '127.0.0.1:1\n', 'a\t:1', 'a:1\u0000']) {
+      expect(() => resolveClientOptions({ addresses: ['b:2', bad] }), JSON.stringify(bad)).toThrow(/addresses\[1\] has whitespace or a control character/)
+      expect(() => resolveClientOptions({ address: bad }), JSON.stringify(bad)).toThrow(/^address has whitespace or a control character/)
+    }
+    expect(resolveClientOptions({ address: 'dns:///arbiter.internal:50051' }).address).toBe('dns:///arbiter.internal:50051')
+  })
 })
