@@ -55,6 +55,12 @@ export async function resolveBranch(ctx: AdminContext, req: ResolveBranchRequest
     throw new TmError('TM_ILLEGAL_STATE', `refused: ${list}. Set force to override; the outcome is then HEURISTIC`)
   }
 
+  // Claimed before anything is logged, as recovery does before presuming abort: judged not in
+  // progress just now (synchronously), no client may begin the gtrid and log a COMMIT decision
+  // while the rollback is written and carried out (found by hostile testing: a client-named
+  // Commit that arrived during the resolution's fsync committed over the rolled-back branch).
+  if (action === 'rollback') for (const j of judged) ctx.coordinator.claimOrphan(j.branch.xid.gtrid.toString('utf8'))
+
   const steps: WireRecoveryStep[] = []
   for (const j of judged) {
     const gtrid = j.branch.xid.gtrid.toString('utf8')
@@ -71,8 +77,6 @@ export async function resolveBranch(ctx: AdminContext, req: ResolveBranchRequest
     }
     ctx.logger.warn({ gtrid, resource: j.resource, bqual, action, operator, reason, heuristic: j.heuristic }, 'operator resolution logged')
     ctx.coordinator.markResolving(gtrid, j.resource, j.branch.xid.bqual, action)
-    // As recovery does before presuming abort: no client may begin this gtrid after its branch is rolled back.
-    if (action === 'rollback') ctx.coordinator.claimOrphan(gtrid)
     let result: string
     let done = false
     try {

@@ -257,6 +257,38 @@ describe('in-doubt and recover', () => {
 })
 
 describe('resolve', () => {
+  it("a client's Commit arriving while an operator's rollback is being logged is refused: the transaction is claimed before the log write", async () => {
+    // Found by hostile testing: judged not in progress, the resolution was logged (an fsync), and a
+    // client-named Commit that came in meanwhile began the transaction and committed it over the branch.
+    const { xid, gtrid } = await preparePgBranch(305)
+    const log = server.log
+    const appendResolution = log.appendResolution.bind(log)
+    let entered!: () => void
+    const inWrite = new Promise<void>((resolve) => (entered = resolve))
+    let letGo!: () => void
+    const gate = new Promise<void>((resolve) => (letGo = resolve))
+    log.appendResolution = async (record) => {
+      entered()
+      await gate
+      return appendResolution(record)
+    }
+    try {
+      const resolving = cli('resolve', '--resource', 'pg', '--xid', xidToString(xid), '--rollback', '--reason', 'abandoned, it seems')
+      await inWrite
+      const late = server.coordinator.commit(gtrid, [], 'applied', { tmInstance: server.coordinator.instance })
+      await expect(late).rejects.toThrow(/presumed abort/)
+      letGo()
+      const out = await resolving
+      expect(out.code).toBe(0)
+      expect(out.stdout).toMatch(/rollback\s*│\s*done/)
+    } finally {
+      log.appendResolution = appendResolution
+      letGo()
+    }
+    expect(await pgPrepared(xid)).toBe(false)
+    expect(await pgRow(305)).toBe(false)
+  })
+
   it('rolls back a branch by hand; the log records who and why; recovery leaves it alone', async () => {
     const { xid, gtrid } = await preparePgBranch(301)
     const reason = 'orphan of the 3 am incident'
