@@ -16,6 +16,7 @@ import { TransactionHolders } from './holders.js'
 import { ClusterMembers } from './members.js'
 import { NodeLease } from './node-lease.js'
 import { StoreError } from './store-error.js'
+import { markSharedStore } from './store-marker.js'
 import { migrateStore } from './store-schema.js'
 import { sweepEnded } from './store-sweep.js'
 import { Takeover, type TakeoverEvent } from './takeover.js'
@@ -118,6 +119,7 @@ export async function openSharedStore(config: SharedStoreConfig, logger: Logger)
 
   try {
     await lease.join()
+    await markSharedStore(config.dataDir, config.nodeId) // before any decision of this node can be in the store
     await log.open()
   } catch (error) {
     lease.stop()

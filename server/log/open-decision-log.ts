@@ -2,6 +2,7 @@
 // node), or the shared PostgreSQL store with this node's lease (a cluster).
 import { join } from 'node:path'
 import { openSharedStore, type SharedStore } from '../cluster/shared-store.js'
+import { refuseFileStoreAfterShared } from '../cluster/store-marker.js'
 import type { ArbiterConfig } from '../config.js'
 import { storeUrl } from '../config/sources.js'
 import { ConfigError } from '../config/config-error.js'
@@ -52,6 +53,7 @@ export async function openDecisionLog(
     )
     return { log: shared.log, shared }
   }
+  await refuseFileStoreAfterShared(config.dataDir)
   const logDir = join(config.dataDir, 'log')
   const writeProbe = new WriteProbe(logDir)
   const log = new FileDecisionLog({

@@ -350,6 +350,20 @@ describe('a store that cannot serve at start-up', () => {
     expect(message).toMatch(/refused creating or migrating its tables: .*Its user needs CREATE on the schema/)
   })
 
+  it('a data folder last used with the postgres store refuses the file store: exit 2, naming log.store (its decisions are in the store)', async () => {
+    // Found by hostile testing: started again with no `log:` section, the node presumed aborted the
+    // branches of a transaction the store held decided, and the node that took it over answered COMMITTED.
+    const config = clusterConfig(`marker-${Math.random().toString(36).slice(2, 8)}`)
+    const node = await ArbiterProcess.start(config)
+    nodes.push(node)
+    await node.stop()
+    const { log: _store, ...rest } = config
+    const message = await startFails({ ...rest, cluster: undefined })
+    expect(message).toMatch(/exited \(2\) during start-up/)
+    expect(message).toMatch(/was last used by node "marker-[a-z0-9]+" with log\.store: postgres: its decisions are in the shared store/)
+    expect(message).toContain('shared-store.json')
+  })
+
   it('a node whose file log still holds an unfinished decision refuses to switch to the postgres store: exit 2, naming log.store', async () => {
     const config = testConfig([], { cluster: { leaseMs: LEASE_MS }, log: { store: 'postgres', url: storeUrl } })
     const fileLog = new FileDecisionLog({ dir: join(config.dataDir!, 'log') })
