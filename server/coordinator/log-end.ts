@@ -8,10 +8,11 @@ import type { DecisionLog } from '../log/decision-log.js'
 import type { Logger } from '../logger.js'
 import type { Transaction } from './transaction.js'
 
-export function logEnd(ctx: { readonly log: DecisionLog; readonly logger: Logger }, tx: Transaction): void {
+/** `committed`: every branch committed (not a heuristic outcome): the END says so (EndRecord.committed). */
+export function logEnd(ctx: { readonly log: DecisionLog; readonly logger: Logger }, tx: Transaction, committed: boolean): void {
   tx.endPending = true
   void ctx.log
-    .appendEnd(tx.gtrid)
+    .appendEnd(tx.gtrid, { committed })
     .catch((error: unknown) => {
       ctx.logger.warn({ gtrid: tx.gtrid, err: String(error) }, 'END not logged: the next recovery pass logs it again')
     })

@@ -20,8 +20,12 @@ export class DecisionIndex {
   apply(record: LogRecord): void {
     if (record.type === 'end') {
       const entry = this.open.get(record.gtrid)
+      // An END whose decision and resolutions are gone (collected with an older segment): a
+      // committed one still answers COMMITTED; any other is forgotten, never made a rollback.
+      if (!entry && record.committed !== true) return
       this.open.delete(record.gtrid)
-      this.ended.set(record.gtrid, { decision: entry?.decision, resolutions: entry?.resolutions ?? [] })
+      const decision = entry?.decision ?? (entry ? undefined : { type: 'decision' as const, gtrid: record.gtrid, at: record.at, branches: [] })
+      this.ended.set(record.gtrid, { decision, resolutions: entry?.resolutions ?? [] })
       if (this.ended.size > REMEMBERED_ENDED) {
         const oldest = this.ended.keys().next()
         if (!oldest.done) this.ended.delete(oldest.value)

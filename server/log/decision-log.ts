@@ -21,6 +21,13 @@ export interface DecisionLogStats {
   readonly segments: number
 }
 
+export interface EndOptions {
+  /** Written at once, not held for the next decision's write (a caller waits for it). */
+  readonly now?: boolean
+  /** It ends a COMMIT decision that committed (EndRecord.committed). */
+  readonly committed?: boolean
+}
+
 export interface DecisionLog {
   /** Reads what is there (repairing a torn tail); fails loudly on mid-log corruption. */
   open(): Promise<void>
@@ -31,7 +38,7 @@ export interface DecisionLog {
    * An END alone waits a moment for the next decision's write (end-wait.ts) unless `now`
    * (a caller waits for it).
    */
-  appendEnd(gtrid: string, options?: { readonly now?: boolean }): Promise<void>
+  appendEnd(gtrid: string, options?: EndOptions): Promise<void>
   /** An operator's resolution, forced before it is carried out. */
   appendResolution(record: Omit<ResolutionRecord, 'type' | 'at'>): Promise<void>
   /** The transactions with a decision or a resolution and no END. */

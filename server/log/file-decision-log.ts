@@ -23,6 +23,7 @@ import {
   LogWriteError,
   type DecisionLog,
   type DecisionLogStats,
+  type EndOptions,
   type LoggedTransaction,
 } from './decision-log.js'
 import type { LogRecord, LoggedBranch, ResolutionRecord } from './log-record.js'
@@ -210,8 +211,8 @@ export class FileDecisionLog implements DecisionLog {
     return this.enqueue({ type: 'decision', gtrid, at: Date.now(), branches, ...(trace !== undefined && { trace }) }, true)
   }
 
-  appendEnd(gtrid: string, options?: { readonly now?: boolean }): Promise<void> {
-    return this.enqueue({ type: 'end', gtrid, at: Date.now() }, false, options?.now === true)
+  appendEnd(gtrid: string, options?: EndOptions): Promise<void> {
+    return this.enqueue({ type: 'end', gtrid, at: Date.now(), ...(options?.committed === true && { committed: true as const }) }, false, options?.now === true)
   }
 
   appendResolution(record: Omit<ResolutionRecord, 'type' | 'at'>): Promise<void> {

@@ -26,6 +26,13 @@ export interface EndRecord {
   readonly type: 'end'
   readonly gtrid: string
   readonly at: number
+  /**
+   * Ends a COMMIT decision that committed. Replay may find an END whose
+   * decision went with an older segment (collected once everything in it had
+   * ended): this still answers COMMITTED for it. Absent: the outcome is the
+   * one the decision and resolutions before it say, or forgotten.
+   */
+  readonly committed?: true
 }
 
 /** An operator's manual resolution of one branch, with who and why. */
@@ -52,7 +59,7 @@ export function isLogRecord(value: unknown): value is LogRecord {
     case 'decision':
       return Array.isArray(r.branches) && r.branches.every(isLoggedBranch) && (r.trace === undefined || typeof r.trace === 'string')
     case 'end':
-      return true
+      return true // `committed` is read only when it is true (DecisionIndex): anything else is an END without it
     case 'resolution':
       return (
         typeof r.resource === 'string' &&

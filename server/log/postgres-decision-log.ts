@@ -27,7 +27,7 @@ import { DecisionIndex } from './decision-index.js'
 import { EndWait } from './end-wait.js'
 import { FlushLoop } from './flush-loop.js'
 import { BatchWait, type CommitDelayOptions } from './commit-delay.js'
-import { LogWriteError, type DecisionLog, type DecisionLogStats, type LoggedTransaction } from './decision-log.js'
+import { LogWriteError, type DecisionLog, type DecisionLogStats, type EndOptions, type LoggedTransaction } from './decision-log.js'
 import type { DecisionRecord, LogRecord, LoggedBranch, ResolutionRecord } from './log-record.js'
 
 /** The node's fence, as the log needs it (node-lease.ts). */
@@ -201,7 +201,8 @@ export class PostgresDecisionLog implements DecisionLog {
     return this.enqueue({ type: 'decision', gtrid, at: Date.now(), branches, ...(trace !== undefined && { trace }) })
   }
 
-  appendEnd(gtrid: string, options?: { readonly now?: boolean }): Promise<void> {
+  /** `committed` is not needed here: the row keeps its outcome. */
+  appendEnd(gtrid: string, options?: EndOptions): Promise<void> {
     return this.enqueue({ type: 'end', gtrid, at: Date.now() }, options?.now === true)
   }
 

@@ -314,6 +314,32 @@ describe('FileDecisionLog', () => {
     await again.close()
   })
 
+  it("after its decision's segment was collected, a committed transaction's END still answers COMMITTED after a reopen; any other lone END is forgotten, never a rollback", async () => {
+    // Found by hostile testing: Admin showed committed transactions ROLLED_BACK after a restart (an END
+    // replayed with no decision before it read as a transaction without a decision: presumed abort).
+    const log = new FileDecisionLog({ dir, segmentBytes: 400 })
+    await log.open()
+    await log.appendDecision('n1:A', branches)
+    await log.appendDecision('n1:R', branches)
+    let t = 0
+    while (log.stats().segments < 2) await log.appendDecision(`n1:T${t++}`, branches) // A and R behind, in the first segment
+    // Every END goes in one write with LAST (end-wait.ts): in a segment that LAST keeps, while the first is collected.
+    const ends = [log.appendEnd('n1:A', { committed: true }), log.appendEnd('n1:R')]
+    for (let i = 0; i < t; i++) ends.push(log.appendEnd(`n1:T${i}`, { committed: true }))
+    await log.appendDecision('n1:LAST', branches)
+    await Promise.all(ends)
+    await log.close()
+    const names = (await readdir(dir)).filter((n) => n.endsWith('.log')).sort()
+    expect(names[0], 'the first segment (A, R) was collected').not.toBe('segment-0000000001.log')
+
+    const again = new FileDecisionLog({ dir, segmentBytes: 400 })
+    await again.open()
+    expect(again.get('n1:A')).toMatchObject({ ended: true, decision: { gtrid: 'n1:A' } })
+    expect(again.get('n1:R')).toBeUndefined() // forgotten (NOT_FOUND), not made a transaction without a decision
+    expect(again.unfinished().map((t) => t.gtrid)).toEqual(['n1:LAST'])
+    await again.close()
+  })
+
   it('a next segment that cannot be started fails the log (appends are refused, healthy() is false) instead of crashing the process', async () => {
     const log = new FileDecisionLog({ dir, segmentBytes: 400 })
     await log.open()
