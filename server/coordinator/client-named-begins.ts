@@ -51,6 +51,8 @@ export class ClientNamedBegins {
     timeoutMs: number,
     now: number,
     accepting: boolean,
+    /** Why the decision log takes no decision now: a transaction begun could never commit. */
+    logRefusal?: string,
   ): NamedBegin {
     const refuse = (why: string, extra: Record<string, string> = {}): TmError =>
       new TmError('TM_TX_ABORTED', `transaction ${gtrid} was not begun: ${why}; nothing was done (call Begin instead)`, {
@@ -58,6 +60,7 @@ export class ClientNamedBegins {
       })
     // Refused rather than UNAVAILABLE: nothing was begun, so the client knows its Commit did nothing.
     if (!accepting) throw refuse('the TM is shutting down (draining)', { draining: 'true' })
+    if (logRefusal !== undefined) throw refuse(logRefusal)
     if (nodeId !== this.nodeId) throw refuse(`it names TM node "${nodeId}", this is node "${this.nodeId}"`)
     if (tmInstance !== this.instance) throw refuse('it was named under another run of this TM (tm_instance differs: the TM restarted)')
     const closed = this.closed.get(gtrid)

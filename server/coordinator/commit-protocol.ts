@@ -10,7 +10,7 @@
 import { AdapterError, type BranchSession, type Vote, type Xid } from '../../adapters/types.js'
 import { TmError } from '../../proto/errors.js'
 import { failpoint } from '../failpoints.js'
-import { LogWriteError, type DecisionLog } from '../log/decision-log.js'
+import { LogWriteError, logRefusal, type DecisionLog } from '../log/decision-log.js'
 import type { Logger } from '../logger.js'
 import { finishById, type FinisherContext } from './branch-finisher.js'
 import { logEnd } from './log-end.js'
@@ -74,9 +74,11 @@ async function commitSteps(
     await failAbort(ctx, tx, { reason: `local branch ${unvoted[0]!.xid.bqual.toString()} on "${unvoted[0]!.resource}" was not prepared by the application` })
   }
 
-  if (!ctx.log.healthy()) {
-    // Preparing now would only strand branches: no decision could be logged.
-    await failAbort(ctx, tx, { reason: 'the decision log has failed: this TM commits nothing until it is restarted', retryable: true })
+  const refusal = logRefusal(ctx.log)
+  if (refusal !== undefined) {
+    // Preparing now would only strand branches: no decision could be logged. The log says why
+    // (a failed fsync: restart; no lease in the shared store: rejoining by itself).
+    await failAbort(ctx, tx, { reason: refusal, retryable: true })
   }
   await failpoint('before-prepare')
   const phase1Started = performance.now()

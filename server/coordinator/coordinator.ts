@@ -13,7 +13,7 @@ import { noteOnSpan } from '../tracing/spans.js'
 import type { QueryResult, ResourceAdapter, SqlValue, Xid } from '../../adapters/types.js'
 import { newGtrid } from '../../adapters/xid/xid.js'
 import { TmError } from '../../proto/errors.js'
-import type { LoggedTransaction } from '../log/decision-log.js'
+import { logRefusal, type LoggedTransaction } from '../log/decision-log.js'
 import type { CommitOutcome, LocalVoteInput } from './commit-protocol.js'
 import { finishAdopted, transactionFromLog } from './adopt-decision.js'
 import { logEnd } from './log-end.js'
@@ -336,6 +336,10 @@ export class Coordinator {
         metadata: { draining: 'true' },
       })
     }
+    // A transaction begun now could never commit here (found by hostile testing: a node that lost its
+    // node id kept taking Begins and holding row locks for transactions it then refused to commit).
+    const refusal = logRefusal(this.ctx.log)
+    if (refusal !== undefined) throw new TmError('TM_RM_UNAVAILABLE', `${refusal}: nothing was begun; begin on another node or retry shortly`)
   }
 
   private register(

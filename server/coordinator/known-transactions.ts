@@ -10,7 +10,7 @@
 // Split from coordinator.ts, which moves the transactions between states.
 import { parseGtrid } from '../../adapters/xid/xid.js'
 import { TmError } from '../../proto/errors.js'
-import type { DecisionLog, LoggedTransaction } from '../log/decision-log.js'
+import { logRefusal, type DecisionLog, type LoggedTransaction } from '../log/decision-log.js'
 import type { BeginAdmission } from './begin-admission.js'
 import { CLOCK_TOLERANCE_MS, ClientNamedBegins } from './client-named-begins.js'
 import type { BeginOptions, CoordinatorConfig } from './coordinator-config.js'
@@ -120,7 +120,7 @@ export class KnownTransactions {
     const parts = this.namedBegins.parse(gtrid) // a malformed gtrid is INVALID_ARGUMENT before the options are looked at
     const { timeoutMs, labels } = this.deps.admission.checkOptions(begin)
     const now = Date.now()
-    const { namedAt } = this.namedBegins.check(gtrid, parts, begin.tmInstance, timeoutMs, now, this.deps.accepting())
+    const { namedAt } = this.namedBegins.check(gtrid, parts, begin.tmInstance, timeoutMs, now, this.deps.accepting(), logRefusal(this.deps.log))
     const live = this.deps.admission.admit(begin.caller)
     if (!options.reaper) this.unseen.note(now, now - namedAt) // begun by its Commit: it was under way at the client until now
     const tx = this.deps.register(gtrid, namedAt + timeoutMs, timeoutMs, labels, { ...options, live, caller: begin.caller })

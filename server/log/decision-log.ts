@@ -28,6 +28,12 @@ export interface EndOptions {
   readonly committed?: boolean
 }
 
+/** Why `log` takes no decision now (its own words when it has them), or undefined while it is healthy. */
+export function logRefusal(log: DecisionLog): string | undefined {
+  if (log.healthy()) return undefined
+  return log.problem?.() ?? 'the decision log has failed (an fsync failed): this TM commits nothing until it is restarted'
+}
+
 export interface DecisionLog {
   /** Reads what is there (repairing a torn tail); fails loudly on mid-log corruption. */
   open(): Promise<void>

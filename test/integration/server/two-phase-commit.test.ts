@@ -78,6 +78,31 @@ describe('two-phase commit over gRPC', () => {
     }
   })
 
+  it('while the decision log takes no decision, nothing begins and a Commit is refused, each saying why in the log\'s words', async () => {
+    // Found by hostile testing: a node whose log could not decide (here: its problem, as a node without
+    // its lease in the shared store says it) kept taking Begins, then refused their Commits "until restarted".
+    const { gtrid } = await client.tm.Begin({})
+    await insertBoth(gtrid, 21, 1)
+    const log = arbiter.log
+    const [healthy, problem] = [log.healthy.bind(log), log.problem?.bind(log)]
+    log.healthy = () => false
+    log.problem = () => 'test: this node holds no lease in the shared store'
+    try {
+      const begin = await grpcError(client.tm.Begin({}))
+      expect(begin.code).toBe(status.UNAVAILABLE)
+      expect(begin.details).toMatch(/test: this node holds no lease in the shared store: nothing was begun/)
+      const commit = await grpcError(client.tm.Commit({ gtrid }))
+      expect(commit.code).toBe(status.ABORTED)
+      expect(commit.details).toContain('test: this node holds no lease in the shared store')
+      expect(commit.details).not.toContain('until it is restarted')
+    } finally {
+      log.healthy = healthy
+      log.problem = problem
+    }
+    expect(await balances(21)).toEqual({ pg: undefined, maria: undefined })
+    expect(await dbs.preparedLeft(nodeId)).toEqual({ pg: [], mysql: [] })
+  })
+
   it('rolls back both when a statement fails on one, and says why', async () => {
     const { gtrid } = await client.tm.Begin({})
     await client.tm.Execute({ gtrid, statement: { resource: 'pg', sql: 'INSERT INTO accounts VALUES ($1, $2)', params: [int(2), int(5)] } })
