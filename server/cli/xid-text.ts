@@ -21,7 +21,10 @@ export function parseXid(text: string): Xid {
   }
   const [gtrid, bqual, formatText] = parts as [string, string, string | undefined]
   const formatId = formatText === undefined ? ARBITER_FORMAT_ID : Number(formatText)
-  if (formatText !== undefined && !/^\d+$/.test(formatText)) throw new Error(`XID "${text}": formatId "${formatText}" is not a number`)
+  // A negative formatId (-1 is XA's null XID) is a number, but never a prepared branch's: say what is accepted.
+  if (formatText !== undefined && !/^\d+$/.test(formatText)) {
+    throw new Error(`XID "${text}": formatId "${formatText}" must be a whole number from 0 to 2147483647 (in-doubt prints it last)`)
+  }
   return xidFromParts(formatId, part(gtrid), part(bqual))
 }
 
