@@ -42,7 +42,7 @@ export async function finishAdopted(
     const finished = !tx.branches.some((b) => b.state === 'prepared')
     span.setAttribute('arbiter.finished', finished)
     if (!finished) return // the decision stays open for recovery
-    logEnd(ctx, tx, !heuristic) // not waited for (log-end.ts)
+    logEnd(ctx, tx) // not waited for (log-end.ts)
     tx.state = heuristic ? 'HEURISTIC' : 'COMMITTED'
     tx.touch()
     ctx.logger.info({ gtrid: tx.gtrid, state: tx.state }, 'recovered transaction finished')

@@ -293,8 +293,7 @@ async function decideAndFinish(
     // a later restart presume abort for it.
     if (tx.branches.some((b) => b.state === 'prepared')) return
     await failpoint('before-end')
-    // Not waited for (log-end.ts). An operator may have rolled a branch back meanwhile (heuristic): then not "committed".
-    logEnd(ctx, tx, tx.branches.every((b) => b.state === 'committed' || b.state === 'read-only'))
+    logEnd(ctx, tx) // not waited for (log-end.ts)
     tx.state = 'COMMITTED'
     tx.touch()
     ctx.logger.debug({ gtrid: tx.gtrid, path: tx.commitPath }, 'committed')

@@ -222,9 +222,7 @@ export class Coordinator {
       // Finished here, but its END never reached the log (a failed write, or refused while the
       // node held no lease): the log would keep it unfinished for as long as memory holds it.
       const finished = known?.state === 'COMMITTED' || (known?.state === 'HEURISTIC' && !known.branches.some((b) => b.state === 'prepared'))
-      if (finished && !known.endPending && logged.decision && !logged.ended) {
-        logEnd(this.ctx, known, known.branches.every((b) => b.state === 'committed' || b.state === 'read-only'))
-      }
+      if (finished && !known.endPending && logged.decision && !logged.ended) logEnd(this.ctx, known)
       return known
     }
     const { tx, heuristic } = transactionFromLog(logged, this.live)

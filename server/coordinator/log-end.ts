@@ -8,9 +8,10 @@ import type { DecisionLog } from '../log/decision-log.js'
 import type { Logger } from '../logger.js'
 import type { Transaction } from './transaction.js'
 
-/** `committed`: every branch committed (not a heuristic outcome): the END says so (EndRecord.committed). */
-export function logEnd(ctx: { readonly log: DecisionLog; readonly logger: Logger }, tx: Transaction, committed: boolean): void {
+export function logEnd(ctx: { readonly log: DecisionLog; readonly logger: Logger }, tx: Transaction): void {
   tx.endPending = true
+  // Every branch committed (none rolled back by an operator, a heuristic outcome): the END says so (EndRecord.committed).
+  const committed = tx.branches.every((b) => b.state === 'committed' || b.state === 'read-only')
   void ctx.log
     .appendEnd(tx.gtrid, { committed })
     .catch((error: unknown) => {

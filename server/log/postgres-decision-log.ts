@@ -24,6 +24,7 @@ import type pg from 'pg'
 import { StoreError } from '../cluster/store-error.js'
 import { failpoint } from '../failpoints.js'
 import { DecisionIndex } from './decision-index.js'
+import { writeBatchStatement, type BatchAnswer } from './postgres-log-batch.js'
 import { EndWait } from './end-wait.js'
 import { FlushLoop } from './flush-loop.js'
 import { BatchWait, type CommitDelayOptions } from './commit-delay.js'
@@ -69,33 +70,6 @@ interface Pending {
 
 /** How many ended transactions open() reads back, as the file store remembers them after a restart. */
 const REMEMBERED_ENDED = 50_000
-
-const BATCH_SQL = `
-WITH fence AS (
-  SELECT epoch FROM arbiter_nodes WHERE node_id = $1 AND epoch = $2 AND lease_expires_at > now() FOR SHARE
-), decided AS (
-  INSERT INTO arbiter_transactions (gtrid, owner, outcome, branches, decided_ms, epoch, ended_at, trace)
-  SELECT d.gtrid, $1, 'commit', d.branches::jsonb, d.at, $2, CASE WHEN d.gtrid = ANY($8::text[]) THEN now() END, d.trace
-  FROM unnest($3::text[], $4::text[], $5::bigint[], $9::text[]) AS d(gtrid, branches, at, trace)
-  WHERE EXISTS (SELECT 1 FROM fence)
-  ON CONFLICT (gtrid) DO NOTHING
-  RETURNING gtrid
-), resolved AS (
-  INSERT INTO arbiter_transactions (gtrid, owner, outcome, decided_ms, epoch, ended_at)
-  SELECT DISTINCT r.gtrid, $1, 'resolved', 0, $2, CASE WHEN r.gtrid = ANY($8::text[]) THEN now() END FROM unnest($6::text[]) AS r(gtrid)
-  WHERE EXISTS (SELECT 1 FROM fence)
-  ON CONFLICT (gtrid) DO NOTHING
-), resolutions AS (
-  INSERT INTO arbiter_resolutions (gtrid, record)
-  SELECT r.gtrid, r.record::jsonb FROM unnest($6::text[], $7::text[]) AS r(gtrid, record)
-  WHERE EXISTS (SELECT 1 FROM fence)
-), ended AS (
-  -- Rows inserted above are not visible to this UPDATE (one snapshot): an END in the same batch as its row's insert is set there.
-  -- Only rows this node holds: another node's transaction is ended by that node, once its phase 2 is done.
-  UPDATE arbiter_transactions SET ended_at = now()
-  WHERE gtrid = ANY($8::text[]) AND owner = $1 AND ended_at IS NULL AND EXISTS (SELECT 1 FROM fence)
-)
-SELECT EXISTS (SELECT 1 FROM fence) AS fenced_in, ARRAY(SELECT gtrid FROM decided) AS decided`
 
 export class PostgresDecisionLog implements DecisionLog {
   private index = new DecisionIndex()
@@ -251,7 +225,7 @@ export class PostgresDecisionLog implements DecisionLog {
     const decisions = batch.filter((p): p is Pending & { record: DecisionRecord } => p.record.type === 'decision')
     const resolutions = batch.filter((p): p is Pending & { record: ResolutionRecord } => p.record.type === 'resolution')
     const ends = batch.filter((p) => p.record.type === 'end')
-    let result: { fenced_in: boolean; decided: string[] }
+    let result: BatchAnswer
     let client: pg.PoolClient
     try {
       await failpoint('log-before-write')
@@ -264,18 +238,13 @@ export class PostgresDecisionLog implements DecisionLog {
       return
     }
     try {
-      const r = await client.query<{ fenced_in: boolean; decided: string[] }>(BATCH_SQL, [
-        this.o.fence.nodeId,
+      result = await writeBatchStatement(client, {
+        nodeId: this.o.fence.nodeId,
         epoch,
-        decisions.map((p) => p.record.gtrid),
-        decisions.map((p) => JSON.stringify(p.record.branches)),
-        decisions.map((p) => p.record.at),
-        resolutions.map((p) => p.record.gtrid),
-        resolutions.map((p) => JSON.stringify(p.record)),
-        ends.map((p) => p.record.gtrid),
-        decisions.map((p) => p.record.trace ?? null),
-      ])
-      result = r.rows[0]!
+        decisions: decisions.map((p) => p.record),
+        resolutions: resolutions.map((p) => p.record),
+        ends: ends.map((p) => p.record.gtrid),
+      })
       client.release()
     } catch (error) {
       client.release(true)

@@ -1,0 +1,64 @@
+// The one statement that writes a batch of the shared store's decision log
+// (postgres-decision-log.ts): decisions, operators' resolutions and ENDs, in
+// one round trip and one store commit, each written only while this node
+// still holds its lease at its epoch (the fence, row-locked FOR SHARE in the
+// statement itself, so a takeover's epoch bump and the write serialize).
+import type pg from 'pg'
+import type { DecisionRecord, ResolutionRecord } from './log-record.js'
+
+const BATCH_SQL = `
+WITH fence AS (
+  SELECT epoch FROM arbiter_nodes WHERE node_id = $1 AND epoch = $2 AND lease_expires_at > now() FOR SHARE
+), decided AS (
+  INSERT INTO arbiter_transactions (gtrid, owner, outcome, branches, decided_ms, epoch, ended_at, trace)
+  SELECT d.gtrid, $1, 'commit', d.branches::jsonb, d.at, $2, CASE WHEN d.gtrid = ANY($8::text[]) THEN now() END, d.trace
+  FROM unnest($3::text[], $4::text[], $5::bigint[], $9::text[]) AS d(gtrid, branches, at, trace)
+  WHERE EXISTS (SELECT 1 FROM fence)
+  ON CONFLICT (gtrid) DO NOTHING
+  RETURNING gtrid
+), resolved AS (
+  INSERT INTO arbiter_transactions (gtrid, owner, outcome, decided_ms, epoch, ended_at)
+  SELECT DISTINCT r.gtrid, $1, 'resolved', 0, $2, CASE WHEN r.gtrid = ANY($8::text[]) THEN now() END FROM unnest($6::text[]) AS r(gtrid)
+  WHERE EXISTS (SELECT 1 FROM fence)
+  ON CONFLICT (gtrid) DO NOTHING
+), resolutions AS (
+  INSERT INTO arbiter_resolutions (gtrid, record)
+  SELECT r.gtrid, r.record::jsonb FROM unnest($6::text[], $7::text[]) AS r(gtrid, record)
+  WHERE EXISTS (SELECT 1 FROM fence)
+), ended AS (
+  -- Rows inserted above are not visible to this UPDATE (one snapshot): an END in the same batch as its row's insert is set there.
+  -- Only rows this node holds: another node's transaction is ended by that node, once its phase 2 is done.
+  UPDATE arbiter_transactions SET ended_at = now()
+  WHERE gtrid = ANY($8::text[]) AND owner = $1 AND ended_at IS NULL AND EXISTS (SELECT 1 FROM fence)
+)
+SELECT EXISTS (SELECT 1 FROM fence) AS fenced_in, ARRAY(SELECT gtrid FROM decided) AS decided`
+
+export interface BatchRows {
+  readonly nodeId: string
+  readonly epoch: number
+  readonly decisions: readonly DecisionRecord[]
+  readonly resolutions: readonly ResolutionRecord[]
+  /** gtrids whose END goes in this batch. */
+  readonly ends: readonly string[]
+}
+
+/** Whether the fence let the batch in, and which decisions were inserted (one refused has a row already: an abort marker, or another). */
+export interface BatchAnswer {
+  readonly fenced_in: boolean
+  readonly decided: string[]
+}
+
+export async function writeBatchStatement(client: pg.PoolClient, b: BatchRows): Promise<BatchAnswer> {
+  const r = await client.query<BatchAnswer>(BATCH_SQL, [
+    b.nodeId,
+    b.epoch,
+    b.decisions.map((d) => d.gtrid),
+    b.decisions.map((d) => JSON.stringify(d.branches)),
+    b.decisions.map((d) => d.at),
+    b.resolutions.map((r) => r.gtrid),
+    b.resolutions.map((r) => JSON.stringify(r)),
+    b.ends,
+    b.decisions.map((d) => d.trace ?? null),
+  ])
+  return r.rows[0]!
+}
