@@ -1,5 +1,6 @@
 // The contract every resource adapter fulfils. The coordinator speaks only
 // this; adapters never decide (ARCHITECTURE.md, "Resources and adapters").
+import type { NodeIdClaim } from './node-id-claim.js'
 
 export type ResourceKind = 'postgres' | 'mysql' | 'redis'
 
@@ -198,6 +199,13 @@ export interface ResourceAdapter {
   /** Prepared transactions on this resource that are not Arbiter's. */
   listForeign(): Promise<ForeignPreparedBranch[]>
   health(): Promise<ResourceHealth>
+  /**
+   * Holds `nodeId` at this resource on a session of its own for as long as
+   * the claim lives (node-id-claim.ts): the TM takes it before it begins or
+   * recovers a branch here. Rejects with NodeIdInUseError ('fatal') when
+   * another live session holds it, with what the server says of that session.
+   */
+  claimNodeId(nodeId: string): Promise<NodeIdClaim>
   close(): Promise<void>
 }
 

@@ -164,7 +164,7 @@ async function startCore(
     // Legal (a node being set up), but it can take part in nothing: say so rather than start as if all were well.
     logger.warn({}, 'no resources configured (resources: []): every statement and Enlist will be refused until resources are added and the node restarted')
   }
-  const resources = new ResourceRegistry(adapters, logger)
+  const resources = new ResourceRegistry(adapters, logger, { nodeId: config.nodeId })
   refused.resources = resources
   await resources.initAll(5000)
   step('resourcesMs')

@@ -41,6 +41,8 @@ import { mysqlRecoverRowRawId, mysqlRecoverRowToXid } from '../xid/xid.js'
 import type { MysqlConnectionLike } from './mysql-branch-ops.js'
 import { run, writeCount, xaFinish, xaRecoverRows, xaStart, xidLiteral } from './mysql-branch-ops.js'
 import { MysqlBranchSession } from './mysql-branch-session.js'
+import { claimMysqlNodeId } from './mysql-node-id-claim.js'
+import type { NodeIdClaim } from '../node-id-claim.js'
 import type { MysqlSessionHost } from './mysql-branch-session.js'
 
 export interface MysqlAdapterOptions {
@@ -70,9 +72,11 @@ export class MysqlAdapter implements ResourceAdapter, MysqlSessionHost {
   private readonly connectTimeoutMs: number
   private readonly detectReadOnly: boolean
   private info: MysqlServerInfo | undefined
+  private readonly url: string
 
   constructor(config: ResourceConfig, options: MysqlAdapterOptions = {}) {
     this.name = config.name
+    this.url = config.url
     this.poolSize = config.poolSize ?? 10
     this.connectTimeoutMs = config.connectTimeoutMs ?? 5000
     this.commandTimeoutMs = options.commandTimeoutMs ?? 15000
@@ -227,6 +231,10 @@ export class MysqlAdapter implements ResourceAdapter, MysqlSessionHost {
   }
 
   /** KILL QUERY on a branch's connection (AbortSignal on execute): the statement fails, the branch votes no. */
+  claimNodeId(nodeId: string): Promise<NodeIdClaim> {
+    return claimMysqlNodeId({ resource: this.name, url: this.url, nodeId, connectTimeoutMs: this.connectTimeoutMs, commandTimeoutMs: this.commandTimeoutMs })
+  }
+
   async killQuery(connectionId: string): Promise<void> {
     if (!/^\d+$/.test(connectionId)) return
     try {

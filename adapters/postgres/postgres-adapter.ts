@@ -21,6 +21,8 @@ import { pgGidToXid } from '../xid/xid.js'
 import type { PgClientLike } from './postgres-branch-ops.js'
 import { gidOf, pgFinishPrepared } from './postgres-branch-ops.js'
 import { PostgresBranchSession } from './postgres-branch-session.js'
+import { claimPostgresNodeId } from './postgres-node-id-claim.js'
+import type { NodeIdClaim } from '../node-id-claim.js'
 import type { PgSessionHost } from './postgres-branch-session.js'
 
 export interface PostgresAdapterOptions {
@@ -44,6 +46,7 @@ export class PostgresAdapter implements ResourceAdapter, PgSessionHost {
   private readonly pool: pg.Pool
   private readonly poolSize: number
   private readonly connectTimeoutMs: number
+  private readonly url: string
 
   get sessionPool(): { size: number; waitMs: number } {
     return { size: this.poolSize, waitMs: this.connectTimeoutMs }
@@ -51,6 +54,7 @@ export class PostgresAdapter implements ResourceAdapter, PgSessionHost {
 
   constructor(config: ResourceConfig, options: PostgresAdapterOptions = {}) {
     this.name = config.name
+    this.url = config.url
     this.poolSize = config.poolSize ?? DEFAULT_POOL_SIZE
     this.connectTimeoutMs = config.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS
     this.commandTimeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS
@@ -188,6 +192,10 @@ export class PostgresAdapter implements ResourceAdapter, PgSessionHost {
     } catch (err) {
       return { reachable: false, error: err instanceof Error ? err.message : String(err), ...pool }
     }
+  }
+
+  claimNodeId(nodeId: string): Promise<NodeIdClaim> {
+    return claimPostgresNodeId({ resource: this.name, url: this.url, nodeId, connectTimeoutMs: this.connectTimeoutMs, commandTimeoutMs: this.commandTimeoutMs })
   }
 
   /** Cancels the running statement of a branch's backend (AbortSignal on execute). */

@@ -40,6 +40,8 @@ import type {
 } from '../types.js'
 import { pgGidToXid, xidKey } from '../xid/xid.js'
 import { RedisBranchSession } from './redis-branch-session.js'
+import { claimRedisNodeId } from './redis-node-id-claim.js'
+import type { NodeIdClaim } from '../node-id-claim.js'
 import type { RedisSessionHost } from './redis-branch-session.js'
 import type { WriteOp } from './redis-commands.js'
 import { FINISH_SCRIPT, PREPARE_SCRIPT, sha1 } from './redis-scripts.js'
@@ -71,15 +73,21 @@ export class RedisAdapter implements ResourceAdapter, RedisSessionHost {
   readonly keyPrefix: string
   private readonly redis: Redis
   private clientId = ''
+  private readonly url: string
+  private readonly connectTimeoutMs: number
+  private readonly commandTimeoutMs: number
 
   constructor(config: ResourceConfig, options: RedisAdapterOptions = {}) {
     this.name = config.name
     const { url, prefix } = splitUrl(config.url)
+    this.url = url
+    this.connectTimeoutMs = config.connectTimeoutMs ?? 5000
+    this.commandTimeoutMs = options.commandTimeoutMs ?? 15000
     this.keyPrefix = options.keyPrefix ?? prefix ?? 'arbiter:'
     this.redis = new Redis(url, {
       lazyConnect: true,
-      connectTimeout: config.connectTimeoutMs ?? 5000,
-      commandTimeout: options.commandTimeoutMs ?? 15000,
+      connectTimeout: this.connectTimeoutMs,
+      commandTimeout: this.commandTimeoutMs,
       // A command fails after one reconnect attempt instead of waiting forever.
       maxRetriesPerRequest: 1,
       retryStrategy: (times) => Math.min(times * 200, 2000),
@@ -211,6 +219,10 @@ export class RedisAdapter implements ResourceAdapter, RedisSessionHost {
     } catch (err) {
       return { reachable: false, error: classifyRedisError(err, this.name, 'health').message }
     }
+  }
+
+  claimNodeId(nodeId: string): Promise<NodeIdClaim> {
+    return claimRedisNodeId({ resource: this.name, url: this.url, keyPrefix: this.keyPrefix, nodeId, connectTimeoutMs: this.connectTimeoutMs, commandTimeoutMs: this.commandTimeoutMs })
   }
 
   async close(): Promise<void> {

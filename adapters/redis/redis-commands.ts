@@ -38,6 +38,7 @@ export function toRedisArg(v: SqlValue, resource: string): Buffer {
 }
 
 const INTEGER_RE = /^-?\d{1,19}$/
+const KNOWN = new Set(['SET', 'DEL', 'INCRBY', 'HSET', 'HDEL', 'GET', 'HGET', 'EXISTS'])
 
 /** Parses one execute() call. Unsupported commands and bad arities are 'fatal' (invalid argument). */
 export function parseCommand(sql: string, params: readonly SqlValue[], resource: string): ParsedCommand {
@@ -70,12 +71,16 @@ export function parseCommand(sql: string, params: readonly SqlValue[], resource:
     case 'EXISTS':
       if (args.length < 1) throw bad('want EXISTS key [key …]')
       return { kind: 'read', read: { cmd: 'EXISTS', keys: args } }
-    default:
+    default: {
+      // "SET k 1" in the statement text is the usual first try: say where the arguments go.
+      const [name = '', ...inline] = cmd.split(/\s+/)
+      const hint = inline.length > 0 && KNOWN.has(name) ? `; the statement is the command name alone (${JSON.stringify(name)}), its arguments go in params` : ''
       throw new AdapterError(
         'fatal',
         resource,
-        `unsupported Redis command ${JSON.stringify(cmd)}: branches support SET, DEL, INCRBY, HSET, HDEL (buffered) and GET, HGET, EXISTS`,
+        `unsupported Redis command ${JSON.stringify(cmd)}: branches support SET, DEL, INCRBY, HSET, HDEL (buffered) and GET, HGET, EXISTS${hint}`,
       )
+    }
   }
 }
 

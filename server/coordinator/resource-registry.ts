@@ -5,6 +5,14 @@
 // = 0, a login refused: the adapter's 'fatal' class) is REFUSED: the node
 // runs without it, says why (logs, Admin.ListResources, /readyz), and checks
 // again in the background, so it comes back by itself once fixed.
+//
+// Each resource is also where the node holds its node id (node-id-claim.ts):
+// claimed after init, before the resource is ready. A resource where another
+// live TM holds the same id is REFUSED (so this node begins nothing there and
+// its recovery presumes nothing there). A claim lost later (its session
+// ended) is taken again in the background; meanwhile recovery presumes
+// nothing on that resource (holdsNodeId).
+import { isNodeIdInUse, type NodeIdClaim } from '../../adapters/node-id-claim.js'
 import { AdapterError, type ResourceAdapter } from '../../adapters/types.js'
 import { TmError } from '../../proto/errors.js'
 import type { Logger } from '../logger.js'
@@ -18,7 +26,17 @@ interface Entry {
   status: ResourceStatus
   lastError: string | undefined
   initializing: Promise<void> | undefined
+  /** The node id's claim while held (always undefined when the registry claims nothing). */
+  claim: NodeIdClaim | undefined
 }
+
+export interface ResourceRegistryOptions {
+  /** The node id to claim at every resource; none: nothing is claimed (tools and tests that run no recovery). */
+  readonly nodeId?: string
+}
+
+/** The longest wait between two attempts to take a lost node-id claim again while the resource answers. */
+const RECLAIM_MAX_MS = 2_000
 
 /** The longest wait between two checks of a resource that is down or refused. */
 export const RESOURCE_RECHECK_MAX_MS = 10_000
@@ -31,9 +49,10 @@ export class ResourceRegistry {
   constructor(
     adapters: readonly ResourceAdapter[],
     private readonly logger: Logger,
+    private readonly options: ResourceRegistryOptions = {},
   ) {
     for (const adapter of adapters) {
-      this.entries.set(adapter.name, { adapter, status: 'connecting', lastError: undefined, initializing: undefined })
+      this.entries.set(adapter.name, { adapter, status: 'connecting', lastError: undefined, initializing: undefined, claim: undefined })
     }
   }
 
@@ -57,6 +76,7 @@ export class ResourceRegistry {
       for (let attempt = 0; !this.closing.signal.aborted; attempt++) {
         try {
           await entry.adapter.init()
+          if (entry.claim === undefined) await this.claim(entry)
           entry.status = 'ready'
           entry.lastError = undefined
           this.logger.info({ resource: name, kind: entry.adapter.kind }, 'resource ready')
@@ -80,6 +100,60 @@ export class ResourceRegistry {
       }
     })().finally(() => (entry.initializing = undefined))
     return entry.initializing
+  }
+
+  /** Takes the node id at the entry's resource (nothing when no node id is set); watches for its loss. */
+  private async claim(entry: Entry): Promise<void> {
+    const nodeId = this.options.nodeId
+    if (nodeId === undefined) return
+    const claim = await entry.adapter.claimNodeId(nodeId)
+    if (this.closing.signal.aborted) {
+      await claim.release()
+      return
+    }
+    entry.claim = claim
+    void claim.lost.then((reason) => {
+      if (entry.claim !== claim || this.closing.signal.aborted) return
+      entry.claim = undefined
+      this.logger.warn({ resource: entry.adapter.name, nodeId, reason }, "node id claim lost: recovery presumes nothing on this resource until the node holds it again")
+      void this.reclaimInBackground(entry)
+    })
+  }
+
+  /**
+   * Takes a lost claim again. While the server does not answer nothing
+   * changes (calls fail on their own); once it answers, the claim is held
+   * again within RECLAIM_MAX_MS, or the resource is refused when another TM
+   * holds the id now, and is then checked again like any refused resource.
+   */
+  private async reclaimInBackground(entry: Entry): Promise<void> {
+    const name = entry.adapter.name
+    for (let attempt = 0; !this.closing.signal.aborted && entry.claim === undefined; attempt++) {
+      try {
+        await this.claim(entry)
+        if (entry.status === 'refused') this.logger.info({ resource: name }, 'resource ready: the node holds its node id there again')
+        entry.status = 'ready'
+        entry.lastError = undefined
+        return
+      } catch (error) {
+        if (isNodeIdInUse(error)) {
+          if (entry.status !== 'refused') this.logger.error({ resource: name, err: error.message }, 'resource refused: the node runs without it and checks again in the background')
+          entry.status = 'refused'
+          entry.lastError = error.message
+        }
+        const capMs = entry.status === 'refused' ? RESOURCE_RECHECK_MAX_MS : RECLAIM_MAX_MS
+        await sleep(backoffDelay(attempt, { baseMs: 100, capMs }), this.closing.signal)
+      }
+    }
+  }
+
+  /**
+   * True while this node holds its node id at the resource (or claims none):
+   * only then may recovery presume a branch of this node's aborted there.
+   */
+  holdsNodeId(name: string): boolean {
+    const entry = this.entries.get(name)
+    return entry !== undefined && (this.options.nodeId === undefined || entry.claim !== undefined)
   }
 
   has(name: string): boolean {
@@ -139,6 +213,13 @@ export class ResourceRegistry {
 
   async closeAll(): Promise<void> {
     this.closing.abort()
-    await Promise.allSettled([...this.entries.values()].map((e) => e.adapter.close()))
+    await Promise.allSettled(
+      [...this.entries.values()].map(async (e) => {
+        const claim = e.claim
+        e.claim = undefined
+        await claim?.release()
+        await e.adapter.close()
+      }),
+    )
   }
 }

@@ -8,7 +8,9 @@
 //    belongs to another node; otherwise presumed aborted and rolled back, but
 //    only once seen in two scans a grace period apart (a client may prepare a
 //    local branch an instant before its Commit arrives), only while the log
-//    is healthy, and only after the coordinator has closed the gtrid to
+//    is healthy, only where this node holds its node id (node-id-claim.ts:
+//    another live TM with the same id would have branches that look like
+//    this node's orphans), and only after the coordinator has closed the gtrid to
 //    clients that name their transactions themselves (claimOrphan).
 // A resource that is down is reported and retried next time; it never blocks
 // the others.
@@ -305,6 +307,10 @@ export class Recovery {
     }
     if (this.deps.coordinator.isLive(gtrid)) return { knowledge: 'live', action: 'wait', why: 'its transaction is in progress on this TM' }
     if (owner !== this.deps.config.nodeId && !this.deps.takenOver?.adopts(owner)) return { knowledge: 'other-node', action: 'none', why: `owned by TM node "${owner}"` }
+    if (owner === this.deps.config.nodeId && !this.deps.resources.holdsNodeId(resource)) {
+      // Another live TM may have this node id (node-id-claim.ts): its branches would look like our orphans.
+      return { knowledge: 'no-decision', action: 'wait', why: `this node does not hold its node id at resource "${resource}" now: nothing is presumed` }
+    }
     if (!this.deps.log.healthy()) return { knowledge: 'no-decision', action: 'wait', why: 'the decision log is not healthy: nothing is presumed' }
     if (owner !== this.deps.config.nodeId) {
       // Its node is fenced out (its epoch moved on): no Commit there can be logged any more.

@@ -1,0 +1,77 @@
+// The node id's claim at a MySQL / MariaDB server (node-id-claim.ts): a named
+// GET_LOCK on a connection of its own. Both the lock and XA RECOVER are
+// server-wide, so the claim covers exactly the branches this node's recovery
+// may presume aborted here, whatever database each was begun in.
+import mysql from 'mysql2/promise'
+import { classifyMysqlError } from '../errors/classify-mysql.js'
+import { claimWithin, lossSignal, nodeIdLockName, type ClaimAttempt, type NodeIdClaim } from '../node-id-claim.js'
+
+export interface MysqlClaimOptions {
+  readonly resource: string
+  readonly url: string
+  readonly nodeId: string
+  readonly connectTimeoutMs: number
+  readonly commandTimeoutMs: number
+}
+
+/**
+ * The server frees the lock when the session ends. A TM whose machine
+ * vanished leaves a session the server drops only after wait_timeout of
+ * silence (eight hours by default): the claim's session lowers it and pings
+ * well inside it, so a node restarted elsewhere is refused for a minute at
+ * most, not for hours.
+ */
+const SESSION_IDLE_LIMIT_S = 60
+const PING_EVERY_MS = 15_000
+
+export function claimMysqlNodeId(o: MysqlClaimOptions): Promise<NodeIdClaim> {
+  const name = nodeIdLockName(o.nodeId)
+  const attempt = async (): Promise<ClaimAttempt> => {
+    const loss = lossSignal()
+    let conn: mysql.Connection | undefined
+    const query = async <T>(sql: string, values: unknown[] = []): Promise<T[]> => {
+      const [rows] = await conn!.query({ sql, values, timeout: o.commandTimeoutMs })
+      return rows as T[]
+    }
+    try {
+      conn = await mysql.createConnection({
+        uri: o.url.replace(/^mariadb:/, 'mysql:'),
+        connectTimeout: o.connectTimeoutMs,
+        enableKeepAlive: true,
+        keepAliveInitialDelay: 10_000,
+      })
+      // Registered at once: an error on this idle connection must never crash the TM.
+      conn.on('error', (error: Error) => loss.lose(`its session failed: ${error.message}`))
+      conn.on('end', () => loss.lose('its session ended'))
+      await query(`SET SESSION wait_timeout = ${SESSION_IDLE_LIMIT_S}`)
+      const got = await query<{ got: number | null }>('SELECT GET_LOCK(?, 0) AS got', [name])
+      if (Number(got[0]?.got) === 1) {
+        const held = conn
+        const ping = setInterval(() => void held.ping().catch((error: unknown) => loss.lose(`its session stopped answering: ${String(error)}`)), PING_EVERY_MS).unref()
+        void loss.lost.then(() => clearInterval(ping))
+        return {
+          claim: {
+            lost: loss.lost,
+            release: async () => {
+              loss.lose('released')
+              await held.end().catch(() => held.destroy())
+            },
+          },
+        }
+      }
+      const holder = await query<{ id: number | null }>('SELECT IS_USED_LOCK(?) AS id', [name])
+      const id = holder[0]?.id
+      // The PROCESSLIST row shows only with the PROCESS privilege; the connection id is enough to find it.
+      const rows = id == null ? [] : await query<{ user: string; host: string; t: number }>('SELECT USER AS user, HOST AS host, TIME AS t FROM information_schema.PROCESSLIST WHERE ID = ?', [id])
+      await conn.end().catch(() => conn?.destroy())
+      const row = rows[0]
+      return {
+        heldBy: id == null ? 'a session that has just ended' : `MySQL connection id ${id}` + (row ? `, user ${row.user} from ${row.host}, idle ${row.t} s` : ''),
+      }
+    } catch (error) {
+      conn?.destroy()
+      throw classifyMysqlError(error, o.resource, 'claim the node id')
+    }
+  }
+  return claimWithin(o.resource, o.nodeId, attempt)
+}

@@ -1,0 +1,178 @@
+// A node's claim on its node id at each kind of resource (adapters/node-id-
+// claim.ts), on the real servers: one live holder per id, the holder named
+// to the one refused, freed when its session ends however it ends, and
+// scoped to what recovery scans there (a PostgreSQL database, a MariaDB
+// server, a Redis prefix).
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { Redis } from 'ioredis'
+import { MysqlAdapter } from '../../../adapters/mysql/mysql-adapter.js'
+import { isNodeIdInUse, type NodeIdClaim } from '../../../adapters/node-id-claim.js'
+import { PostgresAdapter } from '../../../adapters/postgres/postgres-adapter.js'
+import { RedisAdapter } from '../../../adapters/redis/redis-adapter.js'
+import type { ResourceAdapter } from '../../../adapters/types.js'
+import { createDatabase, sharedServerUrls } from '../../harness/index.js'
+import { mysqlConn, pgClient } from './sql-dialects.js'
+
+const RUN = Math.random().toString(36).slice(2, 8)
+let n = 0
+/** A node id no other test file uses. */
+const freshNodeId = (): string => `claim${RUN}x${++n}`
+
+interface Kind {
+  readonly label: string
+  /** An adapter on the same database / server / prefix each time (a second TM's view of the same resource). */
+  adapter(): ResourceAdapter
+  /** The same server, another scope recovery never shares (another database or prefix); undefined where the scope is the server. */
+  elsewhere?(): ResourceAdapter
+  /** What the refusal says of the holder. */
+  readonly holder: RegExp
+  /** Ends the claim's session from the server's side, as an operator or a server restart would. */
+  killClaimSession(nodeId: string): Promise<void>
+}
+
+const open: ResourceAdapter[] = []
+const held: NodeIdClaim[] = []
+const track = (a: ResourceAdapter): ResourceAdapter => (open.push(a), a)
+
+let pgUrl = ''
+let pgOtherUrl = ''
+let mysqlUrl = ''
+let redisUrl = ''
+
+beforeAll(async () => {
+  const urls = sharedServerUrls()
+  pgUrl = await createDatabase(urls.pgUrl, 'claim')
+  pgOtherUrl = await createDatabase(urls.pgUrl, 'claim_other')
+  mysqlUrl = await createDatabase(urls.mysqlUrl, 'claim')
+  redisUrl = urls.redisUrl
+})
+
+afterEach(async () => {
+  await Promise.all(held.splice(0).map((c) => c.release()))
+  await Promise.all(open.splice(0).map((a) => a.close()))
+})
+
+const kinds: Kind[] = [
+  {
+    label: 'PostgreSQL',
+    adapter: () => track(new PostgresAdapter({ name: 'pg', kind: 'postgres', url: pgUrl })),
+    elsewhere: () => track(new PostgresAdapter({ name: 'pg', kind: 'postgres', url: pgOtherUrl })),
+    holder: /PostgreSQL session pid \d+, application "arbiter claim\w+ pid \d+ on /,
+    async killClaimSession(nodeId) {
+      const c = await pgClient(pgUrl)
+      try {
+        const r = await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE $1', [`arbiter ${nodeId} pid %`])
+        expect(r.rowCount).toBe(1)
+      } finally {
+        await c.end()
+      }
+    },
+  },
+  {
+    label: 'MariaDB',
+    adapter: () => track(new MysqlAdapter({ name: 'maria', kind: 'mysql', url: mysqlUrl })),
+    holder: /MySQL connection id \d+, user \w+ from /,
+    async killClaimSession(nodeId) {
+      const c = await mysqlConn(mysqlUrl)
+      try {
+        const [rows] = await c.query('SELECT IS_USED_LOCK(?) AS id', [`arbiter-node:${nodeId}`])
+        const id = (rows as { id: number | null }[])[0]?.id
+        expect(id).toEqual(expect.any(Number))
+        await c.query(`KILL ${Number(id)}`)
+      } finally {
+        await c.end()
+      }
+    },
+  },
+  {
+    label: 'Redis',
+    adapter: () => track(new RedisAdapter({ name: 'redis', kind: 'redis', url: redisUrl }, { keyPrefix: `claimtest${RUN}:` })),
+    elsewhere: () => track(new RedisAdapter({ name: 'redis', kind: 'redis', url: redisUrl }, { keyPrefix: `claimother${RUN}:` })),
+    holder: /Redis client id \d+ from 127\.0\.0\.1:\d+, connected \d+ s/,
+    async killClaimSession(nodeId) {
+      const r = new Redis(redisUrl)
+      try {
+        const id = await r.get(`claimtest${RUN}:node:${nodeId}`)
+        expect(await r.call('CLIENT', 'KILL', 'ID', String(id))).toBe(1)
+      } finally {
+        r.disconnect()
+      }
+    },
+  },
+]
+
+describe.each(kinds.map((k) => [k.label, k] as const))('%s', (_label, kind) => {
+  it('one live holder per node id: a second claimant is refused, told who holds it; other ids are not', async () => {
+    const nodeId = freshNodeId()
+    held.push(await kind.adapter().claimNodeId(nodeId))
+    const t0 = Date.now()
+    const refused = await kind.adapter().claimNodeId(nodeId).then(
+      (c) => (held.push(c), undefined),
+      (e: unknown) => e,
+    )
+    expect(isNodeIdInUse(refused)).toBe(true)
+    const message = (refused as Error).message
+    expect(message).toContain(`node id "${nodeId}" is in use at resource`)
+    expect(message).toMatch(kind.holder)
+    expect(message).toContain('give each TM its own nodeId (or ARBITER_NODE_ID)')
+    // It waited a little for a holder that might be ending (a restart), not forever.
+    expect(Date.now() - t0).toBeLessThan(5_000)
+    held.push(await kind.adapter().claimNodeId(freshNodeId()))
+  })
+
+  it('released: the next claimant gets it at once', async () => {
+    const nodeId = freshNodeId()
+    const first = await kind.adapter().claimNodeId(nodeId)
+    await first.release()
+    expect(await first.lost).toBe('released')
+    held.push(await kind.adapter().claimNodeId(nodeId))
+  })
+
+  it('its session ended by the server: the claim says it is lost, and the id is free again', async () => {
+    const nodeId = freshNodeId()
+    const claim = await kind.adapter().claimNodeId(nodeId)
+    held.push(claim)
+    await kind.killClaimSession(nodeId)
+    const reason = await Promise.race([claim.lost, new Promise<string>((resolve) => setTimeout(() => resolve('not lost within 10 s'), 10_000))])
+    expect(reason).toMatch(/session|connection/)
+    held.push(await kind.adapter().claimNodeId(nodeId))
+  })
+
+})
+
+// MariaDB's XA RECOVER and GET_LOCK are both server-wide: there the scope is the server, and nothing to show.
+describe.each(kinds.filter((k) => k.elsewhere !== undefined).map((k) => [k.label, k] as const))('%s', (_label, kind) => {
+  it('scoped like recovery: the same id in another database or prefix is another claim', async () => {
+    const nodeId = freshNodeId()
+    held.push(await kind.adapter().claimNodeId(nodeId))
+    held.push(await kind.elsewhere!().claimNodeId(nodeId))
+  })
+})
+
+describe('Redis', () => {
+  it('a claim key naming a connection that is gone (a node that crashed) is taken over at once', async () => {
+    const nodeId = freshNodeId()
+    const r = new Redis(redisUrl)
+    try {
+      await r.set(`claimtest${RUN}:node:${nodeId}`, '987654321')
+      const t0 = Date.now()
+      held.push(await kinds[2]!.adapter().claimNodeId(nodeId))
+      expect(Date.now() - t0).toBeLessThan(1_000)
+      expect(await r.get(`claimtest${RUN}:node:${nodeId}`)).not.toBe('987654321')
+    } finally {
+      r.disconnect()
+    }
+  })
+
+  it('a connection that merely carries some other name does not hold it', async () => {
+    const nodeId = freshNodeId()
+    const impostor = new Redis(redisUrl, { connectionName: 'someone-else' })
+    try {
+      const id = String(await impostor.call('CLIENT', 'ID'))
+      await impostor.set(`claimtest${RUN}:node:${nodeId}`, id)
+      held.push(await kinds[2]!.adapter().claimNodeId(nodeId))
+    } finally {
+      impostor.disconnect()
+    }
+  })
+})
