@@ -294,6 +294,15 @@ async function decideAndFinish(
     if (tx.branches.some((b) => b.state === 'prepared')) return
     await failpoint('before-end')
     logEnd(ctx, tx) // not waited for (log-end.ts)
+    // An operator rolled a branch back by hand (forced) while this decision was being made: not COMMITTED.
+    const overruled = tx.branches.find((b) => b.resolution === 'rollback')
+    if (overruled) {
+      tx.state = 'HEURISTIC'
+      tx.abortReason ??= `heuristic: branch on "${overruled.resource}" was rolled back by an operator while the transaction committed`
+      tx.touch()
+      ctx.logger.warn({ gtrid: tx.gtrid, resource: overruled.resource }, 'committed, except a branch an operator rolled back: heuristic')
+      return
+    }
     tx.state = 'COMMITTED'
     tx.touch()
     ctx.logger.debug({ gtrid: tx.gtrid, path: tx.commitPath }, 'committed')

@@ -41,9 +41,21 @@ export function reflectResolution(
   if (branch && outcome.done) branch.state = action === 'commit' ? 'committed' : 'rolled-back'
   if (!outcome.heuristic) return
   observer?.heuristic(tx)
+  const what = `branch on "${resource}" resolved to ${action} by ${outcome.operator}: ${outcome.reason}`
+  if (tx.state === 'ACTIVE' || tx.state === 'PREPARING') {
+    // No decision yet: the Commit under way (or to come) settles the outcome, and must say what the operator
+    // did. A rolled-back branch dooms the transaction: it rolls back whole, not retryable (the operator meant
+    // it). A committed one (or one recovery will commit: the resolution is logged) makes any rollback from
+    // now on a mixed outcome: Do not retry. Should the decision already be on its way, phase 2 ends
+    // HEURISTIC over a branch resolved to roll back (commit-protocol.ts).
+    if (action === 'rollback') tx.doomed ??= { reason: `its ${what}`, retryable: false }
+    else tx.escaped ??= `the ${what}`
+    tx.touch()
+    return
+  }
   const makeHeuristic = (): void => {
     tx.state = 'HEURISTIC'
-    tx.abortReason = `heuristic: branch on "${resource}" resolved to ${action} by ${outcome.operator}: ${outcome.reason}`
+    tx.abortReason = `heuristic: ${what}`
     tx.touch()
   }
   makeHeuristic()

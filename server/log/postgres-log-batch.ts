@@ -14,12 +14,19 @@ WITH fence AS (
   SELECT d.gtrid, $1, 'commit', d.branches::jsonb, d.at, $2, CASE WHEN d.gtrid = ANY($8::text[]) THEN now() END, d.trace
   FROM unnest($3::text[], $4::text[], $5::bigint[], $9::text[]) AS d(gtrid, branches, at, trace)
   WHERE EXISTS (SELECT 1 FROM fence)
-  ON CONFLICT (gtrid) DO NOTHING
+  -- Over this node's own operator-resolution row only (a forced resolution of a branch while the transaction was
+  -- still live here: the decision goes on, as in the file store, and the transaction ends heuristic); never over
+  -- an abort marker or another node's row.
+  ON CONFLICT (gtrid) DO UPDATE SET outcome = 'commit', branches = EXCLUDED.branches, decided_ms = EXCLUDED.decided_ms,
+    epoch = EXCLUDED.epoch, ended_at = EXCLUDED.ended_at, trace = EXCLUDED.trace
+    WHERE arbiter_transactions.outcome = 'resolved' AND arbiter_transactions.owner = $1
   RETURNING gtrid
 ), resolved AS (
+  -- Not for a transaction decided in this same batch: its decision's row serves, and two inserts of one key in
+  -- one statement would make the decision's ON CONFLICT DO UPDATE fail ("cannot affect row a second time").
   INSERT INTO arbiter_transactions (gtrid, owner, outcome, decided_ms, epoch, ended_at)
   SELECT DISTINCT r.gtrid, $1, 'resolved', 0, $2, CASE WHEN r.gtrid = ANY($8::text[]) THEN now() END FROM unnest($6::text[]) AS r(gtrid)
-  WHERE EXISTS (SELECT 1 FROM fence)
+  WHERE EXISTS (SELECT 1 FROM fence) AND NOT (r.gtrid = ANY($3::text[]))
   ON CONFLICT (gtrid) DO NOTHING
 ), resolutions AS (
   INSERT INTO arbiter_resolutions (gtrid, record)
