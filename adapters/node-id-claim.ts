@@ -12,7 +12,7 @@
 // node gets it back at once, and a second live node with the same id is told
 // who holds it and refused there (ResourceRegistry), before it can touch a
 // branch.
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import { AdapterError } from './types.js'
 
@@ -30,6 +30,46 @@ export interface NodeIdClaim {
 
 /** One attempt: the claim, or the words that say who holds the id. */
 export type ClaimAttempt = { readonly claim: NodeIdClaim } | { readonly heldBy: string }
+
+/**
+ * This process's mark on its claims. One TM may configure two resources on
+ * the same database (two pools, say): their claims meet at one lock, and the
+ * second finds the first's session holding it. That is not another TM, and
+ * the mark tells it so (sharedClaim). Per process: two TMs inside one
+ * process with one node id are not told apart (nothing deploys that).
+ */
+export const CLAIM_INSTANCE = randomBytes(4).toString('hex')
+
+/** How often a shared claim checks that this TM still holds the id there. */
+export const SHARED_CHECK_MS = 5_000
+
+/**
+ * The claim of a resource whose lock another session of this same TM holds:
+ * held as long as that session does, checked every SHARED_CHECK_MS
+ * (`stillOurs`); `close` ends the session the checks run on.
+ */
+export function sharedClaim(stillOurs: () => Promise<boolean>, close: () => Promise<void>): NodeIdClaim {
+  const loss = lossSignal()
+  const check = setInterval(() => {
+    stillOurs().then(
+      (ours) => {
+        if (!ours) loss.lose('the claim this resource shared with another resource of this TM on the same server is gone')
+      },
+      (error: unknown) => loss.lose(`its check stopped answering: ${String(error)}`),
+    )
+  }, SHARED_CHECK_MS).unref()
+  void loss.lost.then(async () => {
+    clearInterval(check)
+    await close().catch(() => undefined)
+  })
+  return {
+    lost: loss.lost,
+    release: async () => {
+      loss.lose('released')
+      await close().catch(() => undefined)
+    },
+  }
+}
 
 /** The node id is held at this resource by another live session. */
 export class NodeIdInUseError extends AdapterError {
@@ -80,9 +120,14 @@ export function nodeIdLockName(nodeId: string): string {
   return `arbiter-node:${nodeId}`
 }
 
-/** Who this process is, for the operator reading a refusal on the other node. */
+/** Who this process is, for the operator reading a refusal on the other node (and the mark: sharedClaim). */
 export function claimantLabel(nodeId: string): string {
-  return `arbiter ${nodeId} pid ${process.pid} on ${hostname()}`
+  return `arbiter ${nodeId} ${CLAIM_INSTANCE} pid ${process.pid} on ${hostname()}`
+}
+
+/** The name of the lock (MariaDB) or connection (Redis) that marks a holder as this process's. */
+export function instanceLockName(nodeId: string): string {
+  return `${nodeIdLockName(nodeId)}:${CLAIM_INSTANCE}`
 }
 
 /** A settled-once signal of loss: the first reason wins. */

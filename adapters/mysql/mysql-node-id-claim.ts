@@ -4,7 +4,7 @@
 // may presume aborted here, whatever database each was begun in.
 import mysql from 'mysql2/promise'
 import { classifyMysqlError } from '../errors/classify-mysql.js'
-import { claimWithin, lossSignal, nodeIdLockName, type ClaimAttempt, type NodeIdClaim } from '../node-id-claim.js'
+import { claimWithin, instanceLockName, lossSignal, nodeIdLockName, sharedClaim, type ClaimAttempt, type NodeIdClaim } from '../node-id-claim.js'
 
 export interface MysqlClaimOptions {
   readonly resource: string
@@ -26,6 +26,8 @@ const PING_EVERY_MS = 15_000
 
 export function claimMysqlNodeId(o: MysqlClaimOptions): Promise<NodeIdClaim> {
   const name = nodeIdLockName(o.nodeId)
+  // Held beside the id's lock by the session that holds it: marks the holder as this process's (sharedClaim).
+  const mark = instanceLockName(o.nodeId)
   const attempt = async (): Promise<ClaimAttempt> => {
     const loss = lossSignal()
     let conn: mysql.Connection | undefined
@@ -46,6 +48,7 @@ export function claimMysqlNodeId(o: MysqlClaimOptions): Promise<NodeIdClaim> {
       await query(`SET SESSION wait_timeout = ${SESSION_IDLE_LIMIT_S}`)
       const got = await query<{ got: number | null }>('SELECT GET_LOCK(?, 0) AS got', [name])
       if (Number(got[0]?.got) === 1) {
+        await query('SELECT GET_LOCK(?, 0)', [mark])
         const held = conn
         const ping = setInterval(() => void held.ping().catch((error: unknown) => loss.lose(`its session stopped answering: ${String(error)}`)), PING_EVERY_MS).unref()
         void loss.lost.then(() => clearInterval(ping))
@@ -59,8 +62,23 @@ export function claimMysqlNodeId(o: MysqlClaimOptions): Promise<NodeIdClaim> {
           },
         }
       }
-      const holder = await query<{ id: number | null }>('SELECT IS_USED_LOCK(?) AS id', [name])
-      const id = holder[0]?.id
+      const holderOf = async () => (await query<{ id: number | null; ours: number | null }>('SELECT IS_USED_LOCK(?) AS id, IS_USED_LOCK(?) = IS_USED_LOCK(?) AS ours', [name, name, mark]))[0]
+      const holder = await holderOf()
+      if (Number(holder?.ours) === 1) {
+        // Another resource of this TM on the same server holds it. Checked on this connection (kept, with its ping).
+        const checked = conn
+        const ping = setInterval(() => void checked.ping().catch(() => undefined), PING_EVERY_MS).unref()
+        return {
+          claim: sharedClaim(
+            async () => Number((await holderOf())?.ours) === 1,
+            async () => {
+              clearInterval(ping)
+              await checked.end().catch(() => checked.destroy())
+            },
+          ),
+        }
+      }
+      const id = holder?.id
       // The PROCESSLIST row shows only with the PROCESS privilege; the connection id is enough to find it.
       const rows = id == null ? [] : await query<{ user: string; host: string; t: number }>('SELECT USER AS user, HOST AS host, TIME AS t FROM information_schema.PROCESSLIST WHERE ID = ?', [id])
       await conn.end().catch(() => conn?.destroy())

@@ -4,7 +4,7 @@
 // covers exactly the branches this node's recovery may presume aborted here.
 import pg from 'pg'
 import { classifyPgError } from '../errors/classify-pg.js'
-import { claimantLabel, claimWithin, lossSignal, nodeIdLockKey, type ClaimAttempt, type NodeIdClaim } from '../node-id-claim.js'
+import { claimantLabel, claimWithin, lossSignal, nodeIdLockKey, sharedClaim, type ClaimAttempt, type NodeIdClaim } from '../node-id-claim.js'
 import { ARBITER_FORMAT_ID } from '../xid/xid.js'
 
 export interface PostgresClaimOptions {
@@ -47,8 +47,16 @@ function describe(row: HolderRow | undefined): string {
   return parts.join(', ')
 }
 
+/**
+ * Backend pids of the claim sessions this process holds. pg_stat_activity
+ * hides another user's application_name, and one TM's resources on one
+ * database may log in as different users: pg_locks shows every holder's pid.
+ */
+const heldByThisProcess = new Set<number>()
+
 export function claimPostgresNodeId(o: PostgresClaimOptions): Promise<NodeIdClaim> {
   const key = nodeIdLockKey(o.nodeId)
+  const label = claimantLabel(o.nodeId).slice(0, 63)
   const attempt = async (): Promise<ClaimAttempt> => {
     const client = new pg.Client({
       connectionString: o.url,
@@ -56,7 +64,7 @@ export function claimPostgresNodeId(o: PostgresClaimOptions): Promise<NodeIdClai
       keepAlive: true,
       keepAliveInitialDelayMillis: 10_000,
       query_timeout: o.commandTimeoutMs,
-      application_name: claimantLabel(o.nodeId).slice(0, 63),
+      application_name: label,
     })
     const loss = lossSignal()
     // Registered before connect: an error on this idle session must never crash the TM.
@@ -67,6 +75,11 @@ export function claimPostgresNodeId(o: PostgresClaimOptions): Promise<NodeIdClai
       await client.query(SERVER_KEEPALIVES)
       const got = await client.query<{ got: boolean }>({ text: 'SELECT pg_try_advisory_lock($1, $2) AS got', values: [ARBITER_FORMAT_ID, key] })
       if (got.rows[0]?.got === true) {
+        const pid = (client as unknown as { processID?: number | null }).processID
+        if (typeof pid === 'number') {
+          heldByThisProcess.add(pid)
+          void loss.lost.then(() => heldByThisProcess.delete(pid))
+        }
         return {
           claim: {
             lost: loss.lost,
@@ -77,9 +90,17 @@ export function claimPostgresNodeId(o: PostgresClaimOptions): Promise<NodeIdClai
           },
         }
       }
-      const holder = await client.query<HolderRow>({ text: HOLDER_QUERY, values: [String(ARBITER_FORMAT_ID), String(key)] })
+      const holderOf = async (): Promise<HolderRow | undefined> =>
+        (await client.query<HolderRow>({ text: HOLDER_QUERY, values: [String(ARBITER_FORMAT_ID), String(key)] })).rows[0]
+      const ours = (row: HolderRow | undefined): boolean => row !== undefined && (row.app === label || heldByThisProcess.has(row.pid))
+      const holder = await holderOf()
+      if (ours(holder)) {
+        // Another resource of this TM on the same database holds it (node-id-claim.ts, CLAIM_INSTANCE).
+        // Checked on this session (a check on a session that has ended fails, and the claim is lost with it).
+        return { claim: sharedClaim(async () => ours(await holderOf()), () => client.end()) }
+      }
       await client.end().catch(() => undefined)
-      return { heldBy: describe(holder.rows[0]) }
+      return { heldBy: describe(holder) }
     } catch (error) {
       await client.end().catch(() => undefined)
       throw classifyPgError(error, o.resource, 'claim the node id')

@@ -7,7 +7,7 @@
 // crashed node) takes it over, by compare-and-set so only one can.
 import { Redis } from 'ioredis'
 import { classifyRedisError } from '../errors/classify-redis.js'
-import { claimWithin, lossSignal, nodeIdLockName, type ClaimAttempt, type NodeIdClaim } from '../node-id-claim.js'
+import { claimWithin, instanceLockName, lossSignal, nodeIdLockName, sharedClaim, type ClaimAttempt, type NodeIdClaim } from '../node-id-claim.js'
 
 export interface RedisClaimOptions {
   readonly resource: string
@@ -44,7 +44,9 @@ function fieldsOf(line: string): Map<string, string> {
 }
 
 export function claimRedisNodeId(o: RedisClaimOptions): Promise<NodeIdClaim> {
-  const name = nodeIdLockName(o.nodeId)
+  // The claim's connection carries the id and this process's mark: any claimant's name starts with `${nodeIdLockName}:`.
+  const name = instanceLockName(o.nodeId)
+  const claimantPrefix = `${nodeIdLockName(o.nodeId)}:`
   const key = `${o.keyPrefix}node:${o.nodeId}`
   const attempt = async (): Promise<ClaimAttempt> => {
     const loss = lossSignal()
@@ -67,9 +69,16 @@ export function claimRedisNodeId(o: RedisClaimOptions): Promise<NodeIdClaim> {
         const holder = (await redis.get(key)) ?? ''
         if (holder !== '' && holder !== me) {
           // Held while the connection it names is still there and still carries the claim's name.
-          const line = String(await redis.call('CLIENT', 'LIST', 'ID', holder)).split('\n').find((l) => l.trim() !== '')
-          const fields = line === undefined ? undefined : fieldsOf(line)
+          const nameOf = async (id: string) => {
+            const line = String(await redis.call('CLIENT', 'LIST', 'ID', id)).split('\n').find((l) => l.trim() !== '')
+            return line === undefined ? undefined : fieldsOf(line)
+          }
+          const fields = await nameOf(holder)
           if (fields?.get('name') === name) {
+            // Another resource of this TM on the same server and prefix holds it: shared, checked on this connection.
+            return { claim: sharedClaim(async () => (await redis.get(key)) === holder && (await nameOf(holder))?.get('name') === name, async () => redis.disconnect()) }
+          }
+          if (fields?.get('name')?.startsWith(claimantPrefix) === true) {
             redis.disconnect()
             return { heldBy: `Redis client id ${holder} from ${fields.get('addr') ?? '?'}, connected ${fields.get('age') ?? '?'} s` }
           }

@@ -66,7 +66,7 @@ describe('two live TMs with one node id', () => {
         expect(r.error).toContain(`node id "${nodeId}" is in use at resource "${r.name}" by another live session`)
       }
       // PostgreSQL names the holder's process: the operator can find the other TM.
-      expect(states.find((r) => r.name === 'pg')?.error).toContain(`application "arbiter ${nodeId} pid `)
+      expect(states.find((r) => r.name === 'pg')?.error).toMatch(new RegExp(`application "arbiter ${nodeId} [0-9a-f]{8} pid \\d+ on `))
       expect(b.logs()).toContain('resource refused')
 
       // Recovery passes run every 500 ms on the second TM meanwhile: the first one's branches stay prepared.
@@ -115,7 +115,8 @@ describe('two live TMs with one node id', () => {
     const orphanGid = xidToPgGid(makeXid(newGtrid(nodeId, Date.now() - 60_000), 'b1'))
     try {
       // The TM's claim session is killed, and another session takes the id before the TM asks again.
-      await impostor.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE $1", [`arbiter ${nodeId} pid %`])
+      const killed = await impostor.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE $1', [`arbiter ${nodeId} % pid %`])
+      expect(killed.rowCount).toBe(1)
       await impostor.query('SELECT pg_advisory_lock($1, $2)', [ARBITER_FORMAT_ID, nodeIdLockKey(nodeId)])
       const pgState = async () => (await admin.ListResources({})).resources.find((r) => r.name === 'pg')
       await expect.poll(async () => (await pgState())?.state, { timeout: 10_000, interval: 100 }).toBe('RESOURCE_STATE_REFUSED')

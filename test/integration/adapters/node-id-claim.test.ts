@@ -6,11 +6,14 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { Redis } from 'ioredis'
 import { MysqlAdapter } from '../../../adapters/mysql/mysql-adapter.js'
-import { isNodeIdInUse, type NodeIdClaim } from '../../../adapters/node-id-claim.js'
+import { isNodeIdInUse, nodeIdLockKey, SHARED_CHECK_MS, type NodeIdClaim } from '../../../adapters/node-id-claim.js'
+import { ARBITER_FORMAT_ID } from '../../../adapters/xid/xid.js'
 import { PostgresAdapter } from '../../../adapters/postgres/postgres-adapter.js'
 import { RedisAdapter } from '../../../adapters/redis/redis-adapter.js'
 import type { ResourceAdapter } from '../../../adapters/types.js'
 import { createDatabase, sharedServerUrls } from '../../harness/index.js'
+import pg from 'pg'
+import { eventually } from './adapter-test-helpers.js'
 import { mysqlConn, pgClient } from './sql-dialects.js'
 
 const RUN = Math.random().toString(36).slice(2, 8)
@@ -28,6 +31,8 @@ interface Kind {
   readonly holder: RegExp
   /** Ends the claim's session from the server's side, as an operator or a server restart would. */
   killClaimSession(nodeId: string): Promise<void>
+  /** Takes the id as another TM process would (the server's own primitive); resolves to its release. */
+  holdAsAnotherTm(nodeId: string): Promise<() => Promise<void>>
 }
 
 const open: ResourceAdapter[] = []
@@ -57,21 +62,33 @@ const kinds: Kind[] = [
     label: 'PostgreSQL',
     adapter: () => track(new PostgresAdapter({ name: 'pg', kind: 'postgres', url: pgUrl })),
     elsewhere: () => track(new PostgresAdapter({ name: 'pg', kind: 'postgres', url: pgOtherUrl })),
-    holder: /PostgreSQL session pid \d+, application "arbiter claim\w+ pid \d+ on /,
+    holder: /PostgreSQL session pid \d+, application "another-tm", from /,
     async killClaimSession(nodeId) {
       const c = await pgClient(pgUrl)
       try {
-        const r = await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE $1', [`arbiter ${nodeId} pid %`])
+        const r = await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE $1', [`arbiter ${nodeId} % pid %`])
         expect(r.rowCount).toBe(1)
       } finally {
         await c.end()
       }
+    },
+    async holdAsAnotherTm(nodeId) {
+      const c = new pg.Client({ connectionString: pgUrl, application_name: 'another-tm' })
+      c.on('error', () => undefined)
+      await c.connect()
+      await c.query('SELECT pg_advisory_lock($1, $2)', [ARBITER_FORMAT_ID, nodeIdLockKey(nodeId)])
+      return () => c.end()
     },
   },
   {
     label: 'MariaDB',
     adapter: () => track(new MysqlAdapter({ name: 'maria', kind: 'mysql', url: mysqlUrl })),
     holder: /MySQL connection id \d+, user \w+ from /,
+    async holdAsAnotherTm(nodeId) {
+      const c = await mysqlConn(mysqlUrl)
+      await c.query('SELECT GET_LOCK(?, 0)', [`arbiter-node:${nodeId}`])
+      return () => c.end()
+    },
     async killClaimSession(nodeId) {
       const c = await mysqlConn(mysqlUrl)
       try {
@@ -89,6 +106,11 @@ const kinds: Kind[] = [
     adapter: () => track(new RedisAdapter({ name: 'redis', kind: 'redis', url: redisUrl }, { keyPrefix: `claimtest${RUN}:` })),
     elsewhere: () => track(new RedisAdapter({ name: 'redis', kind: 'redis', url: redisUrl }, { keyPrefix: `claimother${RUN}:` })),
     holder: /Redis client id \d+ from 127\.0\.0\.1:\d+, connected \d+ s/,
+    async holdAsAnotherTm(nodeId) {
+      const r = new Redis(redisUrl, { connectionName: `arbiter-node:${nodeId}:0therTm0` })
+      await r.set(`claimtest${RUN}:node:${nodeId}`, String(await r.call('CLIENT', 'ID')))
+      return async () => r.disconnect()
+    },
     async killClaimSession(nodeId) {
       const r = new Redis(redisUrl)
       try {
@@ -102,9 +124,9 @@ const kinds: Kind[] = [
 ]
 
 describe.each(kinds.map((k) => [k.label, k] as const))('%s', (_label, kind) => {
-  it('one live holder per node id: a second claimant is refused, told who holds it; other ids are not', async () => {
+  it('held by another TM: refused, told who holds it, within a short wait; once it lets go, claimed; other ids are not', async () => {
     const nodeId = freshNodeId()
-    held.push(await kind.adapter().claimNodeId(nodeId))
+    const letGo = await kind.holdAsAnotherTm(nodeId)
     const t0 = Date.now()
     const refused = await kind.adapter().claimNodeId(nodeId).then(
       (c) => (held.push(c), undefined),
@@ -118,6 +140,19 @@ describe.each(kinds.map((k) => [k.label, k] as const))('%s', (_label, kind) => {
     // It waited a little for a holder that might be ending (a restart), not forever.
     expect(Date.now() - t0).toBeLessThan(5_000)
     held.push(await kind.adapter().claimNodeId(freshNodeId()))
+    await letGo()
+    held.push(await eventually(() => kind.adapter().claimNodeId(nodeId)))
+  })
+
+  it('two resources of one TM on the same server share the claim: both hold it, another TM does not get it, and the second follows the first', async () => {
+    const nodeId = freshNodeId()
+    const first = await kind.adapter().claimNodeId(nodeId)
+    const second = await kind.adapter().claimNodeId(nodeId)
+    held.push(first, second)
+    await expectHeldAgainstAnotherTm(kind, nodeId)
+    await first.release()
+    const reason = await Promise.race([second.lost, new Promise<string>((resolve) => setTimeout(() => resolve('not lost'), SHARED_CHECK_MS * 3))])
+    expect(reason).toMatch(/shared|check/)
   })
 
   it('released: the next claimant gets it at once', async () => {
@@ -126,6 +161,7 @@ describe.each(kinds.map((k) => [k.label, k] as const))('%s', (_label, kind) => {
     await first.release()
     expect(await first.lost).toBe('released')
     held.push(await kind.adapter().claimNodeId(nodeId))
+    await expectHeldAgainstAnotherTm(kind, nodeId)
   })
 
   it('its session ended by the server: the claim says it is lost, and the id is free again', async () => {
@@ -137,8 +173,41 @@ describe.each(kinds.map((k) => [k.label, k] as const))('%s', (_label, kind) => {
     expect(reason).toMatch(/session|connection/)
     held.push(await kind.adapter().claimNodeId(nodeId))
   })
-
 })
+
+/** Whether another TM could take the id now (PostgreSQL, MariaDB: their try-lock; then let go again). */
+async function isFree(kind: Kind, nodeId: string): Promise<boolean> {
+  if (kind.label === 'PostgreSQL') {
+    const c = await pgClient(pgUrl)
+    try {
+      const got = (await c.query<{ got: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS got', [ARBITER_FORMAT_ID, nodeIdLockKey(nodeId)])).rows[0]?.got
+      return got === true
+    } finally {
+      await c.end()
+    }
+  }
+  const c = await mysqlConn(mysqlUrl)
+  try {
+    const [rows] = await c.query('SELECT GET_LOCK(?, 0) AS got', [`arbiter-node:${nodeId}`])
+    return Number((rows as { got: number }[])[0]?.got) === 1
+  } finally {
+    await c.end()
+  }
+}
+
+/** This process holds the id: another TM's attempt is refused (PostgreSQL, MariaDB) or told it is held (Redis). */
+async function expectHeldAgainstAnotherTm(kind: Kind, nodeId: string): Promise<void> {
+  if (kind.label !== 'Redis') expect(await isFree(kind, nodeId)).toBe(false)
+  else {
+    const r = new Redis(redisUrl)
+    try {
+      const holder = String(await r.get(`claimtest${RUN}:node:${nodeId}`))
+      expect(String(await r.call('CLIENT', 'LIST', 'ID', holder))).toContain(`name=arbiter-node:${nodeId}:`)
+    } finally {
+      r.disconnect()
+    }
+  }
+}
 
 // MariaDB's XA RECOVER and GET_LOCK are both server-wide: there the scope is the server, and nothing to show.
 describe.each(kinds.filter((k) => k.elsewhere !== undefined).map((k) => [k.label, k] as const))('%s', (_label, kind) => {
