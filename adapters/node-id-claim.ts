@@ -40,35 +40,80 @@ export type ClaimAttempt = { readonly claim: NodeIdClaim } | { readonly heldBy: 
  */
 export const CLAIM_INSTANCE = randomBytes(4).toString('hex')
 
-/** How often a shared claim checks that this TM still holds the id there. */
-export const SHARED_CHECK_MS = 5_000
+/**
+ * How often a held claim proves its session still works, and how long one
+ * proof may take. The server frees a claim only after its session has been
+ * silent for far longer (PostgreSQL about 25 s, MariaDB 60 s, the Redis key
+ * 20 s), so a holder cut off from its server knows it lost the claim (within
+ * HEARTBEAT_MS + HEARTBEAT_TIMEOUT_MS) before anyone else can take it.
+ */
+export const HEARTBEAT_MS = 5_000
+export const HEARTBEAT_TIMEOUT_MS = 4_000
+/** The longest a release waits for its session to end politely before it is cut. */
+const RELEASE_WAIT_MS = 1_000
+
+/** `p`, or a rejection once `ms` passed. */
+export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} took over ${ms} ms`)), ms)))
+  return Promise.race([p, late]).finally(() => clearTimeout(timer))
+}
 
 /**
- * The claim of a resource whose lock another session of this same TM holds:
- * held as long as that session does, checked every SHARED_CHECK_MS
- * (`stillOurs`); `close` ends the session the checks run on.
+ * A claim on a session: lost when the session says so (`loss`), or when a
+ * heartbeat fails or takes too long; its session is closed once lost or
+ * released (`close` must not hang: it cuts the connection, or ends it politely
+ * within RELEASE_WAIT_MS).
  */
-export function sharedClaim(stillOurs: () => Promise<boolean>, close: () => Promise<void>): NodeIdClaim {
-  const loss = lossSignal()
-  const check = setInterval(() => {
-    stillOurs().then(
-      (ours) => {
-        if (!ours) loss.lose('the claim this resource shared with another resource of this TM on the same server is gone')
-      },
-      (error: unknown) => loss.lose(`its check stopped answering: ${String(error)}`),
+export function heldClaim(loss: ReturnType<typeof lossSignal>, heartbeat: () => Promise<unknown>, close: () => Promise<void>): NodeIdClaim {
+  const beat = setInterval(() => {
+    within(heartbeat(), HEARTBEAT_TIMEOUT_MS, 'its heartbeat').catch((error: unknown) =>
+      loss.lose(`its session stopped answering: ${error instanceof Error ? error.message : String(error)}`),
     )
-  }, SHARED_CHECK_MS).unref()
-  void loss.lost.then(async () => {
-    clearInterval(check)
-    await close().catch(() => undefined)
+  }, HEARTBEAT_MS).unref()
+  let closed: Promise<void> | undefined
+  const closeOnce = (): Promise<void> => (closed ??= within(close(), RELEASE_WAIT_MS, 'closing its session').catch(() => undefined))
+  void loss.lost.then(() => {
+    clearInterval(beat)
+    return closeOnce()
   })
   return {
     lost: loss.lost,
     release: async () => {
       loss.lose('released')
-      await close().catch(() => undefined)
+      await closeOnce()
     },
   }
+}
+
+/** The loss of each claim this process holds, by what names its session at the server (shared claims follow it). */
+const primaries = new Map<string, Promise<string>>()
+
+/** `claim` holds the id on the session the server knows as `holder` (PostgreSQL pid, MySQL connection id, Redis client id). */
+export function registerPrimary(holder: string, claim: NodeIdClaim): void {
+  primaries.set(holder, claim.lost)
+  void claim.lost.then(() => {
+    if (primaries.get(holder) === claim.lost) primaries.delete(holder)
+  })
+}
+
+/**
+ * The claim of a resource whose lock another session of this same TM holds:
+ * lost as soon as that session's claim is (when it is this process's, as it
+ * is unless a server's session ids collide: then it is only lost early), and
+ * checked every HEARTBEAT_MS (`stillOurs`) on a session of its own.
+ */
+export function sharedClaim(holder: string, stillOurs: () => Promise<boolean>, close: () => Promise<void>): NodeIdClaim {
+  const loss = lossSignal()
+  void primaries.get(holder)?.then((reason) => loss.lose(`the claim it shared with another resource of this TM on the same server was lost: ${reason}`))
+  if (!primaries.has(holder)) loss.lose('the claim it would share with another resource of this TM is gone')
+  return heldClaim(
+    loss,
+    async () => {
+      if (!(await stillOurs())) throw new Error('another resource of this TM no longer holds the id here')
+    },
+    close,
+  )
 }
 
 /** The node id is held at this resource by another live session. */
@@ -113,6 +158,11 @@ export async function claimWithin(resource: string, nodeId: string, attempt: () 
 /** A 31-bit key for the id (PostgreSQL's advisory lock): the same on every node, never negative. */
 export function nodeIdLockKey(nodeId: string): number {
   return createHash('sha1').update(`arbiter-node:${nodeId}`).digest().readUInt32BE(0) & 0x7fffffff
+}
+
+/** The advisory-lock key of this process's mark beside the id's lock (PostgreSQL): see CLAIM_INSTANCE. */
+export function instanceLockKey(nodeId: string): number {
+  return nodeIdLockKey(`${nodeId}:${CLAIM_INSTANCE}`)
 }
 
 /** The name MariaDB's GET_LOCK and Redis's client name carry (at most 45 characters: a node id is ≤ 32). */

@@ -22,7 +22,7 @@ import { ArbiterMetrics } from './metrics/arbiter-metrics.js'
 import { createGrpcMetricsInterceptor } from './metrics/grpc-metrics-interceptor.js'
 import { createSessionRequestMetrics } from './metrics/session-request-metrics.js'
 import { startMetricsServer, type MetricsServer } from './metrics/metrics-server.js'
-import { refusedResourcesNote } from './metrics/resource-readiness.js'
+import { nodeIdConflictNote, refusedResourcesNote } from './metrics/resource-readiness.js'
 import { registerCallerMetrics } from './metrics/caller-metrics.js'
 import { registerClusterMetrics, registerNodeInfo } from './metrics/cluster-metrics.js'
 import { openDecisionLog, type OpenedLog } from './log/open-decision-log.js'
@@ -68,8 +68,10 @@ export async function startArbiterServer(config: ArbiterConfig, options: StartOp
   const metrics = new ArbiterMetrics()
   registerNodeInfo(metrics.registry, config.nodeId, config.log.store)
   const readiness = new Readiness()
-  metrics.notReady = () => readiness.notReady()
   const refused: { resources?: ResourceRegistry } = {}
+  // A resource where another live TM holds this node's id makes the node unready (resource-readiness.ts).
+  const notReady = (): string | undefined => readiness.notReady() ?? (refused.resources ? nodeIdConflictNote(refused.resources) : undefined)
+  metrics.notReady = notReady
   const metricsServer =
     config.metrics.listen === ''
       ? undefined
@@ -77,7 +79,7 @@ export async function startArbiterServer(config: ArbiterConfig, options: StartOp
           listen: config.metrics.listen,
           metrics,
           logger,
-          notReady: () => readiness.notReady(),
+          notReady,
           degraded: () => (refused.resources ? refusedResourcesNote(refused.resources) : undefined),
         })
   try {

@@ -4,7 +4,7 @@
 // may presume aborted here, whatever database each was begun in.
 import mysql from 'mysql2/promise'
 import { classifyMysqlError } from '../errors/classify-mysql.js'
-import { claimWithin, instanceLockName, lossSignal, nodeIdLockName, sharedClaim, type ClaimAttempt, type NodeIdClaim } from '../node-id-claim.js'
+import { claimWithin, heldClaim, instanceLockName, lossSignal, nodeIdLockName, registerPrimary, sharedClaim, type ClaimAttempt, type NodeIdClaim } from '../node-id-claim.js'
 
 export interface MysqlClaimOptions {
   readonly resource: string
@@ -17,12 +17,11 @@ export interface MysqlClaimOptions {
 /**
  * The server frees the lock when the session ends. A TM whose machine
  * vanished leaves a session the server drops only after wait_timeout of
- * silence (eight hours by default): the claim's session lowers it and pings
- * well inside it, so a node restarted elsewhere is refused for a minute at
- * most, not for hours.
+ * silence (eight hours by default): the claim's session lowers it and its
+ * heartbeat pings well inside it, so a node restarted elsewhere is refused
+ * for a minute at most, not for hours.
  */
 const SESSION_IDLE_LIMIT_S = 60
-const PING_EVERY_MS = 15_000
 
 export function claimMysqlNodeId(o: MysqlClaimOptions): Promise<NodeIdClaim> {
   const name = nodeIdLockName(o.nodeId)
@@ -35,6 +34,8 @@ export function claimMysqlNodeId(o: MysqlClaimOptions): Promise<NodeIdClaim> {
       const [rows] = await conn!.query({ sql, values, timeout: o.commandTimeoutMs })
       return rows as T[]
     }
+    // Closing the socket frees the lock at the server at once; a polite end() would queue behind a hung call.
+    const close = async (): Promise<void> => conn?.destroy()
     try {
       conn = await mysql.createConnection({
         uri: o.url.replace(/^mariadb:/, 'mysql:'),
@@ -50,44 +51,27 @@ export function claimMysqlNodeId(o: MysqlClaimOptions): Promise<NodeIdClaim> {
       if (Number(got[0]?.got) === 1) {
         await query('SELECT GET_LOCK(?, 0)', [mark])
         const held = conn
-        const ping = setInterval(() => void held.ping().catch((error: unknown) => loss.lose(`its session stopped answering: ${String(error)}`)), PING_EVERY_MS).unref()
-        void loss.lost.then(() => clearInterval(ping))
-        return {
-          claim: {
-            lost: loss.lost,
-            release: async () => {
-              loss.lose('released')
-              await held.end().catch(() => held.destroy())
-            },
-          },
-        }
+        // The heartbeat's pings keep the session inside wait_timeout, and prove it alive.
+        const claim = heldClaim(loss, () => held.ping(), close)
+        registerPrimary(`mysql|${o.nodeId}|${held.threadId}`, claim)
+        return { claim }
       }
       const holderOf = async () => (await query<{ id: number | null; ours: number | null }>('SELECT IS_USED_LOCK(?) AS id, IS_USED_LOCK(?) = IS_USED_LOCK(?) AS ours', [name, name, mark]))[0]
       const holder = await holderOf()
-      if (Number(holder?.ours) === 1) {
-        // Another resource of this TM on the same server holds it. Checked on this connection (kept, with its ping).
-        const checked = conn
-        const ping = setInterval(() => void checked.ping().catch(() => undefined), PING_EVERY_MS).unref()
-        return {
-          claim: sharedClaim(
-            async () => Number((await holderOf())?.ours) === 1,
-            async () => {
-              clearInterval(ping)
-              await checked.end().catch(() => checked.destroy())
-            },
-          ),
-        }
-      }
       const id = holder?.id
+      if (Number(holder?.ours) === 1 && id !== null && id !== undefined) {
+        // Another resource of this TM on the same server holds it; checked on this connection (its checks keep it alive).
+        return { claim: sharedClaim(`mysql|${o.nodeId}|${id}`, async () => Number((await holderOf())?.ours) === 1, close) }
+      }
       // The PROCESSLIST row shows only with the PROCESS privilege; the connection id is enough to find it.
-      const rows = id == null ? [] : await query<{ user: string; host: string; t: number }>('SELECT USER AS user, HOST AS host, TIME AS t FROM information_schema.PROCESSLIST WHERE ID = ?', [id])
-      await conn.end().catch(() => conn?.destroy())
+      const rows = id === null || id === undefined ? [] : await query<{ user: string; host: string; t: number }>('SELECT USER AS user, HOST AS host, TIME AS t FROM information_schema.PROCESSLIST WHERE ID = ?', [id])
+      await close()
       const row = rows[0]
       return {
-        heldBy: id == null ? 'a session that has just ended' : `MySQL connection id ${id}` + (row ? `, user ${row.user} from ${row.host}, idle ${row.t} s` : ''),
+        heldBy: id === null || id === undefined ? 'a session that has just ended' : `MySQL connection id ${id}` + (row ? `, user ${row.user} from ${row.host}, idle ${row.t} s` : ''),
       }
     } catch (error) {
-      conn?.destroy()
+      await close()
       throw classifyMysqlError(error, o.resource, 'claim the node id')
     }
   }

@@ -4,7 +4,7 @@
 // covers exactly the branches this node's recovery may presume aborted here.
 import pg from 'pg'
 import { classifyPgError } from '../errors/classify-pg.js'
-import { claimantLabel, claimWithin, lossSignal, nodeIdLockKey, sharedClaim, type ClaimAttempt, type NodeIdClaim } from '../node-id-claim.js'
+import { claimantLabel, claimWithin, heldClaim, instanceLockKey, lossSignal, nodeIdLockKey, registerPrimary, sharedClaim, within, type ClaimAttempt, type NodeIdClaim } from '../node-id-claim.js'
 import { ARBITER_FORMAT_ID } from '../xid/xid.js'
 
 export interface PostgresClaimOptions {
@@ -24,14 +24,18 @@ export interface PostgresClaimOptions {
 const SERVER_KEEPALIVES =
   "SELECT set_config('tcp_keepalives_idle', '10', false), set_config('tcp_keepalives_interval', '5', false), set_config('tcp_keepalives_count', '3', false)"
 
+/** Who holds the id's lock, and whether that session also holds this process's mark ($3): then it is ours. */
 const HOLDER_QUERY = `
-  SELECT l.pid, a.application_name AS app, host(a.client_addr) AS addr, a.backend_start AS since
+  SELECT l.pid, a.application_name AS app, host(a.client_addr) AS addr, a.backend_start AS since,
+    EXISTS (SELECT 1 FROM pg_locks m WHERE m.locktype = 'advisory' AND m.granted AND m.objsubid = 2 AND m.pid = l.pid
+      AND m.database = l.database AND m.classid = $1::oid AND m.objid = $3::oid) AS ours
   FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
   WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
     AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
     AND l.classid = $1::oid AND l.objid = $2::oid`
 
 interface HolderRow {
+  readonly ours: boolean
   readonly pid: number
   readonly app: string | null
   readonly addr: string | null
@@ -47,16 +51,14 @@ function describe(row: HolderRow | undefined): string {
   return parts.join(', ')
 }
 
-/**
- * Backend pids of the claim sessions this process holds. pg_stat_activity
- * hides another user's application_name, and one TM's resources on one
- * database may log in as different users: pg_locks shows every holder's pid.
- */
-const heldByThisProcess = new Set<number>()
+/** Cuts the session's socket: never waits on a server that does not answer. */
+function cut(client: pg.Client): void {
+  ;(client as unknown as { connection?: { stream?: { destroy?: () => void } } }).connection?.stream?.destroy?.()
+}
 
 export function claimPostgresNodeId(o: PostgresClaimOptions): Promise<NodeIdClaim> {
   const key = nodeIdLockKey(o.nodeId)
-  const label = claimantLabel(o.nodeId).slice(0, 63)
+  const mark = instanceLockKey(o.nodeId)
   const attempt = async (): Promise<ClaimAttempt> => {
     const client = new pg.Client({
       connectionString: o.url,
@@ -64,45 +66,38 @@ export function claimPostgresNodeId(o: PostgresClaimOptions): Promise<NodeIdClai
       keepAlive: true,
       keepAliveInitialDelayMillis: 10_000,
       query_timeout: o.commandTimeoutMs,
-      application_name: label,
+      application_name: claimantLabel(o.nodeId).slice(0, 63),
     })
     const loss = lossSignal()
     // Registered before connect: an error on this idle session must never crash the TM.
     client.on('error', (error: Error) => loss.lose(`its session failed: ${error.message}`))
     client.on('end', () => loss.lose('its session ended'))
+    // Terminates politely when the server answers, else cuts the socket: never waits on a server that is gone.
+    const closeOrCut = async (): Promise<void> => {
+      await within(client.end(), 1_000, 'ending the session').catch(() => cut(client))
+    }
     try {
       await client.connect()
       await client.query(SERVER_KEEPALIVES)
       const got = await client.query<{ got: boolean }>({ text: 'SELECT pg_try_advisory_lock($1, $2) AS got', values: [ARBITER_FORMAT_ID, key] })
       if (got.rows[0]?.got === true) {
-        const pid = (client as unknown as { processID?: number | null }).processID
-        if (typeof pid === 'number') {
-          heldByThisProcess.add(pid)
-          void loss.lost.then(() => heldByThisProcess.delete(pid))
-        }
-        return {
-          claim: {
-            lost: loss.lost,
-            release: async () => {
-              loss.lose('released')
-              await client.end().catch(() => undefined)
-            },
-          },
-        }
+        // The mark beside it, on the same session: another resource of this process finds the holder is ours.
+        await client.query({ text: 'SELECT pg_try_advisory_lock($1, $2)', values: [ARBITER_FORMAT_ID, mark] })
+        const claim = heldClaim(loss, () => client.query('SELECT 1'), closeOrCut)
+        registerPrimary(`postgres|${o.nodeId}|${String((client as unknown as { processID?: number }).processID)}`, claim)
+        return { claim }
       }
       const holderOf = async (): Promise<HolderRow | undefined> =>
-        (await client.query<HolderRow>({ text: HOLDER_QUERY, values: [String(ARBITER_FORMAT_ID), String(key)] })).rows[0]
-      const ours = (row: HolderRow | undefined): boolean => row !== undefined && (row.app === label || heldByThisProcess.has(row.pid))
+        (await client.query<HolderRow>({ text: HOLDER_QUERY, values: [String(ARBITER_FORMAT_ID), String(key), String(mark)] })).rows[0]
       const holder = await holderOf()
-      if (ours(holder)) {
-        // Another resource of this TM on the same database holds it (node-id-claim.ts, CLAIM_INSTANCE).
-        // Checked on this session (a check on a session that has ended fails, and the claim is lost with it).
-        return { claim: sharedClaim(async () => ours(await holderOf()), () => client.end()) }
+      if (holder?.ours === true) {
+        // Another resource of this TM on the same database holds it: its session holds our mark too (CLAIM_INSTANCE).
+        return { claim: sharedClaim(`postgres|${o.nodeId}|${holder.pid}`, async () => (await holderOf())?.ours === true, closeOrCut) }
       }
-      await client.end().catch(() => undefined)
+      await closeOrCut()
       return { heldBy: describe(holder) }
     } catch (error) {
-      await client.end().catch(() => undefined)
+      await closeOrCut()
       throw classifyPgError(error, o.resource, 'claim the node id')
     }
   }

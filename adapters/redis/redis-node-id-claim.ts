@@ -2,12 +2,13 @@
 // lock tied to a session, so the claim is a key under the resource's prefix
 // (where its prepared records are, so it covers exactly what this node's
 // recovery may presume aborted here) naming the CLIENT ID of a connection of
-// its own, named after the node id. A claim is held while that connection is
-// connected: one that finds the key naming a connection that is gone (a
-// crashed node) takes it over, by compare-and-set so only one can.
+// its own, named after the node id, with a lease its holder renews. It is
+// held while that connection is connected and the lease runs: a claimant that
+// finds the key naming a connection that is gone (a crashed node), or no key
+// (a lease that lapsed), takes it, by compare-and-set so only one can.
 import { Redis } from 'ioredis'
 import { classifyRedisError } from '../errors/classify-redis.js'
-import { claimWithin, instanceLockName, lossSignal, nodeIdLockName, sharedClaim, type ClaimAttempt, type NodeIdClaim } from '../node-id-claim.js'
+import { claimWithin, heldClaim, HEARTBEAT_TIMEOUT_MS, instanceLockName, lossSignal, nodeIdLockName, registerPrimary, sharedClaim, type ClaimAttempt, type NodeIdClaim } from '../node-id-claim.js'
 
 export interface RedisClaimOptions {
   readonly resource: string
@@ -18,20 +19,31 @@ export interface RedisClaimOptions {
   readonly commandTimeoutMs: number
 }
 
-/** Sets KEYS[1] to ARGV[2] when it holds ARGV[1] ('' for none); 1 when set. */
+/**
+ * The key's lease: a holder renews it every HEARTBEAT_MS; a key not renewed
+ * for this long (its holder's host vanished, and Redis may keep the dead
+ * connection listed for minutes) lapses, and the id is free. A holder that
+ * cannot renew knows it lost the claim well before (node-id-claim.ts).
+ */
+const LEASE_MS = 20_000
+
+/** Sets KEYS[1] to ARGV[2] for ARGV[3] ms when it holds ARGV[1] ('' for none); 1 when set. */
 const TAKE_SCRIPT = `
 local now = redis.call('GET', KEYS[1]) or ''
 if now ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[1], ARGV[2])
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1`
+
+/** Renews KEYS[1]'s lease for ARGV[2] ms while it holds ARGV[1]; 1 when renewed. */
+const RENEW_SCRIPT = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1`
 
 /** Deletes KEYS[1] when it still holds ARGV[1]. */
 const GIVE_BACK_SCRIPT = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 1`
-
-/** How often a held claim checks its key still names its connection. */
-const CHECK_EVERY_MS = 5_000
 
 /** The CLIENT LIST line's fields (names and values hold no spaces: Redis refuses such client names). */
 function fieldsOf(line: string): Map<string, string> {
@@ -54,7 +66,7 @@ export function claimRedisNodeId(o: RedisClaimOptions): Promise<NodeIdClaim> {
       lazyConnect: true,
       connectionName: name,
       connectTimeout: o.connectTimeoutMs,
-      commandTimeout: o.commandTimeoutMs,
+      commandTimeout: Math.min(o.commandTimeoutMs, HEARTBEAT_TIMEOUT_MS),
       // One connection for the claim's life: a reconnect would be another client id, so the claim is lost instead.
       retryStrategy: () => null,
       maxRetriesPerRequest: 0,
@@ -62,51 +74,45 @@ export function claimRedisNodeId(o: RedisClaimOptions): Promise<NodeIdClaim> {
     })
     redis.on('error', (error: Error) => loss.lose(`its connection failed: ${error.message}`))
     redis.on('close', () => loss.lose('its connection closed'))
+    const close = async (): Promise<void> => redis.disconnect()
+    const nameOf = async (id: string): Promise<Map<string, string> | undefined> => {
+      const line = String(await redis.call('CLIENT', 'LIST', 'ID', id)).split('\n').find((l) => l.trim() !== '')
+      return line === undefined ? undefined : fieldsOf(line)
+    }
     try {
       await redis.connect()
       const me = String(await redis.call('CLIENT', 'ID'))
       for (;;) {
         const holder = (await redis.get(key)) ?? ''
         if (holder !== '' && holder !== me) {
-          // Held while the connection it names is still there and still carries the claim's name.
-          const nameOf = async (id: string) => {
-            const line = String(await redis.call('CLIENT', 'LIST', 'ID', id)).split('\n').find((l) => l.trim() !== '')
-            return line === undefined ? undefined : fieldsOf(line)
-          }
+          // Held while its lease runs and the connection it names is still there, carrying a claimant's name.
           const fields = await nameOf(holder)
           if (fields?.get('name') === name) {
             // Another resource of this TM on the same server and prefix holds it: shared, checked on this connection.
-            return { claim: sharedClaim(async () => (await redis.get(key)) === holder && (await nameOf(holder))?.get('name') === name, async () => redis.disconnect()) }
+            return { claim: sharedClaim(`redis|${o.nodeId}|${holder}`, async () => (await redis.get(key)) === holder && (await nameOf(holder))?.get('name') === name, close) }
           }
           if (fields?.get('name')?.startsWith(claimantPrefix) === true) {
-            redis.disconnect()
+            await close()
             return { heldBy: `Redis client id ${holder} from ${fields.get('addr') ?? '?'}, connected ${fields.get('age') ?? '?'} s` }
           }
         }
-        if (holder === me || Number(await redis.eval(TAKE_SCRIPT, 1, key, holder, me)) === 1) break
+        if (Number(await redis.eval(TAKE_SCRIPT, 1, key, holder === me ? '' : holder, me, String(LEASE_MS))) === 1) break
         // Another node took it between the read and the set: look again.
       }
-      const check = setInterval(() => {
-        redis.get(key).then(
-          (now) => {
-            if (now !== me) loss.lose(`its key now names ${now === null ? 'no connection' : `Redis client id ${now}`}`)
-          },
-          (error: unknown) => loss.lose(`its connection stopped answering: ${String(error)}`),
-        )
-      }, CHECK_EVERY_MS).unref()
-      void loss.lost.then(() => clearInterval(check))
-      return {
-        claim: {
-          lost: loss.lost,
-          release: async () => {
-            loss.lose('released')
-            await redis.eval(GIVE_BACK_SCRIPT, 1, key, me).catch(() => undefined)
-            redis.disconnect()
-          },
+      const claim = heldClaim(
+        loss,
+        async () => {
+          if (Number(await redis.eval(RENEW_SCRIPT, 1, key, me, String(LEASE_MS))) !== 1) throw new Error(`its key ${key} no longer names this connection`)
         },
-      }
+        async () => {
+          await redis.eval(GIVE_BACK_SCRIPT, 1, key, me).catch(() => undefined)
+          await close()
+        },
+      )
+      registerPrimary(`redis|${o.nodeId}|${me}`, claim)
+      return { claim }
     } catch (error) {
-      redis.disconnect()
+      await close()
       throw classifyRedisError(error, o.resource, 'claim the node id')
     }
   }

@@ -79,14 +79,16 @@ export async function resolveBranch(ctx: AdminContext, req: ResolveBranchRequest
     ctx.coordinator.markResolving(gtrid, j.resource, j.branch.xid.bqual, action)
     let result: string
     let done = false
+    let applied = false
     try {
       const outcome = await ctx.resources.adapter(j.resource)![action](j.branch.xid)
       result = outcome === 'done' ? 'done' : 'already done'
       done = true
+      applied = outcome === 'done'
     } catch (error) {
       result = `failed: ${messageOf(error)} (the resolution is logged: recovery carries it out)`
     }
-    ctx.coordinator.noteResolution(gtrid, j.resource, j.branch.xid.bqual, action, { done, heuristic: j.heuristic, operator, reason })
+    ctx.coordinator.noteResolution(gtrid, j.resource, j.branch.xid.bqual, action, { done, applied, heuristic: j.heuristic, operator, reason })
     steps.push(toWireStep(j.resource, j.branch, action, result))
   }
   return { steps, heuristic: judged.some((j) => j.heuristic) }

@@ -294,13 +294,15 @@ async function decideAndFinish(
     if (tx.branches.some((b) => b.state === 'prepared')) return
     await failpoint('before-end')
     logEnd(ctx, tx) // not waited for (log-end.ts)
-    // An operator rolled a branch back by hand (forced) while this decision was being made: not COMMITTED.
-    const overruled = tx.branches.find((b) => b.resolution === 'rollback')
+    // An operator rolled a branch back by hand (forced) while this decision was being made, before phase 2
+    // committed it: not COMMITTED. (Phase 2 first: the operator's rollback found it done, and it committed.)
+    const overruled = tx.branches.find((b) => b.resolution === 'rollback' && b.state === 'rolled-back')
     if (overruled) {
       tx.state = 'HEURISTIC'
       tx.abortReason ??= `heuristic: branch on "${overruled.resource}" was rolled back by an operator while the transaction committed`
       tx.touch()
       ctx.logger.warn({ gtrid: tx.gtrid, resource: overruled.resource }, 'committed, except a branch an operator rolled back: heuristic')
+      ctx.observer?.heuristic(tx)
       return
     }
     tx.state = 'COMMITTED'
@@ -323,7 +325,11 @@ export async function commitManaged(ctx: FinisherContext, tx: Transaction, branc
     if (!branch.session) return false
     const session = await branch.session
     try {
-      await session.commit()
+      // An operator resolved it to roll back (forced) before phase 2 got to it: theirs (operator-resolutions.ts).
+      if (resolvedToRollBack(branch)) return true
+      const outcome = await session.commit()
+      // "Already done" while an operator rolled it back meanwhile is their rollback, not a commit.
+      if (outcome === 'already-done' && resolvedToRollBack(branch)) return true
       branch.state = 'committed'
       ctx.logger.debug({ gtrid: tx.gtrid, resource: branch.resource, bqual: branch.xid.bqual.toString('hex') }, 'branch committed')
       return true
@@ -341,6 +347,11 @@ export async function commitManaged(ctx: FinisherContext, tx: Transaction, branc
   })
   if (!onSession) await finishById(ctx, tx.gtrid, branch, 'commit')
   await failpoint('after-phase2-commit')
+}
+
+/** An operator's forced resolution rolls the branch back (it may be set while phase 2 awaits). */
+function resolvedToRollBack(branch: Branch): boolean {
+  return branch.resolution === 'rollback'
 }
 
 /** Phase 2 of a local branch: the application commits it; the TM does it itself if it does not hear back. */

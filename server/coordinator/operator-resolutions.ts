@@ -9,8 +9,10 @@ import type { Branch, Transaction } from './transaction.js'
 export type ResolutionAction = 'commit' | 'rollback'
 
 export interface ResolutionOutcome {
-  /** The resolution was carried out on the resource. */
+  /** The resolution was carried out on the resource, or found done ("already done"). */
   readonly done: boolean
+  /** This call changed the branch ("done", not "already done": phase 2 may have finished it the other way first). */
+  readonly applied?: boolean
   /** It went against the transaction's decision. */
   readonly heuristic: boolean
   readonly operator: string
@@ -38,9 +40,8 @@ export function reflectResolution(
 ): void {
   const branch = resolvedBranch(tx, resource, bqual)
   if (branch) branch.resolution = action
-  if (branch && outcome.done) branch.state = action === 'commit' ? 'committed' : 'rolled-back'
+  if (branch && (outcome.applied ?? outcome.done)) branch.state = action === 'commit' ? 'committed' : 'rolled-back'
   if (!outcome.heuristic) return
-  observer?.heuristic(tx)
   const what = `branch on "${resource}" resolved to ${action} by ${outcome.operator}: ${outcome.reason}`
   if (tx.state === 'ACTIVE' || tx.state === 'PREPARING') {
     // No decision yet: the Commit under way (or to come) settles the outcome, and must say what the operator
@@ -51,8 +52,9 @@ export function reflectResolution(
     if (action === 'rollback') tx.doomed ??= { reason: `its ${what}`, retryable: false }
     else tx.escaped ??= `the ${what}`
     tx.touch()
-    return
+    return // counted as heuristic once the outcome is known (commit-protocol.ts, commit-requests.ts)
   }
+  observer?.heuristic(tx)
   const makeHeuristic = (): void => {
     tx.state = 'HEURISTIC'
     tx.abortReason = `heuristic: ${what}`

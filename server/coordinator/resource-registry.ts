@@ -10,8 +10,8 @@
 // claimed after init, before the resource is ready. A resource where another
 // live TM holds the same id is REFUSED (so this node begins nothing there and
 // its recovery presumes nothing there). A claim lost later (its session
-// ended) is taken again in the background; meanwhile recovery presumes
-// nothing on that resource (holdsNodeId).
+// ended) is taken again in the background; meanwhile nothing begins there
+// and recovery presumes nothing there (holdsNodeId).
 import { isNodeIdInUse, type NodeIdClaim } from '../../adapters/node-id-claim.js'
 import { AdapterError, type ResourceAdapter } from '../../adapters/types.js'
 import { TmError } from '../../proto/errors.js'
@@ -28,6 +28,8 @@ interface Entry {
   initializing: Promise<void> | undefined
   /** The node id's claim while held (always undefined when the registry claims nothing). */
   claim: NodeIdClaim | undefined
+  /** Refused because another live TM holds this node's id there. */
+  nodeIdInUse: boolean
 }
 
 export interface ResourceRegistryOptions {
@@ -36,7 +38,9 @@ export interface ResourceRegistryOptions {
 }
 
 /** The longest wait between two attempts to take a lost node-id claim again while the resource answers. */
-const RECLAIM_MAX_MS = 2_000
+const RECLAIM_MAX_MS = 1_000
+/** How long closeAll waits for a resource's start-up or claim under way. */
+const CLOSE_WAIT_MS = 3_000
 
 /** The longest wait between two checks of a resource that is down or refused. */
 export const RESOURCE_RECHECK_MAX_MS = 10_000
@@ -45,6 +49,7 @@ export class ResourceRegistry {
   private readonly entries = new Map<string, Entry>()
   /** Aborted by closeAll: ends the retry loops and their sleeps at once. */
   private readonly closing = new AbortController()
+  private readonly background = new Set<Promise<void>>()
 
   constructor(
     adapters: readonly ResourceAdapter[],
@@ -52,7 +57,7 @@ export class ResourceRegistry {
     private readonly options: ResourceRegistryOptions = {},
   ) {
     for (const adapter of adapters) {
-      this.entries.set(adapter.name, { adapter, status: 'connecting', lastError: undefined, initializing: undefined, claim: undefined })
+      this.entries.set(adapter.name, { adapter, status: 'connecting', lastError: undefined, initializing: undefined, claim: undefined, nodeIdInUse: false })
     }
   }
 
@@ -79,6 +84,7 @@ export class ResourceRegistry {
           if (entry.claim === undefined) await this.claim(entry)
           entry.status = 'ready'
           entry.lastError = undefined
+          entry.nodeIdInUse = false
           this.logger.info({ resource: name, kind: entry.adapter.kind }, 'resource ready')
           return
         } catch (error) {
@@ -87,6 +93,7 @@ export class ResourceRegistry {
           const changed = message !== entry.lastError || (entry.status === 'refused') !== refused
           entry.status = refused ? 'refused' : 'connecting'
           entry.lastError = message
+          entry.nodeIdInUse = isNodeIdInUse(error)
           if (refused) {
             // Said once loudly (and again when the reason changes); the checks that follow are quiet.
             const level = changed ? 'error' : 'debug'
@@ -115,31 +122,45 @@ export class ResourceRegistry {
     void claim.lost.then((reason) => {
       if (entry.claim !== claim || this.closing.signal.aborted) return
       entry.claim = undefined
-      this.logger.warn({ resource: entry.adapter.name, nodeId, reason }, "node id claim lost: recovery presumes nothing on this resource until the node holds it again")
-      void this.reclaimInBackground(entry)
+      // Nothing begins here meanwhile either: a duplicate that took the id could presume a new branch aborted.
+      if (entry.status === 'ready') {
+        entry.status = 'connecting'
+        entry.lastError = `this node is taking its node id claim there again (${reason})`
+      }
+      this.logger.warn({ resource: entry.adapter.name, nodeId, reason }, 'node id claim lost: nothing begins and recovery presumes nothing on this resource until the node holds it again')
+      this.track(this.reclaimInBackground(entry))
     })
   }
 
+  /** Background work closeAll waits for (briefly), so no claim is taken after it returned. */
+  private track(work: Promise<void>): void {
+    this.background.add(work)
+    void work.finally(() => this.background.delete(work))
+  }
+
   /**
-   * Takes a lost claim again. While the server does not answer nothing
-   * changes (calls fail on their own); once it answers, the claim is held
-   * again within RECLAIM_MAX_MS, or the resource is refused when another TM
-   * holds the id now, and is then checked again like any refused resource.
+   * Takes a lost claim again: once the server answers, the claim is held
+   * again within RECLAIM_MAX_MS and the resource is ready, or it is refused
+   * when another TM holds the id now, and is then checked again like any
+   * refused resource.
    */
   private async reclaimInBackground(entry: Entry): Promise<void> {
     const name = entry.adapter.name
     for (let attempt = 0; !this.closing.signal.aborted && entry.claim === undefined; attempt++) {
       try {
         await this.claim(entry)
-        if (entry.status === 'refused') this.logger.info({ resource: name }, 'resource ready: the node holds its node id there again')
+        if (this.closing.signal.aborted) return
+        this.logger.info({ resource: name }, 'resource ready: the node holds its node id there again')
         entry.status = 'ready'
         entry.lastError = undefined
+        entry.nodeIdInUse = false
         return
       } catch (error) {
         if (isNodeIdInUse(error)) {
           if (entry.status !== 'refused') this.logger.error({ resource: name, err: error.message }, 'resource refused: the node runs without it and checks again in the background')
           entry.status = 'refused'
           entry.lastError = error.message
+          entry.nodeIdInUse = true
         }
         const capMs = entry.status === 'refused' ? RESOURCE_RECHECK_MAX_MS : RECLAIM_MAX_MS
         await sleep(backoffDelay(attempt, { baseMs: 100, capMs }), this.closing.signal)
@@ -199,6 +220,11 @@ export class ResourceRegistry {
       .map((e) => ({ name: e.adapter.name, reason: e.lastError ?? 'refused' }))
   }
 
+  /** The resources refused because another live TM holds this node's id there (the node is then not ready). */
+  nodeIdConflicts(): { readonly name: string; readonly reason: string }[] {
+    return [...this.entries.values()].filter((e) => e.status === 'refused' && e.nodeIdInUse).map((e) => ({ name: e.adapter.name, reason: e.lastError ?? 'node id in use' }))
+  }
+
   lastError(name: string): string | undefined {
     return this.entries.get(name)?.lastError
   }
@@ -213,6 +239,9 @@ export class ResourceRegistry {
 
   async closeAll(): Promise<void> {
     this.closing.abort()
+    // A claim attempt under way releases what it gets once it sees the abort; wait a little for it.
+    const underWay = [...this.background, ...[...this.entries.values()].flatMap((e) => (e.initializing ? [e.initializing] : []))]
+    await Promise.race([Promise.allSettled(underWay), new Promise((resolve) => setTimeout(resolve, CLOSE_WAIT_MS).unref())])
     await Promise.allSettled(
       [...this.entries.values()].map(async (e) => {
         const claim = e.claim

@@ -291,6 +291,13 @@ export class PostgresDecisionLog implements DecisionLog {
       for (let delay = 100; ; delay = Math.min(delay * 2, 2000)) {
         try {
           const gtrids = decisions.map((p) => p.record.gtrid)
+          // Where this node's own resolution row is (a forced resolution of a transaction live here), the decision
+          // would be written over it: zero its epoch, which the lost statement requires (postgres-log-batch.ts),
+          // waiting for that statement if it holds the row. The marker below cannot go over that row.
+          await this.o.pool.query(
+            "UPDATE arbiter_transactions SET epoch = 0 WHERE gtrid = ANY($2::text[]) AND outcome = 'resolved' AND owner = $1",
+            [this.o.fence.nodeId, gtrids],
+          )
           // A marker where no decision is: the key makes it wait for the lost statement if that still runs.
           await this.o.pool.query(
             `INSERT INTO arbiter_transactions (gtrid, owner, outcome, decided_ms, epoch, ended_at)

@@ -233,6 +233,42 @@ describe('the postgres store refuses what it cannot make durable', () => {
     await log.close()
   })
 
+  it("a decision over this node's own resolution row is written; one whose answer was lost never lands later", async () => {
+    const log = await store.open()
+    // A forced resolution of a branch while its transaction was live here, then its decision: written over the row.
+    await log.appendResolution({ gtrid: 'contract-1:resolved-live', resource: 'pg', bqual: '00aa', action: 'commit', operator: 'ops', reason: 'by hand', heuristic: true })
+    await log.appendDecision('contract-1:resolved-live', branches)
+    expect((await store.pool.query<{ outcome: string }>('SELECT outcome FROM arbiter_transactions WHERE gtrid = $1', ['contract-1:resolved-live'])).rows[0]?.outcome).toBe('commit')
+    await log.close()
+
+    // The same, but the decision's statement blocks (a session holds the node's row) and its client gives up: the
+    // Commit is told the decision is not there, so the statement, once unblocked, must not write it after all.
+    const impatient = new pg.Pool({ connectionString: (store.pool as unknown as { options: { connectionString: string } }).options.connectionString, max: 2, query_timeout: 500 })
+    impatient.on('error', () => undefined)
+    const blocked = new PostgresDecisionLog({ pool: impatient, fence: store.lease(), option: 'log.url' })
+    await blocked.open()
+    const gtrid = 'contract-1:resolved-lost'
+    await blocked.appendResolution({ gtrid, resource: 'pg', bqual: '00aa', action: 'commit', operator: 'ops', reason: 'by hand', heuristic: true })
+    const holder = await store.pool.connect()
+    try {
+      await holder.query('BEGIN')
+      await holder.query("UPDATE arbiter_nodes SET address = address WHERE node_id = 'contract-1'")
+      const error = await blocked.appendDecision(gtrid, branches).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(LogWriteError)
+      expect((error as Error).message).toMatch(/not there and never will be/)
+    } finally {
+      await holder.query('COMMIT')
+      holder.release()
+    }
+    // The lost statement runs to its end now; it must find nothing to write.
+    await expect
+      .poll(async () => (await store.pool.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE 'WITH fence AS%' AND state = 'active'")).rows[0]?.n, { timeout: 5000, interval: 50 })
+      .toBe(0)
+    expect((await store.pool.query<{ outcome: string }>('SELECT outcome FROM arbiter_transactions WHERE gtrid = $1', [gtrid])).rows[0]?.outcome).toBe('resolved')
+    await blocked.close()
+    await impatient.end()
+  })
+
   it('a decision over a presumed-abort marker is refused', async () => {
     const log = await store.open()
     await store.pool.query("INSERT INTO arbiter_transactions (gtrid, owner, outcome, decided_ms, epoch, ended_at) VALUES ('g-marked', 'other', 'abort', 0, 0, now())")
