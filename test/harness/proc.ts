@@ -22,8 +22,34 @@ export async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | 'ti
   }
 }
 
-/** A free TCP port on 127.0.0.1 (bind port 0, read it, close). Another process may take it before we use it: callers retry. */
+/**
+ * A free TCP port on 127.0.0.1, chosen below the kernel's ephemeral range
+ * (32768–60999 on Linux). A port the kernel hands out for port 0 is in that
+ * range, where every outgoing connection also takes its local port: one that
+ * landed on the port between this check and the caller's listen made the
+ * listen fail with EADDRINUSE (seen in a full run). Below it, only another
+ * caller of this picking the same port at random can take it first. Callers
+ * still retry where they can.
+ */
 export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000)
+    if (await canListen(port)) return port
+  }
+  return kernelPort()
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer()
+    srv.unref()
+    srv.once('error', () => resolve(false))
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)))
+  })
+}
+
+/** The kernel's choice (bind port 0, read it, close). */
+function kernelPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer()
     srv.unref()

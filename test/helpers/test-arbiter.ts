@@ -2,7 +2,7 @@
 // child process that a test can SIGKILL and restart on the same data folder.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { freePort } from '../harness/proc.js'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -65,16 +65,8 @@ export async function startTestArbiter(
   })
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
-    })
-  })
-}
+/** A free port on 127.0.0.1 (test/harness/proc.ts: below the ephemeral range). */
+export { freePort }
 
 /** An Arbiter in a child process, restartable on the same data folder and port. */
 export class ArbiterProcess {
