@@ -28,8 +28,8 @@ export interface NodeIdClaim {
   release(): Promise<void>
 }
 
-/** One attempt: the claim, or the words that say who holds the id. */
-export type ClaimAttempt = { readonly claim: NodeIdClaim } | { readonly heldBy: string }
+/** One attempt: the claim, the words that say who holds the id, or that a session this process gave up holds it. */
+export type ClaimAttempt = { readonly claim: NodeIdClaim } | { readonly heldBy: string } | { readonly ownStale: string }
 
 /**
  * This process's mark on its claims. One TM may configure two resources on
@@ -97,16 +97,27 @@ export function registerPrimary(holder: string, claim: NodeIdClaim): void {
   })
 }
 
+/** What an attempt answers when the holder is a session of this process that no claim here owns any more. */
+export const OWN_STALE_SESSION =
+  'a session of this TM that it has given up (its connection was cut) still holds the node id at the server, until the server drops it'
+
 /**
- * The claim of a resource whose lock another session of this same TM holds:
- * lost as soon as that session's claim is (when it is this process's, as it
- * is unless a server's session ids collide: then it is only lost early), and
- * checked every HEARTBEAT_MS (`stillOurs`) on a session of its own.
+ * The claim of a resource whose lock another session of this same TM holds
+ * (`holder`: that session, named as registerPrimary names it): lost as soon
+ * as that session's claim is, and checked every HEARTBEAT_MS (`stillOurs`)
+ * on the attempt's own session (`loss` its signals). Undefined when no claim
+ * of this process holds that session any more: a session this process gave
+ * up that the server has not dropped yet, which nothing here will keep.
  */
-export function sharedClaim(holder: string, stillOurs: () => Promise<boolean>, close: () => Promise<void>): NodeIdClaim {
-  const loss = lossSignal()
-  void primaries.get(holder)?.then((reason) => loss.lose(`the claim it shared with another resource of this TM on the same server was lost: ${reason}`))
-  if (!primaries.has(holder)) loss.lose('the claim it would share with another resource of this TM is gone')
+export function sharedClaim(
+  loss: ReturnType<typeof lossSignal>,
+  holder: string,
+  stillOurs: () => Promise<boolean>,
+  close: () => Promise<void>,
+): NodeIdClaim | undefined {
+  const primary = primaries.get(holder)
+  if (primary === undefined) return undefined
+  void primary.then((reason) => loss.lose(`the claim it shared with another resource of this TM on the same server was lost: ${reason}`))
   return heldClaim(
     loss,
     async () => {
@@ -150,7 +161,11 @@ export async function claimWithin(resource: string, nodeId: string, attempt: () 
   for (;;) {
     const tried = await attempt()
     if ('claim' in tried) return tried.claim
-    if (Date.now() + CLAIM_POLL_MS > deadline) throw new NodeIdInUseError(resource, nodeId, tried.heldBy)
+    if (Date.now() + CLAIM_POLL_MS > deadline) {
+      // This TM's own old session is not another TM: not a refusal, the resource just is not ready yet.
+      if ('ownStale' in tried) throw new AdapterError('retryable', resource, `node id "${nodeId}" cannot be claimed yet: ${tried.ownStale}`)
+      throw new NodeIdInUseError(resource, nodeId, tried.heldBy)
+    }
     await new Promise((resolve) => setTimeout(resolve, CLAIM_POLL_MS))
   }
 }

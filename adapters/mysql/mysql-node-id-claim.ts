@@ -4,7 +4,7 @@
 // may presume aborted here, whatever database each was begun in.
 import mysql from 'mysql2/promise'
 import { classifyMysqlError } from '../errors/classify-mysql.js'
-import { claimWithin, heldClaim, instanceLockName, lossSignal, nodeIdLockName, registerPrimary, sharedClaim, type ClaimAttempt, type NodeIdClaim } from '../node-id-claim.js'
+import { claimWithin, heldClaim, instanceLockName, lossSignal, nodeIdLockName, OWN_STALE_SESSION, registerPrimary, sharedClaim, type ClaimAttempt, type NodeIdClaim } from '../node-id-claim.js'
 
 export interface MysqlClaimOptions {
   readonly resource: string
@@ -47,13 +47,17 @@ export function claimMysqlNodeId(o: MysqlClaimOptions): Promise<NodeIdClaim> {
       conn.on('error', (error: Error) => loss.lose(`its session failed: ${error.message}`))
       conn.on('end', () => loss.lose('its session ended'))
       await query(`SET SESSION wait_timeout = ${SESSION_IDLE_LIMIT_S}`)
+      // The server's own name for a session, as registerPrimary keys it: the server, then the connection id.
+      const server = (await query<{ server: string }>("SELECT CONCAT(@@hostname, ':', @@port, ':', @@server_id) AS server"))[0]?.server ?? ''
+      const sessionKey = (id: number | string): string => `mysql|${server}|${String(id)}`
       const got = await query<{ got: number | null }>('SELECT GET_LOCK(?, 0) AS got', [name])
       if (Number(got[0]?.got) === 1) {
+        // Only this process's claims take the mark, and only the session holding the id's lock: it is free.
         await query('SELECT GET_LOCK(?, 0)', [mark])
         const held = conn
         // The heartbeat's pings keep the session inside wait_timeout, and prove it alive.
         const claim = heldClaim(loss, () => held.ping(), close)
-        registerPrimary(`mysql|${o.nodeId}|${held.threadId}`, claim)
+        registerPrimary(sessionKey(held.threadId), claim)
         return { claim }
       }
       const holderOf = async () => (await query<{ id: number | null; ours: number | null }>('SELECT IS_USED_LOCK(?) AS id, IS_USED_LOCK(?) = IS_USED_LOCK(?) AS ours', [name, name, mark]))[0]
@@ -61,7 +65,10 @@ export function claimMysqlNodeId(o: MysqlClaimOptions): Promise<NodeIdClaim> {
       const id = holder?.id
       if (Number(holder?.ours) === 1 && id !== null && id !== undefined) {
         // Another resource of this TM on the same server holds it; checked on this connection (its checks keep it alive).
-        return { claim: sharedClaim(`mysql|${o.nodeId}|${id}`, async () => Number((await holderOf())?.ours) === 1, close) }
+        const shared = sharedClaim(loss, sessionKey(id), async () => Number((await holderOf())?.ours) === 1, close)
+        if (shared) return { claim: shared }
+        await close()
+        return { ownStale: OWN_STALE_SESSION }
       }
       // The PROCESSLIST row shows only with the PROCESS privilege; the connection id is enough to find it.
       const rows = id === null || id === undefined ? [] : await query<{ user: string; host: string; t: number }>('SELECT USER AS user, HOST AS host, TIME AS t FROM information_schema.PROCESSLIST WHERE ID = ?', [id])

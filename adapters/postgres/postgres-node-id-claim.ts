@@ -4,7 +4,7 @@
 // covers exactly the branches this node's recovery may presume aborted here.
 import pg from 'pg'
 import { classifyPgError } from '../errors/classify-pg.js'
-import { claimantLabel, claimWithin, heldClaim, instanceLockKey, lossSignal, nodeIdLockKey, registerPrimary, sharedClaim, within, type ClaimAttempt, type NodeIdClaim } from '../node-id-claim.js'
+import { claimantLabel, claimWithin, heldClaim, instanceLockKey, lossSignal, nodeIdLockKey, OWN_STALE_SESSION, registerPrimary, sharedClaim, within, type ClaimAttempt, type NodeIdClaim } from '../node-id-claim.js'
 import { ARBITER_FORMAT_ID } from '../xid/xid.js'
 
 export interface PostgresClaimOptions {
@@ -79,12 +79,15 @@ export function claimPostgresNodeId(o: PostgresClaimOptions): Promise<NodeIdClai
     try {
       await client.connect()
       await client.query(SERVER_KEEPALIVES)
+      // The server's own name for a session, as registerPrimary keys it: its start time (one per server run) and the pid.
+      const server = (await client.query<{ started: string }>('SELECT pg_postmaster_start_time()::text AS started')).rows[0]?.started ?? ''
+      const sessionKey = (pid: number | undefined): string => `postgres|${server}|${String(pid)}`
       const got = await client.query<{ got: boolean }>({ text: 'SELECT pg_try_advisory_lock($1, $2) AS got', values: [ARBITER_FORMAT_ID, key] })
       if (got.rows[0]?.got === true) {
         // The mark beside it, on the same session: another resource of this process finds the holder is ours.
         await client.query({ text: 'SELECT pg_try_advisory_lock($1, $2)', values: [ARBITER_FORMAT_ID, mark] })
         const claim = heldClaim(loss, () => client.query('SELECT 1'), closeOrCut)
-        registerPrimary(`postgres|${o.nodeId}|${String((client as unknown as { processID?: number }).processID)}`, claim)
+        registerPrimary(sessionKey((client as unknown as { processID?: number }).processID), claim)
         return { claim }
       }
       const holderOf = async (): Promise<HolderRow | undefined> =>
@@ -92,7 +95,10 @@ export function claimPostgresNodeId(o: PostgresClaimOptions): Promise<NodeIdClai
       const holder = await holderOf()
       if (holder?.ours === true) {
         // Another resource of this TM on the same database holds it: its session holds our mark too (CLAIM_INSTANCE).
-        return { claim: sharedClaim(`postgres|${o.nodeId}|${holder.pid}`, async () => (await holderOf())?.ours === true, closeOrCut) }
+        const shared = sharedClaim(loss, sessionKey(holder.pid), async () => (await holderOf())?.ours === true, closeOrCut)
+        if (shared) return { claim: shared }
+        await closeOrCut()
+        return { ownStale: OWN_STALE_SESSION }
       }
       await closeOrCut()
       return { heldBy: describe(holder) }

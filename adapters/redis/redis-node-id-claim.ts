@@ -8,7 +8,7 @@
 // (a lease that lapsed), takes it, by compare-and-set so only one can.
 import { Redis } from 'ioredis'
 import { classifyRedisError } from '../errors/classify-redis.js'
-import { claimWithin, heldClaim, HEARTBEAT_TIMEOUT_MS, instanceLockName, lossSignal, nodeIdLockName, registerPrimary, sharedClaim, type ClaimAttempt, type NodeIdClaim } from '../node-id-claim.js'
+import { claimWithin, heldClaim, HEARTBEAT_TIMEOUT_MS, instanceLockName, lossSignal, nodeIdLockName, OWN_STALE_SESSION, registerPrimary, sharedClaim, type ClaimAttempt, type NodeIdClaim } from '../node-id-claim.js'
 
 export interface RedisClaimOptions {
   readonly resource: string
@@ -82,6 +82,9 @@ export function claimRedisNodeId(o: RedisClaimOptions): Promise<NodeIdClaim> {
     try {
       await redis.connect()
       const me = String(await redis.call('CLIENT', 'ID'))
+      // The server's own name for a connection, as registerPrimary keys it: its run id (one per server run), then the client id.
+      const runId = /run_id:(\w+)/.exec(String(await redis.info('server')))?.[1] ?? ''
+      const sessionKey = (id: string): string => `redis|${runId}|${id}`
       for (;;) {
         const holder = (await redis.get(key)) ?? ''
         if (holder !== '' && holder !== me) {
@@ -89,14 +92,17 @@ export function claimRedisNodeId(o: RedisClaimOptions): Promise<NodeIdClaim> {
           const fields = await nameOf(holder)
           if (fields?.get('name') === name) {
             // Another resource of this TM on the same server and prefix holds it: shared, checked on this connection.
-            return { claim: sharedClaim(`redis|${o.nodeId}|${holder}`, async () => (await redis.get(key)) === holder && (await nameOf(holder))?.get('name') === name, close) }
+            const shared = sharedClaim(loss, sessionKey(holder), async () => (await redis.get(key)) === holder && (await nameOf(holder))?.get('name') === name, close)
+            if (shared) return { claim: shared }
+            await close()
+            return { ownStale: OWN_STALE_SESSION }
           }
           if (fields?.get('name')?.startsWith(claimantPrefix) === true) {
             await close()
             return { heldBy: `Redis client id ${holder} from ${fields.get('addr') ?? '?'}, connected ${fields.get('age') ?? '?'} s` }
           }
         }
-        if (Number(await redis.eval(TAKE_SCRIPT, 1, key, holder === me ? '' : holder, me, String(LEASE_MS))) === 1) break
+        if (Number(await redis.eval(TAKE_SCRIPT, 1, key, holder, me, String(LEASE_MS))) === 1) break
         // Another node took it between the read and the set: look again.
       }
       const claim = heldClaim(
@@ -109,7 +115,7 @@ export function claimRedisNodeId(o: RedisClaimOptions): Promise<NodeIdClaim> {
           await close()
         },
       )
-      registerPrimary(`redis|${o.nodeId}|${me}`, claim)
+      registerPrimary(sessionKey(me), claim)
       return { claim }
     } catch (error) {
       await close()

@@ -36,6 +36,7 @@ export async function finishById(
   for (let attempt = 0; attempt < maxAttempts && !ctx.stopping.aborted; attempt++) {
     if (branch.resolution !== undefined && branch.resolution !== action) {
       ctx.logger.warn({ gtrid, resource: branch.resource, action, resolution: branch.resolution }, 'an operator resolved the branch otherwise: giving way')
+      await branch.resolving // their outcome is the branch's state once this settles
       return false
     }
     const adapter = ctx.resources.adapter(branch.resource)
@@ -46,6 +47,11 @@ export async function finishById(
     }
     try {
       const outcome = await adapter[action](branch.xid)
+      // "Already done" while an operator resolved it the other way meanwhile is theirs (operator-resolutions.ts).
+      if (outcome === 'already-done' && otherwiseResolved(branch, action)) {
+        await branch.resolving
+        return false
+      }
       branch.state = action === 'commit' ? 'committed' : 'rolled-back'
       branch.lastError = undefined
       ctx.logger.info({ gtrid, resource: branch.resource, bqual: branch.xid.bqual.toString('hex'), action, outcome }, 'branch finished')
@@ -69,6 +75,11 @@ export async function finishById(
     }
   }
   return false
+}
+
+/** An operator's resolution says otherwise than `action` (it may be set while a call awaits). */
+function otherwiseResolved(branch: Branch, action: FinishAction): boolean {
+  return branch.resolution !== undefined && branch.resolution !== action
 }
 
 /** An error as a branch's lastError: the message, with the server's code when an adapter gives one. */

@@ -326,10 +326,17 @@ export async function commitManaged(ctx: FinisherContext, tx: Transaction, branc
     const session = await branch.session
     try {
       // An operator resolved it to roll back (forced) before phase 2 got to it: theirs (operator-resolutions.ts).
-      if (resolvedToRollBack(branch)) return true
+      // Phase 2 ends when their rollback was carried out (or tried), so it ends HEURISTIC, not stuck.
+      if (resolvedToRollBack(branch)) {
+        await branch.resolving
+        return true
+      }
       const outcome = await session.commit()
       // "Already done" while an operator rolled it back meanwhile is their rollback, not a commit.
-      if (outcome === 'already-done' && resolvedToRollBack(branch)) return true
+      if (outcome === 'already-done' && resolvedToRollBack(branch)) {
+        await branch.resolving
+        return true
+      }
       branch.state = 'committed'
       ctx.logger.debug({ gtrid: tx.gtrid, resource: branch.resource, bqual: branch.xid.bqual.toString('hex') }, 'branch committed')
       return true

@@ -22,7 +22,10 @@ export interface ResolutionOutcome {
 /** The resolution is logged and about to be carried out: phase 2 (or cleanup) of the branch stops retrying against it. */
 export function markBranchResolving(tx: Transaction | undefined, resource: string, bqual: Buffer, action: ResolutionAction): void {
   const branch = resolvedBranch(tx, resource, bqual)
-  if (branch) branch.resolution = action
+  if (!branch) return
+  branch.resolution = action
+  branch.resolved?.() // an earlier resolution's waiters
+  branch.resolving = new Promise<void>((resolve) => (branch.resolved = resolve))
 }
 
 /**
@@ -40,7 +43,9 @@ export function reflectResolution(
 ): void {
   const branch = resolvedBranch(tx, resource, bqual)
   if (branch) branch.resolution = action
-  if (branch && (outcome.applied ?? outcome.done)) branch.state = action === 'commit' ? 'committed' : 'rolled-back'
+  // "Already done" on a branch phase 2 gave way to (still prepared here): finished, the operator's way.
+  if (branch && ((outcome.applied ?? outcome.done) || (outcome.done && branch.state === 'prepared'))) branch.state = action === 'commit' ? 'committed' : 'rolled-back'
+  branch?.resolved?.()
   if (!outcome.heuristic) return
   const what = `branch on "${resource}" resolved to ${action} by ${outcome.operator}: ${outcome.reason}`
   if (tx.state === 'ACTIVE' || tx.state === 'PREPARING') {
@@ -54,6 +59,8 @@ export function reflectResolution(
     tx.touch()
     return // counted as heuristic once the outcome is known (commit-protocol.ts, commit-requests.ts)
   }
+  // A rollback that found the branch already finished: phase 2 committed it first, and the outcome is whole.
+  if (action === 'rollback' && outcome.done && outcome.applied === false && branch?.state === 'committed') return
   observer?.heuristic(tx)
   const makeHeuristic = (): void => {
     tx.state = 'HEURISTIC'

@@ -82,6 +82,7 @@ export class ResourceRegistry {
         try {
           await entry.adapter.init()
           if (entry.claim === undefined) await this.claim(entry)
+          this.stillClaimed(entry)
           entry.status = 'ready'
           entry.lastError = undefined
           entry.nodeIdInUse = false
@@ -122,14 +123,21 @@ export class ResourceRegistry {
     void claim.lost.then((reason) => {
       if (entry.claim !== claim || this.closing.signal.aborted) return
       entry.claim = undefined
+      // Lost before the resource was ready: the loop taking it notices (stillClaimed) and tries again.
+      if (entry.status !== 'ready') return
       // Nothing begins here meanwhile either: a duplicate that took the id could presume a new branch aborted.
-      if (entry.status === 'ready') {
-        entry.status = 'connecting'
-        entry.lastError = `this node is taking its node id claim there again (${reason})`
-      }
+      entry.status = 'connecting'
+      entry.lastError = `this node is taking its node id claim there again (${reason})`
       this.logger.warn({ resource: entry.adapter.name, nodeId, reason }, 'node id claim lost: nothing begins and recovery presumes nothing on this resource until the node holds it again')
       this.track(this.reclaimInBackground(entry))
     })
+  }
+
+  /** Throws (retryable) when the claim just taken was lost before the resource could be called ready. */
+  private stillClaimed(entry: Entry): void {
+    if (this.options.nodeId !== undefined && entry.claim === undefined && !this.closing.signal.aborted) {
+      throw new AdapterError('retryable', entry.adapter.name, 'its node id claim was lost as it was taken')
+    }
   }
 
   /** Background work closeAll waits for (briefly), so no claim is taken after it returned. */
@@ -150,6 +158,7 @@ export class ResourceRegistry {
       try {
         await this.claim(entry)
         if (this.closing.signal.aborted) return
+        this.stillClaimed(entry)
         this.logger.info({ resource: name }, 'resource ready: the node holds its node id there again')
         entry.status = 'ready'
         entry.lastError = undefined
@@ -161,6 +170,8 @@ export class ResourceRegistry {
           entry.status = 'refused'
           entry.lastError = error.message
           entry.nodeIdInUse = true
+        } else if (entry.status !== 'refused') {
+          entry.lastError = `this node is taking its node id claim there again: ${error instanceof Error ? error.message : String(error)}`
         }
         const capMs = entry.status === 'refused' ? RESOURCE_RECHECK_MAX_MS : RECLAIM_MAX_MS
         await sleep(backoffDelay(attempt, { baseMs: 100, capMs }), this.closing.signal)

@@ -49,6 +49,10 @@ export interface Branch {
   onlyReadsSoFar: boolean
   /** An operator's logged resolution: phase 2 and cleanup stop retrying against it. */
   resolution: 'commit' | 'rollback' | undefined
+  /** Settles once the operator's resolution was carried out or tried: phase 2 giving way to it waits for this. */
+  resolving: Promise<void> | undefined
+  /** Settles `resolving`. */
+  resolved: (() => void) | undefined
   /** Wakes a phase-2 loop waiting for the application's report. */
   wake: (() => void) | undefined
 }
@@ -146,6 +150,8 @@ export class Transaction {
       lastError: undefined,
       reportedDone: false,
       resolution: undefined,
+      resolving: undefined,
+      resolved: undefined,
       onlyReadsSoFar: true,
       wake: undefined,
     }

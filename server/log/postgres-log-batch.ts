@@ -19,9 +19,10 @@ WITH fence AS (
   -- an abort marker or another node's row.
   ON CONFLICT (gtrid) DO UPDATE SET outcome = 'commit', branches = EXCLUDED.branches, decided_ms = EXCLUDED.decided_ms,
     epoch = EXCLUDED.epoch, ended_at = EXCLUDED.ended_at, trace = EXCLUDED.trace
-    -- The epoch too: a batch whose answer was lost is settled by zeroing it (postgres-decision-log.ts), so
+    -- Not a zeroed epoch: a batch whose answer was lost is settled by zeroing it (postgres-decision-log.ts), so
     -- that statement, should it still run, can no longer write a decision the Commit was told was refused.
-    WHERE arbiter_transactions.outcome = 'resolved' AND arbiter_transactions.owner = $1 AND arbiter_transactions.epoch = $2
+    -- (Any other epoch: a resolution written before this node rejoined at a new one is still its own.)
+    WHERE arbiter_transactions.outcome = 'resolved' AND arbiter_transactions.owner = $1 AND arbiter_transactions.epoch <> 0
   RETURNING gtrid
 ), resolved AS (
   -- Not for a transaction decided in this same batch: its decision's row serves, and two inserts of one key in

@@ -42,6 +42,7 @@ export class ArbiterMetrics implements CoordinatorObserver {
   readonly registry = new Registry()
   private sources: MetricSources | undefined
   private readonly finishedOnce = new WeakSet<Transaction>()
+  private readonly heuristicOnce = new WeakSet<Transaction>()
   private readonly finishedChildren = new Map<string, Counter.Internal>()
   private readonly resourceSnapshots = new Map<string, ResourceSnapshot>()
   private refreshTimer: NodeJS.Timeout | undefined
@@ -248,6 +249,9 @@ export class ArbiterMetrics implements CoordinatorObserver {
   }
 
   heuristic(tx: Transaction): void {
+    // Once per transaction: an operator's resolution and the end of its phase 2 may both report it.
+    if (this.heuristicOnce.has(tx)) return
+    this.heuristicOnce.add(tx)
     this.heuristicTotal.inc()
     this.finished(tx, 'heuristic')
   }
