@@ -12,7 +12,9 @@ import { TmError } from '../../proto/errors.js'
 import { failpoint } from '../failpoints.js'
 import { LogWriteError, logRefusal, type DecisionLog } from '../log/decision-log.js'
 import type { Logger } from '../logger.js'
-import { finishById, type FinisherContext } from './branch-finisher.js'
+import type { FinisherContext } from './branch-finisher.js'
+import { abortedError, isTransient } from './abort-errors.js'
+import { commitLocal, commitManaged } from './phase-two.js'
 import { logEnd } from './log-end.js'
 import { secondsSince } from './observer.js'
 import { inSpan, traceparentOf } from '../tracing/spans.js'
@@ -319,67 +321,6 @@ async function decideAndFinish(
   return { tx, commitLocally: local.map((b) => b.xid) }
 }
 
-/** Phase 2 of a managed branch: on its own session first (MariaDB needs that), then by XID. */
-export async function commitManaged(ctx: FinisherContext, tx: Transaction, branch: Branch): Promise<void> {
-  const onSession = await onBranch(branch, async () => {
-    if (!branch.session) return false
-    const session = await branch.session
-    try {
-      // An operator resolved it to roll back (forced) before phase 2 got to it: theirs (operator-resolutions.ts).
-      // Phase 2 ends when their rollback was carried out (or tried), so it ends HEURISTIC, not stuck.
-      if (resolvedToRollBack(branch)) {
-        await branch.resolving
-        return true
-      }
-      const outcome = await session.commit()
-      // "Already done" while an operator rolled it back meanwhile is their rollback, not a commit.
-      if (outcome === 'already-done' && resolvedToRollBack(branch)) {
-        await branch.resolving
-        return true
-      }
-      branch.state = 'committed'
-      ctx.logger.debug({ gtrid: tx.gtrid, resource: branch.resource, bqual: branch.xid.bqual.toString('hex') }, 'branch committed')
-      return true
-    } catch (error) {
-      branch.attempts += 1
-      branch.lastError = error instanceof Error ? error.message : String(error)
-      const errorClass = (error as { errorClass?: string }).errorClass
-      if (errorClass !== undefined) ctx.observer?.resourceError(branch.resource, errorClass)
-      ctx.logger.warn({ gtrid: tx.gtrid, resource: branch.resource, err: branch.lastError }, 'phase 2 commit on the session failed: finishing by XID')
-      return false
-    } finally {
-      branch.session = undefined
-      await session.release()
-    }
-  })
-  if (!onSession) await finishById(ctx, tx.gtrid, branch, 'commit')
-  await failpoint('after-phase2-commit')
-}
-
-/** An operator's forced resolution rolls the branch back (it may be set while phase 2 awaits). */
-function resolvedToRollBack(branch: Branch): boolean {
-  return branch.resolution === 'rollback'
-}
-
-/** Phase 2 of a local branch: the application commits it; the TM does it itself if it does not hear back. */
-async function commitLocal(ctx: CommitContext, tx: Transaction, branch: Branch): Promise<void> {
-  if (!branch.reportedDone) {
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ctx.localBranchGraceMs)
-      branch.wake = () => {
-        clearTimeout(timer)
-        resolve()
-      }
-    })
-  }
-  if (branch.reportedDone) {
-    branch.state = 'committed'
-    return
-  }
-  ctx.logger.info({ gtrid: tx.gtrid, resource: branch.resource }, 'application did not report its local branch: committing it from the TM')
-  await finishById(ctx, tx.gtrid, branch, 'commit')
-}
-
 function finishCommitted(ctx: CommitContext, tx: Transaction): CommitOutcome {
   tx.state = 'COMMITTED'
   tx.touch()
@@ -407,31 +348,3 @@ async function failAbort(ctx: CommitContext, tx: Transaction, cause: AbortCause)
   throw abortedError(tx)
 }
 
-export function abortedError(tx: Transaction): TmError {
-  if (tx.escaped !== undefined) {
-    return new TmError(
-      'TM_HEURISTIC_MIXED',
-      `transaction ${tx.gtrid} has a mixed outcome: ${tx.escaped}; its other branches were rolled back. Do not retry: an operator must check that branch's writes`,
-      { metadata: { gtrid: tx.gtrid } },
-    )
-  }
-  return new TmError('TM_TX_ABORTED', `transaction ${tx.gtrid} rolled back: ${tx.abortReason ?? 'rolled back'}`, {
-    metadata: {
-      gtrid: tx.gtrid,
-      retryable: String(tx.abortRetryable),
-      ...(tx.abortServerCode && { serverCode: tx.abortServerCode }),
-    },
-  })
-}
-
-/** The error for a statement that failed while a Commit was preparing: that Commit rolls the transaction back. */
-export function doomedError(gtrid: string, cause: AbortCause): TmError {
-  return new TmError('TM_TX_ABORTED', `transaction ${gtrid} rolled back: ${cause.reason} (the Commit in progress rolls it back)`, {
-    metadata: { gtrid, retryable: String(cause.retryable ?? false), ...(cause.serverCode && { serverCode: cause.serverCode }) },
-  })
-}
-
-/** Server codes for which retrying the whole transaction may well succeed. */
-export function isTransient(serverCode: string | undefined): boolean {
-  return serverCode !== undefined && ['40001', '40P01', '55P03', '1213', '1205', '1614', '1613'].includes(serverCode)
-}

@@ -7,7 +7,8 @@
 // which phase 2 waits for. Split from coordinator.ts.
 import { ARBITER_FORMAT_ID, xidFromParts } from '../../adapters/xid/xid.js'
 import { TmError } from '../../proto/errors.js'
-import { abortedError, runCommit, type CommitContext, type CommitOutcome, type LocalVoteInput } from './commit-protocol.js'
+import { abortedError } from './abort-errors.js'
+import { runCommit, type CommitContext, type CommitOutcome, type LocalVoteInput } from './commit-protocol.js'
 import type { BeginOptions } from './coordinator-config.js'
 import type { KnownTransactions } from './known-transactions.js'
 import { checkLocalVotes } from './local-votes.js'

@@ -3,7 +3,7 @@
 // caller may retry the whole transaction) and notes that its caller has heard
 // it, which a drain waits for; any other state is FAILED_PRECONDITION.
 import { TmError } from '../../proto/errors.js'
-import { abortedError } from './commit-protocol.js'
+import { abortedError } from './abort-errors.js'
 import type { Transaction } from './transaction.js'
 
 /** The error for a request that cannot `what` the transaction in its state. */

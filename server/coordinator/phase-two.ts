@@ -1,0 +1,69 @@
+// Phase 2 of each branch of a decided transaction (commit-protocol.ts): a
+// managed branch on its own session first, then by XID; a local branch by the
+// application, or by the TM when it does not hear back. Both give way to an
+// operator's forced resolution (operator-resolutions.ts).
+import { failpoint } from '../failpoints.js'
+import { finishById, type FinisherContext } from './branch-finisher.js'
+import type { CommitContext } from './commit-protocol.js'
+import { onBranch, type Branch, type Transaction } from './transaction.js'
+
+/** Phase 2 of a managed branch: on its own session first (MariaDB needs that), then by XID. */
+export async function commitManaged(ctx: FinisherContext, tx: Transaction, branch: Branch): Promise<void> {
+  const onSession = await onBranch(branch, async () => {
+    if (!branch.session) return false
+    const session = await branch.session
+    try {
+      // An operator resolved it to roll back (forced) before phase 2 got to it: theirs (operator-resolutions.ts).
+      // Phase 2 ends when their rollback was carried out (or tried), so it ends HEURISTIC, not stuck.
+      if (resolvedToRollBack(branch)) {
+        await branch.resolving
+        return true
+      }
+      const outcome = await session.commit()
+      // "Already done" while an operator rolled it back meanwhile is their rollback, not a commit.
+      if (outcome === 'already-done' && resolvedToRollBack(branch)) {
+        await branch.resolving
+        return true
+      }
+      branch.state = 'committed'
+      ctx.logger.debug({ gtrid: tx.gtrid, resource: branch.resource, bqual: branch.xid.bqual.toString('hex') }, 'branch committed')
+      return true
+    } catch (error) {
+      branch.attempts += 1
+      branch.lastError = error instanceof Error ? error.message : String(error)
+      const errorClass = (error as { errorClass?: string }).errorClass
+      if (errorClass !== undefined) ctx.observer?.resourceError(branch.resource, errorClass)
+      ctx.logger.warn({ gtrid: tx.gtrid, resource: branch.resource, err: branch.lastError }, 'phase 2 commit on the session failed: finishing by XID')
+      return false
+    } finally {
+      branch.session = undefined
+      await session.release()
+    }
+  })
+  if (!onSession) await finishById(ctx, tx.gtrid, branch, 'commit')
+  await failpoint('after-phase2-commit')
+}
+
+/** An operator's forced resolution rolls the branch back (it may be set while phase 2 awaits). */
+function resolvedToRollBack(branch: Branch): boolean {
+  return branch.resolution === 'rollback'
+}
+
+/** Phase 2 of a local branch: the application commits it; the TM does it itself if it does not hear back. */
+export async function commitLocal(ctx: CommitContext, tx: Transaction, branch: Branch): Promise<void> {
+  if (!branch.reportedDone) {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ctx.localBranchGraceMs)
+      branch.wake = () => {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+  }
+  if (branch.reportedDone) {
+    branch.state = 'committed'
+    return
+  }
+  ctx.logger.info({ gtrid: tx.gtrid, resource: branch.resource }, 'application did not report its local branch: committing it from the TM')
+  await finishById(ctx, tx.gtrid, branch, 'commit')
+}
