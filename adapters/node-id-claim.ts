@@ -65,7 +65,7 @@ export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
  * released (`close` must not hang: it cuts the connection, or ends it politely
  * within RELEASE_WAIT_MS).
  */
-export function heldClaim(loss: ReturnType<typeof lossSignal>, heartbeat: () => Promise<unknown>, close: () => Promise<void>): NodeIdClaim {
+export function heldClaim(loss: LossSignal, heartbeat: () => Promise<unknown>, close: () => Promise<void>): NodeIdClaim {
   const beat = setInterval(() => {
     within(heartbeat(), HEARTBEAT_TIMEOUT_MS, 'its heartbeat').catch((error: unknown) =>
       loss.lose(`its session stopped answering: ${error instanceof Error ? error.message : String(error)}`),
@@ -97,34 +97,30 @@ export function registerPrimary(holder: string, claim: NodeIdClaim): void {
   })
 }
 
-/** What an attempt answers when the holder is a session of this process that no claim here owns any more. */
-export const OWN_STALE_SESSION =
-  'a session of this TM that it has given up (its connection was cut) still holds the node id at the server, until the server drops it'
-
 /**
- * The claim of a resource whose lock another session of this same TM holds
- * (`holder`: that session, named as registerPrimary names it): lost as soon
- * as that session's claim is, and checked every HEARTBEAT_MS (`stillOurs`)
- * on the attempt's own session (`loss` its signals). Undefined when no claim
- * of this process holds that session any more: a session this process gave
- * up that the server has not dropped yet, which nothing here will keep.
+ * The attempt's answer when the id's holder is a session of this same TM
+ * (`holder`: that session, named as registerPrimary names it): a claim that
+ * is lost as soon as that session's claim is, and checked every HEARTBEAT_MS
+ * (`stillOurs`) on the attempt's own session (`loss` its signals). When no
+ * claim of this process holds that session any more, it is one this process
+ * gave up that the server has not dropped yet: the attempt's session is
+ * closed and the claim waits for the server (ownStale), nothing shares it.
  */
-export function sharedClaim(
-  loss: ReturnType<typeof lossSignal>,
-  holder: string,
-  stillOurs: () => Promise<boolean>,
-  close: () => Promise<void>,
-): NodeIdClaim | undefined {
+export async function sharedClaim(loss: LossSignal, holder: string, stillOurs: () => Promise<boolean>, close: () => Promise<void>): Promise<ClaimAttempt> {
   const primary = primaries.get(holder)
-  if (primary === undefined) return undefined
+  if (primary === undefined) {
+    await close()
+    return { ownStale: 'a session of this TM that it has given up (its connection was cut) still holds the node id at the server, until the server drops it' }
+  }
   void primary.then((reason) => loss.lose(`the claim it shared with another resource of this TM on the same server was lost: ${reason}`))
-  return heldClaim(
+  const claim = heldClaim(
     loss,
     async () => {
       if (!(await stillOurs())) throw new Error('another resource of this TM no longer holds the id here')
     },
     close,
   )
+  return { claim }
 }
 
 /** The node id is held at this resource by another live session. */
@@ -196,7 +192,12 @@ export function instanceLockName(nodeId: string): string {
 }
 
 /** A settled-once signal of loss: the first reason wins. */
-export function lossSignal(): { readonly lost: Promise<string>; lose(reason: string): void } {
+export interface LossSignal {
+  readonly lost: Promise<string>
+  lose(reason: string): void
+}
+
+export function lossSignal(): LossSignal {
   let lose: (reason: string) => void = () => undefined
   const lost = new Promise<string>((resolve) => (lose = resolve))
   return { lost, lose: (reason) => lose(reason) }

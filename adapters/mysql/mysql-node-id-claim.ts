@@ -4,7 +4,7 @@
 // may presume aborted here, whatever database each was begun in.
 import mysql from 'mysql2/promise'
 import { classifyMysqlError } from '../errors/classify-mysql.js'
-import { claimWithin, heldClaim, instanceLockName, lossSignal, nodeIdLockName, OWN_STALE_SESSION, registerPrimary, sharedClaim, type ClaimAttempt, type NodeIdClaim } from '../node-id-claim.js'
+import { claimWithin, heldClaim, instanceLockName, lossSignal, nodeIdLockName, registerPrimary, sharedClaim, type ClaimAttempt, type NodeIdClaim } from '../node-id-claim.js'
 
 export interface MysqlClaimOptions {
   readonly resource: string
@@ -65,10 +65,7 @@ export function claimMysqlNodeId(o: MysqlClaimOptions): Promise<NodeIdClaim> {
       const id = holder?.id
       if (Number(holder?.ours) === 1 && id !== null && id !== undefined) {
         // Another resource of this TM on the same server holds it; checked on this connection (its checks keep it alive).
-        const shared = sharedClaim(loss, sessionKey(id), async () => Number((await holderOf())?.ours) === 1, close)
-        if (shared) return { claim: shared }
-        await close()
-        return { ownStale: OWN_STALE_SESSION }
+        return sharedClaim(loss, sessionKey(id), async () => Number((await holderOf())?.ours) === 1, close)
       }
       // The PROCESSLIST row shows only with the PROCESS privilege; the connection id is enough to find it.
       const rows = id === null || id === undefined ? [] : await query<{ user: string; host: string; t: number }>('SELECT USER AS user, HOST AS host, TIME AS t FROM information_schema.PROCESSLIST WHERE ID = ?', [id])

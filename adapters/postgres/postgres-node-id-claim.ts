@@ -4,7 +4,7 @@
 // covers exactly the branches this node's recovery may presume aborted here.
 import pg from 'pg'
 import { classifyPgError } from '../errors/classify-pg.js'
-import { claimantLabel, claimWithin, heldClaim, instanceLockKey, lossSignal, nodeIdLockKey, OWN_STALE_SESSION, registerPrimary, sharedClaim, within, type ClaimAttempt, type NodeIdClaim } from '../node-id-claim.js'
+import { claimantLabel, claimWithin, heldClaim, instanceLockKey, lossSignal, nodeIdLockKey, registerPrimary, sharedClaim, within, type ClaimAttempt, type NodeIdClaim } from '../node-id-claim.js'
 import { ARBITER_FORMAT_ID } from '../xid/xid.js'
 
 export interface PostgresClaimOptions {
@@ -21,8 +21,10 @@ export interface PostgresClaimOptions {
  * (two hours by the OS's default): these make it about 25 s, so a node
  * restarted elsewhere with the same id is not refused for hours.
  */
-const SERVER_KEEPALIVES =
-  "SELECT set_config('tcp_keepalives_idle', '10', false), set_config('tcp_keepalives_interval', '5', false), set_config('tcp_keepalives_count', '3', false)"
+const SESSION_SETUP =
+  "SELECT set_config('tcp_keepalives_idle', '10', false), set_config('tcp_keepalives_interval', '5', false), set_config('tcp_keepalives_count', '3', false), " +
+  // The server's start time (one per server run): with a pid, the server's own name for a session (registerPrimary).
+  'pg_postmaster_start_time()::text AS started'
 
 /** Who holds the id's lock, and whether that session also holds this process's mark ($3): then it is ours. */
 const HOLDER_QUERY = `
@@ -78,9 +80,7 @@ export function claimPostgresNodeId(o: PostgresClaimOptions): Promise<NodeIdClai
     }
     try {
       await client.connect()
-      await client.query(SERVER_KEEPALIVES)
-      // The server's own name for a session, as registerPrimary keys it: its start time (one per server run) and the pid.
-      const server = (await client.query<{ started: string }>('SELECT pg_postmaster_start_time()::text AS started')).rows[0]?.started ?? ''
+      const server = (await client.query<{ started: string }>(SESSION_SETUP)).rows[0]?.started ?? ''
       const sessionKey = (pid: number | undefined): string => `postgres|${server}|${String(pid)}`
       const got = await client.query<{ got: boolean }>({ text: 'SELECT pg_try_advisory_lock($1, $2) AS got', values: [ARBITER_FORMAT_ID, key] })
       if (got.rows[0]?.got === true) {
@@ -95,10 +95,7 @@ export function claimPostgresNodeId(o: PostgresClaimOptions): Promise<NodeIdClai
       const holder = await holderOf()
       if (holder?.ours === true) {
         // Another resource of this TM on the same database holds it: its session holds our mark too (CLAIM_INSTANCE).
-        const shared = sharedClaim(loss, sessionKey(holder.pid), async () => (await holderOf())?.ours === true, closeOrCut)
-        if (shared) return { claim: shared }
-        await closeOrCut()
-        return { ownStale: OWN_STALE_SESSION }
+        return sharedClaim(loss, sessionKey(holder.pid), async () => (await holderOf())?.ours === true, closeOrCut)
       }
       await closeOrCut()
       return { heldBy: describe(holder) }

@@ -8,7 +8,7 @@
 // (a lease that lapsed), takes it, by compare-and-set so only one can.
 import { Redis } from 'ioredis'
 import { classifyRedisError } from '../errors/classify-redis.js'
-import { claimWithin, heldClaim, HEARTBEAT_TIMEOUT_MS, instanceLockName, lossSignal, nodeIdLockName, OWN_STALE_SESSION, registerPrimary, sharedClaim, type ClaimAttempt, type NodeIdClaim } from '../node-id-claim.js'
+import { claimWithin, heldClaim, HEARTBEAT_TIMEOUT_MS, instanceLockName, lossSignal, nodeIdLockName, registerPrimary, sharedClaim, type ClaimAttempt, type NodeIdClaim } from '../node-id-claim.js'
 
 export interface RedisClaimOptions {
   readonly resource: string
@@ -92,10 +92,7 @@ export function claimRedisNodeId(o: RedisClaimOptions): Promise<NodeIdClaim> {
           const fields = await nameOf(holder)
           if (fields?.get('name') === name) {
             // Another resource of this TM on the same server and prefix holds it: shared, checked on this connection.
-            const shared = sharedClaim(loss, sessionKey(holder), async () => (await redis.get(key)) === holder && (await nameOf(holder))?.get('name') === name, close)
-            if (shared) return { claim: shared }
-            await close()
-            return { ownStale: OWN_STALE_SESSION }
+            return sharedClaim(loss, sessionKey(holder), async () => (await redis.get(key)) === holder && (await nameOf(holder))?.get('name') === name, close)
           }
           if (fields?.get('name')?.startsWith(claimantPrefix) === true) {
             await close()

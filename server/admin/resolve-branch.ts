@@ -14,7 +14,7 @@
 //   operator's resolution.
 // - The whole request is judged before anything is logged: one refused
 //   branch refuses all of them.
-import type { PreparedBranch, Xid } from '../../adapters/types.js'
+import type { FinishOutcome, PreparedBranch, Xid } from '../../adapters/types.js'
 import { ARBITER_FORMAT_ID, parseGtrid, xidEquals, xidFromParts, xidToString } from '../../adapters/xid/xid.js'
 import { TmError } from '../../proto/errors.js'
 import { Resolution } from '../../proto/gen/arbiter/v1/Resolution.js'
@@ -78,17 +78,14 @@ export async function resolveBranch(ctx: AdminContext, req: ResolveBranchRequest
     ctx.logger.warn({ gtrid, resource: j.resource, bqual, action, operator, reason, heuristic: j.heuristic }, 'operator resolution logged')
     ctx.coordinator.markResolving(gtrid, j.resource, j.branch.xid.bqual, action)
     let result: string
-    let done = false
-    let applied = false
+    let finished: FinishOutcome | undefined
     try {
-      const outcome = await ctx.resources.adapter(j.resource)![action](j.branch.xid)
-      result = outcome === 'done' ? 'done' : 'already done'
-      done = true
-      applied = outcome === 'done'
+      finished = await ctx.resources.adapter(j.resource)![action](j.branch.xid)
+      result = finished === 'done' ? 'done' : 'already done'
     } catch (error) {
       result = `failed: ${messageOf(error)} (the resolution is logged: recovery carries it out)`
     }
-    ctx.coordinator.noteResolution(gtrid, j.resource, j.branch.xid.bqual, action, { done, applied, heuristic: j.heuristic, operator, reason })
+    ctx.coordinator.noteResolution(gtrid, j.resource, j.branch.xid.bqual, action, { finished, heuristic: j.heuristic, operator, reason })
     steps.push(toWireStep(j.resource, j.branch, action, result))
   }
   return { steps, heuristic: judged.some((j) => j.heuristic) }

@@ -34,7 +34,7 @@ export async function finishById(
 ): Promise<boolean> {
   const maxAttempts = options.maxAttempts ?? Number.POSITIVE_INFINITY
   for (let attempt = 0; attempt < maxAttempts && !ctx.stopping.aborted; attempt++) {
-    if (branch.resolution !== undefined && branch.resolution !== action) {
+    if (otherwiseResolved(branch, action)) {
       ctx.logger.warn({ gtrid, resource: branch.resource, action, resolution: branch.resolution }, 'an operator resolved the branch otherwise: giving way')
       await branch.resolving // their outcome is the branch's state once this settles
       return false
@@ -78,7 +78,7 @@ export async function finishById(
 }
 
 /** An operator's resolution says otherwise than `action` (it may be set while a call awaits). */
-function otherwiseResolved(branch: Branch, action: FinishAction): boolean {
+export function otherwiseResolved(branch: Branch, action: FinishAction): boolean {
   return branch.resolution !== undefined && branch.resolution !== action
 }
 

@@ -3,16 +3,19 @@
 // admin service); here phase 2 or cleanup learns to stop retrying against it,
 // and a resolution that contradicted the decision makes the transaction
 // HEURISTIC for good. Split from coordinator.ts.
+import type { FinishOutcome } from '../../adapters/types.js'
 import type { CoordinatorObserver } from './observer.js'
 import type { Branch, Transaction } from './transaction.js'
 
 export type ResolutionAction = 'commit' | 'rollback'
 
 export interface ResolutionOutcome {
-  /** The resolution was carried out on the resource, or found done ("already done"). */
-  readonly done: boolean
-  /** This call changed the branch ("done", not "already done": phase 2 may have finished it the other way first). */
-  readonly applied?: boolean
+  /**
+   * What the resource answered: 'done' (this call changed the branch),
+   * 'already-done' (finished already: phase 2 may have finished it the other
+   * way first), undefined when the call failed (recovery carries it out).
+   */
+  readonly finished: FinishOutcome | undefined
   /** It went against the transaction's decision. */
   readonly heuristic: boolean
   readonly operator: string
@@ -44,7 +47,7 @@ export function reflectResolution(
   const branch = resolvedBranch(tx, resource, bqual)
   if (branch) branch.resolution = action
   // "Already done" on a branch phase 2 gave way to (still prepared here): finished, the operator's way.
-  if (branch && ((outcome.applied ?? outcome.done) || (outcome.done && branch.state === 'prepared'))) branch.state = action === 'commit' ? 'committed' : 'rolled-back'
+  if (branch && (outcome.finished === 'done' || (outcome.finished === 'already-done' && branch.state === 'prepared'))) branch.state = action === 'commit' ? 'committed' : 'rolled-back'
   branch?.resolved?.()
   if (!outcome.heuristic) return
   const what = `branch on "${resource}" resolved to ${action} by ${outcome.operator}: ${outcome.reason}`
@@ -60,7 +63,7 @@ export function reflectResolution(
     return // counted as heuristic once the outcome is known (commit-protocol.ts, commit-requests.ts)
   }
   // A rollback that found the branch already finished: phase 2 committed it first, and the outcome is whole.
-  if (action === 'rollback' && outcome.done && outcome.applied === false && branch?.state === 'committed') return
+  if (action === 'rollback' && outcome.finished === 'already-done' && branch?.state === 'committed') return
   observer?.heuristic(tx)
   const makeHeuristic = (): void => {
     tx.state = 'HEURISTIC'

@@ -3,7 +3,7 @@
 // application, or by the TM when it does not hear back. Both give way to an
 // operator's forced resolution (operator-resolutions.ts).
 import { failpoint } from '../failpoints.js'
-import { finishById, type FinisherContext } from './branch-finisher.js'
+import { finishById, otherwiseResolved, type FinisherContext } from './branch-finisher.js'
 import type { CommitContext } from './commit-protocol.js'
 import { onBranch, type Branch, type Transaction } from './transaction.js'
 
@@ -15,13 +15,13 @@ export async function commitManaged(ctx: FinisherContext, tx: Transaction, branc
     try {
       // An operator resolved it to roll back (forced) before phase 2 got to it: theirs (operator-resolutions.ts).
       // Phase 2 ends when their rollback was carried out (or tried), so it ends HEURISTIC, not stuck.
-      if (resolvedToRollBack(branch)) {
+      if (otherwiseResolved(branch, 'commit')) {
         await branch.resolving
         return true
       }
       const outcome = await session.commit()
       // "Already done" while an operator rolled it back meanwhile is their rollback, not a commit.
-      if (outcome === 'already-done' && resolvedToRollBack(branch)) {
+      if (outcome === 'already-done' && otherwiseResolved(branch, 'commit')) {
         await branch.resolving
         return true
       }
@@ -42,11 +42,6 @@ export async function commitManaged(ctx: FinisherContext, tx: Transaction, branc
   })
   if (!onSession) await finishById(ctx, tx.gtrid, branch, 'commit')
   await failpoint('after-phase2-commit')
-}
-
-/** An operator's forced resolution rolls the branch back (it may be set while phase 2 awaits). */
-function resolvedToRollBack(branch: Branch): boolean {
-  return branch.resolution === 'rollback'
 }
 
 /** Phase 2 of a local branch: the application commits it; the TM does it itself if it does not hear back. */

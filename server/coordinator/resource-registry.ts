@@ -83,9 +83,7 @@ export class ResourceRegistry {
           await entry.adapter.init()
           if (entry.claim === undefined) await this.claim(entry)
           this.stillClaimed(entry)
-          entry.status = 'ready'
-          entry.lastError = undefined
-          entry.nodeIdInUse = false
+          this.markReady(entry)
           this.logger.info({ resource: name, kind: entry.adapter.kind }, 'resource ready')
           return
         } catch (error) {
@@ -133,6 +131,12 @@ export class ResourceRegistry {
     })
   }
 
+  private markReady(entry: Entry): void {
+    entry.status = 'ready'
+    entry.lastError = undefined
+    entry.nodeIdInUse = false
+  }
+
   /** Throws (retryable) when the claim just taken was lost before the resource could be called ready. */
   private stillClaimed(entry: Entry): void {
     if (this.options.nodeId !== undefined && entry.claim === undefined && !this.closing.signal.aborted) {
@@ -160,9 +164,7 @@ export class ResourceRegistry {
         if (this.closing.signal.aborted) return
         this.stillClaimed(entry)
         this.logger.info({ resource: name }, 'resource ready: the node holds its node id there again')
-        entry.status = 'ready'
-        entry.lastError = undefined
-        entry.nodeIdInUse = false
+        this.markReady(entry)
         return
       } catch (error) {
         if (isNodeIdInUse(error)) {

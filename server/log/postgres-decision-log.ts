@@ -24,7 +24,7 @@ import type pg from 'pg'
 import { StoreError } from '../cluster/store-error.js'
 import { failpoint } from '../failpoints.js'
 import { DecisionIndex } from './decision-index.js'
-import { writeBatchStatement, type BatchAnswer } from './postgres-log-batch.js'
+import { settleLostDecisions, writeBatchStatement, type BatchAnswer } from './postgres-log-batch.js'
 import { EndWait } from './end-wait.js'
 import { FlushLoop } from './flush-loop.js'
 import { BatchWait, type CommitDelayOptions } from './commit-delay.js'
@@ -290,23 +290,7 @@ export class PostgresDecisionLog implements DecisionLog {
     try {
       for (let delay = 100; ; delay = Math.min(delay * 2, 2000)) {
         try {
-          const gtrids = decisions.map((p) => p.record.gtrid)
-          // Where this node's own resolution row is (a forced resolution of a transaction live here), the decision
-          // would be written over it: zero its epoch, which the lost statement requires (postgres-log-batch.ts),
-          // waiting for that statement if it holds the row. The marker below cannot go over that row.
-          await this.o.pool.query(
-            "UPDATE arbiter_transactions SET epoch = 0 WHERE gtrid = ANY($2::text[]) AND outcome = 'resolved' AND owner = $1",
-            [this.o.fence.nodeId, gtrids],
-          )
-          // A marker where no decision is: the key makes it wait for the lost statement if that still runs.
-          await this.o.pool.query(
-            `INSERT INTO arbiter_transactions (gtrid, owner, outcome, decided_ms, epoch, ended_at)
-             SELECT g, $1, 'abort', 0, 0, now() FROM unnest($2::text[]) AS g ON CONFLICT (gtrid) DO NOTHING`,
-            [this.o.fence.nodeId, gtrids],
-          )
-          // A statement of its own: a fresh snapshot sees a decision that committed while the marker waited.
-          const r = await this.o.pool.query<{ gtrid: string; outcome: string }>('SELECT gtrid, outcome FROM arbiter_transactions WHERE gtrid = ANY($1::text[])', [gtrids])
-          const committed = new Set(r.rows.filter((row) => row.outcome === 'commit').map((row) => row.gtrid))
+          const committed = await settleLostDecisions(this.o.pool, this.o.fence.nodeId, decisions.map((p) => p.record.gtrid))
           for (const p of decisions) {
             if (committed.has(p.record.gtrid)) {
               this.apply(p.record)

@@ -3,6 +3,7 @@
 // one round trip and one store commit, each written only while this node
 // still holds its lease at its epoch (the fence, row-locked FOR SHARE in the
 // statement itself, so a takeover's epoch bump and the write serialize).
+// And how a batch whose answer was lost is settled.
 import type pg from 'pg'
 import type { DecisionRecord, ResolutionRecord } from './log-record.js'
 
@@ -71,4 +72,25 @@ export async function writeBatchStatement(client: pg.PoolClient, b: BatchRows): 
     b.decisions.map((d) => d.trace ?? null),
   ])
   return r.rows[0]!
+}
+
+/**
+ * Settles decisions whose batch's answer was lost (the statement may have
+ * committed, or may still be running): afterwards none of them can land any
+ * more, and the ones that did are returned.
+ */
+export async function settleLostDecisions(pool: pg.Pool, nodeId: string, gtrids: readonly string[]): Promise<Set<string>> {
+  // Where this node's own resolution row is (a forced resolution of a transaction live here), the decision
+  // would be written over it: zero its epoch, which the lost statement requires (BATCH_SQL), waiting for
+  // that statement if it holds the row. The marker below cannot go over that row.
+  await pool.query("UPDATE arbiter_transactions SET epoch = 0 WHERE gtrid = ANY($2::text[]) AND outcome = 'resolved' AND owner = $1", [nodeId, gtrids])
+  // A marker where no decision is: the key makes it wait for the lost statement if that still runs.
+  await pool.query(
+    `INSERT INTO arbiter_transactions (gtrid, owner, outcome, decided_ms, epoch, ended_at)
+     SELECT g, $1, 'abort', 0, 0, now() FROM unnest($2::text[]) AS g ON CONFLICT (gtrid) DO NOTHING`,
+    [nodeId, gtrids],
+  )
+  // A statement of its own: a fresh snapshot sees a decision that committed while the marker waited.
+  const r = await pool.query<{ gtrid: string; outcome: string }>('SELECT gtrid, outcome FROM arbiter_transactions WHERE gtrid = ANY($1::text[])', [gtrids])
+  return new Set(r.rows.filter((row) => row.outcome === 'commit').map((row) => row.gtrid))
 }
