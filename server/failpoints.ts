@@ -16,6 +16,7 @@ export type FailpointName =
   | 'before-end'
   | 'log-before-write'
   | 'log-before-fsync'
+  | 'before-resolution'
 
 type Action = { kind: 'crash' } | { kind: 'sleep'; ms: number } | { kind: 'error' }
 

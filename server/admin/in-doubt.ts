@@ -136,7 +136,13 @@ export async function runRecovery(ctx: AdminContext, only: string): Promise<RunR
   for (const step of report.steps) {
     if (only && step.resource !== only) continue
     if (step.action === 'wait' && ctx.recovery.assess(step.resource, step.branch).knowledge === 'committed') {
-      steps.push(await commitDecided(ctx, step.resource, step.branch))
+      // Judged again as the only actor on its branches (gtrid-lock.ts): an operator's resolution may have come between.
+      const gtrid = step.branch.xid.gtrid.toString('utf8')
+      steps.push(await ctx.coordinator.exclusive(gtrid, async () => {
+        const now = ctx.recovery.assess(step.resource, step.branch)
+        if (now.knowledge === 'committed') return commitDecided(ctx, step.resource, step.branch)
+        return toWireStep(step.resource, step.branch, now.action, `left to recovery: ${now.why}`)
+      }))
       continue
     }
     steps.push(toWireStep(step.resource, step.branch, step.action, step.result))

@@ -19,6 +19,7 @@ import { ARBITER_FORMAT_ID, parseGtrid, xidEquals, xidFromParts, xidToString } f
 import { TmError } from '../../proto/errors.js'
 import { Resolution } from '../../proto/gen/arbiter/v1/Resolution.js'
 import { enumField } from '../grpc/enum-fields.js'
+import { failpoint } from '../failpoints.js'
 import type { ResolveBranchRequest__Output } from '../../proto/gen/arbiter/v1/ResolveBranchRequest.js'
 import type { ResolveBranchResponse } from '../../proto/gen/arbiter/v1/ResolveBranchResponse.js'
 import type { RecoveryStep as WireRecoveryStep } from '../../proto/gen/arbiter/v1/RecoveryStep.js'
@@ -46,6 +47,18 @@ export async function resolveBranch(ctx: AdminContext, req: ResolveBranchRequest
   if (reason === '') throw new TmError('TM_INVALID_ARGUMENT', 'reason is required: it goes into the audit record')
   if (reason.length > MAX_REASON_LENGTH) throw new TmError('TM_INVALID_ARGUMENT', `reason is longer than ${MAX_REASON_LENGTH} characters`)
 
+  // One actor at a time on the transaction's branches (gtrid-lock.ts): the branches are listed and
+  // judged again here, after any recovery step or other resolution of them under way has finished.
+  return ctx.coordinator.exclusive(requestGtrid(req), () => resolveExclusively(ctx, req, action, reason, operator))
+}
+
+async function resolveExclusively(
+  ctx: AdminContext,
+  req: ResolveBranchRequest__Output,
+  action: ResolutionAction,
+  reason: string,
+  operator: string,
+): Promise<ResolveBranchResponse> {
   const targets = await findTargets(ctx, req)
   await refuseHeldElsewhere(ctx, targets)
   const judged = targets.map((t) => ({ ...t, ...judge(ctx, t, action) }))
@@ -54,6 +67,8 @@ export async function resolveBranch(ctx: AdminContext, req: ResolveBranchRequest
     const list = refused.map((j) => `${j.resource} ${xidToString(j.branch.xid)}: ${j.contradiction}`).join('; ')
     throw new TmError('TM_ILLEGAL_STATE', `refused: ${list}. Set force to override; the outcome is then HEURISTIC`)
   }
+
+  await failpoint('before-resolution') // judged, nothing logged yet: where a racing actor would slip in
 
   // Claimed before anything is logged, as recovery does before presuming abort: judged not in
   // progress just now (synchronously), no client may begin the gtrid and log a COMMIT decision
@@ -81,9 +96,11 @@ export async function resolveBranch(ctx: AdminContext, req: ResolveBranchRequest
     let finished: FinishOutcome | undefined
     try {
       finished = await ctx.resources.adapter(j.resource)![action](j.branch.xid)
-      result = finished === 'done' ? 'done' : 'already done'
+      // 'already-done': the branch was listed prepared just now, but this call did not finish it, and the
+      // resource cannot say which way it went: never reported as this resolution carried out.
+      result = finished === 'done' ? 'done' : ALREADY_FINISHED
     } catch (error) {
-      result = `failed: ${messageOf(error)} (the resolution is logged: recovery carries it out)`
+      result = `failed: ${messageOf(error)} (the resolution is logged: recovery carries it out while the branch is still prepared)`
     }
     ctx.coordinator.noteResolution(gtrid, j.resource, j.branch.xid.bqual, action, { finished, heuristic: j.heuristic, operator, reason })
     steps.push(toWireStep(j.resource, j.branch, action, result))
@@ -110,6 +127,15 @@ async function refuseHeldElsewhere(ctx: AdminContext, targets: readonly Target[]
     const holder = holders.get(gtrid)
     if (holder && holder.nodeId !== ctx.config.nodeId) throw wrongNode(gtrid, holder, 'resolve the branches of')
   }
+}
+
+/** The result of a resolution whose branch was finished by someone else between its listing and this call. */
+export const ALREADY_FINISHED =
+  'not carried out: the branch was no longer prepared when this call reached it (finished meanwhile, not by this call; which way is not known here)'
+
+/** The transaction a request is about (checked in findTargets): the key of its turn on the branches. */
+function requestGtrid(req: ResolveBranchRequest__Output): string {
+  return req.xid && req.xid.gtrid.length > 0 ? Buffer.from(req.xid.gtrid).toString('utf8') : req.gtrid
 }
 
 function resolutionAction(resolution: string | number): ResolutionAction {

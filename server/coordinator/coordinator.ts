@@ -27,12 +27,14 @@ import { KnownTransactions } from './known-transactions.js'
 import { BranchWork } from './branch-work.js'
 import { CommitRequests } from './commit-requests.js'
 import { drainTransactions } from './drain.js'
+import { GtridLock } from './gtrid-lock.js'
 import { markBranchResolving, reflectResolution, type ResolutionAction, type ResolutionOutcome } from './operator-resolutions.js'
 import { stateError } from './wrong-state.js'
 
 export class Coordinator {
   private readonly known: KnownTransactions
   private readonly live = new LiveCounter()
+  private readonly branchActors = new GtridLock()
   /** What a Begin must pass: its options, the node's and its caller's limits, the caller's share of each pool. */
   private readonly admission: BeginAdmission
   private readonly branchWork: BranchWork
@@ -313,6 +315,15 @@ export class Coordinator {
    */
   claimOrphan(gtrid: string): boolean {
     return this.known.claimOrphan(gtrid)
+  }
+
+  /**
+   * Runs `fn` as the only actor on `gtrid`'s prepared branches: an
+   * operator's resolution and recovery's commit or rollback take turns
+   * (gtrid-lock.ts), so each judges what the other left.
+   */
+  exclusive<T>(gtrid: string, fn: () => Promise<T>): Promise<T> {
+    return this.branchActors.run(gtrid, fn)
   }
 
   /** Forgets finished transactions past their retention (known-transactions.ts). Runs every 5 s. */

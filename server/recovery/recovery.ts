@@ -14,7 +14,7 @@
 //    clients that name their transactions themselves (claimOrphan).
 // A resource that is down is reported and retried next time; it never blocks
 // the others.
-import type { PreparedBranch } from '../../adapters/types.js'
+import type { PreparedBranch, ResourceAdapter } from '../../adapters/types.js'
 import { parseGtrid, xidKey } from '../../adapters/xid/xid.js'
 import type { Coordinator } from '../coordinator/coordinator.js'
 import type { ResourceRegistry } from '../coordinator/resource-registry.js'
@@ -225,61 +225,68 @@ export class Recovery {
     for (const branch of branches) {
       const key = `${name}|${xidKey(branch.xid)}`
       seenNow.add(key)
-      const assessment = this.assess(name, branch)
-      let action = assessment.action
-      let result = 'left alone'
-      // Presumed abort: first make sure no client can begin this gtrid any more (it may have named it itself).
-      if (action === 'rollback' && assessment.knowledge === 'no-decision' && !this.deps.coordinator.claimOrphan(branch.xid.gtrid.toString())) {
-        action = 'wait'
-        result = 'its transaction began meanwhile'
-      }
-      // In a cluster every presumed abort is marked in the shared store first (this node's own orphans too:
-      // a node that took this one over may hold a decision for one), so no node can ever log a decision for it.
-      if (action === 'rollback' && this.deps.takenOver && (assessment.knowledge === 'taken-over' || assessment.knowledge === 'no-decision')) {
-        const gtrid = branch.xid.gtrid.toString()
-        const marked = await this.deps.takenOver.presumeAborted(gtrid, parseGtrid(gtrid).nodeId).catch(() => 'failed' as const)
-        if (marked === 'decided') {
-          // A decision got in first, and this node drives it: commit, as any logged decision.
-          const logged = this.deps.log.get(gtrid)
-          if (logged) this.deps.coordinator.adoptDecision(logged)
-          action = 'commit'
-        } else if (marked !== 'aborted') {
-          action = 'none'
-          result = {
-            theirs: 'decided, and driven by the node that took it over: left to it',
-            refused: 'its node rejoined, or this node holds no lease: left alone',
-            failed: 'the store did not answer: tried again next pass',
-          }[marked]
-        }
-      }
-      if (action === 'commit' || action === 'rollback') {
-        const act = action
-        // A trace of its own per branch recovery finishes (idle passes record nothing), linked to the
-        // trace that decided it when the log kept one (a presumed abort has no decision to link to).
-        result = await inRootSpan(
-          `arbiter.recovery.${act}`,
-          { 'arbiter.resource': name, 'arbiter.gtrid': branch.xid.gtrid.toString(), 'arbiter.knowledge': assessment.knowledge },
-          async (span) => {
-            try {
-              const done = (await adapter[act](branch.xid)) === 'done' ? 'done' : 'already done'
-              this.firstSeen.delete(key)
-              return done
-            } catch (error) {
-              span.setAttribute('arbiter.recovery.failed', true)
-              return `failed: ${error instanceof Error ? error.message : String(error)}`
-            }
-          },
-          [this.deps.log.get(branch.xid.gtrid.toString())?.decision?.trace],
-        )
-      } else if (action === 'rollback-after-grace') {
-        if (!this.firstSeen.has(key)) this.firstSeen.set(key, Date.now())
-        result = 'seen, rolled back if still prepared after the grace period'
-      }
-      steps.push({ resource: name, branch, action, result, why: assessment.why })
+      // Judged and finished as the only actor on its transaction's branches (gtrid-lock.ts): an operator's
+      // resolution under way finishes first, and this judges what it left (its logged resolution).
+      steps.push(await this.deps.coordinator.exclusive(branch.xid.gtrid.toString(), () => this.finishBranch(name, adapter, branch, key)))
     }
     // Forget sightings of branches that are gone, so a later one starts its own grace.
     for (const key of this.firstSeen.keys()) if (key.startsWith(`${name}|`) && !seenNow.has(key)) this.firstSeen.delete(key)
     return steps
+  }
+
+  /** What one pass does with one prepared branch: judged (assess), then finished, or left, as that says. */
+  private async finishBranch(name: string, adapter: ResourceAdapter, branch: PreparedBranch, key: string): Promise<RecoveryStep> {
+    const assessment = this.assess(name, branch)
+    let action = assessment.action
+    let result = 'left alone'
+    // Presumed abort: first make sure no client can begin this gtrid any more (it may have named it itself).
+    if (action === 'rollback' && assessment.knowledge === 'no-decision' && !this.deps.coordinator.claimOrphan(branch.xid.gtrid.toString())) {
+      action = 'wait'
+      result = 'its transaction began meanwhile'
+    }
+    // In a cluster every presumed abort is marked in the shared store first (this node's own orphans too:
+    // a node that took this one over may hold a decision for one), so no node can ever log a decision for it.
+    if (action === 'rollback' && this.deps.takenOver && (assessment.knowledge === 'taken-over' || assessment.knowledge === 'no-decision')) {
+      const gtrid = branch.xid.gtrid.toString()
+      const marked = await this.deps.takenOver.presumeAborted(gtrid, parseGtrid(gtrid).nodeId).catch(() => 'failed' as const)
+      if (marked === 'decided') {
+        // A decision got in first, and this node drives it: commit, as any logged decision.
+        const logged = this.deps.log.get(gtrid)
+        if (logged) this.deps.coordinator.adoptDecision(logged)
+        action = 'commit'
+      } else if (marked !== 'aborted') {
+        action = 'none'
+        result = {
+          theirs: 'decided, and driven by the node that took it over: left to it',
+          refused: 'its node rejoined, or this node holds no lease: left alone',
+          failed: 'the store did not answer: tried again next pass',
+        }[marked]
+      }
+    }
+    if (action === 'commit' || action === 'rollback') {
+      const act = action
+      // A trace of its own per branch recovery finishes (idle passes record nothing), linked to the
+      // trace that decided it when the log kept one (a presumed abort has no decision to link to).
+      result = await inRootSpan(
+        `arbiter.recovery.${act}`,
+        { 'arbiter.resource': name, 'arbiter.gtrid': branch.xid.gtrid.toString(), 'arbiter.knowledge': assessment.knowledge },
+        async (span) => {
+          try {
+            const done = (await adapter[act](branch.xid)) === 'done' ? 'done' : 'already done'
+            this.firstSeen.delete(key)
+            return done
+          } catch (error) {
+            span.setAttribute('arbiter.recovery.failed', true)
+            return `failed: ${error instanceof Error ? error.message : String(error)}`
+          }
+        },
+        [this.deps.log.get(branch.xid.gtrid.toString())?.decision?.trace],
+      )
+    } else if (action === 'rollback-after-grace') {
+      if (!this.firstSeen.has(key)) this.firstSeen.set(key, Date.now())
+      result = 'seen, rolled back if still prepared after the grace period'
+    }
+    return { resource: name, branch, action, result, why: assessment.why }
   }
 
   /** What recovery will do with a prepared branch, and why (also for Admin.ListInDoubt). */
