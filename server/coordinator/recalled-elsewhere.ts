@@ -8,6 +8,9 @@
 //   driven here: the node that owns it finishes it;
 // - another node's transaction that it may still decide (it has not been
 //   taken over): TM_WRONG_NODE with that node's address, never NOT_FOUND;
+// - a node the store has never had as a member (another deployment's):
+//   TM_WRONG_NODE without an address, never NOT_FOUND; a node on its own
+//   log answers so for any node id but its own;
 // - otherwise NOT_FOUND (presumed aborted), as on a single node: a node that
 //   was taken over is fenced at its old epoch and can log no decision now.
 import { parseGtrid } from '../../adapters/xid/xid.js'
@@ -39,11 +42,16 @@ export class RecalledElsewhere {
    * cannot be asked (never NOT_FOUND: another node may have committed it).
    */
   async recall(gtrid: string): Promise<void> {
-    if (this.log.lookUp === undefined || gtrid === '' || this.log.get(gtrid)) return
+    if (gtrid === '' || this.log.get(gtrid)) return
     let owner: string
     try {
       owner = parseGtrid(gtrid).nodeId // a malformed one is refused by the call itself, without asking the store
     } catch {
+      return
+    }
+    if (this.log.lookUp === undefined) {
+      // A node on its own log answers only for its own node id's transactions.
+      if (owner !== this.nodeId) throw notInThisCluster(gtrid, owner, `this node (${this.nodeId}) is not in a cluster: its log holds its own transactions only`)
       return
     }
     try {
@@ -67,6 +75,9 @@ export class RecalledElsewhere {
       if (this.kept.size > KEPT) this.kept.delete(this.kept.keys().next().value!)
       return
     }
+    if (owner !== this.nodeId && member === undefined) {
+      throw notInThisCluster(gtrid, owner, "this cluster's shared store has never had a member by that id")
+    }
     if (member !== undefined && member.takenOverBy === undefined) {
       throw new TmError(
         'TM_WRONG_NODE',
@@ -79,4 +90,17 @@ export class RecalledElsewhere {
   get(gtrid: string): LoggedTransaction | undefined {
     return this.kept.get(gtrid)
   }
+}
+
+/**
+ * A transaction of a node that is not this one nor a member of its cluster:
+ * this node knows nothing of it, so it must not answer NOT_FOUND (presumed
+ * aborted) — a client given a node of another deployment by mistake took
+ * that for the outcome of a transaction that had committed (found by hostile
+ * testing). TM_WRONG_NODE without an address: ask the deployment it names.
+ */
+function notInThisCluster(gtrid: string, owner: string, why: string): TmError {
+  return new TmError('TM_WRONG_NODE', `transaction ${gtrid} is node ${owner}'s, which this node cannot answer for: ${why}. Ask a node of the deployment ${owner} belongs to`, {
+    metadata: { gtrid, node: owner },
+  })
 }

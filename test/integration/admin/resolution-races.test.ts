@@ -9,8 +9,8 @@
 // other actor slipped in.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAdapter } from '../../../adapters/create-adapter.js'
-import type { ResourceAdapter } from '../../../adapters/types.js'
-import { ARBITER_FORMAT_ID, newGtrid, xidFromParts, xidToPgGid, type Xid } from '../../../adapters/xid/xid.js'
+import type { ResourceAdapter, Xid } from '../../../adapters/types.js'
+import { ARBITER_FORMAT_ID, newGtrid, xidFromParts, xidToPgGid } from '../../../adapters/xid/xid.js'
 import { ALREADY_FINISHED } from '../../../server/admin/resolve-branch.js'
 import { sharedServerUrls } from '../../harness/index.js'
 import { createTestDatabases, type TestDatabases } from '../../helpers/databases.js'

@@ -2,6 +2,7 @@
 // and the server stays up.
 import { status } from '@grpc/grpc-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { parseGtrid } from '../../../adapters/xid/xid.js'
 import { sharedServerUrls } from '../../harness/index.js'
 import { createTestDatabases, type TestDatabases } from '../../helpers/databases.js'
 import { startTestArbiter } from '../../helpers/test-arbiter.js'
@@ -57,10 +58,17 @@ describe('bad input', () => {
     expect(details).toMatch(message)
   })
 
-  it('an unknown gtrid is NOT_FOUND; a malformed one INVALID_ARGUMENT; an empty one INVALID_ARGUMENT', async () => {
-    const unknown = await grpcError(client.tm.Commit({ gtrid: 'test:01JAAAAAAAAAAAAAAAAAAAAAAA' }))
+  it('an unknown gtrid is NOT_FOUND; another node\'s is not this node\'s to answer; a malformed one INVALID_ARGUMENT; an empty one INVALID_ARGUMENT', async () => {
+    const own = parseGtrid((await client.tm.Begin({})).gtrid).nodeId
+    const unknown = await grpcError(client.tm.Commit({ gtrid: `${own}:01JAAAAAAAAAAAAAAAAAAAAAAA` }))
     expect(unknown.code).toBe(status.NOT_FOUND)
     expect(unknown.details).toMatch(/presumed aborted/)
+    // A node on its own log knows nothing of another node's transactions: never NOT_FOUND (presumed aborted) for them.
+    for (const call of [client.tm.Commit({ gtrid: 'test:01JAAAAAAAAAAAAAAAAAAAAAAA' }), client.tm.GetTransaction({ gtrid: 'test:01JAAAAAAAAAAAAAAAAAAAAAAA' })]) {
+      const elsewhere = await grpcError(call)
+      expect(elsewhere.code).toBe(status.FAILED_PRECONDITION)
+      expect(elsewhere.details).toMatch(/is node test's, which this node cannot answer for: this node .* is not in a cluster/)
+    }
     const malformed = await grpcError(client.tm.GetTransaction({ gtrid: "x'; DROP TABLE accounts; --" }))
     expect(malformed.code).toBe(status.INVALID_ARGUMENT)
     expect(malformed.details).toMatch(/malformed gtrid/)

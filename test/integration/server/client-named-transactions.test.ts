@@ -159,7 +159,6 @@ describe('Begin riding on the first request', () => {
 
 describe('what the TM refuses to begin (ABORTED, retryable, nothing done)', () => {
   const refusals: [string, () => { gtrid: string; tmInstance?: string; timeoutMs?: number }, RegExp][] = [
-    ['a gtrid of another TM node', () => ({ gtrid: newGtrid('someoneelse') }), /names TM node "someoneelse"/],
     ['a gtrid named under another run of the TM', () => ({ gtrid: newGtrid(nodeId), tmInstance: 'an-earlier-run' }), /another run of this TM/],
     ['a gtrid whose time is ahead of the TM clock', () => ({ gtrid: newGtrid(nodeId, Date.now() + 60_000) }), /ms ahead of the TM's clock/],
     ['a gtrid past its deadline', () => ({ gtrid: newGtrid(nodeId, Date.now() - 10_000), timeoutMs: 5_000 }), /deadline passed/],
@@ -177,6 +176,21 @@ describe('what the TM refuses to begin (ABORTED, retryable, nothing done)', () =
     expect(commit.details).toMatch(why)
     // Nothing was begun.
     expect((await grpcError(client.tm.GetTransaction({ gtrid }))).code).toBe(status.NOT_FOUND)
+  })
+
+  it('a gtrid of another TM node: never begun here, and never answered as presumed aborted (this node knows nothing of it)', async () => {
+    const gtrid = newGtrid('someoneelse')
+    const execute = await grpcError(client.tm.Execute({ gtrid, statement: { resource: 'pg', sql: 'SELECT 1' }, begin: { timeoutMs: 0, tmInstance: instance } }))
+    expect(execute.code).toBe(status.ABORTED)
+    expect(execute.details).toMatch(/names TM node "someoneelse"/)
+    const namedCommit = await grpcError(client.tm.Commit({ gtrid, begin: { timeoutMs: 0, tmInstance: instance } }))
+    expect(namedCommit.code).toBe(status.ABORTED)
+    expect(namedCommit.details).toMatch(/names TM node "someoneelse"/)
+    for (const call of [client.tm.Commit({ gtrid }), client.tm.GetTransaction({ gtrid })]) {
+      const refused = await grpcError(call)
+      expect(refused.code).toBe(status.FAILED_PRECONDITION)
+      expect(refused.details).toMatch(/is node someoneelse's, which this node cannot answer for/)
+    }
   })
 
   it('a malformed gtrid or bad begin options are INVALID_ARGUMENT', async () => {
