@@ -14,6 +14,7 @@ import { Transaction, type LiveCounter } from './transaction.js'
 /** The transaction as the log knows it: every decided branch prepared, unless an operator resolved it. */
 export function transactionFromLog(logged: LoggedTransaction, live?: LiveCounter): { tx: Transaction; heuristic: boolean } {
   const tx = new Transaction(logged.gtrid, 0, {}, live)
+  tx.adopted = true
   tx.state = 'COMMITTING'
   tx.commitPath = 'two-phase'
   for (const b of logged.decision?.branches ?? []) {

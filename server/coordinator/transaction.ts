@@ -88,6 +88,10 @@ export class Transaction {
   doomed: { readonly reason: string; readonly serverCode?: string | undefined; readonly retryable?: boolean } | undefined
   /** The Run that ran it (named by the client): a repeat of that Run gets this answer. */
   runOutcome: Promise<unknown> | undefined
+  /** That Run's statements (run-repeats.ts): a Run with other ones on the same name is not its repeat. */
+  runDigest: string | undefined
+  /** Brought back from the decision log (a restart, a takeover): how it began (Run, or Begin and Commit) is not known here. */
+  adopted = false
   /** The one Commit in progress: repeats of Commit wait for the same answer. */
   commitOutcome: Promise<unknown> | undefined
   rollbackOutcome: Promise<void> | undefined

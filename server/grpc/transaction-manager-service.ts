@@ -35,6 +35,7 @@ import { KeptResults } from './kept-results.js'
 import { encodedSizeBound } from '../../proto/message-batcher.js'
 import { serveOperations, type SessionLimits } from './serve-operations.js'
 import { StatementRequests } from './statement-requests.js'
+import { repeatOf, runDigest } from './run-repeats.js'
 
 /**
  * Every TransactionManager call but Session, keyed by its name in
@@ -58,6 +59,23 @@ export interface TransactionManagerOperations {
 export function transactionManagerOperations(coordinator: Coordinator, maxMessageBytes = 8 * 1024 * 1024): TransactionManagerOperations {
   const keptResults = new KeptResults()
   const statements = new StatementRequests(coordinator, maxMessageBytes)
+
+  /** The answer to a Run naming a transaction known here or in the log without running it (run-repeats.ts); undefined: run it. */
+  async function repeatAnswer(gtrid: string, digest: string, wait: 'applied' | 'durable'): Promise<RunResponse | undefined> {
+    const known = coordinator.find(gtrid)
+    if (known) {
+      const repeat = repeatOf(known, digest)
+      if (repeat === 'repeat') return (await known.runOutcome) as RunResponse
+      if (repeat === 'adopted') {
+        // Its outcome as a repeated Commit would get it, without results.
+        const ended = await coordinator.commit(gtrid, [], wait)
+        return { transaction: toWireTransaction(ended.tx), results: [], resultsDropped: true }
+      }
+      return undefined
+    }
+    const logged = coordinator.fromLog(gtrid)
+    return logged && { transaction: toWireTransaction(logged), results: [], resultsDropped: true }
+  }
 
   /** Applies every completion report; the first that could not be applied, if any. */
   const applyReports = (reports: readonly { gtrid: string; committedBquals: Buffer[] }[], caller: string | undefined): { error: unknown } | undefined => {
@@ -170,36 +188,26 @@ export function transactionManagerOperations(coordinator: Coordinator, maxMessag
 
     async run(req, caller, clientMaxReceive) {
       owned(req.gtrid, caller)
+      const wait = waitFor(req.waitFor) // before anything begins
       // A repeat is answered before its request is checked: what the TM accepts may have changed since the first.
+      const digest = req.gtrid ? runDigest(req.statements) : undefined
       if (req.gtrid) {
         await coordinator.recall(req.gtrid, req.tmInstance)
-        const known = coordinator.find(req.gtrid)
-        if (known?.runOutcome) return (await known.runOutcome) as RunResponse
-        const logged = known ? undefined : coordinator.fromLog(req.gtrid)
-        if (logged) return { transaction: toWireTransaction(logged), results: [], resultsDropped: true }
+        const answer = await repeatAnswer(req.gtrid, digest!, wait)
+        if (answer) return answer
       }
       const n = req.statements.length
       if (n === 0) throw new TmError('TM_INVALID_ARGUMENT', 'statements is empty')
-      const wait = waitFor(req.waitFor) // before anything begins
       // Checked whole before anything begins: a refused statement leaves nothing behind.
       const decoded = await statements.decodeAll(req.gtrid, req.statements)
       let tx
       if (req.gtrid) {
-        // Named by the client: a repeat gets the first outcome, never a second run.
+        // Named by the client: a repeat that came in while this one's statements were checked gets the first outcome.
+        const answer = await repeatAnswer(req.gtrid, digest!, wait)
+        if (answer) return answer
         const known = coordinator.find(req.gtrid)
-        if (known?.runOutcome) return (await known.runOutcome) as RunResponse
-        // Past ACTIVE without a Run of this TM's (a restart recovered it from the log, or a Commit ended it):
-        // its outcome as a repeated Commit would get it, without results.
-        if (known && known.state !== 'ACTIVE') {
-          const ended = await coordinator.commit(req.gtrid, [], wait)
-          return { transaction: toWireTransaction(ended.tx), results: [], resultsDropped: true }
-        }
-        if (!known) {
-          const logged = coordinator.fromLog(req.gtrid)
-          if (logged) return { transaction: toWireTransaction(logged), results: [], resultsDropped: true }
-          // Begun by Begin and no longer here (forgotten, or the TM restarted): NOT_FOUND, never a new run.
-          if (!req.tmInstance) coordinator.get(req.gtrid)
-        }
+        // Begun by Begin and no longer here (forgotten, or the TM restarted): NOT_FOUND, never a new run.
+        if (!known && !req.tmInstance) coordinator.get(req.gtrid)
         tx = known ?? coordinator.beginNamed(req.gtrid, { timeoutMs: req.timeoutMs, labels: req.labels, tmInstance: req.tmInstance, caller })
       } else {
         tx = coordinator.begin({ timeoutMs: req.timeoutMs, labels: req.labels, caller })
@@ -222,6 +230,7 @@ export function transactionManagerOperations(coordinator: Coordinator, maxMessag
       // findable). Its results are kept for a repeat while the caller may still be asking, within a budget.
       if (req.gtrid) {
         tx.runOutcome = outcome
+        tx.runDigest = digest
         outcome.then(
           (response) => {
             const dropped = Promise.resolve({ ...response, results: [], resultsDropped: true })

@@ -296,7 +296,11 @@ describe('cancellation and server errors', () => {
   })
 
   it('getTransaction of an unknown transaction is TransactionNotFoundError; a malformed gtrid InvalidArgumentError', async () => {
-    const unknown = `${'x'}:01JDXXXXXXXXXXXXXXXXXXXXXX`
+    let own = ''
+    await client.transaction(async (tx) => {
+      own = tx.gtrid.split(':')[0]!
+    })
+    const unknown = `${own}:01JDXXXXXXXXXXXXXXXXXXXXXX`
     await expect(client.getTransaction(unknown)).rejects.toBeInstanceOf(TransactionNotFoundError)
     await expect(client.getTransaction('not a gtrid')).rejects.toBeInstanceOf(InvalidArgumentError)
   })

@@ -62,10 +62,13 @@ describe('Run named by its caller', () => {
     const { gtrid } = await raw.tm.Begin({})
     const failing = { gtrid, statements: [...wire(10), { resource: 'pg', sql: 'SELECT 1/0' }] }
     const first = await grpcError(raw.tm.Run(failing))
-    const again = await grpcError(raw.tm.Run({ gtrid, statements: wire(10) }))
+    const again = await grpcError(raw.tm.Run(failing))
     expect(first.code).toBe(grpc.status.ABORTED)
     expect(again.code).toBe(first.code)
     expect(again.details).toBe(first.details)
+    // Other statements on that name are not its repeat: refused, nothing run (run-repeats.ts).
+    const other = await grpcError(raw.tm.Run({ gtrid, statements: wire(10) }))
+    expect(other.code).toBe(grpc.status.FAILED_PRECONDITION)
     expect(await balancesOf(dbs, id)).toEqual({ pg: 100, maria: 0 })
   })
 

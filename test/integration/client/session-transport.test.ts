@@ -12,7 +12,8 @@ const UNKNOWN = 'nobody:01ARZ3NDEKTSV4RRFFQ69G5FAV'
 let tm: ArbiterProcess
 let client: ArbiterClient
 beforeAll(async () => {
-  tm = await ArbiterProcess.start(testConfig([]))
+  // 'nobody' is this TM's node id: UNKNOWN is a transaction of its own it does not know (NOT_FOUND).
+  tm = await ArbiterProcess.start(testConfig([], { nodeId: 'nobody' }))
   client = createArbiterClient({ address: tm.address, defaultDeadlineMs: 600, outcomeQueryAttempts: 1 })
 })
 afterAll(async () => {

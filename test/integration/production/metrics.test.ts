@@ -110,7 +110,8 @@ describe('metrics port', () => {
     // A statement that fails: the transaction rolls back; the resource error is counted by class.
     const three = await client.tm.Begin({})
     await grpcError(client.tm.Execute({ gtrid: three.gtrid, statement: { resource: 'pg', sql: 'SELECT * FROM no_such_table' } }))
-    await grpcError(client.tm.GetTransaction({ gtrid: 'nobody:01ARZ3NDEKTSV4RRFFQ69G5FAV' }))
+    // A transaction of this node's that it does not know: NOT_FOUND.
+    await grpcError(client.tm.GetTransaction({ gtrid: `${one.gtrid.split(':')[0]}:01ARZ3NDEKTSV4RRFFQ69G5FAV` }))
     const after = await scrape()
     const delta = (name: string, labels: Record<string, string> = {}) => sample(after, name, labels) - sample(before, name, labels)
     expect(delta('arbiter_transactions_finished_total', { outcome: 'committed', path: 'one-phase' })).toBe(1)
@@ -123,12 +124,15 @@ describe('metrics port', () => {
   it('requests on a Session stream are counted per method and status code (the stream itself is one long call)', async () => {
     const app = createArbiterClient({ address: arbiter.address })
     try {
+      const begun = await client.tm.Begin({})
+      await client.tm.Rollback({ gtrid: begun.gtrid })
+      const nodeId = begun.gtrid.split(':')[0]
       const before = await scrape()
       await app.transaction(async (tx) => {
         await tx.execute('pg', 'SELECT 1')
         await tx.executeBatch([{ resource: 'pg', sql: 'SELECT 2' }])
       })
-      await app.getTransaction('nobody:01ARZ3NDEKTSV4RRFFQ69G5FAV').catch(() => undefined)
+      await app.getTransaction(`${nodeId}:01ARZ3NDEKTSV4RRFFQ69G5FAV`).catch(() => undefined)
       const after = await scrape()
       const delta = (name: string, labels: Record<string, string> = {}) => sample(after, name, labels) - sample(before, name, labels)
       expect(delta('arbiter_session_requests_total', { method: 'Execute', code: 'OK' }) + delta('arbiter_session_requests_total', { method: 'Begin', code: 'OK' })).toBe(2)

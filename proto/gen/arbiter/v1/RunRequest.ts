@@ -11,8 +11,11 @@ export interface RunRequest {
   /**
    * The transaction's name, chosen so that a lost answer can be asked about
    * (GetTransaction) and the same Run sent again without running twice: a
-   * Run naming a transaction the TM already ran answers that run's outcome
-   * (its results too, unless they were over 1 MiB: results_dropped). It is
+   * Run naming a transaction the TM already ran with the same statements
+   * answers that run's outcome (its results too, unless they were over 1 MiB:
+   * results_dropped), whatever the TM's config accepts now. A name used for
+   * anything else (a Run with other statements, Execute, Commit) is refused
+   * with FAILED_PRECONDITION (TM_ILLEGAL_STATE), nothing run. It is
    * either a transaction begun with Begin and not used since (a client that
    * does not know the TM yet: Begin, then Run), or one the client named
    * itself as ExecuteRequest.begin describes (then tm_instance is needed and
@@ -34,8 +37,11 @@ export interface RunRequest__Output {
   /**
    * The transaction's name, chosen so that a lost answer can be asked about
    * (GetTransaction) and the same Run sent again without running twice: a
-   * Run naming a transaction the TM already ran answers that run's outcome
-   * (its results too, unless they were over 1 MiB: results_dropped). It is
+   * Run naming a transaction the TM already ran with the same statements
+   * answers that run's outcome (its results too, unless they were over 1 MiB:
+   * results_dropped), whatever the TM's config accepts now. A name used for
+   * anything else (a Run with other statements, Execute, Commit) is refused
+   * with FAILED_PRECONDITION (TM_ILLEGAL_STATE), nothing run. It is
    * either a transaction begun with Begin and not used since (a client that
    * does not know the TM yet: Begin, then Run), or one the client named
    * itself as ExecuteRequest.begin describes (then tm_instance is needed and

@@ -1,0 +1,100 @@
+// A Run that names a transaction the TM already knows. A repeat of that Run
+// (its answer was lost) gets the first outcome, whatever the TM's config
+// says now; a name used otherwise is refused (FAILED_PRECONDITION, nothing
+// run). Found by hostile testing: a Run on a name a Begin and a Commit had
+// used was told COMMITTED although its statements never ran; a second Run
+// with other statements on the same name was told the first one's outcome;
+// and a repeat after a SIGKILL and a restart with a lower statement limit
+// was refused as bad input ("not committed") for a Run that had committed.
+import { status } from '@grpc/grpc-js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createArbiterClient } from '../../../client/index.js'
+import { sharedServerUrls } from '../../harness/index.js'
+import { createTestDatabases, type TestDatabases } from '../../helpers/databases.js'
+import { ArbiterProcess, startTestArbiter, testConfig } from '../../helpers/test-arbiter.js'
+import { grpcError, tmClient } from '../../helpers/tm-client.js'
+
+let dbs: TestDatabases
+beforeAll(async () => {
+  dbs = await createTestDatabases(sharedServerUrls(), 'runrepeat')
+})
+afterAll(async () => {
+  await dbs?.close()
+})
+
+const insert = (id: number) => ({ resource: 'pg', sql: 'INSERT INTO accounts VALUES ($1, 1)', params: [{ intValue: String(id) }] })
+const rows = async (id: number): Promise<number> => (await dbs.pgQuery('SELECT 1 FROM accounts WHERE id = $1', [id])).length
+
+describe('a Run naming a transaction the TM knows', () => {
+  let arbiter: Awaited<ReturnType<typeof startTestArbiter>>
+  let client: ReturnType<typeof tmClient>
+  beforeAll(async () => {
+    arbiter = await startTestArbiter([{ name: 'pg', kind: 'postgres', url: dbs.pgUrl }])
+    client = tmClient(arbiter.address)
+  })
+  afterAll(async () => {
+    client?.close()
+    await arbiter?.stopAndClean()
+  })
+
+  it('one a Commit ended: refused, nothing run (it was told COMMITTED without running)', async () => {
+    const { gtrid } = await client.tm.Begin({})
+    await client.tm.Commit({ gtrid })
+    const refused = await grpcError(client.tm.Run({ gtrid, statements: [insert(1)] }))
+    expect(refused.code).toBe(status.FAILED_PRECONDITION)
+    expect(refused.details).toMatch(/not by a Run.*Nothing was run/)
+    expect(await rows(1)).toBe(0)
+  })
+
+  it('one with work from Execute: refused, nothing run (its Commit was not this Run to make)', async () => {
+    const { gtrid } = await client.tm.Begin({})
+    await client.tm.Execute({ gtrid, statement: insert(2) })
+    const refused = await grpcError(client.tm.Run({ gtrid, statements: [insert(3)] }))
+    expect(refused.code).toBe(status.FAILED_PRECONDITION)
+    expect(refused.details).toMatch(/already has work from Execute/)
+    await client.tm.Rollback({ gtrid })
+    expect(await rows(2)).toBe(0)
+    expect(await rows(3)).toBe(0)
+  })
+
+  it('one a Run ran: the same statements are its repeat (the first outcome); other statements are refused', async () => {
+    const { gtrid } = await client.tm.Begin({})
+    const first = await client.tm.Run({ gtrid, statements: [insert(4)] })
+    expect(first.transaction?.state).toBe('TRANSACTION_STATE_COMMITTED')
+    const repeat = await client.tm.Run({ gtrid, statements: [insert(4)] })
+    expect(repeat.transaction?.state).toBe('TRANSACTION_STATE_COMMITTED')
+    const other = await grpcError(client.tm.Run({ gtrid, statements: [insert(5)] }))
+    expect(other.code).toBe(status.FAILED_PRECONDITION)
+    expect(other.details).toMatch(/already run by a Run with other statements/)
+    expect(await rows(4)).toBe(1)
+    expect(await rows(5)).toBe(0)
+  })
+})
+
+describe('a repeated Run after a SIGKILL past its decision and a restart with a lower statement limit', () => {
+  it('is answered COMMITTED (results dropped), not refused as bad input', async () => {
+    const config = testConfig([
+      { name: 'pg', kind: 'postgres', url: dbs.pgUrl },
+      { name: 'maria', kind: 'mysql', url: dbs.mysqlUrl },
+    ])
+    const tm = await ArbiterProcess.start(config, { ARBITER_FAILPOINTS: 'after-decision=crash' })
+    const client = createArbiterClient({ address: tm.address, transport: 'unary' })
+    try {
+      const running = client.run([
+        { resource: 'pg', sql: 'INSERT INTO accounts VALUES ($1, 1)', params: [10] },
+        { resource: 'maria', sql: 'INSERT INTO accounts VALUES (?, 1)', params: [10] },
+      ])
+      await tm.exited()
+      // The statements above are longer than 20 bytes: checked now, the repeat would be refused.
+      await tm.spawn({ ARBITER_FAILPOINTS: '', ARBITER_LIMITS__MAX_STATEMENT_BYTES: '20' })
+      const answer = await running
+      expect(answer.transaction.state).toBe('COMMITTED')
+      expect(answer.resultsDropped).toBe(true)
+      expect(await rows(10)).toBe(1)
+      expect((await dbs.mysqlQuery('SELECT 1 FROM accounts WHERE id = 10')).length).toBe(1)
+    } finally {
+      client.close()
+      await tm.destroy()
+    }
+  })
+})
