@@ -3,7 +3,8 @@
 // their own; the rest are then rolled back (their callers' next request
 // answers ABORTED, retryable); Commits in flight run to their outcome until
 // the grace ends, and the callers of the drained transactions get a moment to
-// ask and hear ABORTED. Split from coordinator.ts: the steps and their waits
+// ask and hear ABORTED; past the grace, Commits not yet decided roll back at
+// their decision and those under way get a last moment. Split from coordinator.ts: the steps and their waits
 // are their own concern; the coordinator only stops accepting and calls this.
 import type { AbortCause } from './rollback-protocol.js'
 import type { Transaction } from './transaction.js'
@@ -32,6 +33,20 @@ export async function drainTransactions(node: Drainable, graceMs: number): Promi
   const finishing = (t: Transaction): boolean => t.state === 'PREPARING' || t.state === 'ROLLING_BACK' || (t.state === 'COMMITTING' && t.phaseTwoDone !== undefined)
   const stragglersUntil = Math.min(started + graceMs, Date.now() + DRAINED_CALLER_WAIT_MS)
   await waitUntil(() => !node.list().some(finishing) && (Date.now() >= stragglersUntil || drained.every((t) => t.callerToldRolledBack)), started + graceMs)
+  // The grace is over, and the node is about to close its pools and its log. A Commit still before its
+  // decision rolls back at it (as when a lease is lost) instead of deciding now; then Commits reaching
+  // their outcome and phase 2s under way get a last moment, so that nothing this node began is left
+  // prepared, holding its row locks until the node is back. Found by hostile testing: a Commit whose
+  // prepare outlasted the grace logged its decision after the pools closed, and the node exited with
+  // one branch committed and the other prepared (the restart finished it).
+  const late = node.list().filter((t) => t.state === 'PREPARING')
+  for (const t of late) t.doomed ??= { reason: 'the TM is shutting down: its grace ended before the transaction was decided', retryable: true }
+  if (node.list().some(finishing)) await waitUntil(() => !node.list().some(finishing), Date.now() + lateCommitWaitMs(graceMs))
+}
+
+/** How long past the grace a drain waits for Commits and phase 2s under way: as long as the grace, 1 to 5 s. */
+export function lateCommitWaitMs(graceMs: number): number {
+  return Math.min(5000, Math.max(1000, graceMs))
 }
 
 async function waitUntil(done: () => boolean, deadline: number): Promise<void> {
