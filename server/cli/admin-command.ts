@@ -57,6 +57,20 @@ function checkPem(load: () => unknown, what: string): void {
   }
 }
 
+/**
+ * The token as a bearer token can carry it: surrounding blanks (a file read
+ * with its line break) dropped, and none of what gRPC metadata refuses. The
+ * value is never printed: gRPC's own error quoted the whole secret.
+ */
+function bearerToken(raw: string | undefined): string | undefined {
+  const token = raw?.trim()
+  if (!token) return undefined
+  if (!/^[\x21-\x7e]+$/.test(token)) {
+    throw new UsageError('--token (or ARBITER_ADMIN_TOKEN) holds characters a bearer token cannot carry (a control character, a space or a non-ASCII one); its value is not printed')
+  }
+  return token
+}
+
 function parseState(value: string, previous: TransactionState[] = []): TransactionState[] {
   const out = [...previous]
   for (const raw of value.split(',')) {
@@ -108,8 +122,10 @@ export function addAdminCommand(program: Command): void {
   ): Promise<void> => {
     const g = admin.opts()
     let tls: CliTls | undefined
+    let token: string | undefined
     try {
       tls = tlsOptions(g)
+      token = bearerToken(g.token)
     } catch (error) {
       process.stderr.write(`arbiter admin: ${(error as Error).message}\n`)
       process.exitCode = 2
@@ -120,7 +136,7 @@ export function addAdminCommand(program: Command): void {
     const [{ connectAdmin, AdminCallError }, render] = await Promise.all([import('./admin-client.js'), import('./render.js')])
     const opened: AdminConnection[] = []
     const connect = (address: string): AdminConnection => {
-      const conn = connectAdmin({ address, token: g.token, deadlineMs: g.timeout, tls })
+      const conn = connectAdmin({ address, token, deadlineMs: g.timeout, tls })
       opened.push(conn)
       return conn
     }
@@ -143,6 +159,22 @@ export function addAdminCommand(program: Command): void {
       for (const conn of opened) conn.close()
     }
   }
+
+  /**
+   * A connection to another live member at the address it advertises,
+   * checked to reach that member: two members given one advertised address
+   * (a copied cluster.advertiseAddress) would otherwise have one node's
+   * answer printed under the other's name.
+   */
+  const memberConnection = async (node: { nodeId: string; address: string }, connect: (address: string) => AdminConnection): Promise<AdminConnection> => {
+    const conn = connect(node.address)
+    const answered = (await conn.listNodes()).nodes.find((n) => n.thisNode)?.nodeId
+    if (answered !== node.nodeId) {
+      throw new Error(`the address ${node.address} that node ${node.nodeId} advertises is answered by ${answered ? `node ${answered}` : 'a node that does not say which it is'}: check cluster.advertiseAddress`)
+    }
+    return conn
+  }
+  const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error))
 
   admin
     .command('transactions')
@@ -176,13 +208,28 @@ export function addAdminCommand(program: Command): void {
           // Each node lists what it holds, and every node's decided ones from the store: the holder's own row wins.
           const byGtrid = new Map(all.map((t) => [t.transaction?.gtrid ?? '', t]))
           const { nodes } = await conn.listNodes()
+          // A node that does not answer is named, and the others' lists are still printed (exit 1).
+          const unanswered: { node: string; address: string; error: string }[] = []
           for (const node of nodes.filter((n) => n.live && !n.thisNode)) {
-            for (const t of await listAll(connect(node.address))) {
+            let listed
+            try {
+              listed = await listAll(await memberConnection(node, connect))
+            } catch (error) {
+              unanswered.push({ node: node.nodeId, address: node.address, error: messageOf(error) })
+              continue
+            }
+            for (const t of listed) {
               const gtrid = t.transaction?.gtrid ?? ''
               if (!byGtrid.has(gtrid) || t.node === node.nodeId) byGtrid.set(gtrid, t)
             }
           }
           all = [...byGtrid.values()].sort((a, b) => Number(a.transaction?.createdAtUnixMs ?? 0) - Number(b.transaction?.createdAtUnixMs ?? 0))
+          if (unanswered.length > 0) {
+            process.exitCode = 1
+            if (json) return render.toJson({ transactions: all, unanswered })
+            const notes = unanswered.map((u) => c.red(`node ${u.node} (${u.address}) did not answer: ${u.error}`))
+            return [render.renderTransactions(c, all), ...notes].join('\n')
+          }
         }
         return json ? render.toJson({ transactions: all }) : render.renderTransactions(c, all)
       }),
@@ -222,13 +269,21 @@ export function addAdminCommand(program: Command): void {
           return json ? render.toJson(res) : render.renderSteps(c, res.steps, res.unreachable)
         }
         const { nodes } = await conn.listNodes()
-        const results = []
+        // Every live node is asked, one failing or not: each result (or error) is printed under its node (exit 1 if any failed).
+        const results: ({ node: string; address: string } & ({ error: string } | Awaited<ReturnType<AdminConnection['runRecovery']>>))[] = []
         for (const node of nodes.filter((n) => n.live)) {
-          const res = await (node.thisNode ? conn : connect(node.address)).runRecovery(opts.resource ?? '')
-          results.push({ node: node.nodeId, address: node.address, ...res })
+          try {
+            const res = await (node.thisNode ? conn : await memberConnection(node, connect)).runRecovery(opts.resource ?? '')
+            results.push({ node: node.nodeId, address: node.address, ...res })
+          } catch (error) {
+            process.exitCode = 1
+            results.push({ node: node.nodeId, address: node.address, error: messageOf(error) })
+          }
         }
         if (json) return render.toJson({ nodes: results })
-        return results.map((r) => `${c.bold(`node ${r.node}`)} (${r.address})\n${render.renderSteps(c, r.steps, r.unreachable)}`).join('\n')
+        return results
+          .map((r) => `${c.bold(`node ${r.node}`)} (${r.address})\n${'error' in r ? c.red(`failed: ${r.error}`) : render.renderSteps(c, r.steps, r.unreachable)}`)
+          .join('\n')
       }),
     )
 

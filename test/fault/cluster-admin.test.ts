@@ -140,4 +140,32 @@ describe('Admin across a two-node cluster, asked through the node that does not 
     expect(nodes.map((n) => n.node).sort()).toEqual([a.config.nodeId, b.config.nodeId].sort())
     expect((await cli(b, 'recover', '--all-nodes')).stdout).toContain(`node ${a.config.nodeId}`)
   })
+
+  it("--all-nodes with a member whose advertised address reaches another node: that member's error is named, the others' results printed, exit 1", async () => {
+    // Found by hostile testing: node C's cluster.advertiseAddress copied from A's. The CLI printed A's pass
+    // under C's name, C's pass never ran, and one node that failed to answer lost every other node's result.
+    const c = await ArbiterProcess.start(
+      testConfig(
+        [
+          { name: 'pg', kind: 'postgres', url: dbs.pgUrl },
+          { name: 'maria', kind: 'mysql', url: dbs.mysqlUrl },
+        ],
+        { log: a.config.log!, cluster: { leaseMs: 3000, takeoverIntervalMs: 500, advertiseAddress: a.address } },
+      ),
+    )
+    try {
+      const recover = await cli(b, '--json', 'recover', '--all-nodes')
+      expect(recover.code).toBe(1)
+      const nodes = (JSON.parse(recover.stdout) as { nodes: { node: string; error?: string; steps?: unknown[] }[] }).nodes
+      const byNode = new Map(nodes.map((n) => [n.node, n]))
+      expect(byNode.get(a.config.nodeId!)?.steps).toBeDefined()
+      expect(byNode.get(b.config.nodeId!)?.steps).toBeDefined()
+      expect(byNode.get(c.config.nodeId!)?.error).toMatch(new RegExp(`answered by node ${a.config.nodeId}: check cluster.advertiseAddress`))
+      const listed = await cli(b, 'transactions', '--all-nodes')
+      expect(listed.code).toBe(1)
+      expect(listed.stdout).toMatch(new RegExp(`node ${c.config.nodeId} \\(${a.address}\\) did not answer: .*answered by node ${a.config.nodeId}`))
+    } finally {
+      await c.destroy()
+    }
+  })
 })

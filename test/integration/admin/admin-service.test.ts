@@ -92,6 +92,17 @@ describe('auth through the CLI', () => {
     expect(none.stderr).toMatch(/UNAUTHENTICATED \(16\)/)
   })
 
+  it('a token read from a file keeps working with its line break; one gRPC cannot carry is a usage error that never prints it', async () => {
+    // Found by hostile testing: `ARBITER_ADMIN_TOKEN="$(cat file)"` of a CRLF file printed the whole secret in gRPC's error (exit 1).
+    const withNewline = await runAdminCli(['--address', server.address, 'resources'], { ARBITER_ADMIN_TOKEN: `${ADMIN_TOKEN}\n` })
+    expect(withNewline.code, withNewline.stderr).toBe(0)
+    const bad = await runAdminCli(['--address', server.address, 'resources'], { ARBITER_ADMIN_TOKEN: `${ADMIN_TOKEN}\rsecret-tail` })
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toMatch(/--token \(or ARBITER_ADMIN_TOKEN\) holds characters a bearer token cannot carry/)
+    expect(bad.stderr).not.toContain('secret-tail')
+    expect(bad.stderr).not.toContain(ADMIN_TOKEN)
+  })
+
   it('usage errors exit with 2', async () => {
     expect((await cli('resolve', '--gtrid', 'x', '--reason', 'r')).code).toBe(2) // neither --commit nor --rollback
     expect((await cli('transactions', '--state', 'NOPE')).code).toBe(2)
