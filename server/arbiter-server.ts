@@ -267,6 +267,7 @@ async function startCore(
   if (shared && config.cluster.advertiseAddress === undefined) {
     await shared.lease.advertise(advertised).catch((error: unknown) => logger.warn({ err: String(error) }, 'address not advertised in the store: the next renewal or rejoin does'))
   }
+  await shared?.lease.warnIfAddressShared().catch(() => undefined) // a check for the operator, never in the way of start-up
   await writeProbe?.check()
   writeProbe?.start()
   readiness.ready(log, writeProbe)

@@ -60,6 +60,22 @@ export class NodeLease {
     await this.query('UPDATE arbiter_nodes SET address = $3 WHERE node_id = $1 AND epoch = $2', [this.o.nodeId, this.current, address], 'advertising its address')
   }
 
+  /** Warns when another live member advertises this node's address: a copied cluster.advertiseAddress sends clients and the CLI looking for one node to the other. */
+  async warnIfAddressShared(): Promise<void> {
+    const address = this.address
+    const same = await this.query<{ node_id: string }>(
+      'SELECT node_id FROM arbiter_nodes WHERE address = $1 AND node_id <> $2 AND lease_expires_at > now()',
+      [address, this.o.nodeId],
+      'checking its advertised address',
+    )
+    if (same.rows.length > 0) {
+      this.o.logger.warn(
+        { nodeId: this.o.nodeId, address, alsoAdvertisedBy: same.rows.map((r) => r.node_id) },
+        'another live member advertises this same address: requests meant for one of them reach the other (give each node its own cluster.advertiseAddress)',
+      )
+    }
+  }
+
   get nodeId(): string {
     return this.o.nodeId
   }

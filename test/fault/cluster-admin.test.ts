@@ -154,6 +154,7 @@ describe('Admin across a two-node cluster, asked through the node that does not 
       ),
     )
     try {
+      expect(c.logs()).toMatch(/another live member advertises this same address/)
       const recover = await cli(b, '--json', 'recover', '--all-nodes')
       expect(recover.code).toBe(1)
       const nodes = (JSON.parse(recover.stdout) as { nodes: { node: string; error?: string; steps?: unknown[] }[] }).nodes
