@@ -174,7 +174,10 @@ export class NodeSet {
     for (const rpc of this.given) {
       try {
         const { members } = await rpc.listMembers(Math.min(this.options.defaultDeadlineMs, 2000))
-        for (const m of members) if (m.address && m.live) this.byNode.set(m.nodeId, this.rpcFor(m.address))
+        // A node this client already reached (it began transactions there) keeps that route: the address a
+        // node advertises may not work from here (a container name, a copied advertiseAddress), and replacing a
+        // working route with it made every later lookup wait out its deadline (found by hostile testing).
+        for (const m of members) if (m.address && m.live && !this.byNode.has(m.nodeId)) this.byNode.set(m.nodeId, this.rpcFor(m.address))
         return
       } catch {
         // the next one

@@ -200,6 +200,26 @@ function checkAddress(entry: string, field: string): void {
     throw new InvalidArgumentError(`${field} has whitespace or a control character in it (got ${JSON.stringify(entry)}): give host:port alone`)
   }
   checkDnsTarget(entry, field)
+  checkHostPort(entry, field)
+}
+
+/** gRPC target schemes other than dns: (checked by checkDnsTarget) that name their own syntax. */
+const OTHER_SCHEMES = /^(unix|unix-abstract|ipv4|ipv6):/
+
+/**
+ * A plain target is host:port. grpc-js takes "localhost" alone as port 443,
+ * and "localhost:abc", ":50051" or "http://tm:50051" only fail when called,
+ * at the deadline, as UNAVAILABLE (retryable) — for input that can never
+ * work (found by hostile testing).
+ */
+function checkHostPort(entry: string, field: string): void {
+  if (entry.startsWith('dns:') || OTHER_SCHEMES.test(entry)) return
+  if (entry.includes('://')) throw new InvalidArgumentError(`${field} is a URL (got ${JSON.stringify(entry)}): give host:port, e.g. "arbiter-1:50051"`)
+  const match = /^(?:\[[0-9A-Fa-f:.]+\]|[^:[\]]+):(\d{1,5})$/.exec(entry)
+  const port = match ? Number(match[1]) : 0
+  if (port < 1 || port > 65535) {
+    throw new InvalidArgumentError(`${field} must be host:port with a port from 1 to 65535, an IPv6 address in brackets ("[::1]:50051"); got ${JSON.stringify(entry)}`)
+  }
 }
 
 /** Checks the transaction options a caller gave (throws InvalidArgumentError). */

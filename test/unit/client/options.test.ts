@@ -41,4 +41,14 @@ describe('client addresses', () => {
     }
     expect(resolveClientOptions({ address: 'dns:///arbiter.internal:50051' }).address).toBe('dns:///arbiter.internal:50051')
   })
+
+  it('an address that is not host:port is refused at once, naming it (found by hostile testing: each call waited out its deadline, retryable)', () => {
+    for (const bad of ['localhost', 'localhost:', 'localhost:abc', 'localhost:-1', 'localhost:0', 'localhost:99999', 'tm-a:50051:', ':50051', '::1:50051', '[::1]']) {
+      expect(() => resolveClientOptions({ addresses: ['b:2', bad] }), JSON.stringify(bad)).toThrow(/addresses\[1\] must be host:port with a port from 1 to 65535/)
+    }
+    for (const url of ['http://tm:50051', 'xds:///foo']) expect(() => resolveClientOptions({ address: url }), url).toThrow(/address is a URL/)
+    for (const good of ['localhost:50051', '127.0.0.1:1', '[::1]:50051', 'arbiter-1.svc.cluster.local:65535', 'unix:/run/arbiter.sock', 'ipv4:10.0.0.1:50051,10.0.0.2:50051']) {
+      expect(resolveClientOptions({ address: good }).address).toBe(good)
+    }
+  })
 })
