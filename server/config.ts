@@ -130,7 +130,7 @@ const configSchema = z.strictObject({
     })
     .prefault({}),
   /** Folder of the file decision log. */
-  dataDir: z.string().default('./arbiter-data'),
+  dataDir: z.string().min(1).default('./arbiter-data'),
   log: z
     .strictObject({
       /** file: segment files in dataDir (one node); postgres: a shared PostgreSQL database (a cluster: docs/cluster.md). */
@@ -179,7 +179,7 @@ const configSchema = z.strictObject({
         .refine((v) => /^https?:\/\/[^/\s]+/.test(v), 'an http(s) URL, e.g. http://otel-collector:4318/v1/traces')
         .optional(),
       /** Share of new traces recorded (a caller's sampled trace is always followed). */
-      samplingRatio: z.number().min(0, 'from 0 to 1').max(1, 'from 0 to 1').default(1),
+      samplingRatio: numberFrom(z.number().min(0, 'from 0 to 1').max(1, 'from 0 to 1')).default(1),
       /** service.name of the spans. */
       serviceName: z.string().min(1).default('arbiter'),
     })

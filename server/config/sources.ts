@@ -4,7 +4,7 @@
 // config error like any other (exit 2, the field's path, expected, given)
 // and not a failure halfway through start-up. Secrets are never printed.
 import { X509Certificate, createPrivateKey } from 'node:crypto'
-import { readFileSync, statSync } from 'node:fs'
+import { accessSync, constants, readFileSync, statSync } from 'node:fs'
 import { dirname, resolve, sep } from 'node:path'
 import { createSecureContext } from 'node:tls'
 import type { ArbiterConfig, AuthTokenEntry, ResourceConfigEntry } from '../config.js'
@@ -150,7 +150,16 @@ function dataDirProblem(dataDir: string): ConfigProblem | undefined {
       if (dirname(at) === at) return undefined
       continue
     }
-    return isDirectory ? undefined : { path: 'dataDir', expected, given: `${JSON.stringify(dataDir)}, where ${JSON.stringify(at)} is a file` }
+    if (!isDirectory) return { path: 'dataDir', expected, given: `${JSON.stringify(dataDir)}, where ${JSON.stringify(at)} is a file` }
+    // Created or written there at start-up: a read-only mount or a folder of another user fails now, named, not
+    // later as a bare ENOENT or EACCES of mkdir (found by hostile testing).
+    try {
+      accessSync(at, constants.W_OK)
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'not writable'
+      return { path: 'dataDir', expected, given: `${JSON.stringify(dataDir)}, where ${JSON.stringify(at)} cannot be written (${code === 'EROFS' ? 'a read-only file system' : code})` }
+    }
+    return undefined
   }
 }
 

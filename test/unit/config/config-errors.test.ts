@@ -88,6 +88,9 @@ const CASES: readonly Case[] = [
   { name: 'a TLS key that is not the certificate\'s', yaml: `tls: { certFile: ${TLS.serverCertFile}, keyFile: ${TLS.clientKeyFile} }`, where: 'tls.keyFile', expected: /the private key of tls\.certFile/, given: /client\.key" \(.*key values mismatch/ },
   { name: 'a dataDir that is a file', yaml: `dataDir: ${SHORT_TOKEN_FILE}/data`, where: 'dataDir', expected: /a folder Arbiter can create/, given: /short-token" is a file/ },
   { name: 'a dataDir under /proc', yaml: 'dataDir: /proc/nope', where: 'dataDir', expected: /a folder Arbiter can create/, given: /on a kernel file system/ },
+  // Found by hostile testing: these passed the check and failed start-up with exit 1 (mkdir '').
+  { name: 'an empty dataDir', yaml: 'dataDir: ""', where: 'dataDir', expected: /a non-empty string/, given: /""/ },
+  { name: 'an empty ARBITER_DATA_DIR', yaml: 'nodeId: a', env: { ARBITER_DATA_DIR: '' }, where: 'ARBITER_DATA_DIR (dataDir)', expected: /a non-empty string/, given: /""/ },
   { name: 'a TLS key that is not PEM', yaml: `tls: { certFile: ${dir}/missing.crt, keyFile: ${PEM_KEY_LOOKALIKE} }`, where: 'tls.keyFile', expected: /a readable PEM private key file/, given: /not-a-key\.pem", which holds no PEM key/ },
 ]
 
@@ -127,6 +130,7 @@ describe('config errors (arbiter serve, before start-up)', () => {
       env: {
         MY_URL: 'mysql://root@127.0.0.1:3308/bank',
         ARBITER_RECOVERY__GRACE_MS: '5000',
+        ARBITER_TRACING__SAMPLING_RATIO: '0.5', // a fraction from the environment (was refused: "got \"0.5\"")
         ARBITER_TOKEN: 'the applications own',
         ARBITER_ADDRESS: '127.0.0.1:1',
         ARBITER_ADMIN_TOKEN: 'x',
