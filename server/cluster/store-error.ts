@@ -32,6 +32,14 @@ export class StoreError extends Error {
         cause: error,
       })
     }
+    if (code === '42P07' || code === '42P01' || code === '42703') {
+      // A table of Arbiter's name that is not Arbiter's, or one missing: the database is not (all) an Arbiter store.
+      return new StoreError(
+        `the database named by ${option} is not an Arbiter store, or not a whole one (${message}, while ${doing}): ` +
+          'give the store a database of its own, or restore the arbiter_* tables as Arbiter made them',
+        { option, exitCode: 2, cause: error },
+      )
+    }
     return new StoreError(`the store named by ${option} failed while ${doing}: ${message}`, { option, exitCode: 1, cause: error })
   }
 }

@@ -216,6 +216,26 @@ describe('a cluster of two nodes on a shared PostgreSQL store', () => {
       await store.query('UPDATE arbiter_schema SET version = $1', [STORE_SCHEMA_VERSION])
     }
   })
+
+  it('a database that is not an Arbiter store (a table of its own named arbiter_nodes) is refused, exit 2, naming log.url', async () => {
+    // Found by hostile testing: this exited 1, as a store that failed, not as a wrong one.
+    const foreign = await createDatabase(sharedServerUrls().pgUrl, 'notastore')
+    const pool = new pg.Pool({ connectionString: foreign, max: 1 })
+    try {
+      await pool.query('CREATE TABLE arbiter_nodes (id serial PRIMARY KEY, note text)')
+      const error = await ArbiterProcess.start(clusterConfig(undefined, foreign)).then(
+        (n) => {
+          nodes.push(n)
+          return undefined
+        },
+        (e: unknown) => e as Error,
+      )
+      expect(error?.message).toMatch(/exited \(2\) during start-up/)
+      expect(error?.message).toMatch(/the database named by log\.url is not an Arbiter store, or not a whole one/)
+    } finally {
+      await pool.end()
+    }
+  })
 })
 
 describe('the shared store killed and restarted under a node', () => {
