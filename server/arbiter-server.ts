@@ -23,6 +23,7 @@ import { createGrpcMetricsInterceptor } from './metrics/grpc-metrics-interceptor
 import { createSessionRequestMetrics } from './metrics/session-request-metrics.js'
 import { startMetricsServer, type MetricsServer } from './metrics/metrics-server.js'
 import { nodeIdConflictNote, refusedResourcesNote } from './metrics/resource-readiness.js'
+import { strandedDecisions, strandedProblem } from './recovery/stranded-decisions.js'
 import { registerCallerMetrics } from './metrics/caller-metrics.js'
 import { registerClusterMetrics, registerNodeInfo } from './metrics/cluster-metrics.js'
 import { openDecisionLog, type OpenedLog } from './log/open-decision-log.js'
@@ -150,6 +151,12 @@ async function startCore(
   const { log, writeProbe, shared } = opened
   if (shared) cluster.lease = shared.lease
   step('logOpenMs')
+  const stranded = strandedDecisions(log.unfinished(), new Set(options.adapters ? options.adapters.map((a) => a.name) : config.resources.map((r) => r.name)))
+  if (stranded.size > 0) {
+    await (shared ? shared.close() : log.close())
+    unlock()
+    throw ConfigError.of([strandedProblem(stranded)], undefined)
+  }
   logger.info(
     { store: config.log.store, ...(shared ? { epoch: shared.lease.epoch } : { dataDir: config.dataDir }), unfinished: log.unfinished().length },
     'decision log open',
