@@ -27,9 +27,8 @@ describe('a resource renamed while a decision names it', () => {
     ])
     const tm = await ArbiterProcess.start(config, { ARBITER_FAILPOINTS: 'after-decision=crash' })
     const client = tmClient(tm.address)
-    let gtrid = ''
     try {
-      ;({ gtrid } = await client.tm.Begin({}))
+      const { gtrid } = await client.tm.Begin({})
       await client.tm.Execute({ gtrid, statement: { resource: 'pg', sql: 'INSERT INTO accounts VALUES ($1, 1)', params: [{ intValue: '1' }] } })
       await client.tm.Execute({ gtrid, statement: { resource: 'maria', sql: 'INSERT INTO accounts VALUES (?, 1)', params: [{ intValue: '1' }] } })
       await client.tm.Commit({ gtrid }).catch(() => undefined) // the TM dies after logging the decision
