@@ -141,6 +141,9 @@ export class NodeSet {
         }
         if (!(error instanceof UnavailableError)) throw error // an answer: NOT_FOUND from any node is the cluster's
         this.failed(order[i]!)
+        // A route that does not answer is dropped (the node may have moved): the next lookup reads the member list again.
+        const node = nodeOf(gtrid)
+        if (this.byNode.get(node) === order[i]) this.byNode.delete(node)
         unreachable = error
       }
     }

@@ -170,6 +170,11 @@ export class Coordinator {
     return this.known.requireOrBegin(gtrid, begin, { reaper: true })
   }
 
+  /** Throws the refusal a client-named begin of `gtrid` would get here; begins nothing (known-transactions.ts). */
+  checkNamedBegin(gtrid: string, tmInstance: string): void {
+    this.known.checkNamedBegin(gtrid, tmInstance)
+  }
+
   /** The transaction in memory, or what the log remembers of it. */
   get(gtrid: string): Transaction {
     return this.known.require(gtrid)

@@ -44,9 +44,9 @@ export async function drainTransactions(node: Drainable, graceMs: number): Promi
   if (node.list().some(finishing)) await waitUntil(() => !node.list().some(finishing), Date.now() + lateCommitWaitMs(graceMs))
 }
 
-/** How long past the grace a drain waits for Commits and phase 2s under way: as long as the grace, 1 to 5 s. */
+/** How long past the grace a drain waits for Commits and phase 2s under way: as long as the grace, at most 5 s (none for a grace of 0). */
 export function lateCommitWaitMs(graceMs: number): number {
-  return Math.min(5000, Math.max(1000, graceMs))
+  return Math.min(5000, Math.max(0, graceMs))
 }
 
 async function waitUntil(done: () => boolean, deadline: number): Promise<void> {

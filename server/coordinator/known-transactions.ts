@@ -109,6 +109,19 @@ export class KnownTransactions {
   }
 
   /**
+   * Throws what a client-named begin of `gtrid` would be refused with here
+   * (this node's id, this run of the TM, not closed: ABORTED with
+   * beginRefused), begins nothing. A Run asks before its statements are
+   * judged by today's config: the repeat of a Run that committed one-phase
+   * (which leaves no record) after a restart must hear that its transaction
+   * is unknown here, not that its statements are bad.
+   */
+  checkNamedBegin(gtrid: string, tmInstance: string): void {
+    const parts = this.namedBegins.parse(gtrid)
+    this.namedBegins.check(gtrid, parts, tmInstance, Number.MAX_SAFE_INTEGER, Date.now(), this.deps.accepting(), logRefusal(this.deps.log))
+  }
+
+  /**
    * The transaction a client named itself, begun here if this TM does not
    * know it yet (client-named-begins.ts). `reaper` false: begun by its
    * Commit, it is never ACTIVE after that call, so no deadline reaper.
@@ -138,7 +151,7 @@ export class KnownTransactions {
    */
   async recall(gtrid: string, namedUnder?: string): Promise<void> {
     if (typeof gtrid !== 'string' || this.txs.has(gtrid) || (namedUnder !== undefined && namedUnder === this.namedBegins.instance)) return
-    await this.elsewhere.recall(gtrid)
+    await this.elsewhere.recall(gtrid, { named: namedUnder !== undefined })
   }
 
   /** Unless its transaction is live here: from now on no client may begin `gtrid` (its orphans are about to be rolled back). */

@@ -41,7 +41,7 @@ export class RecalledElsewhere {
    * transaction its node may still decide, TM_RM_UNAVAILABLE when the store
    * cannot be asked (never NOT_FOUND: another node may have committed it).
    */
-  async recall(gtrid: string): Promise<void> {
+  async recall(gtrid: string, o: { named?: boolean } = {}): Promise<void> {
     if (gtrid === '' || this.log.get(gtrid)) return
     let owner: string
     try {
@@ -50,12 +50,13 @@ export class RecalledElsewhere {
       return
     }
     if (this.log.lookUp === undefined) {
-      // A node on its own log answers only for its own node id's transactions.
-      if (owner !== this.nodeId) throw notInThisCluster(gtrid, owner, `this node (${this.nodeId}) is not in a cluster: its log holds its own transactions only`)
+      // A node on its own log answers only for its own node id's transactions. A client-named begin of
+      // another node id is refused by the begin itself (beginRefused: the client names it again via Begin).
+      if (owner !== this.nodeId && !o.named) throw notInThisCluster(gtrid, owner, `this node (${this.nodeId}) is not in a cluster: its log holds its own transactions only`)
       return
     }
     try {
-      await this.ask(gtrid, owner)
+      await this.ask(gtrid, owner, o.named === true)
     } catch (error) {
       if (error instanceof TmError) throw error
       throw new TmError('TM_RM_UNAVAILABLE', `transaction ${gtrid} is not this node's, and the shared store could not be asked who holds it: ${error instanceof Error ? error.message : String(error)}`, {
@@ -64,7 +65,7 @@ export class RecalledElsewhere {
     }
   }
 
-  private async ask(gtrid: string, owner: string): Promise<void> {
+  private async ask(gtrid: string, owner: string, named: boolean): Promise<void> {
     // The member first, the decision after: once a takeover fenced the owner, a decision it made is
     // already in the store when it is read, and none can follow.
     const member = owner !== this.nodeId ? await this.members?.get(owner) : undefined
@@ -75,7 +76,7 @@ export class RecalledElsewhere {
       if (this.kept.size > KEPT) this.kept.delete(this.kept.keys().next().value!)
       return
     }
-    if (owner !== this.nodeId && member === undefined) {
+    if (owner !== this.nodeId && member === undefined && !named) {
       throw notInThisCluster(gtrid, owner, "this cluster's shared store has never had a member by that id")
     }
     if (member !== undefined && member.takenOverBy === undefined) {

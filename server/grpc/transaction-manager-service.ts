@@ -195,6 +195,12 @@ export function transactionManagerOperations(coordinator: Coordinator, maxMessag
         await coordinator.recall(req.gtrid, req.tmInstance)
         const answer = await repeatAnswer(req.gtrid, digest!, wait)
         if (answer) return answer
+        if (!coordinator.find(req.gtrid)) {
+          // Unknown here: one begun by Begin is NOT_FOUND, a client-named one that cannot begin here is refused, both
+          // before its statements are judged by today's config (the first run may have committed one-phase, unrecorded).
+          if (req.tmInstance) coordinator.checkNamedBegin(req.gtrid, req.tmInstance)
+          else coordinator.get(req.gtrid)
+        }
       }
       const n = req.statements.length
       if (n === 0) throw new TmError('TM_INVALID_ARGUMENT', 'statements is empty')
@@ -206,7 +212,7 @@ export function transactionManagerOperations(coordinator: Coordinator, maxMessag
         const answer = await repeatAnswer(req.gtrid, digest!, wait)
         if (answer) return answer
         const known = coordinator.find(req.gtrid)
-        // Begun by Begin and no longer here (forgotten, or the TM restarted): NOT_FOUND, never a new run.
+        // Begun by Begin and no longer here (forgotten meanwhile): NOT_FOUND, never a new run.
         if (!known && !req.tmInstance) coordinator.get(req.gtrid)
         tx = known ?? coordinator.beginNamed(req.gtrid, { timeoutMs: req.timeoutMs, labels: req.labels, tmInstance: req.tmInstance, caller })
       } else {

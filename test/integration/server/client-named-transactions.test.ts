@@ -186,6 +186,11 @@ describe('what the TM refuses to begin (ABORTED, retryable, nothing done)', () =
     const namedCommit = await grpcError(client.tm.Commit({ gtrid, begin: { timeoutMs: 0, tmInstance: instance } }))
     expect(namedCommit.code).toBe(status.ABORTED)
     expect(namedCommit.details).toMatch(/names TM node "someoneelse"/)
+    // Named under another run too (a client whose address now reaches another node): still a refused begin, so the
+    // client names it again through Begin, not an error.
+    const elsewhereNamed = await grpcError(client.tm.Commit({ gtrid, begin: { timeoutMs: 0, tmInstance: 'another-run' } }))
+    expect(elsewhereNamed.code).toBe(status.ABORTED)
+    expect(elsewhereNamed.details).toMatch(/names TM node "someoneelse"/)
     for (const call of [client.tm.Commit({ gtrid }), client.tm.GetTransaction({ gtrid })]) {
       const refused = await grpcError(call)
       expect(refused.code).toBe(status.FAILED_PRECONDITION)

@@ -8,7 +8,7 @@
 // was refused as bad input ("not committed") for a Run that had committed.
 import { status } from '@grpc/grpc-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createArbiterClient } from '../../../client/index.js'
+import { createArbiterClient, OutcomeUnknownError } from '../../../client/index.js'
 import { sharedServerUrls } from '../../harness/index.js'
 import { createTestDatabases, type TestDatabases } from '../../helpers/databases.js'
 import { ArbiterProcess, startTestArbiter, testConfig } from '../../helpers/test-arbiter.js'
@@ -57,6 +57,14 @@ describe('a Run naming a transaction the TM knows', () => {
     expect(await rows(3)).toBe(0)
   })
 
+  it('one the TM rolled back (its deadline passed) before the Run came: ABORTED, as any request in it hears', async () => {
+    const { gtrid } = await client.tm.Begin({ timeoutMs: 200 })
+    await expect.poll(async () => (await client.tm.GetTransaction({ gtrid })).state, { timeout: 5_000 }).toBe('TRANSACTION_STATE_ROLLED_BACK')
+    const refused = await grpcError(client.tm.Run({ gtrid, statements: [insert(6)] }))
+    expect(refused.code).toBe(status.ABORTED)
+    expect(await rows(6)).toBe(0)
+  })
+
   it('one a Run ran: the same statements are its repeat (the first outcome); other statements are refused', async () => {
     const { gtrid } = await client.tm.Begin({})
     const first = await client.tm.Run({ gtrid, statements: [insert(4)] })
@@ -68,6 +76,29 @@ describe('a Run naming a transaction the TM knows', () => {
     expect(other.details).toMatch(/already run by a Run with other statements/)
     expect(await rows(4)).toBe(1)
     expect(await rows(5)).toBe(0)
+  })
+})
+
+describe('a repeated one-phase Run after a SIGKILL past its commit and a restart with a lower statement limit', () => {
+  it('is answered with its outcome unknown (no record of a one-phase commit), never as refused bad input (not committed)', async () => {
+    const config = testConfig([{ name: 'pg', kind: 'postgres', url: dbs.pgUrl }])
+    const tm = await ArbiterProcess.start(config, { ARBITER_FAILPOINTS: 'after-one-phase-commit=crash' })
+    const client = createArbiterClient({ address: tm.address, transport: 'unary' })
+    try {
+      await client.run([{ resource: 'pg', sql: 'SELECT 1' }]).catch(() => undefined) // learns the TM: the next Run is named by the client
+      const running = client.run([{ resource: 'pg', sql: 'INSERT INTO accounts VALUES ($1, 1)', params: [20] }]).then(
+        () => 'committed',
+        (error: unknown) => error,
+      )
+      await tm.exited()
+      await tm.spawn({ ARBITER_FAILPOINTS: '', ARBITER_LIMITS__MAX_STATEMENT_BYTES: '20' })
+      const outcome = await running
+      expect(await rows(20)).toBe(1) // it committed before the TM died
+      expect(outcome).toBeInstanceOf(OutcomeUnknownError)
+    } finally {
+      client.close()
+      await tm.destroy()
+    }
   })
 })
 

@@ -15,7 +15,10 @@ export interface RunRequest {
    * answers that run's outcome (its results too, unless they were over 1 MiB:
    * results_dropped), whatever the TM's config accepts now. A name used for
    * anything else (a Run with other statements, Execute, Commit) is refused
-   * with FAILED_PRECONDITION (TM_ILLEGAL_STATE), nothing run. It is
+   * with FAILED_PRECONDITION (TM_ILLEGAL_STATE), nothing run, while the TM
+   * remembers how it was used (transactions.retentionMs); one known only from
+   * its logged decision (after a restart, a takeover, or once forgotten) is
+   * answered with that outcome, results dropped. It is
    * either a transaction begun with Begin and not used since (a client that
    * does not know the TM yet: Begin, then Run), or one the client named
    * itself as ExecuteRequest.begin describes (then tm_instance is needed and
@@ -41,7 +44,10 @@ export interface RunRequest__Output {
    * answers that run's outcome (its results too, unless they were over 1 MiB:
    * results_dropped), whatever the TM's config accepts now. A name used for
    * anything else (a Run with other statements, Execute, Commit) is refused
-   * with FAILED_PRECONDITION (TM_ILLEGAL_STATE), nothing run. It is
+   * with FAILED_PRECONDITION (TM_ILLEGAL_STATE), nothing run, while the TM
+   * remembers how it was used (transactions.retentionMs); one known only from
+   * its logged decision (after a restart, a takeover, or once forgotten) is
+   * answered with that outcome, results dropped. It is
    * either a transaction begun with Begin and not used since (a client that
    * does not know the TM yet: Begin, then Run), or one the client named
    * itself as ExecuteRequest.begin describes (then tm_instance is needed and
