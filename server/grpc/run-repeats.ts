@@ -43,9 +43,11 @@ function feed(hash: Hash, value: unknown): void {
       feed(hash, item)
     }
     hash.update('}')
-  } else {
+  } else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
     const text = String(value)
     hash.update(`${typeof value}${text.length}:${text}`)
+  } else {
+    hash.update(typeof value) // a function or symbol: not in a decoded message
   }
 }
 
