@@ -152,10 +152,14 @@ async function startCore(
   if (shared) cluster.lease = shared.lease
   step('logOpenMs')
   const stranded = strandedDecisions(log.unfinished(), new Set(options.adapters ? options.adapters.map((a) => a.name) : config.resources.map((r) => r.name)))
-  if (stranded.size > 0) {
-    await (shared ? shared.close() : log.close())
+  if (stranded.size > 0 && !shared) {
+    await log.close()
     unlock()
     throw ConfigError.of([strandedProblem(stranded)], undefined)
+  }
+  if (stranded.size > 0) {
+    // In a cluster a refusal would hand them (its lease lapsing) to a node with the same config: said, not refused.
+    logger.error({ problem: strandedProblem(stranded).given }, 'unfinished decisions name resources this node does not have: their branches there stay prepared until a node with those resources finishes them')
   }
   logger.info(
     { store: config.log.store, ...(shared ? { epoch: shared.lease.epoch } : { dataDir: config.dataDir }), unfinished: log.unfinished().length },

@@ -3,9 +3,12 @@
 // Recovery only scans configured resources, so nothing would ever commit
 // those branches: they would stay prepared, holding their row locks, while
 // the transaction showed COMMITTING for good and `in-doubt` said "phase 2
-// is running" (found by hostile testing). Start-up refuses such a config
-// instead, naming the resources and transactions, so the mistake shows at
-// once and is undone by putting the resource back under its old name.
+// is running" (found by hostile testing). A node on its own log refuses
+// such a config at start-up instead, naming the resources and transactions,
+// so the mistake shows at once and is undone by putting the resource back
+// under its old name. A cluster node says so and starts: refusing would let
+// its lease lapse and hand them to a node with the same config, which would
+// be refused in turn.
 import type { ConfigProblem } from '../config/config-error.js'
 import type { LoggedTransaction } from '../log/decision-log.js'
 

@@ -74,11 +74,16 @@ async function rows(id: number): Promise<{ pg: number; maria: number }> {
 /** A transaction on `node` with a branch on each database, ready to commit. */
 async function twoBranches(node: ArbiterProcess, id: number) {
   const client = tmClient(node.address)
-  const { gtrid } = await client.tm.Begin({})
-  const p = [{ intValue: String(id) }]
-  await client.tm.Execute({ gtrid, statement: { resource: 'pg', sql: 'INSERT INTO accounts VALUES ($1, 1)', params: p } })
-  await client.tm.Execute({ gtrid, statement: { resource: 'maria', sql: 'INSERT INTO accounts VALUES (?, 1)', params: p } })
-  return { client, gtrid }
+  try {
+    const { gtrid } = await client.tm.Begin({})
+    const p = [{ intValue: String(id) }]
+    await client.tm.Execute({ gtrid, statement: { resource: 'pg', sql: 'INSERT INTO accounts VALUES ($1, 1)', params: p } })
+    await client.tm.Execute({ gtrid, statement: { resource: 'maria', sql: 'INSERT INTO accounts VALUES (?, 1)', params: p } })
+    return { client, gtrid }
+  } catch (error) {
+    client.close()
+    throw error
+  }
 }
 
 describe('a cluster of two nodes on a shared PostgreSQL store', () => {
@@ -312,12 +317,15 @@ describe('the shared store paused under a node, past its lease', () => {
     const backAt = performance.now()
     let committedAfterMs: number | undefined
     for (let id = 31; committedAfterMs === undefined && performance.now() - backAt < 20_000; id++) {
-      const t = await twoBranches(node, id)
-      const state = await t.client.tm.Commit({ gtrid: t.gtrid }).then(
-        (r) => r.transaction?.state,
-        () => 'failed',
-      )
-      t.client.close()
+      // The node may still be rejoining (its lease lapsed in the pause): its Begin is refused UNAVAILABLE until then.
+      const t = await twoBranches(node, id).catch(() => undefined)
+      const state = !t
+        ? 'not begun'
+        : await t.client.tm.Commit({ gtrid: t.gtrid }).then(
+            (r) => r.transaction?.state,
+            () => 'failed',
+          )
+      t?.client.close()
       if (state === 'TRANSACTION_STATE_COMMITTED') committedAfterMs = performance.now() - backAt
       else await new Promise((resolve) => setTimeout(resolve, 250))
     }

@@ -109,7 +109,8 @@ describe('a repeated Run after a SIGKILL past its decision and a restart with a 
       { name: 'maria', kind: 'mysql', url: dbs.mysqlUrl },
     ])
     const tm = await ArbiterProcess.start(config, { ARBITER_FAILPOINTS: 'after-decision=crash' })
-    const client = createArbiterClient({ address: tm.address, transport: 'unary' })
+    // Patient repeats: a loaded machine may take a few seconds to restart the TM.
+    const client = createArbiterClient({ address: tm.address, transport: 'unary', outcomeQueryAttempts: 30 })
     try {
       const running = client.run([
         { resource: 'pg', sql: 'INSERT INTO accounts VALUES ($1, 1)', params: [10] },
