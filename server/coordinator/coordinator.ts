@@ -190,9 +190,13 @@ export class Coordinator {
   }
 
   /** A request for the transaction came on this session stream: the transaction now lives or dies with it. */
-  bindSession(gtrid: string, session: SessionTie): void {
+  bindSession(gtrid: string, session: SessionTie, caller: string | undefined): void {
     const tx = this.known.find(gtrid)
-    if (tx !== undefined && tx.state === 'ACTIVE') tx.session = session
+    // Only its own caller's stream: a request another token sends (refused by the call itself, later) must
+    // not tie the transaction to that stream, whose end would then roll it back (found by hostile testing).
+    if (tx === undefined || tx.state !== 'ACTIVE') return
+    if (tx.caller !== undefined && caller !== undefined && tx.caller !== caller) return // as the calls check ownership
+    tx.session = session
   }
 
   /**

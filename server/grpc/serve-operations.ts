@@ -18,7 +18,7 @@ import { unary } from './unary.js'
 /** What the session streams tell the coordinator about the transactions on them. */
 export interface SessionHooks {
   /** A request for this transaction came on this session. */
-  readonly bind: (gtrid: string, tie: SessionTie) => void
+  readonly bind: (gtrid: string, tie: SessionTie, caller: string | undefined) => void
   /** A client's last session on its connection ended without the TM ending it. */
   readonly lost: (tie: SessionTie) => void
 }

@@ -113,7 +113,7 @@ class Session {
     /** Who opened the stream (the token's name; undefined with auth off): every request on it is theirs. */
     private readonly caller: string | undefined,
     peer: string,
-    private readonly bind: ((gtrid: string, tie: SessionTie) => void) | undefined,
+    private readonly bind: ((gtrid: string, tie: SessionTie, caller: string | undefined) => void) | undefined,
     /** What the client announced it receives in one message (header arbiter-max-receive-bytes). */
     private readonly clientMaxReceive: number | undefined,
   ) {
@@ -156,7 +156,7 @@ class Session {
     this.inFlight++
     const started = performance.now()
     const before = this.bind && gtridOf(request, kind)
-    if (before) this.bind(before, this.tie)
+    if (before) this.bind(before, this.tie, this.caller)
     // The same request object shapes as the unary calls, so the same operation serves both.
     const ops = this.ops as unknown as Record<Kind, (req: unknown, caller: string | undefined, clientMaxReceive: number | undefined) => unknown>
     Promise.resolve()
@@ -165,7 +165,7 @@ class Session {
         (response) => {
           // A transaction this request began (Begin, or riding on it) is bound once it exists.
           const after = this.bind && (before ?? gtridOf(request, kind, response))
-          if (after) this.bind(after, this.tie)
+          if (after) this.bind(after, this.tie, this.caller)
           this.send({ id, [kind]: response })
           this.observe?.(kind, Status.OK, (performance.now() - started) / 1000)
         },
@@ -247,7 +247,7 @@ export interface SessionContext {
   readonly maxMessageBytes: number
   readonly observe?: SessionRequestObserver | undefined
   /** A request for a transaction came on this session (Coordinator.bindSession). */
-  readonly bind?: ((gtrid: string, tie: SessionTie) => void) | undefined
+  readonly bind?: ((gtrid: string, tie: SessionTie, caller: string | undefined) => void) | undefined
 }
 
 function openSession(ctx: SessionContext, call: EventEmitter & { readonly metadata: Metadata }, outbox: Outbox): Session {

@@ -259,7 +259,7 @@ export function transactionManagerHandlers(
   observeSessionRequest?: SessionRequestObserver,
 ): { handlers: TransactionManagerHandlers; sessions: SessionRegistry } {
   const served = serveOperations(transactionManagerOperations(coordinator, limits.maxMessageBytes), logger, limits, observeSessionRequest, {
-    bind: (gtrid, tie) => coordinator.bindSession(gtrid, tie),
+    bind: (gtrid, tie, caller) => coordinator.bindSession(gtrid, tie, caller),
     lost: (tie) => coordinator.sessionLost(tie),
   })
   return { handlers: { ...served.handlers, ListMembers: listMembersHandler(members, logger) }, sessions: served.sessions }

@@ -10,6 +10,7 @@ import { sharedServerUrls } from '../../harness/index.js'
 import { createTestDatabases, type TestDatabases } from '../../helpers/databases.js'
 import { startTestArbiter } from '../../helpers/test-arbiter.js'
 import { grpcError, tmClient } from '../../helpers/tm-client.js'
+import { loadArbiterProto } from '../../../proto/load.js'
 
 const SHOP = 'shop-token-0123456789abcdef'
 const BILLING = 'billing-token-0123456789abcdef'
@@ -103,6 +104,34 @@ describe("a transaction is its caller's", () => {
       expect((await tm.Commit({ gtrid }, as(SHOP))).transaction?.state).toBe('TRANSACTION_STATE_COMMITTED')
       expect((await dbs.pgQuery<{ id: number }>('SELECT id FROM accounts WHERE id = 41')).length).toBe(1)
     } finally {
+      close()
+    }
+  })
+
+  it("another token's refused request on its own Session stream does not tie the transaction to that stream: closing it rolls nothing back", async () => {
+    // Found by hostile testing: the stream bound the transaction before the call checked whose it was, and once
+    // the other token closed its stream, the owner's transaction was rolled back (its session "ended").
+    const { tm, close } = tmClient(arbiter.address)
+    const { proto } = loadArbiterProto()
+    const raw = new proto.arbiter.v1.TransactionManager(arbiter.address, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 })
+    const as = (token: string) => {
+      const m = new grpc.Metadata()
+      m.set('authorization', `Bearer ${token}`)
+      return m
+    }
+    try {
+      const { gtrid } = await tm.Begin({ timeoutMs: 30_000 }, as(SHOP))
+      await tm.Execute({ gtrid, statement: { resource: 'pg', sql: 'INSERT INTO accounts VALUES (42, 10)' } }, as(SHOP))
+      const stream = raw.Session(as(BILLING))
+      const answer = new Promise<{ error?: { code: number } }>((resolve) => stream.once('data', resolve))
+      stream.write({ id: 1, rollback: { gtrid } })
+      expect((await answer).error?.code).toBe(grpc.status.PERMISSION_DENIED)
+      stream.end()
+      await new Promise((resolve) => setTimeout(resolve, 2_000)) // past transactions.localBranchGraceMs (1 s here)
+      expect((await tm.GetTransaction({ gtrid }, as(SHOP))).state).toBe('TRANSACTION_STATE_ACTIVE')
+      expect((await tm.Commit({ gtrid }, as(SHOP))).transaction?.state).toBe('TRANSACTION_STATE_COMMITTED')
+    } finally {
+      raw.close()
       close()
     }
   })
