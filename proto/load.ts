@@ -3,6 +3,7 @@
 import { fileURLToPath } from 'node:url'
 import * as grpc from '@grpc/grpc-js'
 import * as protoLoader from '@grpc/proto-loader'
+import './strict-strings.js' // before any message is decoded
 import type { ProtoGrpcType as TmProto } from './gen/transaction_manager.js'
 import type { ProtoGrpcType as AdminProto } from './gen/admin.js'
 

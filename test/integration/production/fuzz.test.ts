@@ -104,6 +104,33 @@ describe('fuzz', () => {
     expect((await tmClient(arbiter.address).tm.Begin({})).gtrid).toContain(':')
   })
 
+  it('a string field cut short or not UTF-8 is INVALID_ARGUMENT, and nothing runs', async () => {
+    // Found by hostile testing: protobufjs cut a string whose length ran past the message to what was there (a Run
+    // of "DELETE FROM accounts WHERE id = 9001" cut short ran "DELETE FROM accounts"), and read invalid UTF-8 as U+FFFD.
+    await dbs.pgQuery('INSERT INTO accounts VALUES (9001, 1), (9002, 1)')
+    const run = loadArbiterProto().proto.arbiter.v1.TransactionManager.service.Run
+    const good = run.requestSerialize({ statements: [{ resource: 'pg', sql: 'DELETE FROM accounts WHERE id = 9001' }] })
+    // A Statement whose sql says 36 bytes but carries the first 20, the outer length matching what is there.
+    const sql = Buffer.from('DELETE FROM accounts')
+    const statement = Buffer.concat([Buffer.from([0x0a, 2]), Buffer.from('pg'), Buffer.from([0x12, 36]), sql])
+    const cut = Buffer.concat([Buffer.from([0x1a, statement.length]), statement])
+    const notUtf8 = Buffer.from(good)
+    notUtf8[notUtf8.indexOf('9001')] = 0xff
+    const client = new grpc.Client(arbiter.address, grpc.credentials.createInsecure())
+    try {
+      for (const [what, bytes, why] of [['cut short', cut, /index out of range/], ['not UTF-8', notUtf8, /not valid UTF-8/]] as const) {
+        const error = await new Promise<grpc.ServiceError | null>((resolve) =>
+          client.makeUnaryRequest('/arbiter.v1.TransactionManager/Run', (b: Buffer) => b, (b: Buffer) => b, bytes, (e) => resolve(e)),
+        )
+        expect({ what, code: error?.code }).toEqual({ what, code: grpc.status.INVALID_ARGUMENT })
+        expect(error?.details).toMatch(why)
+      }
+    } finally {
+      client.close()
+    }
+    expect((await dbs.pgQuery('SELECT id FROM accounts WHERE id IN (9001, 9002) ORDER BY id')).length).toBe(2)
+  })
+
   it(`every random or malformed call gets a status; the server stays up; nothing stays prepared`, async () => {
     const random = prng(SEED)
     const int = (n: number): number => Math.floor(random() * n)
