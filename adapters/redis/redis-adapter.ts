@@ -45,6 +45,7 @@ import type { NodeIdClaim } from '../node-id-claim.js'
 import type { RedisSessionHost } from './redis-branch-session.js'
 import type { WriteOp } from './redis-commands.js'
 import { FINISH_SCRIPT, PREPARE_SCRIPT, sha1 } from './redis-scripts.js'
+import type { PrepareResult } from './redis-branch-session.js'
 
 export interface RedisAdapterOptions {
   /** Prefix of Arbiter's own keys (locks, prepared records); default "arbiter:". */
@@ -147,7 +148,7 @@ export class RedisAdapter implements ResourceAdapter, RedisSessionHost {
     }
   }
 
-  async runPrepare(xid: Xid, ops: readonly WriteOp[], mode: 'prepare' | 'apply'): Promise<{ ok: true } | { ok: false; reason: string }> {
+  async runPrepare(xid: Xid, ops: readonly WriteOp[], mode: 'prepare' | 'apply'): Promise<PrepareResult> {
     const owner = xidKey(xid)
     const dataKeys = new Map<string, Buffer>()
     for (const o of ops) {
@@ -164,7 +165,8 @@ export class RedisAdapter implements ResourceAdapter, RedisSessionHost {
       throw classifyRedisError(err, this.name, mode === 'prepare' ? 'prepare' : 'commitOnePhase')
     }
     const [ok, reason] = r as [number, (string | Buffer)?]
-    return ok === 1 ? { ok: true } : { ok: false, reason: String(reason ?? 'refused') }
+    if (ok === 1) return { ok: true }
+    return { ok: false, reason: String(reason ?? 'refused'), ...(ok === 2 && { partial: true }) }
   }
 
   private async finish(xid: Xid, mode: 'commit' | 'rollback'): Promise<FinishOutcome> {

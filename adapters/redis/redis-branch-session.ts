@@ -4,15 +4,20 @@
 import { AdapterError } from '../types.js'
 import type { BranchSession, ExecuteOptions, FinishOutcome, QueryResult, SqlValue, Vote, Xid } from '../types.js'
 import { xidToString } from '../xid/xid.js'
-import type { WriteOp } from './redis-commands.js'
+import type { ParsedCommand, WriteOp } from './redis-commands.js'
 import { overlayExists, overlayGet, overlayHget, parseCommand } from './redis-commands.js'
+
+/** What the prepare script answered: ok; or not, with why, and (one phase only) whether some writes were applied. */
+export type PrepareResult = { readonly ok: true } | { readonly ok: false; readonly reason: string; readonly partial?: boolean }
 
 /** What a session needs from its adapter. */
 export interface RedisSessionHost {
   readonly name: string
+  /** Arbiter's own keys (locks, prepared records, node-id claims) are under it: a statement may not touch them. */
+  readonly keyPrefix: string
   readCommand(args: (string | Buffer)[]): Promise<unknown>
   /** Runs the prepare script; mode 'apply' applies at once (one phase). */
-  runPrepare(xid: Xid, ops: readonly WriteOp[], mode: 'prepare' | 'apply'): Promise<{ ok: true } | { ok: false; reason: string }>
+  runPrepare(xid: Xid, ops: readonly WriteOp[], mode: 'prepare' | 'apply'): Promise<PrepareResult>
   commit(xid: Xid): Promise<FinishOutcome>
   rollback(xid: Xid): Promise<FinishOutcome>
 }
@@ -44,6 +49,7 @@ export class RedisBranchSession implements BranchSession {
     this.ensureActive('execute')
     if (options?.signal?.aborted === true) throw new AdapterError('retryable', this.host.name, 'execute: aborted')
     const parsed = parseCommand(sql, params, this.host.name)
+    refuseOwnKeys(parsed, this.host.keyPrefix, this.host.name)
     if (parsed.kind === 'write') {
       this.ops.push(...parsed.ops)
       return { columns: [], rows: [], affectedRows: parsed.ops.length }
@@ -116,6 +122,8 @@ export class RedisBranchSession implements BranchSession {
     this.state = 'finished'
     if (this.ops.length === 0) return
     const r = await this.host.runPrepare(this.xid, this.ops, 'apply')
+    // Written in part (a key changed by another writer between the check and the write): never "rolled back".
+    if (!r.ok && r.partial) throw new AdapterError('fatal', this.host.name, `applied in part: ${r.reason}`)
     if (!r.ok) throw new AdapterError('vote-no', this.host.name, `rolled back: ${r.reason}`)
   }
 
@@ -141,5 +149,27 @@ export class RedisBranchSession implements BranchSession {
 
   async release(): Promise<void> {
     // Nothing to return: branches share the adapter's connection.
+  }
+}
+
+/** Arbiter's own keys under a resource's keyPrefix: the locks, the prepared set and records, the node-id claims. */
+const OWN_KEYS = ['lock:', 'prepared', 'node:']
+
+/**
+ * Found by hostile testing: a statement could SET a lock key (every later
+ * write to that key then voted no, for good) or DEL another branch's
+ * prepared record (its commit then read "already done": a false COMMITTED).
+ */
+function refuseOwnKeys(parsed: ParsedCommand, prefix: string, resource: string): void {
+  const keys = parsed.kind === 'write' ? parsed.ops.map((o) => o.args[0]) : parsed.read.cmd === 'EXISTS' ? parsed.read.keys : [parsed.read.key]
+  for (const key of keys) {
+    const own = key !== undefined && OWN_KEYS.find((name) => key.subarray(0, Buffer.byteLength(prefix + name)).equals(Buffer.from(prefix + name)))
+    if (own) {
+      throw new AdapterError(
+        'fatal',
+        resource,
+        `key ${JSON.stringify(key!.toString('utf8').slice(0, 100))} is one of Arbiter's own (${prefix}${own}…: its locks, prepared records and node-id claims): refused`,
+      )
+    }
   }
 }

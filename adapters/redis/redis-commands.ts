@@ -37,7 +37,14 @@ export function toRedisArg(v: SqlValue, resource: string): Buffer {
   }
 }
 
-const INTEGER_RE = /^-?\d{1,19}$/
+/** An integer as Redis reads one: no '+', no leading zero, no "-0" (its range is checked by isRedisInteger). */
+const INTEGER_RE = /^(?:0|-?[1-9]\d{0,18})$/
+const INT64_MIN = -(2n ** 63n)
+const INT64_MAX = 2n ** 63n - 1n
+
+function isRedisInteger(text: string): boolean {
+  return INTEGER_RE.test(text) && BigInt(text) >= INT64_MIN && BigInt(text) <= INT64_MAX
+}
 const KNOWN = new Set(['SET', 'DEL', 'INCRBY', 'HSET', 'HDEL', 'GET', 'HGET', 'EXISTS'])
 
 /** Parses one execute() call. Unsupported commands and bad arities are 'fatal' (invalid argument). */
@@ -54,7 +61,7 @@ export function parseCommand(sql: string, params: readonly SqlValue[], resource:
       if (args.length < 1) throw bad('want DEL key [key …]')
       return { kind: 'write', ops: args.map((k) => ({ op: 'DEL' as const, args: [k] })) }
     case 'INCRBY':
-      if (args.length !== 2 || !INTEGER_RE.test(args[1]?.toString() ?? '')) throw bad('want INCRBY key integer')
+      if (args.length !== 2 || !isRedisInteger(args[1]?.toString() ?? '')) throw bad('want INCRBY key integer (a 64-bit integer as Redis writes one: no leading zero, no "+")')
       return { kind: 'write', ops: [{ op: 'INCRBY', args }] }
     case 'HSET':
       if (args.length < 3 || args.length % 2 !== 1) throw bad('want HSET key field value [field value …]')

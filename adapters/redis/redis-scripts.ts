@@ -24,6 +24,20 @@ local function apply(op, args)
   end
   return { err = 'unsupported op ' .. op }
 end
+-- An integer as Redis itself reads one (string2ll): no sign but '-', no leading
+-- zero, no '-0', within 64 bits. A looser check let prepare vote yes on an
+-- INCRBY that could only fail at commit ('0123', '-0', past 2^63).
+local function isint(v)
+  if v == '0' then return true end
+  local neg = string.sub(v, 1, 1) == '-'
+  local d = neg and string.sub(v, 2) or v
+  if not string.match(d, '^[1-9]%d*$') then return false end
+  if #d ~= 19 then return #d < 19 end
+  return d <= (neg and '9223372036854775808' or '9223372036854775807')
+end
+-- Lua's numbers are doubles: sums are kept approximately, and a value that
+-- comes within 2% of the 64-bit limit is refused rather than risked.
+local NEAR_LIMIT = 9.0e18
 `
 
 /**
@@ -31,7 +45,8 @@ end
  * mode 'prepare': check no lock is held by another XID, validate the ops
  * against the keys' current types, take the locks, store the write set.
  * mode 'apply' (one-phase): check and validate, then apply at once.
- * Returns {1} or {0, reason}.
+ * Returns {1}, {0, reason} (nothing written), or {2, reason} (apply only:
+ * written in part).
  */
 export const PREPARE_SCRIPT =
   PARSE_AND_APPLY +
@@ -52,11 +67,13 @@ local function state(key)
   if s == nil then
     local t = redis.call('TYPE', key).ok
     local int = false
+    local num = 0
     if t == 'string' then
       local v = redis.call('GET', key)
-      int = string.match(v, '^%-?%d+$') ~= nil and #v <= 19
+      int = isint(v)
+      if int then num = tonumber(v) end
     end
-    s = { t = t, int = int }
+    s = { t = t, int = int, num = num }
     st[key] = s
   end
   return s
@@ -65,12 +82,15 @@ for _, o in ipairs(ops) do
   local op, args = o[1], o[2]
   local s = state(args[1])
   if op == 'SET' then
-    s.t = 'string'; s.int = string.match(args[2], '^%-?%d+$') ~= nil and #args[2] <= 19
+    s.t = 'string'; s.int = isint(args[2]); s.num = s.int and tonumber(args[2]) or 0
   elseif op == 'DEL' then
-    s.t = 'none'; s.int = false
+    s.t = 'none'; s.int = false; s.num = 0
   elseif op == 'INCRBY' then
-    if s.t == 'none' then s.t = 'string'; s.int = true
+    if not isint(args[2]) then return { 0, 'INCRBY by a value that is not an integer: ' .. args[2] } end
+    if s.t == 'none' then s.t = 'string'; s.int = true; s.num = 0
     elseif s.t ~= 'string' or not s.int then return { 0, 'INCRBY on a value that is not an integer: ' .. args[1] } end
+    s.num = s.num + tonumber(args[2])
+    if math.abs(s.num) > NEAR_LIMIT then return { 0, 'INCRBY would take the value within 2% of the 64-bit limit: ' .. args[1] } end
   elseif op == 'HSET' or op == 'HDEL' then
     if s.t == 'none' then s.t = 'hash'
     elseif s.t ~= 'hash' then return { 0, 'WRONGTYPE ' .. op .. ' on a key holding a ' .. s.t .. ': ' .. args[1] } end
@@ -79,9 +99,14 @@ for _, o in ipairs(ops) do
   end
 end
 if mode == 'apply' then
-  for _, o in ipairs(ops) do
+  for i, o in ipairs(ops) do
     local r = apply(o[1], o[2])
-    if type(r) == 'table' and r.err then return { 0, o[1] .. ' failed: ' .. r.err } end
+    -- Checked above, so only a key changed by another writer in between can fail here: what ran before stays
+    -- (Lua undoes nothing). {2}: applied in part, never a "no" vote, which would be told as rolled back.
+    if type(r) == 'table' and r.err then
+      if i == 1 then return { 0, o[1] .. ' failed: ' .. r.err } end
+      return { 2, o[1] .. ' failed after ' .. (i - 1) .. ' write(s) had been applied: ' .. r.err }
+    end
   end
   return { 1 }
 end

@@ -94,6 +94,37 @@ describe('RedisAdapter', () => {
     expect(await r.get(k('txt'))).toBe('abc')
   })
 
+  it('an INCRBY Redis itself would refuse votes no at prepare, and one phase writes nothing (found by hostile testing: both applied in part)', async () => {
+    // Redis reads no leading zero, no "-0", nothing past 64 bits as an integer: a looser check voted yes, and the
+    // commit then applied the branch's other writes and not the INCRBY, while the caller was told COMMITTED.
+    const cases = [['007', 1n], ['-0', 1n], ['9223372036854775800', 100n], ['5', 2n ** 63n - 1n]] as const
+    for (const [value, by] of cases) {
+      await r.set(k('n'), value)
+      await r.del(k('other'))
+      const incr = { kind: 'int' as const, value: by }
+      const b = await adapter.begin(xid())
+      await b.execute('SET', [s(k('other')), s('written')])
+      await b.execute('INCRBY', [s(k('n')), incr])
+      expect({ value, vote: (await b.prepare()).vote }).toEqual({ value, vote: 'no' })
+      const one = await adapter.begin(xid())
+      await one.execute('SET', [s(k('other')), s('written')])
+      await one.execute('INCRBY', [s(k('n')), incr])
+      await expectAdapterError(one.commitOnePhase(), 'vote-no')
+      expect({ value, other: await r.get(k('other')), n: await r.get(k('n')) }).toEqual({ value, other: null, n: value })
+    }
+    // What Redis does not read as an integer is refused as the statement's argument too.
+    const b = await adapter.begin(xid())
+    await expectAdapterError(b.execute('INCRBY', [s(k('n')), s('01')]), 'fatal')
+  })
+
+  it("keys of Arbiter's own under the prefix (locks, prepared records, node-id claims) are refused", async () => {
+    for (const own of ['lock:k', 'prepared', 'prepared:x', 'node:n1']) {
+      const b = await adapter.begin(xid())
+      await expectAdapterError(b.execute('SET', [s(`${prefix}${own}`), s('x')]), 'fatal')
+      await expectAdapterError(b.execute('GET', [s(`${prefix}${own}`)]), 'fatal')
+    }
+  })
+
   it('no writes → read-only; one-phase commit applies at once; unsupported commands are refused', async () => {
     const b = await adapter.begin(xid())
     await b.execute('GET', [s(k('x'))])
