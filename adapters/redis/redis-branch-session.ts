@@ -168,7 +168,7 @@ function refuseOwnKeys(parsed: ParsedCommand, prefix: string, resource: string):
       throw new AdapterError(
         'fatal',
         resource,
-        `key ${JSON.stringify(key!.toString('utf8').slice(0, 100))} is one of Arbiter's own (${prefix}${own}…: its locks, prepared records and node-id claims): refused`,
+        `key ${JSON.stringify(key.toString('utf8').slice(0, 100))} is one of Arbiter's own (${prefix}${own}…: its locks, prepared records and node-id claims): refused`,
       )
     }
   }
