@@ -26,6 +26,7 @@ import {
 } from '../../proto/message-batcher.js'
 import { principalOf } from './auth-interceptor.js'
 import { toStatus } from './status.js'
+import { backpressured } from './backpressure.js'
 import { announcedReceive } from './serve-operations.js'
 import type { TransactionManagerOperations } from './transaction-manager-service.js'
 import type { SessionTie } from '../coordinator/transaction.js'
@@ -55,8 +56,9 @@ interface Outbox {
 }
 
 function singleOutbox(call: ServerDuplexStream<SessionRequest__Output, SessionResponse>): Outbox {
+  const write = backpressured(call)
   return {
-    send: (response) => void call.write(response),
+    send: (response) => write(response),
     close: (endStream) => {
       if (endStream) call.end()
     },
@@ -65,7 +67,8 @@ function singleOutbox(call: ServerDuplexStream<SessionRequest__Output, SessionRe
 
 /** Answers ready in one turn of the event loop leave as one message (proto/message-batcher.ts). */
 function batchingOutbox(call: ServerDuplexStream<SessionRequestBatch__Output, SessionResponseBatch>, maxBatchBytes: number): Outbox {
-  const batcher = new MessageBatcher<SessionResponse>((responses) => void call.write({ responses }), maxBatchBytes)
+  const write = backpressured(call)
+  const batcher = new MessageBatcher<SessionResponse>((responses) => write({ responses }), maxBatchBytes)
   return {
     send: (response) => batcher.add(response),
     close: (endStream) => {
