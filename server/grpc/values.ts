@@ -50,6 +50,9 @@ export function fromProtoValue(value: Value__Output, position: number): SqlValue
   }
 }
 
+const INT64_MIN = -(2n ** 63n)
+const INT64_MAX = 2n ** 63n - 1n
+
 export function toProtoValue(value: SqlValue): Value {
   switch (value.kind) {
     case 'null':
@@ -57,7 +60,8 @@ export function toProtoValue(value: SqlValue): Value {
     case 'bool':
       return { boolValue: value.value }
     case 'int':
-      return { intValue: value.value.toString() }
+      // int64 on the wire: protobufjs wraps a larger one round silently (a MariaDB BIGINT UNSIGNED of 2^64-1 read as -1).
+      return value.value >= INT64_MIN && value.value <= INT64_MAX ? { intValue: value.value.toString() } : { decimalValue: value.value.toString() }
     case 'double':
       return { doubleValue: value.value }
     case 'string':

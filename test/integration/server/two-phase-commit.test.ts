@@ -174,6 +174,17 @@ describe('two-phase commit over gRPC', () => {
     expect(await dbs.pgQuery("SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")).toEqual([])
   })
 
+  it('an integer past int64 (MariaDB BIGINT UNSIGNED) comes back whole, as a decimal: never wrapped round', async () => {
+    // Found by hostile testing: 18446744073709551615 came back as intValue "-1" (protobufjs wrapped it round).
+    const { gtrid } = await client.tm.Begin({})
+    const answer = await client.tm.Execute({ gtrid, statement: { resource: 'maria', sql: 'SELECT CAST(18446744073709551615 AS UNSIGNED), CAST(9223372036854775807 AS UNSIGNED), ~0 >> 1' } })
+    await client.tm.Rollback({ gtrid })
+    const [row] = answer.result!.rows
+    expect(row!.values.map((v) => v.decimalValue || v.intValue)).toEqual(['18446744073709551615', '9223372036854775807', '9223372036854775807'])
+    expect(row!.values[0]!.kind).toBe('decimalValue')
+    expect(row!.values[1]!.kind).toBe('intValue')
+  })
+
   it('takes the one-phase path for a single writing branch, with no log record', async () => {
     const fsyncs = arbiter.log.stats().fsyncs
     const { gtrid } = await client.tm.Begin({})
