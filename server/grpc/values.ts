@@ -9,6 +9,27 @@ import type { Value, Value__Output } from '../../proto/gen/arbiter/v1/Value.js'
 const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/
 const INTEGER = /^[+-]?\d+$/
 
+/** Date, time and offset, as RFC 3339 writes them (a space for the T too). */
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})$/
+
+/**
+ * Why `text` is not a timestamp this TM takes exactly, or undefined. Date()
+ * alone took "1" as 2001-01-01, "2020-02-30" as March 1st and a time without
+ * an offset in the server's zone, and cut microseconds off (found by hostile
+ * testing): a timestamp is stored as given, or refused.
+ */
+function rfc3339Problem(text: string): string | undefined {
+  const m = RFC3339.exec(text)
+  if (!m) return 'expected e.g. 2026-03-01T12:34:56.123Z or …+02:00: date, time and offset'
+  const [, y, mo, d, h, mi, sec, fraction = '', offset] = m
+  const day = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)))
+  if (day.getUTCFullYear() !== Number(y) || day.getUTCMonth() !== Number(mo) - 1 || day.getUTCDate() !== Number(d)) return `there is no ${y}-${mo}-${d}`
+  if (Number(h) > 23 || Number(mi) > 59 || Number(sec) > 59) return 'the time is out of range (leap seconds are not taken)'
+  if (offset !== undefined && offset.length === 6 && (Number(offset.slice(1, 3)) > 23 || Number(offset.slice(4)) > 59)) return 'the offset is out of range'
+  if (/[1-9]/.test(fraction.slice(3))) return 'finer than a millisecond: pass it as a string and convert it in the statement'
+  return undefined
+}
+
 export function fromProtoValue(value: Value__Output, position: number): SqlValue {
   const bad = (why: string): TmError => new TmError('TM_INVALID_ARGUMENT', `parameter ${position}: ${why}`)
   switch (value.kind) {
@@ -34,9 +55,10 @@ export function fromProtoValue(value: Value__Output, position: number): SqlValue
       if (!DECIMAL.test(value.decimalValue!)) throw bad(`"${value.decimalValue!.slice(0, 40)}" is not a decimal number`)
       return { kind: 'decimal', value: value.decimalValue! }
     case 'timestampValue': {
-      const date = new Date(value.timestampValue!)
-      if (Number.isNaN(date.getTime())) throw bad(`"${value.timestampValue!.slice(0, 40)}" is not an RFC 3339 timestamp`)
-      return { kind: 'timestamp', value: date }
+      const text = value.timestampValue!
+      const why = rfc3339Problem(text)
+      if (why !== undefined) throw bad(`"${text.slice(0, 40)}" is not an RFC 3339 timestamp (${why})`)
+      return { kind: 'timestamp', value: new Date(text) }
     }
     case 'jsonValue':
       try {

@@ -37,7 +37,10 @@ def to_value(v: Any, position: int) -> values_pb2.Value:
     if isinstance(v, datetime.datetime):
         if v.tzinfo is None:
             raise ValueError(f"parameter {position}: a datetime needs a time zone")
-        return values_pb2.Value(timestamp_value=v.isoformat())
+        if v.microsecond % 1000 != 0:
+            # The TM stores a timestamp exactly or refuses it: it keeps milliseconds.
+            raise ValueError(f"parameter {position}: a datetime finer than a millisecond (pass it as a string and convert it in SQL)")
+        return values_pb2.Value(timestamp_value=v.isoformat(timespec="milliseconds"))
     if isinstance(v, (dict, list)):
         return values_pb2.Value(json_value=json.dumps(v))
     raise ValueError(f"parameter {position}: cannot send a {type(v).__name__}")

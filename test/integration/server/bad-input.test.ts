@@ -38,6 +38,18 @@ async function executeError(sql: string, params: Value[] = [], resource = 'pg'):
   return { code: e.code, details: e.details }
 }
 
+describe('timestamps', () => {
+  it('RFC 3339 with an offset is stored as the instant it names (trailing zeros past the millisecond too)', async () => {
+    const { gtrid } = await client.tm.Begin({})
+    const answer = await client.tm.Execute({
+      gtrid,
+      statement: { resource: 'pg', sql: "SELECT to_char($1::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')", params: [{ timestampValue: '2026-03-01 14:34:56.123000+02:00' }] },
+    })
+    await client.tm.Rollback({ gtrid })
+    expect(answer.result!.rows[0]!.values[0]!.stringValue).toBe('2026-03-01 12:34:56.123000')
+  })
+})
+
 describe('bad input', () => {
   it.each([
     ['an unknown resource', () => executeError('SELECT 1', [], 'nope'), status.INVALID_ARGUMENT, /unknown resource "nope" \(configured: pg\)/],
@@ -50,6 +62,12 @@ describe('bad input', () => {
     ['a parameter with no value', () => executeError('SELECT $1', [{}]), status.INVALID_ARGUMENT, /parameter 1: no value set/],
     ['a malformed decimal', () => executeError('SELECT $1::numeric', [{ decimalValue: '12,5' }]), status.INVALID_ARGUMENT, /parameter 1: "12,5" is not a decimal/],
     ['a malformed timestamp', () => executeError('SELECT $1', [{ timestampValue: 'yesterday' }]), status.INVALID_ARGUMENT, /not an RFC 3339 timestamp/],
+    // Found by hostile testing: Date() took each of these, as another instant (or cut it short), and it was stored.
+    ['a timestamp that is only a number', () => executeError('SELECT $1', [{ timestampValue: '1' }]), status.INVALID_ARGUMENT, /"1" is not an RFC 3339 timestamp \(expected e\.g\./],
+    ['a timestamp in words', () => executeError('SELECT $1', [{ timestampValue: 'March 7, 2020' }]), status.INVALID_ARGUMENT, /not an RFC 3339 timestamp/],
+    ['a timestamp without an offset', () => executeError('SELECT $1', [{ timestampValue: '2020-01-01T00:00:00' }]), status.INVALID_ARGUMENT, /date, time and offset/],
+    ['a day that does not exist', () => executeError('SELECT $1', [{ timestampValue: '2020-02-30T00:00:00Z' }]), status.INVALID_ARGUMENT, /there is no 2020-02-30/],
+    ['a timestamp finer than a millisecond', () => executeError('SELECT $1', [{ timestampValue: '2026-03-01T12:34:56.123456Z' }]), status.INVALID_ARGUMENT, /finer than a millisecond/],
     ['malformed JSON', () => executeError('SELECT $1::jsonb', [{ jsonValue: '{' }]), status.INVALID_ARGUMENT, /not valid JSON/],
     ['a NUL in a string', () => executeError('SELECT $1', [{ stringValue: 'a\u0000b' }]), status.INVALID_ARGUMENT, /NUL/],
   ])('%s → its status and message', async (_, call, code, message) => {
