@@ -42,7 +42,12 @@ export type Vote =
   | { readonly vote: 'prepared' }
   /** Wrote nothing: already finished, takes no part in phase 2. */
   | { readonly vote: 'read-only' }
-  | { readonly vote: 'no'; readonly reason: string; readonly error?: AdapterError }
+  /**
+   * escaped: the branch's transaction was already over at prepare, ended by
+   * a statement (a local branch's own COMMIT or ROLLBACK): its writes may be
+   * committed, so the outcome is mixed, not rolled back.
+   */
+  | { readonly vote: 'no'; readonly reason: string; readonly error?: AdapterError; readonly escaped?: true }
 
 /**
  * "done": this call finished the branch. "already-done": the server does not

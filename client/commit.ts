@@ -158,6 +158,10 @@ export async function commitTransaction(rpc: TmRpc, handle: TransactionHandle, s
   const prepared = await local.prepareAll(handle.deadline.getTime() + settings.defaultDeadlineMs)
   if (!prepared.ok) {
     await rollbackTransaction(rpc, handle, prepared.reason, settings.defaultDeadlineMs)
+    if (prepared.escaped !== undefined) {
+      // Found by hostile testing: told "rolled back" (not retryable) while its COMMIT had committed the debit.
+      throw new HeuristicOutcomeError(`transaction ${gtrid} has a mixed outcome: ${prepared.escaped}. Do not retry: check that resource`, { metadata: { gtrid } })
+    }
     throw new TransactionAbortedError(`transaction ${gtrid} rolled back: ${prepared.reason}`, {
       metadata: { gtrid, retryable: String(prepared.retryable) },
     })

@@ -62,6 +62,8 @@ interface LocalBranch {
   /** Why the branch cannot commit (failed to start, voted no). */
   failure?: string
   retryable?: boolean
+  /** Its transaction was over at prepare: ended by the application's own COMMIT or ROLLBACK on the connection. */
+  escaped?: boolean
   /** Lifts the guard on the connection's reset/changeUser/release/end (connection-guard.ts). */
   unguard: () => void
 }
@@ -115,7 +117,7 @@ async function within<T>(work: Promise<T>, ms: number): Promise<T | typeof TIMED
 /** The outcome of preparing every local branch. */
 export type PrepareOutcome =
   | { readonly ok: true; readonly votes: readonly { bqual: Buffer; readOnly: boolean; resource: string }[] }
-  | { readonly ok: false; readonly reason: string; readonly retryable: boolean; readonly serverCode?: string | undefined }
+  | { readonly ok: false; readonly reason: string; readonly retryable: boolean; readonly serverCode?: string | undefined; readonly escaped?: string }
 
 /** @internal The local branches of one transaction. */
 export class LocalBranches {
@@ -208,6 +210,8 @@ export class LocalBranches {
         }
         if (vote.vote === 'no') {
           b.state = 'failed'
+          // Begun at enlist, over by prepare: the application's own COMMIT or ROLLBACK ended it (its writes may have committed).
+          if (vote.escaped) b.escaped = true
           b.failure = `local branch on "${b.resource}" voted no: ${vote.reason}`
           b.retryable ??= vote.error?.errorClass === 'retryable' || TRANSIENT.has(vote.error?.serverCode ?? '')
           return
@@ -216,6 +220,11 @@ export class LocalBranches {
       }),
     )
     const failed = this.branches.find((b) => b.state === 'failed' || (b.state === 'destroyed' && b.failure !== undefined))
+    const escaped = this.branches.find((b) => b.escaped)
+    if (escaped) {
+      const escapedWhy = `the local branch on "${escaped.resource}" was ended by a statement of the application's own on its enlisted connection (COMMIT or ROLLBACK): its writes may be committed while the rest is rolled back`
+      return { ok: false, reason: escaped.failure ?? escapedWhy, retryable: false, escaped: escapedWhy }
+    }
     if (failed) return { ok: false, reason: failed.failure ?? 'a local branch failed', retryable: failed.retryable ?? false }
     return {
       ok: true,

@@ -127,7 +127,7 @@ export async function pgPrepare(client: PgClientLike, xid: Xid, resource: string
     return no('the branch transaction was aborted by an earlier error')
   }
   if (status === 'I') {
-    return no('the branch is not in a transaction block (it was ended by a statement, or never began)')
+    return { vote: 'no', reason: 'the branch is not in a transaction block (it was ended by a statement, or never began)', escaped: true }
   }
   if (opts.probeReadOnly !== false && opts.probeWithPrepare === true) return probeAndPrepare(client, xid, resource, opts)
   try {

@@ -272,6 +272,13 @@ class Transaction:
                 branch.prepare()
             except VoteNo as no:
                 self.rollback(f"local branch on {branch.resource!r} voted no: {no}")
+                if no.escaped:
+                    raise HeuristicOutcomeError(
+                        f"transaction {self.gtrid} has a mixed outcome: the local branch on {branch.resource!r} was ended by a statement "
+                        "of the application's own on its enlisted connection (COMMIT or ROLLBACK): its writes may be committed while the rest "
+                        "is rolled back. Do not retry: check that resource",
+                        metadata={"gtrid": self.gtrid},
+                    ) from no
                 raise TransactionAbortedError(
                     f"transaction {self.gtrid} rolled back: local branch on {branch.resource!r} voted no: {no}",
                     metadata={"gtrid": self.gtrid, "retryable": "true" if no.retryable else "false", **({"serverCode": no.server_code} if no.server_code else {})},

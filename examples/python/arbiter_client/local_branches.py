@@ -44,10 +44,12 @@ def mysql_xid(xid: Xid) -> str:
 class VoteNo(Exception):
     """The branch could not be prepared: the whole transaction rolls back."""
 
-    def __init__(self, reason: str, server_code: Optional[str] = None):
+    def __init__(self, reason: str, server_code: Optional[str] = None, escaped: bool = False):
         super().__init__(reason)
         self.server_code = server_code
         self.retryable = server_code in TRANSIENT
+        # Begun at enlist, over by prepare: the application's own COMMIT or ROLLBACK ended it, and its writes may be committed.
+        self.escaped = escaped
 
 
 def _server_code(error: Exception) -> Optional[str]:
@@ -121,7 +123,7 @@ class PostgresBranch(LocalBranch):
             raise VoteNo("the branch's transaction was aborted by an earlier error")
         if self._status() != 2:
             self.state = "failed"
-            raise VoteNo("the branch is not in a transaction block")
+            raise VoteNo("the branch is not in a transaction block (ended by a statement on the enlisted connection)", escaped=self._status() == 0)
         try:
             # The gid is a literal (a bind parameter is refused, 42601): psycopg2 quotes it client-side.
             tag = self._run("PREPARE TRANSACTION %s", (pg_gid(self.xid),))

@@ -7,7 +7,7 @@
 import type pg from 'pg'
 import type mysql from 'mysql2/promise'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { IllegalStateError, type ArbiterClient } from '../../../client/index.js'
+import { HeuristicOutcomeError, IllegalStateError, type ArbiterClient } from '../../../client/index.js'
 import type { TestDatabases } from '../../helpers/databases.js'
 import type { startTestArbiter } from '../../helpers/test-arbiter.js'
 import { balancesOf, closeClientEnv, openAccount, openClientEnv } from './client-env.js'
@@ -145,5 +145,31 @@ describe('an enlisted connection is guarded while it holds a branch', () => {
       )
     // pg may still run what was queued before the socket closes: whichever happened, the caller is told it.
     expect(await balancesOf(dbs, id)).toEqual({ pg: outcome === 'committed' ? 93 : 97, maria: 0 })
+  })
+
+  it("PostgreSQL: the application's own COMMIT on its enlisted connection is a mixed outcome (HeuristicOutcomeError), never 'rolled back'", async () => {
+    // Found by hostile testing: told TransactionAbortedError (not retryable) while the debit its COMMIT committed stayed.
+    const pgConn = await pgPool.connect()
+    const myConn = await myPool.getConnection()
+    try {
+      const outcome = await client
+        .transaction(async (tx) => {
+          await tx.enlist('pg', pgConn)
+          await tx.enlist('maria', myConn)
+          await pgConn.query('UPDATE accounts SET balance = balance - 5 WHERE id = $1', [id])
+          await pgConn.query('COMMIT') // documented as not to be done: the branch escapes
+          await myConn.query('UPDATE accounts SET balance = balance + 5 WHERE id = ?', [id])
+        })
+        .then(
+          () => 'committed',
+          (e: unknown) => e,
+        )
+      expect(outcome).toBeInstanceOf(HeuristicOutcomeError)
+      expect((outcome as Error).message).toMatch(/mixed outcome: the local branch on "pg" was ended by a statement of the application's own/)
+      expect(await balancesOf(dbs, id)).toEqual({ pg: 95, maria: 0 }) // what the caller was warned of
+    } finally {
+      pgConn.release()
+      myConn.release()
+    }
   })
 })
