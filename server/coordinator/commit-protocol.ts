@@ -35,6 +35,8 @@ export interface LocalVoteInput {
   readonly readOnly: boolean
   /** Set when the application named the branch itself (no Enlist): the TM registers it at commit. */
   readonly resource?: string
+  /** The kind of database its connection is to, when the client said ('postgres', 'mysql'): checked against its resource's. */
+  readonly kind?: string
 }
 
 export interface CommitOutcome {

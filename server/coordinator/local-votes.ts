@@ -24,7 +24,11 @@ maxBranches: number,
     const name = vote.bqual.toString()
     if (seen.has(vote.bqual.toString('hex'))) throw new TmError('TM_INVALID_ARGUMENT', `two local votes for branch "${name}"`)
     seen.add(vote.bqual.toString('hex'))
-    if (tx.branches.some((b) => b.mode === 'local' && b.xid.bqual.equals(vote.bqual))) continue
+    const enlisted = tx.branches.find((b) => b.mode === 'local' && b.xid.bqual.equals(vote.bqual))
+    if (enlisted) {
+      checkKind(vote, enlisted.resource, resources)
+      continue
+    }
     if (!vote.resource) {
       throw new TmError('TM_INVALID_ARGUMENT', `local vote for branch "${name}" which was never enlisted in ${tx.gtrid} (enlist it, or give its resource)`)
     }
@@ -41,10 +45,28 @@ maxBranches: number,
     if (adapter.kind === 'redis') {
       throw new TmError('TM_INVALID_ARGUMENT', `resource "${vote.resource}" is Redis: local branches need a SQL connection`)
     }
+    checkKind(vote, vote.resource, resources)
     announced.push(vote)
   }
   if (tx.branches.length + announced.length > maxBranches) {
     throw new TmError('TM_INVALID_ARGUMENT', `transaction ${tx.gtrid} would have more than ${maxBranches} branches (limits.maxBranchesPerTransaction)`)
   }
   return announced
+}
+
+/**
+ * A branch prepared on a connection of another kind than its resource's is
+ * on a database the TM can neither finish nor recover. Found by hostile
+ * testing: a MariaDB connection enlisted as the PostgreSQL resource was told
+ * COMMITTED while its branch stayed prepared (the TM's COMMIT PREPARED by
+ * XID found nothing on PostgreSQL and took that as done). Refused here, no
+ * decision is made, and the client rolls the branch back on its connection.
+ */
+function checkKind(vote: LocalVoteInput, resource: string, resources: ResourceRegistry): void {
+  const kind = resources.adapter(resource)?.kind
+  if (vote.kind === undefined || kind === undefined || vote.kind === kind) return
+  throw new TmError(
+    'TM_INVALID_ARGUMENT',
+    `local branch "${vote.bqual.toString().slice(0, 70)}" was prepared on a ${vote.kind} connection, but resource "${resource}" is ${kind}: enlist a connection to that resource's own database`,
+  )
 }

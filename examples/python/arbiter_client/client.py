@@ -284,7 +284,8 @@ class Transaction:
                     metadata={"gtrid": self.gtrid, "retryable": "true" if no.retryable else "false", **({"serverCode": no.server_code} if no.server_code else {})},
                 ) from no
             # A branch this side named itself is announced with its resource; one from Enlist is not.
-            votes.append(tm.LocalVote(bqual=branch.xid.bqual, read_only=False, resource=branch.resource if branch.self_named else ""))
+            # Its driver's kind: a connection to another kind of database than the resource's is refused before any decision.
+            votes.append(tm.LocalVote(bqual=branch.xid.bqual, read_only=False, resource=branch.resource if branch.self_named else "", kind=branch.driver))
         if self.hooks.get("crash") == "after-prepare":
             for branch in self.local:
                 branch.close()

@@ -7,7 +7,7 @@
 import type pg from 'pg'
 import type mysql from 'mysql2/promise'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { HeuristicOutcomeError, IllegalStateError, type ArbiterClient } from '../../../client/index.js'
+import { HeuristicOutcomeError, IllegalStateError, InvalidArgumentError, type ArbiterClient } from '../../../client/index.js'
 import type { TestDatabases } from '../../helpers/databases.js'
 import type { startTestArbiter } from '../../helpers/test-arbiter.js'
 import { balancesOf, closeClientEnv, openAccount, openClientEnv } from './client-env.js'
@@ -169,6 +169,33 @@ describe('an enlisted connection is guarded while it holds a branch', () => {
       expect(await balancesOf(dbs, id)).toEqual({ pg: 95, maria: 0 }) // what the caller was warned of
     } finally {
       pgConn.release()
+      myConn.release()
+    }
+  })
+
+  it('a MariaDB connection enlisted as the PostgreSQL resource is refused before any decision, and its branch rolled back on it', async () => {
+    // Found by hostile testing: told COMMITTED while the MariaDB branch stayed prepared for good (the TM's
+    // COMMIT PREPARED by XID on PostgreSQL found nothing and took that as done).
+    const myConn = await myPool.getConnection()
+    let gtrid = ''
+    try {
+      const outcome = await client
+        .transaction(async (tx) => {
+          gtrid = tx.gtrid
+          await tx.enlist('pg', myConn)
+          await myConn.query('UPDATE accounts SET balance = balance + 7 WHERE id = ?', [id])
+        })
+        .then(
+          () => 'committed',
+          (e: unknown) => e,
+        )
+      expect(outcome).toBeInstanceOf(InvalidArgumentError)
+      expect((outcome as Error).message).toMatch(/prepared on a mysql connection, but resource "pg" is postgres/)
+      expect(await balancesOf(dbs, id)).toEqual({ pg: 100, maria: 0 })
+      // Nothing of this transaction is left prepared on MariaDB (XA RECOVER is server-wide: other tests' are there too).
+      const [xa] = await myConn.query('XA RECOVER')
+      expect((xa as { data: Buffer | string }[]).filter((row) => String(row.data).startsWith(gtrid))).toEqual([])
+    } finally {
       myConn.release()
     }
   })

@@ -25,6 +25,13 @@ export interface LocalVote {
    * spelling recovery takes for Arbiter's), and the TM registers it here.
    */
   'resource'?: (string);
+  /**
+   * The kind of database the application's connection is to, as its driver
+   * says: "postgres" or "mysql" (empty: not said). A vote whose kind is not
+   * its resource's is refused (INVALID_ARGUMENT, nothing decided): that
+   * branch is on a database the TM could neither finish nor recover.
+   */
+  'kind'?: (string);
 }
 
 /**
@@ -51,4 +58,11 @@ export interface LocalVote__Output {
    * spelling recovery takes for Arbiter's), and the TM registers it here.
    */
   'resource': (string);
+  /**
+   * The kind of database the application's connection is to, as its driver
+   * says: "postgres" or "mysql" (empty: not said). A vote whose kind is not
+   * its resource's is refused (INVALID_ARGUMENT, nothing decided): that
+   * branch is on a database the TM could neither finish nor recover.
+   */
+  'kind': (string);
 }
