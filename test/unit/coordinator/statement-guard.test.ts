@@ -91,6 +91,10 @@ describe('statement guard, PostgreSQL', () => {
     ['SET LOCAL ROLE admin', /SET ROLE/],
     ['SET SESSION AUTHORIZATION admin', /SET ROLE/],
     ['SET LOCAL SESSION AUTHORIZATION admin', /SET ROLE/],
+    // Found by hostile testing: a quoted name was blanked by the lexer and passed every rule.
+    ['SET "search_path" = \'evil\'', /quoted \(or no\) setting name/],
+    ['SET LOCAL "role" = x', /quoted \(or no\) setting name/],
+    ['SET SESSION "work_mem" = \'1GB\'', /quoted \(or no\) setting name/],
     ['COPY t FROM STDIN', /COPY/],
   ])('refuses %j', (sql, message) => {
     expect(() => check(sql, 'postgres')).toThrow(message)
