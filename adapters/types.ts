@@ -21,7 +21,8 @@ export type SqlValue =
   | { readonly kind: 'bytes'; readonly value: Buffer }
   /** Exact decimal as text, e.g. "12.50". */
   | { readonly kind: 'decimal'; readonly value: string }
-  | { readonly kind: 'timestamp'; readonly value: Date }
+  /** text: the server's instant exactly, as RFC 3339, when it is finer than Date's milliseconds (a result; answered as is). */
+  | { readonly kind: 'timestamp'; readonly value: Date; readonly text?: string }
   /** A JSON document as text. */
   | { readonly kind: 'json'; readonly value: string }
 

@@ -64,7 +64,12 @@ function parseTimestamp(text: string, withZone: boolean): SqlValue {
   if (!withZone) iso += text.length === 10 ? 'T00:00:00Z' : 'Z'
   else iso = iso.replace(/([+-]\d\d)$/, '$1:00').replace(/([+-]\d\d):?(\d\d):(\d\d)$/, '$1:$2')
   const d = new Date(iso)
-  return Number.isNaN(d.getTime()) ? { kind: 'string', value: text } : { kind: 'timestamp', value: d }
+  if (Number.isNaN(d.getTime())) return { kind: 'string', value: text }
+  // Microseconds past Date's milliseconds travel as the server wrote them (found by hostile testing: they were cut off).
+  const fraction = /\.(\d+)/.exec(iso)?.[1] ?? ''
+  if (!/[1-9]/.test(fraction.slice(3))) return { kind: 'timestamp', value: d }
+  // Six digits, as every RFC 3339 reader takes them (the server drops trailing zeros).
+  return { kind: 'timestamp', value: d, text: iso.replace(/\.(\d+)/, (_, digits: string) => `.${digits.padEnd(6, '0')}`) }
 }
 
 /** One result cell (server text) as a SqlValue, by type OID. */

@@ -93,7 +93,7 @@ export function toProtoValue(value: SqlValue): Value {
     case 'decimal':
       return { decimalValue: value.value }
     case 'timestamp':
-      return { timestampValue: value.value.toISOString() }
+      return { timestampValue: value.text ?? value.value.toISOString() }
     case 'json':
       return { jsonValue: value.value }
   }

@@ -48,6 +48,16 @@ describe('timestamps', () => {
     await client.tm.Rollback({ gtrid })
     expect(answer.result!.rows[0]!.values[0]!.stringValue).toBe('2026-03-01 12:34:56.123000')
   })
+
+  it('a PostgreSQL result finer than a millisecond comes back exactly (it was cut to the millisecond)', async () => {
+    const { gtrid } = await client.tm.Begin({})
+    const answer = await client.tm.Execute({
+      gtrid,
+      statement: { resource: 'pg', sql: "SELECT '2026-03-01 12:34:56.12345+00'::timestamptz, '2026-03-01 12:34:56.5'::timestamp, '2026-03-01 12:34:56.000001'::timestamp" },
+    })
+    await client.tm.Rollback({ gtrid })
+    expect(answer.result!.rows[0]!.values.map((v) => v.timestampValue)).toEqual(['2026-03-01T12:34:56.123450+00:00', '2026-03-01T12:34:56.500Z', '2026-03-01T12:34:56.000001Z'])
+  })
 })
 
 describe('bad input', () => {
