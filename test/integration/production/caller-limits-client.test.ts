@@ -67,14 +67,16 @@ describe('per-token limits through the client library', () => {
   })
 })
 
+/** Call metadata that authenticates as `token`. */
+const as = (token: string): grpc.Metadata => {
+  const m = new grpc.Metadata()
+  m.set('authorization', `Bearer ${token}`)
+  return m
+}
+
 describe("a transaction is its caller's", () => {
   it("another token that knows its gtrid can neither use, end nor read it: PERMISSION_DENIED on every call and both transports", async () => {
     const { tm, close } = tmClient(arbiter.address)
-    const as = (token: string) => {
-      const m = new grpc.Metadata()
-      m.set('authorization', `Bearer ${token}`)
-      return m
-    }
     try {
       const { gtrid } = await tm.Begin({ timeoutMs: 30_000 }, as(SHOP))
       await tm.Execute({ gtrid, statement: { resource: 'pg', sql: 'INSERT INTO accounts VALUES (41, 10)' } }, as(SHOP))
@@ -114,11 +116,6 @@ describe("a transaction is its caller's", () => {
     const { tm, close } = tmClient(arbiter.address)
     const { proto } = loadArbiterProto()
     const raw = new proto.arbiter.v1.TransactionManager(arbiter.address, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 })
-    const as = (token: string) => {
-      const m = new grpc.Metadata()
-      m.set('authorization', `Bearer ${token}`)
-      return m
-    }
     try {
       const { gtrid } = await tm.Begin({ timeoutMs: 30_000 }, as(SHOP))
       await tm.Execute({ gtrid, statement: { resource: 'pg', sql: 'INSERT INTO accounts VALUES (42, 10)' } }, as(SHOP))
