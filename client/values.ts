@@ -3,10 +3,9 @@
 // back as number when that is exact, else bigint.
 import type { Value, Value__Output } from '../proto/gen/arbiter/v1/Value.js'
 import type { ResultSet__Output } from '../proto/gen/arbiter/v1/ResultSet.js'
+import { fitsInt64 } from '../proto/int64.js'
 import { InvalidArgumentError } from './errors.js'
 
-const INT64_MIN = -(2n ** 63n)
-const INT64_MAX = 2n ** 63n - 1n
 const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/
 
 /** A parameter with an explicit wire type; make one with decimal(), json() or double(). */
@@ -59,7 +58,7 @@ function isPlainJson(value: object): value is JsonParam {
 }
 
 function bigintValue(value: bigint, position: number): Value {
-  if (value < INT64_MIN || value > INT64_MAX) throw new InvalidArgumentError(`parameter ${position}: ${value} does not fit in int64`)
+  if (!fitsInt64(value)) throw new InvalidArgumentError(`parameter ${position}: ${value} does not fit in int64`)
   return { intValue: value.toString() }
 }
 
@@ -77,7 +76,7 @@ export function toProtoValue(value: SqlParam, position: number): Value {
       if (!Number.isFinite(value)) throw new InvalidArgumentError(`parameter ${position}: ${value} is not a finite number`)
       if (Number.isInteger(value)) {
         const big = BigInt(value)
-        if (big >= INT64_MIN && big <= INT64_MAX) return { intValue: big.toString() }
+        if (fitsInt64(big)) return { intValue: big.toString() }
       }
       return { doubleValue: value }
     case 'object':

@@ -2,6 +2,7 @@
 // (SET, DEL, INCRBY, HSET, HDEL) and immediate reads (GET, HGET, EXISTS).
 import { AdapterError } from '../types.js'
 import type { SqlValue } from '../types.js'
+import { fitsInt64 } from '../../proto/int64.js'
 
 export type WriteOpName = 'SET' | 'DEL' | 'INCRBY' | 'HSET' | 'HDEL'
 
@@ -39,12 +40,11 @@ export function toRedisArg(v: SqlValue, resource: string): Buffer {
 
 /** An integer as Redis reads one: no '+', no leading zero, no "-0" (its range is checked by isRedisInteger). */
 const INTEGER_RE = /^(?:0|-?[1-9]\d{0,18})$/
-const INT64_MIN = -(2n ** 63n)
-const INT64_MAX = 2n ** 63n - 1n
 
 function isRedisInteger(text: string): boolean {
-  return INTEGER_RE.test(text) && BigInt(text) >= INT64_MIN && BigInt(text) <= INT64_MAX
+  return INTEGER_RE.test(text) && fitsInt64(BigInt(text))
 }
+
 const KNOWN = new Set(['SET', 'DEL', 'INCRBY', 'HSET', 'HDEL', 'GET', 'HGET', 'EXISTS'])
 
 /** Parses one execute() call. Unsupported commands and bad arities are 'fatal' (invalid argument). */

@@ -194,9 +194,7 @@ export class Coordinator {
     const tx = this.known.find(gtrid)
     // Only its own caller's stream: a request another token sends (refused by the call itself, later) must
     // not tie the transaction to that stream, whose end would then roll it back (found by hostile testing).
-    if (tx === undefined || tx.state !== 'ACTIVE') return
-    if (tx.caller !== undefined && caller !== undefined && tx.caller !== caller) return // as the calls check ownership
-    tx.session = session
+    if (tx !== undefined && tx.state === 'ACTIVE' && tx.usableBy(caller)) tx.session = session
   }
 
   /**

@@ -29,9 +29,4 @@ export class GtridLock {
       if (this.tails.get(gtrid) === tail) this.tails.delete(gtrid)
     }
   }
-
-  /** Gtrids with a caller running or waiting (for tests: nothing is left behind). */
-  get size(): number {
-    return this.tails.size
-  }
 }

@@ -117,6 +117,8 @@ export class KnownTransactions {
    * is unknown here, not that its statements are bad.
    */
   checkNamedBegin(gtrid: string, tmInstance: string): void {
+    // Named under this run: not a repeat from before a restart, and the begin itself checks the rest.
+    if (tmInstance === this.namedBegins.instance) return
     const parts = this.namedBegins.parse(gtrid)
     this.namedBegins.check(gtrid, parts, tmInstance, Number.MAX_SAFE_INTEGER, Date.now(), this.deps.accepting(), logRefusal(this.deps.log))
   }

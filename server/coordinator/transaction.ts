@@ -166,6 +166,11 @@ export class Transaction {
   touch(): void {
     this.updatedAt = Date.now()
   }
+
+  /** Whether `caller` may use it: the token that began it (any caller when auth is off, or when it has none). */
+  usableBy(caller: string | undefined): boolean {
+    return this.caller === undefined || caller === undefined || this.caller === caller
+  }
 }
 
 /** Runs `task` after everything already queued on the branch's session. */

@@ -99,8 +99,7 @@ export function transactionManagerOperations(coordinator: Coordinator, maxMessag
    * no caller (the log does not record it) and are not checked.
    */
   const owned = (gtrid: string, caller: string | undefined): void => {
-    const owner = gtrid ? coordinator.find(gtrid)?.caller : undefined
-    if (owner !== undefined && caller !== undefined && owner !== caller) {
+    if (gtrid && coordinator.find(gtrid)?.usableBy(caller) === false) {
       throw new TmError('TM_PERMISSION_DENIED', `transaction ${gtrid} belongs to another caller: only the token that began it may use it (operators: the Admin service)`, {
         metadata: { gtrid },
       })

@@ -3,6 +3,7 @@
 // driver error or a crash.
 import type { QueryResult, SqlValue } from '../../adapters/types.js'
 import { TmError } from '../../proto/errors.js'
+import { fitsInt64 } from '../../proto/int64.js'
 import type { ResultSet } from '../../proto/gen/arbiter/v1/ResultSet.js'
 import type { Value, Value__Output } from '../../proto/gen/arbiter/v1/Value.js'
 
@@ -72,9 +73,6 @@ export function fromProtoValue(value: Value__Output, position: number): SqlValue
   }
 }
 
-const INT64_MIN = -(2n ** 63n)
-const INT64_MAX = 2n ** 63n - 1n
-
 export function toProtoValue(value: SqlValue): Value {
   switch (value.kind) {
     case 'null':
@@ -83,7 +81,7 @@ export function toProtoValue(value: SqlValue): Value {
       return { boolValue: value.value }
     case 'int':
       // int64 on the wire: protobufjs wraps a larger one round silently (a MariaDB BIGINT UNSIGNED of 2^64-1 read as -1).
-      return value.value >= INT64_MIN && value.value <= INT64_MAX ? { intValue: value.value.toString() } : { decimalValue: value.value.toString() }
+      return fitsInt64(value.value) ? { intValue: value.value.toString() } : { decimalValue: value.value.toString() }
     case 'double':
       return { doubleValue: value.value }
     case 'string':
