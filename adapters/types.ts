@@ -89,6 +89,20 @@ export class AdapterError extends Error {
 }
 
 /**
+ * Phase 2 committed a branch only in part: Redis applies a branch's writes
+ * without a rollback, and a key changed outside Arbiter between prepare and
+ * commit (its locks bind only Arbiter's branches) made some of them fail.
+ * The branch is finished (its record is gone; retrying cannot apply the
+ * rest), and the transaction's outcome is heuristic, never COMMITTED.
+ */
+export class PartlyCommittedError extends AdapterError {
+  readonly partlyCommitted = true
+  constructor(resource: string, message: string) {
+    super('fatal', resource, message)
+  }
+}
+
+/**
  * A statement ended its branch's transaction on the server (the server says
  * the session is no longer in a transaction after it): its writes may have
  * been committed or rolled back by the statement itself, outside the

@@ -18,7 +18,7 @@
 //   more). A prepared record lost that way is a lost branch.
 // - Locks bind only Arbiter's branches: clients that write to Redis directly
 //   are not stopped, and can make a commit fail half-way (the script applies
-//   what it can and reports the rest as a fatal error).
+//   what it can; the transaction then ends HEURISTIC, never COMMITTED).
 // - No isolation for reads: GET/HGET/EXISTS read the current value (plus the
 //   branch's own buffered writes); they take no lock and see no snapshot.
 // - One Redis instance (no Cluster: the script touches keys in many slots).
@@ -26,7 +26,7 @@
 // option `keyPrefix`, or `?arbiterPrefix=…` in the resource URL.
 import { Redis } from 'ioredis'
 import { classifyRedisError } from '../errors/classify-redis.js'
-import { AdapterError } from '../types.js'
+import { AdapterError, PartlyCommittedError } from '../types.js'
 import type {
   BeginOptions,
   BranchSession,
@@ -179,7 +179,8 @@ export class RedisAdapter implements ResourceAdapter, RedisSessionHost {
     const [found, ...errors] = r as [number, ...unknown[]]
     if (found === 0) return 'already-done'
     if (errors.length > 0) {
-      throw new AdapterError('fatal', this.name, `commit applied with errors (a key was changed outside Arbiter): ${errors.map(String).join('; ')}`)
+      // The script applied what it could: finished, in part (never retried: the record is gone).
+      throw new PartlyCommittedError(this.name, `commit applied in part, a key was changed outside Arbiter: ${errors.map(String).join('; ')}`)
     }
     return 'done'
   }

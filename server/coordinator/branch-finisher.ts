@@ -3,7 +3,7 @@
 // abort. Commits retry until done (a decided transaction must commit: no
 // attempt limit); rollbacks give up after a bound and leave the rest to
 // recovery, which presumes abort for anything still prepared.
-import { AdapterError } from '../../adapters/types.js'
+import { AdapterError, PartlyCommittedError } from '../../adapters/types.js'
 import type { Logger } from '../logger.js'
 import type { CoordinatorObserver } from './observer.js'
 import { backoffDelay, sleep } from './backoff.js'
@@ -57,6 +57,7 @@ export async function finishById(
       ctx.logger.info({ gtrid, resource: branch.resource, bqual: branch.xid.bqual.toString('hex'), action, outcome }, 'branch finished')
       return true
     } catch (error) {
+      if (error instanceof PartlyCommittedError) return finishedInPart(ctx, gtrid, branch, error)
       if (action === 'commit' && error instanceof AdapterError && error.serverCode === '1402') {
         // MariaDB rolls back a prepared branch that changed no row when its
         // session detaches: there was nothing to commit, so the branch is done.
@@ -75,6 +76,19 @@ export async function finishById(
     }
   }
   return false
+}
+
+/**
+ * The branch's commit applied only in part: it is finished (nothing more can
+ * be applied), and the transaction's outcome is heuristic (commit-protocol.ts).
+ */
+export function finishedInPart(ctx: FinisherContext, gtrid: string, branch: Branch, error: PartlyCommittedError): true {
+  branch.state = 'committed'
+  branch.partlyCommitted = error.message
+  branch.lastError = error.message
+  ctx.observer?.resourceError(branch.resource, error.errorClass)
+  ctx.logger.error({ gtrid, resource: branch.resource, err: error.message }, 'branch committed in part: the transaction has a heuristic outcome')
+  return true
 }
 
 /** An operator's resolution says otherwise than `action` (it may be set while a call awaits). */

@@ -309,6 +309,15 @@ async function decideAndFinish(
       ctx.observer?.heuristic(tx)
       return
     }
+    // A branch whose commit applied only in part (a Redis key changed outside Arbiter): not COMMITTED either.
+    const partly = tx.branches.find((b) => b.partlyCommitted !== undefined)
+    if (partly) {
+      tx.state = 'HEURISTIC'
+      tx.abortReason ??= `heuristic: branch on "${partly.resource}": ${partly.partlyCommitted}`
+      tx.touch()
+      ctx.observer?.heuristic(tx)
+      return
+    }
     tx.state = 'COMMITTED'
     tx.touch()
     ctx.logger.debug({ gtrid: tx.gtrid, path: tx.commitPath }, 'committed')

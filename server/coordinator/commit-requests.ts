@@ -35,8 +35,19 @@ export interface CommitRequestsDeps {
 export class CommitRequests {
   constructor(private readonly deps: CommitRequestsDeps) {}
 
-  /** Commits the transaction (begun by this Commit when the client named it: `begin`). */
+  /**
+   * Commits the transaction (begun by this Commit when the client named it:
+   * `begin`). One that ended HEURISTIC in phase 2 (a branch committed only in
+   * part) is answered TM_HEURISTIC_MIXED, not with a Transaction whose state
+   * a client might not read: a successful Commit means committed.
+   */
   async commit(gtrid: string, localVotes: readonly LocalVoteInput[], waitFor: 'applied' | 'durable', begin?: BeginOptions): Promise<CommitOutcome> {
+    const outcome = await this.commitOnce(gtrid, localVotes, waitFor, begin)
+    if (outcome.tx.state === 'HEURISTIC') throw heuristicError(outcome.tx)
+    return outcome
+  }
+
+  private async commitOnce(gtrid: string, localVotes: readonly LocalVoteInput[], waitFor: 'applied' | 'durable', begin?: BeginOptions): Promise<CommitOutcome> {
     const { known, observer } = this.deps
     // A transaction begun by its Commit needs no reaper (it is never ACTIVE
     // after this call), but it counts against the limits like any other: it
@@ -52,7 +63,7 @@ export class CommitRequests {
       case 'ROLLED_BACK':
         throw toldRolledBack(tx)
       case 'HEURISTIC':
-        throw new TmError('TM_HEURISTIC_MIXED', `transaction ${gtrid} has a heuristic outcome: ${tx.abortReason ?? 'resolved by an operator'}`)
+        throw heuristicError(tx)
       default:
         return { tx, commitLocally: [] } // recovered from the log: committing or committed
     }
@@ -105,6 +116,10 @@ export class CommitRequests {
       branch.wake?.()
     }
   }
+}
+
+function heuristicError(tx: Transaction): TmError {
+  return new TmError('TM_HEURISTIC_MIXED', `transaction ${tx.gtrid} has a heuristic outcome: ${tx.abortReason ?? 'resolved by an operator'}`)
 }
 
 /** Whether the deadline reaper watches `tx` (a transaction begun by its Commit is not watched). */

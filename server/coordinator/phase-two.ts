@@ -3,7 +3,8 @@
 // application, or by the TM when it does not hear back. Both give way to an
 // operator's forced resolution (operator-resolutions.ts).
 import { failpoint } from '../failpoints.js'
-import { finishById, otherwiseResolved, type FinisherContext } from './branch-finisher.js'
+import { PartlyCommittedError } from '../../adapters/types.js'
+import { finishById, finishedInPart, otherwiseResolved, type FinisherContext } from './branch-finisher.js'
 import type { CommitContext } from './commit-protocol.js'
 import { onBranch, type Branch, type Transaction } from './transaction.js'
 
@@ -29,6 +30,7 @@ export async function commitManaged(ctx: FinisherContext, tx: Transaction, branc
       ctx.logger.debug({ gtrid: tx.gtrid, resource: branch.resource, bqual: branch.xid.bqual.toString('hex') }, 'branch committed')
       return true
     } catch (error) {
+      if (error instanceof PartlyCommittedError) return finishedInPart(ctx, tx.gtrid, branch, error)
       branch.attempts += 1
       branch.lastError = error instanceof Error ? error.message : String(error)
       const errorClass = (error as { errorClass?: string }).errorClass

@@ -55,6 +55,8 @@ export interface Branch {
   resolved: (() => void) | undefined
   /** Wakes a phase-2 loop waiting for the application's report. */
   wake: (() => void) | undefined
+  /** Phase 2 committed it only in part (PartlyCommittedError): what failed. The transaction ends HEURISTIC. */
+  partlyCommitted: string | undefined
 }
 
 export class Transaction {
@@ -158,6 +160,7 @@ export class Transaction {
       resolved: undefined,
       onlyReadsSoFar: true,
       wake: undefined,
+      partlyCommitted: undefined,
     }
     this.branches.push(branch)
     return branch

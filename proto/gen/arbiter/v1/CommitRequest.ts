@@ -16,7 +16,9 @@ import type { CommittedLocalBranches as _arbiter_v1_CommittedLocalBranches, Comm
  * roll back the local branches yourself: the TM never knew those it
  * refused (e.g. a vote for an unknown resource).
  * - INTERNAL with TM_HEURISTIC_MIXED: mixed; leave the branches to operators
- * (close their connections).
+ * (close their connections). Also the answer when phase 2, waited for
+ * (WAIT_FOR_APPLIED), ended mixed: a branch an operator rolled back, or a
+ * Redis branch committed only in part. OK always means committed.
  * - anything else (DEADLINE_EXCEEDED, UNAVAILABLE, RESOURCE_EXHAUSTED,
  * TM_INTERNAL, or any status without ErrorInfo): the answer may be lost
  * and the TM may have decided. Never commit or roll back a local branch on
@@ -61,7 +63,9 @@ export interface CommitRequest {
  * roll back the local branches yourself: the TM never knew those it
  * refused (e.g. a vote for an unknown resource).
  * - INTERNAL with TM_HEURISTIC_MIXED: mixed; leave the branches to operators
- * (close their connections).
+ * (close their connections). Also the answer when phase 2, waited for
+ * (WAIT_FOR_APPLIED), ended mixed: a branch an operator rolled back, or a
+ * Redis branch committed only in part. OK always means committed.
  * - anything else (DEADLINE_EXCEEDED, UNAVAILABLE, RESOURCE_EXHAUSTED,
  * TM_INTERNAL, or any status without ErrorInfo): the answer may be lost
  * and the TM may have decided. Never commit or roll back a local branch on

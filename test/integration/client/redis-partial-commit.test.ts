@@ -1,0 +1,68 @@
+// A Redis branch's commit applies its writes without a rollback: a key changed
+// outside Arbiter between prepare and commit (Arbiter's locks bind only its
+// own branches) makes some writes fail while the rest are applied. That
+// transaction committed in part: the caller hears HeuristicOutcomeError and
+// the TM says HEURISTIC, never COMMITTED.
+import { Redis } from 'ioredis'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { HeuristicOutcomeError, createArbiterClient } from '../../../client/index.js'
+import { configureFailpoints } from '../../../server/failpoints.js'
+import { sharedServerUrls } from '../../harness/index.js'
+import { createTestDatabases, type TestDatabases } from '../../helpers/databases.js'
+import { startTestArbiter } from '../../helpers/test-arbiter.js'
+
+let dbs: TestDatabases
+let redis: Redis
+
+beforeAll(async () => {
+  dbs = await createTestDatabases(sharedServerUrls(), 'redispartial')
+  redis = new Redis(sharedServerUrls().redisUrl)
+})
+afterAll(async () => {
+  configureFailpoints(undefined)
+  redis?.disconnect()
+  await dbs?.close()
+})
+
+describe('a Redis branch committed in part', () => {
+  it('a key changed outside Arbiter between the decision and phase 2: HeuristicOutcomeError, state HEURISTIC', async () => {
+    const arbiter = await startTestArbiter([
+      { name: 'pg', kind: 'postgres', url: dbs.pgUrl },
+      { name: 'cache', kind: 'redis', url: sharedServerUrls().redisUrl },
+    ])
+    const key = `partial:${Date.now()}`
+    await redis.set(`${key}:count`, '10')
+    const client = createArbiterClient({ address: arbiter.address, defaultDeadlineMs: 10_000 })
+    // Phase 2 waits after the decision: meanwhile another writer makes the INCRBY impossible.
+    configureFailpoints('after-decision=sleep:800')
+    try {
+      let gtrid = ''
+      const outcome = client
+        .transaction(async (tx) => {
+          gtrid = tx.gtrid
+          await tx.execute('pg', 'INSERT INTO accounts VALUES (901, 1)')
+          await tx.execute('cache', 'SET', [`${key}:name`, 'alice'])
+          await tx.execute('cache', 'INCRBY', [`${key}:count`, 5])
+        })
+        .then(() => undefined, (e: unknown) => e)
+      await expect.poll(async () => (gtrid === '' ? '' : (await client.getTransaction(gtrid)).state), { timeout: 5_000, interval: 20 }).toBe('COMMITTING')
+      await redis.set(`${key}:count`, 'not a number')
+      const error = await outcome
+      expect(error).toBeInstanceOf(HeuristicOutcomeError)
+      expect((error as Error).message).toMatch(/cache.*applied in part/)
+      // What was applied stays applied; what failed did not happen.
+      expect(await redis.get(`${key}:name`)).toBe('alice')
+      expect(await redis.get(`${key}:count`)).toBe('not a number')
+      expect((await dbs.pgQuery('SELECT 1 FROM accounts WHERE id = 901')).length).toBe(1)
+      const info = await client.getTransaction(gtrid)
+      expect(info.state).toBe('HEURISTIC')
+      // Nothing is left prepared or locked on Redis.
+      expect(await redis.smembers('arbiter:prepared')).toEqual([])
+      expect(await redis.keys(`arbiter:lock:${key}*`)).toEqual([])
+    } finally {
+      configureFailpoints(undefined)
+      client.close()
+      await arbiter.stopAndClean()
+    }
+  })
+})
