@@ -136,17 +136,31 @@ async function rollbackQuietly(rpc: TmRpc, gtrid: string, reason: string, deadli
   }
 }
 
-/** @internal Rolls the transaction back at the TM (if it ever heard of it) and on every local connection. Never throws. */
+/**
+ * @internal Rolls the transaction back at the TM (if it ever heard of it) and
+ * on every local connection. Never throws. Returns why, when a local branch
+ * had been ended by the application itself (LocalBranches.rollbackAll): the
+ * outcome is then mixed, not rolled back (mixedOutcome).
+ */
 export async function rollbackTransaction(
   rpc: TmRpc,
   handle: TransactionHandle,
   reason: string,
   deadlineMs: number,
   options: { readonly callbackMayStillRun?: boolean } = {},
-): Promise<void> {
+): Promise<string | undefined> {
   const atTm = handle.contactedTm ? rollbackQuietly(rpc, handle.gtrid, reason, deadlineMs) : undefined
   // An abandoned (cancelled) callback may still use the connections: end them rather than roll back under it.
-  await Promise.all([atTm, options.callbackMayStillRun === true ? handle.local.destroyAll() : handle.local.rollbackAll(deadlineMs)])
+  const [, escaped] = await Promise.all([atTm, options.callbackMayStillRun === true ? handle.local.destroyAll() : handle.local.rollbackAll(deadlineMs)])
+  return escaped ?? undefined
+}
+
+/** @internal What a transaction whose local branch the application ended itself is told instead of "rolled back". */
+export function mixedOutcome(gtrid: string, escaped: string, cause?: unknown): HeuristicOutcomeError {
+  return new HeuristicOutcomeError(`transaction ${gtrid} has a mixed outcome: ${escaped}. Do not retry: check that resource`, {
+    metadata: { gtrid },
+    ...(cause !== undefined && { cause }),
+  })
 }
 
 /** @internal Commits the transaction; throws a typed error when it did not (or may not have) committed. */
@@ -157,11 +171,10 @@ export async function commitTransaction(rpc: TmRpc, handle: TransactionHandle, s
   // past the transaction's leaves room for clock skew between here and the TM.
   const prepared = await local.prepareAll(handle.deadline.getTime() + settings.defaultDeadlineMs)
   if (!prepared.ok) {
-    await rollbackTransaction(rpc, handle, prepared.reason, settings.defaultDeadlineMs)
-    if (prepared.escaped !== undefined) {
-      // Found by hostile testing: told "rolled back" (not retryable) while its COMMIT had committed the debit.
-      throw new HeuristicOutcomeError(`transaction ${gtrid} has a mixed outcome: ${prepared.escaped}. Do not retry: check that resource`, { metadata: { gtrid } })
-    }
+    const escapedAtRollback = await rollbackTransaction(rpc, handle, prepared.reason, settings.defaultDeadlineMs)
+    const escaped = prepared.escaped ?? escapedAtRollback
+    // Found by hostile testing: told "rolled back" (not retryable) while its COMMIT had committed the debit.
+    if (escaped !== undefined) throw mixedOutcome(gtrid, escaped)
     throw new TransactionAbortedError(`transaction ${gtrid} rolled back: ${prepared.reason}`, {
       metadata: { gtrid, retryable: String(prepared.retryable) },
     })
@@ -194,12 +207,14 @@ export async function commitTransaction(rpc: TmRpc, handle: TransactionHandle, s
       if (done.length > 0) rpc.reportCommittedLocal(gtrid, done)
       return
     }
-    case 'rolled-back':
-      await local.rollbackAll(settings.defaultDeadlineMs)
-      throw answer.error
-    case 'refused':
-      await rollbackTransaction(rpc, handle, `commit refused: ${answer.error.message}`, settings.defaultDeadlineMs)
-      throw answer.error
+    case 'rolled-back': {
+      const escaped = await local.rollbackAll(settings.defaultDeadlineMs)
+      throw escaped === undefined ? answer.error : mixedOutcome(gtrid, escaped, answer.error)
+    }
+    case 'refused': {
+      const escaped = await rollbackTransaction(rpc, handle, `commit refused: ${answer.error.message}`, settings.defaultDeadlineMs)
+      throw escaped === undefined ? answer.error : mixedOutcome(gtrid, escaped, answer.error)
+    }
     case 'heuristic':
       await local.abandonPrepared()
       throw answer.error

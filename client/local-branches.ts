@@ -256,21 +256,35 @@ export class LocalBranches {
     return done
   }
 
-  /** Rolls back every branch on its connection; one that cannot be cleaned within `timeoutMs` is destroyed. Never throws. */
-  async rollbackAll(timeoutMs: number): Promise<void> {
+  /**
+   * Rolls back every branch on its connection; one that cannot be cleaned
+   * within `timeoutMs` is destroyed. Never throws. Returns why, when a
+   * branch not yet prepared was found ended already (its block gone, or
+   * another in its place): the application's own COMMIT or ROLLBACK ended
+   * it, and its writes may be committed while the rest rolls back.
+   */
+  async rollbackAll(timeoutMs: number): Promise<string | undefined> {
+    let escaped: string | undefined
     await Promise.all(
       this.branches.map(async (b) => {
         try {
           // A start still in flight (an enlist not awaited): roll back what it leaves, not what it was.
           if (b.state === 'starting' && (await within(b.started!, timeoutMs)) === TIMED_OUT) throw new Error('timed out')
           if (isFinished(b)) return
-          if ((await within(ops(b).rollback(b.conn, b.xid!, b.resource), timeoutMs)) === TIMED_OUT) throw new Error('timed out')
+          const wasOpen = b.state === 'active'
+          const outcome = await within(ops(b).rollback(b.conn, b.xid!, b.resource), timeoutMs)
+          if (outcome === TIMED_OUT) throw new Error('timed out')
           b.state = 'rolled-back'
+          if (wasOpen && outcome === 'already-done') {
+            b.escaped = true
+            escaped ??= `the local branch on "${b.resource}" was ended by a statement of the application's own on its enlisted connection (COMMIT or ROLLBACK) before the transaction rolled back: its writes may be committed while the rest is rolled back`
+          }
         } catch {
           await destroyConnection(b)
         }
       }),
     )
+    return escaped
   }
 
   /**

@@ -4,7 +4,7 @@
 // the whole thing on a retryable abort when the caller asked for it.
 import { noteGtrid } from './tracing.js'
 import { backoffDelay, sleep } from './backoff.js'
-import { commitTransaction, rollbackTransaction } from './commit.js'
+import { commitTransaction, mixedOutcome, rollbackTransaction } from './commit.js'
 import { OutcomeUnknownError, TransactionAbortedError, UnavailableError } from './errors.js'
 import type { BeginRequest } from '../proto/gen/arbiter/v1/BeginRequest.js'
 import type { BeginResponse__Output } from '../proto/gen/arbiter/v1/BeginResponse.js'
@@ -115,7 +115,9 @@ async function attempt<T>(
       handle.close(cancelled ? signal.reason : error)
       const reason = cancelled ? `cancelled by the application: ${describe(signal.reason)}` : `the application's callback failed: ${describe(error)}`
       if (error instanceof UnavailableError) nodes.failed(rpc)
-      await rollbackTransaction(rpc, handle, reason, client.defaultDeadlineMs, { callbackMayStillRun: cancelled })
+      const escaped = await rollbackTransaction(rpc, handle, reason, client.defaultDeadlineMs, { callbackMayStillRun: cancelled })
+      // The callback failed after it ended a local branch itself: what that branch did stays, the rest rolled back.
+      if (escaped !== undefined) throw mixedOutcome(handle.gtrid, escaped, error)
       throw cancelled ? (signal.reason as Error) : error
     }
     handle.close()

@@ -97,12 +97,60 @@ export interface PrepareOptions {
    * TM's own sessions do this, so the TM can always finish its branches.
    */
   readonly asLoginRole?: boolean
+  /**
+   * The branch's block carries this mark (markBlock at its BEGIN): a block
+   * without it is not the branch's, since the application ended the branch's
+   * own (COMMIT or ROLLBACK) and began another. Checked in the PREPARE's
+   * round trip; a missing mark votes no, escaped, and prepares nothing.
+   */
+  readonly marked?: string
   readonly timeoutMs?: number
 }
 
 /** What goes before PREPARE TRANSACTION in the same simple query. */
 function preamble(opts: PrepareOptions): string {
   return opts.asLoginRole === true ? 'SET LOCAL ROLE NONE; ' : ''
+}
+
+/**
+ * The setting that marks a branch's own block. SET LOCAL ends with the block,
+ * so a block the application began after ending the branch's has not got it.
+ * A custom setting any role may set.
+ */
+const MARK = 'arbiter.branch'
+
+/** BEGIN, and the mark of the branch's block, in one simple query. */
+export function beginMarked(client: PgClientLike, gid: string): string {
+  return `BEGIN; SET LOCAL ${MARK} = ${quoteLiteral(client, gid)}`
+}
+
+/** The current block's mark (null when unmarked). */
+export function markQuery(): string {
+  return `SELECT current_setting('${MARK}', true) AS mark`
+}
+
+/**
+ * A SELECT column that fails with division_by_zero (22012) unless the block
+ * carries the mark: it stops the PREPARE behind it in the same simple query.
+ * Not constant, so the planner cannot fold it into an error up front.
+ */
+function markCheck(client: PgClientLike, gid: string): string {
+  return `1 / (current_setting('${MARK}', true) IS NOT DISTINCT FROM ${quoteLiteral(client, gid)})::int AS marked`
+}
+
+/** The vote of a block that lost its mark (markCheck failed), rolled back. */
+async function unmarked(client: PgClientLike, opts: PrepareOptions): Promise<Vote> {
+  if (txStatus(client) !== 'I') await rollbackQuietly(client, opts.timeoutMs)
+  return {
+    vote: 'no',
+    reason: "the branch's transaction block was ended by the application (COMMIT or ROLLBACK on its connection) and another begun: nothing was prepared",
+    escaped: true,
+  }
+}
+
+/** A failure of markCheck: our own division by zero, in our own SELECT. */
+function isUnmarked(error: AdapterError, opts: PrepareOptions): boolean {
+  return opts.marked !== undefined && error.serverCode === '22012'
 }
 
 /** The last result of a simple query (several statements answer an array). */
@@ -133,7 +181,7 @@ export async function pgPrepare(client: PgClientLike, xid: Xid, resource: string
   try {
     if (opts.probeReadOnly !== false) {
       const fn = opts.xactIdFunction ?? 'pg_current_xact_id_if_assigned'
-      const probe = await control(client, `SELECT ${fn}() IS NULL AS ro`, opts.timeoutMs)
+      const probe = await control(client, `SELECT ${fn}() IS NULL AS ro${opts.marked === undefined ? '' : `, ${markCheck(client, gid)}`}`, opts.timeoutMs)
       const readOnly = (probe.rows[0] as { ro?: unknown } | undefined)?.ro === true
       if (readOnly) {
         const c = await control(client, 'COMMIT', opts.timeoutMs)
@@ -143,18 +191,21 @@ export async function pgPrepare(client: PgClientLike, xid: Xid, resource: string
     }
   } catch (err) {
     const e = classifyPgError(err, resource, `prepare ${xidToString(xid)}`)
+    if (isUnmarked(e, opts)) return unmarked(client, opts)
     if (e.errorClass !== 'vote-no') throw e
     await rollbackQuietly(client, opts.timeoutMs)
     return no(e.message, e)
   }
   let result: PgResultLike
   try {
-    result = lastOf(await control(client, `${preamble(opts)}PREPARE TRANSACTION ${quoteLiteral(client, gid)}`, opts.timeoutMs))
+    const check = opts.marked === undefined ? '' : `SELECT ${markCheck(client, gid)}; `
+    result = lastOf(await control(client, `${check}${preamble(opts)}PREPARE TRANSACTION ${quoteLiteral(client, gid)}`, opts.timeoutMs))
   } catch (err) {
     // A failed PREPARE rolls the transaction back. pg may reject before it has
     // read the ReadyForQuery that says so (status still 'T'): a ROLLBACK,
     // queued behind it, returns only once the session is idle for certain.
     const e = classifyPgError(err, resource, `PREPARE TRANSACTION ${gid}`)
+    if (isUnmarked(e, opts)) return unmarked(client, opts)
     if (e.errorClass !== 'vote-no') throw e
     if (txStatus(client) !== 'I') await rollbackQuietly(client, opts.timeoutMs)
     return no(e.message, e)
@@ -171,12 +222,14 @@ async function probeAndPrepare(client: PgClientLike, xid: Xid, resource: string,
   try {
     // A simple query with two statements: a failing SELECT skips the PREPARE
     // and leaves the block aborted; a failing PREPARE rolls the block back.
-    const answer: unknown = await control(client, `SELECT ${fn}() IS NULL AS ro; ${preamble(opts)}PREPARE TRANSACTION ${quoteLiteral(client, gid)}`, opts.timeoutMs)
+    const check = opts.marked === undefined ? '' : `, ${markCheck(client, gid)}`
+    const answer: unknown = await control(client, `SELECT ${fn}() IS NULL AS ro${check}; ${preamble(opts)}PREPARE TRANSACTION ${quoteLiteral(client, gid)}`, opts.timeoutMs)
     results = Array.isArray(answer) ? (answer as PgResultLike[]) : [answer as PgResultLike]
     // The probe first, PREPARE last; a SET in between answers nothing we need.
     if (opts.asLoginRole === true && results.length === 3) results = [results[0]!, results[2]!]
   } catch (err) {
     const e = classifyPgError(err, resource, `PREPARE TRANSACTION ${gid}`)
+    if (isUnmarked(e, opts)) return unmarked(client, opts)
     if (e.errorClass !== 'vote-no') throw e
     if (txStatus(client) !== 'I') await rollbackQuietly(client, opts.timeoutMs)
     return no(e.message, e)

@@ -3,21 +3,22 @@
 // as managed branches: PREPARE counts only with the tag 'PREPARE'.
 import { classifyPgError } from '../errors/classify-pg.js'
 import { AdapterError } from '../types.js'
-import type { LocalBranchOps } from '../types.js'
-import type { PgClientLike } from './postgres-branch-ops.js'
-import { gidOf, pgFinishPrepared, pgPrepare, pgRollbackOpen, txStatus } from './postgres-branch-ops.js'
+import type { FinishOutcome, LocalBranchOps } from '../types.js'
+import type { PgClientLike, PgResultLike } from './postgres-branch-ops.js'
+import { beginMarked, gidOf, markQuery, pgFinishPrepared, pgPrepare, pgRollbackOpen, txStatus } from './postgres-branch-ops.js'
 
 export type { PgClientLike } from './postgres-branch-ops.js'
 
 export const postgresLocalBranch: LocalBranchOps<PgClientLike> = {
   async start(conn, xid, resource) {
-    gidOf(xid, resource)
+    const gid = gidOf(xid, resource)
     const status = txStatus(conn)
     if (status !== undefined && status !== 'I') {
       throw new AdapterError('fatal', resource, `cannot start a branch: the connection is already in a transaction (status ${status})`)
     }
     try {
-      await conn.query('BEGIN')
+      // Marked, so a block the application ends and begins again is told from this one (prepare, rollback).
+      await conn.query(beginMarked(conn, gid))
     } catch (err) {
       throw classifyPgError(err, resource, 'BEGIN')
     }
@@ -26,7 +27,8 @@ export const postgresLocalBranch: LocalBranchOps<PgClientLike> = {
   async prepare(conn, xid, resource, options) {
     try {
       // Checked for writes only when it may have only read (the probe rides with the PREPARE).
-      return await pgPrepare(conn, xid, resource, options?.mayOnlyRead === true ? { probeWithPrepare: true } : { probeReadOnly: false })
+      const marked = gidOf(xid, resource)
+      return await pgPrepare(conn, xid, resource, options?.mayOnlyRead === true ? { probeWithPrepare: true, marked } : { probeReadOnly: false, marked })
     } catch (err) {
       throw classifyPgError(err, resource, 'prepare')
     }
@@ -42,8 +44,24 @@ export const postgresLocalBranch: LocalBranchOps<PgClientLike> = {
 
   async rollback(conn, xid, resource) {
     const status = txStatus(conn)
-    // Still in the branch's block (not prepared yet): a plain ROLLBACK ends it.
-    if (status === 'T' || status === 'E') return pgRollbackOpen(conn, resource)
+    // In an aborted block no query answers, the mark included: a plain ROLLBACK ends it.
+    if (status === 'E') return pgRollbackOpen(conn, resource)
+    // In a block: ROLLBACK ends it. 'already-done' when it was not the branch's own (it lost the mark): the
+    // application ended the branch itself (local-branches.ts reads that as escaped for a branch not prepared).
+    if (status === 'T') return rollbackMarked(conn, gidOf(xid, resource), resource)
     return pgFinishPrepared(conn, 'ROLLBACK', xid, resource)
   },
+}
+
+/** ROLLBACK of the open block, and whether it was the branch's (its mark, read in the same round trip). */
+async function rollbackMarked(conn: PgClientLike, gid: string, resource: string): Promise<FinishOutcome> {
+  let answer: unknown
+  try {
+    answer = await conn.query(`${markQuery()}; ROLLBACK`)
+  } catch (err) {
+    throw classifyPgError(err, resource, 'ROLLBACK')
+  }
+  const results = (Array.isArray(answer) ? answer : [answer]) as PgResultLike[]
+  const mark = (results[0]?.rows[0] as { mark?: unknown } | undefined)?.mark
+  return mark === gid ? 'done' : 'already-done'
 }

@@ -82,13 +82,14 @@ describe('PostgresAdapter (shared server)', () => {
       (await t.adapter.recover()).some((b) => b.rawId === xidToPgGid(x))
     const mayOnlyRead = { mayOnlyRead: true }
     try {
-      // Not marked: PREPARE TRANSACTION alone, whatever the branch did.
+      // Not marked: PREPARE TRANSACTION whatever the branch did, behind the check that the block is still the
+      // branch's (escaped-local-branch.test.ts), in the same query.
       const writer = xid()
       await postgresLocalBranch.start(c, writer, 'pg1')
       await c.query('UPDATE acct SET balance = 41 WHERE id = 15')
       sent.length = 0
       expect(await postgresLocalBranch.prepare(c, writer, 'pg1')).toEqual({ vote: 'prepared' })
-      expect(sent).toEqual([expect.stringMatching(/^PREPARE TRANSACTION /)])
+      expect(sent).toEqual([expect.stringMatching(/^SELECT 1 \/ \(current_setting\('arbiter\.branch', true\) .*; PREPARE TRANSACTION /)])
       expect(await preparedNow(writer)).toBe(true)
       expect(await postgresLocalBranch.commit(c, writer, 'pg1')).toBe('done')
       expect(await t.balance(15)).toBe(41)

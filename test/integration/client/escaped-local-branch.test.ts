@@ -1,0 +1,153 @@
+// A local PostgreSQL branch the application ends itself (COMMIT or ROLLBACK
+// on its enlisted connection) is never told as rolled back: its writes may be
+// committed while the rest rolls back. The class, not one example: the
+// application may then begin another block on the same connection (which
+// must not be prepared as if it were the branch), its callback may throw
+// afterwards, or the TM may roll the transaction back meanwhile. Each ends in
+// HeuristicOutcomeError, "Do not retry", with nothing left prepared.
+import type pg from 'pg'
+import type mysql from 'mysql2/promise'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { HeuristicOutcomeError, type ArbiterClient, type Transaction } from '../../../client/index.js'
+import type { TestDatabases } from '../../helpers/databases.js'
+import type { startTestArbiter } from '../../helpers/test-arbiter.js'
+import { balancesOf, closeClientEnv, openAccount, openClientEnv } from './client-env.js'
+
+let dbs: TestDatabases
+let arbiter: Awaited<ReturnType<typeof startTestArbiter>>
+let client: ArbiterClient
+let pgPool: pg.Pool
+let myPool: mysql.Pool
+let nextId = 700
+let id: number
+
+beforeAll(async () => {
+  ;({ dbs, arbiter, client, pgPool, myPool } = await openClientEnv('escaped'))
+})
+afterAll(() => closeClientEnv({ dbs, arbiter, client, pgPool, myPool }))
+beforeEach(async () => {
+  id = nextId++
+  await openAccount(dbs, id)
+})
+
+/** Runs `body` as a transfer's callback on fresh pooled connections; the outcome, or what it threw. */
+async function transfer(
+  body: (tx: Transaction, pgConn: pg.PoolClient, myConn: mysql.PoolConnection) => Promise<void>,
+  options: { timeoutMs?: number; mayOnlyRead?: boolean } = {},
+): Promise<unknown> {
+  const pgConn = await pgPool.connect()
+  const myConn = await myPool.getConnection()
+  try {
+    return await client
+      .transaction(
+        async (tx) => {
+          await tx.enlist('pg', pgConn, { mayOnlyRead: options.mayOnlyRead === true })
+          await tx.enlist('maria', myConn)
+          await body(tx, pgConn, myConn)
+        },
+        options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs },
+      )
+      .then(
+        () => 'committed',
+        (e: unknown) => e,
+      )
+  } finally {
+    pgConn.release()
+    myConn.release()
+  }
+}
+
+/** Nothing of the test database is left prepared, nor any row lock (an UPDATE from another session goes through). */
+async function nothingHeld(): Promise<void> {
+  expect(await dbs.pgQuery("SELECT gid FROM pg_prepared_xacts WHERE database = current_database()")).toEqual([])
+  await dbs.pgQuery('UPDATE accounts SET balance = balance WHERE id = $1', [id])
+}
+
+describe('a local PostgreSQL branch ended by the application itself', () => {
+  for (const mayOnlyRead of [false, true]) {
+    it(`COMMIT, then BEGIN and more writes on the same connection: the new block is not prepared as the branch (mayOnlyRead ${mayOnlyRead})`, async () => {
+      // Found by hostile testing: the re-opened block looked like the branch (status 'T'), so PREPARE prepared
+      // only its second half, and the transaction committed with the first half committed outside it.
+      const outcome = await transfer(
+        async (_tx, pgConn, myConn) => {
+          await pgConn.query('UPDATE accounts SET balance = balance - 5 WHERE id = $1', [id])
+          await pgConn.query('COMMIT')
+          await pgConn.query('BEGIN')
+          await pgConn.query('UPDATE accounts SET balance = balance - 1 WHERE id = $1', [id])
+          await myConn.query('UPDATE accounts SET balance = balance + 6 WHERE id = ?', [id])
+        },
+        { mayOnlyRead },
+      )
+      expect(outcome).toBeInstanceOf(HeuristicOutcomeError)
+      expect((outcome as Error).message).toMatch(/mixed outcome: .*"pg".*ended by .*the application/)
+      // The first block's debit committed (what the caller is warned of); the second block and MariaDB rolled back.
+      expect(await balancesOf(dbs, id)).toEqual({ pg: 95, maria: 0 })
+      await nothingHeld()
+    })
+  }
+
+  it('COMMIT, then BEGIN, and the TM rolls the transaction back (its deadline): mixed, never "rolled back, retryable"', async () => {
+    const outcome = await transfer(
+      async (_tx, pgConn) => {
+        await pgConn.query('UPDATE accounts SET balance = balance - 5 WHERE id = $1', [id])
+        await pgConn.query('COMMIT')
+        await pgConn.query('BEGIN')
+        await pgConn.query('UPDATE accounts SET balance = balance - 1 WHERE id = $1', [id])
+        await new Promise((resolve) => setTimeout(resolve, 1_500)) // past the transaction's timeout
+      },
+      { timeoutMs: 500 },
+    )
+    expect(outcome).toBeInstanceOf(HeuristicOutcomeError)
+    expect(await balancesOf(dbs, id)).toEqual({ pg: 95, maria: 0 })
+    await nothingHeld()
+  })
+
+  it("the callback throws after the application's own COMMIT: mixed, with the application's error as its cause", async () => {
+    const thrown = new Error('the application failed after committing by itself')
+    const outcome = await transfer(async (_tx, pgConn) => {
+      await pgConn.query('UPDATE accounts SET balance = balance - 5 WHERE id = $1', [id])
+      await pgConn.query('COMMIT')
+      throw thrown
+    })
+    expect(outcome).toBeInstanceOf(HeuristicOutcomeError)
+    expect((outcome as Error).cause).toBe(thrown)
+    expect(await balancesOf(dbs, id)).toEqual({ pg: 95, maria: 0 })
+    await nothingHeld()
+  })
+
+  it('COMMIT and BEGIN, then the callback throws: the re-opened block is rolled back, the outcome mixed', async () => {
+    const outcome = await transfer(async (_tx, pgConn) => {
+      await pgConn.query('UPDATE accounts SET balance = balance - 5 WHERE id = $1', [id])
+      await pgConn.query('COMMIT')
+      await pgConn.query('BEGIN')
+      await pgConn.query('UPDATE accounts SET balance = balance - 1 WHERE id = $1', [id])
+      throw new Error('failed')
+    })
+    expect(outcome).toBeInstanceOf(HeuristicOutcomeError)
+    expect(await balancesOf(dbs, id)).toEqual({ pg: 95, maria: 0 })
+    await nothingHeld()
+  })
+
+  it('a callback that throws without touching the block is told its own error, as before (the common case)', async () => {
+    const thrown = new Error('insufficient funds')
+    const outcome = await transfer(async (_tx, pgConn) => {
+      await pgConn.query('UPDATE accounts SET balance = balance - 5 WHERE id = $1', [id])
+      throw thrown
+    })
+    expect(outcome).toBe(thrown)
+    expect(await balancesOf(dbs, id)).toEqual({ pg: 100, maria: 0 })
+    await nothingHeld()
+  })
+
+  it('savepoints inside the branch keep it the branch (ROLLBACK TO SAVEPOINT does not lose the mark)', async () => {
+    const outcome = await transfer(async (_tx, pgConn, myConn) => {
+      await pgConn.query('SAVEPOINT a')
+      await pgConn.query('UPDATE accounts SET balance = balance - 50 WHERE id = $1', [id])
+      await pgConn.query('ROLLBACK TO SAVEPOINT a')
+      await pgConn.query('UPDATE accounts SET balance = balance - 5 WHERE id = $1', [id])
+      await myConn.query('UPDATE accounts SET balance = balance + 5 WHERE id = ?', [id])
+    })
+    expect(outcome).toBe('committed')
+    expect(await balancesOf(dbs, id)).toEqual({ pg: 95, maria: 5 })
+  })
+})
