@@ -26,6 +26,8 @@ const wholeNumber = (min: number, max?: number) => numberFrom(max === undefined 
 /** The longest a Node.js timer waits: a longer one fires after 1 ms (a 3e9 ms timeout rolled back at once). */
 export const MAX_TIMER_MS = 2 ** 31 - 1
 /** Milliseconds that become a timer. */
+/** How far past transactions.maxTimeoutMs the shared store keeps ended transactions at least (clock differences between nodes). */
+const RETAIN_MARGIN_MS = 60_000
 const durationMs = (min: number) => wholeNumber(min, MAX_TIMER_MS)
 
 /** host:port with a port from 0 to 65535 (0 picks a free one). */
@@ -292,6 +294,14 @@ function crossFieldProblems(config: z.output<typeof configSchema>): ConfigProble
   const { defaultTimeoutMs, maxTimeoutMs } = config.transactions
   if (defaultTimeoutMs > maxTimeoutMs) {
     problems.push({ path: 'transactions.defaultTimeoutMs', expected: `at most transactions.maxTimeoutMs (${maxTimeoutMs})`, given: String(defaultTimeoutMs) })
+  }
+  // A presumed-abort marker must outlive every begin that could still name its gtrid (clients name transactions).
+  if (config.log.retainEndedMs < maxTimeoutMs + RETAIN_MARGIN_MS) {
+    problems.push({
+      path: 'log.retainEndedMs',
+      expected: `at least transactions.maxTimeoutMs + ${RETAIN_MARGIN_MS} (${maxTimeoutMs + RETAIN_MARGIN_MS}): ended transactions and presumed-abort markers must outlive the longest transaction`,
+      given: String(config.log.retainEndedMs),
+    })
   }
   const { listen, tls, auth, allowInsecureNonLoopback } = config
   if (!tls && auth.tokens.length === 0 && !isLoopbackListen(listen) && !allowInsecureNonLoopback) {

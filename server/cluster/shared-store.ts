@@ -104,7 +104,7 @@ export async function openSharedStore(config: SharedStoreConfig, logger: Logger)
   /** Lost the lease: roll back what is in progress, forget what was taken from us, and join again with a new epoch. */
   async function rejoin(why: string): Promise<void> {
     takeover.clear()
-    await holder.coordinator?.abortActive(`this TM node lost its lease in the shared store (${why}): retry`)
+    await holder.coordinator?.leaseLost(`this TM node lost its lease in the shared store (${why}): retry`)
     for (let delay = 200; ; delay = Math.min(delay * 2, 5000)) {
       try {
         await lease.join()

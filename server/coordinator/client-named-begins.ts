@@ -20,14 +20,29 @@ export interface NamedBegin {
 }
 
 export class ClientNamedBegins {
-  /** Names this run of the TM (BeginResponse.tm_instance). */
-  readonly instance = randomUUID()
+  private current = randomUUID()
   private readonly closed = new Map<string, { until: number; why: string }>()
 
   constructor(
     private readonly nodeId: string,
     private readonly maxTimeoutMs: number,
   ) {}
+
+  /** Names this run of the TM (BeginResponse.tm_instance). */
+  get instance(): string {
+    return this.current
+  }
+
+  /**
+   * Starts a new run as a restart would: every name taken under the old one
+   * is refused from now on. For a node that lost its lease: another node may
+   * have taken it over and presumed its transactions aborted meanwhile (their
+   * prepared branches rolled back, unseen here), and the store's markers of
+   * that are swept in time, so the old names must not begin here again.
+   */
+  newRun(): void {
+    this.current = randomUUID()
+  }
 
   /** The gtrid's parts; INVALID_ARGUMENT when it is not an Arbiter gtrid. */
   parse(gtrid: string): { namedAt: number; nodeId: string } {
@@ -62,7 +77,7 @@ export class ClientNamedBegins {
     if (!accepting) throw refuse('the TM is shutting down (draining)', { draining: 'true' })
     if (logRefusal !== undefined) throw refuse(logRefusal)
     if (nodeId !== this.nodeId) throw refuse(`it names TM node "${nodeId}", this is node "${this.nodeId}"`)
-    if (tmInstance !== this.instance) throw refuse('it was named under another run of this TM (tm_instance differs: the TM restarted)')
+    if (tmInstance !== this.instance) throw refuse('it was named under another run of this TM (tm_instance differs: the TM restarted, or lost its lease in the shared store)')
     const closed = this.closed.get(gtrid)
     if (closed) throw refuse(closed.why)
     if (namedAt > now + CLOCK_TOLERANCE_MS) throw refuse(`its time is ${namedAt - now} ms ahead of the TM's clock`)

@@ -272,6 +272,17 @@ export class Coordinator {
    * caller's next request answers ABORTED, retryable); Commits under way are
    * refused by the store (ABORTED).
    */
+  /**
+   * This node lost its lease in the shared store: another node may take its
+   * transactions over and presume them aborted. Names clients took under
+   * this run stop being accepted (a new tm_instance, as after a restart),
+   * and what is in progress rolls back.
+   */
+  async leaseLost(reason: string): Promise<void> {
+    this.known.newRun()
+    await this.abortActive(reason)
+  }
+
   async abortActive(reason: string): Promise<void> {
     // A Commit past its prepares rolls back at its decision (unlessDoomed), whatever epoch the node has by then.
     for (const t of this.list()) if (t.state === 'PREPARING') t.doomed ??= { reason, retryable: true }

@@ -57,6 +57,11 @@ export class KnownTransactions {
     return this.namedBegins.instance
   }
 
+  /** A new run for client-named begins (ClientNamedBegins.newRun): the node lost its lease. */
+  newRun(): void {
+    this.namedBegins.newRun()
+  }
+
   /** The transaction if this node holds it in memory. */
   find(gtrid: string): Transaction | undefined {
     return this.txs.get(gtrid)
