@@ -57,6 +57,8 @@ export interface StartOptions {
   readonly adapters?: readonly ResourceAdapter[]
   /** A span processor of the caller's: turns tracing on without tracing.otlpEndpoint (tests: an in-memory exporter). */
   readonly spanProcessor?: SpanProcessor
+  /** The node cannot go on and must stop, with the error's exit code (SharedStoreConfig.onFatal). */
+  readonly onFatal?: (error: Error & { readonly exitCode: number }) => void
 }
 
 export async function startArbiterServer(config: ArbiterConfig, options: StartOptions = {}): Promise<ArbiterServer> {
@@ -143,7 +145,12 @@ async function startCore(
   let liveTransactions = (): number => 0
   let opened: OpenedLog
   try {
-    opened = await openDecisionLog(config, { logger, onBatch: (records) => metrics.logBatch(records), liveTransactions: () => liveTransactions() })
+    opened = await openDecisionLog(config, {
+      logger,
+      onBatch: (records) => metrics.logBatch(records),
+      liveTransactions: () => liveTransactions(),
+      onFatal: options.onFatal,
+    })
   } catch (error) {
     unlock()
     throw error

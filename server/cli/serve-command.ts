@@ -38,7 +38,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   // runs must still shut down cleanly (and release the data folder).
   const running: { server?: Awaited<ReturnType<typeof startArbiterServer>>; stopRequested?: string } = {}
   const stop = (signal: string): void => {
-    logger.info({ signal }, 'shutting down')
+    logger.info({ node: config.nodeId, signal }, 'shutting down') // before the server's logger (which names the node) exists
     guard.stage = 'shutting down'
     if (!running.server) {
       running.stopRequested = signal
@@ -58,8 +58,19 @@ export async function serve(options: ServeOptions): Promise<void> {
   }
   process.once('SIGTERM', () => stop('SIGTERM'))
   process.once('SIGINT', () => stop('SIGINT'))
+  /** The node cannot go on (it can never rejoin its cluster): a graceful stop, then its exit code. */
+  const fatal = (error: Error & { readonly exitCode: number }): void => {
+    process.stderr.write(`arbiter: ${error.message}\n`)
+    guard.stage = 'shutting down'
+    const exit = (): never => {
+      guard.announced()
+      process.exit(error.exitCode)
+    }
+    if (!running.server) return exit()
+    running.server.stop().then(exit, exit)
+  }
   try {
-    running.server = await startArbiterServer(config, { logger })
+    running.server = await startArbiterServer(config, { logger, onFatal: fatal })
   } catch (error) {
     if (error instanceof ConfigError) {
       // A problem only start-up could see (a caller of startArbiterServer may skip loadConfig): still a config error.

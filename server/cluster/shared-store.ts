@@ -32,6 +32,12 @@ export interface SharedStoreConfig {
   readonly takeoverIntervalMs: number
   readonly retainEndedMs: number
   readonly onBatch?: (records: number) => void
+  /**
+   * The node cannot go on and must stop (its exit code on the error): after
+   * a lost lease, its node id is held by another live node, so it can never
+   * rejoin, and its claims on the resources would block that node too.
+   */
+  readonly onFatal?: (error: StoreError) => void
   readonly commitDelay?: CommitDelayOptions
 }
 
@@ -111,6 +117,13 @@ export async function openSharedStore(config: SharedStoreConfig, logger: Logger)
         await log.load()
         return
       } catch (error) {
+        // Another live node holds this node id (a replacement started while this one was frozen): retrying
+        // cannot succeed, and both would refuse every transaction. Found by hostile testing: it retried forever.
+        if (error instanceof StoreError && error.exitCode === 2) {
+          logger.fatal({ err: error.message }, 'cannot rejoin the cluster: stopping')
+          config.onFatal?.(error)
+          return
+        }
         logger.warn({ err: (error as Error).message }, 'rejoining the cluster failed: retrying')
         await new Promise((resolve) => setTimeout(resolve, delay))
       }

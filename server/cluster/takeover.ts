@@ -152,7 +152,11 @@ export class Takeover {
     this.totals.takeovers++
     this.totals.moved += moved.length
     if (this.history.length > 100) this.history.shift()
-    this.o.logger.warn({ ...event, by: me }, 'took over a node whose lease lapsed: finishing its decided transactions, presuming its orphans aborted')
+    // takenNodeId/takenEpoch: the line's own node and epoch are this node's (found by hostile testing: they were the taken node's).
+    this.o.logger.warn(
+      { takenNodeId: nodeId, takenEpoch: newEpoch, moved: event.moved, durationMs: event.durationMs, by: me },
+      'took over a node whose lease lapsed: finishing its decided transactions, presuming its orphans aborted',
+    )
     this.onTakenOver(event)
     return event
   }

@@ -2,6 +2,7 @@
 // node), or the shared PostgreSQL store with this node's lease (a cluster).
 import { join } from 'node:path'
 import { openSharedStore, type SharedStore } from '../cluster/shared-store.js'
+import type { StoreError } from '../cluster/store-error.js'
 import { refuseFileStoreAfterShared } from '../cluster/store-marker.js'
 import type { ArbiterConfig } from '../config.js'
 import { storeUrl } from '../config/sources.js'
@@ -21,7 +22,7 @@ export interface OpenedLog {
 
 export async function openDecisionLog(
   config: ArbiterConfig,
-  o: { logger: Logger; onBatch: (records: number) => void; liveTransactions: () => number },
+  o: { logger: Logger; onBatch: (records: number) => void; liveTransactions: () => number; onFatal?: ((error: StoreError) => void) | undefined },
 ): Promise<OpenedLog> {
   const commitDelay =
     config.log.commitDelayMs > 0
@@ -47,6 +48,7 @@ export async function openDecisionLog(
         takeoverIntervalMs: config.cluster.takeoverIntervalMs,
         retainEndedMs: config.log.retainEndedMs,
         onBatch: o.onBatch,
+        ...(o.onFatal && { onFatal: o.onFatal }),
         ...(commitDelay && { commitDelay }),
       },
       o.logger,

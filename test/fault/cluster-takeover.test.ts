@@ -107,7 +107,8 @@ describe('a cluster of two nodes on a shared PostgreSQL store', () => {
     expect(await b.metric('arbiter_cluster_epoch')).toBeGreaterThanOrEqual(1)
     expect(await b.metric(`arbiter_node_info{node="${b.config.nodeId}",store="postgres"}`)).toBe(1)
     const tookOver = b.logs().split('\n').find((l) => l.includes('took over a node whose lease lapsed'))!
-    expect(JSON.parse(tookOver)).toMatchObject({ node: b.config.nodeId, epoch: expect.any(Number) as number, nodeId: a.config.nodeId })
+    // The line's node and epoch are B's own (its epoch metric); the taken node's are named apart.
+    expect(JSON.parse(tookOver)).toMatchObject({ node: b.config.nodeId, epoch: await b.metric('arbiter_cluster_epoch'), takenNodeId: a.config.nodeId, takenEpoch: expect.any(Number) as number })
     const viaB = tmClient(b.address)
     await expect.poll(async () => (await viaB.tm.GetTransaction({ gtrid })).state, { timeout: 5000 }).toBe('TRANSACTION_STATE_COMMITTED')
     viaB.close()
@@ -218,6 +219,36 @@ describe('a cluster of two nodes on a shared PostgreSQL store', () => {
     )
     expect(dup?.message).toMatch(/exited \(2\) during start-up/)
     expect(dup?.message).toMatch(/is held by a live node .*give each node its own \(nodeId or ARBITER_NODE_ID\)/)
+  })
+
+  it('a node frozen while a replacement with its id started: once resumed it cannot rejoin, and stops (exit 2) so the replacement serves', async () => {
+    // Found by hostile testing: the resumed node retried its rejoin for ever while holding its claims on the
+    // resources, so neither it nor the replacement took a transaction, and no peer took over.
+    const a = await startNode()
+    process.kill(a.pid!, 'SIGSTOP')
+    let replacement: ArbiterProcess
+    try {
+      replacement = await startNode({}, a.config.nodeId) // waits out A's lease, then joins at a new epoch
+    } finally {
+      process.kill(a.pid!, 'SIGCONT')
+    }
+    const exited = await a.exited()
+    expect(exited.code).toBe(2)
+    expect(a.logs()).toMatch(/cannot rejoin the cluster: stopping/)
+    expect(a.logs()).toMatch(/is held by a live node/)
+    await expect
+      .poll(
+        async () => {
+          const t = await twoBranches(replacement, 5).catch(() => undefined)
+          if (!t) return 'refused'
+          const state = (await t.client.tm.Commit({ gtrid: t.gtrid })).transaction?.state
+          t.client.close()
+          return state
+        },
+        { timeout: 15_000, interval: 500 },
+      )
+      .toBe('TRANSACTION_STATE_COMMITTED')
+    expect(await rows(5)).toEqual({ pg: 1, maria: 1 })
   })
 })
 
