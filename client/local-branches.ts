@@ -275,7 +275,9 @@ export class LocalBranches {
           const outcome = await within(ops(b).rollback(b.conn, b.xid!, b.resource), timeoutMs)
           if (outcome === TIMED_OUT) throw new Error('timed out')
           b.state = 'rolled-back'
-          if (wasOpen && outcome === 'already-done') {
+          // PostgreSQL only: MariaDB refuses COMMIT and ROLLBACK inside an XA branch (1399), and answers XA
+          // ROLLBACK of a branch it rolled back itself after a deadlock with XA_RB*, which is 'already-done' too.
+          if (wasOpen && outcome === 'already-done' && b.driver === 'postgres') {
             b.escaped = true
             escaped ??= `the local branch on "${b.resource}" was ended by a statement of the application's own on its enlisted connection (COMMIT or ROLLBACK) before the transaction rolled back: its writes may be committed while the rest is rolled back`
           }

@@ -139,6 +139,34 @@ describe('a local PostgreSQL branch ended by the application itself', () => {
     await nothingHeld()
   })
 
+  it('a MariaDB branch the server rolled back (a deadlock) is a rollback: the application hears its own error, not a mixed outcome', async () => {
+    // XA ROLLBACK of a branch MariaDB rolled back itself answers XA_RBDEADLOCK: not the application ending it.
+    await openAccount(dbs, id + 1000)
+    const other = await myPool.getConnection()
+    try {
+      const outcome = await transfer(async (_tx, _pgConn, myConn) => {
+        await myConn.query('UPDATE accounts SET balance = balance + 1 WHERE id = ?', [id])
+        await other.query('BEGIN')
+        // The other transaction is the larger: InnoDB picks this branch as the deadlock's victim.
+        await other.query('INSERT INTO accounts VALUES (?, 1), (?, 1), (?, 1)', [id + 2000, id + 2001, id + 2002])
+        await other.query('UPDATE accounts SET balance = balance + 1 WHERE id = ?', [id + 1000])
+        const blocked = other.query('UPDATE accounts SET balance = balance + 1 WHERE id = ?', [id])
+        await new Promise((resolve) => setTimeout(resolve, 200))
+        try {
+          await myConn.query('UPDATE accounts SET balance = balance + 1 WHERE id = ?', [id + 1000])
+        } finally {
+          await blocked.catch(() => undefined)
+          await other.query('ROLLBACK')
+        }
+      })
+      expect(outcome).not.toBeInstanceOf(HeuristicOutcomeError)
+      expect((outcome as { errno?: number }).errno).toBe(1213) // ER_LOCK_DEADLOCK, the driver's own error
+      expect(await balancesOf(dbs, id)).toEqual({ pg: 100, maria: 0 })
+    } finally {
+      other.release()
+    }
+  })
+
   it('savepoints inside the branch keep it the branch (ROLLBACK TO SAVEPOINT does not lose the mark)', async () => {
     const outcome = await transfer(async (_tx, pgConn, myConn) => {
       await pgConn.query('SAVEPOINT a')
