@@ -6,6 +6,7 @@ Prints one JSON object per line (the test reads them).
         --address 127.0.0.1:50051 --pg-url postgres://... --mysql-url mysql://... --count 40
 
 Commands:
+  schema     creates the tables the transfers write (accounts if missing, and ledger) in both databases
   transfers  concurrent transfers in the modes through-tm, one-shot, local (Enlist), local-named
   errors     error cases, each reported as {code, grpcStatus, retryable, serverCode}
   crash      a local-branch transfer whose service 'dies' after the decision, and one after prepare
@@ -27,6 +28,25 @@ from arbiter_client import ArbiterClient, ArbiterError, SimulatedCrash
 from bank_transfer import Account, InsufficientFunds, Transfer, local_branches, one_shot, through_tm
 
 MODES = ["through-tm", "one-shot", "local", "local-named"]
+
+# examples/bank-transfer/schema.ts: the quick start's bank (README.md) has only accounts; every transfer
+# also writes its legs to ledger.
+SCHEMA = {
+    "pg": [
+        "CREATE TABLE IF NOT EXISTS accounts (id int PRIMARY KEY, balance bigint NOT NULL CHECK (balance >= 0))",
+        "CREATE TABLE IF NOT EXISTS ledger (transfer_id text NOT NULL, account_id int NOT NULL, delta bigint NOT NULL, PRIMARY KEY (transfer_id, account_id))",
+    ],
+    "mysql": [
+        "CREATE TABLE IF NOT EXISTS accounts (id int PRIMARY KEY, balance bigint NOT NULL CHECK (balance >= 0)) ENGINE=InnoDB",
+        "CREATE TABLE IF NOT EXISTS ledger (transfer_id varchar(64) NOT NULL, account_id int NOT NULL, delta bigint NOT NULL, "
+        "PRIMARY KEY (transfer_id, account_id)) ENGINE=InnoDB",
+    ],
+}
+# The accounts the transfers use, 1 000 each; an account that exists is left as it is.
+OPEN_ACCOUNT = {
+    "pg": "INSERT INTO accounts (id, balance) VALUES (%s, 1000) ON CONFLICT (id) DO NOTHING",
+    "mysql": "INSERT IGNORE INTO accounts (id, balance) VALUES (%s, 1000)",
+}
 _print_lock = threading.Lock()
 
 
@@ -86,8 +106,34 @@ def describe(error: BaseException) -> dict:
     return {"code": type(error).__name__, "message": str(error)[:300]}
 
 
+def client_of(args, token=None) -> ArbiterClient:
+    return ArbiterClient(
+        args.address,
+        token=token or args.token,
+        tls=args.tls,
+        root_certificates=args.tls_ca,
+        cert_chain=args.tls_cert,
+        private_key=args.tls_key,
+        allow_insecure_token=args.allow_insecure_token,
+    )
+
+
+def cmd_schema(args) -> None:
+    """Safe to run again: what exists is left as it is (accounts 1..N and 1001..1000+N, 1 000 each)."""
+    ids = {"pg": [(1 + i,) for i in range(args.per_bank)], "mysql": [(1001 + i,) for i in range(args.per_bank)]}
+    for bank, conn in (("pg", pg_connect(args.pg_url)), ("mysql", mysql_connect(args.mysql_url))):
+        try:
+            with conn.cursor() as cur:
+                for sql in SCHEMA[bank]:
+                    cur.execute(sql)
+                cur.executemany(OPEN_ACCOUNT[bank], ids[bank])
+        finally:
+            conn.close()
+    emit({"schema": "ready", "perBank": args.per_bank})
+
+
 def cmd_transfers(args) -> None:
-    client = ArbiterClient(args.address, token=args.token)
+    client = client_of(args)
     rng = random.Random(args.seed)
     pg_ids = [i + 1 for i in range(args.per_bank)]
     my_ids = [1001 + i for i in range(args.per_bank)]
@@ -136,7 +182,7 @@ def cmd_transfers(args) -> None:
 
 
 def cmd_errors(args) -> None:
-    client = ArbiterClient(args.address, token=args.token)
+    client = client_of(args)
     node = client.begin(timeout_ms=1000).gtrid.split(":")[0]
     cases = {}
 
@@ -194,7 +240,7 @@ def cmd_errors(args) -> None:
             conn.close()
 
     def bad_token():
-        other = ArbiterClient(args.address, token="not-the-token")
+        other = client_of(args, token="not-the-token")
         try:
             other.run([("pg", "SELECT 1", [])])
         finally:
@@ -217,7 +263,7 @@ def cmd_errors(args) -> None:
 def cmd_crash(args) -> None:
     """Two local-branch transfers whose service 'dies': the TM must finish both branches from its
     own sessions, by the XIDs this service spelled (a wrong spelling would leave them prepared)."""
-    client = ArbiterClient(args.address, token=args.token)
+    client = client_of(args)
     # Other accounts each: the first one's rows stay locked until the TM finishes its branches.
     for n, (point, timeout_ms) in enumerate((("after-decision", 10_000), ("after-prepare", 3_000))):
         conns = {"pg": pg_connect(args.pg_url), "mysql": mysql_connect(args.mysql_url)}
@@ -246,9 +292,14 @@ def local_branches_in(tx, conns, t) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["transfers", "errors", "crash"])
-    parser.add_argument("--address", required=True)
+    parser.add_argument("command", choices=["schema", "transfers", "errors", "crash"])
+    parser.add_argument("--address", default="127.0.0.1:50051")
     parser.add_argument("--token")
+    parser.add_argument("--tls", action="store_true", help="TLS with the system's root certificates")
+    parser.add_argument("--tls-ca", help="PEM file of the CA that signed the TM's certificate (turns TLS on)")
+    parser.add_argument("--tls-cert", help="PEM file of this client's certificate, for mutual TLS (with --tls-key)")
+    parser.add_argument("--tls-key", help="PEM file of this client's private key, for mutual TLS (with --tls-cert)")
+    parser.add_argument("--allow-insecure-token", action="store_true", help="send --token in plaintext to a non-loopback address")
     parser.add_argument("--pg-url", required=True)
     parser.add_argument("--mysql-url", required=True)
     parser.add_argument("--per-bank", type=int, default=4)
@@ -259,7 +310,7 @@ def main() -> None:
     parser.add_argument("--big-every", type=int, default=0, help="every k-th transfer tries to overdraw (0: none)")
     parser.add_argument("--lose-every", type=int, default=0, help="every k-th transfer loses the answer to its Commit/Run")
     args = parser.parse_args()
-    {"transfers": cmd_transfers, "errors": cmd_errors, "crash": cmd_crash}[args.command](args)
+    {"schema": cmd_schema, "transfers": cmd_transfers, "errors": cmd_errors, "crash": cmd_crash}[args.command](args)
 
 
 if __name__ == "__main__":

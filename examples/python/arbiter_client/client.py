@@ -31,16 +31,16 @@ from .errors import (
     UnavailableError,
     from_rpc_error,
 )
+from .channel import Pem, open_channel
 from .local_branches import ARBITER_FORMAT_ID, LocalBranch, VoteNo, Xid, branch_for
 from .reports import CompletionReports
-from .values import Result, from_result_set, to_value
+from .statements import Statement, to_wire_statement, to_wire_statements
+from .values import Result, from_result_set
 
 # The most a gRPC message may carry to this process (grpcio's default). Announced to the TM in
 # the request header arbiter-max-receive-bytes: it then refuses (and rolls back) an answer that
 # would not fit, instead of committing and sending one this side cannot receive.
 MAX_RECEIVE_BYTES = 4 * 1024 * 1024
-
-Statement = Tuple[str, str, Sequence[Any]]  # (resource, sql, params)
 
 
 def _backoff(attempt: int, base_s: float, max_s: float) -> float:
@@ -53,9 +53,31 @@ class SimulatedCrash(Exception):
 
 
 class ArbiterClient:
-    def __init__(self, address: str, token: Optional[str] = None, deadline_s: float = 30.0, outcome_query_attempts: int = 5):
-        self._channel = grpc.insecure_channel(
+    """`address` is host:port. TLS (see channel.py): tls=True, or any of root_certificates /
+    cert_chain / private_key (PEM bytes, or the path of a PEM file). A token travels only over
+    TLS or to a loopback address unless allow_insecure_token=True."""
+
+    def __init__(
+        self,
+        address: str,
+        token: Optional[str] = None,
+        deadline_s: float = 30.0,
+        outcome_query_attempts: int = 5,
+        *,
+        tls: bool = False,
+        root_certificates: Optional[Pem] = None,
+        cert_chain: Optional[Pem] = None,
+        private_key: Optional[Pem] = None,
+        allow_insecure_token: bool = False,
+    ):
+        self._channel = open_channel(
             address,
+            token,
+            tls=tls,
+            root_certificates=root_certificates,
+            cert_chain=cert_chain,
+            private_key=private_key,
+            allow_insecure_token=allow_insecure_token,
             options=[("grpc.initial_reconnect_backoff_ms", 100), ("grpc.max_reconnect_backoff_ms", 500)],
         )
         self._stub = tm_grpc.TransactionManagerStub(self._channel)
@@ -81,7 +103,11 @@ class ArbiterClient:
     # -- single calls --------------------------------------------------------------------------
 
     def begin(self, timeout_ms: int = 0, labels: Optional[Dict[str, str]] = None) -> tm.BeginResponse:
-        return self.call("Begin", tm.BeginRequest(timeout_ms=timeout_ms, labels=labels or {}))
+        """A Begin only names a transaction: one that failed ran nothing, whatever its answer."""
+        try:
+            return self.call("Begin", tm.BeginRequest(timeout_ms=timeout_ms, labels=labels or {}))
+        except ArbiterError as error:
+            raise _begin_failed(error) from error
 
     def get_transaction(self, gtrid: str, timeout_s: Optional[float] = None) -> transaction_pb2.Transaction:
         return self.call("GetTransaction", tm.GetTransactionRequest(gtrid=gtrid), timeout_s)
@@ -125,7 +151,10 @@ class ArbiterClient:
         except SimulatedCrash:
             raise
         except BaseException as error:
-            tx.rollback(f"the application's code failed: {type(error).__name__}: {error}")
+            escaped = tx.rollback(f"the application's code failed: {type(error).__name__}: {error}")
+            # The block failed after it ended a local branch itself: what that branch did stays, the rest rolled back.
+            if escaped is not None:
+                raise mixed_outcome(tx.gtrid, escaped) from error
             raise
         tx.commit()
 
@@ -142,7 +171,8 @@ class ArbiterClient:
         """Begin, the statements and Commit in one Run. The transaction is named first (a Begin),
         so that a lost answer is asked about by sending the same Run again: the TM answers a
         repeat with the first run's outcome and never runs the statements twice."""
-        wire = [tm.Statement(resource=r, sql=s, params=[to_value(p, i + 1) for i, p in enumerate(ps)]) for r, s, ps in statements]
+        # Checked before the Begin: a malformed list must not leave a named transaction waiting for its timeout.
+        wire = to_wire_statements(statements, "run()")
         for naming in (1, 2):
             gtrid = self.begin(timeout_ms, labels).gtrid
             request = tm.RunRequest(timeout_ms=timeout_ms, labels=labels or {}, statements=wire, wait_for=_wait_for(wait_for), gtrid=gtrid)
@@ -189,6 +219,29 @@ def _not_run(error: ArbiterError) -> bool:
     return error.from_tm and error.code not in ("TM_OUTCOME_UNKNOWN", "TM_INTERNAL")
 
 
+def _begin_failed(error: ArbiterError) -> ArbiterError:
+    """A Begin cannot have an unknown outcome: at worst it named a transaction nobody uses, which
+    its timeout ends. No answer (a deadline, a lost connection) is 'unavailable, retry', never
+    'outcome unknown'. The TM's own refusals (auth, a bad timeout, overload) stay what they are."""
+    if error.from_tm and error.code not in ("TM_OUTCOME_UNKNOWN", "TM_INTERNAL"):
+        return error
+    return UnavailableError(f"Begin failed, nothing ran: {error.message}", retryable=True)
+
+
+def escaped_why(resource: str, at_rollback: bool) -> str:
+    when = " before the transaction rolled back" if at_rollback else ""
+    return (
+        f'the local branch on "{resource}" was ended by a statement of the application\'s own on its enlisted connection '
+        f"(COMMIT or ROLLBACK){when}: its writes may be committed while the rest is rolled back"
+    )
+
+
+def mixed_outcome(gtrid: str, escaped: str) -> HeuristicOutcomeError:
+    """What a transaction whose local branch the application ended itself is told instead of "rolled back"
+    (client/commit.ts mixedOutcome). Raise it `from` the error it replaces."""
+    return HeuristicOutcomeError(f"transaction {gtrid} has a mixed outcome: {escaped}. Do not retry: check that resource", metadata={"gtrid": gtrid})
+
+
 def _unknown(gtrid: str, why: str) -> OutcomeUnknownError:
     return OutcomeUnknownError(f"transaction {gtrid} may have committed: {why}; ask GetTransaction later", metadata={"gtrid": gtrid})
 
@@ -210,11 +263,11 @@ class Transaction:
     # -- statements through the TM -------------------------------------------------------------
 
     def execute(self, resource: str, sql: str, params: Sequence[Any] = ()) -> Result:
-        statement = tm.Statement(resource=resource, sql=sql, params=[to_value(p, i + 1) for i, p in enumerate(params)])
+        statement = to_wire_statement(resource, sql, params, "execute(): ")
         return from_result_set(self.client.call("Execute", tm.ExecuteRequest(gtrid=self.gtrid, statement=statement)).result)
 
     def execute_batch(self, statements: Iterable[Statement]) -> List[Result]:
-        wire = [tm.Statement(resource=r, sql=s, params=[to_value(p, i + 1) for i, p in enumerate(ps)]) for r, s, ps in statements]
+        wire = to_wire_statements(statements, "execute_batch()")
         response = self.client.call("ExecuteBatch", tm.ExecuteBatchRequest(gtrid=self.gtrid, statements=wire))
         return [from_result_set(rs) for rs in response.results]
 
@@ -242,22 +295,28 @@ class Transaction:
 
     # -- the end -------------------------------------------------------------------------------
 
-    def rollback(self, reason: str) -> None:
-        """Rollback at the TM and on every local connection. Never raises."""
+    def rollback(self, reason: str) -> Optional[str]:
+        """Rollback at the TM and on every local connection. Never raises. Returns why, when a local
+        branch had been ended by the application itself: the outcome is then mixed, not rolled back."""
         try:
             self.client.call("Rollback", tm.RollbackRequest(gtrid=self.gtrid, reason=reason[:500]))
         except ArbiterError:
             pass  # the TM's reaper rolls back what it does not hear about
-        self._rollback_local()
+        return self._rollback_local()
 
-    def _rollback_local(self) -> None:
+    def _rollback_local(self) -> Optional[str]:
+        """Rolls back every local branch; why, when one not yet prepared was found ended already
+        (its block gone, or another in its place): its writes may be committed while the rest rolls back."""
+        escaped = None
         for branch in self.local:
             if branch.state in ("committed", "rolled-back", "closed"):
                 continue
             try:
-                branch.rollback()
+                if branch.rollback() and escaped is None:
+                    escaped = escaped_why(branch.resource, at_rollback=True)
             except Exception:
                 branch.close()  # an open branch ends with its connection; a prepared one the TM finishes
+        return escaped
 
     def _abandon_prepared(self) -> None:
         for branch in self.local:
@@ -271,14 +330,11 @@ class Transaction:
             try:
                 branch.prepare()
             except VoteNo as no:
-                self.rollback(f"local branch on {branch.resource!r} voted no: {no}")
-                if no.escaped:
-                    raise HeuristicOutcomeError(
-                        f"transaction {self.gtrid} has a mixed outcome: the local branch on {branch.resource!r} was ended by a statement "
-                        "of the application's own on its enlisted connection (COMMIT or ROLLBACK): its writes may be committed while the rest "
-                        "is rolled back. Do not retry: check that resource",
-                        metadata={"gtrid": self.gtrid},
-                    ) from no
+                escaped_at_rollback = self.rollback(f"local branch on {branch.resource!r} voted no: {no}")
+                # Found by hostile testing: told "rolled back" (not retryable) while its COMMIT had committed the debit.
+                escaped = escaped_why(branch.resource, at_rollback=False) if no.escaped else escaped_at_rollback
+                if escaped is not None:
+                    raise mixed_outcome(self.gtrid, escaped) from no
                 raise TransactionAbortedError(
                     f"transaction {self.gtrid} rolled back: local branch on {branch.resource!r} voted no: {no}",
                     metadata={"gtrid": self.gtrid, "retryable": "true" if no.retryable else "false", **({"serverCode": no.server_code} if no.server_code else {})},
@@ -315,10 +371,14 @@ class Transaction:
                 self.client.report_committed(self.gtrid, done)
             return
         if kind == "rolled-back":
-            self._rollback_local()
+            escaped = self._rollback_local()
+            if escaped is not None:
+                raise mixed_outcome(self.gtrid, escaped) from error
             raise error
         if kind == "refused":
-            self.rollback(f"commit refused: {error.message}")
+            escaped = self.rollback(f"commit refused: {error.message}")
+            if escaped is not None:
+                raise mixed_outcome(self.gtrid, escaped) from error
             raise error
         # heuristic or unknown: never guess; leave the prepared branches to the TM.
         self._abandon_prepared()

@@ -95,6 +95,18 @@ class LocalBranch:
             pass
 
 
+# The setting that marks a branch's own block (adapters/postgres/postgres-branch-ops.ts). SET LOCAL ends
+# with the block, so a block the application began after ending the branch's (its own COMMIT or ROLLBACK,
+# conn.commit() once it set autocommit = False) has not got it. A custom setting any role may set.
+MARK = "arbiter.branch"
+
+# A statement that fails with division_by_zero (22012) unless the block carries the mark: put before
+# PREPARE or ROLLBACK in the same execute() (one simple query), it stops them when the block is not the
+# branch's. Not constant, so the planner cannot fold it into an error up front.
+MARK_CHECK = f"SELECT 1 / (current_setting('{MARK}', true) IS NOT DISTINCT FROM %s)::int"
+UNMARKED = "22012"
+
+
 class PostgresBranch(LocalBranch):
     """psycopg2, with conn.autocommit = True (this code sends BEGIN itself)."""
 
@@ -113,7 +125,9 @@ class PostgresBranch(LocalBranch):
             raise ValueError("enlist a psycopg2 connection with autocommit = True: the branch's BEGIN is sent here")
         if self._status() != 0:
             raise ValueError("the connection is already in a transaction: enlist an idle one")
-        self._run("BEGIN")
+        # Marked, so a block the application ends and begins again is told from this one (prepare, rollback).
+        # psycopg2 sends both statements as one simple query; the gid is quoted client-side.
+        self._run(f"BEGIN; SET LOCAL {MARK} = %s", (pg_gid(self.xid),))
         self.state = "active"
 
     def prepare(self) -> None:
@@ -122,15 +136,25 @@ class PostgresBranch(LocalBranch):
             self.state = "failed"
             raise VoteNo("the branch's transaction was aborted by an earlier error")
         if self._status() != 2:
+            # Checked before any execute: with autocommit = False psycopg2 would BEGIN a new block first.
             self.state = "failed"
             raise VoteNo("the branch is not in a transaction block (ended by a statement on the enlisted connection)", escaped=self._status() == 0)
+        gid = pg_gid(self.xid)
         try:
+            # The mark check and PREPARE in one round trip: a block without the branch's mark (the application
+            # committed the branch's and began another) fails the check, and the PREPARE behind it never runs.
             # The gid is a literal (a bind parameter is refused, 42601): psycopg2 quotes it client-side.
-            tag = self._run("PREPARE TRANSACTION %s", (pg_gid(self.xid),))
+            tag = self._run(f"{MARK_CHECK}; PREPARE TRANSACTION %s", (gid, gid))
         except Exception as error:
             self.state = "failed"
             if self._status() != 0:
                 self._quietly("ROLLBACK")
+            if _server_code(error) == UNMARKED:
+                raise VoteNo(
+                    "the branch's transaction block was ended by the application (COMMIT or ROLLBACK on its connection) "
+                    "and another begun: nothing was prepared",
+                    escaped=True,
+                ) from error
             raise VoteNo(f"PREPARE TRANSACTION failed: {error}", _server_code(error)) from error
         # PostgreSQL answers PREPARE in an aborted block with the tag ROLLBACK and no error.
         if not tag.startswith("PREPARE"):
@@ -142,12 +166,34 @@ class PostgresBranch(LocalBranch):
         self._run("COMMIT PREPARED %s", (pg_gid(self.xid),))
         self.state = "committed"
 
-    def rollback(self) -> None:
-        if self.state in ("active", "failed", "starting") and self._status() != 0:
+    def rollback(self) -> bool:
+        escaped = False
+        if self.state == "active":
+            escaped = self._rollback_open()
+        elif self.state in ("failed", "starting") and self._status() != 0:
             self._run("ROLLBACK")
         elif self.state == "prepared":
             self._run("ROLLBACK PREPARED %s", (pg_gid(self.xid),))
         self.state = "rolled-back"
+        return escaped
+
+    def _rollback_open(self) -> bool:
+        """Rolls back the branch's open block; True when the application had ended it itself (escaped)."""
+        status = self._status()
+        if status == 0:
+            return True  # begun at enlist, gone now: only the application's own COMMIT or ROLLBACK ends it
+        if status == 3:
+            self._run("ROLLBACK")  # in an aborted block nothing answers, the mark included
+            return False
+        try:
+            # The check rides with the ROLLBACK: one round trip when the block is the branch's own.
+            self._run(f"{MARK_CHECK}; ROLLBACK", (pg_gid(self.xid),))
+            return False
+        except Exception as error:
+            if _server_code(error) != UNMARKED:
+                raise
+        self._run("ROLLBACK")  # another block in the branch's place: end it too, the branch's ended before
+        return True
 
 
 class MysqlBranch(LocalBranch):
@@ -183,15 +229,18 @@ class MysqlBranch(LocalBranch):
         self._run(f"XA COMMIT {mysql_xid(self.xid)}")
         self.state = "committed"
 
-    def rollback(self) -> None:
+    def rollback(self) -> bool:
+        """Never escaped (False): MariaDB refuses COMMIT and ROLLBACK inside an XA branch (1399), so the
+        application's own cannot end it."""
         lit = mysql_xid(self.xid)
         if self.state == "failed":  # a failed start or prepare left nothing behind (prepare rolled it back)
             self.state = "rolled-back"
-            return
+            return False
         if self.state != "prepared":
             self._quietly(f"XA END {lit}")  # ACTIVE -> IDLE; IDLE or PREPARED answer 1399, which is fine
         self._run(f"XA ROLLBACK {lit}")
         self.state = "rolled-back"
+        return False
 
 
 def branch_for(conn, resource: str, xid: Xid, self_named: bool) -> LocalBranch:
