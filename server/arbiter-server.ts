@@ -140,7 +140,7 @@ async function startCore(
     logger.warn({ listen: config.listen }, 'tokens travel in plaintext (no tls configured) on a non-loopback address: configure tls')
   }
   if (config.tls) logger.info({ mutual: config.tls.requireClientCert }, 'gRPC port uses TLS')
-  const unlock = lockDataDir(config.dataDir)
+  const unlock = await lockDataDir(config.dataDir)
   // The commit delay counts the coordinator's transactions in progress, which exist only once it does.
   let liveTransactions = (): number => 0
   let opened: OpenedLog

@@ -1,27 +1,190 @@
 // One TM per data folder: a second process on the same decision log would
 // interleave records and presume aborts the first one is committing.
-// The lock is a file holding the owner's pid; a stale one (owner dead, e.g.
-// after kill -9) is taken over.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+//
+// The lock is the file LOCK, holding who owns it: pid, the process's start
+// time, its PID namespace and the machine's boot id. Its owner touches it
+// every HEARTBEAT_MS. A lock is stale, and taken over, when that can be
+// proven:
+// - from the same boot and PID namespace: its pid is gone, a zombie, or now
+//   another process (start time differs: pids are reused after a reboot of
+//   the container or a long uptime);
+// - from anywhere else (two containers on one volume are both pid 1, a
+//   rolling update starts the new pod before the old one stops): when it was
+//   not touched for STALE_MS, waited out here.
+// Found by hostile testing: a bare pid let two containers on one volume both
+// hold the lock (each saw its own pid 1) and overwrite each other's
+// acknowledged decisions; two starters racing for a stale lock could both win.
+import { randomUUID } from 'node:crypto'
+import { closeSync, futimesSync, openSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 
-export function lockDataDir(dir: string): () => void {
-  mkdirSync(dir, { recursive: true })
+export const HEARTBEAT_MS = 1000
+export const STALE_MS = 5000
+
+interface Owner {
+  readonly pid: number
+  /** /proc/<pid>/stat field 22 (clock ticks since boot): tells a reused pid from its first process. */
+  readonly started?: string
+  readonly pidNamespace?: string
+  readonly bootId?: string
+  readonly token: string
+}
+
+export async function lockDataDir(dir: string): Promise<() => void> {
+  await mkdir(dir, { recursive: true })
   const path = join(dir, 'LOCK')
-  for (let attempt = 0; attempt < 2; attempt++) {
+  const me: Owner = { pid: process.pid, ...identity(process.pid), token: randomUUID() }
+  for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      writeFileSync(path, String(process.pid), { flag: 'wx' })
-      return () => rmSync(path, { force: true })
+      writeFileSync(path, JSON.stringify(me), { flag: 'wx' })
+      return holding(path, me)
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-      const owner = Number(readFileSync(path, 'utf8').trim())
-      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
-        throw new Error(`data folder ${dir} is in use by another Arbiter process (pid ${owner}); one TM per decision log`, { cause: error })
-      }
-      rmSync(path, { force: true }) // stale: its owner is gone
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw lockError(path, error)
+    }
+    const judged = readLock(path)
+    if (judged === undefined) continue // gone meanwhile: try again
+    const why = await inUse(path, judged)
+    if (why !== undefined) {
+      throw new Error(
+        `data folder ${dir} is in use by another Arbiter process (${why}); one TM per decision log. ` +
+          `If no such process runs, delete ${path}`,
+      )
+    }
+    takeOver(path, judged.text)
+  }
+  throw new Error(`could not lock data folder ${dir}: ${path} kept changing (another process starting on it?)`)
+}
+
+/** Heartbeat while held; the release deletes the file only while it is still ours. */
+function holding(path: string, me: Owner): () => void {
+  const timer = setInterval(() => touch(path), HEARTBEAT_MS)
+  timer.unref()
+  return () => {
+    clearInterval(timer)
+    if (readLock(path)?.owner?.token === me.token) rmSync(path, { force: true })
+  }
+}
+
+function touch(path: string): void {
+  try {
+    const fd = openSync(path, 'r')
+    try {
+      const now = new Date()
+      futimesSync(fd, now, now)
+    } finally {
+      closeSync(fd)
+    }
+  } catch {
+    // gone or unreadable: the next start judges it
+  }
+}
+
+function readLock(path: string): { text: string; owner: Owner | undefined } | undefined {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw lockError(path, error)
+  }
+  return { text, owner: parseOwner(text) }
+}
+
+/** Why the lock is held (undefined: stale). */
+async function inUse(path: string, judged: { text: string; owner: Owner | undefined }): Promise<string | undefined> {
+  const { owner } = judged
+  const here = identity(process.pid)
+  if (owner !== undefined && owner.bootId !== undefined && owner.bootId === here.bootId && owner.pidNamespace === here.pidNamespace) {
+    if (owner.pid === process.pid) return undefined // ours from an earlier run: this process is not it
+    if (!isAlive(owner.pid)) return undefined
+    const started = identity(owner.pid).started
+    if (owner.started !== undefined && started !== undefined && started !== owner.started) return undefined // pid reused
+    return `pid ${owner.pid}`
+  }
+  // Another machine, container or format: only its heartbeat tells. Waited out once.
+  const seen = mtimeOf(path)
+  if (seen === undefined) return undefined
+  const wait = seen + STALE_MS - Date.now()
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait + 100))
+  const after = mtimeOf(path)
+  if (after !== undefined && after !== seen) return `${describe(owner)}, touched ${Date.now() - after} ms ago`
+  return undefined
+}
+
+/**
+ * Moves the stale lock aside under a name of its own (rename is atomic: one
+ * starter wins), then makes sure what was moved is what was judged stale; a
+ * lock another starter made meanwhile is put back.
+ */
+function takeOver(path: string, judgedText: string): void {
+  const aside = `${path}.stale-${randomUUID()}`
+  try {
+    renameSync(path, aside)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return // another starter moved it: the next attempt sees
+    throw lockError(path, error)
+  }
+  if (readFileSync(aside, 'utf8') === judgedText) {
+    rmSync(aside, { force: true })
+    return
+  }
+  try {
+    renameSync(aside, path) // someone else's fresh lock: theirs again (the next attempt sees it held)
+  } catch {
+    rmSync(aside, { force: true })
+  }
+}
+
+function parseOwner(text: string): Owner | undefined {
+  const bare = Number(text.trim())
+  if (Number.isInteger(bare) && bare > 0) return { pid: bare, token: '' } // written by an earlier version
+  try {
+    const o = JSON.parse(text) as Partial<Owner>
+    return typeof o.pid === 'number' && typeof o.token === 'string' ? (o as Owner) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+function identity(pid: number): { started?: string; pidNamespace?: string; bootId?: string } {
+  const read = (f: () => string): string | undefined => {
+    try {
+      return f()
+    } catch {
+      return undefined // not Linux, or gone
     }
   }
-  throw new Error(`could not lock data folder ${dir}`)
+  return {
+    ...optional('started', read(() => statFields(readFileSync(`/proc/${pid}/stat`, 'utf8'))[19]!)),
+    ...optional('pidNamespace', read(() => readlinkSync('/proc/self/ns/pid'))),
+    ...optional('bootId', read(() => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim())),
+  }
+}
+
+function optional<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, string>)
+}
+
+/** Fields of /proc/<pid>/stat after the command name (which may hold spaces): [0] is the state. */
+function statFields(stat: string): string[] {
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+}
+
+function mtimeOf(path: string): number | undefined {
+  try {
+    return statSync(path).mtimeMs
+  } catch {
+    return undefined
+  }
+}
+
+function describe(owner: Owner | undefined): string {
+  return owner === undefined ? 'an unreadable lock' : `pid ${owner.pid} in another container or machine`
+}
+
+function lockError(path: string, error: unknown): Error {
+  return new Error(`cannot use the data folder's lock file ${path}: ${(error as Error).message}`, { cause: error })
 }
 
 function isAlive(pid: number): boolean {
@@ -32,8 +195,7 @@ function isAlive(pid: number): boolean {
   }
   // A zombie (killed, not yet reaped) still answers kill(pid, 0) but holds nothing.
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+    return statFields(readFileSync(`/proc/${pid}/stat`, 'utf8'))[0] !== 'Z'
   } catch {
     return true // no /proc (not Linux): trust kill()
   }
