@@ -3,6 +3,7 @@
 // open the gRPC port, so no Commit can race the first recovery pass. The
 // metrics/health HTTP port opens first, so /healthz answers (and /readyz
 // says "not ready") while recovery runs.
+import { resolve } from 'node:path'
 import { hostname } from 'node:os'
 import { createAdapter } from '../adapters/index.js'
 import type { ResourceAdapter } from '../adapters/types.js'
@@ -11,6 +12,7 @@ import { sourceProblems } from './config/sources.js'
 import { Coordinator } from './coordinator/coordinator.js'
 import { ResourceRegistry } from './coordinator/resource-registry.js'
 import { lockDataDir } from './data-dir-lock.js'
+import { checkDataDirNode } from './data-dir-node.js'
 import { configureFailpoints } from './failpoints.js'
 import { bind, buildGrpcServer, TM_SERVICE, ADMIN_SERVICE } from './grpc/grpc-server.js'
 import { transactionManagerHandlers } from './grpc/transaction-manager-service.js'
@@ -141,6 +143,12 @@ async function startCore(
   }
   if (config.tls) logger.info({ mutual: config.tls.requireClientCert }, 'gRPC port uses TLS')
   const unlock = await lockDataDir(config.dataDir)
+  try {
+    await checkDataDirNode(config.dataDir, config.nodeId)
+  } catch (error) {
+    unlock()
+    throw error
+  }
   // The commit delay counts the coordinator's transactions in progress, which exist only once it does.
   let liveTransactions = (): number => 0
   let opened: OpenedLog
@@ -169,7 +177,7 @@ async function startCore(
     logger.error({ problem: strandedProblem(stranded).given }, 'unfinished decisions name resources this node does not have: their branches there stay prepared until a node with those resources finishes them')
   }
   logger.info(
-    { store: config.log.store, ...(shared ? { epoch: shared.lease.epoch } : { dataDir: config.dataDir }), unfinished: log.unfinished().length },
+    { store: config.log.store, ...(shared ? { epoch: shared.lease.epoch } : { dataDir: resolve(config.dataDir) }), unfinished: log.unfinished().length },
     'decision log open',
   )
 

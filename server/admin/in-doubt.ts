@@ -58,7 +58,7 @@ export async function listInDoubt(ctx: AdminContext, only: string): Promise<List
         const [ours, foreign] = await withTimeout(Promise.all([adapter.recover(), adapter.listForeign()]), timeoutMs, `resource "${name}"`)
         return [
           ...ours.map((branch): InDoubtBranch => {
-            const { knowledge, action } = ctx.recovery.assess(name, branch)
+            const { knowledge, action, why } = ctx.recovery.assess(name, branch)
             return {
               resource: name,
               xid: toWireXid(branch.xid),
@@ -69,6 +69,7 @@ export async function listInDoubt(ctx: AdminContext, only: string): Promise<List
               action: toWireAction(action),
               // Its own, or a node it took over: this node finishes it. Another node's: filled in below.
               node: knowledge === 'other-node' ? '' : ctx.config.nodeId,
+              why: knowledge === 'other-node' ? '' : why,
             }
           }),
           ...foreign.map(

@@ -63,6 +63,14 @@ export interface DecisionLog {
    * answer, never driven here. Absent for a store only this node writes.
    */
   lookUp?(gtrid: string): Promise<LoggedTransaction | undefined>
+  /**
+   * When this log was created (ms), for a store kept on one node's disk: a
+   * branch of this node named before that may have its decision in another
+   * log (a wrong dataDir, a volume not mounted), so nothing named before it
+   * is presumed aborted. Undefined: not known (a log from before this was
+   * recorded), or a shared store.
+   */
+  createdAt?(): number | undefined
   /** Why the log cannot take a decision now, in words (readiness); undefined: the store has nothing to say beyond healthy(). */
   problem?(): string | undefined
   close(): Promise<void>

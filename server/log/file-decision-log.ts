@@ -31,6 +31,8 @@ import { encodeFrame, nextRecordAfter, readFrame } from './record-frame.js'
 
 const MAGIC = Buffer.from('ARBLOG01', 'ascii')
 const SEGMENT_NAME = /^segment-(\d{10})\.log$/
+/** Holds the log's creation time (ISO 8601), written once when the log is new. */
+const CREATED_FILE = 'CREATED'
 
 export interface FileDecisionLogOptions {
   /** The folder; created when missing. */
@@ -83,6 +85,7 @@ export class FileDecisionLog implements DecisionLog {
   private readonly endWait: EndWait
   private readonly index = new DecisionIndex()
   private segments: Segment[] = []
+  private created: number | undefined
   private file: FileHandle | undefined
   private size = 0
   private queue: Pending[] = []
@@ -110,8 +113,20 @@ export class FileDecisionLog implements DecisionLog {
       this.segments.push(segment)
       if (i === names.length - 1) await this.openForAppend(segment, goodBytes)
     }
-    if (this.segments.length === 0) await this.startSegment(1)
+    if (this.segments.length === 0) {
+      // A new log: its creation time is kept beside it, before its first segment exists (createdAt()).
+      this.created = Date.now()
+      await writeFile(join(this.dir, CREATED_FILE), `${new Date(this.created).toISOString()}\n`, { flush: true })
+      await this.startSegment(1)
+    } else {
+      this.created = await readCreated(join(this.dir, CREATED_FILE))
+    }
     await this.collectGarbage()
+  }
+
+  /** When this log was created (DecisionLog.createdAt); undefined for a log from before that was kept. */
+  createdAt(): number | undefined {
+    return this.created
   }
 
   /** Replays one segment into the index; returns the length of its good prefix. */
@@ -353,5 +368,16 @@ export class FileDecisionLog implements DecisionLog {
     await this.flushLoop.idle()
     await this.file?.close()
     this.file = undefined
+  }
+}
+
+/** The creation time kept beside a log; undefined when none was kept (or it cannot be read as one). */
+async function readCreated(path: string): Promise<number | undefined> {
+  try {
+    const time = Date.parse((await readFile(path, 'utf8')).trim())
+    return Number.isNaN(time) ? undefined : time
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw error
   }
 }

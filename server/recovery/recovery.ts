@@ -323,6 +323,19 @@ export class Recovery {
       // Its node is fenced out (its epoch moved on): no Commit there can be logged any more.
       return { knowledge: 'taken-over', action: 'rollback', why: `no decision, and its node "${owner}" was taken over by this one (its lease lapsed): presumed abort` }
     }
+    // Named before this node's log existed: its decision, if it has one, is in a log this node cannot see (found by
+    // hostile testing: a relative dataDir from another working directory presumed a logged commit aborted).
+    const created = this.deps.log.createdAt?.()
+    if (created !== undefined && namedAt(gtrid) < created - EARLIER_RUN_MARGIN_MS) {
+      return {
+        knowledge: 'no-decision',
+        action: 'wait',
+        why:
+          `named before this node's decision log was created (${new Date(created).toISOString()}): its decision, if any, is in a log ` +
+          'this node cannot see (is dataDir the right folder? a relative one is resolved against the working directory; is its volume mounted?). ' +
+          'Never presumed aborted: resolve it by hand (arbiter admin resolve) once you know',
+      }
+    }
     const first = this.firstSeen.get(`${resource}|${xidKey(branch.xid)}`)
     if (this.deps.coordinator.rolledBackHere(gtrid)) {
       // Its Commit can only be refused now: no grace needed.

@@ -29,6 +29,11 @@ export interface InDoubtBranch {
    * that one over. Empty for foreign branches.
    */
   'node'?: (string);
+  /**
+   * Why recovery acts as `action` says (or leaves the branch alone), in
+   * words; empty for foreign branches and other nodes' branches.
+   */
+  'why'?: (string);
   '_ageMs'?: "ageMs";
 }
 
@@ -56,5 +61,10 @@ export interface InDoubtBranch__Output {
    * that one over. Empty for foreign branches.
    */
   'node': (string);
+  /**
+   * Why recovery acts as `action` says (or leaves the branch alone), in
+   * words; empty for foreign branches and other nodes' branches.
+   */
+  'why': (string);
   '_ageMs'?: "ageMs";
 }

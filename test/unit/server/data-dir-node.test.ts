@@ -1,0 +1,34 @@
+// A data folder keeps the node id it was first started under; another id on
+// it is a config error (exit 2 from `arbiter serve`) naming both.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { ConfigError } from '../../../server/config/config-error.js'
+import { checkDataDirNode } from '../../../server/data-dir-node.js'
+
+const dirs: string[] = []
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
+})
+
+describe("the data folder's node id", () => {
+  it('is kept at the first start, and the same id starts again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'arbiter-node-'))
+    dirs.push(dir)
+    await checkDataDirNode(dir, 'old-name')
+    expect(readFileSync(join(dir, 'NODE_ID'), 'utf8')).toBe('old-name\n')
+    await expect(checkDataDirNode(dir, 'old-name')).resolves.toBeUndefined()
+  })
+
+  it('another id on the folder is a config error naming nodeId, both ids and what to do', async () => {
+    // Found by hostile testing: renamed on the same folder, the old id's prepared branches stayed locked for good.
+    const dir = mkdtempSync(join(tmpdir(), 'arbiter-node-'))
+    dirs.push(dir)
+    await checkDataDirNode(dir, 'old-name')
+    const error = await checkDataDirNode(dir, 'new-name').catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(ConfigError)
+    expect((error as Error).message).toMatch(/nodeId: expected "old-name", the node id of data folder .*got "new-name"/s)
+    expect((error as Error).message).toMatch(/give the new id a new dataDir/)
+  })
+})
