@@ -94,7 +94,7 @@ const tlsSchema = z
     certFile: z.string().min(1),
     /** PEM private key of the server. */
     keyFile: z.string().min(1),
-    /** PEM CA bundle that client certificates must chain to (needed for requireClientCert). */
+    /** PEM CA bundle that client certificates must chain to (mutual TLS: only with requireClientCert). */
     caFile: z.string().min(1).optional(),
     /** Mutual TLS: refuse clients without a certificate signed by caFile. */
     requireClientCert: flag.default(false),
@@ -102,6 +102,12 @@ const tlsSchema = z
   .refine((t) => !t.requireClientCert || t.caFile !== undefined, {
     message: 'a caFile (the CA client certificates must chain to) when requireClientCert is true',
     path: ['caFile'],
+  })
+  // grpc-js checks client certificates only when it requires them: caFile alone let in clients with no certificate,
+  // or one from any CA, while looking like mutual TLS (found by hostile testing).
+  .refine((t) => t.caFile === undefined || t.requireClientCert, {
+    message: 'tls.requireClientCert: true with tls.caFile (mutual TLS: only clients with a certificate chaining to caFile get in), or no tls.caFile: without requireClientCert it checks nothing',
+    path: ['requireClientCert'],
   })
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const

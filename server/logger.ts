@@ -1,5 +1,6 @@
 // JSON logs (pino). Secrets never reach a log line: connection URLs are
-// printed with their password masked, and token-ish fields are redacted.
+// printed with their passwords masked (in the userinfo and in the query),
+// and token-ish fields are redacted.
 import { pino, type Logger } from 'pino'
 
 export type { Logger }
@@ -31,13 +32,5 @@ export function createLogger(options: { level?: string; destination?: NodeJS.Wri
   )
 }
 
-/** A connection URL fit for a log line: the password replaced by "***". */
-export function maskUrl(url: string): string {
-  try {
-    const parsed = new URL(url)
-    if (parsed.password) parsed.password = '***'
-    return parsed.toString()
-  } catch {
-    return '[unparseable url]'
-  }
-}
+/** A connection URL fit for a log line: passwords, and query parameters that look secret, as "***" (config/mask-secrets.ts). */
+export { maskSecrets as maskUrl } from './config/mask-secrets.js'

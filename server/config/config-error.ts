@@ -1,6 +1,7 @@
 // Config errors that all look alike: where (the path, or the ARBITER_*
 // variable that set it), what was expected, what was given. A node with a
 // bad config exits with code 2 and prints every problem at once.
+import { maskSecrets } from './mask-secrets.js'
 
 export interface ConfigProblem {
   /** The config path in the file's terms: resources[0].poolSize; '' for the whole file. */
@@ -52,6 +53,10 @@ export class ConfigError extends Error {
 
 /** Keys whose values are secrets: never echoed, only described. */
 const SECRET_KEYS = new Set(['token', 'password', 'secret'])
+/** Keys whose values say where a URL is: printed masked, since a URL (or the password itself) ends up there by mistake too. */
+const URL_KEYS = new Set(['url', 'urlEnv', 'urlFile'])
+/** What an environment variable's name looks like; anything else given as tokenEnv may be the token itself. */
+const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 
 /** A given value fit for an error message. */
 export function describeGiven(value: unknown, key: PropertyKey | undefined): string {
@@ -59,7 +64,10 @@ export function describeGiven(value: unknown, key: PropertyKey | undefined): str
   if (typeof key === 'string' && SECRET_KEYS.has(key)) {
     return typeof value === 'string' ? `a secret of ${value.length} characters (not shown)` : `a ${typeof value} (not shown)`
   }
-  if (typeof key === 'string' && key === 'url' && typeof value === 'string') return JSON.stringify(maskPassword(value))
+  if (typeof key === 'string' && URL_KEYS.has(key) && typeof value === 'string') return JSON.stringify(maskSecrets(value))
+  if (key === 'tokenEnv' && typeof value === 'string' && !VARIABLE_NAME.test(value)) {
+    return `${value.length} characters that do not name a variable (not shown: it may be the token itself)`
+  }
   if (value === null) return 'null (an empty value)'
   if (Array.isArray(value)) return `a list of ${value.length}`
   if (typeof value === 'object') return `a mapping with keys ${Object.keys(value).join(', ') || '(none)'}`
@@ -68,16 +76,4 @@ export function describeGiven(value: unknown, key: PropertyKey | undefined): str
   else if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') text = String(value)
   else text = `a ${typeof value}`
   return text.length > 120 ? `${text.slice(0, 120)}…` : text
-}
-
-function maskPassword(url: string): string {
-  try {
-    const parsed = new URL(url)
-    if (!parsed.password) return url
-    parsed.password = '***'
-    return parsed.toString()
-  } catch {
-    // Not a URL: it may still hold a password, so show its shape only.
-    return url.replace(/:[^:@/]*@/, ':***@')
-  }
 }

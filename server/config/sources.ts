@@ -54,7 +54,7 @@ function sourcedUrl(resource: UrlSources, at: string, kind: ResourceConfigEntry[
     field = 'urlEnv'
     const value = env[resource.urlEnv]
     if (value === undefined || value.trim() === '') {
-      const given = `${JSON.stringify(resource.urlEnv)}, which is ${value === undefined ? 'not set' : 'empty'}`
+      const given = `${describeGiven(resource.urlEnv, 'urlEnv')}, which is ${value === undefined ? 'not set' : 'empty'}`
       return { problem: { path: `${at}.urlEnv`, expected: 'the name of an environment variable that holds the URL', given } }
     }
     url = value.trim()
@@ -62,7 +62,7 @@ function sourcedUrl(resource: UrlSources, at: string, kind: ResourceConfigEntry[
     field = 'urlFile'
     const read = readText(resource.urlFile!)
     if ('error' in read) {
-      return { problem: { path: `${at}.urlFile`, expected: 'a readable file that holds the URL', given: `${JSON.stringify(resource.urlFile)} (${read.error})` } }
+      return { problem: { path: `${at}.urlFile`, expected: 'a readable file that holds the URL', given: `${describeGiven(resource.urlFile, 'urlFile')} (${read.error})` } }
     }
     url = read.text.trim()
   }
@@ -74,7 +74,7 @@ function sourcedUrl(resource: UrlSources, at: string, kind: ResourceConfigEntry[
   }
   const schemes = URL_SCHEMES[kind]
   if (!schemes.includes(scheme)) {
-    const via = field === 'url' ? '' : ` (from ${field} ${JSON.stringify(field === 'urlEnv' ? resource.urlEnv : resource.urlFile)})`
+    const via = field === 'url' ? '' : ` (from ${field} ${describeGiven(field === 'urlEnv' ? resource.urlEnv : resource.urlFile, field)})`
     return {
       problem: {
         path: `${at}.${field}`,
@@ -85,6 +85,14 @@ function sourcedUrl(resource: UrlSources, at: string, kind: ResourceConfigEntry[
   }
   return { url }
 }
+
+/**
+ * What a client can send as `authorization: Bearer <token>`: printable ASCII
+ * without spaces. grpc-js refuses other metadata values, and HTTP/2 drops a
+ * value with a leading or trailing space, so a token with anything else would
+ * start cleanly and then refuse every caller (found by hostile testing).
+ */
+const SENDABLE_TOKEN = /^[\x21-\x7E]*$/
 
 /** The secret of one token entry, or the problem that keeps it from giving one. */
 export function tokenSecret(entry: AuthTokenEntry, index: number, env: NodeJS.ProcessEnv): { secret: string } | { problem: ConfigProblem } {
@@ -97,11 +105,12 @@ export function tokenSecret(entry: AuthTokenEntry, index: number, env: NodeJS.Pr
   } else if (entry.tokenEnv !== undefined) {
     field = 'tokenEnv'
     const value = env[entry.tokenEnv]
-    if (value === undefined || value === '') {
-      const given = `${JSON.stringify(entry.tokenEnv)}, which is ${value === undefined ? 'not set' : 'empty'}`
+    if (value === undefined || value.trim() === '') {
+      const given = `${describeGiven(entry.tokenEnv, 'tokenEnv')}, which is ${value === undefined ? 'not set' : value === '' ? 'empty' : 'only whitespace'}`
       return { problem: { path: `${at}.tokenEnv`, expected: 'the name of an environment variable that holds the token', given } }
     }
-    secret = value
+    // Trimmed like tokenFile: `export T=$(cat file)` and secret stores add a newline no client sends.
+    secret = value.trim()
   } else {
     field = 'tokenFile'
     const read = readText(entry.tokenFile!)
@@ -110,11 +119,20 @@ export function tokenSecret(entry: AuthTokenEntry, index: number, env: NodeJS.Pr
     }
     secret = read.text.trim()
   }
+  const expected = `a secret of at least ${MIN_TOKEN_LENGTH} characters, printable ASCII without spaces (0x21–0x7E: what gRPC metadata can carry)`
+  if (!SENDABLE_TOKEN.test(secret)) {
+    // Say what kind of character is wrong, never which or where: that would give part of the secret away.
+    const kind = /\s/.test(secret) ? 'whitespace' : 'characters outside printable ASCII'
+    return { problem: { path: `${at}.${field}`, expected, given: `a secret of ${secret.length} characters that holds ${kind} (not shown)` } }
+  }
   if (secret.length < MIN_TOKEN_LENGTH) {
-    return { problem: { path: `${at}.${field}`, expected: `a secret of at least ${MIN_TOKEN_LENGTH} characters`, given: describeGiven(secret, 'token') } }
+    return { problem: { path: `${at}.${field}`, expected, given: describeGiven(secret, 'token') } }
   }
   return { secret }
 }
+
+/** PKCS#8 (-----BEGIN ENCRYPTED PRIVATE KEY-----) or OpenSSL's traditional form (Proc-Type: 4,ENCRYPTED). */
+const ENCRYPTED_KEY = /-----BEGIN ENCRYPTED PRIVATE KEY-----|^Proc-Type:\s*4,\s*ENCRYPTED/m
 
 /** A PEM file's problem, if any: unreadable, not PEM, or not what the field needs. */
 function pemProblem(path: string, field: string, kind: 'certificate' | 'key'): ConfigProblem | undefined {
@@ -125,7 +143,10 @@ function pemProblem(path: string, field: string, kind: 'certificate' | 'key'): C
     if (kind === 'key') createPrivateKey(read.text)
     else new X509Certificate(read.text)
   } catch {
-    // The content is never echoed: it may be a key.
+    // The content is never echoed: it may be a key. An encrypted key is PEM, just not one Arbiter can use.
+    if (kind === 'key' && ENCRYPTED_KEY.test(read.text)) {
+      return { path: `tls.${field}`, expected, given: `${JSON.stringify(path)}, which is encrypted (ENCRYPTED PRIVATE KEY / Proc-Type: 4,ENCRYPTED): give an unencrypted key (Arbiter takes no passphrase)` }
+    }
     return { path: `tls.${field}`, expected, given: `${JSON.stringify(path)}, which holds no PEM ${kind}` }
   }
   return undefined

@@ -69,13 +69,16 @@ export class ClientNamedBegins {
     /** Why the decision log takes no decision now: a transaction begun could never commit. */
     logRefusal?: string,
   ): NamedBegin {
-    const refuse = (why: string, extra: Record<string, string> = {}): TmError =>
-      new TmError('TM_TX_ABORTED', `transaction ${gtrid} was not begun: ${why}; nothing was done (call Begin instead)`, {
+    // The text is for the person reading the error; clients act on the metadata. "Call Begin instead" was wrong
+    // where a Begin is refused too (draining, a log that takes no decision): say what helps in each case.
+    const refuse = (why: string, extra: Record<string, string> = {}, hint = 'retry: a new Begin names a fresh transaction'): TmError =>
+      new TmError('TM_TX_ABORTED', `transaction ${gtrid} was not begun: ${why}; nothing was done (${hint})`, {
         metadata: { gtrid, retryable: 'true', beginRefused: 'true', ...extra },
       })
+    const later = 'retry later, or on another node: this node begins nothing now'
     // Refused rather than UNAVAILABLE: nothing was begun, so the client knows its Commit did nothing.
-    if (!accepting) throw refuse('the TM is shutting down (draining)', { draining: 'true' })
-    if (logRefusal !== undefined) throw refuse(logRefusal)
+    if (!accepting) throw refuse('the TM is shutting down (draining)', { draining: 'true' }, later)
+    if (logRefusal !== undefined) throw refuse(logRefusal, {}, later)
     if (nodeId !== this.nodeId) throw refuse(`it names TM node "${nodeId}", this is node "${this.nodeId}"`)
     if (tmInstance !== this.instance) throw refuse('it was named under another run of this TM (tm_instance differs: the TM restarted, or lost its lease in the shared store)')
     const closed = this.closed.get(gtrid)

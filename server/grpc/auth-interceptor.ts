@@ -6,7 +6,7 @@
 import * as grpc from '@grpc/grpc-js'
 import { TmError } from '../../proto/errors.js'
 import type { Logger } from '../logger.js'
-import { bearerSecret, requiredRoles, type Principal, type TokenAuthenticator } from './auth.js'
+import { bearerSecret, requiredRoles, unauthenticatedMessage, type Principal, type TokenAuthenticator } from './auth.js'
 import { toServiceError } from './status.js'
 
 export const PRINCIPAL_KEY = 'x-arbiter-principal'
@@ -43,7 +43,7 @@ export function createAuthInterceptor(auth: TokenAuthenticator, logger: Logger):
           refuse(
             new TmError(
               'TM_UNAUTHENTICATED',
-              header === undefined ? 'no "authorization: Bearer <token>" metadata' : 'unknown or malformed bearer token',
+              unauthenticatedMessage(header),
             ),
           )
           return

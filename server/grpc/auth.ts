@@ -75,6 +75,24 @@ export function bearerSecret(header: string | undefined): string | undefined {
   return match?.[1]
 }
 
+/**
+ * Why a call with this `authorization` value (undefined: none arrived) is
+ * refused, for its UNAUTHENTICATED status and the log: what is wrong with the
+ * header's shape, never the secret. HTTP/2 drops a value that starts or ends
+ * with whitespace before grpc-js sees it, so "Bearer <token> " arrives as no
+ * header at all and was answered "no metadata" (found by hostile testing).
+ */
+export function unauthenticatedMessage(header: string | undefined): string {
+  if (header === undefined) {
+    return 'no "authorization: Bearer <token>" metadata arrived (HTTP/2 drops a value that starts or ends with a space: send exactly "Bearer <token>")'
+  }
+  if (!/^Bearer(?:[ ]|$)/i.test(header)) return 'the authorization metadata is not "Bearer <token>" (another scheme, or no "Bearer " in front)'
+  const words = header.trim().split(/\s+/).length - 1
+  if (words === 0) return 'the authorization metadata holds no token after "Bearer"'
+  if (words > 1) return `the authorization metadata holds ${words} words after "Bearer", not one token (a token has no spaces)`
+  return 'unknown bearer token'
+}
+
 /** Which role a method needs: undefined for the ones open to anyone (health, reflection). */
 export function requiredRoles(path: string): readonly Role[] | undefined {
   if (path.startsWith('/grpc.health.v1.') || path.startsWith('/grpc.reflection.')) return undefined

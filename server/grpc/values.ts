@@ -13,22 +13,36 @@ const INTEGER = /^[+-]?\d+$/
 /** Date, time and offset, as RFC 3339 writes them (a space for the T too). */
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})$/
 
+/** A UTC date and time, for any year from 0 (Date.UTC maps years 0–99 to 1900–1999). */
+function utc(year: number, month: number, day: number, hours = 0, minutes = 0, seconds = 0, ms = 0): Date {
+  const date = new Date(0)
+  date.setUTCFullYear(year, month - 1, day)
+  date.setUTCHours(hours, minutes, seconds, ms)
+  return date
+}
+
 /**
- * Why `text` is not a timestamp this TM takes exactly, or undefined. Date()
- * alone took "1" as 2001-01-01, "2020-02-30" as March 1st and a time without
- * an offset in the server's zone, and cut microseconds off (found by hostile
- * testing): a timestamp is stored as given, or refused.
+ * The instant `text` names, or why it is not a timestamp this TM takes
+ * exactly. Date() alone took "1" as 2001-01-01, "2020-02-30" as March 1st and
+ * a time without an offset in the server's zone, and cut microseconds off;
+ * Date.UTC refused 0005-01-01, and Date("0005-01-01 00:00:00Z") is 2001-05-01
+ * (found by hostile testing): a timestamp is taken as given, or refused. Built
+ * from its parts, never by Date's own parser.
  */
-function rfc3339Problem(text: string): string | undefined {
+function parseRfc3339(text: string): { date: Date } | { problem: string } {
   const m = RFC3339.exec(text)
-  if (!m) return 'expected e.g. 2026-03-01T12:34:56.123Z or …+02:00: date, time and offset'
-  const [, y, mo, d, h, mi, sec, fraction = '', offset] = m
-  const day = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)))
-  if (day.getUTCFullYear() !== Number(y) || day.getUTCMonth() !== Number(mo) - 1 || day.getUTCDate() !== Number(d)) return `there is no ${y}-${mo}-${d}`
-  if (Number(h) > 23 || Number(mi) > 59 || Number(sec) > 59) return 'the time is out of range (leap seconds are not taken)'
-  if (offset !== undefined && offset.length === 6 && (Number(offset.slice(1, 3)) > 23 || Number(offset.slice(4)) > 59)) return 'the offset is out of range'
-  if (/[1-9]/.test(fraction.slice(3))) return 'finer than a millisecond: pass it as a string and convert it in the statement'
-  return undefined
+  if (!m) return { problem: 'expected e.g. 2026-03-01T12:34:56.123Z or …+02:00: date, time and offset' }
+  const [, y, mo, d, h, mi, sec, fraction = '', offset = 'Z'] = m
+  const day = utc(Number(y), Number(mo), Number(d))
+  if (day.getUTCFullYear() !== Number(y) || day.getUTCMonth() !== Number(mo) - 1 || day.getUTCDate() !== Number(d)) return { problem: `there is no ${y}-${mo}-${d}` }
+  if (Number(h) > 23 || Number(mi) > 59 || Number(sec) > 59) return { problem: 'the time is out of range (leap seconds are not taken)' }
+  const [offsetHours, offsetMinutes] = offset.length === 6 ? [Number(offset.slice(1, 3)), Number(offset.slice(4))] : [0, 0]
+  if (offsetHours > 23 || offsetMinutes > 59) return { problem: 'the offset is out of range' }
+  if (/[1-9]/.test(fraction.slice(3))) return { problem: 'finer than a millisecond: pass it as a string and convert it in the statement' }
+  const local = utc(Number(y), Number(mo), Number(d), Number(h), Number(mi), Number(sec), Number(fraction.slice(0, 3).padEnd(3, '0')))
+  // Local time is UTC plus the offset: +02:00 at 12:00 is 10:00Z.
+  const offsetMs = (offset.startsWith('-') ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60_000
+  return { date: new Date(local.getTime() - offsetMs) }
 }
 
 export function fromProtoValue(value: Value__Output, position: number): SqlValue {
@@ -57,9 +71,9 @@ export function fromProtoValue(value: Value__Output, position: number): SqlValue
       return { kind: 'decimal', value: value.decimalValue! }
     case 'timestampValue': {
       const text = value.timestampValue!
-      const why = rfc3339Problem(text)
-      if (why !== undefined) throw bad(`"${text.slice(0, 40)}" is not an RFC 3339 timestamp (${why})`)
-      return { kind: 'timestamp', value: new Date(text) }
+      const parsed = parseRfc3339(text)
+      if ('problem' in parsed) throw bad(`"${text.slice(0, 40)}" is not an RFC 3339 timestamp (${parsed.problem})`)
+      return { kind: 'timestamp', value: parsed.date }
     }
     case 'jsonValue':
       try {

@@ -13,6 +13,9 @@ import { httpGet, makeCertificates, type TestCertificates } from './helpers.js'
 const PG_PASSWORD = 'pgPassw0rd-SHOULD-NOT-LEAK'
 const MARIA_PASSWORD = 'mariaPassw0rd-SHOULD-NOT-LEAK'
 const DOWN_PASSWORD = 'downPassw0rd-SHOULD-NOT-LEAK'
+// Given as a query parameter, where the drivers take it too: it was logged verbatim (found by hostile testing).
+const QUERY_PASSWORD = 'queryPassw0rd-SHOULD-NOT-LEAK'
+const MYSQL_QUERY_PASSWORD = 'mysqlQueryPassw0rd-SHOULD-NOT-LEAK'
 const APP_TOKEN = 'appToken-SHOULD-NOT-LEAK-0123456789'
 const ADMIN_TOKEN = 'adminToken-SHOULD-NOT-LEAK-0123456789'
 const WRONG_TOKEN = 'wrongToken-SHOULD-NOT-LEAK-0123456789'
@@ -40,6 +43,8 @@ beforeAll(async () => {
       { name: 'maria', kind: 'mysql', urlEnv: 'TEST_MARIA_URL' },
       // Nothing listens here: connection refused, retried in the background.
       { name: 'down', kind: 'postgres', url: `postgres://someone:${DOWN_PASSWORD}@127.0.0.1:1/nothing`, connectTimeoutMs: 300 },
+      { name: 'downq', kind: 'postgres', url: `postgres://someone@127.0.0.1:1/bank?password=${QUERY_PASSWORD}`, connectTimeoutMs: 300 },
+      { name: 'downmy', kind: 'mysql', url: `mysql://someone@127.0.0.1:1/bank?password=${MYSQL_QUERY_PASSWORD}`, connectTimeoutMs: 300 },
     ],
     {
       auth: {
@@ -88,9 +93,11 @@ describe('log output', () => {
     expect(logs).toMatch(/"msg":"resource not ready, retrying"/)
     expect(logs).toMatch(/"resource":"maria"/)
     expect(logs).toMatch(/"resource":"down"/)
-    expect(logs).toMatch(/unknown or malformed bearer token/)
+    expect(logs).toMatch(/unknown (or malformed )?bearer token/)
     expect(logs).toMatch(/"url":"postgres:\/\/postgres:\*\*\*@/)
-    for (const secret of [PG_PASSWORD, MARIA_PASSWORD, DOWN_PASSWORD, APP_TOKEN, ADMIN_TOKEN, WRONG_TOKEN]) {
+    expect(logs).toContain('"url":"postgres://someone@127.0.0.1:1/bank?password=***"')
+    expect(logs).toContain('"url":"mysql://someone@127.0.0.1:1/bank?password=***"')
+    for (const secret of [PG_PASSWORD, MARIA_PASSWORD, DOWN_PASSWORD, QUERY_PASSWORD, MYSQL_QUERY_PASSWORD, APP_TOKEN, ADMIN_TOKEN, WRONG_TOKEN]) {
       expect(logs, `${secret} leaked`).not.toContain(secret)
     }
     const keyBody = readFileSync(certs.serverKeyFile, 'utf8').split('\n')[1]!

@@ -42,7 +42,7 @@ describe('arbiter serve with a bad config', () => {
   it('a token under 16 characters: exit 2 naming the field, the secret not shown', async () => {
     const r = await serve(`dataDir: ${dir}/data\nauth:\n  tokens:\n    - { name: ops, role: admin, token: tiny-secret }\n`)
     expect(r.code).toBe(2)
-    expect(r.stderr).toContain('auth.tokens[0].token: expected a secret of at least 16 characters, got a secret of 11 characters (not shown)')
+    expect(r.stderr).toContain('auth.tokens[0].token: expected a secret of at least 16 characters, printable ASCII without spaces (0x21–0x7E: what gRPC metadata can carry), got a secret of 11 characters (not shown)')
     expect(r.stderr + r.stdout).not.toContain('tiny-secret')
   })
 })
