@@ -2,7 +2,13 @@
 // client of a single node, unchanged. With several (a cluster on a shared
 // store):
 // - a new transaction goes to the next node round robin, skipping a node
-//   whose connection is failing or that failed a call in the last second.
+//   that is not healthy: its connection is failing, a call to it failed as
+//   unreachable, its connection dropped (the client's keepalive finds a
+//   frozen node whose socket stays open), or the cluster's member list says
+//   it is not live (lease lapsed, taken over). A node that failed is skipped
+//   for DOWN_BASE_MS, doubling on each failure up to DOWN_MAX_MS, and then
+//   only gets new transactions again once it answered a probe (ListMembers):
+//   no transaction is sent to find out whether a node is back.
 //   Round robin rather than least-in-flight: every node of a cluster shares
 //   the same databases, so a node's own work per transaction is the same
 //   everywhere and in-flight counts would mostly measure this client;
@@ -12,14 +18,21 @@
 // - the outcome of a transaction is asked of its node first, then of the
 //   others: a node that was taken over is answered for by any node, from
 //   the shared store.
-import { fromGrpcError, UnavailableError, WrongNodeError } from './errors.js'
-import type { ResolvedClientOptions } from './options.js'
+import { ArbiterError, fromGrpcError, isTmAnswer, UnavailableError, WrongNodeError } from './errors.js'
+import { CLUSTER_CHANNEL_OPTIONS, type ResolvedClientOptions } from './options.js'
 import { TmRpc, type RpcCallOptions } from './tm-rpc.js'
 import { DNS_REFRESH_MS, dnsTarget, nodeAddress, systemResolve, type DnsTarget, type Resolve } from './dns-nodes.js'
 import type { Transaction__Output } from '../proto/gen/arbiter/v1/Transaction.js'
+import type { Member__Output } from '../proto/gen/arbiter/v1/Member.js'
 
-/** How long a node that failed a call gets no new transactions (then it is tried again). */
-const DOWN_MS = 1000
+/** How long a node that failed once gets no new transactions; doubled on each further failure. */
+export const DOWN_BASE_MS = 1000
+/** The longest a failed node is skipped before it is probed again. */
+export const DOWN_MAX_MS = 30_000
+/** The deadline of a probe (at most the client's defaultDeadlineMs). */
+export const PROBE_DEADLINE_MS = 2000
+/** The member list is read at least this often while new transactions are picked (the `live` flags). */
+export const LIVENESS_EVERY_MS = 10_000
 /** ListMembers at most this often (asked when a gtrid names a node this client does not know). */
 const REFRESH_EVERY_MS = 1000
 
@@ -34,18 +47,28 @@ export class NodeSet {
   private dnsTimer: NodeJS.Timeout | undefined
   /** Node id (a gtrid's prefix) to its connection. */
   private readonly byNode = new Map<string, TmRpc>()
-  private readonly downUntil = new Map<TmRpc, number>()
+  /** Nodes that are not healthy (absent: healthy). */
+  private readonly health = new Map<TmRpc, Health>()
+  /** The node id each connection answered as (a probe's ListMembers, a transaction begun there). */
+  private readonly nodeIdOf = new Map<TmRpc, string>()
   private next = 0
   private refreshedAt = 0
+  private livenessAt = 0
+  private closed = false
+  /** More than one node (or a `dns:` target): health is tracked, keepalive is on. */
+  private readonly cluster: boolean
 
   constructor(
     private readonly options: ResolvedClientOptions,
     private readonly resolve: Resolve = systemResolve,
+    /** The clock (a seam for tests). */
+    private readonly now: () => number = Date.now,
   ) {
     for (const entry of options.addresses) {
       const target = dnsTarget(entry)
       if (target) this.dnsTargets.push({ entry, target })
     }
+    this.cluster = options.addresses.length > 1 || this.dnsTargets.length > 0
     // Until a name resolves, its target is one channel of its own (grpc-js resolves it and picks one address).
     this.given = options.addresses.map((address) => this.rpcFor(address))
     if (this.dnsTargets.length > 0) {
@@ -95,26 +118,133 @@ export class NodeSet {
   pick(): TmRpc {
     const list = this.given
     if (list.length === 1) return list[0]!
-    const now = Date.now()
+    const now = this.now()
+    if (now - this.livenessAt >= LIVENESS_EVERY_MS) void this.readLiveness()
     for (let i = 0; i < list.length; i++) {
       const rpc = list[(this.next + i) % list.length]!
-      if (rpc.reachable && (this.downUntil.get(rpc) ?? 0) <= now) {
+      if (this.healthy(rpc, now)) {
         this.next = (this.next + i + 1) % list.length
         return rpc
       }
     }
-    // Every node looks down: try them in turn anyway (one may have come back).
+    // No node looks healthy: try them in turn anyway (one may have come back; an answer makes it healthy).
     return list[this.next++ % list.length]!
   }
 
-  /** A call to `rpc` failed as unreachable: no new transactions there for a moment. */
+  /** Whether `rpc` takes new transactions now; a failed node whose time is up is probed (it stays skipped until it answers). */
+  private healthy(rpc: TmRpc, now: number): boolean {
+    const h = this.health.get(rpc)
+    if (h === undefined) return rpc.reachable
+    if (!h.probing && h.downUntil <= now) this.probe(rpc)
+    return false
+  }
+
+  /**
+   * A call to `rpc` failed as unreachable (or its connection dropped, or the
+   * member list says it is not live): no new transactions there until it
+   * answers a probe, DOWN_BASE_MS after a first failure, twice as long after
+   * each further one, at most DOWN_MAX_MS. Failures while it is already down
+   * (calls that were under way together) count once.
+   */
   failed(rpc: TmRpc): void {
-    if (!this.single) this.downUntil.set(rpc, Date.now() + DOWN_MS)
+    if (!this.cluster) return
+    const now = this.now()
+    const h = this.health.get(rpc) ?? { failures: 0, downUntil: 0, probing: false }
+    if (h.failures > 0 && (h.probing || now < h.downUntil)) return
+    h.failures++
+    h.downUntil = now + downMs(h.failures)
+    this.health.set(rpc, h)
+    // The other nodes may know why (taken over, lease lapsed): their `live` flags.
+    if (now - this.livenessAt >= REFRESH_EVERY_MS) void this.readLiveness()
+  }
+
+  /** `rpc` answered a call: it takes new transactions again. */
+  succeeded(rpc: TmRpc): void {
+    this.health.delete(rpc)
+  }
+
+  /** The connection to `rpc` was READY and dropped: skipped until it answers a probe, sent now. */
+  private lost(rpc: TmRpc): void {
+    if (this.closed || this.health.has(rpc) || !this.given.includes(rpc)) return
+    this.health.set(rpc, { failures: 0, downUntil: 0, probing: false })
+    this.probe(rpc)
+  }
+
+  /** How many failures in a row `rpc` has had and until when it is skipped (for tests and diagnostics). */
+  healthOf(rpc: TmRpc): { readonly failures: number; readonly downUntil: number; readonly probing: boolean } | undefined {
+    const h = this.health.get(rpc)
+    return h && { ...h }
+  }
+
+  /** The connection of a node the client was given, by address. */
+  givenRpc(address: string): TmRpc | undefined {
+    return this.given.find((rpc) => rpc.address === address)
+  }
+
+  /**
+   * Asks a node that is down whether it answers (ListMembers, whose answer
+   * also says whether the node is live in the cluster): healthy again if it
+   * does, down for longer if not.
+   */
+  private probe(rpc: TmRpc): void {
+    const h = this.health.get(rpc)
+    if (!h || h.probing || this.closed) return
+    h.probing = true
+    const done = (ok: boolean): void => {
+      h.probing = false
+      if (this.closed || this.health.get(rpc) !== h) return
+      if (ok) this.health.delete(rpc)
+      else this.failed(rpc)
+    }
+    rpc.listMembers(Math.min(this.options.defaultDeadlineMs, PROBE_DEADLINE_MS)).then(
+      ({ nodeId, members }) => {
+        if (nodeId) this.nodeIdOf.set(rpc, nodeId)
+        this.applyLiveness(members, rpc)
+        // A node that answers but whose own lease lapsed (it was taken over and has not rejoined yet) stays down.
+        done(members.find((m) => m.nodeId === nodeId)?.live !== false)
+      },
+      (error: unknown) => {
+        // Answered, just not with the list (an older TM, auth): it is there. Unreachable, deadline, a store it cannot read: down.
+        const e = fromGrpcError(error)
+        done(!(e instanceof UnavailableError) && e.code !== 'TM_OUTCOME_UNKNOWN')
+      },
+    )
+  }
+
+  /** The member list from a healthy node: members it says are not live get no new transactions. */
+  private async readLiveness(): Promise<void> {
+    this.livenessAt = this.now()
+    const order = [...this.given].sort((a, b) => Number(this.health.has(a)) - Number(this.health.has(b)))
+    for (const rpc of order) {
+      if (this.closed || this.health.has(rpc)) return
+      try {
+        const { nodeId, members } = await rpc.listMembers(Math.min(this.options.defaultDeadlineMs, PROBE_DEADLINE_MS))
+        if (nodeId) this.nodeIdOf.set(rpc, nodeId)
+        this.applyLiveness(members, rpc)
+        return
+      } catch {
+        return // not this node's verdict on the others; its own failures are seen by its calls
+      }
+    }
+  }
+
+  /** Members the list says are not live (lease lapsed, taken over): the given nodes they are go down. */
+  private applyLiveness(members: readonly Member__Output[], from: TmRpc): void {
+    if (this.closed) return
+    for (const m of members) {
+      if (m.live) continue
+      for (const rpc of this.given) {
+        if (rpc === from) continue // its own entry is judged by the probe
+        if (this.nodeIdOf.get(rpc) === m.nodeId || (m.address !== '' && rpc.address === m.address)) this.failed(rpc)
+      }
+    }
   }
 
   /** `gtrid` was begun (or named) on `rpc`: its node is reached there. */
   learn(gtrid: string, rpc: TmRpc): void {
-    if (!this.single) this.byNode.set(nodeOf(gtrid), rpc)
+    if (this.single) return
+    this.byNode.set(nodeOf(gtrid), rpc)
+    if (this.given.includes(rpc)) this.nodeIdOf.set(rpc, nodeOf(gtrid))
   }
 
   /** What the cluster knows of `gtrid`: asked of its node first, then of the others. */
@@ -160,6 +290,7 @@ export class NodeSet {
   }
 
   close(): void {
+    this.closed = true
     clearInterval(this.dnsTimer)
     for (const rpc of this.rpcs.values()) rpc.close()
   }
@@ -174,7 +305,8 @@ export class NodeSet {
   /** Reads the member list from the first node that answers. */
   private async refresh(): Promise<void> {
     this.refreshedAt = Date.now()
-    for (const rpc of this.given) {
+    // Healthy nodes first: one that is down would make the lookup wait out its deadline.
+    for (const rpc of [...this.given].sort((a, b) => Number(this.health.has(a)) - Number(this.health.has(b)))) {
       try {
         const { members } = await rpc.listMembers(Math.min(this.options.defaultDeadlineMs, 2000))
         // A node this client already reached (it began transactions there) keeps that route: the address a
@@ -191,14 +323,45 @@ export class NodeSet {
   private rpcFor(address: string, nameForTls?: DnsTarget): TmRpc {
     let rpc = this.rpcs.get(address)
     if (!rpc) {
+      // In a cluster, keepalive (unless channelOptions set it): a frozen node's connection stays open and
+      // READY, and only an unanswered ping shows it. One node: the channel exactly as before.
+      const base = this.cluster ? { ...CLUSTER_CHANNEL_OPTIONS, ...this.options.channelOptions } : this.options.channelOptions
       const channelOptions = nameForTls
-        ? { ...this.options.channelOptions, 'grpc.ssl_target_name_override': nameForTls.host, 'grpc.default_authority': `${nameForTls.host}:${nameForTls.port}` }
-        : this.options.channelOptions
-      rpc = new TmRpc({ ...this.options, address, channelOptions })
-      this.rpcs.set(address, rpc)
+        ? { ...base, 'grpc.ssl_target_name_override': nameForTls.host, 'grpc.default_authority': `${nameForTls.host}:${nameForTls.port}` }
+        : base
+      const created = new TmRpc({ ...this.options, address, channelOptions })
+      rpc = created
+      this.rpcs.set(address, created)
+      // A connection that was READY and dropped (keepalive unanswered, reset): skipped until the node answers a probe.
+      if (this.cluster) created.onConnectionLost(() => this.lost(created))
     }
     return rpc
   }
+}
+
+/** Per node that is not healthy. */
+interface Health {
+  /** Failures in a row (each while it was up). */
+  failures: number
+  /** Not probed before this time. */
+  downUntil: number
+  /** A probe is under way (the node is skipped meanwhile). */
+  probing: boolean
+}
+
+/** How long a node is skipped after `failures` failures in a row: DOWN_BASE_MS doubling, at most DOWN_MAX_MS. */
+export function downMs(failures: number): number {
+  return Math.min(DOWN_MAX_MS, DOWN_BASE_MS * 2 ** Math.max(0, Math.min(failures - 1, 30)))
+}
+
+/**
+ * An error that says the node did not answer: unreachable, or no answer
+ * within the deadline (not the TM's own answer). Its node is treated as
+ * failed: a node that was only slow answers the probe and is back within
+ * a second or so.
+ */
+export function unanswered(error: unknown): boolean {
+  return error instanceof UnavailableError || (error instanceof ArbiterError && error.code === 'TM_OUTCOME_UNKNOWN' && !isTmAnswer(error))
 }
 
 /** The node a gtrid names ("<node id>:<ULID>"). */

@@ -7,13 +7,13 @@
 // never reported as "not run": it ends as OutcomeUnknownError with the gtrid
 // to ask about.
 import { backoffDelay, sleep } from './backoff.js'
-import { OutcomeUnknownError, UnavailableError, fromGrpcError, isTmAnswer, type ArbiterError } from './errors.js'
+import { OutcomeUnknownError, fromGrpcError, isTmAnswer, type ArbiterError } from './errors.js'
 import type { ResolvedClientOptions, TransactionOptions } from './options.js'
 import type { RunRequest } from '../proto/gen/arbiter/v1/RunRequest.js'
 import type { RunResponse__Output } from '../proto/gen/arbiter/v1/RunResponse.js'
 import type { Statement } from '../proto/gen/arbiter/v1/Statement.js'
 import type { TmRpc } from './tm-rpc.js'
-import type { NodeSet } from './node-set.js'
+import { unanswered, type NodeSet } from './node-set.js'
 import { beginPatiently } from './transaction-runner.js'
 import { noteGtrid } from './tracing.js'
 
@@ -89,6 +89,8 @@ export async function runNamed(
     waitFor: options.waitFor === 'durable' ? ('WAIT_FOR_DURABLE' as const) : ('WAIT_FOR_APPLIED' as const),
   }
   let rpc = nodes.pick()
+  /** Nodes that did not take the Run in (not sent): in a cluster, the next node is asked, each at most once. */
+  let hops = 1
   // Named here when the client knows the TM (no extra round trip); else a Begin names it.
   for (let naming = 1; ; naming++) {
     const named = naming === 1 ? rpc.nameTransaction(options.timeoutMs, labels) : undefined
@@ -103,17 +105,30 @@ export async function runNamed(
     const request: RunRequest = { ...body, gtrid, tmInstance: named?.begin.tmInstance ?? '' }
     let first: ArbiterError
     try {
-      return await rpc.run(request, { signal })
+      const answer = await rpc.run(request, { signal })
+      nodes.succeeded(rpc)
+      return answer
     } catch (caught) {
       // Sent, then cancelled: the TM goes on and may commit.
       if (signal?.aborted === true && caught === signal.reason) throw unknown(gtrid, 'was cancelled after its request was sent', caught)
       first = fromGrpcError(caught)
     }
-    if (first instanceof UnavailableError) nodes.failed(rpc)
+    if (unanswered(first)) nodes.failed(rpc)
     if (notRun(first)) {
       // A TM that would not begin the name chosen here (it restarted, another node), or that lost the
       // transaction its Begin named (it restarted in between): nothing ran; a (new) Begin names it.
       if (naming === 1 && (first.metadata.beginRefused === 'true' || first.code === 'TM_TX_NOT_FOUND')) continue
+      // Never taken in by its node (a frozen or unreachable node never opened the session): in a cluster
+      // nothing ran anywhere, so it goes to another node under a new name. Never a Run that may have run.
+      if (first.metadata.notSent === 'true' && !nodes.single && hops < nodes.addresses().length && signal?.aborted !== true) {
+        const next = nodes.pick()
+        if (next !== rpc) {
+          hops++
+          rpc = next
+          naming = 0
+          continue
+        }
+      }
       throw first
     }
     return resolve(nodes.repeatOrder(rpc), request, first, client)

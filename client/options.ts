@@ -26,7 +26,9 @@ export interface ArbiterClientOptions {
   /**
    * Several nodes of one cluster (log.store: postgres), `host:port` each.
    * New transactions are spread over them round robin, skipping a node whose
-   * connection is failing; every request of a transaction goes to the node
+   * connection is failing, that failed a call (1 s, doubling on each failure
+   * up to 30 s, then until it answers a probe) or that the cluster lists as
+   * not live; every request of a transaction goes to the node
    * that holds it; the outcome of a transaction whose node cannot be reached
    * is asked of the others (any node answers for one that was taken over).
    * Nodes not listed are learned from the cluster (ListMembers) when a
@@ -42,7 +44,9 @@ export interface ArbiterClientOptions {
   /**
    * grpc-js channel options (keepalive etc.), passed through, over
    * DEFAULT_CHANNEL_OPTIONS (a reconnect backoff of 100 ms growing to 500 ms,
-   * so a restarted TM is found within about half a second of being ready).
+   * so a restarted TM is found within about half a second of being ready)
+   * and, with several nodes, CLUSTER_CHANNEL_OPTIONS (keepalive: a ping every
+   * 5 s, unanswered for 3 s drops the connection).
    */
   readonly channelOptions?: ChannelOptions
   /**
@@ -125,6 +129,24 @@ export interface ResolvedClientOptions {
 export const DEFAULT_CHANNEL_OPTIONS: Readonly<ChannelOptions> = Object.freeze({
   'grpc.initial_reconnect_backoff_ms': 100,
   'grpc.max_reconnect_backoff_ms': 500,
+})
+
+/**
+ * What a client of several nodes (`addresses`, a `dns:` target) also sets on
+ * each node's channel unless channelOptions says otherwise: HTTP/2 keepalive.
+ * A frozen node (SIGSTOP, a VM paused, packets dropped) keeps its TCP
+ * connection open, so its channel stays READY and nothing else shows it; a
+ * ping unanswered for 3 s (sent every 5 s, also while no call is open) drops
+ * the connection, and the client then sends the node no new transactions
+ * until it answers again (node-set.ts). The TM (grpc-js) accepts pings at
+ * any rate; behind a proxy or another gRPC server that enforces a minimum
+ * ping interval (answering GOAWAY too_many_pings), set keepalive in
+ * channelOptions to what it allows. A client of one node is unchanged.
+ */
+export const CLUSTER_CHANNEL_OPTIONS: Readonly<ChannelOptions> = Object.freeze({
+  'grpc.keepalive_time_ms': 5000,
+  'grpc.keepalive_timeout_ms': 3000,
+  'grpc.keepalive_permit_without_calls': 1,
 })
 
 /** The longest a Node.js timer waits: a longer one fires after 1 ms. */

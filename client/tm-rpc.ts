@@ -154,6 +154,29 @@ export class TmRpc {
     return this.raw.getChannel().getConnectivityState(false) !== grpc.connectivityState.TRANSIENT_FAILURE
   }
 
+  /**
+   * Calls `listener` each time this channel's connection, once READY, drops
+   * (an unanswered keepalive ping, a reset, the TM going away). Not when it
+   * is closed here.
+   */
+  onConnectionLost(listener: () => void): void {
+    const channel = this.raw.getChannel()
+    const watch = (from: grpc.connectivityState): void => {
+      try {
+        // No deadline: no timer, nothing that keeps the process alive.
+        channel.watchConnectivityState(from, Infinity, () => {
+          const state = channel.getConnectivityState(false)
+          if (state === grpc.connectivityState.SHUTDOWN) return
+          if (from === grpc.connectivityState.READY && state !== grpc.connectivityState.READY) listener()
+          watch(state)
+        })
+      } catch {
+        // closed
+      }
+    }
+    watch(channel.getConnectivityState(false))
+  }
+
   close(): void {
     this.reports.flush()
     this.session?.close()

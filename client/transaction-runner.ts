@@ -17,7 +17,7 @@ import {
 } from './options.js'
 import { TransactionHandle, type Transaction } from './transaction.js'
 import type { RpcCallOptions, TmRpc } from './tm-rpc.js'
-import type { NodeSet } from './node-set.js'
+import { unanswered, type NodeSet } from './node-set.js'
 
 /** @internal Runs `once` and, when options.retry says so, again after a retryable TransactionAbortedError. */
 export async function withRetry<T>(options: TransactionOptions, once: () => Promise<T>): Promise<T> {
@@ -35,12 +35,18 @@ export async function withRetry<T>(options: TransactionOptions, once: () => Prom
   }
 }
 
+/** In a cluster, one Begin attempt waits at most a third of the patience, within these bounds, before the next node is tried. */
+const BEGIN_ATTEMPT_MIN_MS = 1000
+const BEGIN_ATTEMPT_MAX_MS = 5000
+
 /**
  * Begin, again while the TM is unreachable or draining (a graceful stop, a
  * restart), for up to `patienceMs`: a Begin does nothing but name a
  * transaction, so trying again is safe, and a restart then costs the caller
  * latency instead of an error. The answer of a Begin that was lost leaves an
- * unused transaction, which its deadline ends. @internal
+ * unused transaction, which its deadline ends. In a cluster each attempt
+ * waits a third of the patience (1 to 5 s) and a Begin not answered in that
+ * time (a frozen node) goes to the next node too. @internal
  */
 export async function beginPatiently(
   nodes: NodeSet,
@@ -50,12 +56,21 @@ export async function beginPatiently(
   patienceMs: number,
 ): Promise<{ response: BeginResponse__Output; rpc: TmRpc }> {
   const until = Date.now() + patienceMs
+  const attemptMs = nodes.single ? Infinity : Math.min(BEGIN_ATTEMPT_MAX_MS, Math.max(BEGIN_ATTEMPT_MIN_MS, patienceMs / 3))
   let rpc = first
   for (let attempt = 1; ; attempt++) {
     try {
-      return { response: await rpc.begin(request, { signal, deadlineMs: Math.max(1, until - Date.now()) }), rpc }
+      const response = await rpc.begin(request, { signal, deadlineMs: Math.max(1, Math.min(attemptMs, until - Date.now())) })
+      nodes.succeeded(rpc)
+      return { response, rpc }
     } catch (error) {
-      if (!(error instanceof UnavailableError) || Date.now() >= until || signal?.aborted) throw error
+      // No answer in time (not the TM's own answer): in a cluster, as unreachable (a Begin only names a transaction).
+      const late = !nodes.single && !(error instanceof UnavailableError) && unanswered(error)
+      if (!(error instanceof UnavailableError || late) || signal?.aborted) throw error
+      if (Date.now() >= until) {
+        // A Begin commits nothing: the caller learns that no node could be reached, not an unknown outcome.
+        throw late ? new UnavailableError(`no node answered Begin within ${patienceMs} ms: ${(error as Error).message}`, { cause: error }) : error
+      }
       // In a cluster, the next node (a Begin ran nowhere, or only named an unused transaction there).
       nodes.failed(rpc)
       rpc = nodes.pick()
@@ -114,7 +129,7 @@ async function attempt<T>(
       const cancelled = signal?.aborted === true
       handle.close(cancelled ? signal.reason : error)
       const reason = cancelled ? `cancelled by the application: ${describe(signal.reason)}` : `the application's callback failed: ${describe(error)}`
-      if (error instanceof UnavailableError) nodes.failed(rpc)
+      if (unanswered(error)) nodes.failed(rpc)
       const escaped = await rollbackTransaction(rpc, handle, reason, client.defaultDeadlineMs, { callbackMayStillRun: cancelled })
       // The callback failed after it ended a local branch itself: what that branch did stays, the rest rolled back.
       if (escaped !== undefined) throw mixedOutcome(handle.gtrid, escaped, error)
@@ -131,6 +146,7 @@ async function attempt<T>(
       if (error instanceof UnavailableError || error instanceof OutcomeUnknownError) nodes.failed(rpc)
       throw error
     })
+    nodes.succeeded(rpc)
     return value
   } finally {
     handle.local.releaseAll()
