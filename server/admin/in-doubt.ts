@@ -92,7 +92,7 @@ export async function listInDoubt(ctx: AdminContext, only: string): Promise<List
     }),
   )
   const branches = perResource.flat()
-  if (ctx.cluster) await fillOtherNodes(ctx.cluster, branches)
+  if (ctx.cluster) await fillOtherNodes(ctx.cluster, branches, ctx.config.nodeId)
   return { branches, unreachable }
 }
 
@@ -107,8 +107,12 @@ const STORE_KNOWLEDGE: Record<StoreOutcome, InDoubtBranch['knowledge']> = {
  * holder) and what the shared store knows of it. This node does nothing
  * with them (action NONE): their holder's recovery does.
  */
-async function fillOtherNodes(cluster: ClusterView, branches: InDoubtBranch[]): Promise<void> {
-  const others = branches.filter((b) => b.knowledge === 'LOG_KNOWLEDGE_OTHER_NODE')
+async function fillOtherNodes(cluster: ClusterView, branches: InDoubtBranch[], self: string): Promise<void> {
+  // This node's own branches without a decision in its log may be held by another node too (it took this node over
+  // while it was down): then that node's word counts, not "will roll back" (found by hostile testing: shown so for a
+  // committed transaction another node was finishing, inviting an operator to roll it back).
+  const undecided = (b: InDoubtBranch): boolean => b.knowledge === 'LOG_KNOWLEDGE_NO_DECISION' && b.node === self
+  const others = branches.filter((b) => b.knowledge === 'LOG_KNOWLEDGE_OTHER_NODE' || undecided(b))
   if (others.length === 0) return
   let holders: Map<string, Holder>
   try {
@@ -119,6 +123,11 @@ async function fillOtherNodes(cluster: ClusterView, branches: InDoubtBranch[]): 
   for (const branch of others) {
     const holder = holders.get(branch.gtrid!)
     if (!holder) continue
+    if (undecided(branch)) {
+      if (holder.nodeId === self) continue // this node's own: its recovery's word stands
+      branch.action = 'RECOVERY_ACTION_NONE'
+      branch.why = `held by node "${holder.nodeId}" in the shared store${holder.outcome ? ` (${holder.outcome})` : ''}: its recovery finishes it, this node leaves it alone`
+    }
     branch.node = holder.nodeId
     if (holder.outcome !== undefined) branch.knowledge = STORE_KNOWLEDGE[holder.outcome]
   }

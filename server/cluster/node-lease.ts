@@ -20,6 +20,8 @@ export interface NodeLeaseOptions {
   readonly nodeId: string
   /** Where clients reach this node (cluster.advertiseAddress, else its listen address). */
   readonly address: string
+  /** The resource names this node is configured with (recorded: Takeover takes only nodes whose resources it has). */
+  readonly resources: readonly string[]
   readonly leaseMs: number
   /** The option that names the store, for messages. */
   readonly option: string
@@ -76,6 +78,11 @@ export class NodeLease {
     }
   }
 
+  /** The resource names this node is configured with. */
+  get resources(): readonly string[] {
+    return this.o.resources
+  }
+
   get nodeId(): string {
     return this.o.nodeId
   }
@@ -97,20 +104,20 @@ export class NodeLease {
       const r = await this.query<{ epoch: string | null; live_ms: number | null; renewed: string | null; instance: string | null; address: string | null }>(
         `WITH old AS (SELECT epoch, instance, address, renewed_at, lease_expires_at FROM arbiter_nodes WHERE node_id = $1 FOR UPDATE),
               taken AS (
-                UPDATE arbiter_nodes n SET epoch = n.epoch + 1, instance = $2, address = $3,
+                UPDATE arbiter_nodes n SET epoch = n.epoch + 1, instance = $2, address = $3, resources = $5::text[],
                        lease_expires_at = now() + $4 * interval '1 millisecond', renewed_at = now(), joined_at = now(),
                        taken_over_by = NULL, taken_over_at = NULL
                 FROM old WHERE n.node_id = $1 AND old.lease_expires_at <= now()
                 RETURNING n.epoch),
               fresh AS (
-                INSERT INTO arbiter_nodes (node_id, epoch, instance, address, lease_expires_at, renewed_at, joined_at)
-                SELECT $1, 1, $2, $3, now() + $4 * interval '1 millisecond', now(), now() WHERE NOT EXISTS (SELECT 1 FROM old)
+                INSERT INTO arbiter_nodes (node_id, epoch, instance, address, lease_expires_at, renewed_at, joined_at, resources)
+                SELECT $1, 1, $2, $3, now() + $4 * interval '1 millisecond', now(), now(), $5::text[] WHERE NOT EXISTS (SELECT 1 FROM old)
                 ON CONFLICT (node_id) DO NOTHING
                 RETURNING epoch)
          SELECT COALESCE((SELECT epoch FROM taken), (SELECT epoch FROM fresh))::text AS epoch,
                 (SELECT EXTRACT(EPOCH FROM lease_expires_at - now()) * 1000 FROM old)::float8 AS live_ms,
                 (SELECT renewed_at::text FROM old) AS renewed, (SELECT instance FROM old) AS instance, (SELECT address FROM old) AS address`,
-        [this.o.nodeId, this.instance, this.address, this.o.leaseMs],
+        [this.o.nodeId, this.instance, this.address, this.o.leaseMs, [...this.o.resources]],
         'joining the cluster',
       )
       const row = r.rows[0]!

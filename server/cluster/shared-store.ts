@@ -27,6 +27,8 @@ export interface SharedStoreConfig {
   readonly option: string
   readonly nodeId: string
   readonly address: string
+  /** The resource names this node is configured with (NodeLeaseOptions.resources). */
+  readonly resources: readonly string[]
   readonly dataDir: string
   readonly leaseMs: number
   readonly takeoverIntervalMs: number
@@ -91,6 +93,7 @@ export async function openSharedStore(config: SharedStoreConfig, logger: Logger)
   const lease = new NodeLease(pool, {
     nodeId: config.nodeId,
     address: config.address,
+    resources: config.resources,
     leaseMs: config.leaseMs,
     option: config.option,
     logger,

@@ -7,7 +7,7 @@
 import type pg from 'pg'
 import { StoreError } from './store-error.js'
 
-export const STORE_SCHEMA_VERSION = 2
+export const STORE_SCHEMA_VERSION = 3
 
 /** pg_advisory_xact_lock key: "arbiter" in ASCII, so it is recognisable in pg_locks. */
 const MIGRATION_LOCK = 0x61726269746572n
@@ -53,6 +53,9 @@ const MIGRATIONS: readonly (readonly string[])[] = [
   ],
   // 2: the W3C traceparent of a traced decision (recovery and takeover spans link to it); NULL when untraced.
   [`ALTER TABLE arbiter_transactions ADD COLUMN trace text`],
+  // 3: the resource names each node is configured with: a node takes over only a node whose resources it has
+  // all (NULL: a node from before version 3, taken over as before).
+  [`ALTER TABLE arbiter_nodes ADD COLUMN resources text[]`],
 ]
 
 /** Brings the store's tables to STORE_SCHEMA_VERSION; refuses a store of a newer version. */

@@ -35,6 +35,8 @@ export interface TakeoverOptions {
 
 export class Takeover {
   private readonly adopted = new Set<string>()
+  /** node@epoch lapses already said to be left for lack of resources. */
+  private readonly warnedLacking = new Set<string>()
   private timer: NodeJS.Timeout | undefined
   private running: Promise<TakeoverEvent[]> | undefined
   readonly history: TakeoverEvent[] = []
@@ -81,8 +83,8 @@ export class Takeover {
     const me = this.lease.nodeId
     if (!this.lease.held) return []
     const rows = (
-      await this.pool.query<{ node_id: string; epoch: string; live: boolean; mine: boolean; takeable: boolean }>(
-        `SELECT n.node_id, n.epoch::text, n.lease_expires_at > now() AS live, n.taken_over_by IS NOT DISTINCT FROM $1 AS mine,
+      await this.pool.query<{ node_id: string; epoch: string; live: boolean; mine: boolean; takeable: boolean; resources: string[] | null }>(
+        `SELECT n.node_id, n.epoch::text, n.resources, n.lease_expires_at > now() AS live, n.taken_over_by IS NOT DISTINCT FROM $1 AS mine,
                 n.lease_expires_at <= now() AND (n.taken_over_by IS NULL OR n.taken_over_at < n.joined_at OR n.taken_over_by = $1
                   OR t.lease_expires_at IS NULL OR t.lease_expires_at <= now()) AS takeable
          FROM arbiter_nodes n LEFT JOIN arbiter_nodes t ON t.node_id = n.taken_over_by
@@ -96,10 +98,33 @@ export class Takeover {
     const events: TakeoverEvent[] = []
     for (const row of rows) {
       if (!row.takeable || (row.mine && this.adopted.has(row.node_id))) continue
+      if (this.lacksResources(row.node_id, row.epoch, row.resources)) continue
       const event = await this.takeOver(row.node_id, Number(row.epoch))
       if (event) events.push(event)
     }
     return events
+  }
+
+  /**
+   * Whether this node lacks a resource the lapsed node has: taking it over
+   * would leave that resource's branches prepared for good, its decided ones
+   * and its orphans alike, since no other node finishes a taken node's work
+   * (found by hostile testing). A node with every one of them takes it over;
+   * with none, its work waits for it to come back. Said once per lapse.
+   */
+  private lacksResources(nodeId: string, epoch: string, theirs: readonly string[] | null): boolean {
+    const mine = new Set(this.lease.resources)
+    const missing = (theirs ?? []).filter((r) => !mine.has(r))
+    if (missing.length === 0) return false
+    const key = `${nodeId}@${epoch}`
+    if (!this.warnedLacking.has(key)) {
+      this.warnedLacking.add(key)
+      this.o.logger.warn(
+        { takenNodeId: nodeId, missing },
+        'a node whose lease lapsed has resources this node is not configured with: not taking it over (a node configured with all of them will, or its own restart)',
+      )
+    }
+    return true
   }
 
   private takeOver(nodeId: string, epoch: number): Promise<TakeoverEvent | undefined> {

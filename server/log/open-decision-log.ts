@@ -43,6 +43,7 @@ export async function openDecisionLog(
         option,
         nodeId: config.nodeId,
         address: config.cluster.advertiseAddress ?? config.listen,
+        resources: config.resources.map((r) => r.name),
         dataDir: config.dataDir,
         leaseMs: config.cluster.leaseMs,
         takeoverIntervalMs: config.cluster.takeoverIntervalMs,

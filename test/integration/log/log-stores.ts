@@ -51,7 +51,7 @@ export async function postgresStore(): Promise<Store & { pool: pg.Pool; lease: (
   /** A log on the store with this node's lease; a reopen is a restart (the previous run's lease lapses first, as after a crash). */
   const openWith = async (commitDelay?: CommitDelayOptions, tuning?: LogTuning): Promise<PostgresDecisionLog> => {
     lease?.stop()
-    lease = new NodeLease(pool, { nodeId: 'contract-1', address: '127.0.0.1:1', leaseMs: 2000, option: 'log.url', logger, onLost: () => undefined })
+    lease = new NodeLease(pool, { nodeId: 'contract-1', address: '127.0.0.1:1', resources: ['pg'], leaseMs: 2000, option: 'log.url', logger, onLost: () => undefined })
     await pool.query("UPDATE arbiter_nodes SET lease_expires_at = now() - interval '1 second'")
     await lease.join()
     lease.start()

@@ -235,15 +235,16 @@ describe('the postgres store refuses what it cannot make durable', () => {
 })
 
 describe('the postgres store schema', () => {
-  it('a store at version 1 (before trace contexts) migrates to the current version in place: its decisions stay, read back without a trace', async () => {
+  it('a store at version 1 (before trace contexts and node resources) migrates to the current version in place: its decisions stay, read back without a trace', async () => {
     const url = await createDatabase(sharedServerUrls().pgUrl, 'migrate')
     const pool = new pg.Pool({ connectionString: url, max: 2 })
     try {
       const client = await pool.connect()
       try {
         await migrateStore(client, 'log.url')
-        // Back to what a version-1 Arbiter left: no trace column.
+        // Back to what a version-1 Arbiter left: no trace column (2), no node resources (3).
         await client.query('ALTER TABLE arbiter_transactions DROP COLUMN trace')
+        await client.query('ALTER TABLE arbiter_nodes DROP COLUMN resources')
         await client.query('UPDATE arbiter_schema SET version = 1')
         await client.query(
           `INSERT INTO arbiter_transactions (gtrid, owner, outcome, branches, decided_ms, epoch) VALUES ('contract-1:v1', 'contract-1', 'commit', '[{"resource":"pg","bqual":"b1"}]', 1, 1)`,
@@ -253,7 +254,7 @@ describe('the postgres store schema', () => {
       } finally {
         client.release()
       }
-      const lease = new NodeLease(pool, { nodeId: 'contract-1', address: '127.0.0.1:1', leaseMs: 2000, option: 'log.url', logger, onLost: () => undefined })
+      const lease = new NodeLease(pool, { nodeId: 'contract-1', address: '127.0.0.1:1', resources: ['pg'], leaseMs: 2000, option: 'log.url', logger, onLost: () => undefined })
       await lease.join()
       const log = new PostgresDecisionLog({ pool, fence: lease, option: 'log.url' })
       await log.open()

@@ -1,0 +1,108 @@
+// A node whose lease lapsed is taken over only by a node configured with
+// every resource it has. Found by hostile testing: a node without one of them
+// took over a decided transaction, committed the branch it could reach, and
+// left the other prepared for good (no other node finishes a taken node's
+// work, and an operator's resolve was refused as an unknown resource there).
+// Now the lapsed node's work waits for a node with all of them, or for the
+// node itself to come back, which finishes it.
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createDatabase, sharedServerUrls } from '../harness/index.js'
+import { createTestDatabases, type TestDatabases } from '../helpers/databases.js'
+import { ArbiterProcess, testConfig } from '../helpers/test-arbiter.js'
+import { adminClient, tmClient } from '../helpers/tm-client.js'
+
+const LEASE_MS = 1500
+
+let dbs: TestDatabases
+let storeUrl: string
+let store: pg.Pool
+const nodes: ArbiterProcess[] = []
+
+beforeAll(async () => {
+  dbs = await createTestDatabases(sharedServerUrls(), 'missingres')
+  storeUrl = await createDatabase(sharedServerUrls().pgUrl, 'store')
+  store = new pg.Pool({ connectionString: storeUrl, max: 2 })
+})
+afterAll(async () => {
+  await Promise.all(nodes.map((n) => n.destroy()))
+  await store?.end()
+  await dbs?.close()
+})
+
+/** A node with pg, and maria as given: the real server, one nothing answers at (port 1), or none. */
+async function startNode(maria: 'real' | 'unreachable' | 'none', env: Record<string, string> = {}): Promise<ArbiterProcess> {
+  const resources = [
+    { name: 'pg', kind: 'postgres' as const, url: dbs.pgUrl },
+    ...(maria === 'none' ? [] : [{ name: 'maria', kind: 'mysql' as const, url: maria === 'real' ? dbs.mysqlUrl : 'mysql://root@127.0.0.1:1/x' }]),
+  ]
+  const node = await ArbiterProcess.start(testConfig(resources, { log: { store: 'postgres', url: storeUrl }, cluster: { leaseMs: LEASE_MS, takeoverIntervalMs: 300 } }), env)
+  nodes.push(node)
+  return node
+}
+
+describe('takeover by a node that lacks a resource', () => {
+  it('is not done: the decided transaction waits prepared, and its node, back, commits both branches', async () => {
+    const a = await startNode('real', { ARBITER_FAILPOINTS: 'after-decision=crash' })
+    const b = await startNode('none')
+    const client = tmClient(a.address)
+    try {
+      const { gtrid } = await client.tm.Begin({})
+      const p = [{ intValue: '1' }]
+      await client.tm.Execute({ gtrid, statement: { resource: 'pg', sql: 'INSERT INTO accounts VALUES ($1, 1)', params: p } })
+      await client.tm.Execute({ gtrid, statement: { resource: 'maria', sql: 'INSERT INTO accounts VALUES (?, 1)', params: p } })
+      await client.tm.Commit({ gtrid }).catch(() => undefined) // A dies after logging its decision
+      await a.exited()
+      // Well past A's lease and several of B's takeover passes.
+      await expect.poll(() => b.logs(), { timeout: 10_000 }).toMatch(/not taking it over/)
+      await new Promise((resolve) => setTimeout(resolve, LEASE_MS))
+      const row = await store.query<{ taken_over_by: string | null }>('SELECT taken_over_by FROM arbiter_nodes WHERE node_id = $1', [a.config.nodeId])
+      expect(row.rows[0]?.taken_over_by).toBeNull()
+      expect(JSON.parse(b.logs().split('\n').find((l) => l.includes('not taking it over'))!)).toMatchObject({ takenNodeId: a.config.nodeId, missing: ['maria'] })
+      const left = await dbs.preparedLeft(a.config.nodeId!)
+      expect({ pg: left.pg.length, mysql: left.mysql.length }).toEqual({ pg: 1, mysql: 1 })
+
+      await a.spawn() // back: its decision is its own to carry out
+      await expect.poll(() => dbs.preparedLeft(a.config.nodeId!), { timeout: 15_000 }).toEqual({ pg: [], mysql: [] })
+      expect((await dbs.pgQuery('SELECT 1 FROM accounts WHERE id = 1')).length).toBe(1)
+      expect((await dbs.mysqlQuery('SELECT 1 FROM accounts WHERE id = 1')).length).toBe(1)
+    } finally {
+      client.close()
+      await Promise.all(nodes.splice(0).map((n) => n.destroy())) // gone, so no node of theirs takes the next test's over
+    }
+  })
+
+  it("the taken node, back while the taker cannot reach a resource, shows that branch as the taker's to finish, not its own to roll back", async () => {
+    // Found by hostile testing: in-doubt on the restarted node said NO_DECISION, "will roll back", for a committed
+    // transaction the other node held and was retrying, inviting an operator to roll its branch back.
+    const a = await startNode('real', { ARBITER_FAILPOINTS: 'after-decision=crash' })
+    const b = await startNode('unreachable')
+    const client = tmClient(a.address)
+    try {
+      const { gtrid } = await client.tm.Begin({})
+      const p = [{ intValue: '2' }]
+      await client.tm.Execute({ gtrid, statement: { resource: 'pg', sql: 'INSERT INTO accounts VALUES ($1, 1)', params: p } })
+      await client.tm.Execute({ gtrid, statement: { resource: 'maria', sql: 'INSERT INTO accounts VALUES (?, 1)', params: p } })
+      await client.tm.Commit({ gtrid }).catch(() => undefined)
+      await a.exited()
+      // B takes A over and commits the branch it reaches; its MariaDB is unreachable, so that branch stays prepared.
+      await expect.poll(async () => (await dbs.preparedLeft(a.config.nodeId!)).pg.length, { timeout: 15_000 }).toBe(0)
+      await a.spawn({ ARBITER_FAILPOINTS: '' })
+      const admin = adminClient(a.address)
+      try {
+        const branch = await expect
+          .poll(async () => (await admin.admin.ListInDoubt({})).branches.find((x) => x.gtrid === gtrid), { timeout: 10_000 })
+          .toBeDefined()
+          .then(async () => (await admin.admin.ListInDoubt({})).branches.find((x) => x.gtrid === gtrid)!)
+        expect(branch).toMatchObject({ resource: 'maria', node: b.config.nodeId, knowledge: 'LOG_KNOWLEDGE_COMMITTED', action: 'RECOVERY_ACTION_NONE' })
+        expect(branch.why).toMatch(/held by node .* in the shared store \(commit\): its recovery finishes it/)
+      } finally {
+        admin.close()
+      }
+      // A's recovery leaves it alone too: it is still prepared, for B to commit once it reaches MariaDB.
+      expect((await dbs.preparedLeft(a.config.nodeId!)).mysql.length).toBe(1)
+    } finally {
+      client.close()
+    }
+  })
+})
