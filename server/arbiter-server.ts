@@ -12,7 +12,8 @@ import { sourceProblems } from './config/sources.js'
 import { Coordinator } from './coordinator/coordinator.js'
 import { ResourceRegistry } from './coordinator/resource-registry.js'
 import { lockDataDir } from './data-dir-lock.js'
-import { checkDataDirNode } from './data-dir-node.js'
+import { FileDecisionLog } from './log/file-decision-log.js'
+import { checkDataDirNode, rememberDataDirNode } from './data-dir-node.js'
 import { configureFailpoints } from './failpoints.js'
 import { bind, buildGrpcServer, TM_SERVICE, ADMIN_SERVICE } from './grpc/grpc-server.js'
 import { transactionManagerHandlers } from './grpc/transaction-manager-service.js'
@@ -142,9 +143,14 @@ async function startCore(
     logger.warn({ listen: config.listen }, 'tokens travel in plaintext (no tls configured) on a non-loopback address: configure tls')
   }
   if (config.tls) logger.info({ mutual: config.tls.requireClientCert }, 'gRPC port uses TLS')
-  const unlock = await lockDataDir(config.dataDir)
+  // The lock taken from under this node (it was frozen past the lock's watch): fail-stop, as after a failed fsync.
+  const lockLost: { log?: { stopWriting(why: Error): void } } = {}
+  const unlock = await lockDataDir(config.dataDir, (why) => {
+    logger.fatal({ err: why }, 'the data folder was taken by another process: this node writes nothing more to its log (restart it once that one is gone)')
+    lockLost.log?.stopWriting(new Error(`the data folder's lock was taken: ${why}`))
+  })
   try {
-    await checkDataDirNode(config.dataDir, config.nodeId)
+    if (config.log.store === 'file') await checkDataDirNode(config.dataDir, config.nodeId)
   } catch (error) {
     unlock()
     throw error
@@ -164,6 +170,10 @@ async function startCore(
     throw error
   }
   const { log, writeProbe, shared } = opened
+  if (log instanceof FileDecisionLog) {
+    lockLost.log = log
+    await rememberDataDirNode(config.dataDir, config.nodeId)
+  }
   if (shared) cluster.lease = shared.lease
   step('logOpenMs')
   const stranded = strandedDecisions(log.unfinished(), new Set(options.adapters ? options.adapters.map((a) => a.name) : config.resources.map((r) => r.name)))

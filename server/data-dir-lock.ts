@@ -9,18 +9,23 @@
 //   another process (start time differs: pids are reused after a reboot of
 //   the container or a long uptime);
 // - from anywhere else (two containers on one volume are both pid 1, a
-//   rolling update starts the new pod before the old one stops): when it was
-//   not touched for STALE_MS, waited out here.
+//   rolling update starts the new pod before the old one stops): when it is
+//   not touched while it is watched here for WATCH_MS (its mtime compared
+//   for change only: the holder's clock may differ from ours).
+// The holder checks at each heartbeat that the lock is still its own; a lock
+// taken from it (it was frozen past WATCH_MS) is reported (onLost), and the
+// node stops writing its log.
 // Found by hostile testing: a bare pid let two containers on one volume both
 // hold the lock (each saw its own pid 1) and overwrite each other's
 // acknowledged decisions; two starters racing for a stale lock could both win.
 import { randomUUID } from 'node:crypto'
-import { closeSync, futimesSync, openSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { mkdir } from 'node:fs/promises'
+import { linkSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { mkdir, readFile, utimes } from 'node:fs/promises'
 import { join } from 'node:path'
 
 export const HEARTBEAT_MS = 1000
-export const STALE_MS = 5000
+/** How long a lock from elsewhere is watched for a heartbeat before it is judged stale. */
+export const WATCH_MS = 3 * HEARTBEAT_MS
 
 interface Owner {
   readonly pid: number
@@ -31,14 +36,19 @@ interface Owner {
   readonly token: string
 }
 
-export async function lockDataDir(dir: string): Promise<() => void> {
+/**
+ * Locks `dir` for this process; resolves the release. `onLost` runs when the
+ * lock is found taken by another process while held (this one was frozen
+ * past WATCH_MS): from then on two writers share the folder.
+ */
+export async function lockDataDir(dir: string, onLost: (why: string) => void = () => undefined): Promise<() => void> {
   await mkdir(dir, { recursive: true })
   const path = join(dir, 'LOCK')
   const me: Owner = { pid: process.pid, ...identity(process.pid), token: randomUUID() }
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       writeFileSync(path, JSON.stringify(me), { flag: 'wx' })
-      return holding(path, me)
+      return holding(path, me, onLost)
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw lockError(path, error)
     }
@@ -56,27 +66,29 @@ export async function lockDataDir(dir: string): Promise<() => void> {
   throw new Error(`could not lock data folder ${dir}: ${path} kept changing (another process starting on it?)`)
 }
 
-/** Heartbeat while held; the release deletes the file only while it is still ours. */
-function holding(path: string, me: Owner): () => void {
-  const timer = setInterval(() => touch(path), HEARTBEAT_MS)
+/** Heartbeat while held (asynchronous: a stalled volume must not stall the node); the release deletes the file only while it is still ours. */
+function holding(path: string, me: Owner, onLost: (why: string) => void): () => void {
+  let lost = false
+  const beat = async (): Promise<void> => {
+    let text: string
+    try {
+      text = await readFile(path, 'utf8')
+    } catch {
+      return // unreadable now (a stalled or gone volume): the next beat looks again
+    }
+    if (parseOwner(text)?.token !== me.token) {
+      if (!lost) onLost(`${path} now names another process (${describe(parseOwner(text))}): it took the lock while this one did not answer`)
+      lost = true
+      return
+    }
+    const now = new Date()
+    await utimes(path, now, now).catch(() => undefined)
+  }
+  const timer = setInterval(() => void beat(), HEARTBEAT_MS)
   timer.unref()
   return () => {
     clearInterval(timer)
     if (readLock(path)?.owner?.token === me.token) rmSync(path, { force: true })
-  }
-}
-
-function touch(path: string): void {
-  try {
-    const fd = openSync(path, 'r')
-    try {
-      const now = new Date()
-      futimesSync(fd, now, now)
-    } finally {
-      closeSync(fd)
-    }
-  } catch {
-    // gone or unreadable: the next start judges it
   }
 }
 
@@ -95,6 +107,8 @@ function readLock(path: string): { text: string; owner: Owner | undefined } | un
 async function inUse(path: string, judged: { text: string; owner: Owner | undefined }): Promise<string | undefined> {
   const { owner } = judged
   const here = identity(process.pid)
+  // Written by an earlier version (a bare pid, never touched): judged by its pid, as that version did.
+  if (owner !== undefined && owner.token === '') return owner.pid !== process.pid && isAlive(owner.pid) ? `pid ${owner.pid}` : undefined
   if (owner !== undefined && owner.bootId !== undefined && owner.bootId === here.bootId && owner.pidNamespace === here.pidNamespace) {
     if (owner.pid === process.pid) return undefined // ours from an earlier run: this process is not it
     if (!isAlive(owner.pid)) return undefined
@@ -102,13 +116,13 @@ async function inUse(path: string, judged: { text: string; owner: Owner | undefi
     if (owner.started !== undefined && started !== undefined && started !== owner.started) return undefined // pid reused
     return `pid ${owner.pid}`
   }
-  // Another machine, container or format: only its heartbeat tells. Waited out once.
+  // Another machine or container: only its heartbeat tells. Watched for WATCH_MS, whatever its mtime says (the
+  // holder's clock may run behind ours: found by review, a live lock 6 s behind was judged stale at once).
   const seen = mtimeOf(path)
   if (seen === undefined) return undefined
-  const wait = seen + STALE_MS - Date.now()
-  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait + 100))
+  await new Promise((resolve) => setTimeout(resolve, WATCH_MS))
   const after = mtimeOf(path)
-  if (after !== undefined && after !== seen) return `${describe(owner)}, touched ${Date.now() - after} ms ago`
+  if (after !== undefined && after !== seen) return `${describe(owner)}, touched while watched`
   return undefined
 }
 
@@ -130,10 +144,11 @@ function takeOver(path: string, judgedText: string): void {
     return
   }
   try {
-    renameSync(aside, path) // someone else's fresh lock: theirs again (the next attempt sees it held)
+    linkSync(aside, path) // someone else's fresh lock: theirs again (the next attempt sees it held); never over a newer one
   } catch {
-    rmSync(aside, { force: true })
+    // a third starter made one meanwhile: theirs stands, and the next attempt judges it
   }
+  rmSync(aside, { force: true })
 }
 
 function parseOwner(text: string): Owner | undefined {

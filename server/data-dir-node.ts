@@ -3,22 +3,23 @@
 // another id the old id's prepared branches would stay locked for good, each
 // listed as another node's (found by hostile testing, after a rename meant to
 // fix a duplicated default id). The id is kept in the folder at the first
-// start; a start under another id is a config error naming both.
+// start; a start under another id is a config error naming both. The file
+// store only: on the shared store the decisions are the store's, by node id.
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ConfigError } from './config/config-error.js'
 
 const NODE_FILE = 'NODE_ID'
 
+/** Throws the config error when the folder was first started under another node id. */
 export async function checkDataDirNode(dataDir: string, nodeId: string): Promise<void> {
   const path = join(dataDir, NODE_FILE)
   let kept: string
   try {
     kept = (await readFile(path, 'utf8')).trim()
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
-    await writeFile(path, `${nodeId}\n`, { flush: true })
-    return
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
+    throw error
   }
   if (kept === nodeId) return
   throw ConfigError.of(
@@ -34,4 +35,14 @@ export async function checkDataDirNode(dataDir: string, nodeId: string): Promise
     ],
     undefined,
   )
+}
+
+/**
+ * Keeps the node id in the folder, once its log opened (a first start that
+ * fails before that, a mistyped id say, binds nothing).
+ */
+export async function rememberDataDirNode(dataDir: string, nodeId: string): Promise<void> {
+  await writeFile(join(dataDir, NODE_FILE), `${nodeId}\n`, { flag: 'wx', flush: true }).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+  })
 }

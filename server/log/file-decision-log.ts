@@ -124,6 +124,14 @@ export class FileDecisionLog implements DecisionLog {
     await this.collectGarbage()
   }
 
+  /**
+   * Takes no more writes, as after a failed fsync (healthy() false: nothing
+   * presumed, no decision logged): another process now writes this folder.
+   */
+  stopWriting(why: Error): void {
+    this.failure ??= why
+  }
+
   /** When this log was created (DecisionLog.createdAt); undefined for a log from before that was kept. */
   createdAt(): number | undefined {
     return this.created

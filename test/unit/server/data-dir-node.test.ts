@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ConfigError } from '../../../server/config/config-error.js'
-import { checkDataDirNode } from '../../../server/data-dir-node.js'
+import { checkDataDirNode, rememberDataDirNode } from '../../../server/data-dir-node.js'
 
 const dirs: string[] = []
 afterEach(() => {
@@ -16,7 +16,9 @@ describe("the data folder's node id", () => {
   it('is kept at the first start, and the same id starts again', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'arbiter-node-'))
     dirs.push(dir)
-    await checkDataDirNode(dir, 'old-name')
+    await checkDataDirNode(dir, 'old-name') // a new folder: nothing kept yet
+    await rememberDataDirNode(dir, 'old-name')
+    await rememberDataDirNode(dir, 'old-name') // again: kept as it was
     expect(readFileSync(join(dir, 'NODE_ID'), 'utf8')).toBe('old-name\n')
     await expect(checkDataDirNode(dir, 'old-name')).resolves.toBeUndefined()
   })
@@ -25,7 +27,7 @@ describe("the data folder's node id", () => {
     // Found by hostile testing: renamed on the same folder, the old id's prepared branches stayed locked for good.
     const dir = mkdtempSync(join(tmpdir(), 'arbiter-node-'))
     dirs.push(dir)
-    await checkDataDirNode(dir, 'old-name')
+    await rememberDataDirNode(dir, 'old-name')
     const error = await checkDataDirNode(dir, 'new-name').catch((e: unknown) => e)
     expect(error).toBeInstanceOf(ConfigError)
     expect((error as Error).message).toMatch(/nodeId: expected "old-name", the node id of data folder .*got "new-name"/s)
