@@ -44,9 +44,13 @@ export async function finishAdopted(
     span.setAttribute('arbiter.finished', finished)
     if (!finished) return // the decision stays open for recovery
     logEnd(ctx, tx) // not waited for (log-end.ts)
-    tx.state = heuristic ? 'HEURISTIC' : 'COMMITTED'
+    // A branch committed only in part (a Redis key changed outside Arbiter) is heuristic here too (found by review).
+    const partly = tx.branches.find((b) => b.partlyCommitted !== undefined)
+    if (partly) tx.abortReason ??= `heuristic: branch on "${partly.resource}": ${partly.partlyCommitted}`
+    const mixed = heuristic || partly !== undefined
+    tx.state = mixed ? 'HEURISTIC' : 'COMMITTED'
     tx.touch()
     ctx.logger.info({ gtrid: tx.gtrid, state: tx.state }, 'recovered transaction finished')
-    ctx.observer?.finished(tx, heuristic ? 'heuristic' : 'committed')
+    ctx.observer?.finished(tx, mixed ? 'heuristic' : 'committed')
   }, [trace])
 }

@@ -44,6 +44,10 @@ export class CommitRequests {
   async commit(gtrid: string, localVotes: readonly LocalVoteInput[], waitFor: 'applied' | 'durable', begin?: BeginOptions): Promise<CommitOutcome> {
     const outcome = await this.commitOnce(gtrid, localVotes, waitFor, begin)
     if (outcome.tx.state === 'HEURISTIC') throw heuristicError(outcome.tx)
+    // With local branches the answer comes before phase 2 ends (state COMMITTING): a managed branch already committed
+    // only in part makes it mixed all the same (found by review).
+    const partly = outcome.tx.branches.find((b) => b.partlyCommitted !== undefined)
+    if (partly) throw new TmError('TM_HEURISTIC_MIXED', `transaction ${outcome.tx.gtrid} has a heuristic outcome: branch on "${partly.resource}": ${partly.partlyCommitted}`)
     return outcome
   }
 

@@ -4,6 +4,7 @@
 // transaction committed in part: the caller hears HeuristicOutcomeError and
 // the TM says HEURISTIC, never COMMITTED.
 import { Redis } from 'ioredis'
+import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { HeuristicOutcomeError, createArbiterClient } from '../../../client/index.js'
 import { configureFailpoints } from '../../../server/failpoints.js'
@@ -34,7 +35,7 @@ describe('a Redis branch committed in part', () => {
     await redis.set(`${key}:count`, '10')
     const client = createArbiterClient({ address: arbiter.address, defaultDeadlineMs: 10_000 })
     // Phase 2 waits after the decision: meanwhile another writer makes the INCRBY impossible.
-    configureFailpoints('after-decision=sleep:800')
+    configureFailpoints('after-decision=sleep:2000')
     try {
       let gtrid = ''
       const outcome = client
@@ -62,6 +63,44 @@ describe('a Redis branch committed in part', () => {
     } finally {
       configureFailpoints(undefined)
       client.close()
+      await arbiter.stopAndClean()
+    }
+  })
+
+  it('the same with a local branch beside it (the answer comes before phase 2 ends): HeuristicOutcomeError, never OK', async () => {
+    // Found by review: with local branches Commit answers once the managed branches are done, in state COMMITTING,
+    // and a managed Redis branch committed in part was answered OK.
+    const arbiter = await startTestArbiter([
+      { name: 'pg', kind: 'postgres', url: dbs.pgUrl },
+      { name: 'cache', kind: 'redis', url: sharedServerUrls().redisUrl },
+    ])
+    const key = `partial-local:${Date.now()}`
+    await redis.set(`${key}:count`, '10')
+    const client = createArbiterClient({ address: arbiter.address, defaultDeadlineMs: 10_000 })
+    const pgConn = new pg.Client({ connectionString: dbs.pgUrl })
+    await pgConn.connect()
+    configureFailpoints('after-decision=sleep:2000')
+    try {
+      let gtrid = ''
+      const outcome = client
+        .transaction(async (tx) => {
+          gtrid = tx.gtrid
+          await tx.enlist('pg', pgConn)
+          await pgConn.query('INSERT INTO accounts VALUES (902, 1)')
+          await tx.execute('cache', 'INCRBY', [`${key}:count`, 5])
+        })
+        .then(() => undefined, (e: unknown) => e)
+      await expect.poll(async () => (gtrid === '' ? '' : (await client.getTransaction(gtrid)).state), { timeout: 5_000, interval: 20 }).toBe('COMMITTING')
+      await redis.set(`${key}:count`, 'not a number')
+      const error = await outcome
+      expect(error).toBeInstanceOf(HeuristicOutcomeError)
+      expect((error as Error).message).toMatch(/cache.*applied in part/)
+      // The local branch is committed all the same (the decision is COMMIT), by the TM after its grace at the latest.
+      await expect.poll(async () => (await dbs.pgQuery('SELECT 1 FROM accounts WHERE id = 902')).length, { timeout: 15_000 }).toBe(1)
+    } finally {
+      configureFailpoints(undefined)
+      client.close()
+      await pgConn.end().catch(() => undefined)
       await arbiter.stopAndClean()
     }
   })
