@@ -129,13 +129,19 @@ export function markQuery(): string {
   return `SELECT current_setting('${MARK}', true) AS mark`
 }
 
+/** In the error of a failed markCheck, and nowhere else: no statement or trigger of the application's says it. */
+const UNMARKED = 'arbiter: this block lost the branch mark'
+
 /**
- * A SELECT column that fails with division_by_zero (22012) unless the block
- * carries the mark: it stops the PREPARE behind it in the same simple query.
- * Not constant, so the planner cannot fold it into an error up front.
+ * A SELECT column that fails (22P02, its text carrying UNMARKED) unless the
+ * block carries the mark: it stops the PREPARE behind it in the same simple
+ * query. Not constant, so the planner cannot fold it into an error up front.
+ * (A division by zero was told from a deferred trigger's by its code alone:
+ * found by review.)
  */
 function markCheck(client: PgClientLike, gid: string): string {
-  return `1 / (current_setting('${MARK}', true) IS NOT DISTINCT FROM ${quoteLiteral(client, gid)})::int AS marked`
+  const mark = `current_setting('${MARK}', true)`
+  return `CASE WHEN ${mark} IS NOT DISTINCT FROM ${quoteLiteral(client, gid)} THEN 1 ELSE ('${UNMARKED} ' || coalesce(${mark}, ''))::int END AS marked`
 }
 
 /** The vote of a block that lost its mark (markCheck failed), rolled back. */
@@ -148,9 +154,9 @@ async function unmarked(client: PgClientLike, opts: PrepareOptions): Promise<Vot
   }
 }
 
-/** A failure of markCheck: our own division by zero, in our own SELECT. */
+/** A failure of markCheck's own (the server's code, and its sentinel in the message). */
 function isUnmarked(error: AdapterError, opts: PrepareOptions): boolean {
-  return opts.marked !== undefined && error.serverCode === '22012'
+  return opts.marked !== undefined && error.serverCode === '22P02' && error.message.includes(UNMARKED)
 }
 
 /** The last result of a simple query (several statements answer an array). */

@@ -100,11 +100,22 @@ class LocalBranch:
 # conn.commit() once it set autocommit = False) has not got it. A custom setting any role may set.
 MARK = "arbiter.branch"
 
-# A statement that fails with division_by_zero (22012) unless the block carries the mark: put before
+# In the error of a failed MARK_CHECK and nowhere else: no statement or trigger of the application's says it
+# (a division by zero was told from a deferred trigger's by its code alone: found by review).
+UNMARKED_TEXT = "arbiter: this block lost the branch mark"
+
+# A statement that fails (22P02, its text carrying UNMARKED_TEXT) unless the block carries the mark: put before
 # PREPARE or ROLLBACK in the same execute() (one simple query), it stops them when the block is not the
 # branch's. Not constant, so the planner cannot fold it into an error up front.
-MARK_CHECK = f"SELECT 1 / (current_setting('{MARK}', true) IS NOT DISTINCT FROM %s)::int"
-UNMARKED = "22012"
+MARK_CHECK = (
+    f"SELECT CASE WHEN current_setting('{MARK}', true) IS NOT DISTINCT FROM %s THEN 1 "
+    f"ELSE ('{UNMARKED_TEXT} ' || coalesce(current_setting('{MARK}', true), ''))::int END"
+)
+
+
+def _unmarked(error: Exception) -> bool:
+    """A failure of MARK_CHECK's own: the server's code, and its sentinel in the message."""
+    return _server_code(error) == "22P02" and UNMARKED_TEXT in str(error)
 
 
 class PostgresBranch(LocalBranch):
@@ -149,7 +160,7 @@ class PostgresBranch(LocalBranch):
             self.state = "failed"
             if self._status() != 0:
                 self._quietly("ROLLBACK")
-            if _server_code(error) == UNMARKED:
+            if _unmarked(error):
                 raise VoteNo(
                     "the branch's transaction block was ended by the application (COMMIT or ROLLBACK on its connection) "
                     "and another begun: nothing was prepared",
@@ -190,7 +201,7 @@ class PostgresBranch(LocalBranch):
             self._run(f"{MARK_CHECK}; ROLLBACK", (pg_gid(self.xid),))
             return False
         except Exception as error:
-            if _server_code(error) != UNMARKED:
+            if not _unmarked(error):
                 raise
         self._run("ROLLBACK")  # another block in the branch's place: end it too, the branch's ended before
         return True

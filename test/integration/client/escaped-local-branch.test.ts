@@ -167,6 +167,25 @@ describe('a local PostgreSQL branch ended by the application itself', () => {
     }
   })
 
+  it("a deferred trigger failing at PREPARE (even with division_by_zero) is a plain rollback, not the application's escape", async () => {
+    // Found by review: the mark check's own failure had been told by SQLSTATE 22012 alone.
+    await dbs.pgQuery(`CREATE TABLE IF NOT EXISTS deferred_fail (id int)`)
+    await dbs.pgQuery(`CREATE OR REPLACE FUNCTION deferred_fail_fn() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM 1 / 0; RETURN NULL; END $$`)
+    await dbs.pgQuery(`DROP TRIGGER IF EXISTS deferred_fail_trg ON deferred_fail`)
+    await dbs.pgQuery(
+      `CREATE CONSTRAINT TRIGGER deferred_fail_trg AFTER INSERT ON deferred_fail DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION deferred_fail_fn()`,
+    )
+    const outcome = await transfer(async (_tx, pgConn, myConn) => {
+      await pgConn.query('UPDATE accounts SET balance = balance - 5 WHERE id = $1', [id])
+      await pgConn.query('INSERT INTO deferred_fail VALUES (1)')
+      await myConn.query('UPDATE accounts SET balance = balance + 5 WHERE id = ?', [id])
+    })
+    expect(outcome).not.toBeInstanceOf(HeuristicOutcomeError)
+    expect((outcome as Error).message).toMatch(/division by zero/)
+    expect(await balancesOf(dbs, id)).toEqual({ pg: 100, maria: 0 })
+    await nothingHeld()
+  })
+
   it('savepoints inside the branch keep it the branch (ROLLBACK TO SAVEPOINT does not lose the mark)', async () => {
     const outcome = await transfer(async (_tx, pgConn, myConn) => {
       await pgConn.query('SAVEPOINT a')
