@@ -235,7 +235,10 @@ export class NodeSet {
       if (m.live) continue
       for (const rpc of this.given) {
         if (rpc === from) continue // its own entry is judged by the probe
-        if (this.nodeIdOf.get(rpc) === m.nodeId || (m.address !== '' && rpc.address === m.address)) this.failed(rpc)
+        // By node id once known: the list keeps every node that ever joined, and a dead one's address may now be a live
+        // node's (a replacement on the same host:port, a reused pod IP). By address only while the id is not known.
+        const id = this.nodeIdOf.get(rpc)
+        if (id !== undefined ? id === m.nodeId : m.address !== '' && rpc.address === m.address) this.failed(rpc)
       }
     }
   }

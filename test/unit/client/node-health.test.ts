@@ -157,6 +157,25 @@ describe("the member list's live flag", () => {
     expect(picks(f.nodes, 4)).toEqual([B, B, B, B])
   })
 
+  it("a dead member on a live node's address (a replacement with a new id on the same host:port) does not take that node down", async () => {
+    // Found by review: matched by address although the node at that address was known to be another, live one.
+    const f = fixture([B, A, C])
+    f.nodes.learn('n1:01J0000000000000000000000', f.rpc(A)) // A is node n1
+    f.answers.set(B, async () =>
+      members('n2', [
+        { nodeId: 'old', address: A, live: false },
+        { nodeId: 'n1', address: A, live: true },
+        { nodeId: 'n2', live: true },
+        { nodeId: 'n3', address: C, live: false },
+      ]),
+    )
+    f.nodes.failed(f.rpc(C)) // read from a healthy node now (B)
+    await settle()
+    await settle()
+    expect(f.nodes.healthOf(f.rpc(A))?.failures ?? 0).toBe(0)
+    expect(picks(f.nodes, 4)).toEqual([B, A, B, A])
+  })
+
   it('a node that answers its probe but lists itself as not live (taken over, not yet rejoined) stays down', async () => {
     const f = fixture([A, B])
     f.answers.set(A, async () => members('n1', [{ nodeId: 'n1', live: false }]))

@@ -73,7 +73,7 @@ const CASES: readonly Case[] = [
   { name: 'a pool share of 0', yaml: 'limits: { perToken: { poolShare: 0 } }', where: 'limits.perToken.poolShare', expected: /a fraction above 0, at most 1/, given: /^0$/ },
   { name: "a token's pool share over 1", yaml: 'auth: { tokens: [{ name: shop, role: application, token: shop-token-0123456789, limits: { poolShare: 1.5 } }] }', where: 'auth.tokens[0].limits.poolShare', expected: /a fraction above 0, at most 1/, given: /^1\.5$/ },
   // Found by hostile testing: a store that forgot a presumed-abort marker while a client could still begin its gtrid.
-  { name: 'ended transactions kept no longer than the longest transaction', yaml: 'log: { retainEndedMs: 60000 }', where: 'log.retainEndedMs', expected: /at least transactions\.maxTimeoutMs \+ 60000 \(360000\)/, given: /^60000$/ },
+  { name: 'ended transactions kept no longer than the longest transaction', yaml: 'nodeId: n1\nlog: { store: postgres, url: "postgres://h/db", retainEndedMs: 60000 }', where: 'log.retainEndedMs', expected: /at least transactions\.maxTimeoutMs \+ 60000 \(360000\)/, given: /^60000$/ },
   { name: 'a default timeout over the maximum', yaml: 'transactions: { defaultTimeoutMs: 400000 }', where: 'transactions.defaultTimeoutMs', expected: /at most transactions\.maxTimeoutMs \(300000\)/, given: /^400000$/ },
   { name: 'requireClientCert without caFile', yaml: `tls: { certFile: ${PEM_KEY_LOOKALIKE}, keyFile: ${PEM_KEY_LOOKALIKE}, requireClientCert: true }`, where: 'tls.caFile', expected: /caFile .* when requireClientCert is true/, given: /nothing/ },
   { name: 'a file that is a list', yaml: '- nodeId: a', where: '(the whole file)', expected: /a mapping of settings/, given: /a list of 1/ },
