@@ -16,6 +16,7 @@ import { TmError } from '../../proto/errors.js'
 import { logRefusal, type LoggedTransaction } from '../log/decision-log.js'
 import type { CommitOutcome, LocalVoteInput } from './commit-protocol.js'
 import { finishAdopted, transactionFromLog } from './adopt-decision.js'
+import { ConcurrencyLimit } from './concurrency-limit.js'
 import { logEnd } from './log-end.js'
 import { abortTransaction, type AbortCause } from './rollback-protocol.js'
 import { LiveCounter, Transaction, type SessionTie } from './transaction.js'
@@ -31,6 +32,9 @@ import { GtridLock } from './gtrid-lock.js'
 import { markBranchResolving, reflectResolution, type ResolutionAction, type ResolutionOutcome } from './operator-resolutions.js'
 import { stateError } from './wrong-state.js'
 
+/** Adopted decisions in phase 2 at once: the pools stay busy and live traffic still gets sessions; the rest answer COMMITTING. */
+const ADOPTIONS_AT_ONCE = 8
+
 export class Coordinator {
   private readonly known: KnownTransactions
   private readonly live = new LiveCounter()
@@ -43,6 +47,9 @@ export class Coordinator {
   private accepting = true
   private readonly sweeper: NodeJS.Timeout
   private readonly ctx
+
+  /** Adopted decisions finishing at once (each finishes its branches in parallel). */
+  private readonly adoptions = new ConcurrencyLimit(ADOPTIONS_AT_ONCE)
 
   constructor(private readonly deps: CoordinatorDeps) {
     const abort = (tx: Transaction, cause: AbortCause): Promise<void> => this.abort(tx, cause)
@@ -236,7 +243,8 @@ export class Coordinator {
     }
     const { tx, heuristic } = transactionFromLog(logged, this.live)
     this.known.add(tx)
-    tx.phaseTwoDone = finishAdopted({ ...this.ctx, observer: this.deps.observer }, tx, heuristic, logged.decision.trace)
+    // In turns: a restart or a takeover may adopt thousands, and their phase 2s share the pools with live traffic.
+    tx.phaseTwoDone = this.adoptions.run(() => finishAdopted({ ...this.ctx, observer: this.deps.observer }, tx, heuristic, logged.decision!.trace))
     return tx
   }
 
@@ -269,22 +277,13 @@ export class Coordinator {
   /**
    * This node lost its lease in the shared store: another node may take its
    * transactions over and presume them aborted. Names clients took under
-   * this run stop being accepted (a new tm_instance, as after a restart),
-   * and what is in progress rolls back.
+   * this run stop being accepted (a new tm_instance, as after a restart);
+   * none of its transactions can be decided any more, so each still ACTIVE
+   * rolls back now (its caller's next request answers ABORTED, retryable),
+   * and a Commit past its prepares rolls back at its decision (unlessDoomed).
    */
   async leaseLost(reason: string): Promise<void> {
     this.known.newRun()
-    await this.abortActive(reason)
-  }
-
-  /**
-   * This node lost its lease (cluster): none of its transactions in progress
-   * can be decided any more, so each still ACTIVE rolls back now (its
-   * caller's next request answers ABORTED, retryable); Commits under way are
-   * refused by the store (ABORTED).
-   */
-  async abortActive(reason: string): Promise<void> {
-    // A Commit past its prepares rolls back at its decision (unlessDoomed), whatever epoch the node has by then.
     for (const t of this.list()) if (t.state === 'PREPARING') t.doomed ??= { reason, retryable: true }
     await Promise.allSettled(this.list().filter((t) => t.state === 'ACTIVE').map((t) => this.abort(t, { reason, retryable: true })))
   }
