@@ -16,6 +16,7 @@ import { failpoint } from '../failpoints.js'
 import { BatchWait, type CommitDelayOptions } from './commit-delay.js'
 import { DecisionIndex } from './decision-index.js'
 import { EndWait } from './end-wait.js'
+import { readCreated, unusableFile, writeCreated } from './log-dir-files.js'
 import { FlushLoop } from './flush-loop.js'
 import {
   LogCorruptError,
@@ -31,8 +32,6 @@ import { encodeFrame, nextRecordAfter, readFrame } from './record-frame.js'
 
 const MAGIC = Buffer.from('ARBLOG01', 'ascii')
 const SEGMENT_NAME = /^segment-(\d{10})\.log$/
-/** Holds the log's creation time (ISO 8601), written once when the log is new. */
-const CREATED_FILE = 'CREATED'
 
 export interface FileDecisionLogOptions {
   /** The folder; created when missing. */
@@ -104,22 +103,32 @@ export class FileDecisionLog implements DecisionLog {
   }
 
   async open(): Promise<void> {
+    try {
+      await this.openFiles()
+    } catch (error) {
+      throw unusableFile(error)
+    }
+  }
+
+  private async openFiles(): Promise<void> {
     await mkdir(this.dir, { recursive: true })
     const names = (await readdir(this.dir)).filter((n) => SEGMENT_NAME.test(n)).sort()
     for (const [i, name] of names.entries()) {
       const seq = Number(SEGMENT_NAME.exec(name)![1])
       const segment: Segment = { seq, path: join(this.dir, name), open: new Set() }
-      const goodBytes = await this.replaySegment(segment, i === names.length - 1)
+      const goodBytes = await this.replaySegment(segment, i === names.length - 1).catch((error: unknown) => {
+        throw unusableFile(error, segment.path)
+      })
       this.segments.push(segment)
       if (i === names.length - 1) await this.openForAppend(segment, goodBytes)
     }
     if (this.segments.length === 0) {
       // A new log: its creation time is kept beside it, before its first segment exists (createdAt()).
       this.created = Date.now()
-      await writeFile(join(this.dir, CREATED_FILE), `${new Date(this.created).toISOString()}\n`, { flush: true })
+      await writeCreated(this.dir, this.created)
       await this.startSegment(1)
     } else {
-      this.created = await readCreated(join(this.dir, CREATED_FILE))
+      this.created = await readCreated(this.dir)
     }
     await this.collectGarbage()
   }
@@ -376,16 +385,5 @@ export class FileDecisionLog implements DecisionLog {
     await this.flushLoop.idle()
     await this.file?.close()
     this.file = undefined
-  }
-}
-
-/** The creation time kept beside a log; undefined when none was kept (or it cannot be read as one). */
-async function readCreated(path: string): Promise<number | undefined> {
-  try {
-    const time = Date.parse((await readFile(path, 'utf8')).trim())
-    return Number.isNaN(time) ? undefined : time
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw error
   }
 }
