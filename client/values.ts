@@ -57,6 +57,15 @@ function isPlainJson(value: object): value is JsonParam {
   return proto === Object.prototype || proto === null
 }
 
+/** String.prototype.isWellFormed (Node 20; the ES2024 lib is not in this project's typings). */
+function isWellFormed(text: string): boolean {
+  return (text as unknown as { isWellFormed(): boolean }).isWellFormed()
+}
+
+function loneSurrogateAt(text: string): number {
+  return /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.exec(text)?.index ?? -1
+}
+
 function bigintValue(value: bigint, position: number): Value {
   if (!fitsInt64(value)) throw new InvalidArgumentError(`parameter ${position}: ${value} does not fit in int64`)
   return { intValue: value.toString() }
@@ -71,6 +80,8 @@ export function toProtoValue(value: SqlParam, position: number): Value {
     case 'bigint':
       return bigintValue(value, position)
     case 'string':
+      // A lone surrogate (text cut inside an emoji) has no UTF-8 form: protobuf could not send it.
+      if (!isWellFormed(value)) throw new InvalidArgumentError(`parameter ${position}: the string has a lone surrogate (at index ${loneSurrogateAt(value)}), which has no UTF-8 form; use toWellFormed() or cut strings at whole characters`)
       return { stringValue: value }
     case 'number':
       if (!Number.isFinite(value)) throw new InvalidArgumentError(`parameter ${position}: ${value} is not a finite number`)
@@ -159,7 +170,10 @@ export function fromResultSet<Row>(result: ResultSet__Output | null): ExecuteRes
     const out: Record<string, unknown> = {}
     columns.forEach((c, i) => {
       const cell = row.values[i]
-      out[c.name] = cell === undefined ? null : fromProtoValue(cell)
+      const value = cell === undefined ? null : fromProtoValue(cell)
+      // A column named __proto__ is an own property like any other (an assignment would set the prototype instead).
+      if (c.name === '__proto__') Object.defineProperty(out, c.name, { value, writable: true, enumerable: true, configurable: true })
+      else out[c.name] = value
     })
     return out as Row
   })

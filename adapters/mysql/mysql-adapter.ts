@@ -45,6 +45,44 @@ import { claimMysqlNodeId } from './mysql-node-id-claim.js'
 import type { NodeIdClaim } from '../node-id-claim.js'
 import type { MysqlSessionHost } from './mysql-branch-session.js'
 
+/**
+ * The session time zone of every TM session. TIMESTAMP values and NOW() are
+ * read and written in the session's time_zone; the adapter writes and reads
+ * dates as UTC, so the session must be in UTC whatever the server's global
+ * time_zone (SYSTEM on a host in local time, default_time_zone, …).
+ */
+export const SESSION_TIME_ZONE_SQL = "SET time_zone = '+00:00'"
+
+/** The callback-API pool connection under mysql2/promise (what the pool's events hand out). */
+interface CorePoolConnection {
+  on(event: string, listener: () => void): void
+  query(sql: string, callback: (error: Error | null) => void): unknown
+  reset(callback: (error: Error | null) => void): unknown
+  destroy(): void
+}
+
+/**
+ * Sets time_zone '+00:00' on a new connection (queued before the first
+ * command its caller sends) and again after every reset: the pool resets a
+ * connection (COM_RESET_CONNECTION, which puts the global time_zone back) as
+ * it goes back to the pool, and the SET follows it there, before the
+ * connection is free again. So a transaction pays no round trip for it. A
+ * connection whose SET fails is not used: the reset reports the error and the
+ * pool destroys it; on a new one it is destroyed at once (its caller's
+ * command then fails as 'retryable').
+ */
+function pinSessionTimeZone(core: CorePoolConnection): void {
+  core.query(SESSION_TIME_ZONE_SQL, (error) => {
+    if (error) core.destroy()
+  })
+  const reset = core.reset.bind(core)
+  core.reset = (callback) =>
+    reset((error) => {
+      if (error) callback(error)
+      else core.query(SESSION_TIME_ZONE_SQL, callback)
+    })
+}
+
 export interface MysqlAdapterOptions {
   /** Bound on the TM's own XA commands and recovery queries; default 15000 ms. */
   readonly commandTimeoutMs?: number
@@ -90,7 +128,9 @@ export class MysqlAdapter implements ResourceAdapter, MysqlSessionHost {
       supportBigNumbers: true,
       bigNumberStrings: true,
       jsonStrings: true,
-      dateStrings: false,
+      // DATE/DATETIME/TIMESTAMP as the server's text, read strictly (mysql-values.ts).
+      dateStrings: true,
+      // Date parameters are written in UTC, to sessions that run in UTC (below).
       timezone: 'Z',
       multipleStatements: false,
       enableKeepAlive: true,
@@ -101,8 +141,10 @@ export class MysqlAdapter implements ResourceAdapter, MysqlSessionHost {
       trace: false,
     })
     this.pool.on('connection', (conn) => {
+      const core = conn as unknown as CorePoolConnection
       // An error on an idle connection must not crash the process.
-      ;(conn as unknown as { on(e: string, f: () => void): void }).on('error', () => undefined)
+      core.on('error', () => undefined)
+      pinSessionTimeZone(core)
     })
   }
 

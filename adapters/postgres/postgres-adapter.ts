@@ -38,6 +38,33 @@ export const MAX_PREPARED_DISABLED_HINT =
   'set max_prepared_transactions = 100 (at least max_connections) in postgresql.conf, ' +
   'or start the server with -c max_prepared_transactions=100, then restart the server (a reload is not enough)'
 
+/**
+ * Session settings every TM session runs with, whatever the database, role
+ * or server sets (ALTER DATABASE … SET): results are read as the server's
+ * text (postgres-values.ts), and that text must be ISO dates (DateStyle),
+ * floats with every digit (extra_float_digits), instants in UTC (TimeZone:
+ * no historical offsets in seconds) and intervals in PostgreSQL's format.
+ * Sent as startup options: a RESET ALL or DISCARD ALL comes back to them.
+ */
+export const PINNED_SESSION_OPTIONS = '-c DateStyle=ISO -c extra_float_digits=3 -c TimeZone=UTC -c IntervalStyle=postgres'
+
+/**
+ * The pool's connection string and options with the pinned settings after
+ * the user's own: an `options` in the URL (pg lets it override an explicit
+ * `options`) gets them appended in place, percent-encoded; otherwise they go
+ * in `options`, after PGOPTIONS (which an explicit `options` replaces).
+ * The later `-c` of a setting wins, so the pins hold and the rest is kept.
+ */
+export function pinnedConnection(url: string, env: NodeJS.ProcessEnv = process.env): { connectionString: string; options?: string } {
+  const m = /([?&]options=)([^&#]*)/.exec(url)
+  if (m !== null) {
+    const end = m.index + m[0].length
+    return { connectionString: `${url.slice(0, end)}${encodeURIComponent(` ${PINNED_SESSION_OPTIONS}`)}${url.slice(end)}` }
+  }
+  const user = env.PGOPTIONS?.trim() ?? ''
+  return { connectionString: url, options: user === '' ? PINNED_SESSION_OPTIONS : `${user} ${PINNED_SESSION_OPTIONS}` }
+}
+
 export class PostgresAdapter implements ResourceAdapter, PgSessionHost {
   readonly kind = 'postgres' as const
   readonly name: string
@@ -59,7 +86,7 @@ export class PostgresAdapter implements ResourceAdapter, PgSessionHost {
     this.connectTimeoutMs = config.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS
     this.commandTimeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS
     this.pool = new pg.Pool({
-      connectionString: config.url,
+      ...pinnedConnection(config.url),
       max: this.poolSize,
       connectionTimeoutMillis: this.connectTimeoutMs,
       keepAlive: true,

@@ -57,19 +57,36 @@ export function toPgParam(v: SqlValue): unknown {
   }
 }
 
+/** An offset at the end of timestamptz text: "+00", "+05:30", or with seconds ("+00:53:28", a pre-1900 local mean time). */
+const OFFSET = /([+-])(\d\d)(?::?(\d\d))?(?::(\d\d))?$/
+
 function parseTimestamp(text: string, withZone: boolean): SqlValue {
-  // timestamptz text carries its offset ("+00", "+05:30"); timestamp and date
-  // have none and are read as UTC.
+  // timestamptz text carries its offset ("+00", "+05:30", "+00:53:28"); timestamp and date
+  // have none and are read as UTC. The TM's sessions run with TimeZone UTC (postgres-adapter.ts),
+  // but the offset is read exactly whatever it is.
   let iso = text.replace(' ', 'T')
+  let offsetSeconds = 0
   if (!withZone) iso += text.length === 10 ? 'T00:00:00Z' : 'Z'
-  else iso = iso.replace(/([+-]\d\d)$/, '$1:00').replace(/([+-]\d\d):?(\d\d):(\d\d)$/, '$1:$2')
-  const d = new Date(iso)
-  if (Number.isNaN(d.getTime())) return { kind: 'string', value: text }
+  else {
+    const m = OFFSET.exec(iso)
+    if (m === null) return { kind: 'string', value: text }
+    const [, sign, hh = '00', mm = '00', ss] = m
+    if (ss === undefined) iso = `${iso.slice(0, m.index)}${sign}${hh}:${mm}`
+    else {
+      // RFC 3339 (and Date) have no seconds in an offset: read the wall clock as UTC, then move it by the offset.
+      offsetSeconds = (sign === '-' ? -1 : 1) * (Number(hh) * 3600 + Number(mm) * 60 + Number(ss))
+      iso = `${iso.slice(0, m.index)}Z`
+    }
+  }
+  const wall = new Date(iso)
+  if (Number.isNaN(wall.getTime())) return { kind: 'string', value: text }
+  const d = offsetSeconds === 0 ? wall : new Date(wall.getTime() - offsetSeconds * 1000)
   // Microseconds past Date's milliseconds travel as the server wrote them (found by hostile testing: they were cut off).
   const fraction = /\.(\d+)/.exec(iso)?.[1] ?? ''
   if (!/[1-9]/.test(fraction.slice(3))) return { kind: 'timestamp', value: d }
-  // Six digits, as every RFC 3339 reader takes them (the server drops trailing zeros).
-  return { kind: 'timestamp', value: d, text: iso.replace(/\.(\d+)/, (_, digits: string) => `.${digits.padEnd(6, '0')}`) }
+  // Six digits, as every RFC 3339 reader takes them (the server drops trailing zeros); an offset with seconds as UTC.
+  const exact = offsetSeconds === 0 ? iso : d.toISOString()
+  return { kind: 'timestamp', value: d, text: exact.replace(/\.(\d+)/, () => `.${fraction.padEnd(6, '0')}`) }
 }
 
 /** One result cell (server text) as a SqlValue, by type OID. */

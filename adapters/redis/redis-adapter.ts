@@ -142,7 +142,8 @@ export class RedisAdapter implements ResourceAdapter, RedisSessionHost {
   async readCommand(args: (string | Buffer)[]): Promise<unknown> {
     const [cmd, ...rest] = args
     try {
-      return await this.redis.call(String(cmd), ...rest)
+      // Binary-safe: the value's bytes, never decoded here (a non-UTF-8 value decoded as text is corrupted).
+      return await this.redis.callBuffer(String(cmd), ...rest)
     } catch (err) {
       throw classifyRedisError(err, this.name, String(cmd))
     }

@@ -1,6 +1,7 @@
 // A Redis branch: writes are buffered in memory until prepare; reads run at
 // once and see the branch's own writes. See redis-adapter.ts for the
 // emulation and its limits.
+import { isUtf8 } from 'node:buffer'
 import { AdapterError } from '../types.js'
 import type { BranchSession, ExecuteOptions, FinishOutcome, QueryResult, SqlValue, Vote, Xid } from '../types.js'
 import { xidToString } from '../xid/xid.js'
@@ -24,9 +25,11 @@ export interface RedisSessionHost {
 
 type State = 'active' | 'prepared' | 'finished' | 'in-doubt'
 
-const str = (v: unknown): string | null =>
-  v === null || v === undefined ? null : Buffer.isBuffer(v) ? v.toString('utf8') : typeof v === 'string' ? v : JSON.stringify(v)
-const text = (v: string | null): SqlValue => (v === null ? { kind: 'null' } : { kind: 'string', value: v })
+/** A reply read with callBuffer: the value's bytes exactly. */
+const bytesOf = (v: unknown): Buffer | null =>
+  v === null || v === undefined ? null : Buffer.isBuffer(v) ? v : Buffer.from(typeof v === 'string' ? v : JSON.stringify(v), 'utf8')
+/** A value as a string when its bytes are valid UTF-8 (text), else as the bytes themselves (never a lossy decoding). */
+const cell = (v: Buffer | null): SqlValue => (v === null ? { kind: 'null' } : isUtf8(v) ? { kind: 'string', value: v.toString('utf8') } : { kind: 'bytes', value: v })
 
 export class RedisBranchSession implements BranchSession {
   private state: State = 'active'
@@ -57,12 +60,12 @@ export class RedisBranchSession implements BranchSession {
     const r = parsed.read
     try {
       if (r.cmd === 'GET') {
-        const v = overlayGet(str(await this.host.readCommand(['GET', r.key])), r.key, this.ops)
-        return { columns: [{ name: 'value', type: 'string' }], rows: [[text(v)]], affectedRows: 0 }
+        const v = overlayGet(bytesOf(await this.host.readCommand(['GET', r.key])), r.key, this.ops)
+        return { columns: [{ name: 'value', type: 'string' }], rows: [[cell(v)]], affectedRows: 0 }
       }
       if (r.cmd === 'HGET') {
-        const v = overlayHget(str(await this.host.readCommand(['HGET', r.key, r.field])), r.key, r.field, this.ops)
-        return { columns: [{ name: 'value', type: 'string' }], rows: [[text(v)]], affectedRows: 0 }
+        const v = overlayHget(bytesOf(await this.host.readCommand(['HGET', r.key, r.field])), r.key, r.field, this.ops)
+        return { columns: [{ name: 'value', type: 'string' }], rows: [[cell(v)]], affectedRows: 0 }
       }
       let n = 0n
       for (const key of r.keys) {

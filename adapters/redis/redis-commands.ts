@@ -91,26 +91,26 @@ export function parseCommand(sql: string, params: readonly SqlValue[], resource:
   }
 }
 
-/** GET over the server's value and the branch's own buffered writes (read-your-writes). */
-export function overlayGet(server: string | null, key: Buffer, ops: readonly WriteOp[]): string | null {
+/** GET over the server's value and the branch's own buffered writes (read-your-writes); values as the bytes Redis holds. */
+export function overlayGet(server: Buffer | null, key: Buffer, ops: readonly WriteOp[]): Buffer | null {
   let v = server
   for (const o of ops) {
     if (!o.args[0]?.equals(key)) continue
-    if (o.op === 'SET') v = o.args[1]?.toString('utf8') ?? null
+    if (o.op === 'SET') v = o.args[1] ?? null
     else if (o.op === 'DEL') v = null
-    else if (o.op === 'INCRBY') v = (BigInt(v ?? '0') + BigInt(o.args[1]?.toString() ?? '0')).toString()
+    else if (o.op === 'INCRBY') v = Buffer.from((BigInt(v?.toString('latin1') ?? '0') + BigInt(o.args[1]?.toString('latin1') ?? '0')).toString())
     else v = null // HSET/HDEL turn it into a hash: GET would fail; show nothing
   }
   return v
 }
 
-export function overlayHget(server: string | null, key: Buffer, field: Buffer, ops: readonly WriteOp[]): string | null {
+export function overlayHget(server: Buffer | null, key: Buffer, field: Buffer, ops: readonly WriteOp[]): Buffer | null {
   let v = server
   for (const o of ops) {
     if (!o.args[0]?.equals(key)) continue
     if (o.op === 'DEL' || o.op === 'SET' || o.op === 'INCRBY') v = null
     else if (o.op === 'HSET') {
-      for (let i = 1; i + 1 < o.args.length; i += 2) if (o.args[i]?.equals(field)) v = o.args[i + 1]?.toString('utf8') ?? null
+      for (let i = 1; i + 1 < o.args.length; i += 2) if (o.args[i]?.equals(field)) v = o.args[i + 1] ?? null
     } else if (o.op === 'HDEL') {
       if (o.args.slice(1).some((f) => f.equals(field))) v = null
     }
