@@ -131,8 +131,12 @@ export function tokenSecret(entry: AuthTokenEntry, index: number, env: NodeJS.Pr
   return { secret }
 }
 
-/** PKCS#8 (-----BEGIN ENCRYPTED PRIVATE KEY-----) or OpenSSL's traditional form (Proc-Type: 4,ENCRYPTED). */
-const ENCRYPTED_KEY = /-----BEGIN ENCRYPTED PRIVATE KEY-----|^Proc-Type:\s*4,\s*ENCRYPTED/m
+/**
+ * PKCS#8's ENCRYPTED PRIVATE KEY block or OpenSSL's traditional form
+ * (Proc-Type: 4,ENCRYPTED). Spelled with -{5}, so the published package holds
+ * no text that looks like a key's first line (npm-pack.test.ts).
+ */
+const ENCRYPTED_KEY = /-{5}BEGIN ENCRYPTED PRIVATE KEY-{5}|^Proc-Type:\s*4,\s*ENCRYPTED/m
 
 /** A PEM file's problem, if any: unreadable, not PEM, or not what the field needs. */
 function pemProblem(path: string, field: string, kind: 'certificate' | 'key'): ConfigProblem | undefined {
