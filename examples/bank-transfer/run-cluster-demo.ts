@@ -146,7 +146,7 @@ export async function runClusterDemo(options: ClusterDemoOptions): Promise<Clust
       await waitFor(async () => (await preparedLeft(bank.pgPool, bank.mysqlPool, victimId)).total === 0, 60_000, 100)
       const finishedMs = Date.now() - at
       const taker = nodes.find((n) => n.config.nodeId === by)
-      const line = taker?.logs().split('\n').find((l) => l.includes('took over a node') && l.includes(`"nodeId":"${victimId}"`))
+      const line = taker?.logs().split('\n').find((l) => l.includes('took over a node') && l.includes(`"takenNodeId":"${victimId}"`))
       takeover = { by, takenOverMs, finishedMs, moved: Number(/"moved":(\d+)/.exec(line ?? '')?.[1] ?? 0) }
       log(`${by} finished ${takeover.moved} decided transfer(s) of ${victimId}: no branch of ${victimId} left prepared, ${finishedMs} ms after the kill`)
     }
