@@ -13,7 +13,8 @@ import { createArbiterClient, OutcomeUnknownError, type ArbiterClient } from '..
 import { nodeOf } from '../../client/node-set.js'
 import { createDatabase, sharedServerUrls } from '../harness/index.js'
 import { createTestDatabases, type TestDatabases } from '../helpers/databases.js'
-import { ArbiterProcess, testConfig } from '../helpers/test-arbiter.js'
+import { clusterNodeConfig } from '../helpers/cluster-config.js'
+import { ArbiterProcess } from '../helpers/test-arbiter.js'
 
 const LEASE_MS = 30_000
 const DEADLINE_MS = 3000
@@ -27,16 +28,7 @@ beforeAll(async () => {
   dbs = await createTestDatabases(sharedServerUrls(), 'clusterfrozen')
   storeUrl = await createDatabase(sharedServerUrls().pgUrl, 'cfstore')
   store = new pg.Pool({ connectionString: storeUrl, max: 2 })
-  for (let i = 0; i < 2; i++) {
-    const config = testConfig(
-      [
-        { name: 'pg', kind: 'postgres', url: dbs.pgUrl },
-        { name: 'maria', kind: 'mysql', url: dbs.mysqlUrl },
-      ],
-      { log: { store: 'postgres', url: storeUrl }, cluster: { leaseMs: LEASE_MS, takeoverIntervalMs: 300 } },
-    )
-    nodes.push(await ArbiterProcess.start(config))
-  }
+  for (let i = 0; i < 2; i++) nodes.push(await ArbiterProcess.start(clusterNodeConfig(dbs, storeUrl, { leaseMs: LEASE_MS })))
 })
 
 afterAll(async () => {

@@ -13,6 +13,7 @@ import { ArbiterError, createArbiterClient, OutcomeUnknownError, TransactionAbor
 import { nodeOf } from '../../client/node-set.js'
 import { createDatabase, sharedServerUrls } from '../harness/index.js'
 import { createTestDatabases, type TestDatabases } from '../helpers/databases.js'
+import { clusterNodeConfig } from '../helpers/cluster-config.js'
 import { ArbiterProcess, testConfig } from '../helpers/test-arbiter.js'
 import { grpcError, tmClient } from '../helpers/tm-client.js'
 import { runAdminCli } from '../integration/admin/cli.js'
@@ -28,16 +29,7 @@ beforeAll(async () => {
   dbs = await createTestDatabases(sharedServerUrls(), 'clusterclient')
   storeUrl = await createDatabase(sharedServerUrls().pgUrl, 'ccstore')
   store = new pg.Pool({ connectionString: storeUrl, max: 2 })
-  for (let i = 0; i < 3; i++) {
-    const config = testConfig(
-      [
-        { name: 'pg', kind: 'postgres', url: dbs.pgUrl },
-        { name: 'maria', kind: 'mysql', url: dbs.mysqlUrl },
-      ],
-      { log: { store: 'postgres', url: storeUrl }, cluster: { leaseMs: LEASE_MS, takeoverIntervalMs: 300 } },
-    )
-    nodes.push(await ArbiterProcess.start(config))
-  }
+  for (let i = 0; i < 3; i++) nodes.push(await ArbiterProcess.start(clusterNodeConfig(dbs, storeUrl, { leaseMs: LEASE_MS })))
 })
 
 afterAll(async () => {

@@ -9,7 +9,8 @@ import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createDatabase, sharedServerUrls } from '../harness/index.js'
 import { createTestDatabases, type TestDatabases } from '../helpers/databases.js'
-import { ArbiterProcess, testConfig } from '../helpers/test-arbiter.js'
+import { clusterNodeConfig } from '../helpers/cluster-config.js'
+import { ArbiterProcess } from '../helpers/test-arbiter.js'
 import { adminClient, tmClient } from '../helpers/tm-client.js'
 
 const LEASE_MS = 1500
@@ -30,13 +31,9 @@ afterAll(async () => {
   await dbs?.close()
 })
 
-/** A node with pg, and maria as given: the real server, one nothing answers at (port 1), or none. */
+/** A node with pg, and maria as given (cluster-config.ts). */
 async function startNode(maria: 'real' | 'unreachable' | 'none', env: Record<string, string> = {}): Promise<ArbiterProcess> {
-  const resources = [
-    { name: 'pg', kind: 'postgres' as const, url: dbs.pgUrl },
-    ...(maria === 'none' ? [] : [{ name: 'maria', kind: 'mysql' as const, url: maria === 'real' ? dbs.mysqlUrl : 'mysql://root@127.0.0.1:1/x' }]),
-  ]
-  const node = await ArbiterProcess.start(testConfig(resources, { log: { store: 'postgres', url: storeUrl }, cluster: { leaseMs: LEASE_MS, takeoverIntervalMs: 300 } }), env)
+  const node = await ArbiterProcess.start(clusterNodeConfig(dbs, storeUrl, { leaseMs: LEASE_MS, maria }), env)
   nodes.push(node)
   return node
 }

@@ -9,11 +9,8 @@
 // TM finishes the branches of a Python service that dies mid-protocol (so its
 // XID spelling is Arbiter's), and both languages decode the same errors to
 // the same codes.
-import { spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import mysql from 'mysql2/promise'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -29,30 +26,16 @@ import { transferThroughTm } from '../../../examples/bank-transfer/transfer-thro
 import type { Transfer } from '../../../examples/bank-transfer/transfer.js'
 import { createDatabase, sharedServerUrls } from '../../harness/index.js'
 import { startTestArbiter } from '../../helpers/test-arbiter.js'
+import { EXAMPLE, PYTHON, PythonFixtures, skipPython, type PyRecord } from './python-run.js'
 
-const PYTHON = '/usr/bin/python3'
-const EXAMPLE = fileURLToPath(new URL('../../../examples/python', import.meta.url))
-const PACKAGES = 'python3-grpcio python3-grpc-tools python3-psycopg2 python3-pymysql'
 const TOKEN = 'python-test-token-0123456789'
 const PER_BANK = 4
 const BALANCE = 1000
 /** Long enough that a transaction still COMMITTING after a few seconds shows a report that never arrived. */
 const LOCAL_BRANCH_GRACE_MS = 5000
 
-/** Why the Python side cannot run here, if it cannot: Debian's python3 lacks a package. */
-function pythonMissing(): string | undefined {
-  const probe = spawnSync(PYTHON, ['-c', 'import grpc, grpc_tools.protoc, psycopg2, pymysql'], { encoding: 'utf8' })
-  if (probe.status === 0) return undefined
-  const why = (probe.error?.message ?? probe.stderr ?? '').trim().split('\n').pop()
-  return `${PYTHON} cannot import grpc, grpc_tools, psycopg2 and pymysql (${why}): apt-get install ${PACKAGES}`
-}
-
-const missing = pythonMissing()
 // In CI the packages are installed (.ci/run): a missing one fails the test instead of skipping it.
-const skip = missing !== undefined && process.env.CI !== 'true'
-if (skip) console.warn(`skipping the Python service test: ${missing}`)
-
-type PyRecord = Record<string, unknown>
+const skip = skipPython()
 
 interface ErrorShape {
   code: string
@@ -66,43 +49,17 @@ describe.skipIf(skip)('a Python service on the same gRPC contract (issue #26)', 
   let client: ArbiterClient
   let pools: { pg: pg.Pool; mysql: mysql.Pool }
   let urls: { pg: string; mysql: string }
-  let stubs: string
+  let fixtures: PythonFixtures | undefined
   let nodeId: string
 
   /** Runs examples/python/service.py; resolves with its JSON lines. */
   async function python(command: string, args: string[] = [], timeoutMs = 45_000): Promise<PyRecord[]> {
-    const child = spawn(
-      PYTHON,
-      [join(EXAMPLE, 'service.py'), command, '--address', arbiter.address, '--token', TOKEN, '--pg-url', urls.pg, '--mysql-url', urls.mysql, ...args],
-      // No __pycache__ in the repository; the stubs and the example on the path.
-      { env: { ...process.env, PYTHONPATH: `${stubs}:${EXAMPLE}`, PYTHONDONTWRITEBYTECODE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
-    )
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
-    const code = await new Promise<number | null>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL')
-        reject(new Error(`service.py ${command} did not finish in ${timeoutMs} ms:\n${stderr.slice(-3000)}`))
-      }, timeoutMs)
-      child.once('exit', (c) => {
-        clearTimeout(timer)
-        resolve(c)
-      })
-    })
-    if (code !== 0) throw new Error(`service.py ${command} exited with ${code}:\n${stderr.slice(-3000)}`)
-    return stdout
-      .split('\n')
-      .filter((l) => l.trim() !== '')
-      .map((l) => JSON.parse(l) as PyRecord)
+    const service = [command, '--address', arbiter.address, '--token', TOKEN, '--pg-url', urls.pg, '--mysql-url', urls.mysql, ...args]
+    return fixtures!.run(join(EXAMPLE, 'service.py'), service, timeoutMs)
   }
 
   beforeAll(async () => {
-    if (missing) throw new Error(missing)
-    stubs = mkdtempSync(join(tmpdir(), 'arbiter-py-stubs-'))
-    const built = spawnSync(PYTHON, [join(EXAMPLE, 'build_stubs.py'), stubs], { encoding: 'utf8', env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } })
-    if (built.status !== 0) throw new Error(`build_stubs.py failed:\n${built.stderr}`)
+    fixtures = PythonFixtures.build()
     // Unique per run: tests share the MariaDB server, and XA RECOVER lists every database's branches.
     nodeId = `py${Math.random().toString(36).slice(2, 10)}`
     const servers = sharedServerUrls()
@@ -128,7 +85,7 @@ describe.skipIf(skip)('a Python service on the same gRPC contract (issue #26)', 
     await arbiter?.stopAndClean()
     await pools?.pg.end()
     await pools?.mysql.end()
-    if (stubs) rmSync(stubs, { recursive: true, force: true })
+    fixtures?.remove()
   })
 
   /** Waits until neither database holds a prepared branch of this TM's, nor any other in the test database. */
@@ -263,7 +220,7 @@ describe.skipIf(skip)('a Python service on the same gRPC contract (issue #26)', 
       '    print(pg_gid(xid) + "\\t" + mysql_xid(xid))',
     ].join('\n')
     const input = JSON.stringify(xids.map((x) => [x.formatId, x.gtrid.toString('hex'), x.bqual.toString('hex')]))
-    const out = spawnSync(PYTHON, ['-c', script], { input, encoding: 'utf8', env: { ...process.env, PYTHONPATH: `${stubs}:${EXAMPLE}`, PYTHONDONTWRITEBYTECODE: '1' } })
+    const out = spawnSync(PYTHON, ['-c', script], { input, encoding: 'utf8', env: { ...process.env, PYTHONPATH: fixtures!.pythonPath, PYTHONDONTWRITEBYTECODE: '1' } })
     expect(out.stderr).toBe('')
     expect(out.stdout.trim().split('\n')).toEqual(xids.map((x) => `${xidToPgGid(x)}\t${xidToMysqlLiteral(x)}`))
   })

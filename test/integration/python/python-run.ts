@@ -46,6 +46,11 @@ export class PythonFixtures {
     return new PythonFixtures(stubs)
   }
 
+  /** PYTHONPATH for a Python process of the test's own: the stubs and the example. */
+  get pythonPath(): string {
+    return `${this.stubs}:${EXAMPLE}`
+  }
+
   remove(): void {
     rmSync(this.stubs, { recursive: true, force: true })
   }
@@ -53,7 +58,7 @@ export class PythonFixtures {
   /** Runs test/fixtures/python/<script> (or the script at an absolute path) to its end; its stdout's JSON lines. */
   async run(script: string, args: readonly string[], timeoutMs = 60_000): Promise<PyRecord[]> {
     const child = spawn(PYTHON, [resolve(FIXTURES, script), ...args], {
-      env: { ...process.env, PYTHONPATH: `${this.stubs}:${EXAMPLE}`, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' },
+      env: { ...process.env, PYTHONPATH: this.pythonPath, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let stdout = ''
