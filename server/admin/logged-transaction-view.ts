@@ -6,12 +6,8 @@ import type { Branch as WireBranch } from '../../proto/gen/arbiter/v1/Branch.js'
 import type { Transaction as WireTransaction } from '../../proto/gen/arbiter/v1/Transaction.js'
 import type { TransactionState } from '../../proto/gen/arbiter/v1/TransactionState.js'
 import type { LoggedTransaction } from '../log/decision-log.js'
+import { heuristicReason, mixingResolution, resolutionText } from '../log/log-record.js'
 import { toWireXid } from '../grpc/transaction-view.js'
-
-/** An operator's resolution as the audit column shows it: what, who, why. */
-export function resolutionText(r: LoggedTransaction['resolutions'][number]): string {
-  return `${r.action === 'commit' ? 'committed' : 'rolled back'} by ${r.operator}${r.heuristic ? ' (heuristic)' : ''}: ${r.reason}`
-}
 
 /** The branches of `wire` with the log's resolutions filled in (the in-memory view does not carry who and why). */
 export function withResolutions(wire: WireTransaction, logged: LoggedTransaction | undefined): WireTransaction {
@@ -49,7 +45,7 @@ export function loggedTransactionView(logged: LoggedTransaction): WireTransactio
       resolution: resolutionText(r),
     })
   }
-  const heuristic = logged.resolutions.find((r) => r.heuristic)
+  const heuristic = mixingResolution(logged.decision !== undefined, logged.resolutions)
   let state: TransactionState
   if (heuristic) state = 'TRANSACTION_STATE_HEURISTIC'
   else if (logged.decision) state = logged.ended ? 'TRANSACTION_STATE_COMMITTED' : 'TRANSACTION_STATE_COMMITTING'
@@ -69,7 +65,7 @@ export function loggedTransactionView(logged: LoggedTransaction): WireTransactio
     createdAtUnixMs: String(createdAt),
     deadlineUnixMs: '0',
     updatedAtUnixMs: String(Math.max(...times)),
-    abortReason: heuristic ? `heuristic: ${heuristic.resource} resolved to ${heuristic.action} by ${heuristic.operator}: ${heuristic.reason}` : '',
+    abortReason: heuristic ? heuristicReason(heuristic) : '',
     commitPath: logged.decision ? 'two-phase' : '',
   }
 }

@@ -4,6 +4,7 @@
 // that was already committed only answers "already done".
 import { ARBITER_FORMAT_ID, xidFromParts } from '../../adapters/xid/xid.js'
 import type { DecisionLog, LoggedTransaction } from '../log/decision-log.js'
+import { heuristicReason, mixingResolution } from '../log/log-record.js'
 import type { Logger } from '../logger.js'
 import { inRootSpan } from '../tracing/spans.js'
 import { finishById, type FinisherContext } from './branch-finisher.js'
@@ -27,7 +28,9 @@ export function transactionFromLog(logged: LoggedTransaction, live?: LiveCounter
       branch.state = resolution.action === 'commit' ? 'committed' : 'rolled-back'
     }
   }
-  return { tx, heuristic: logged.resolutions.some((r) => r.heuristic) }
+  const mixing = mixingResolution(true, logged.resolutions)
+  if (mixing) tx.abortReason = heuristicReason(mixing) // said once the transaction is HEURISTIC (finishAdopted)
+  return { tx, heuristic: mixing !== undefined }
 }
 
 /** Phase 2 of an adopted transaction; END only once no branch is left prepared. */

@@ -18,7 +18,7 @@ import { commitLocal, commitManaged } from './phase-two.js'
 import { logEnd } from './log-end.js'
 import { secondsSince } from './observer.js'
 import { inSpan, traceparentOf } from '../tracing/spans.js'
-import { abortTransaction, type AbortCause } from './rollback-protocol.js'
+import { abortTransaction, releaseSession, type AbortCause } from './rollback-protocol.js'
 import { onBranch, type Branch, type Transaction } from './transaction.js'
 
 export interface CommitContext extends FinisherContext {
@@ -339,13 +339,6 @@ function finishCommitted(ctx: CommitContext, tx: Transaction): CommitOutcome {
   ctx.onCommitted?.(tx)
   ctx.observer?.finished(tx, 'committed')
   return { tx, commitLocally: [] }
-}
-
-async function releaseSession(branch: Branch): Promise<void> {
-  const session = branch.session
-  branch.session = undefined
-  // A session that never began has nothing to release.
-  if (session) await session.then((s) => s.release(), () => undefined)
 }
 
 /** Rolls back (and throws ABORTED) when a statement running as the Commit began failed (tx.doomed). */

@@ -11,6 +11,7 @@
 import { parseGtrid } from '../../adapters/xid/xid.js'
 import { TmError } from '../../proto/errors.js'
 import { logRefusal, type DecisionLog, type LoggedTransaction } from '../log/decision-log.js'
+import { heuristicReason, mixingResolution } from '../log/log-record.js'
 import type { BeginAdmission } from './begin-admission.js'
 import { CLOCK_TOLERANCE_MS, ClientNamedBegins } from './client-named-begins.js'
 import type { BeginOptions, CoordinatorConfig } from './coordinator-config.js'
@@ -91,9 +92,14 @@ export class KnownTransactions {
       throw new TmError('TM_INVALID_ARGUMENT', `malformed gtrid "${gtrid.slice(0, 80)}": ${(error as Error).message}`)
     }
     const logged = this.logged(gtrid)
-    if (logged?.decision) {
+    // A resolution that mixed the outcome (an operator's forced one, or a branch committed in part: log-end.ts)
+    // makes it HEURISTIC for good, also once forgotten or after a restart (found by hostile testing: it read
+    // COMMITTED, or NOT_FOUND, "presumed aborted", for a branch committed by hand).
+    const mixing = logged && mixingResolution(logged.decision !== undefined, logged.resolutions)
+    if (logged?.decision || mixing) {
       const tx = new Transaction(gtrid, 0, {})
-      tx.state = logged.ended ? 'COMMITTED' : 'COMMITTING'
+      tx.state = mixing ? 'HEURISTIC' : logged?.ended ? 'COMMITTED' : 'COMMITTING'
+      if (mixing) tx.abortReason = heuristicReason(mixing)
       return tx
     }
     throw new TmError('TM_TX_NOT_FOUND', `unknown transaction ${gtrid}: never begun here, or forgotten (without a logged decision a two-phase transaction is presumed aborted; a one-phase commit leaves no record)`)

@@ -46,7 +46,12 @@ export function abortTransaction(
 }
 
 async function rollbackBranch(ctx: FinisherContext & { localBranchGraceMs: number }, tx: Transaction, branch: Branch): Promise<void> {
-  if (branch.state === 'read-only' || branch.state === 'rolled-back' || branch.state === 'committed') return
+  if (branch.state === 'read-only' || branch.state === 'rolled-back' || branch.state === 'committed') {
+    // Finished already (an operator's forced resolution of the prepared branch) but still holding its session:
+    // give it back (found by hostile testing: the pool's end, and so a graceful stop, waited for it for ever).
+    if (branch.mode === 'managed' && branch.session) await onBranch(branch, () => releaseSession(branch))
+    return
+  }
   // An escaped branch has no transaction left on its server; its session is closed below.
   if (branch.mode === 'local') {
     // An active local branch is the application's to roll back (and the
@@ -82,4 +87,11 @@ async function rollbackBranch(ctx: FinisherContext & { localBranchGraceMs: numbe
     // "already done" when nothing was prepared; the server drops an active branch with its session).
     void finishById(ctx, tx.gtrid, branch, 'rollback', { maxAttempts: CLEANUP_ATTEMPTS })
   }
+}
+
+/** Gives the branch's session back to its pool (one that never began has nothing to give back). */
+export async function releaseSession(branch: Branch): Promise<void> {
+  const session = branch.session
+  branch.session = undefined
+  if (session) await session.then((s) => s.release(), () => undefined)
 }

@@ -47,9 +47,36 @@ export interface ResolutionRecord {
   readonly reason: string
   /** True when it contradicts the logged decision (forced). */
   readonly heuristic: boolean
+  /**
+   * Written by the TM, not an operator: phase 2 applied this branch's commit
+   * only in part (a Redis key changed outside Arbiter), so the branch is
+   * finished and the outcome mixed though the action agrees with the decision.
+   */
+  readonly inPart?: true
 }
 
 export type LogRecord = DecisionRecord | EndRecord | ResolutionRecord
+
+/** A resolution as the audit column shows it: what, who, why. */
+export function resolutionText(r: ResolutionRecord): string {
+  return `${r.action === 'commit' ? 'committed' : 'rolled back'} by ${r.operator}${r.heuristic ? ' (heuristic)' : ''}: ${r.reason}`
+}
+
+/**
+ * The resolution that makes a logged transaction's outcome mixed, if any.
+ * Against a COMMIT decision: a branch rolled back by force, or committed in
+ * part. Without one (presumed abort): a branch committed by force. A forced
+ * commit of a live transaction that its COMMIT decision then agreed with
+ * leaves the outcome whole.
+ */
+export function mixingResolution(decided: boolean, resolutions: readonly ResolutionRecord[]): ResolutionRecord | undefined {
+  return resolutions.find((r) => r.heuristic && (r.inPart === true || r.action === (decided ? 'rollback' : 'commit')))
+}
+
+/** Why a transaction with a heuristic resolution is HEURISTIC (Transaction.abortReason), in one spelling for every view. */
+export function heuristicReason(r: ResolutionRecord): string {
+  return `heuristic: branch on "${r.resource}" ${resolutionText(r)}`
+}
 
 export function isLogRecord(value: unknown): value is LogRecord {
   if (typeof value !== 'object' || value === null) return false

@@ -7,6 +7,7 @@ import { Redis } from 'ioredis'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { HeuristicOutcomeError, createArbiterClient } from '../../../client/index.js'
+import { parseGtrid } from '../../../adapters/index.js'
 import { configureFailpoints } from '../../../server/failpoints.js'
 import { sharedServerUrls } from '../../harness/index.js'
 import { createTestDatabases, type TestDatabases } from '../../helpers/databases.js'
@@ -26,11 +27,12 @@ afterAll(async () => {
 })
 
 describe('a Redis branch committed in part', () => {
-  it('a key changed outside Arbiter between the decision and phase 2: HeuristicOutcomeError, state HEURISTIC', async () => {
-    const arbiter = await startTestArbiter([
-      { name: 'pg', kind: 'postgres', url: dbs.pgUrl },
-      { name: 'cache', kind: 'redis', url: sharedServerUrls().redisUrl },
-    ])
+  it('a key changed outside Arbiter between the decision and phase 2: HeuristicOutcomeError, state HEURISTIC, also after a restart', async () => {
+    const resources = [
+      { name: 'pg', kind: 'postgres' as const, url: dbs.pgUrl },
+      { name: 'cache', kind: 'redis' as const, url: sharedServerUrls().redisUrl },
+    ]
+    const arbiter = await startTestArbiter(resources)
     const key = `partial:${Date.now()}`
     await redis.set(`${key}:count`, '10')
     const client = createArbiterClient({ address: arbiter.address, defaultDeadlineMs: 10_000 })
@@ -60,6 +62,20 @@ describe('a Redis branch committed in part', () => {
       // Nothing is left prepared or locked on Redis.
       expect(await redis.smembers('arbiter:prepared')).toEqual([])
       expect(await redis.keys(`arbiter:lock:${key}*`)).toEqual([])
+
+      // After a restart the log still says so (found by hostile testing: it had kept only the decision and an
+      // END that said committed, so the restarted TM answered COMMITTED).
+      await arbiter.stop()
+      const again = await startTestArbiter(resources, { dataDir: arbiter.dataDir, nodeId: parseGtrid(gtrid).nodeId })
+      const client2 = createArbiterClient({ address: again.address, defaultDeadlineMs: 10_000 })
+      try {
+        const recalled = await client2.getTransaction(gtrid)
+        expect(recalled.state).toBe('HEURISTIC')
+        expect(recalled.abortReason).toMatch(/cache.*committed in part/)
+      } finally {
+        client2.close()
+        await again.stopAndClean()
+      }
     } finally {
       configureFailpoints(undefined)
       client.close()
