@@ -103,7 +103,7 @@ export interface PrepareOptions {
    * own (COMMIT or ROLLBACK) and began another. Checked in the PREPARE's
    * round trip; a missing mark votes no, escaped, and prepares nothing.
    */
-  readonly marked?: string
+  readonly marked?: BlockMark
   readonly timeoutMs?: number
 }
 
@@ -119,14 +119,48 @@ function preamble(opts: PrepareOptions): string {
  */
 const MARK = 'arbiter.branch'
 
-/** BEGIN, and the mark of the branch's block, in one simple query. */
-export function beginMarked(client: PgClientLike, gid: string): string {
-  return `BEGIN; SET LOCAL ${MARK} = ${quoteLiteral(client, gid)}`
+/**
+ * What tells the branch's block from any other on its connection: its mark
+ * (the gid), and when the block began (transaction_timestamp in whole
+ * microseconds since the epoch, BLOCK_STARTED). The start time is the
+ * fallback for a block that lost its mark to the application's RESET ALL
+ * (or SET arbiter.branch): that block is still the branch's (found by
+ * hostile testing: it was told a mixed outcome, "do not retry", when all
+ * had rolled back). A block begun after the branch's ended began later.
+ */
+export interface BlockMark {
+  readonly gid: string
+  /** BLOCK_STARTED as read at BEGIN (digits), when known. */
+  readonly startedUs?: string
 }
 
-/** The current block's mark (null when unmarked). */
-export function markQuery(): string {
-  return `SELECT current_setting('${MARK}', true) AS mark`
+/**
+ * When the current block began, in whole microseconds, as exact digits under
+ * any TimeZone or DateStyle the application's session may set (the same
+ * arithmetic each time, so equal for the same block on any server version).
+ */
+const BLOCK_STARTED = '(extract(epoch from transaction_timestamp()) * 1000000)::bigint'
+
+/** BEGIN, the mark of the branch's block, and when it began (AS started), in one simple query. */
+export function beginMarked(client: PgClientLike, gid: string): string {
+  return `BEGIN; SET LOCAL ${MARK} = ${quoteLiteral(client, gid)}; SELECT ${BLOCK_STARTED}::text AS started`
+}
+
+/** The start time beginMarked's answer read (the last result's `started`), or undefined. */
+export function startedOf(answer: unknown): string | undefined {
+  const started = (lastOf(answer)?.rows?.[0] as { started?: unknown } | undefined)?.started
+  return typeof started === 'string' && /^-?\d+$/.test(started) ? started : undefined
+}
+
+/** Whether the current block is the branch's (AS mine): it carries the mark, or began when the branch's did. */
+export function markQuery(client: PgClientLike, mark: BlockMark): string {
+  return `SELECT ${isMarked(client, mark)} AS mine`
+}
+
+/** The SQL condition: the current block is the branch's. */
+function isMarked(client: PgClientLike, mark: BlockMark): string {
+  const byMark = `current_setting('${MARK}', true) IS NOT DISTINCT FROM ${quoteLiteral(client, mark.gid)}`
+  return mark.startedUs === undefined ? `(${byMark})` : `(${byMark} OR ${BLOCK_STARTED} = ${mark.startedUs})`
 }
 
 /** In the error of a failed markCheck, and nowhere else: no statement or trigger of the application's says it. */
@@ -139,9 +173,8 @@ const UNMARKED = 'arbiter: this block lost the branch mark'
  * (A division by zero was told from a deferred trigger's by its code alone:
  * found by review.)
  */
-function markCheck(client: PgClientLike, gid: string): string {
-  const mark = `current_setting('${MARK}', true)`
-  return `CASE WHEN ${mark} IS NOT DISTINCT FROM ${quoteLiteral(client, gid)} THEN 1 ELSE ('${UNMARKED} ' || coalesce(${mark}, ''))::int END AS marked`
+function markCheck(client: PgClientLike, mark: BlockMark): string {
+  return `CASE WHEN ${isMarked(client, mark)} THEN 1 ELSE ('${UNMARKED} ' || coalesce(current_setting('${MARK}', true), ''))::int END AS marked`
 }
 
 /** The vote of a block that lost its mark (markCheck failed), rolled back. */
@@ -187,7 +220,7 @@ export async function pgPrepare(client: PgClientLike, xid: Xid, resource: string
   try {
     if (opts.probeReadOnly !== false) {
       const fn = opts.xactIdFunction ?? 'pg_current_xact_id_if_assigned'
-      const probe = await control(client, `SELECT ${fn}() IS NULL AS ro${opts.marked === undefined ? '' : `, ${markCheck(client, gid)}`}`, opts.timeoutMs)
+      const probe = await control(client, `SELECT ${fn}() IS NULL AS ro${opts.marked === undefined ? '' : `, ${markCheck(client, opts.marked)}`}`, opts.timeoutMs)
       const readOnly = (probe.rows[0] as { ro?: unknown } | undefined)?.ro === true
       if (readOnly) {
         const c = await control(client, 'COMMIT', opts.timeoutMs)
@@ -204,7 +237,7 @@ export async function pgPrepare(client: PgClientLike, xid: Xid, resource: string
   }
   let result: PgResultLike
   try {
-    const check = opts.marked === undefined ? '' : `SELECT ${markCheck(client, gid)}; `
+    const check = opts.marked === undefined ? '' : `SELECT ${markCheck(client, opts.marked)}; `
     result = lastOf(await control(client, `${check}${preamble(opts)}PREPARE TRANSACTION ${quoteLiteral(client, gid)}`, opts.timeoutMs))
   } catch (err) {
     // A failed PREPARE rolls the transaction back. pg may reject before it has
@@ -228,7 +261,7 @@ async function probeAndPrepare(client: PgClientLike, xid: Xid, resource: string,
   try {
     // A simple query with two statements: a failing SELECT skips the PREPARE
     // and leaves the block aborted; a failing PREPARE rolls the block back.
-    const check = opts.marked === undefined ? '' : `, ${markCheck(client, gid)}`
+    const check = opts.marked === undefined ? '' : `, ${markCheck(client, opts.marked)}`
     const answer: unknown = await control(client, `SELECT ${fn}() IS NULL AS ro${check}; ${preamble(opts)}PREPARE TRANSACTION ${quoteLiteral(client, gid)}`, opts.timeoutMs)
     results = Array.isArray(answer) ? (answer as PgResultLike[]) : [answer as PgResultLike]
     // The probe first, PREPARE last; a SET in between answers nothing we need.

@@ -5,7 +5,7 @@ import { classifyPgError } from '../errors/classify-pg.js'
 import { AdapterError } from '../types.js'
 import type { FinishOutcome, LocalBranchOps } from '../types.js'
 import type { PgClientLike, PgResultLike } from './postgres-branch-ops.js'
-import { beginMarked, gidOf, markQuery, pgFinishPrepared, pgPrepare, pgRollbackOpen, txStatus } from './postgres-branch-ops.js'
+import { beginMarked, gidOf, markQuery, pgFinishPrepared, pgPrepare, pgRollbackOpen, startedOf, txStatus, type BlockMark } from './postgres-branch-ops.js'
 
 export type { PgClientLike } from './postgres-branch-ops.js'
 
@@ -18,7 +18,8 @@ export const postgresLocalBranch: LocalBranchOps<PgClientLike> = {
     }
     try {
       // Marked, so a block the application ends and begins again is told from this one (prepare, rollback).
-      await conn.query(beginMarked(conn, gid))
+      const started = startedOf(await conn.query(beginMarked(conn, gid)))
+      blockMarks.set(conn, { gid, ...(started !== undefined && { startedUs: started }) })
     } catch (err) {
       throw classifyPgError(err, resource, 'BEGIN')
     }
@@ -27,7 +28,7 @@ export const postgresLocalBranch: LocalBranchOps<PgClientLike> = {
   async prepare(conn, xid, resource, options) {
     try {
       // Checked for writes only when it may have only read (the probe rides with the PREPARE).
-      const marked = gidOf(xid, resource)
+      const marked = markOf(conn, gidOf(xid, resource))
       return await pgPrepare(conn, xid, resource, options?.mayOnlyRead === true ? { probeWithPrepare: true, marked } : { probeReadOnly: false, marked })
     } catch (err) {
       throw classifyPgError(err, resource, 'prepare')
@@ -48,20 +49,28 @@ export const postgresLocalBranch: LocalBranchOps<PgClientLike> = {
     if (status === 'E') return pgRollbackOpen(conn, resource)
     // In a block: ROLLBACK ends it. 'already-done' when it was not the branch's own (it lost the mark): the
     // application ended the branch itself (local-branches.ts reads that as escaped for a branch not prepared).
-    if (status === 'T') return rollbackMarked(conn, gidOf(xid, resource), resource)
+    if (status === 'T') return rollbackMarked(conn, markOf(conn, gidOf(xid, resource)), resource)
     return pgFinishPrepared(conn, 'ROLLBACK', xid, resource)
   },
 }
 
 /** ROLLBACK of the open block, and whether it was the branch's (its mark, read in the same round trip). */
-async function rollbackMarked(conn: PgClientLike, gid: string, resource: string): Promise<FinishOutcome> {
+async function rollbackMarked(conn: PgClientLike, mark: BlockMark, resource: string): Promise<FinishOutcome> {
   let answer: unknown
   try {
-    answer = await conn.query(`${markQuery()}; ROLLBACK`)
+    answer = await conn.query(`${markQuery(conn, mark)}; ROLLBACK`)
   } catch (err) {
     throw classifyPgError(err, resource, 'ROLLBACK')
   }
   const results = (Array.isArray(answer) ? answer : [answer]) as PgResultLike[]
-  const mark = (results[0]?.rows[0] as { mark?: unknown } | undefined)?.mark
-  return mark === gid ? 'done' : 'already-done'
+  return (results[0]?.rows[0] as { mine?: unknown } | undefined)?.mine === true ? 'done' : 'already-done'
+}
+
+/** The mark of the branch block begun on each connection (start), for its prepare and rollback. */
+const blockMarks = new WeakMap<object, BlockMark>()
+
+/** The mark of `gid`'s block on `conn`: with its start time when this process began it. */
+function markOf(conn: PgClientLike, gid: string): BlockMark {
+  const known = blockMarks.get(conn)
+  return known?.gid === gid ? known : { gid }
 }

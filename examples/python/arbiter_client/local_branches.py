@@ -104,11 +104,17 @@ MARK = "arbiter.branch"
 # (a division by zero was told from a deferred trigger's by its code alone: found by review).
 UNMARKED_TEXT = "arbiter: this block lost the branch mark"
 
-# A statement that fails (22P02, its text carrying UNMARKED_TEXT) unless the block carries the mark: put before
-# PREPARE or ROLLBACK in the same execute() (one simple query), it stops them when the block is not the
-# branch's. Not constant, so the planner cannot fold it into an error up front.
+# When the current block began, in whole microseconds, as exact digits under any TimeZone or DateStyle the
+# application sets: the fallback for a block that lost its mark to the application's RESET ALL (found by
+# hostile testing: told a mixed outcome when all had rolled back). A block begun after the branch's began later.
+BLOCK_STARTED = "(extract(epoch from transaction_timestamp()) * 1000000)::bigint"
+
+# A statement that fails (22P02, its text carrying UNMARKED_TEXT) unless the block is the branch's (its mark, or
+# its start time): put before PREPARE or ROLLBACK in the same execute() (one simple query), it stops them when
+# the block is not the branch's. Not constant, so the planner cannot fold it into an error up front.
+# Parameters: the gid, then the block's start time (digits).
 MARK_CHECK = (
-    f"SELECT CASE WHEN current_setting('{MARK}', true) IS NOT DISTINCT FROM %s THEN 1 "
+    f"SELECT CASE WHEN current_setting('{MARK}', true) IS NOT DISTINCT FROM %s OR {BLOCK_STARTED} = %s::bigint THEN 1 "
     f"ELSE ('{UNMARKED_TEXT} ' || coalesce(current_setting('{MARK}', true), ''))::int END"
 )
 
@@ -122,6 +128,8 @@ class PostgresBranch(LocalBranch):
     """psycopg2, with conn.autocommit = True (this code sends BEGIN itself)."""
 
     driver = "postgres"
+    # When the branch's block began (BLOCK_STARTED, digits), read at start(); None: not known, the mark alone decides.
+    _started: Optional[str] = None
 
     def _run(self, sql: str, params=None) -> str:
         with self.conn.cursor() as cur:
@@ -138,7 +146,9 @@ class PostgresBranch(LocalBranch):
             raise ValueError("the connection is already in a transaction: enlist an idle one")
         # Marked, so a block the application ends and begins again is told from this one (prepare, rollback).
         # psycopg2 sends both statements as one simple query; the gid is quoted client-side.
-        self._run(f"BEGIN; SET LOCAL {MARK} = %s", (pg_gid(self.xid),))
+        with self.conn.cursor() as cur:
+            cur.execute(f"BEGIN; SET LOCAL {MARK} = %s; SELECT {BLOCK_STARTED}::text", (pg_gid(self.xid),))
+            self._started = cur.fetchone()[0]
         self.state = "active"
 
     def prepare(self) -> None:
@@ -155,7 +165,7 @@ class PostgresBranch(LocalBranch):
             # The mark check and PREPARE in one round trip: a block without the branch's mark (the application
             # committed the branch's and began another) fails the check, and the PREPARE behind it never runs.
             # The gid is a literal (a bind parameter is refused, 42601): psycopg2 quotes it client-side.
-            tag = self._run(f"{MARK_CHECK}; PREPARE TRANSACTION %s", (gid, gid))
+            tag = self._run(f"{MARK_CHECK}; PREPARE TRANSACTION %s", (gid, self._started, gid))
         except Exception as error:
             self.state = "failed"
             if self._status() != 0:
@@ -198,7 +208,7 @@ class PostgresBranch(LocalBranch):
             return False
         try:
             # The check rides with the ROLLBACK: one round trip when the block is the branch's own.
-            self._run(f"{MARK_CHECK}; ROLLBACK", (pg_gid(self.xid),))
+            self._run(f"{MARK_CHECK}; ROLLBACK", (pg_gid(self.xid), self._started))
             return False
         except Exception as error:
             if not _unmarked(error):

@@ -197,4 +197,51 @@ describe('a local PostgreSQL branch ended by the application itself', () => {
     expect(outcome).toBe('committed')
     expect(await balancesOf(dbs, id)).toEqual({ pg: 95, maria: 5 })
   })
+
+  // Found by hostile testing: RESET ALL (or a SET of the mark's setting) cleared the mark inside the branch's own
+  // block, and the caller heard a mixed outcome, "do not retry", for a transfer that committed or rolled back whole.
+  for (const mayOnlyRead of [false, true]) {
+    it(`RESET ALL inside the branch keeps it the branch, under another TimeZone and DateStyle too (mayOnlyRead ${mayOnlyRead})`, async () => {
+      const outcome = await transfer(
+        async (_tx, pgConn, myConn) => {
+          await pgConn.query("SET LOCAL TimeZone = 'Asia/Kathmandu'")
+          await pgConn.query("SET LOCAL DateStyle = 'SQL, DMY'")
+          await pgConn.query('UPDATE accounts SET balance = balance - 5 WHERE id = $1', [id])
+          await pgConn.query('RESET ALL')
+          await pgConn.query("SET arbiter.branch = 'something else'")
+          await myConn.query('UPDATE accounts SET balance = balance + 5 WHERE id = ?', [id])
+        },
+        { mayOnlyRead },
+      )
+      expect(outcome).toBe('committed')
+      expect(await balancesOf(dbs, id)).toEqual({ pg: 95, maria: 5 })
+      await nothingHeld()
+    })
+  }
+
+  it('RESET ALL, then the callback throws: its own error, everything rolled back, not a mixed outcome', async () => {
+    const thrown = new Error('insufficient funds')
+    const outcome = await transfer(async (_tx, pgConn) => {
+      await pgConn.query('UPDATE accounts SET balance = balance - 5 WHERE id = $1', [id])
+      await pgConn.query('RESET ALL')
+      throw thrown
+    })
+    expect(outcome).toBe(thrown)
+    expect(await balancesOf(dbs, id)).toEqual({ pg: 100, maria: 0 })
+    await nothingHeld()
+  })
+
+  it('RESET ALL, then COMMIT and BEGIN: still told as the application ending the branch itself', async () => {
+    const outcome = await transfer(async (_tx, pgConn, myConn) => {
+      await pgConn.query('RESET ALL')
+      await pgConn.query('UPDATE accounts SET balance = balance - 5 WHERE id = $1', [id])
+      await pgConn.query('COMMIT')
+      await pgConn.query('BEGIN')
+      await pgConn.query('UPDATE accounts SET balance = balance - 1 WHERE id = $1', [id])
+      await myConn.query('UPDATE accounts SET balance = balance + 6 WHERE id = ?', [id])
+    })
+    expect(outcome).toBeInstanceOf(HeuristicOutcomeError)
+    expect(await balancesOf(dbs, id)).toEqual({ pg: 95, maria: 0 })
+    await nothingHeld()
+  })
 })

@@ -85,4 +85,12 @@ describe.skipIf(skipPython())('Python client: a local branch the application end
     expect(await rowsOf('aborted-then-raise')).toEqual([])
     expect(await rowsOf('plain-commit')).toEqual(['plain-commit:1'])
   })
+
+  it('RESET ALL inside the branch keeps it the branch: committed, or the app\'s own exception (not a mixed outcome)', async () => {
+    // Found by hostile testing: RESET ALL cleared the mark, and both were told a mixed outcome, "do not retry".
+    expect(cases['reset-all-then-commit']).toMatchObject({ raised: null })
+    expect(cases['reset-all-then-raise']).toMatchObject({ raised: 'AppFailed' })
+    expect(await rowsOf('reset-all-then-commit')).toEqual(['reset-all-then-commit:1'])
+    expect(await rowsOf('reset-all-then-raise')).toEqual([])
+  })
 })
