@@ -102,7 +102,15 @@ async function resolveExclusively(
     } catch (error) {
       result = `failed: ${messageOf(error)} (the resolution is logged: recovery carries it out while the branch is still prepared)`
     }
-    ctx.coordinator.noteResolution(gtrid, j.resource, j.branch.xid.bqual, action, { finished, heuristic: j.heuristic, operator, reason })
+    const overtaken = ctx.coordinator.noteResolution(gtrid, j.resource, j.branch.xid.bqual, action, { finished, heuristic: j.heuristic, operator, reason })
+    if (overtaken) {
+      // Phase 2 committed the branch before this forced rollback reached it: the log says so after the
+      // rollback's record, so no view calls the transaction HEURISTIC for it after a restart (found by
+      // hostile testing; mixingResolution reads each branch's last record).
+      await ctx.log
+        .appendResolution({ gtrid, resource: j.resource, bqual, action: 'commit', operator, reason: `${reason} (not carried out: phase 2 had committed the branch first)`, heuristic: false })
+        .catch((error: unknown) => ctx.logger.warn({ gtrid, resource: j.resource, err: messageOf(error) }, 'the note that phase 2 committed the branch first was not logged'))
+    }
     steps.push(toWireStep(j.resource, j.branch, action, result))
   }
   return { steps, heuristic: judged.some((j) => j.heuristic) }

@@ -3,6 +3,9 @@
 // deleted with their resolutions, a thousand at a time. Until then a late
 // status query still finds them; afterwards the answer is NOT_FOUND, which
 // presumed abort reads correctly (the retention is far above any timeout).
+// A transaction with a heuristic resolution is kept with its resolutions:
+// the audit trail of an outcome that broke atomicity, and what every view
+// answers HEURISTIC from (found by hostile testing: swept, it read NOT_FOUND).
 import type pg from 'pg'
 
 export async function sweepEnded(pool: pg.Pool, retainEndedMs: number): Promise<number> {
@@ -11,7 +14,9 @@ export async function sweepEnded(pool: pg.Pool, retainEndedMs: number): Promise<
     const gone = (
       await pool.query<{ gtrid: string }>(
         `DELETE FROM arbiter_transactions WHERE gtrid IN (
-           SELECT gtrid FROM arbiter_transactions WHERE ended_at < now() - $1 * interval '1 millisecond' LIMIT 1000)
+           SELECT t.gtrid FROM arbiter_transactions t WHERE t.ended_at < now() - $1 * interval '1 millisecond'
+             AND NOT EXISTS (SELECT 1 FROM arbiter_resolutions r WHERE r.gtrid = t.gtrid AND r.record @> '{"heuristic": true}')
+           LIMIT 1000)
          RETURNING gtrid`,
         [retainEndedMs],
       )

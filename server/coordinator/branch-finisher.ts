@@ -4,6 +4,7 @@
 // attempt limit); rollbacks give up after a bound and leave the rest to
 // recovery, which presumes abort for anything still prepared.
 import { AdapterError, PartlyCommittedError } from '../../adapters/types.js'
+import type { DecisionLog } from '../log/decision-log.js'
 import type { Logger } from '../logger.js'
 import type { CoordinatorObserver } from './observer.js'
 import { backoffDelay, sleep } from './backoff.js'
@@ -13,10 +14,15 @@ import type { Branch } from './transaction.js'
 export interface FinisherContext {
   readonly resources: ResourceRegistry
   readonly logger: Logger
+  /** Where a branch committed in part is recorded (finishedInPart). */
+  readonly log?: DecisionLog | undefined
   /** Aborted when the TM shuts down: loops stop and recovery takes over at the next start. */
   readonly stopping: AbortSignal
   readonly observer?: CoordinatorObserver | undefined
 }
+
+/** Who a heuristic resolution the TM logs itself names as its author (ResolutionRecord.operator). */
+export const TM_AS_OPERATOR = 'arbiter (phase 2)'
 
 export type FinishAction = 'commit' | 'rollback'
 
@@ -57,7 +63,7 @@ export async function finishById(
       ctx.logger.info({ gtrid, resource: branch.resource, bqual: branch.xid.bqual.toString('hex'), action, outcome }, 'branch finished')
       return true
     } catch (error) {
-      if (error instanceof PartlyCommittedError) return finishedInPart(ctx, gtrid, branch, error)
+      if (error instanceof PartlyCommittedError) return await finishedInPart(ctx, gtrid, branch, error)
       if (action === 'commit' && error instanceof AdapterError && error.serverCode === '1402') {
         // MariaDB rolls back a prepared branch that changed no row when its
         // session detaches: there was nothing to commit, so the branch is done.
@@ -82,12 +88,27 @@ export async function finishById(
  * The branch's commit applied only in part: it is finished (nothing more can
  * be applied), and the transaction's outcome is heuristic (commit-protocol.ts).
  */
-export function finishedInPart(ctx: FinisherContext, gtrid: string, branch: Branch, error: PartlyCommittedError): true {
+export async function finishedInPart(ctx: FinisherContext, gtrid: string, branch: Branch, error: PartlyCommittedError): Promise<true> {
   branch.state = 'committed'
   branch.partlyCommitted = error.message
   branch.lastError = error.message
   ctx.observer?.resourceError(branch.resource, error.errorClass)
   ctx.logger.error({ gtrid, resource: branch.resource, err: error.message }, 'branch committed in part: the transaction has a heuristic outcome')
+  // Forced before phase 2 goes on, so before any answer: after a crash the log must not read COMMITTED (the
+  // branch's record is gone from the resource, so re-committing it answers "already done"). Found by hostile
+  // testing: written in the background with END, a crash before it turned HEURISTIC into COMMITTED.
+  await ctx.log
+    ?.appendResolution({
+      gtrid,
+      resource: branch.resource,
+      bqual: branch.xid.bqual.toString('hex'),
+      action: 'commit',
+      operator: TM_AS_OPERATOR,
+      reason: `committed in part: ${error.message}`,
+      heuristic: true,
+      inPart: true,
+    })
+    .catch((logError: unknown) => ctx.logger.error({ gtrid, resource: branch.resource, err: String(logError) }, 'a branch committed in part could not be logged: after a restart it reads COMMITTED'))
   return true
 }
 

@@ -122,7 +122,8 @@ export class CommitRequests {
   }
 }
 
-function heuristicError(tx: Transaction): TmError {
+/** What a caller asking for the outcome of a HEURISTIC transaction hears (never a success with state HEURISTIC). */
+export function heuristicError(tx: Transaction): TmError {
   return new TmError('TM_HEURISTIC_MIXED', `transaction ${tx.gtrid} has a heuristic outcome: ${tx.abortReason ?? 'resolved by an operator'}`)
 }
 

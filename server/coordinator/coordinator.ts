@@ -257,9 +257,9 @@ export class Coordinator {
   }
 
   /** An operator resolved a branch by hand (Admin.ResolveBranch; already logged): reflected in memory (operator-resolutions.ts). */
-  noteResolution(gtrid: string, resource: string, bqual: Buffer, action: ResolutionAction, outcome: ResolutionOutcome): void {
+  noteResolution(gtrid: string, resource: string, bqual: Buffer, action: ResolutionAction, outcome: ResolutionOutcome): 'overtaken' | undefined {
     const tx = this.known.find(gtrid)
-    if (tx) reflectResolution(tx, resource, bqual, action, outcome, this.deps.observer)
+    return tx ? reflectResolution(tx, resource, bqual, action, outcome, this.deps.observer) : undefined
   }
 
   /**

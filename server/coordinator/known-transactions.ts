@@ -11,7 +11,7 @@
 import { parseGtrid } from '../../adapters/xid/xid.js'
 import { TmError } from '../../proto/errors.js'
 import { logRefusal, type DecisionLog, type LoggedTransaction } from '../log/decision-log.js'
-import { heuristicReason, mixingResolution } from '../log/log-record.js'
+import { heuristicReason, mixingResolution, type ResolutionRecord } from '../log/log-record.js'
 import type { BeginAdmission } from './begin-admission.js'
 import { CLOCK_TOLERANCE_MS, ClientNamedBegins } from './client-named-begins.js'
 import type { BeginOptions, CoordinatorConfig } from './coordinator-config.js'
@@ -95,7 +95,7 @@ export class KnownTransactions {
     // A resolution that mixed the outcome (an operator's forced one, or a branch committed in part: log-end.ts)
     // makes it HEURISTIC for good, also once forgotten or after a restart (found by hostile testing: it read
     // COMMITTED, or NOT_FOUND, "presumed aborted", for a branch committed by hand).
-    const mixing = logged && mixingResolution(logged.decision !== undefined, logged.resolutions)
+    const mixing = mixingOf(logged)
     if (logged?.decision || mixing) {
       const tx = new Transaction(gtrid, 0, {})
       tx.state = mixing ? 'HEURISTIC' : logged?.ended ? 'COMMITTED' : 'COMMITTING'
@@ -107,7 +107,7 @@ export class KnownTransactions {
 
   /** A view of a transaction known only from its logged decision (forgotten from memory), else undefined. */
   fromLog(gtrid: string): Transaction | undefined {
-    if (typeof gtrid !== 'string' || gtrid === '' || this.txs.has(gtrid) || !this.logged(gtrid)?.decision) return undefined
+    if (typeof gtrid !== 'string' || gtrid === '' || this.txs.has(gtrid) || !this.hasOutcome(gtrid)) return undefined
     return this.require(gtrid)
   }
 
@@ -142,7 +142,7 @@ export class KnownTransactions {
   requireOrBegin(gtrid: string, begin: BeginOptions, options: { reaper: boolean }): Transaction {
     const known = this.txs.get(gtrid)
     if (known) return known
-    if (typeof gtrid === 'string' && gtrid !== '' && this.logged(gtrid)?.decision) return this.require(gtrid)
+    if (typeof gtrid === 'string' && gtrid !== '' && this.hasOutcome(gtrid)) return this.require(gtrid)
     const parts = this.namedBegins.parse(gtrid) // a malformed gtrid is INVALID_ARGUMENT before the options are looked at
     const { timeoutMs, labels } = this.deps.admission.checkOptions(begin)
     const now = Date.now()
@@ -150,8 +150,6 @@ export class KnownTransactions {
     const live = this.deps.admission.admit(begin.caller)
     if (!options.reaper) this.unseen.note(now, now - namedAt) // begun by its Commit: it was under way at the client until now
     const tx = this.deps.register(gtrid, namedAt + timeoutMs, timeoutMs, labels, { ...options, live, caller: begin.caller })
-    // Past its deadline a begin of this gtrid is refused anyway (the client sends the same options again).
-    tx.keepUntil = tx.deadline + CLOCK_TOLERANCE_MS
     return tx
   }
 
@@ -208,13 +206,37 @@ export class KnownTransactions {
       if (!isFinal(tx.state) || tx.endPending || (tx.updatedAt >= cutoff && excess <= 0)) continue
       this.txs.delete(gtrid)
       excess--
-      if (tx.keepUntil > now) this.namedBegins.closeForgotten(gtrid, tx.keepUntil)
+      // Closed to begins until the last moment any begin of it could pass check(): its name's time plus the
+      // longest timeout. Found by hostile testing: closed only until its own deadline, a repeated Commit with a
+      // longer timeout began it afresh, empty, and answered COMMITTED for a transaction that had rolled back.
+      const until = namedAtOf(gtrid, tx.createdAt) + this.deps.config.maxTimeoutMs + CLOCK_TOLERANCE_MS
+      if (until > now) this.namedBegins.closeForgotten(gtrid, until)
     }
     this.namedBegins.sweep(now)
+  }
+
+  /** The log holds an outcome of it to answer with (require()): a decision, or a resolution that mixed it. */
+  private hasOutcome(gtrid: string): boolean {
+    const logged = this.logged(gtrid)
+    return logged?.decision !== undefined || mixingOf(logged) !== undefined
   }
 
   /** This node's log's record of it, or, for another node's, what the shared store said (recall()): answered, never driven here. */
   private logged(gtrid: string): LoggedTransaction | undefined {
     return this.deps.log.get(gtrid) ?? this.elsewhere.get(gtrid)
   }
+}
+
+/** When `gtrid` was named (its ULID's time), or `fallback` for one that does not parse. */
+function namedAtOf(gtrid: string, fallback: number): number {
+  try {
+    return parseGtrid(gtrid).createdAt.getTime()
+  } catch {
+    return fallback
+  }
+}
+
+/** The resolution that mixed a logged transaction's outcome (log-record.ts), if any. */
+function mixingOf(logged: LoggedTransaction | undefined): ResolutionRecord | undefined {
+  return logged && mixingResolution(logged.decision !== undefined, logged.resolutions)
 }

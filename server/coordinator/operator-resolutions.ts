@@ -35,6 +35,8 @@ export function markBranchResolving(tx: Transaction | undefined, resource: strin
  * The resolution was carried out (or tried): the branch's state once done,
  * and HEURISTIC for good when it contradicted the decision, also after a
  * phase 2 still running finishes (it would otherwise say COMMITTED).
+ * Answers 'overtaken' for a forced rollback that found the branch committed
+ * by phase 2 first: the outcome is whole, and the log must say so too.
  */
 export function reflectResolution(
   tx: Transaction,
@@ -43,13 +45,13 @@ export function reflectResolution(
   action: ResolutionAction,
   outcome: ResolutionOutcome,
   observer: CoordinatorObserver | undefined,
-): void {
+): 'overtaken' | undefined {
   const branch = resolvedBranch(tx, resource, bqual)
   if (branch) branch.resolution = action
   // "Already done" on a branch phase 2 gave way to (still prepared here): finished, the operator's way.
   if (branch && (outcome.finished === 'done' || (outcome.finished === 'already-done' && branch.state === 'prepared'))) branch.state = action === 'commit' ? 'committed' : 'rolled-back'
   branch?.resolved?.()
-  if (!outcome.heuristic) return
+  if (!outcome.heuristic) return undefined
   const what = `branch on "${resource}" resolved to ${action} by ${outcome.operator}: ${outcome.reason}`
   if (tx.state === 'ACTIVE' || tx.state === 'PREPARING') {
     // No decision yet: the Commit under way (or to come) settles the outcome, and must say what the operator
@@ -60,10 +62,10 @@ export function reflectResolution(
     if (action === 'rollback') tx.doomed ??= { reason: `its ${what}`, retryable: false }
     else tx.escaped ??= `the ${what}`
     tx.touch()
-    return // counted as heuristic once the outcome is known (commit-protocol.ts, commit-requests.ts)
+    return undefined // counted as heuristic once the outcome is known (commit-protocol.ts, commit-requests.ts)
   }
   // A rollback that found the branch already finished: phase 2 committed it first, and the outcome is whole.
-  if (action === 'rollback' && outcome.finished === 'already-done' && branch?.state === 'committed') return
+  if (action === 'rollback' && outcome.finished === 'already-done' && branch?.state === 'committed') return 'overtaken'
   observer?.heuristic(tx)
   const makeHeuristic = (): void => {
     tx.state = 'HEURISTIC'
@@ -72,6 +74,7 @@ export function reflectResolution(
   }
   makeHeuristic()
   void tx.phaseTwoDone?.then(makeHeuristic, makeHeuristic)
+  return undefined
 }
 
 function resolvedBranch(tx: Transaction | undefined, resource: string, bqual: Buffer): Branch | undefined {

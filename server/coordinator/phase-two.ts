@@ -30,7 +30,7 @@ export async function commitManaged(ctx: FinisherContext, tx: Transaction, branc
       ctx.logger.debug({ gtrid: tx.gtrid, resource: branch.resource, bqual: branch.xid.bqual.toString('hex') }, 'branch committed')
       return true
     } catch (error) {
-      if (error instanceof PartlyCommittedError) return finishedInPart(ctx, tx.gtrid, branch, error)
+      if (error instanceof PartlyCommittedError) return await finishedInPart(ctx, tx.gtrid, branch, error)
       branch.attempts += 1
       branch.lastError = error instanceof Error ? error.message : String(error)
       const errorClass = (error as { errorClass?: string }).errorClass

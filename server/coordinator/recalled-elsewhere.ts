@@ -4,7 +4,8 @@
 // node id). A client still asks this node: its answer was lost
 // (GetTransaction, a repeated Commit or Run), or it does not know which node
 // holds the transaction. What the shared store says decides the answer:
-// - a logged decision: answered from it (COMMITTING or COMMITTED), never
+// - a logged decision, or a resolution that mixed the outcome: answered from it (COMMITTING, COMMITTED or
+//   HEURISTIC), never
 //   driven here: the node that owns it finishes it;
 // - another node's transaction that it may still decide (it has not been
 //   taken over): TM_WRONG_NODE with that node's address, never NOT_FOUND;
@@ -17,6 +18,7 @@ import { parseGtrid } from '../../adapters/xid/xid.js'
 import { TmError } from '../../proto/errors.js'
 import type { Member } from '../cluster/members.js'
 import type { DecisionLog, LoggedTransaction } from '../log/decision-log.js'
+import { mixingResolution } from '../log/log-record.js'
 
 /** Who holds what, as the shared store says (server/cluster/members.ts). */
 export interface MemberDirectory {
@@ -71,7 +73,8 @@ export class RecalledElsewhere {
     const member = owner !== this.nodeId ? await this.members?.get(owner) : undefined
     const found = await this.log.lookUp?.(gtrid)
     this.kept.delete(gtrid)
-    if (found?.decision !== undefined) {
+    // A decision, or a resolution that mixed the outcome without one (a branch committed by hand): answered from it.
+    if (found !== undefined && (found.decision !== undefined || mixingResolution(false, found.resolutions) !== undefined)) {
       this.kept.set(gtrid, found)
       if (this.kept.size > KEPT) this.kept.delete(this.kept.keys().next().value!)
       return

@@ -102,8 +102,6 @@ export class Transaction {
   /** Its END record is queued and not yet written: not forgotten until it is (recovery would adopt the decision again). */
   endPending = false
   deadlineTimer: NodeJS.Timeout | undefined
-  /** Not forgotten before this time (ms): a client-named transaction stays known while a client could still begin it. */
-  keepUntil = 0
   private canceller: AbortController | undefined
   private nextBqual = 1
 

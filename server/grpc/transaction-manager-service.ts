@@ -4,6 +4,7 @@
 // statements they carry go through statement-requests.ts.
 import type { Coordinator } from '../coordinator/coordinator.js'
 import type { BeginOptions } from '../coordinator/coordinator-config.js'
+import { heuristicError } from '../coordinator/commit-requests.js'
 import { TmError } from '../../proto/errors.js'
 import type { TransactionManagerHandlers } from '../../proto/gen/arbiter/v1/TransactionManager.js'
 import { WaitFor } from '../../proto/gen/arbiter/v1/WaitFor.js'
@@ -74,6 +75,8 @@ export function transactionManagerOperations(coordinator: Coordinator, maxMessag
       return undefined
     }
     const logged = coordinator.fromLog(gtrid)
+    // A mixed outcome is an error, as a Commit hears it: a client reading only the status took OK for committed.
+    if (logged?.state === 'HEURISTIC') throw heuristicError(logged)
     return logged && { transaction: toWireTransaction(logged), results: [], resultsDropped: true }
   }
 

@@ -231,11 +231,14 @@ export class FileDecisionLog implements DecisionLog {
 
   private applyToIndex(segment: Segment, record: LogRecord): void {
     this.index.apply(record)
-    if (record.type === 'end') {
+    // Unfinished, or ended with an outcome a resolution mixed (HEURISTIC: its records are its audit trail,
+    // and what a restart answers from; found by hostile testing: collected, it read NOT_FOUND), its records'
+    // segments stay. Otherwise nothing of it pins a segment any more.
+    if (this.index.isOpen(record.gtrid) || this.index.endedMixed(record.gtrid)) {
+      segment.open.add(record.gtrid)
+    } else {
       for (const s of this.segments) s.open.delete(record.gtrid)
       segment.open.delete(record.gtrid)
-    } else {
-      segment.open.add(record.gtrid)
     }
   }
 

@@ -70,7 +70,11 @@ export function resolutionText(r: ResolutionRecord): string {
  * leaves the outcome whole.
  */
 export function mixingResolution(decided: boolean, resolutions: readonly ResolutionRecord[]): ResolutionRecord | undefined {
-  return resolutions.find((r) => r.heuristic && (r.inPart === true || r.action === (decided ? 'rollback' : 'commit')))
+  // Each branch's last word counts: a forced rollback that found the branch committed by phase 2 first is
+  // followed by a record saying so (resolve-branch.ts), and then it did not mix the outcome.
+  const last = new Map<string, ResolutionRecord>()
+  for (const r of resolutions) last.set(`${r.resource}|${r.bqual}`, r)
+  return [...last.values()].find((r) => r.heuristic && (r.inPart === true || r.action === (decided ? 'rollback' : 'commit')))
 }
 
 /** Why a transaction with a heuristic resolution is HEURISTIC (Transaction.abortReason), in one spelling for every view. */

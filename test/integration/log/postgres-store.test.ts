@@ -198,25 +198,29 @@ describe('the postgres store refuses what it cannot make durable', () => {
     await log.close()
   })
 
-  it('the sweep deletes what ended more than log.retainEndedMs ago, with its resolutions, a thousand at a time; nothing unfinished', async () => {
+  it('the sweep deletes what ended more than log.retainEndedMs ago, with its resolutions, a thousand at a time; nothing unfinished, nothing heuristic', async () => {
     const log = (await store.open()) as PostgresDecisionLog
     const pool = store.pool
-    for (const g of ['contract-1:sweep-old', 'contract-1:sweep-recent', 'contract-1:sweep-open']) await log.appendDecision(g, branches)
+    for (const g of ['contract-1:sweep-old', 'contract-1:sweep-recent', 'contract-1:sweep-open', 'contract-1:sweep-heuristic']) await log.appendDecision(g, branches)
     await log.appendResolution({ gtrid: 'contract-1:sweep-old', resource: 'pg', bqual: '01', action: 'commit', operator: 'test', reason: 'sweep', heuristic: false })
     await log.appendEnd('contract-1:sweep-old')
+    // A heuristic outcome keeps its records, however old (its audit trail, and what a view answers HEURISTIC from).
+    await log.appendResolution({ gtrid: 'contract-1:sweep-heuristic', resource: 'pg', bqual: '01', action: 'rollback', operator: 'test', reason: 'forced', heuristic: true })
+    await log.appendEnd('contract-1:sweep-heuristic')
     await log.appendEnd('contract-1:sweep-recent')
     // 2,500 more long ended (markers included), so the sweep needs several rounds.
     await pool.query(
       `INSERT INTO arbiter_transactions (gtrid, owner, outcome, decided_ms, epoch, ended_at)
        SELECT 'contract-1:sweep-bulk-' || i, 'contract-1', CASE WHEN i % 2 = 0 THEN 'commit' ELSE 'abort' END, 0, 1, now() - interval '3 hours' FROM generate_series(1, 2500) AS i`,
     )
-    await pool.query("UPDATE arbiter_transactions SET ended_at = now() - interval '2 hours' WHERE gtrid = 'contract-1:sweep-old'")
+    await pool.query("UPDATE arbiter_transactions SET ended_at = now() - interval '2 hours' WHERE gtrid IN ('contract-1:sweep-old', 'contract-1:sweep-heuristic')")
     const count = async (where: string): Promise<number> =>
       Number((await pool.query<{ n: string }>(`SELECT count(*) AS n FROM arbiter_transactions WHERE ${where}`)).rows[0]!.n)
     expect(await sweepEnded(pool, 3_600_000)).toBe(2501)
     expect(await count("gtrid LIKE 'contract-1:sweep-bulk-%' OR gtrid = 'contract-1:sweep-old'")).toBe(0)
     expect((await pool.query("SELECT 1 FROM arbiter_resolutions WHERE gtrid = 'contract-1:sweep-old'")).rowCount).toBe(0)
-    expect(await count("gtrid IN ('contract-1:sweep-recent', 'contract-1:sweep-open')")).toBe(2)
+    expect(await count("gtrid IN ('contract-1:sweep-recent', 'contract-1:sweep-open', 'contract-1:sweep-heuristic')")).toBe(3)
+    expect((await pool.query("SELECT 1 FROM arbiter_resolutions WHERE gtrid = 'contract-1:sweep-heuristic'")).rowCount).toBe(1)
     expect(await sweepEnded(pool, 3_600_000)).toBe(0)
     await log.close()
   })

@@ -340,6 +340,37 @@ describe('FileDecisionLog', () => {
     await again.close()
   })
 
+  it('a transaction whose outcome a resolution mixed keeps its segments, and reads so after a reopen; a late resolution of an ended one joins it', async () => {
+    // Found by hostile testing: END let the collector delete a HEURISTIC transaction's records, and after a
+    // restart it read NOT_FOUND ("presumed aborted"); a resolution logged after END opened a new entry without
+    // a decision (ROLLED_BACK).
+    const log = new FileDecisionLog({ dir, segmentBytes: 400 })
+    await log.open()
+    await log.appendDecision('n1:H', branches)
+    await log.appendResolution({ gtrid: 'n1:H', resource: 'pg', bqual: '6231', action: 'rollback', operator: 'op', reason: 'forced', heuristic: true })
+    await log.appendDecision('n1:L', branches)
+    let t = 0
+    while (log.stats().segments < 3) await log.appendDecision(`n1:T${t++}`, branches) // H and L behind
+    const ends = [log.appendEnd('n1:H'), log.appendEnd('n1:L', { committed: true })]
+    for (let i = 0; i < t; i++) ends.push(log.appendEnd(`n1:T${i}`, { committed: true }))
+    await log.appendDecision('n1:LAST', branches)
+    await Promise.all(ends)
+    // L's resolution arrives after its END: it belongs to L, which stays ended.
+    await log.appendResolution({ gtrid: 'n1:L', resource: 'pg', bqual: '6231', action: 'commit', operator: 'op', reason: 'late', heuristic: false })
+    expect(log.get('n1:L')).toMatchObject({ ended: true, decision: { gtrid: 'n1:L' }, resolutions: [{ reason: 'late' }] })
+    expect(log.unfinished().map((x) => x.gtrid)).toEqual(['n1:LAST'])
+    await log.close()
+    const names = (await readdir(dir)).filter((n) => n.endsWith('.log')).sort()
+    expect(names[0], "H's segment is kept").toBe('segment-0000000001.log')
+
+    const again = new FileDecisionLog({ dir, segmentBytes: 400 })
+    await again.open()
+    expect(again.get('n1:H')).toMatchObject({ ended: true, decision: { gtrid: 'n1:H' }, resolutions: [{ action: 'rollback', heuristic: true }] })
+    expect(again.get('n1:L')).toMatchObject({ ended: true, decision: { gtrid: 'n1:L' } })
+    expect(again.unfinished().map((x) => x.gtrid)).toEqual(['n1:LAST'])
+    await again.close()
+  })
+
   it('a next segment that cannot be started fails the log (appends are refused, healthy() is false) instead of crashing the process', async () => {
     const log = new FileDecisionLog({ dir, segmentBytes: 400 })
     await log.open()
