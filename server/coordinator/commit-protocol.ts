@@ -289,7 +289,7 @@ async function decideAndFinish(
     })),
   )
   const localDone = Promise.all(local.map((b) => commitLocal(ctx, tx, b)))
-  tx.phaseTwoDone = (async () => {
+  const phaseTwo = tx.startPhaseTwo((async () => {
     await Promise.all([managedDone, localDone])
     ctx.observer?.phase2(secondsSince(phase2Started))
     // A branch still prepared (shutdown, unconfigured resource, an operator's
@@ -323,8 +323,8 @@ async function decideAndFinish(
     ctx.logger.debug({ gtrid: tx.gtrid, path: tx.commitPath }, 'committed')
     ctx.onCommitted?.(tx)
     ctx.observer?.finished(tx, 'committed')
-  })()
-  tx.phaseTwoDone.catch((error: unknown) => ctx.logger.error({ gtrid: tx.gtrid, err: String(error) }, 'phase 2 failed'))
+  })())
+  phaseTwo.catch((error: unknown) => ctx.logger.error({ gtrid: tx.gtrid, err: String(error) }, 'phase 2 failed'))
   if (waitFor === 'applied') {
     await managedDone
     if (local.length === 0) await tx.phaseTwoDone

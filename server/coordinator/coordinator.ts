@@ -244,7 +244,7 @@ export class Coordinator {
     const { tx, heuristic } = transactionFromLog(logged, this.live)
     this.known.add(tx)
     // In turns: a restart or a takeover may adopt thousands, and their phase 2s share the pools with live traffic.
-    tx.phaseTwoDone = this.adoptions.run(() => finishAdopted({ ...this.ctx, observer: this.deps.observer }, tx, heuristic, logged.decision!.trace))
+    void tx.startPhaseTwo(this.adoptions.run(() => finishAdopted({ ...this.ctx, observer: this.deps.observer }, tx, heuristic, logged.decision!.trace)))
     return tx
   }
 

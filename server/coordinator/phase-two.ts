@@ -3,7 +3,7 @@
 // application, or by the TM when it does not hear back. Both give way to an
 // operator's forced resolution (operator-resolutions.ts).
 import { failpoint } from '../failpoints.js'
-import { PartlyCommittedError } from '../../adapters/types.js'
+import { PartlyCommittedError, type BranchSession } from '../../adapters/types.js'
 import { finishById, finishedInPart, otherwiseResolved, type FinisherContext } from './branch-finisher.js'
 import type { CommitContext } from './commit-protocol.js'
 import { onBranch, type Branch, type Transaction } from './transaction.js'
@@ -16,16 +16,10 @@ export async function commitManaged(ctx: FinisherContext, tx: Transaction, branc
     try {
       // An operator resolved it to roll back (forced) before phase 2 got to it: theirs (operator-resolutions.ts).
       // Phase 2 ends when their rollback was carried out (or tried), so it ends HEURISTIC, not stuck.
-      if (otherwiseResolved(branch, 'commit')) {
-        await branch.resolving
-        return true
-      }
+      if (otherwiseResolved(branch, 'commit')) return await carryOutResolution(branch, session)
       const outcome = await session.commit()
       // "Already done" while an operator rolled it back meanwhile is their rollback, not a commit.
-      if (outcome === 'already-done' && otherwiseResolved(branch, 'commit')) {
-        await branch.resolving
-        return true
-      }
+      if (outcome === 'already-done' && otherwiseResolved(branch, 'commit')) return await carryOutResolution(branch, session)
       branch.state = 'committed'
       ctx.logger.debug({ gtrid: tx.gtrid, resource: branch.resource, bqual: branch.xid.bqual.toString('hex') }, 'branch committed')
       return true
@@ -44,6 +38,22 @@ export async function commitManaged(ctx: FinisherContext, tx: Transaction, branc
   })
   if (!onSession) await finishById(ctx, tx.gtrid, branch, 'commit')
   await failpoint('after-phase2-commit')
+}
+
+/**
+ * Phase 2 gave way to an operator's forced rollback: it waits for their call,
+ * and carries the rollback out on the branch's own session when their call
+ * could not (MariaDB lets only the preparing session finish a branch while it
+ * lives; found by hostile testing: the session was then destroyed and the
+ * branch left prepared, holding its locks, until a recovery pass).
+ */
+async function carryOutResolution(branch: Branch, session: BranchSession): Promise<true> {
+  await branch.resolving
+  if (branch.state === 'prepared') {
+    await session.rollback()
+    branch.state = 'rolled-back'
+  }
+  return true
 }
 
 /** Phase 2 of a local branch: the application commits it; the TM does it itself if it does not hear back. */

@@ -83,6 +83,10 @@ async function rollbackBranch(ctx: FinisherContext & { localBranchGraceMs: numbe
   ]).finally(() => clearTimeout(timer))
   if (waited !== 'done') {
     ctx.logger.warn({ gtrid: tx.gtrid, resource: branch.resource, bqual: branch.xid.bqual.toString('hex'), waited }, 'branch rollback on its session did not finish: rolling back by XID')
+    // The session is given up at once, not when the work queued on it ends: a session still busy is destroyed
+    // (its server then drops the open branch). Found by hostile testing: a statement running for 40 s kept its
+    // pooled connection checked out, and the pool's end, so a graceful stop, waited for it.
+    void releaseSession(branch)
     // The session is stuck or broken: roll back by XID from another one (a no-op
     // "already done" when nothing was prepared; the server drops an active branch with its session).
     void finishById(ctx, tx.gtrid, branch, 'rollback', { maxAttempts: CLEANUP_ATTEMPTS })

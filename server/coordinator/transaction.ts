@@ -99,6 +99,8 @@ export class Transaction {
   rollbackOutcome: Promise<void> | undefined
   /** Resolves when phase 2 finished every branch. */
   phaseTwoDone: Promise<void> | undefined
+  /** True from startPhaseTwo until its work settled, whatever the state says meanwhile (an operator may make it HEURISTIC). */
+  phaseTwoRunning = false
   /** Its END record is queued and not yet written: not forgotten until it is (recovery would adopt the decision again). */
   endPending = false
   deadlineTimer: NodeJS.Timeout | undefined
@@ -140,6 +142,17 @@ export class Transaction {
 
   managedBranch(resource: string): Branch | undefined {
     return this.branches.find((b) => b.mode === 'managed' && b.resource === resource)
+  }
+
+  /** Phase 2 (or an adopted decision's finish) under way: phaseTwoDone, and phaseTwoRunning until it settles (drain.ts waits for it). */
+  startPhaseTwo(work: Promise<void>): Promise<void> {
+    this.phaseTwoDone = work
+    this.phaseTwoRunning = true
+    const over = (): void => {
+      this.phaseTwoRunning = false
+    }
+    work.then(over, over)
+    return work
   }
 
   addBranch(resource: string, xid: Xid, mode: BranchMode): Branch {
