@@ -104,6 +104,15 @@ export function newGtrid(nodeId: string, timeMs?: number): string {
  */
 const CANONICAL_ULID_RE = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/
 
+/** When a gtrid made by newGtrid was named (its ULID's time, ms), or undefined for anything else. */
+export function gtridNamedAt(gtrid: string): number | undefined {
+  try {
+    return parseGtrid(gtrid).createdAt.getTime()
+  } catch {
+    return undefined
+  }
+}
+
 /** Splits a gtrid made by newGtrid. Throws XidError for anything else. */
 export function parseGtrid(gtrid: string | Buffer): { nodeId: string; createdAt: Date } {
   const text = typeof gtrid === 'string' ? gtrid : gtrid.toString('utf8')

@@ -8,7 +8,7 @@
 // presumed aborted), never once closed (presumed aborted, or already run and
 // forgotten), never ahead of the TM's clock and never after its deadline.
 import { randomUUID } from 'node:crypto'
-import { parseGtrid } from '../../adapters/xid/xid.js'
+import { gtridNamedAt, parseGtrid } from '../../adapters/xid/xid.js'
 import { TmError } from '../../proto/errors.js'
 
 /** How far ahead of the TM's clock a client-named gtrid's time may be (the client's estimate of that clock is a little off). */
@@ -90,12 +90,8 @@ export class ClientNamedBegins {
 
   /** Recovery or an operator rolls back `gtrid`'s prepared branches unseen: closed while any transaction could still begin as it. */
   closePresumedAborted(gtrid: string, now: number): void {
-    let namedAt = now
-    try {
-      namedAt = parseGtrid(gtrid).createdAt.getTime()
-    } catch {
-      // not a gtrid a client could name: closed from now on, as a precaution
-    }
+    // Not a gtrid a client could name: closed from now on, as a precaution.
+    const namedAt = gtridNamedAt(gtrid) ?? now
     this.closed.set(gtrid, {
       until: Math.max(namedAt, now) + this.maxTimeoutMs + CLOCK_TOLERANCE_MS,
       why: 'its prepared branches were already rolled back unseen, by recovery or an operator (presumed abort)',

@@ -9,6 +9,9 @@
 import type { AbortCause } from './rollback-protocol.js'
 import type { Transaction } from './transaction.js'
 
+/** Why a Commit not yet decided when the grace ends is rolled back. */
+const GRACE_ENDED = 'the TM is shutting down: its grace ended before the transaction was decided'
+
 /** How long a drain waits, after rolling back the transactions still active, for their callers to ask and hear it. */
 const DRAINED_CALLER_WAIT_MS = 1000
 
@@ -42,7 +45,7 @@ export async function drainTransactions(node: Drainable, graceMs: number): Promi
   // prepare outlasted the grace logged its decision after the pools closed, and the node exited with
   // one branch committed and the other prepared (the restart finished it).
   const late = node.list().filter((t) => t.state === 'PREPARING')
-  for (const t of late) t.doomed ??= { reason: 'the TM is shutting down: its grace ended before the transaction was decided', retryable: true }
+  for (const t of late) t.doomed ??= { reason: GRACE_ENDED, retryable: true }
   // Decided local branches the application has not reported yet: the TM commits them now, by XID, instead of
   // after localBranchGraceMs (found by hostile testing: a grace shorter than that left them prepared at exit).
   for (const t of node.list()) if (t.state === 'COMMITTING') for (const b of t.branches) if (b.mode === 'local' && !b.reportedDone) b.wake?.()
@@ -51,7 +54,7 @@ export async function drainTransactions(node: Drainable, graceMs: number): Promi
   // now, while the pools are open: closing them would detach a MariaDB branch it prepared, left prepared at
   // exit (found by hostile testing). Recovery rolls back whatever the server prepares after this.
   const stuck = node.list().filter((t) => t.state === 'PREPARING')
-  await Promise.allSettled(stuck.map((t) => node.abort(t, { reason: 'the TM is shutting down: its grace ended before the transaction was decided', retryable: true })))
+  await Promise.allSettled(stuck.map((t) => node.abort(t, { reason: GRACE_ENDED, retryable: true })))
 }
 
 /** How long past the grace a drain waits for Commits and phase 2s under way: as long as the grace, at most 5 s (none for a grace of 0). */

@@ -8,7 +8,7 @@
 //   begun on the spot when client-named-begins.ts allows it;
 // - anything else is NOT_FOUND: presumed aborted.
 // Split from coordinator.ts, which moves the transactions between states.
-import { parseGtrid } from '../../adapters/xid/xid.js'
+import { gtridNamedAt, parseGtrid } from '../../adapters/xid/xid.js'
 import { TmError } from '../../proto/errors.js'
 import { logRefusal, type DecisionLog, type LoggedTransaction } from '../log/decision-log.js'
 import { heuristicReason, mixingResolution, type ResolutionRecord } from '../log/log-record.js'
@@ -209,7 +209,7 @@ export class KnownTransactions {
       // Closed to begins until the last moment any begin of it could pass check(): its name's time plus the
       // longest timeout. Found by hostile testing: closed only until its own deadline, a repeated Commit with a
       // longer timeout began it afresh, empty, and answered COMMITTED for a transaction that had rolled back.
-      const until = namedAtOf(gtrid, tx.createdAt) + this.deps.config.maxTimeoutMs + CLOCK_TOLERANCE_MS
+      const until = (gtridNamedAt(gtrid) ?? tx.createdAt) + this.deps.config.maxTimeoutMs + CLOCK_TOLERANCE_MS
       if (until > now) this.namedBegins.closeForgotten(gtrid, until)
     }
     this.namedBegins.sweep(now)
@@ -224,15 +224,6 @@ export class KnownTransactions {
   /** This node's log's record of it, or, for another node's, what the shared store said (recall()): answered, never driven here. */
   private logged(gtrid: string): LoggedTransaction | undefined {
     return this.deps.log.get(gtrid) ?? this.elsewhere.get(gtrid)
-  }
-}
-
-/** When `gtrid` was named (its ULID's time), or `fallback` for one that does not parse. */
-function namedAtOf(gtrid: string, fallback: number): number {
-  try {
-    return parseGtrid(gtrid).createdAt.getTime()
-  } catch {
-    return fallback
   }
 }
 

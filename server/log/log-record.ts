@@ -72,6 +72,7 @@ export function resolutionText(r: ResolutionRecord): string {
 export function mixingResolution(decided: boolean, resolutions: readonly ResolutionRecord[]): ResolutionRecord | undefined {
   // Each branch's last word counts: a forced rollback that found the branch committed by phase 2 first is
   // followed by a record saying so (resolve-branch.ts), and then it did not mix the outcome.
+  if (resolutions.length === 0) return undefined // every END asks (decision-index.ts): no allocation for the common case
   const last = new Map<string, ResolutionRecord>()
   for (const r of resolutions) last.set(`${r.resource}|${r.bqual}`, r)
   return [...last.values()].find((r) => r.heuristic && (r.inPart === true || r.action === (decided ? 'rollback' : 'commit')))

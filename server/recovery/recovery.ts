@@ -15,7 +15,7 @@
 // A resource that is down is reported and retried next time; it never blocks
 // the others.
 import type { PreparedBranch, ResourceAdapter } from '../../adapters/types.js'
-import { parseGtrid, xidKey } from '../../adapters/xid/xid.js'
+import { gtridNamedAt, parseGtrid, xidKey } from '../../adapters/xid/xid.js'
 import type { Coordinator } from '../coordinator/coordinator.js'
 import type { ResourceRegistry } from '../coordinator/resource-registry.js'
 import type { DecisionLog, LoggedTransaction } from '../log/decision-log.js'
@@ -358,11 +358,7 @@ export class Recovery {
   }
 }
 
-/** When the gtrid was named (its ULID's time). */
+/** When the gtrid was named (its ULID's time); never earlier than anything for one that does not parse. */
 function namedAt(gtrid: string): number {
-  try {
-    return parseGtrid(gtrid).createdAt.getTime()
-  } catch {
-    return Number.POSITIVE_INFINITY
-  }
+  return gtridNamedAt(gtrid) ?? Number.POSITIVE_INFINITY
 }
