@@ -12,6 +12,7 @@
 // within its lease) or to a second live node with the same id: the joiner
 // waits out the lease, and is refused if the row was renewed meanwhile.
 import { randomUUID } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
 import type pg from 'pg'
 import type { Logger } from '../logger.js'
 import { StoreError } from './store-error.js'
@@ -97,9 +98,13 @@ export class NodeLease {
     return this.current > 0 && performance.now() < this.validUntil
   }
 
-  /** Joins with a new epoch; waits out a live lease of this node id once, and refuses a second live node. */
-  async join(): Promise<void> {
+  /**
+   * Joins with a new epoch; waits out a live lease of this node id once, and refuses a second live node.
+   * `signal` (a closing node) ends that wait: join() then throws and takes nothing.
+   */
+  async join(signal?: AbortSignal): Promise<void> {
     for (let attempt = 0; ; attempt++) {
+      signal?.throwIfAborted()
       const started = performance.now()
       const r = await this.query<{ epoch: string | null; live_ms: number | null; renewed: string | null; instance: string | null; address: string | null }>(
         `WITH old AS (SELECT epoch, instance, address, renewed_at, lease_expires_at FROM arbiter_nodes WHERE node_id = $1 FOR UPDATE),
@@ -141,7 +146,7 @@ export class NodeLease {
         { nodeId: this.o.nodeId, instance: row.instance, address: row.address, waitMs },
         'node id has a live lease (this node restarted within it, or another node uses this id): waiting it out',
       )
-      await new Promise((resolve) => setTimeout(resolve, waitMs))
+      await sleep(waitMs, undefined, signal && { signal })
     }
   }
 

@@ -4,6 +4,7 @@
 // arbiter-server.ts calls these in order; everything cluster-specific that
 // start-up and shutdown do is here.
 import { readdir } from 'node:fs/promises'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { join } from 'node:path'
 import pg from 'pg'
 import type { Coordinator } from '../coordinator/coordinator.js'
@@ -90,6 +91,8 @@ export async function openSharedStore(config: SharedStoreConfig, logger: Logger)
     throw error
   }
   const holder: { coordinator?: Coordinator; rejoining?: Promise<void> } = {}
+  /** Aborted by close(): a rejoin in progress stops, and waits no longer (found by review: it retried on a closed pool for ever). */
+  const closing = new AbortController()
   const lease = new NodeLease(pool, {
     nodeId: config.nodeId,
     address: config.address,
@@ -114,12 +117,14 @@ export async function openSharedStore(config: SharedStoreConfig, logger: Logger)
   async function rejoin(why: string): Promise<void> {
     takeover.clear()
     await holder.coordinator?.leaseLost(`this TM node lost its lease in the shared store (${why}): retry`)
-    for (let delay = 200; ; delay = Math.min(delay * 2, 5000)) {
+    for (let delay = 200; !closing.signal.aborted; delay = Math.min(delay * 2, 5000)) {
       try {
-        await lease.join()
+        await lease.join(closing.signal)
+        if (closing.signal.aborted) return // close() releases the lease just taken
         await log.load()
         return
       } catch (error) {
+        if (closing.signal.aborted) return
         // Another live node holds this node id (a replacement started while this one was frozen): retrying
         // cannot succeed, and both would refuse every transaction. Found by hostile testing: it retried forever.
         // Only that: other exit-2 errors (a refused login during a store failover) pass, and every node of a
@@ -130,7 +135,7 @@ export async function openSharedStore(config: SharedStoreConfig, logger: Logger)
           return
         }
         logger.warn({ err: (error as Error).message }, 'rejoining the cluster failed: retrying')
-        await new Promise((resolve) => setTimeout(resolve, delay))
+        await sleep(delay, undefined, { signal: closing.signal }).catch(() => undefined)
       }
     }
   }
@@ -177,6 +182,10 @@ export async function openSharedStore(config: SharedStoreConfig, logger: Logger)
       takeover.start()
     },
     async close() {
+      // A rejoin still running would otherwise take the lease again after release(): a stopped node would look live
+      // for one more lease, and its unfinished transactions would wait that long for a takeover.
+      closing.abort()
+      await holder.rejoining
       clearInterval(sweeper)
       takeover.stop()
       await log.close()
