@@ -191,7 +191,8 @@ async function storeComparison(x: ClusterPartsInput & { store: StoreServer; size
   const tms: BenchTm[] = []
   const clients: ArbiterClient[] = []
   try {
-    const started = await Promise.allSettled([startBenchTm(benchTmConfig(resources(x, x.sizes))), startBenchTm(onStore('bench-a')), startBenchTm(onStore('bench-b'))])
+    const prof = options.tmCpuProf ? { cpuProf: options.tmCpuProf } : {}
+    const started = await Promise.allSettled([startBenchTm(benchTmConfig(resources(x, x.sizes)), prof), startBenchTm(onStore('bench-a'), prof), startBenchTm(onStore('bench-b'), prof)])
     for (const s of started) if (s.status === 'fulfilled') tms.push(s.value)
     for (const s of started) if (s.status === 'rejected') throw s.reason
     const [fileTm, a, b] = tms as [BenchTm, BenchTm, BenchTm]
@@ -208,7 +209,8 @@ async function storeComparison(x: ClusterPartsInput & { store: StoreServer; size
       return { 'raw-2pc': { tms: [] }, 'file-enlist': file, 'file-execute': file, 'pg-enlist': one, 'pg-execute': one, 'pg2-enlist': two, 'pg2-execute': two }
     })()
     const variantsAt = (c: number): ClusterVariant[] => CLUSTER_VARIANTS.filter((v) => CLUSTER_VARIANT_INFO[v].nodes < 2 || options.twoNodeConcurrencies.includes(c))
-    const windows = options.clusterConcurrencies.reduce((n, c) => n + variantsAt(c).length * (options.rounds + 1), 0)
+    const jitLanes = options.jitWarmupSeconds > 0 ? CLUSTER_VARIANTS : []
+    const windows = options.clusterConcurrencies.reduce((n, c) => n + variantsAt(c).length * (options.rounds + 1), 0) + jitLanes.length
     let done = 0
     const acc = new Map<string, Acc>()
 
@@ -261,6 +263,10 @@ async function storeComparison(x: ClusterPartsInput & { store: StoreServer; size
       }
     }
 
+    // Every variant once under load first, two nodes included, so that node B (which serves only the two-node
+    // variants) is measured with its hot code compiled as node A is (options.ts, jitWarmupSeconds).
+    const jitC = Math.max(...options.clusterConcurrencies)
+    for (const v of jitLanes) await window(v, jitC, options.jitWarmupSeconds, false, 'jit')
     for (const c of options.clusterConcurrencies) {
       for (const v of variantsAt(c)) await window(v, c, options.warmupSeconds, false, 'warm-up')
       for (let r = 1; r <= options.rounds; r++) for (const v of shuffle(variantsAt(c))) await window(v, c, options.roundSeconds, true, `round ${r}`)
@@ -304,6 +310,7 @@ async function storeComparison(x: ClusterPartsInput & { store: StoreServer; size
       rounds: options.rounds,
       roundSeconds: options.roundSeconds,
       warmupSeconds: options.warmupSeconds,
+      jitWarmupSeconds: options.jitWarmupSeconds,
       pgPool: x.sizes.pg,
       mysqlPool: x.sizes.mysql,
       cells,

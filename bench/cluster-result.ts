@@ -71,6 +71,8 @@ export interface ClusterResult {
   readonly rounds: number
   readonly roundSeconds: number
   readonly warmupSeconds: number
+  /** Seconds of load every lane ran once before the first warm-up (options.ts); absent in results written before it existed. */
+  readonly jitWarmupSeconds?: number
   /** Connections per pool to the branch databases: the bench's own and each TM's. */
   readonly pgPool: number
   readonly mysqlPool: number

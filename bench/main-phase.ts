@@ -129,7 +129,8 @@ export async function runMainPhase(input: MainPhaseInput): Promise<MainPhase> {
     const label = (lane: Lane): string => `${VARIANT_LABEL[lane.variant]}${lane.baseline ? ` @ ${baseline?.rev}` : ''}`
     const acc = new Map<string, Accumulator>()
     const key = (lane: Lane, c: number): string => `${lane.variant}${lane.baseline ? '@baseline' : ''}@${c}`
-    const windows = options.concurrencies.length * lanes.length * (options.rounds + 1)
+    const jitWarmup = options.jitWarmupSeconds > 0
+    const windows = options.concurrencies.length * lanes.length * (options.rounds + 1) + (jitWarmup ? lanes.length : 0)
     let windowsDone = 0
     const window = async (lane: Lane, c: number, seconds: number, measured: boolean, what: string): Promise<void> => {
       const a = acc.get(key(lane, c)) ?? {
@@ -184,6 +185,8 @@ export async function runMainPhase(input: MainPhaseInput): Promise<MainPhase> {
       a.fsyncs = a.fsyncs !== undefined ? sum(a.fsyncs, delta(before.fsyncs, after.fsyncs)) : undefined
     }
 
+    // Every lane once under load first, at the highest concurrency (most calls per second): each process's hot code compiled (options.ts).
+    if (jitWarmup) for (const lane of lanes) await window(lane, maxC, options.jitWarmupSeconds, false, 'jit')
     for (const c of options.concurrencies) {
       for (const lane of lanes) await window(lane, c, options.warmupSeconds, false, 'warm-up')
       for (let r = 1; r <= options.rounds; r++) {

@@ -22,6 +22,13 @@ export interface Options {
   readonly rounds: number
   readonly roundSeconds: number
   readonly warmupSeconds: number
+  /**
+   * Seconds of load each lane runs once, before the first concurrency's
+   * warm-up, so that every TM process (and the bench's own) is measured with
+   * its hot code compiled: V8 still spends about a fifth of a fresh TM's CPU
+   * compiling 10 s into full load, and next to nothing after 20 s. 0: none.
+   */
+  readonly jitWarmupSeconds: number
   readonly accounts: number
   readonly variants: Variant[]
   readonly logWriters: number[]
@@ -82,7 +89,7 @@ export function outName(quick: boolean, parts: readonly Part[], baseline = false
 
 const HELP =
   'npm run bench -- [--quick] [--breakdown] [--baseline-rev REV] [--only log,main,cluster,takeover,breakdown] [--skip …]\n' +
-  '  main:     [--concurrency 1,8,32,128] [--rounds 3] [--round-seconds 4] [--warmup-seconds 1.5] [--accounts 10000]\n' +
+  '  main:     [--concurrency 1,8,32,128] [--rounds 3] [--round-seconds 4] [--warmup-seconds 1.5] [--jit-warmup-seconds 12] [--accounts 10000]\n' +
   `            [--variants ${VARIANTS.join(',')}] [--grpc-channels 1] [--tm-cpu-prof DIR]\n` +
   '  log:      [--log-writers 1,4,16,64,256] [--log-seconds 1.5]\n' +
   '  cluster:  [--cluster-concurrency 32,128] [--two-node-concurrency 32] (rounds, durations as above)\n' +
@@ -105,6 +112,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
       rounds: { type: 'string' },
       'round-seconds': { type: 'string' },
       'warmup-seconds': { type: 'string' },
+      'jit-warmup-seconds': { type: 'string' },
       accounts: { type: 'string' },
       variants: { type: 'string' },
       'log-writers': { type: 'string' },
@@ -141,6 +149,12 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     if (!Number.isFinite(n) || n <= 0) throw new Error(`not a positive number: ${text}`)
     return n
   }
+  const seconds = (text: string | undefined, fallback: number): number => {
+    if (text === undefined) return fallback
+    const n = Number(text)
+    if (!Number.isFinite(n) || n < 0) throw new Error(`not a number of seconds (0 or more): ${text}`)
+    return n
+  }
   const quick = values.quick === true || env.BENCH_QUICK === '1'
   const variantsText = pick(values.variants, 'BENCH_VARIANTS')
   const variants = variantsText ? variantsText.split(',').map((v) => v.trim()) : [...VARIANTS]
@@ -159,6 +173,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     rounds: Math.round(number(pick(values.rounds, 'BENCH_ROUNDS'), quick ? 1 : 3)),
     roundSeconds: number(pick(values['round-seconds'], 'BENCH_ROUND_SECONDS'), quick ? 1.5 : 4),
     warmupSeconds: number(pick(values['warmup-seconds'], 'BENCH_WARMUP_SECONDS'), quick ? 0.5 : 1.5),
+    jitWarmupSeconds: seconds(pick(values['jit-warmup-seconds'], 'BENCH_JIT_WARMUP_SECONDS'), quick ? 2 : 12),
     accounts: Math.round(number(pick(values.accounts, 'BENCH_ACCOUNTS'), 10_000)),
     variants: variants as Variant[],
     logWriters: list(pick(values['log-writers'], 'BENCH_LOG_WRITERS'), quick ? [1, 16] : [1, 4, 16, 64, 256]),

@@ -17,6 +17,11 @@ function aborts(aborted: Readonly<Record<string, number>>): string {
 }
 
 /** The main table: one row per (concurrency, variant), ratios to raw 2PC with their spread over rounds in brackets. */
+/** The one-off warm-up before the first concurrency (options.ts, jitWarmupSeconds), as the Run lines say it. */
+function jitText(seconds: number | undefined): string {
+  return seconds ? ` (before the first, every variant ${seconds} s under load at the highest concurrency, so each process runs compiled code: V8 still compiles for a fresh TM's first ~20 s)` : ''
+}
+
 export function resultsTable(result: BenchResult): string {
   const lines = [
     '| conc. | variant | tx/s | tx/s ÷ raw 2PC | p50 ms | p50 ÷ raw | p95 ms | p99 ms | p99 ÷ raw | fsyncs / commit | TM CPU ms / tx | load-gen CPU ms / tx | machine busy (all processes) | failed |',
@@ -111,7 +116,7 @@ export function clusterSection(result: BenchResult): string[] {
         '*Store commits / tx*: commits of the store\'s database as PostgreSQL counts them (`pg_stat_database.xact_commit`: decision batches, ' +
         'lease renewals, takeover scans, reads), read inside each window under load, per committed transfer. Ratios are of the totals, ' +
         `with the lowest and highest round in brackets. Lease ${cluster.leaseMs} ms, takeover interval ${cluster.takeoverIntervalMs} ms; ` +
-        `${cluster.rounds} round(s) of ${cluster.roundSeconds} s after a ${cluster.warmupSeconds} s warm-up per concurrency; ` +
+        `${cluster.rounds} round(s) of ${cluster.roundSeconds} s after a ${cluster.warmupSeconds} s warm-up per concurrency${jitText(cluster.jitWarmupSeconds)}; ` +
         `at most ${cluster.pgPool} PostgreSQL and ${cluster.mysqlPool} MariaDB connections per pool (the bench's own and each TM's: four pools share the servers' connections); ` +
         `sanity: balances ${cluster.balancesConserved ? 'conserved' : '**not conserved**'}, ${cluster.preparedLeft} prepared branch(es) left.`,
       '',
@@ -315,7 +320,7 @@ export function environmentList(result: BenchResult): string {
     // Without the main part (--only/--skip) its load, pools and TM lines would describe nothing that ran.
     ...(s.concurrencies.length
       ? [
-          `- load: closed loop, ${s.concurrencies.join(' / ')} transfers in flight; per concurrency a ${s.warmupSeconds} s warm-up of every variant, then ${s.rounds} round(s) of ${s.roundSeconds} s per variant in shuffled order; ${s.accountsPerBank.toLocaleString('en-US')} accounts per database`,
+          `- load: closed loop, ${s.concurrencies.join(' / ')} transfers in flight; per concurrency a ${s.warmupSeconds} s warm-up of every variant${jitText(s.jitWarmupSeconds)}, then ${s.rounds} round(s) of ${s.roundSeconds} s per variant in shuffled order; ${s.accountsPerBank.toLocaleString('en-US')} accounts per database`,
           `- pools: at most ${s.pgPoolMax} PostgreSQL and ${s.mysqlPoolMax} MariaDB connections per side (the bench's own pools; the TM's pools); ${s.grpcChannelsMax === 1 ? 'one Arbiter client (one gRPC channel, one BatchedSession stream), as an application has' : `up to ${s.grpcChannelsMax} Arbiter clients, each its own gRPC channel (\`grpc.use_local_subchannel_pool\`)`}`,
           `- TM: a separate process (\`server/main.ts\`), file decision log; TM stats from ${e.tmStatsSource}`,
         ]

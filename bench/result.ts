@@ -85,6 +85,8 @@ export interface Settings {
   readonly rounds: number
   readonly roundSeconds: number
   readonly warmupSeconds: number
+  /** Seconds of load every lane ran once before the first warm-up (options.ts); absent in results written before it existed. */
+  readonly jitWarmupSeconds?: number
   readonly accountsPerBank: number
   /** Connections each side (the bench's own pools, the TM's pools) may open to PostgreSQL / MariaDB. */
   readonly pgPoolMax: number

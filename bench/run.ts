@@ -183,6 +183,7 @@ async function main(): Promise<number> {
       rounds: options.rounds,
       roundSeconds: options.roundSeconds,
       warmupSeconds: options.warmupSeconds,
+      jitWarmupSeconds: options.jitWarmupSeconds,
       accountsPerBank: options.accounts,
       pgPoolMax,
       mysqlPoolMax,

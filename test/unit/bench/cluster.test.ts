@@ -111,6 +111,14 @@ describe('bench parts and options', () => {
     expect(o.out).toBe('latest-cluster')
     expect(parseOptions(['--quick', '--store-server', 'bench'], {})).toMatchObject({ storeServer: 'bench', takeoverRounds: 1, out: 'quick', clusterConcurrencies: [32, 128] })
   })
+
+  it('runs every process warm by default (--jit-warmup-seconds), 0 turns that off, a negative is refused', () => {
+    expect(parseOptions([], {}).jitWarmupSeconds).toBe(12)
+    expect(parseOptions(['--quick'], {}).jitWarmupSeconds).toBe(2)
+    expect(parseOptions(['--jit-warmup-seconds', '0'], {}).jitWarmupSeconds).toBe(0)
+    expect(parseOptions([], { BENCH_JIT_WARMUP_SECONDS: '5' }).jitWarmupSeconds).toBe(5)
+    expect(() => parseOptions(['--jit-warmup-seconds=-1'], {})).toThrow(/0 or more/)
+  })
 })
 
 describe('cluster results', () => {
