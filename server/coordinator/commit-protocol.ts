@@ -254,6 +254,7 @@ async function decideAndFinish(
   if (Date.now() > tx.deadline) await failAbort(ctx, tx, { reason: 'deadline exceeded before the commit point', retryable: true })
   await failpoint('before-decision')
   const appendStarted = performance.now()
+  tx.decisionPending = true
   try {
     await inSpan('arbiter.decision.write', { 'arbiter.gtrid': tx.gtrid, 'arbiter.branches': prepared.length }, (span) =>
       ctx.log.appendDecision(
@@ -265,6 +266,7 @@ async function decideAndFinish(
     )
   } catch (error) {
     if (error instanceof LogWriteError) {
+      tx.decisionPending = false // not in the log, and never will be
       await failAbort(ctx, tx, { reason: `the decision could not be logged: ${error.message}`, retryable: true })
     }
     // fsync failed: the record may or may not be durable. Neither commit nor
@@ -275,6 +277,7 @@ async function decideAndFinish(
   }
   ctx.observer?.decisionAppended(secondsSince(appendStarted))
   const phase2Started = performance.now()
+  tx.decisionPending = false
   tx.state = 'COMMITTING'
   tx.touch()
   ctx.logger.debug({ gtrid: tx.gtrid, branches: prepared.length }, 'decision logged: committing')

@@ -53,7 +53,11 @@ export async function drainTransactions(node: Drainable, graceMs: number): Promi
   // A Commit still stuck before its decision (a prepare waiting on a lock or a paused server) is rolled back
   // now, while the pools are open: closing them would detach a MariaDB branch it prepared, left prepared at
   // exit (found by hostile testing). Recovery rolls back whatever the server prepares after this.
-  const stuck = node.list().filter((t) => t.state === 'PREPARING')
+  // Not one whose decision is on its way to the log (a store that has not answered yet): it may land, and
+  // commit, after this rollback (found by hostile testing: the store resumed, recorded the commit, and the
+  // restart reported COMMITTED for branches rolled back here). Those stay prepared for the next run, or a
+  // takeover, to finish from what the log holds.
+  const stuck = node.list().filter((t) => t.state === 'PREPARING' && !t.decisionPending)
   await Promise.allSettled(stuck.map((t) => node.abort(t, { reason: GRACE_ENDED, retryable: true })))
 }
 

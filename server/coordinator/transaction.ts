@@ -88,6 +88,14 @@ export class Transaction {
    * committing what the statement's caller was told failed.
    */
   doomed: { readonly reason: string; readonly serverCode?: string | undefined; readonly retryable?: boolean } | undefined
+  /**
+   * The COMMIT decision was handed to the log and the log has not said it is
+   * not there (written: COMMITTING; refused: rolled back). While set, the
+   * decision may be durable, or become so (a store statement answered late):
+   * nothing may roll the branches back. A stop leaves them prepared, and the
+   * next run or a takeover finishes them from what the log holds.
+   */
+  decisionPending = false
   /** The Run that ran it (named by the client): a repeat of that Run gets this answer. */
   runOutcome: Promise<unknown> | undefined
   /** That Run's statements (run-repeats.ts): a Run with other ones on the same name is not its repeat. */
