@@ -102,6 +102,10 @@ async function resolveOutcome(rpc: TmRpc, request: CommitRequest, first: Arbiter
     }
     switch (state) {
       case 'TRANSACTION_STATE_COMMITTING':
+        // Decided, phase 2 under way: 'applied' waits for it, as its Commit would have (found by hostile testing:
+        // the caller went on before its rows were visible). Once the questions run out, committed is still true.
+        if (settings.waitFor === 'applied' && attempt < settings.outcomeQueryAttempts) continue
+        return { kind: 'committed' }
       case 'TRANSACTION_STATE_COMMITTED':
         return { kind: 'committed' }
       case 'TRANSACTION_STATE_ROLLING_BACK':
