@@ -75,7 +75,14 @@ function wasNotRun(error: ArbiterError): boolean {
 }
 
 /** Asks the TM what became of the transaction; re-sends the (idempotent) Commit while it is still undecided. */
-async function resolveOutcome(rpc: TmRpc, request: CommitRequest, first: ArbiterError, settings: CommitSettings): Promise<Answer> {
+async function resolveOutcome(
+  rpc: TmRpc,
+  request: CommitRequest,
+  first: ArbiterError,
+  settings: CommitSettings,
+  /** Local branches were prepared: their phase 2 is this client's, so COMMITTING is the answer to act on. */
+  localBranches: boolean,
+): Promise<Answer> {
   const gtrid = request.gtrid!
   const queryDeadlineMs = Math.min(settings.defaultDeadlineMs, 5_000)
   let last = first
@@ -102,9 +109,10 @@ async function resolveOutcome(rpc: TmRpc, request: CommitRequest, first: Arbiter
     }
     switch (state) {
       case 'TRANSACTION_STATE_COMMITTING':
-        // Decided, phase 2 under way: 'applied' waits for it, as its Commit would have (found by hostile testing:
-        // the caller went on before its rows were visible). Once the questions run out, committed is still true.
-        if (settings.waitFor === 'applied' && attempt < settings.outcomeQueryAttempts) continue
+        // Decided, phase 2 under way: 'applied' waits for the TM's, as its Commit would have (found by hostile
+        // testing: the caller went on before its rows were visible), unless this client has local branches to
+        // commit itself. Once the questions run out, committed is still true.
+        if (settings.waitFor === 'applied' && !localBranches && attempt < settings.outcomeQueryAttempts) continue
         return { kind: 'committed' }
       case 'TRANSACTION_STATE_COMMITTED':
         return { kind: 'committed' }
@@ -202,7 +210,7 @@ export async function commitTransaction(rpc: TmRpc, handle: TransactionHandle, s
       }),
     }
   }
-  if (answer.kind === 'unknown') answer = await resolveOutcome(rpc, request, answer.error, settings)
+  if (answer.kind === 'unknown') answer = await resolveOutcome(rpc, request, answer.error, settings, prepared.votes.length > 0)
   switch (answer.kind) {
     case 'committed': {
       const done = await local.commitPrepared(settings.defaultDeadlineMs)

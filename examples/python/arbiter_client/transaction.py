@@ -184,8 +184,8 @@ class Transaction:
                 last = error
                 continue
             state = tx.state
-            if state == transaction_pb2.TRANSACTION_STATE_COMMITTING and self.wait_for == "applied" and attempt < self.client.outcome_query_attempts:
-                continue  # decided, phase 2 under way: "applied" waits for it, as its Commit would have
+            if state == transaction_pb2.TRANSACTION_STATE_COMMITTING and self.wait_for == "applied" and not self.local and attempt < self.client.outcome_query_attempts:
+                continue  # decided, the TM's phase 2 under way: "applied" waits for it (local branches are ours to commit)
             if state in (transaction_pb2.TRANSACTION_STATE_COMMITTING, transaction_pb2.TRANSACTION_STATE_COMMITTED):
                 return "committed", last
             if state in (transaction_pb2.TRANSACTION_STATE_ROLLING_BACK, transaction_pb2.TRANSACTION_STATE_ROLLED_BACK):
