@@ -18,6 +18,7 @@
 // - the outcome of a transaction is asked of its node first, then of the
 //   others: a node that was taken over is answered for by any node, from
 //   the shared store.
+import { status } from '@grpc/grpc-js'
 import { ArbiterError, fromGrpcError, isTmAnswer, UnavailableError, WrongNodeError } from './errors.js'
 import { CLUSTER_CHANNEL_OPTIONS, type ResolvedClientOptions } from './options.js'
 import { TmRpc, type RpcCallOptions } from './tm-rpc.js'
@@ -204,9 +205,11 @@ export class NodeSet {
         done(members.find((m) => m.nodeId === nodeId)?.live !== false)
       },
       (error: unknown) => {
-        // Answered, just not with the list (an older TM, auth): it is there. Unreachable, deadline, a store it cannot read: down.
+        // Answered, just not with the list (auth): it is there. Unreachable, deadline, a store it cannot read: down. So is a
+        // server without ListMembers: every node of a cluster has it, so that is not a TM of one (a wrong address).
         const e = fromGrpcError(error)
-        done(!(e instanceof UnavailableError) && e.code !== 'TM_OUTCOME_UNKNOWN')
+        const unimplemented = e.grpcCode === (status.UNIMPLEMENTED as number) && !isTmAnswer(e)
+        done(!(e instanceof UnavailableError) && e.code !== 'TM_OUTCOME_UNKNOWN' && !unimplemented)
       },
     )
   }

@@ -233,6 +233,14 @@ export class SessionTransport {
       return
     }
     stream.done = true
+    if (code === grpc.status.UNIMPLEMENTED) {
+      // Neither Session nor BatchedSession: not an Arbiter TM at all (a wrong address, a proxy that does not forward
+      // the service). Nothing ran there; UnavailableError lets a cluster client skip it and begin elsewhere (found by
+      // hostile testing: every transaction sent there failed as TM_INTERNAL, naming no address).
+      const target = this.raw.getChannel().getTarget()
+      this.broken(stream, new UnavailableError(`${target} does not serve arbiter.v1.TransactionManager (not an Arbiter TM, or a proxy that does not pass it on): check the client's addresses; nothing ran there`, { cause: status, metadata: { notSent: 'true' } }))
+      return
+    }
     this.broken(stream, fromGrpcError(status))
   }
 

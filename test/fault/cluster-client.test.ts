@@ -6,6 +6,7 @@
 // addresses they are bound to. A node SIGKILLed under load: what the
 // client was told of each transaction agrees with the data (never a wrong
 // COMMITTED), and new transactions succeed on the other nodes.
+import * as grpc from '@grpc/grpc-js'
 import { status } from '@grpc/grpc-js'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -120,6 +121,41 @@ describe('a client across a three-node cluster', () => {
       a.close()
       b.close()
     }
+  })
+
+  it('an address that is not a TM (a bare gRPC server) is skipped: its one failure names it and says nothing ran, the rest commit on the TM', async () => {
+    // Found by hostile testing: every second transaction went there and failed as TM_INTERNAL, naming no address.
+    const bare = new grpc.Server()
+    const port = await new Promise<number>((resolve, reject) => bare.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))))
+    const client = createArbiterClient({ addresses: [nodes[0]!.address, `127.0.0.1:${port}`], defaultDeadlineMs: 6000 })
+    const failures: string[] = []
+    try {
+      for (let id = 300; id < 312; id++) {
+        const work =
+          id % 2 === 0
+            ? client.transaction(async (tx) => {
+                await tx.execute('pg', 'INSERT INTO accounts VALUES ($1, 1)', [id])
+                await tx.execute('maria', 'INSERT INTO accounts VALUES (?, 1)', [id])
+              })
+            : client.run([
+                { resource: 'pg', sql: 'INSERT INTO accounts VALUES ($1, 1)', params: [id] },
+                { resource: 'maria', sql: 'INSERT INTO accounts VALUES (?, 1)', params: [id] },
+              ])
+        await work.then(
+          async () => expect(await landed(id)).toEqual({ pg: 1, maria: 1 }),
+          async (error: Error) => {
+            failures.push(`${error.name}: ${error.message}`)
+            expect(await landed(id)).toEqual({ pg: 0, maria: 0 })
+          },
+        )
+      }
+    } finally {
+      client.close()
+      bare.forceShutdown()
+    }
+    // The first transaction sent there (a callback's, which is the application's to retry) fails; after it the node is down.
+    expect(failures.length).toBeLessThanOrEqual(1)
+    for (const f of failures) expect(f).toMatch(new RegExp(`^UnavailableError: 127\\.0\\.0\\.1:${port} does not serve arbiter\\.v1\\.TransactionManager .*nothing ran there`))
   })
 
   it('a dns: target is resolved to its nodes: transactions through dns:///localhost:<port> run on the node at that address', async () => {

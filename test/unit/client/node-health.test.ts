@@ -106,7 +106,7 @@ describe('a failed node', () => {
     expect(f.nodes.healthOf(f.rpc(A))).toMatchObject({ failures: 1, downUntil: f.clock + 1000 })
   })
 
-  it('a probe that gets no answer in time (deadline) counts as a failure; one the TM refused (it answered) does not', async () => {
+  it('a probe that gets no answer in time (deadline), or finds no ListMembers (not a TM), counts as a failure; one the TM refused (it answered) does not', async () => {
     const f = fixture([A, B])
     const deadline = Object.assign(new Error('Deadline exceeded'), { code: 4, details: 'Deadline exceeded', metadata: undefined })
     f.answers.set(A, async () => Promise.reject(deadline))
@@ -115,9 +115,16 @@ describe('a failed node', () => {
     f.nodes.pick()
     await settle()
     expect(f.nodes.healthOf(f.rpc(A))?.failures).toBe(2)
+    // Every node of a cluster serves ListMembers: a server that does not is a wrong address (found by hostile testing).
     const unimplemented = Object.assign(new Error('unimplemented'), { code: 12, details: 'unimplemented' })
     f.answers.set(A, async () => Promise.reject(unimplemented))
     f.clock += 2000
+    f.nodes.pick()
+    await settle()
+    expect(f.nodes.healthOf(f.rpc(A))?.failures).toBe(3)
+    const denied = Object.assign(new Error('permission denied'), { code: 7, details: 'permission denied' })
+    f.answers.set(A, async () => Promise.reject(denied))
+    f.clock += 4000
     f.nodes.pick()
     await settle()
     expect(f.nodes.healthOf(f.rpc(A))).toBeUndefined()
