@@ -188,8 +188,17 @@ export function resolveClientOptions(options: ArbiterClientOptions): ResolvedCli
 
 /** A `dns:` target must name a host and a port (a cluster's nodes are resolved from it: dns-nodes.ts). */
 function checkDnsTarget(entry: string, field: string): void {
-  if (entry.startsWith('dns:') && dnsTarget(entry) === undefined) {
+  if (!entry.startsWith('dns:')) return
+  const target = dnsTarget(entry)
+  if (target === undefined) {
     throw new InvalidArgumentError(`${field}: a dns: target names a host and a port, e.g. dns:///arbiter.internal:50051 (got ${JSON.stringify(entry)})`)
+  }
+  // Found by hostile testing: both were accepted, then every call waited out its deadline (a bad port), or the
+  // server named was silently not asked (the client resolves every name with the system's resolver: dns-nodes.ts).
+  const port = Number(target.port)
+  if (port < 1 || port > 65535) throw new InvalidArgumentError(`${field}: a dns: target's port must be from 1 to 65535 (got ${JSON.stringify(entry)})`)
+  if (/^dns:\/\/[^/]/.test(entry)) {
+    throw new InvalidArgumentError(`${field}: a dns: target naming its DNS server (${JSON.stringify(entry)}) is not supported: names are resolved with the system's resolver; write dns:///host:port`)
   }
 }
 

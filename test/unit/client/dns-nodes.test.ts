@@ -31,6 +31,13 @@ describe('dns: targets', () => {
     expect(() => createArbiterClient({ address: 'dns:///arbiter.internal' })).toThrow(InvalidArgumentError)
     expect(() => createArbiterClient({ addresses: ['127.0.0.1:1', 'dns:///x'] })).toThrow(/addresses\[1\]: a dns: target names a host and a port/)
   })
+
+  it('a dns: target whose port is out of range, or that names a DNS server the client would not ask, is refused at once', () => {
+    expect(() => createArbiterClient({ address: 'dns:///localhost:99999' })).toThrow(/address: a dns: target's port must be from 1 to 65535/)
+    expect(() => createArbiterClient({ addresses: ['127.0.0.1:1', 'dns:///localhost:0'] })).toThrow(/addresses\[1\]: a dns: target's port must be from 1 to 65535/)
+    expect(() => createArbiterClient({ address: 'dns://8.8.8.8/arbiter.internal:50051' })).toThrow(/naming its DNS server .* is not supported: .*write dns:\/\/\/host:port/)
+    expect(() => createArbiterClient({ address: 'dns:///localhost:65535' }).close()).not.toThrow()
+  })
 })
 
 describe('a NodeSet given a dns: target', () => {
