@@ -55,10 +55,17 @@ export interface ClusterView {
  * transaction: its fenced writes alone may decide or resolve it).
  */
 export function wrongNode(gtrid: string, holder: Holder, what: string): TmError {
+  // Found by hostile testing: a node the store never had was told to wait for a takeover that cannot come.
+  if (holder.address === '' && !holder.live) {
+    return new TmError('TM_WRONG_NODE', `${what} ${gtrid}: its gtrid names node ${holder.nodeId}, which has never been a member of this cluster (the shared store has no such node): a transaction of another deployment?`, {
+      metadata: { gtrid, node: holder.nodeId, address: '', live: 'false' },
+    })
+  }
   const where = holder.address === '' ? 'its address is not in the store' : `send it to ${holder.address}`
   const state = holder.live ? 'live' : 'its lease lapsed and it is not yet taken over: wait for a takeover (cluster.leaseMs), or start it again'
   return new TmError('TM_WRONG_NODE', `${what} ${gtrid}: node ${holder.nodeId} holds it (${state}): ${where}`, {
-    metadata: { gtrid, node: holder.nodeId, address: holder.address },
+    // live: whether following the address can reach it (the CLI says why not when it cannot).
+    metadata: { gtrid, node: holder.nodeId, address: holder.address, live: String(holder.live) },
   })
 }
 

@@ -149,7 +149,14 @@ export function addAdminCommand(program: Command): void {
         const wrongNode = error instanceof AdminCallError && error.info?.reason === 'TM_WRONG_NODE' ? error.info.metadata : undefined
         if (!follow || !wrongNode?.address) throw error
         process.stderr.write(`arbiter admin: node ${wrongNode.node} holds it: asking it at ${wrongNode.address}\n`)
-        text = await work(connect(wrongNode.address), out)
+        try {
+          text = await work(connect(wrongNode.address), out)
+        } catch (followed) {
+          // A holder whose lease lapsed is probably down: its own error (unreachable) hides why, which the node
+          // asked first knew (found by hostile testing). Both are said.
+          if (wrongNode.live !== 'false') throw followed
+          throw new Error(`${followed instanceof Error ? followed.message : String(followed)}; node ${g.address} said: ${error instanceof Error ? error.message : String(error)}`, { cause: followed })
+        }
       }
       process.stdout.write(`${text}\n`)
     } catch (error) {

@@ -133,6 +133,14 @@ describe('Admin across a two-node cluster, asked through the node that does not 
     }
   })
 
+  it('a gtrid naming a node this cluster never had: TM_WRONG_NODE says so, not "wait for a takeover"', async () => {
+    // Found by hostile testing: the answer told the operator to wait for a takeover that cannot come.
+    const res = await cli(b, 'show', 'nosuchnode:01M98QVFZSE8BSMJM6VZKR9YVD')
+    expect(res.code).toBe(1)
+    expect(res.stderr).toMatch(/names node nosuchnode, which has never been a member of this cluster/)
+    expect(res.stderr).not.toMatch(/takeover/)
+  })
+
   it('recover --all-nodes runs a pass on every live node, each named', async () => {
     const res = await cli(b, '--json', 'recover', '--all-nodes')
     expect(res.code, res.stderr).toBe(0)
