@@ -57,7 +57,7 @@ async function rows(ctx: AdminContext, now: number): Promise<Row[]> {
     // In COMMITTING since the decision was logged (an adopted transaction's record is older than the object).
     const decidedAt = ctx.log.get(tx.gtrid)?.decision?.at ?? tx.updatedAt
     const stuck = tx.state === 'COMMITTING' && now - decidedAt > ctx.config.stuckAfterMs
-    out.push({ wire: withResolutions(toWireTransaction(tx), ctx.log.get(tx.gtrid)), createdAt: createdAtOf(tx.gtrid, tx.createdAt), stuck, node: me })
+    out.push({ wire: withResolutions(toWireTransaction(tx), ctx.log.get(tx.gtrid)), createdAt: tx.beganAt, stuck, node: me })
   }
   const logged = (transaction: LoggedTransaction, node: string): void => {
     if (seen.has(transaction.gtrid)) return
@@ -79,14 +79,6 @@ async function rows(ctx: AdminContext, now: number): Promise<Row[]> {
   return out
 }
 
-/** The ULID's time (when the transaction began), else the object's. */
-function createdAtOf(gtrid: string, fallback: number): number {
-  try {
-    return Math.min(parseGtrid(gtrid).createdAt.getTime(), fallback)
-  } catch {
-    return fallback
-  }
-}
 
 export async function listTransactions(ctx: AdminContext, req: ListTransactionsRequest__Output): Promise<ListTransactionsResponse> {
   const now = Date.now()

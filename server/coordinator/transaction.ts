@@ -1,5 +1,6 @@
 // The TM's in-memory record of one global transaction and its branches.
 import type { BranchSession, Xid } from '../../adapters/types.js'
+import { gtridNamedAt } from '../../adapters/xid/xid.js'
 import { isLive, type TxState } from './transaction-state.js'
 
 /**
@@ -62,6 +63,7 @@ export interface Branch {
 export class Transaction {
   private current: TxState = 'ACTIVE'
   readonly branches: Branch[] = []
+  /** When this object was made: at Begin, or when a restart or takeover brought the transaction back from the log. */
   readonly createdAt = Date.now()
   updatedAt = this.createdAt
   abortReason: string | undefined
@@ -123,6 +125,15 @@ export class Transaction {
     private readonly live?: LiveCounter,
   ) {
     live?.add(1) // born ACTIVE
+  }
+
+  /**
+   * When the transaction began: its gtrid's time (named at Begin, or by the client just before), or this object's
+   * creation if earlier. Not createdAt alone: after a takeover that is when the taker adopted it (found by hostile
+   * testing: `show` and `transactions` gave the adoption as its creation, and its age from there).
+   */
+  get beganAt(): number {
+    return Math.min(gtridNamedAt(this.gtrid) ?? this.createdAt, this.createdAt)
   }
 
   get state(): TxState {

@@ -35,7 +35,7 @@ export function toWireTransaction(tx: Transaction): WireTransaction {
       }),
     ),
     labels: { ...tx.labels },
-    createdAtUnixMs: String(tx.createdAt),
+    createdAtUnixMs: String(tx.beganAt),
     deadlineUnixMs: String(tx.deadline),
     updatedAtUnixMs: String(tx.updatedAt),
     abortReason: tx.abortReason ?? '',
