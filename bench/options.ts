@@ -143,16 +143,11 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     if (numbers.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`not a list of positive integers: ${text}`)
     return numbers
   }
-  const number = (text: string | undefined, fallback: number): number => {
+  /** A positive number; with `zero`, 0 too (a step that can be turned off). */
+  const number = (text: string | undefined, fallback: number, zero = false): number => {
     if (text === undefined) return fallback
     const n = Number(text)
-    if (!Number.isFinite(n) || n <= 0) throw new Error(`not a positive number: ${text}`)
-    return n
-  }
-  const seconds = (text: string | undefined, fallback: number): number => {
-    if (text === undefined) return fallback
-    const n = Number(text)
-    if (!Number.isFinite(n) || n < 0) throw new Error(`not a number of seconds (0 or more): ${text}`)
+    if (!Number.isFinite(n) || n < 0 || (n === 0 && !zero)) throw new Error(zero ? `not a number of seconds (0 or more): ${text}` : `not a positive number: ${text}`)
     return n
   }
   const quick = values.quick === true || env.BENCH_QUICK === '1'
@@ -173,7 +168,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     rounds: Math.round(number(pick(values.rounds, 'BENCH_ROUNDS'), quick ? 1 : 3)),
     roundSeconds: number(pick(values['round-seconds'], 'BENCH_ROUND_SECONDS'), quick ? 1.5 : 4),
     warmupSeconds: number(pick(values['warmup-seconds'], 'BENCH_WARMUP_SECONDS'), quick ? 0.5 : 1.5),
-    jitWarmupSeconds: seconds(pick(values['jit-warmup-seconds'], 'BENCH_JIT_WARMUP_SECONDS'), quick ? 2 : 12),
+    jitWarmupSeconds: number(pick(values['jit-warmup-seconds'], 'BENCH_JIT_WARMUP_SECONDS'), quick ? 2 : 12, true),
     accounts: Math.round(number(pick(values.accounts, 'BENCH_ACCOUNTS'), 10_000)),
     variants: variants as Variant[],
     logWriters: list(pick(values['log-writers'], 'BENCH_LOG_WRITERS'), quick ? [1, 16] : [1, 4, 16, 64, 256]),

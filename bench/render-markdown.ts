@@ -16,12 +16,12 @@ function aborts(aborted: Readonly<Record<string, number>>): string {
   return entries.map(([reason, n]) => `${n} ${reason.replace(/\|/g, '\\|')}`).join('; ')
 }
 
-/** The main table: one row per (concurrency, variant), ratios to raw 2PC with their spread over rounds in brackets. */
 /** The one-off warm-up before the first concurrency (options.ts, jitWarmupSeconds), as the Run lines say it. */
 function jitText(seconds: number | undefined): string {
   return seconds ? ` (before the first, every variant ${seconds} s under load at the highest concurrency, so each process runs compiled code: V8 still compiles for a fresh TM's first ~20 s)` : ''
 }
 
+/** The main table: one row per (concurrency, variant), ratios to raw 2PC with their spread over rounds in brackets. */
 export function resultsTable(result: BenchResult): string {
   const lines = [
     '| conc. | variant | tx/s | tx/s ÷ raw 2PC | p50 ms | p50 ÷ raw | p95 ms | p99 ms | p99 ÷ raw | fsyncs / commit | TM CPU ms / tx | load-gen CPU ms / tx | machine busy (all processes) | failed |',

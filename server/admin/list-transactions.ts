@@ -79,7 +79,6 @@ async function rows(ctx: AdminContext, now: number): Promise<Row[]> {
   return out
 }
 
-
 export async function listTransactions(ctx: AdminContext, req: ListTransactionsRequest__Output): Promise<ListTransactionsResponse> {
   const now = Date.now()
   // A state the proto does not know (or UNSPECIFIED, which no transaction has) would match nothing: bad input.

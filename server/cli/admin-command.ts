@@ -155,7 +155,7 @@ export function addAdminCommand(program: Command): void {
           // A holder whose lease lapsed is probably down: its own error (unreachable) hides why, which the node
           // asked first knew (found by hostile testing). Both are said.
           if (wrongNode.live !== 'false') throw followed
-          throw new Error(`${followed instanceof Error ? followed.message : String(followed)}; node ${g.address} said: ${error instanceof Error ? error.message : String(error)}`, { cause: followed })
+          throw new Error(`${messageOf(followed)}; node ${g.address} said: ${messageOf(error)}`, { cause: followed })
         }
       }
       process.stdout.write(`${text}\n`)

@@ -66,6 +66,7 @@ export class Transaction {
   /** When this object was made: at Begin, or when a restart or takeover brought the transaction back from the log. */
   readonly createdAt = Date.now()
   updatedAt = this.createdAt
+  private began: number | undefined
   abortReason: string | undefined
   /** The server's code behind the abort, if any (SQLSTATE, errno). */
   abortServerCode: string | undefined
@@ -133,7 +134,9 @@ export class Transaction {
    * testing: `show` and `transactions` gave the adoption as its creation, and its age from there).
    */
   get beganAt(): number {
-    return Math.min(gtridNamedAt(this.gtrid) ?? this.createdAt, this.createdAt)
+    // Read once: every Commit's answer carries it (transaction-view.ts), and the gtrid never changes.
+    this.began ??= Math.min(gtridNamedAt(this.gtrid) ?? this.createdAt, this.createdAt)
+    return this.began
   }
 
   get state(): TxState {

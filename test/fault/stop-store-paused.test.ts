@@ -52,7 +52,11 @@ async function restartAndAsk(node: ArbiterProcess, gtrid: string): Promise<strin
   await node.spawn()
   const client = createArbiterClient({ addresses: [node.address] })
   try {
-    await expect.poll(async () => (await dbs.preparedLeft(node.config.nodeId!)).pg.length + (await dbs.preparedLeft(node.config.nodeId!)).mysql.length, { timeout: 15_000 }).toBe(0)
+    const preparedLeft = async (): Promise<number> => {
+      const left = await dbs.preparedLeft(node.config.nodeId!)
+      return left.pg.length + left.mysql.length
+    }
+    await expect.poll(preparedLeft, { timeout: 15_000 }).toBe(0)
     return await client.getTransaction(gtrid).then(
       (t) => t.state,
       (error: Error) => error.name,
