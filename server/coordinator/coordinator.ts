@@ -29,7 +29,7 @@ import { BranchWork } from './branch-work.js'
 import { CommitRequests } from './commit-requests.js'
 import { drainTransactions } from './drain.js'
 import { GtridLock } from './gtrid-lock.js'
-import { markBranchResolving, reflectResolution, type ResolutionAction, type ResolutionOutcome } from './operator-resolutions.js'
+import { markBranchResolving, overtakenPerLog, reflectResolution, type ResolutionAction, type ResolutionOutcome } from './operator-resolutions.js'
 import { stateError } from './wrong-state.js'
 
 /** Adopted decisions in phase 2 at once: the pools stay busy and live traffic still gets sessions; the rest answer COMMITTING. */
@@ -259,7 +259,7 @@ export class Coordinator {
   /** An operator resolved a branch by hand (Admin.ResolveBranch; already logged): reflected in memory (operator-resolutions.ts). */
   noteResolution(gtrid: string, resource: string, bqual: Buffer, action: ResolutionAction, outcome: ResolutionOutcome): 'overtaken' | undefined {
     const tx = this.known.find(gtrid)
-    return tx ? reflectResolution(tx, resource, bqual, action, outcome, this.deps.observer) : undefined
+    return tx ? reflectResolution(tx, resource, bqual, action, outcome, this.deps.observer) : overtakenPerLog(this.ctx.log.get(gtrid), resource, bqual, action, outcome)
   }
 
   /**

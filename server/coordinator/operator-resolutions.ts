@@ -4,6 +4,7 @@
 // and a resolution that contradicted the decision makes the transaction
 // HEURISTIC for good. Split from coordinator.ts.
 import type { FinishOutcome } from '../../adapters/types.js'
+import type { LoggedTransaction } from '../log/decision-log.js'
 import type { CoordinatorObserver } from './observer.js'
 import type { Branch, Transaction } from './transaction.js'
 
@@ -75,6 +76,20 @@ export function reflectResolution(
   makeHeuristic()
   void tx.phaseTwoDone?.then(makeHeuristic, makeHeuristic)
   return undefined
+}
+
+/**
+ * reflectResolution's 'overtaken' for a transaction no longer in memory (forgotten after its retention while the
+ * operator's call ran): a forced rollback that found the branch already finished, of a transaction the log says
+ * was decided COMMIT and ended (phase 2 finished every branch), with no earlier rollback of that branch logged,
+ * found it committed. Found by hostile testing under load: the log kept the rollback as the branch's last word,
+ * and every view said HEURISTIC for a transaction that committed whole.
+ */
+export function overtakenPerLog(logged: LoggedTransaction | undefined, resource: string, bqual: Buffer, action: ResolutionAction, outcome: ResolutionOutcome): 'overtaken' | undefined {
+  if (action !== 'rollback' || outcome.finished !== 'already-done' || !logged?.decision || !logged.ended) return undefined
+  const hex = bqual.toString('hex')
+  const rollbacks = logged.resolutions.filter((r) => r.resource === resource && r.bqual === hex && r.action === 'rollback')
+  return rollbacks.length <= 1 ? 'overtaken' : undefined // the one this call logged; an earlier one may have rolled it back
 }
 
 function resolvedBranch(tx: Transaction | undefined, resource: string, bqual: Buffer): Branch | undefined {

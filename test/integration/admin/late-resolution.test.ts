@@ -18,6 +18,9 @@ const CASES = [
   // Logged after phase 2 committed the branch and after END.
   { when: 'after END', store: 'file', resolution: 'RESOLUTION_COMMIT', failpoints: 'after-decision=sleep:2500;before-resolution=sleep:4500' },
   { when: 'after END', store: 'postgres', resolution: 'RESOLUTION_ROLLBACK', failpoints: 'after-decision=sleep:2500;before-resolution=sleep:4500' },
+  // Logged after END, and after the transaction was forgotten from memory (retention 2 s, swept every 5 s): only the
+  // log tells the rollback found the branch committed (found by a full run under load: HEURISTIC in every view).
+  { when: 'after END, forgotten', store: 'postgres', resolution: 'RESOLUTION_ROLLBACK', failpoints: 'after-decision=sleep:1000;before-resolution=sleep:9500' },
   // Logged after phase 2 committed the branch, before END.
   { when: 'between phase 2 and END', store: 'file', resolution: 'RESOLUTION_ROLLBACK', failpoints: 'after-decision=sleep:1500;before-resolution=sleep:3000;before-end=sleep:4000' },
 ] as const
