@@ -69,7 +69,7 @@ export async function listInDoubt(ctx: AdminContext, only: string): Promise<List
               action: toWireAction(action),
               // Its own, or a node it took over: this node finishes it. Another node's: filled in below.
               node: knowledge === 'other-node' ? '' : ctx.config.nodeId,
-              why: knowledge === 'other-node' ? '' : why,
+              why,
             }
           }),
           ...foreign.map(
@@ -123,14 +123,22 @@ async function fillOtherNodes(cluster: ClusterView, branches: InDoubtBranch[], s
   for (const branch of others) {
     const holder = holders.get(branch.gtrid!)
     if (!holder) continue
-    if (undecided(branch)) {
-      if (holder.nodeId === self) continue // this node's own: its recovery's word stands
-      branch.action = 'RECOVERY_ACTION_NONE'
-      branch.why = `held by node "${holder.nodeId}" in the shared store${holder.outcome ? ` (${holder.outcome})` : ''}: its recovery finishes it, this node leaves it alone`
-    }
+    if (undecided(branch) && holder.nodeId === self) continue // this node's own: its recovery's word stands
+    branch.action = 'RECOVERY_ACTION_NONE'
     branch.node = holder.nodeId
+    // Found by hostile testing: a holder that is down read "node X commits it" while nothing would until a takeover
+    // or its restart; whether it is live is now on the wire, and in words.
+    branch.nodeLive = holder.live
+    branch.why = `held by node "${holder.nodeId}" in the shared store${holder.outcome ? ` (${holder.outcome})` : ''}: ${holderWork(holder)}; this node leaves it alone`
     if (holder.outcome !== undefined) branch.knowledge = STORE_KNOWLEDGE[holder.outcome]
   }
+}
+
+/** Who finishes a holder's branch, and when. */
+function holderWork(holder: Holder): string {
+  if (holder.live) return 'its recovery finishes it'
+  if (holder.address === '') return 'no such node has ever been a member of this cluster: a branch of another deployment?'
+  return 'its lease lapsed and no node has taken it over yet: nothing finishes it until a node with all its resources takes it over, or it starts again'
 }
 
 /**

@@ -40,11 +40,18 @@ export function formatAge(ms: number): string {
 }
 
 /** What recovery will do, in words (`in-doubt`'s RECOVERY column). */
-export function recoveryPhrase(b: Pick<InDoubtBranch__Output, 'knowledge' | 'action'> & { node?: string }): string {
+export function recoveryPhrase(b: Pick<InDoubtBranch__Output, 'knowledge' | 'action'> & { node?: string; nodeLive?: boolean }): string {
   const action = shortEnum(b.action, 'RECOVERY_ACTION_')
   const knowledge = shortEnum(b.knowledge, 'LOG_KNOWLEDGE_')
   // Another node's branch in a cluster (this node leaves it alone): what its holder will do.
   if (action === 'NONE' && b.node && knowledge !== 'FOREIGN') {
+    // A holder that is down does nothing until a takeover or its restart: say so rather than "node X commits it".
+    if (b.nodeLive === false) {
+      const waits = `waits: node ${b.node} is down and not yet taken over;`
+      if (knowledge === 'COMMITTED') return `${waits} committed (decision in the shared store) once a node takes it over or it starts again`
+      if (knowledge === 'NO_DECISION') return `${waits} rolled back (presumed aborted) once a node takes it over or it starts again`
+      return `${waits} finished once a node takes it over or it starts again`
+    }
     if (knowledge === 'COMMITTED') return `node ${b.node} commits it (decision in the shared store)`
     if (knowledge === 'NO_DECISION') return `node ${b.node} rolls it back (presumed aborted)`
     return `node ${b.node} decides it (in progress there, or resolved by an operator)`

@@ -12,6 +12,7 @@ import { createTestDatabases, type TestDatabases } from '../helpers/databases.js
 import { clusterNodeConfig } from '../helpers/cluster-config.js'
 import { ArbiterProcess } from '../helpers/test-arbiter.js'
 import { adminClient, tmClient } from '../helpers/tm-client.js'
+import { runAdminCli } from '../integration/admin/cli.js'
 
 const LEASE_MS = 1500
 
@@ -59,6 +60,19 @@ describe('takeover by a node that lacks a resource', () => {
       const left = await dbs.preparedLeft(a.config.nodeId!)
       expect({ pg: left.pg.length, mysql: left.mysql.length }).toEqual({ pg: 1, mysql: 1 })
 
+      // Asked at B, in-doubt says A is down and nothing finishes the branch yet, not "node A commits it".
+      const admin = adminClient(b.address)
+      try {
+        const branch = (await admin.admin.ListInDoubt({})).branches.find((x) => x.gtrid === gtrid)
+        expect(branch).toMatchObject({ resource: 'pg', node: a.config.nodeId, knowledge: 'LOG_KNOWLEDGE_COMMITTED', action: 'RECOVERY_ACTION_NONE', nodeLive: false })
+        expect(branch?.why).toMatch(/its lease lapsed and no node has taken it over yet/)
+      } finally {
+        admin.close()
+      }
+      const table = await runAdminCli(['--address', b.address, '--no-color', 'in-doubt'])
+      expect(table.stdout.replace(/\s+/g, ' ')).toContain(`waits: node ${a.config.nodeId} is down and not yet taken over; committed (decision in the shared store)`)
+      expect(table.stdout).not.toContain(`node ${a.config.nodeId} commits it`)
+
       await a.spawn() // back: its decision is its own to carry out
       await expect.poll(() => dbs.preparedLeft(a.config.nodeId!), { timeout: 15_000 }).toEqual({ pg: [], mysql: [] })
       expect((await dbs.pgQuery('SELECT 1 FROM accounts WHERE id = 1')).length).toBe(1)
@@ -93,6 +107,7 @@ describe('takeover by a node that lacks a resource', () => {
           .then(async () => (await admin.admin.ListInDoubt({})).branches.find((x) => x.gtrid === gtrid)!)
         expect(branch).toMatchObject({ resource: 'maria', node: b.config.nodeId, knowledge: 'LOG_KNOWLEDGE_COMMITTED', action: 'RECOVERY_ACTION_NONE' })
         expect(branch.why).toMatch(/held by node .* in the shared store \(commit\): its recovery finishes it/)
+        expect(branch.nodeLive).toBe(true)
       } finally {
         admin.close()
       }

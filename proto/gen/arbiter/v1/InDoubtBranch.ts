@@ -31,10 +31,17 @@ export interface InDoubtBranch {
   'node'?: (string);
   /**
    * Why recovery acts as `action` says (or leaves the branch alone), in
-   * words; empty for foreign branches and other nodes' branches.
+   * words; empty for foreign branches.
    */
   'why'?: (string);
+  /**
+   * Set for another node's branch in a cluster: whether `node` holds a live
+   * lease now. False: it is down and not yet taken over, so nothing finishes
+   * the branch until a takeover or its restart.
+   */
+  'nodeLive'?: (boolean);
   '_ageMs'?: "ageMs";
+  '_nodeLive'?: "nodeLive";
 }
 
 export interface InDoubtBranch__Output {
@@ -63,8 +70,15 @@ export interface InDoubtBranch__Output {
   'node': (string);
   /**
    * Why recovery acts as `action` says (or leaves the branch alone), in
-   * words; empty for foreign branches and other nodes' branches.
+   * words; empty for foreign branches.
    */
   'why': (string);
+  /**
+   * Set for another node's branch in a cluster: whether `node` holds a live
+   * lease now. False: it is down and not yet taken over, so nothing finishes
+   * the branch until a takeover or its restart.
+   */
+  'nodeLive'?: (boolean);
   '_ageMs'?: "ageMs";
+  '_nodeLive'?: "nodeLive";
 }
