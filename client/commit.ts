@@ -127,6 +127,9 @@ async function resolveOutcome(
         }
       case 'TRANSACTION_STATE_HEURISTIC':
         return { kind: 'heuristic', error: new HeuristicOutcomeError(`transaction ${gtrid} has a heuristic outcome: ${abortReason}`, { metadata: { gtrid } }) }
+      case 'TRANSACTION_STATE_OUTCOME_UNKNOWN':
+        // The TM itself does not know (a one-phase COMMIT lost its connection), and never will: stop asking.
+        return { kind: 'unknown', error: new OutcomeUnknownError(`transaction ${gtrid} has an unknown outcome: ${abortReason}`, { metadata: { gtrid } }) }
       default: {
         // ACTIVE (our Commit never arrived) or PREPARING (it is running): Commit again; a repeat gets the same answer.
         const again = await sendCommit(rpc, request)

@@ -14,6 +14,8 @@ export type TransactionState =
   | 'ROLLED_BACK'
   /** An operator resolved a branch against the decision: the outcome is mixed. */
   | 'HEURISTIC'
+  /** Its one writing branch's one-phase COMMIT lost its connection: only that database knows; check the data. */
+  | 'OUTCOME_UNKNOWN'
 
 /** A branch's state. */
 export type BranchState = 'UNSPECIFIED' | 'ACTIVE' | 'PREPARED' | 'READ_ONLY' | 'COMMITTED' | 'ROLLED_BACK' | 'FAILED' | 'ESCAPED'

@@ -18,7 +18,7 @@ import type { Colors } from './render.js'
 import type { CliTls } from './tls-diagnosis.js'
 
 export const DEFAULT_ADDRESS = '127.0.0.1:50051'
-const STATES = ['ACTIVE', 'PREPARING', 'COMMITTING', 'COMMITTED', 'ROLLING_BACK', 'ROLLED_BACK', 'HEURISTIC'] as const
+const STATES = ['ACTIVE', 'PREPARING', 'COMMITTING', 'COMMITTED', 'ROLLING_BACK', 'ROLLED_BACK', 'HEURISTIC', 'OUTCOME_UNKNOWN'] as const
 
 /** A usage error found after commander parsed the line (exit 2). */
 class UsageError extends Error {}
@@ -185,7 +185,7 @@ export function addAdminCommand(program: Command): void {
 
   admin
     .command('transactions')
-    .description('list transactions (STUCK: in phase 2 longer than admin.stuckAfterMs; HEURISTIC: mixed outcome)')
+    .description('list transactions (STUCK: in phase 2 longer than admin.stuckAfterMs; HEURISTIC: mixed outcome; OUTCOME_UNKNOWN: a one-phase commit lost its connection, check the data)')
     .option('-s, --state <state>', 'only this state; repeat or comma-separate for several', parseState)
     .option('--older-than <ms>', 'only transactions begun at least this long ago', parseMs)
     .option('-r, --resource <name>', 'only transactions with a branch on this resource')

@@ -82,12 +82,13 @@ export function alertsOf(tx: Transaction__Output, stuck: boolean): string[] {
   const alerts: string[] = []
   if (stuck) alerts.push('STUCK')
   if (tx.state === 'TRANSACTION_STATE_HEURISTIC') alerts.push('HEURISTIC')
+  if (tx.state === 'TRANSACTION_STATE_OUTCOME_UNKNOWN') alerts.push('UNKNOWN')
   return alerts
 }
 
 function stateCell(c: Colors, state: string, alert: boolean): string {
   const s = shortEnum(state, 'TRANSACTION_STATE_')
-  if (alert || s === 'HEURISTIC') return c.red(s)
+  if (alert || s === 'HEURISTIC' || s === 'OUTCOME_UNKNOWN') return c.red(s)
   if (s === 'PREPARING' || s === 'COMMITTING') return c.yellow(s)
   return s
 }

@@ -229,8 +229,9 @@ async function commitOnePhase(ctx: CommitContext, tx: Transaction, writer: Branc
         retryable: isTransient(adapterError.serverCode),
       })
     }
-    // The connection died during COMMIT: the server alone knows whether it happened.
-    tx.state = 'HEURISTIC'
+    // The connection died during COMMIT: the server alone knows whether it happened. Not HEURISTIC (mixed): with one
+    // writer nothing can be mixed, and a caller asking later must hear unknown, not "an operator contradicted it".
+    tx.state = 'OUTCOME_UNKNOWN'
     tx.abortReason = `one-phase commit on "${writer.resource}" has an unknown outcome: ${adapterError.message}`
     writer.state = 'failed'
     ctx.logger.error({ gtrid: tx.gtrid, resource: writer.resource, err: adapterError.message }, 'one-phase commit outcome unknown')

@@ -68,6 +68,8 @@ export class CommitRequests {
         throw toldRolledBack(tx)
       case 'HEURISTIC':
         throw heuristicError(tx)
+      case 'OUTCOME_UNKNOWN':
+        throw new TmError('TM_OUTCOME_UNKNOWN', tx.abortReason ?? `transaction ${tx.gtrid} has an unknown outcome`)
       default:
         return { tx, commitLocally: [] } // recovered from the log: committing or committed
     }

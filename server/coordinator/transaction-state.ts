@@ -11,17 +11,20 @@ export type TxState =
   | 'ROLLING_BACK'
   | 'ROLLED_BACK'
   | 'HEURISTIC'
+  // The one-phase COMMIT of its only writer lost its connection: only that database knows (commit-protocol.ts).
+  | 'OUTCOME_UNKNOWN'
 
 const ALLOWED: Record<TxState, readonly TxState[]> = {
   ACTIVE: ['PREPARING', 'ROLLING_BACK'],
   // PREPARING → COMMITTED: one-phase and all-read-only commits need no decision record.
-  PREPARING: ['COMMITTING', 'COMMITTED', 'ROLLING_BACK'],
+  PREPARING: ['COMMITTING', 'COMMITTED', 'ROLLING_BACK', 'OUTCOME_UNKNOWN'],
   // Past the commit point nothing rolls back; only an operator can make it mixed.
   COMMITTING: ['COMMITTED', 'HEURISTIC'],
   COMMITTED: ['HEURISTIC'],
   ROLLING_BACK: ['ROLLED_BACK', 'HEURISTIC'],
   ROLLED_BACK: ['HEURISTIC'],
   HEURISTIC: [],
+  OUTCOME_UNKNOWN: [],
 }
 
 export function canTransition(from: TxState, to: TxState): boolean {
@@ -34,7 +37,7 @@ export function isLive(state: TxState): boolean {
 }
 
 export function isFinal(state: TxState): boolean {
-  return state === 'COMMITTED' || state === 'ROLLED_BACK' || state === 'HEURISTIC'
+  return state === 'COMMITTED' || state === 'ROLLED_BACK' || state === 'HEURISTIC' || state === 'OUTCOME_UNKNOWN'
 }
 
 /** True once the COMMIT decision is (or may be) durable: the transaction must commit. */

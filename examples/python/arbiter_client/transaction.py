@@ -193,6 +193,9 @@ class Transaction:
                     f"transaction {self.gtrid} rolled back: {tx.abort_reason or 'rolled back'}",
                     metadata={"gtrid": self.gtrid, "retryable": "false"},
                 )
+            if state == transaction_pb2.TRANSACTION_STATE_OUTCOME_UNKNOWN:
+                # The TM itself does not know (a one-phase COMMIT lost its connection), and never will: stop asking.
+                return "unknown", OutcomeUnknownError(f"transaction {self.gtrid} has an unknown outcome: {tx.abort_reason}", metadata={"gtrid": self.gtrid})
             if state == transaction_pb2.TRANSACTION_STATE_HEURISTIC:
                 return "heuristic", HeuristicOutcomeError(f"transaction {self.gtrid} has a heuristic outcome: {tx.abort_reason}", metadata={"gtrid": self.gtrid})
             # ACTIVE (our Commit never arrived) or PREPARING (it is running): Commit again, idempotent.

@@ -17,6 +17,13 @@ export const TransactionState = {
    * decision, or a branch escaped its transaction (BRANCH_STATE_ESCAPED).
    */
   TRANSACTION_STATE_HEURISTIC: 'TRANSACTION_STATE_HEURISTIC',
+  /**
+   * Not known: the connection to its one writing branch died during that
+   * branch's one-phase COMMIT, so only the database knows whether it
+   * committed (there was nothing else to mix: no decision record, no other
+   * writer). The TM never learns more: check the data.
+   */
+  TRANSACTION_STATE_OUTCOME_UNKNOWN: 'TRANSACTION_STATE_OUTCOME_UNKNOWN',
 } as const;
 
 export type TransactionState =
@@ -44,5 +51,13 @@ export type TransactionState =
    */
   | 'TRANSACTION_STATE_HEURISTIC'
   | 7
+  /**
+   * Not known: the connection to its one writing branch died during that
+   * branch's one-phase COMMIT, so only the database knows whether it
+   * committed (there was nothing else to mix: no decision record, no other
+   * writer). The TM never learns more: check the data.
+   */
+  | 'TRANSACTION_STATE_OUTCOME_UNKNOWN'
+  | 8
 
 export type TransactionState__Output = typeof TransactionState[keyof typeof TransactionState]
