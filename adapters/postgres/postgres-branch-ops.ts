@@ -4,7 +4,7 @@ import type { PgFieldLike } from './postgres-values.js'
 import { classifyPgError } from '../errors/classify-pg.js'
 import { AdapterError } from '../types.js'
 import type { FinishOutcome, Vote, Xid } from '../types.js'
-import { xidToPgGid, xidToString } from '../xid/xid.js'
+import { xidToPgGid } from '../xid/xid.js'
 
 export interface PgResultLike {
   command: string
@@ -79,16 +79,16 @@ export interface PrepareOptions {
   readonly failure?: AdapterError
   /** The read-only probe; `pg_current_xact_id_if_assigned()` needs PostgreSQL 13. */
   readonly xactIdFunction?: string
-  /** Ask whether the branch wrote (default true); false prepares it either way. */
-  readonly probeReadOnly?: boolean
   /**
-   * Send the probe and PREPARE TRANSACTION together, one round trip instead
-   * of two, for branches that most likely wrote but the caller cannot tell
-   * (the application's own connections). A branch that turns out read-only
-   * is then committed with COMMIT PREPARED right away (a prepare and a commit
-   * more than a plain COMMIT would have cost) and still votes read-only.
+   * Ask whether the branch wrote (default true); false prepares it either
+   * way. The probe rides with PREPARE TRANSACTION, one round trip; a branch
+   * that turns out read-only is then committed with COMMIT PREPARED right
+   * away and votes read-only. Never a plain COMMIT: that would deliver a
+   * NOTIFY of a branch that wrote nothing even if its transaction then rolls
+   * back, where PREPARE refuses a NOTIFY (found by hostile testing), and it
+   * would skip the serializable checks PREPARE makes.
    */
-  readonly probeWithPrepare?: boolean
+  readonly probeReadOnly?: boolean
   /**
    * Prepare as the session's login role (SET LOCAL ROLE NONE in the same
    * round trip): PostgreSQL lets only the role that prepared a transaction,
@@ -216,25 +216,7 @@ export async function pgPrepare(client: PgClientLike, xid: Xid, resource: string
   if (status === 'I') {
     return { vote: 'no', reason: 'the branch is not in a transaction block (it was ended by a statement, or never began)', escaped: true }
   }
-  if (opts.probeReadOnly !== false && opts.probeWithPrepare === true) return probeAndPrepare(client, xid, resource, opts)
-  try {
-    if (opts.probeReadOnly !== false) {
-      const fn = opts.xactIdFunction ?? 'pg_current_xact_id_if_assigned'
-      const probe = await control(client, `SELECT ${fn}() IS NULL AS ro${opts.marked === undefined ? '' : `, ${markCheck(client, opts.marked)}`}`, opts.timeoutMs)
-      const readOnly = (probe.rows[0] as { ro?: unknown } | undefined)?.ro === true
-      if (readOnly) {
-        const c = await control(client, 'COMMIT', opts.timeoutMs)
-        if (c.command === 'COMMIT') return { vote: 'read-only' }
-        return no(`read-only branch did not commit (server answered ${c.command})`)
-      }
-    }
-  } catch (err) {
-    const e = classifyPgError(err, resource, `prepare ${xidToString(xid)}`)
-    if (isUnmarked(e, opts)) return unmarked(client, opts)
-    if (e.errorClass !== 'vote-no') throw e
-    await rollbackQuietly(client, opts.timeoutMs)
-    return no(e.message, e)
-  }
+  if (opts.probeReadOnly !== false) return probeAndPrepare(client, xid, resource, opts)
   let result: PgResultLike
   try {
     const check = opts.marked === undefined ? '' : `SELECT ${markCheck(client, opts.marked)}; `
@@ -253,7 +235,7 @@ export async function pgPrepare(client: PgClientLike, xid: Xid, resource: string
   return notPrepared(result.command)
 }
 
-/** pgPrepare's one-round-trip form (PrepareOptions.probeWithPrepare); the block is known to be open and healthy. */
+/** pgPrepare with the read-only probe (PrepareOptions.probeReadOnly), in one round trip; the block is known to be open and healthy. */
 async function probeAndPrepare(client: PgClientLike, xid: Xid, resource: string, opts: PrepareOptions): Promise<Vote> {
   const gid = gidOf(xid, resource)
   const fn = opts.xactIdFunction ?? 'pg_current_xact_id_if_assigned'

@@ -29,7 +29,7 @@ export const postgresLocalBranch: LocalBranchOps<PgClientLike> = {
     try {
       // Checked for writes only when it may have only read (the probe rides with the PREPARE).
       const marked = markOf(conn, gidOf(xid, resource))
-      return await pgPrepare(conn, xid, resource, options?.mayOnlyRead === true ? { probeWithPrepare: true, marked } : { probeReadOnly: false, marked })
+      return await pgPrepare(conn, xid, resource, { probeReadOnly: options?.mayOnlyRead === true, marked })
     } catch (err) {
       throw classifyPgError(err, resource, 'prepare')
     }

@@ -105,12 +105,17 @@ async function commitSteps(
     const writers = [...sureWriters, ...maybeReaders.filter((_, i) => readOnly[i] !== true)]
     if (writers.length <= 1) {
       const readers = managed.filter((b) => !writers.includes(b))
+      // Readers are prepared (the probe rides with PREPARE TRANSACTION) before the writer commits: PostgreSQL
+      // refuses to prepare a NOTIFY, which a plain COMMIT of a "read-only" branch delivered even when the
+      // transaction then rolled back (found by hostile testing). With no writer, one reader ends last in one
+      // phase instead: a plain COMMIT, so a lone reader costs no prepare and its NOTIFY goes out as it should.
+      const last = writers[0] ?? readers.pop()
       const stillPrepared = await prepareAll(ctx, tx, readers)
       ctx.observer?.phase1(secondsSince(phase1Started))
-      if (stillPrepared.length === 0) return commitOnePhase(ctx, tx, writers[0])
+      if (stillPrepared.length === 0) return commitOnePhase(ctx, tx, last, writers.length === 0)
       // A "reader" voted prepared after all (it wrote something): do the full
       // protocol, with the writer prepared too (phase 2 commits only prepared branches).
-      const preparedWriters = await prepareAll(ctx, tx, writers)
+      const preparedWriters = await prepareAll(ctx, tx, last === undefined ? [] : [last])
       return decideAndFinish(ctx, tx, [...preparedWriters, ...stillPrepared], waitFor)
     }
   }
@@ -192,13 +197,14 @@ async function prepareOne(branch: Branch): Promise<Vote> {
   }
 }
 
-async function commitOnePhase(ctx: CommitContext, tx: Transaction, writer: Branch | undefined): Promise<CommitOutcome> {
+/** Commits `writer` in one phase; `onlyRead`: it is the last of branches that all only read. */
+async function commitOnePhase(ctx: CommitContext, tx: Transaction, writer: Branch | undefined, onlyRead: boolean): Promise<CommitOutcome> {
   if (!writer) {
     await unlessDoomed(ctx, tx)
     tx.commitPath = 'read-only'
     return finishCommitted(ctx, tx)
   }
-  tx.commitPath = 'one-phase'
+  tx.commitPath = onlyRead ? 'read-only' : 'one-phase'
   if (Date.now() > tx.deadline) await failAbort(ctx, tx, { reason: 'deadline exceeded before commit', retryable: true })
   let committed: boolean
   try {
@@ -216,8 +222,8 @@ async function commitOnePhase(ctx: CommitContext, tx: Transaction, writer: Branc
       return true
     })
     if (committed) {
-      writer.state = 'committed'
-      await failpoint('after-one-phase-commit')
+      writer.state = onlyRead ? 'read-only' : 'committed'
+      if (!onlyRead) await failpoint('after-one-phase-commit') // the crash of a write whose record is only the database's
     }
   } catch (error) {
     const adapterError = error as { errorClass?: string; serverCode?: string; message?: string }
