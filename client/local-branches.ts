@@ -275,9 +275,10 @@ export class LocalBranches {
           const outcome = await within(ops(b).rollback(b.conn, b.xid!, b.resource), timeoutMs)
           if (outcome === TIMED_OUT) throw new Error('timed out')
           b.state = 'rolled-back'
-          // PostgreSQL only: MariaDB refuses COMMIT and ROLLBACK inside an XA branch (1399), and answers XA
-          // ROLLBACK of a branch it rolled back itself after a deadlock with XA_RB*, which is 'already-done' too.
-          if (wasOpen && outcome === 'already-done' && b.driver === 'postgres') {
+          // 'already-done' for a branch still open: it was not there to roll back, so the application ended it itself
+          // (PostgreSQL: the block lost its mark; MariaDB: XAER_NOTA and not in XA RECOVER, after the application's
+          // own XA END and XA COMMIT, found by hostile testing). A branch MariaDB rolled back after a deadlock is 'done'.
+          if (wasOpen && outcome === 'already-done') {
             b.escaped = true
             escaped ??= `the local branch on "${b.resource}" was ended by a statement of the application's own on its enlisted connection (COMMIT or ROLLBACK) before the transaction rolled back: its writes may be committed while the rest is rolled back`
           }

@@ -161,9 +161,57 @@ export async function xaPrepare(conn: MysqlConnectionLike, xid: Xid, resource: s
     return { vote: 'prepared' }
   } catch (err) {
     const e = classifyMysqlError(err, resource, `${step} ${xidToString(xid)}`)
+    // 1399 says the branch is not ACTIVE, in a state named only in the message's text. Ask the server instead:
+    // found by hostile testing, an application's own XA END + XA COMMIT … ONE PHASE on the enlisted connection
+    // committed the branch and was reported as a plain "no" vote, so as a rollback of the whole transaction.
+    if (step === 'XA END' && errnoOf(e) === 1399 && (await goneFromConnection(conn, xid, resource, t))) {
+      return {
+        vote: 'no',
+        reason: `the branch's XA transaction no longer exists on its connection: the application ended it itself (its own XA END and XA COMMIT or XA ROLLBACK), so its writes may be committed`,
+        escaped: true,
+      }
+    }
     if (e.errorClass !== 'vote-no') throw e
     await abandon(conn, xid, resource, true, t)
     return no(e.message, e)
+  }
+}
+
+/**
+ * Rolls back a branch on its own connection (ACTIVE: XA END first).
+ * 'already-done' only when the branch no longer exists there (XAER_NOTA, not
+ * in XA RECOVER): the application ended it itself. A branch the server
+ * rolled back (XA_RB*: a deadlock, a timeout) counts as rolled back here,
+ * 'done', since nothing of it can have committed.
+ */
+export async function xaRollbackOwn(conn: MysqlConnectionLike, xid: Xid, resource: string, timeoutMs?: number): Promise<FinishOutcome> {
+  const lit = xidLiteral(xid, resource)
+  await quietly(conn, `XA END ${lit}`, timeoutMs) // IDLE or PREPARED answer 1399, which is fine
+  try {
+    await run(conn, `XA ROLLBACK ${lit}`, timeoutMs)
+    return 'done'
+  } catch (err) {
+    const errno = errnoOf(classifyMysqlError(err, resource, `XA ROLLBACK ${xidToString(xid)}`))
+    if (errno === 1402 || errno === 1613 || errno === 1614) return 'done'
+  }
+  return xaFinish(conn, 'ROLLBACK', xid, resource, timeoutMs) // XAER_NOTA and the rest, judged as for any finish
+}
+
+/**
+ * Whether the branch no longer exists on its connection (the application
+ * finished it there), by what the server answers: XA ROLLBACK of it says
+ * XAER_NOTA (1397) and XA RECOVER does not list it. A branch that does exist
+ * (ROLLBACK ONLY, IDLE, or prepared by the application) is rolled back by
+ * that XA ROLLBACK.
+ */
+export async function goneFromConnection(conn: MysqlConnectionLike, xid: Xid, resource: string, timeoutMs?: number): Promise<boolean> {
+  try {
+    await run(conn, `XA ROLLBACK ${xidLiteral(xid, resource)}`, timeoutMs)
+    return false
+  } catch (err) {
+    const e = classifyMysqlError(err, resource, `XA ROLLBACK ${xidToString(xid)}`)
+    if (errnoOf(e) !== 1397) return false
+    return !(await isListed(conn, xid, resource, timeoutMs).catch(() => true))
   }
 }
 

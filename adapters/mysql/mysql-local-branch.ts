@@ -6,7 +6,7 @@
 import type { LocalBranchOps, Xid } from '../types.js'
 import { xidKey } from '../xid/xid.js'
 import type { MysqlConnectionLike } from './mysql-branch-ops.js'
-import { run, writeCount, xaFinish, xaPrepare, xaStart, xidLiteral } from './mysql-branch-ops.js'
+import { writeCount, xaFinish, xaPrepare, xaRollbackOwn, xaStart, xidLiteral } from './mysql-branch-ops.js'
 
 export type { MysqlConnectionLike } from './mysql-branch-ops.js'
 
@@ -53,12 +53,7 @@ export const mysqlLocalBranch: LocalBranchOps<MysqlConnectionLike> = {
 
   async rollback(conn, xid, resource) {
     baselines.delete(conn)
-    // ACTIVE → XA END first; IDLE or PREPARED answer 1399 to XA END, which is fine.
-    try {
-      await run(conn, `XA END ${xidLiteral(xid, resource)}`)
-    } catch {
-      // not active on this connection
-    }
-    return xaFinish(conn, 'ROLLBACK', xid, resource)
+    // 'already-done': gone from the connection, ended by the application (local-branches.ts reads that as escaped).
+    return xaRollbackOwn(conn, xid, resource)
   },
 }

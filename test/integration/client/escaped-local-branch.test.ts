@@ -167,6 +167,40 @@ describe('a local PostgreSQL branch ended by the application itself', () => {
     }
   })
 
+  // Found by hostile testing: the MariaDB counterpart of the application's own COMMIT was told as a rollback (a plain
+  // "no" vote at XA END, and a rollback that found nothing) while its writes were committed.
+  const ownXaCommit = async (tx: Transaction, myConn: mysql.PoolConnection): Promise<void> => {
+    // pg is enlisted first (L1), MariaDB second (L2): the XID the application can build from the documented format.
+    const xid = `X'${Buffer.from(tx.gtrid).toString('hex')}',X'${Buffer.from('L2').toString('hex')}',${0x41524254}`
+    await myConn.query('UPDATE accounts SET balance = balance + 5 WHERE id = ?', [id])
+    await myConn.query(`XA END ${xid}`)
+    await myConn.query(`XA COMMIT ${xid} ONE PHASE`)
+  }
+
+  it("a MariaDB branch the application ended with its own XA END and XA COMMIT … ONE PHASE: mixed at commit, never 'rolled back'", async () => {
+    const outcome = await transfer(async (tx, pgConn, myConn) => {
+      await pgConn.query('UPDATE accounts SET balance = balance - 5 WHERE id = $1', [id])
+      await ownXaCommit(tx, myConn)
+    })
+    expect(outcome).toBeInstanceOf(HeuristicOutcomeError)
+    expect((outcome as Error).message).toMatch(/"maria"/)
+    expect(await balancesOf(dbs, id)).toEqual({ pg: 100, maria: 5 })
+    await nothingHeld()
+  })
+
+  it('the same, then the callback throws: mixed, with its error as the cause', async () => {
+    const thrown = new Error('failed after its own XA COMMIT')
+    const outcome = await transfer(async (tx, pgConn, myConn) => {
+      await pgConn.query('UPDATE accounts SET balance = balance - 5 WHERE id = $1', [id])
+      await ownXaCommit(tx, myConn)
+      throw thrown
+    })
+    expect(outcome).toBeInstanceOf(HeuristicOutcomeError)
+    expect((outcome as Error).cause).toBe(thrown)
+    expect(await balancesOf(dbs, id)).toEqual({ pg: 100, maria: 5 })
+    await nothingHeld()
+  })
+
   it("a deferred trigger failing at PREPARE (even with division_by_zero) is a plain rollback, not the application's escape", async () => {
     // Found by review: the mark check's own failure had been told by SQLSTATE 22012 alone.
     await dbs.pgQuery(`CREATE TABLE IF NOT EXISTS deferred_fail (id int)`)
