@@ -43,6 +43,15 @@ function ageMs(now: number, preparedAt: Date | undefined, gtrid: Buffer | undefi
   return {}
 }
 
+/** The node an Arbiter gtrid names ('' when it names none). */
+function namedNode(gtrid: Buffer): string {
+  try {
+    return parseGtrid(gtrid).nodeId
+  } catch {
+    return ''
+  }
+}
+
 export async function listInDoubt(ctx: AdminContext, only: string): Promise<ListInDoubtResponse> {
   const timeoutMs = ctx.config.resourceCallTimeoutMs ?? DEFAULT_RESOURCE_CALL_TIMEOUT_MS
   const unreachable: Record<string, string> = {}
@@ -67,8 +76,9 @@ export async function listInDoubt(ctx: AdminContext, only: string): Promise<List
               ...ageMs(now, branch.preparedAt, branch.xid.gtrid),
               knowledge: toWireKnowledge(knowledge),
               action: toWireAction(action),
-              // Its own, or a node it took over: this node finishes it. Another node's: filled in below.
-              node: knowledge === 'other-node' ? '' : ctx.config.nodeId,
+              // Its own, or a node it took over: this node finishes it. Another node's: the node its gtrid names,
+              // or in a cluster its holder (filled in below).
+              node: knowledge === 'other-node' ? namedNode(branch.xid.gtrid) : ctx.config.nodeId,
               why,
             }
           }),

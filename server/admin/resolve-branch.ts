@@ -61,6 +61,7 @@ async function resolveExclusively(
 ): Promise<ResolveBranchResponse> {
   const targets = await findTargets(ctx, req)
   await refuseHeldElsewhere(ctx, targets)
+  refuseOtherNodes(ctx, targets)
   const judged = targets.map((t) => ({ ...t, ...judge(ctx, t, action) }))
   const refused = judged.filter((j) => j.contradiction !== undefined)
   if (refused.length > 0 && !req.force) {
@@ -134,6 +135,28 @@ async function refuseHeldElsewhere(ctx: AdminContext, targets: readonly Target[]
   for (const gtrid of gtrids) {
     const holder = holders.get(gtrid)
     if (holder && holder.nodeId !== ctx.config.nodeId) throw wrongNode(gtrid, holder, 'resolve the branches of')
+  }
+}
+
+/**
+ * Another node's branch, outside a cluster that took that node over, is
+ * refused even with force. Its decision is in that node's own log, which
+ * this node's resolution never reaches: that node, restarted, would carry
+ * out its decision on the other branches, find this one finished, and
+ * report COMMITTED for a mixed outcome, while this node reported a rollback
+ * (found by hostile testing: neither said HEURISTIC).
+ */
+function refuseOtherNodes(ctx: AdminContext, targets: readonly Target[]): void {
+  for (const { resource, branch } of targets) {
+    const gtrid = branch.xid.gtrid.toString('utf8')
+    const owner = parseGtrid(gtrid).nodeId
+    if (owner === ctx.config.nodeId || ctx.cluster?.adopts(owner) || ctx.log.get(gtrid) || ctx.coordinator.isLive(gtrid)) continue
+    throw new TmError(
+      'TM_ILLEGAL_STATE',
+      `refused, even with force: ${resource} ${xidToString(branch.xid)} is TM node "${owner}"'s, and its decision is in that node's log, which a resolution here never reaches. ` +
+        `Resolve it on node "${owner}" (arbiter admin resolve --address <its address>); started again, it finishes the branch by its own decision`,
+      { metadata: { gtrid, node: owner } },
+    )
   }
 }
 

@@ -43,6 +43,8 @@ export function formatAge(ms: number): string {
 export function recoveryPhrase(b: Pick<InDoubtBranch__Output, 'knowledge' | 'action'> & { node?: string; nodeLive?: boolean }): string {
   const action = shortEnum(b.action, 'RECOVERY_ACTION_')
   const knowledge = shortEnum(b.knowledge, 'LOG_KNOWLEDGE_')
+  // Another node's branch outside a cluster: its gtrid names the node; nothing here knows of its liveness.
+  if (knowledge === 'OTHER_NODE' && b.nodeLive === undefined) return b.node ? `left alone (TM node ${b.node}'s: its own recovery finishes it)` : "left alone (another TM node's)"
   // Another node's branch in a cluster (this node leaves it alone): what its holder will do.
   if (action === 'NONE' && b.node && knowledge !== 'FOREIGN') {
     // A holder that is down does nothing until a takeover or its restart: say so rather than "node X commits it".

@@ -78,9 +78,16 @@ describe('in-doubt', () => {
     try {
       const text = xidToString(xid)
       const json = JSON.parse((await cli('in-doubt', '--json', '--resource', 'pg')).stdout) as { branches: Record<string, unknown>[] }
-      expect(json.branches.find((b) => b.xid === text)).toMatchObject({ knowledge: 'LOG_KNOWLEDGE_OTHER_NODE', action: 'RECOVERY_ACTION_NONE' })
+      expect(json.branches.find((b) => b.xid === text)).toMatchObject({ knowledge: 'LOG_KNOWLEDGE_OTHER_NODE', action: 'RECOVERY_ACTION_NONE', node: 'someothernode' })
       const row = rowOf((await cli('in-doubt', '--resource', 'pg')).stdout, 'pg')
-      expect(row.slice(4)).toEqual(['OTHER_NODE', "left alone (another TM node's)"])
+      expect(row.slice(4)).toEqual(['OTHER_NODE', "left alone (TM node someothernode's: its own recovery finishes it)"])
+
+      // Resolved here, even with force, it would never reach that node's log: refused, and still prepared.
+      // Found by hostile testing: rolled back here, its node later committed the rest and said COMMITTED.
+      const forced = await cli('resolve', '--resource', 'pg', '--xid', text, '--rollback', '--force', '--reason', 'its node looks dead')
+      expect(forced.code).not.toBe(0)
+      expect(forced.stderr).toMatch(/refused, even with force: .*TM node "someothernode"'s/)
+      expect((await pgAdapter.recover()).some((b) => xidToString(b.xid) === text)).toBe(true)
     } finally {
       await pgAdapter.rollback(xid)
     }
