@@ -34,6 +34,7 @@ export interface NodeLeaseOptions {
 export class NodeLease {
   readonly instance = randomUUID()
   private current = 0
+  private firstJoined: number | undefined
   private timer: NodeJS.Timeout | undefined
   private renewing: Promise<void> | undefined
   private stopped = false
@@ -88,6 +89,11 @@ export class NodeLease {
     return this.o.nodeId
   }
 
+  /** When this node first joined this store, by the store's clock (ms since the epoch); undefined before it joins. */
+  get firstJoinedAt(): number | undefined {
+    return this.firstJoined
+  }
+
   /** The epoch this node holds (0 before it joins). */
   get epoch(): number {
     return this.current
@@ -106,20 +112,21 @@ export class NodeLease {
     for (let attempt = 0; ; attempt++) {
       signal?.throwIfAborted()
       const started = performance.now()
-      const r = await this.query<{ epoch: string | null; live_ms: number | null; renewed: string | null; instance: string | null; address: string | null }>(
+      const r = await this.query<{ epoch: string | null; first_joined_ms: number | null; live_ms: number | null; renewed: string | null; instance: string | null; address: string | null }>(
         `WITH old AS (SELECT epoch, instance, address, renewed_at, lease_expires_at FROM arbiter_nodes WHERE node_id = $1 FOR UPDATE),
               taken AS (
                 UPDATE arbiter_nodes n SET epoch = n.epoch + 1, instance = $2, address = $3, resources = $5::text[],
                        lease_expires_at = now() + $4 * interval '1 millisecond', renewed_at = now(), joined_at = now(),
-                       taken_over_by = NULL, taken_over_at = NULL
+                       first_joined_at = COALESCE(n.first_joined_at, now()), taken_over_by = NULL, taken_over_at = NULL
                 FROM old WHERE n.node_id = $1 AND old.lease_expires_at <= now()
-                RETURNING n.epoch),
+                RETURNING n.epoch, n.first_joined_at),
               fresh AS (
-                INSERT INTO arbiter_nodes (node_id, epoch, instance, address, lease_expires_at, renewed_at, joined_at, resources)
-                SELECT $1, 1, $2, $3, now() + $4 * interval '1 millisecond', now(), now(), $5::text[] WHERE NOT EXISTS (SELECT 1 FROM old)
+                INSERT INTO arbiter_nodes (node_id, epoch, instance, address, lease_expires_at, renewed_at, joined_at, first_joined_at, resources)
+                SELECT $1, 1, $2, $3, now() + $4 * interval '1 millisecond', now(), now(), now(), $5::text[] WHERE NOT EXISTS (SELECT 1 FROM old)
                 ON CONFLICT (node_id) DO NOTHING
-                RETURNING epoch)
+                RETURNING epoch, first_joined_at)
          SELECT COALESCE((SELECT epoch FROM taken), (SELECT epoch FROM fresh))::text AS epoch,
+                (EXTRACT(EPOCH FROM COALESCE((SELECT first_joined_at FROM taken), (SELECT first_joined_at FROM fresh))) * 1000)::float8 AS first_joined_ms,
                 (SELECT EXTRACT(EPOCH FROM lease_expires_at - now()) * 1000 FROM old)::float8 AS live_ms,
                 (SELECT renewed_at::text FROM old) AS renewed, (SELECT instance FROM old) AS instance, (SELECT address FROM old) AS address`,
         [this.o.nodeId, this.instance, this.address, this.o.leaseMs, [...this.o.resources]],
@@ -128,6 +135,7 @@ export class NodeLease {
       const row = r.rows[0]!
       if (row.epoch !== null) {
         this.current = Number(row.epoch)
+        if (row.first_joined_ms !== null) this.firstJoined = row.first_joined_ms
         this.validUntil = started + this.o.leaseMs
         this.o.logger.info({ nodeId: this.o.nodeId, epoch: this.current, leaseMs: this.o.leaseMs }, 'joined the cluster')
         return

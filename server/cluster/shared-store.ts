@@ -155,6 +155,7 @@ export async function openSharedStore(config: SharedStoreConfig, logger: Logger)
   const members = new ClusterMembers(pool, config.option)
   const takenOver: TakenOverNodes = {
     adopts: (nodeId) => takeover.adopts(nodeId),
+    firstJoinedAt: (nodeId) => takeover.firstJoinedAt(nodeId),
     presumeAborted: (gtrid, nodeId) => log.presumeAborted(gtrid, nodeId),
   }
   return {

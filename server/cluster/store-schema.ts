@@ -7,7 +7,7 @@
 import type pg from 'pg'
 import { StoreError } from './store-error.js'
 
-export const STORE_SCHEMA_VERSION = 3
+export const STORE_SCHEMA_VERSION = 4
 
 /** pg_advisory_xact_lock key: "arbiter" in ASCII, so it is recognisable in pg_locks. */
 const MIGRATION_LOCK = 0x61726269746572n
@@ -56,6 +56,11 @@ const MIGRATIONS: readonly (readonly string[])[] = [
   // 3: the resource names each node is configured with: a node takes over only a node whose resources it has
   // all (NULL: a node from before version 3, taken over as before).
   [`ALTER TABLE arbiter_nodes ADD COLUMN resources text[]`],
+  // 4: when each node first joined this store (joined_at moves with every join). A branch its gtrid names from
+  // before then was never this store's to decide: it is never presumed aborted from here (a node pointed at
+  // another store by mistake would otherwise roll back what its real store holds committed). A node from before
+  // version 4 counts from its last join.
+  [`ALTER TABLE arbiter_nodes ADD COLUMN first_joined_at timestamptz`, `UPDATE arbiter_nodes SET first_joined_at = joined_at`],
 ]
 
 /** Brings the store's tables to STORE_SCHEMA_VERSION; refuses a store of a newer version. */

@@ -34,7 +34,8 @@ export interface TakeoverOptions {
 }
 
 export class Takeover {
-  private readonly adopted = new Set<string>()
+  /** Taken-over nodes, with when each first joined this store (its orphans named before then are not this store's). */
+  private readonly adopted = new Map<string, number | undefined>()
   /** node@epoch lapses already said to be left for lack of resources. */
   private readonly warnedLacking = new Set<string>()
   private timer: NodeJS.Timeout | undefined
@@ -66,6 +67,11 @@ export class Takeover {
   /** True while this node has taken `nodeId` over and it has not rejoined: its orphans are this node's to presume aborted. */
   adopts(nodeId: string): boolean {
     return this.adopted.has(nodeId)
+  }
+
+  /** When an adopted node first joined this store (ms, store's clock); undefined when not known or not adopted. */
+  firstJoinedAt(nodeId: string): number | undefined {
+    return this.adopted.get(nodeId)
   }
 
   /** Forgets every adoption (this node lost its own lease). */
@@ -144,14 +150,15 @@ export class Takeover {
     const client = await this.pool.connect()
     let moved: string[]
     let newEpoch: number
+    let firstJoined: number | undefined
     try {
       await client.query('BEGIN')
       // This node's own lease, held and locked for the whole takeover: a node that lost its lease takes nothing.
-      const bumped = await client.query<{ epoch: string }>(
+      const bumped = await client.query<{ epoch: string; first_joined_ms: number | null }>(
         `WITH me AS (SELECT 1 FROM arbiter_nodes WHERE node_id = $1 AND epoch = $2 AND lease_expires_at > now() FOR SHARE)
          UPDATE arbiter_nodes SET epoch = epoch + 1, taken_over_by = $1, taken_over_at = now(), takeovers = takeovers + 1
          WHERE node_id = $3 AND epoch = $4 AND lease_expires_at <= now() AND EXISTS (SELECT 1 FROM me)
-         RETURNING epoch::text`,
+         RETURNING epoch::text, (EXTRACT(EPOCH FROM first_joined_at) * 1000)::float8 AS first_joined_ms`,
         [me, this.lease.epoch, nodeId, epoch],
       )
       if (bumped.rowCount !== 1) {
@@ -159,6 +166,7 @@ export class Takeover {
         return undefined // it renewed, rejoined, or another node was first
       }
       newEpoch = Number(bumped.rows[0]!.epoch)
+      firstJoined = bumped.rows[0]!.first_joined_ms ?? undefined
       // A statement of its own, after the bump: its snapshot holds every decision the old owner got in.
       moved = (
         await client.query<{ gtrid: string }>(`UPDATE arbiter_transactions SET owner = $1 WHERE owner = $2 AND ended_at IS NULL RETURNING gtrid`, [me, nodeId])
@@ -171,7 +179,7 @@ export class Takeover {
       client.release()
     }
     await this.log.adopt(moved)
-    this.adopted.add(nodeId)
+    this.adopted.set(nodeId, firstJoined)
     const event: TakeoverEvent = { nodeId, epoch: newEpoch, moved: moved.length, durationMs: Math.round(performance.now() - started) }
     this.history.push(event)
     this.totals.takeovers++

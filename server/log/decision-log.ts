@@ -64,11 +64,12 @@ export interface DecisionLog {
    */
   lookUp?(gtrid: string): Promise<LoggedTransaction | undefined>
   /**
-   * When this log was created (ms), for a store kept on one node's disk: a
+   * When this log was created (ms): for a store on one node's disk, when
+   * that log was; for the shared store, when this node first joined it. A
    * branch of this node named before that may have its decision in another
-   * log (a wrong dataDir, a volume not mounted), so nothing named before it
-   * is presumed aborted. Undefined: not known (a log from before this was
-   * recorded), or a shared store.
+   * log (a wrong dataDir, a volume not mounted, log.url naming another
+   * store), so nothing named before it is presumed aborted. Undefined: not
+   * known (a log from before this was recorded).
    */
   createdAt?(): number | undefined
   /** Why the log cannot take a decision now, in words (readiness); undefined: the store has nothing to say beyond healthy(). */

@@ -40,6 +40,8 @@ export interface Fence {
   readonly held: boolean
   /** A write made at `epoch` found the fence closed (ignored when the node has moved on from that epoch). */
   lost(why: string, epoch: number): void
+  /** When this node first joined this store (store's clock, ms); undefined before it joins. */
+  readonly firstJoinedAt?: number | undefined
 }
 
 /** The node lost its lease: nothing of the batch was written. */
@@ -366,6 +368,11 @@ export class PostgresDecisionLog implements DecisionLog {
 
   stats(): DecisionLogStats {
     return { ...this.counters, segments: 0 }
+  }
+
+  /** When this node first joined this store (DecisionLog.createdAt): its decisions are here only from then. */
+  createdAt(): number | undefined {
+    return this.o.fence.firstJoinedAt
   }
 
   healthy(): boolean {

@@ -53,6 +53,8 @@ export interface RecoveryReport {
 /** Nodes this one took over (cluster/takeover.ts): their orphans are this node's to presume aborted. */
 export interface TakenOverNodes {
   adopts(nodeId: string): boolean
+  /** When an adopted node first joined the shared store (ms); its orphans named before then were never the store's. */
+  firstJoinedAt?(nodeId: string): number | undefined
   /** Marks the orphan aborted in the shared store first, so no node can ever log a decision for it. */
   presumeAborted(gtrid: string, nodeId: string): Promise<'aborted' | 'decided' | 'theirs' | 'refused'>
 }
@@ -319,22 +321,24 @@ export class Recovery {
       return { knowledge: 'no-decision', action: 'wait', why: `this node does not hold its node id at resource "${resource}" now: nothing is presumed` }
     }
     if (!this.deps.log.healthy()) return { knowledge: 'no-decision', action: 'wait', why: 'the decision log is not healthy: nothing is presumed' }
-    if (owner !== this.deps.config.nodeId) {
-      // Its node is fenced out (its epoch moved on): no Commit there can be logged any more.
-      return { knowledge: 'taken-over', action: 'rollback', why: `no decision, and its node "${owner}" was taken over by this one (its lease lapsed): presumed abort` }
-    }
-    // Named before this node's log existed: its decision, if it has one, is in a log this node cannot see (found by
-    // hostile testing: a relative dataDir from another working directory presumed a logged commit aborted).
-    const created = this.deps.log.createdAt?.()
+    // Named before its node's log existed: its decision, if it has one, is in a log this node cannot see. Found by
+    // hostile testing: a relative dataDir from another working directory, and a log.url naming another shared store
+    // (there: when its node first joined this store), presumed a logged commit aborted.
+    const created = owner === this.deps.config.nodeId ? this.deps.log.createdAt?.() : this.deps.takenOver?.firstJoinedAt?.(owner)
     if (created !== undefined && namedAt(gtrid) < created - EARLIER_RUN_MARGIN_MS) {
       return {
         knowledge: 'no-decision',
         action: 'wait',
         why:
-          `named before this node's decision log was created (${new Date(created).toISOString()}): its decision, if any, is in a log ` +
-          'this node cannot see (is dataDir the right folder? a relative one is resolved against the working directory; is its volume mounted?). ' +
-          'Never presumed aborted: resolve it by hand (arbiter admin resolve) once you know',
+          `named before ${owner === this.deps.config.nodeId ? "this node's" : `node "${owner}"'s`} decision log was created ` +
+          `(${new Date(created).toISOString()}; for the shared store, when the node first joined it): its decision, if any, is in a log ` +
+          'this node cannot see (is dataDir the right folder? a relative one is resolved against the working directory; is its volume mounted? ' +
+          'does log.url name the store the node used before?). Never presumed aborted: resolve it by hand (arbiter admin resolve) once you know',
       }
+    }
+    if (owner !== this.deps.config.nodeId) {
+      // Its node is fenced out (its epoch moved on): no Commit there can be logged any more.
+      return { knowledge: 'taken-over', action: 'rollback', why: `no decision, and its node "${owner}" was taken over by this one (its lease lapsed): presumed abort` }
     }
     const first = this.firstSeen.get(`${resource}|${xidKey(branch.xid)}`)
     if (this.deps.coordinator.rolledBackHere(gtrid)) {
