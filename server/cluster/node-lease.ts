@@ -89,7 +89,7 @@ export class NodeLease {
     return this.o.nodeId
   }
 
-  /** When this node first joined this store, by the store's clock (ms since the epoch); undefined before it joins. */
+  /** When this node first joined this store, by its own clock (ms since the epoch); undefined before it joins. */
   get firstJoinedAt(): number | undefined {
     return this.firstJoined
   }
@@ -117,19 +117,20 @@ export class NodeLease {
               taken AS (
                 UPDATE arbiter_nodes n SET epoch = n.epoch + 1, instance = $2, address = $3, resources = $5::text[],
                        lease_expires_at = now() + $4 * interval '1 millisecond', renewed_at = now(), joined_at = now(),
-                       first_joined_at = COALESCE(n.first_joined_at, now()), taken_over_by = NULL, taken_over_at = NULL
+                       first_joined_ms = COALESCE(n.first_joined_ms, $6), taken_over_by = NULL, taken_over_at = NULL
                 FROM old WHERE n.node_id = $1 AND old.lease_expires_at <= now()
-                RETURNING n.epoch, n.first_joined_at),
+                RETURNING n.epoch, n.first_joined_ms),
               fresh AS (
-                INSERT INTO arbiter_nodes (node_id, epoch, instance, address, lease_expires_at, renewed_at, joined_at, first_joined_at, resources)
-                SELECT $1, 1, $2, $3, now() + $4 * interval '1 millisecond', now(), now(), now(), $5::text[] WHERE NOT EXISTS (SELECT 1 FROM old)
+                INSERT INTO arbiter_nodes (node_id, epoch, instance, address, lease_expires_at, renewed_at, joined_at, first_joined_ms, resources)
+                SELECT $1, 1, $2, $3, now() + $4 * interval '1 millisecond', now(), now(), $6, $5::text[] WHERE NOT EXISTS (SELECT 1 FROM old)
                 ON CONFLICT (node_id) DO NOTHING
-                RETURNING epoch, first_joined_at)
+                RETURNING epoch, first_joined_ms)
          SELECT COALESCE((SELECT epoch FROM taken), (SELECT epoch FROM fresh))::text AS epoch,
-                (EXTRACT(EPOCH FROM COALESCE((SELECT first_joined_at FROM taken), (SELECT first_joined_at FROM fresh))) * 1000)::float8 AS first_joined_ms,
+                COALESCE((SELECT first_joined_ms FROM taken), (SELECT first_joined_ms FROM fresh))::float8 AS first_joined_ms,
                 (SELECT EXTRACT(EPOCH FROM lease_expires_at - now()) * 1000 FROM old)::float8 AS live_ms,
                 (SELECT renewed_at::text FROM old) AS renewed, (SELECT instance FROM old) AS instance, (SELECT address FROM old) AS address`,
-        [this.o.nodeId, this.instance, this.address, this.o.leaseMs, [...this.o.resources]],
+        // Date.now(): by this node's clock, as its gtrids are named; taken before the join, so before any gtrid it names then.
+        [this.o.nodeId, this.instance, this.address, this.o.leaseMs, [...this.o.resources], Date.now()],
         'joining the cluster',
       )
       const row = r.rows[0]!

@@ -17,8 +17,8 @@ import { TransactionHolders } from './holders.js'
 import { ClusterMembers } from './members.js'
 import { NodeLease } from './node-lease.js'
 import { StoreError } from './store-error.js'
-import { markSharedStore } from './store-marker.js'
-import { migrateStore } from './store-schema.js'
+import { markSharedStore, refuseOtherStore } from './store-marker.js'
+import { migrateStore, storeIdOf } from './store-schema.js'
 import { sweepEnded } from './store-sweep.js'
 import { Takeover, type TakeoverEvent } from './takeover.js'
 
@@ -76,6 +76,7 @@ export async function openSharedStore(config: SharedStoreConfig, logger: Logger)
   // As for resources (postgres-adapter.ts): a store that goes away must not crash the node.
   pool.on('error', () => undefined)
   pool.on('connect', (client) => client.on('error', () => undefined))
+  let storeId: string
   try {
     const client = await pool.connect().catch((error: unknown) => {
       throw StoreError.from(error, config.option, 'connecting')
@@ -83,9 +84,11 @@ export async function openSharedStore(config: SharedStoreConfig, logger: Logger)
     try {
       const migrated = await migrateStore(client, config.option)
       if (migrated.from !== migrated.to) logger.info(migrated, 'shared store migrated')
+      storeId = await storeIdOf(client, config.option)
     } finally {
       client.release()
     }
+    await refuseOtherStore(config.dataDir, storeId, config.option)
   } catch (error) {
     await pool.end().catch(() => undefined)
     throw error
@@ -142,7 +145,7 @@ export async function openSharedStore(config: SharedStoreConfig, logger: Logger)
 
   try {
     await lease.join()
-    await markSharedStore(config.dataDir, config.nodeId) // before any decision of this node can be in the store
+    await markSharedStore(config.dataDir, config.nodeId, storeId) // before any decision of this node can be in the store
     await log.open()
   } catch (error) {
     lease.stop()

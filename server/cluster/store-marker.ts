@@ -7,16 +7,20 @@
 // store's side over then answered COMMITTED). So joining the store leaves a
 // marker in dataDir, and the file store refuses a data folder that has one.
 // The other direction (file log → store) is guarded in shared-store.ts.
+// The marker also names the store (its id, storeIdOf): started with log.url
+// naming another store, the node would find none of its decisions there
+// (found by hostile testing: its branches were rolled back, and back on its
+// store it answered COMMITTED), so that is refused too.
 import { readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { StoreError } from './store-error.js'
 
 const MARKER = 'shared-store.json'
 
-/** Records in dataDir that `nodeId` keeps its decisions in the shared store. */
-export async function markSharedStore(dataDir: string, nodeId: string): Promise<void> {
+/** Records in dataDir that `nodeId` keeps its decisions in the shared store `storeId`. */
+export async function markSharedStore(dataDir: string, nodeId: string, storeId: string): Promise<void> {
   const path = join(dataDir, MARKER)
-  const body = `${JSON.stringify({ store: 'postgres', nodeId, since: new Date().toISOString() })}\n`
+  const body = `${JSON.stringify({ store: 'postgres', storeId, nodeId, since: new Date().toISOString() })}\n`
   try {
     await writeFile(`${path}.tmp`, body)
     await rename(`${path}.tmp`, path)
@@ -27,6 +31,34 @@ export async function markSharedStore(dataDir: string, nodeId: string): Promise<
       cause: error,
     })
   }
+}
+
+/**
+ * Refuses a shared store other than the one this data folder's node last
+ * used (a marker without an id, from an older Arbiter, names none).
+ */
+export async function refuseOtherStore(dataDir: string, storeId: string, option: string): Promise<void> {
+  const path = join(dataDir, MARKER)
+  const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined
+    throw new StoreError(`could not read ${path}: ${error.message}`, { option: 'dataDir', exitCode: 1, cause: error })
+  })
+  if (text === undefined) return
+  let marked: { storeId?: unknown; nodeId?: unknown; since?: unknown }
+  try {
+    marked = JSON.parse(text) as typeof marked
+  } catch {
+    return // a damaged marker names no store; it is written again once this node joins
+  }
+  if (typeof marked.storeId !== 'string' || marked.storeId === storeId) return
+  const who = typeof marked.nodeId === 'string' ? `node "${marked.nodeId}"` : 'its node'
+  throw new StoreError(
+    `${option} names another shared store than the one the data folder ${dataDir} was last used with (by ${who}, store id ${marked.storeId}; ` +
+      `this one is ${storeId}): its decisions are in that store, and on this one its prepared branches would have none. ` +
+      `Point ${option} at the store it used. To move the node to this store for good: once \`arbiter admin transactions\` on a node ` +
+      `of its old cluster lists none of its transactions unfinished, stop it and delete ${path}`,
+    { option, exitCode: 2 },
+  )
 }
 
 /** Refuses to open the file store in a data folder whose node last kept its decisions in the shared store. */

@@ -56,12 +56,33 @@ const MIGRATIONS: readonly (readonly string[])[] = [
   // 3: the resource names each node is configured with: a node takes over only a node whose resources it has
   // all (NULL: a node from before version 3, taken over as before).
   [`ALTER TABLE arbiter_nodes ADD COLUMN resources text[]`],
-  // 4: when each node first joined this store (joined_at moves with every join). A branch its gtrid names from
-  // before then was never this store's to decide: it is never presumed aborted from here (a node pointed at
-  // another store by mistake would otherwise roll back what its real store holds committed). A node from before
-  // version 4 counts from its last join.
-  [`ALTER TABLE arbiter_nodes ADD COLUMN first_joined_at timestamptz`, `UPDATE arbiter_nodes SET first_joined_at = joined_at`],
+  // 4: when each node first joined this store (joined_at moves with every join), by the node's own clock, the
+  // one its gtrids are named by. A branch its gtrid names from before then was never this store's to decide: it
+  // is never presumed aborted from here (a node pointed at another store by mistake would otherwise roll back
+  // what its real store holds committed). A node from before version 4 counts from its last join.
+  // And the store's own identity (storeIdOf), which a node's data folder records (store-marker.ts).
+  [
+    `ALTER TABLE arbiter_nodes ADD COLUMN first_joined_ms bigint`,
+    `UPDATE arbiter_nodes SET first_joined_ms = (EXTRACT(EPOCH FROM joined_at) * 1000)::bigint`,
+    `ALTER TABLE arbiter_schema ADD COLUMN store_id text`,
+  ],
 ]
+
+/**
+ * The store's identity: a random id made once, at its first use by a node
+ * of schema version 4 or later. Tells this store from another one a node's
+ * log.url may name by mistake (store-marker.ts).
+ */
+export async function storeIdOf(client: pg.ClientBase, option: string): Promise<string> {
+  try {
+    await client.query("UPDATE arbiter_schema SET store_id = md5(random()::text || clock_timestamp()::text) WHERE store_id IS NULL")
+    const row = (await client.query<{ store_id: string }>('SELECT store_id FROM arbiter_schema')).rows[0]
+    if (row === undefined) throw new Error('arbiter_schema has no row')
+    return row.store_id
+  } catch (error) {
+    throw StoreError.from(error, option, "reading the store's identity")
+  }
+}
 
 /** Brings the store's tables to STORE_SCHEMA_VERSION; refuses a store of a newer version. */
 export async function migrateStore(client: pg.ClientBase, option: string): Promise<{ from: number; to: number }> {

@@ -69,7 +69,7 @@ export class Takeover {
     return this.adopted.has(nodeId)
   }
 
-  /** When an adopted node first joined this store (ms, store's clock); undefined when not known or not adopted. */
+  /** When an adopted node first joined this store (ms, by that node's clock, as its gtrids); undefined when not known or not adopted. */
   firstJoinedAt(nodeId: string): number | undefined {
     return this.adopted.get(nodeId)
   }
@@ -158,7 +158,7 @@ export class Takeover {
         `WITH me AS (SELECT 1 FROM arbiter_nodes WHERE node_id = $1 AND epoch = $2 AND lease_expires_at > now() FOR SHARE)
          UPDATE arbiter_nodes SET epoch = epoch + 1, taken_over_by = $1, taken_over_at = now(), takeovers = takeovers + 1
          WHERE node_id = $3 AND epoch = $4 AND lease_expires_at <= now() AND EXISTS (SELECT 1 FROM me)
-         RETURNING epoch::text, (EXTRACT(EPOCH FROM first_joined_at) * 1000)::float8 AS first_joined_ms`,
+         RETURNING epoch::text, first_joined_ms::float8 AS first_joined_ms`,
         [me, this.lease.epoch, nodeId, epoch],
       )
       if (bumped.rowCount !== 1) {

@@ -40,7 +40,7 @@ export interface Fence {
   readonly held: boolean
   /** A write made at `epoch` found the fence closed (ignored when the node has moved on from that epoch). */
   lost(why: string, epoch: number): void
-  /** When this node first joined this store (store's clock, ms); undefined before it joins. */
+  /** When this node first joined this store (its own clock, ms); undefined before it joins. */
   readonly firstJoinedAt?: number | undefined
 }
 

@@ -324,8 +324,9 @@ export class Recovery {
     // Named before its node's log existed: its decision, if it has one, is in a log this node cannot see. Found by
     // hostile testing: a relative dataDir from another working directory, and a log.url naming another shared store
     // (there: when its node first joined this store), presumed a logged commit aborted.
+    // Both times are by the owner's clock, and no margin: one named just before would be presumed aborted.
     const created = owner === this.deps.config.nodeId ? this.deps.log.createdAt?.() : this.deps.takenOver?.firstJoinedAt?.(owner)
-    if (created !== undefined && namedAt(gtrid) < created - EARLIER_RUN_MARGIN_MS) {
+    if (created !== undefined && namedAt(gtrid) < created) {
       return {
         knowledge: 'no-decision',
         action: 'wait',

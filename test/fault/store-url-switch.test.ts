@@ -6,7 +6,8 @@
 // back on S1 it answered COMMITTED with neither row written. Now a branch its
 // gtrid names from before the node first joined the store it runs on is
 // never presumed aborted there, by it or by a node that takes it over: it
-// waits, saying why, and the node back on S1 commits it.
+// waits, saying why, and the node back on S1 commits it. With its data folder
+// kept, the node refuses to start on the other store at all.
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -38,6 +39,21 @@ const freshDataDir = (): string => mkdtempSync(join(tmpdir(), 'arbiter-data-'))
 const prepared = async (nodeId: string): Promise<number> => dbs.preparedLeft(nodeId).then((p) => p.pg.length + p.mysql.length)
 
 describe('log.url switched to another store while a decision is unfinished', () => {
+  it('with the data folder kept: the node refuses to start on the other store (exit 2, naming log.url), and starts on its own', async () => {
+    const a = await ArbiterProcess.start(clusterNodeConfig(dbs, s1, { leaseMs: LEASE_MS }))
+    nodes.push(a)
+    await a.stop()
+    const refused = await a.spawn({ ARBITER_LOG__URL: s2 }).then(
+      () => 'started',
+      (e: Error) => e.message,
+    )
+    expect(refused).toMatch(/exited \(2\) during start-up/)
+    expect(refused).toMatch(/log\.url names another shared store than the one the data folder .* was last used with/)
+    await a.spawn()
+    expect(a.running).toBe(true)
+    await a.destroy()
+  })
+
   it('neither the node nor the node that takes it over presumes aborted what the first store holds committed', async () => {
     const a = await ArbiterProcess.start(clusterNodeConfig(dbs, s1, { leaseMs: LEASE_MS }), { ARBITER_FAILPOINTS: 'after-decision=crash' })
     nodes.push(a)

@@ -249,7 +249,8 @@ describe('the postgres store schema', () => {
         // Back to what a version-1 Arbiter left: no trace column (2), no node resources (3), no first join (4).
         await client.query('ALTER TABLE arbiter_transactions DROP COLUMN trace')
         await client.query('ALTER TABLE arbiter_nodes DROP COLUMN resources')
-        await client.query('ALTER TABLE arbiter_nodes DROP COLUMN first_joined_at')
+        await client.query('ALTER TABLE arbiter_nodes DROP COLUMN first_joined_ms')
+        await client.query('ALTER TABLE arbiter_schema DROP COLUMN store_id')
         await client.query('UPDATE arbiter_schema SET version = 1')
         await client.query(
           `INSERT INTO arbiter_transactions (gtrid, owner, outcome, branches, decided_ms, epoch) VALUES ('contract-1:v1', 'contract-1', 'commit', '[{"resource":"pg","bqual":"b1"}]', 1, 1)`,
