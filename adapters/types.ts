@@ -209,6 +209,14 @@ export interface ResourceAdapter {
   readonly sessionPool?: { readonly size: number; readonly waitMs: number }
   /** Connects and checks the server can do two-phase commit; a clear 'fatal' error when not. */
   init(): Promise<void>
+  /**
+   * Which server and database the resource reaches, as the server itself
+   * reports it (PostgreSQL: its system identifier and the database; Redis:
+   * an id kept in a key of Arbiter's under the prefix), once init() ran.
+   * Undefined when the server reports nothing stable (MariaDB). A branch's
+   * "unknown XID, so already done" is believed only where it was prepared.
+   */
+  identity?(): string | undefined
   /** Starts a branch on a pooled session. */
   begin(xid: Xid, options?: BeginOptions): Promise<BranchSession>
   /** Phase 2 by XID from any pooled session (recovery, or the preparing session is gone). */

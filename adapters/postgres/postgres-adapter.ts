@@ -70,6 +70,8 @@ export class PostgresAdapter implements ResourceAdapter, PgSessionHost {
   readonly name: string
   readonly commandTimeoutMs: number
   xactIdFunction = 'pg_current_xact_id_if_assigned'
+  /** identity(): read at init. */
+  private serverIdentity: string | undefined
   private readonly pool: pg.Pool
   private readonly poolSize: number
   private readonly connectTimeoutMs: number
@@ -138,6 +140,12 @@ export class PostgresAdapter implements ResourceAdapter, PgSessionHost {
       const row = r.rows[0] as { max: number; version: number } | undefined
       if (row === undefined) throw new AdapterError('fatal', this.name, 'init: no answer to the settings query')
       if (row.version < 130000) this.xactIdFunction = 'txid_current_if_assigned'
+      // The server's identity, where the role may read it (pg_control_system, PostgreSQL 9.6+): a standby promoted
+      // in its place keeps it, another server with a database of the same name has another.
+      const id = await c
+        .query({ text: 'SELECT system_identifier::text AS id, current_database() AS db FROM pg_control_system()', query_timeout: this.commandTimeoutMs })
+        .then((r) => r.rows[0] as { id: string; db: string } | undefined, () => undefined)
+      this.serverIdentity = id === undefined ? undefined : `postgres:${id.id}/${id.db}`
       if (!(row.max > 0)) {
         throw new AdapterError(
           'fatal',
@@ -147,6 +155,10 @@ export class PostgresAdapter implements ResourceAdapter, PgSessionHost {
         )
       }
     })
+  }
+
+  identity(): string | undefined {
+    return this.serverIdentity
   }
 
   async begin(xid: Xid, options?: BeginOptions): Promise<BranchSession> {

@@ -24,6 +24,7 @@
 // - One Redis instance (no Cluster: the script touches keys in many slots).
 // The metadata prefix (default "arbiter:") is configurable per resource:
 // option `keyPrefix`, or `?arbiterPrefix=…` in the resource URL.
+import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { classifyRedisError } from '../errors/classify-redis.js'
 import { AdapterError, PartlyCommittedError } from '../types.js'
@@ -74,6 +75,8 @@ export class RedisAdapter implements ResourceAdapter, RedisSessionHost {
   readonly keyPrefix: string
   private readonly redis: Redis
   private clientId = ''
+  /** identity(): read at init. */
+  private serverIdentity: string | undefined
   private readonly url: string
   private readonly connectTimeoutMs: number
   private readonly commandTimeoutMs: number
@@ -122,11 +125,20 @@ export class RedisAdapter implements ResourceAdapter, RedisSessionHost {
     try {
       if (this.redis.status === 'wait' || this.redis.status === 'end') await this.redis.connect()
       this.clientId = String(await this.redis.call('CLIENT', 'ID'))
+      // Made once per Redis server, database and prefix, and kept there: another server, database or prefix has
+      // another (or none yet). Its persistence is the prepared records' own.
+      await this.redis.set(this.key('identity'), randomUUID(), 'NX')
+      const id = await this.redis.get(this.key('identity'))
+      this.serverIdentity = id === null ? undefined : `redis:${id}`
       await this.redis.script('LOAD', PREPARE_SCRIPT)
       await this.redis.script('LOAD', FINISH_SCRIPT)
     } catch (err) {
       throw classifyRedisError(err, this.name, 'init')
     }
+  }
+
+  identity(): string | undefined {
+    return this.serverIdentity
   }
 
   async begin(xid: Xid, options?: BeginOptions): Promise<BranchSession> {

@@ -155,8 +155,8 @@ export class RedisBranchSession implements BranchSession {
   }
 }
 
-/** Arbiter's own keys under a resource's keyPrefix: the locks, the prepared set and records, the node-id claims. */
-const OWN_KEYS = ['lock:', 'prepared', 'node:']
+/** Arbiter's own keys under a resource's keyPrefix: the locks, the prepared set and records, the node-id claims, its identity. */
+const OWN_KEYS = ['lock:', 'prepared', 'node:', 'identity']
 
 /**
  * Found by hostile testing: a statement could SET a lock key (every later
@@ -171,7 +171,7 @@ function refuseOwnKeys(parsed: ParsedCommand, prefix: string, resource: string):
       throw new AdapterError(
         'fatal',
         resource,
-        `key ${JSON.stringify(key.toString('utf8').slice(0, 100))} is one of Arbiter's own (${prefix}${own}…: its locks, prepared records and node-id claims): refused`,
+        `key ${JSON.stringify(key.toString('utf8').slice(0, 100))} is one of Arbiter's own (${prefix}${own}…: its locks, prepared records, node-id claims and identity): refused`,
       )
     }
   }

@@ -21,6 +21,7 @@ export function transactionFromLog(logged: LoggedTransaction, live?: LiveCounter
   for (const b of logged.decision?.branches ?? []) {
     const branch = tx.addBranch(b.resource, xidFromParts(ARBITER_FORMAT_ID, Buffer.from(logged.gtrid), Buffer.from(b.bqual, 'hex')), 'managed')
     branch.state = 'prepared'
+    branch.preparedOn = b.on
     const resolution = logged.resolutions.findLast((r) => r.resource === b.resource && r.bqual === b.bqual)
     if (resolution) {
       // Recovery carries out the operator's resolution; phase 2 leaves the branch to it.

@@ -51,6 +51,17 @@ export async function finishById(
       ctx.logger.error({ gtrid, resource: branch.resource }, 'branch on an unconfigured resource: an operator must resolve it')
       return false
     }
+    const elsewhere = preparedElsewhere(ctx, branch)
+    if (elsewhere !== undefined) {
+      // Found by hostile testing: a resource whose url now reaches another server (or Redis database or prefix)
+      // answered "unknown XID" there, which read as already committed: COMMITTED while the branch stayed
+      // prepared where it was, later presumed aborted. Nothing is finished until it reaches that server again.
+      branch.attempts += 1
+      if (branch.lastError !== elsewhere) ctx.logger.error({ gtrid, resource: branch.resource, action }, elsewhere)
+      branch.lastError = elsewhere
+      await sleep(backoffDelay(attempt, { baseMs: 1000, capMs: 30_000 }), ctx.stopping)
+      continue
+    }
     try {
       const outcome = await adapter[action](branch.xid)
       // "Already done" while an operator resolved it the other way meanwhile is theirs (operator-resolutions.ts).
@@ -110,6 +121,18 @@ export async function finishedInPart(ctx: FinisherContext, gtrid: string, branch
     })
     .catch((logError: unknown) => ctx.logger.error({ gtrid, resource: branch.resource, err: String(logError) }, 'a branch committed in part could not be logged: after a restart it reads COMMITTED'))
   return true
+}
+
+/** Why the branch cannot be finished through its resource now: it reaches another server than the one it was prepared on. */
+function preparedElsewhere(ctx: FinisherContext, branch: Branch): string | undefined {
+  if (branch.preparedOn === undefined) return undefined
+  const now = ctx.resources.identityTag(branch.resource)
+  if (now === undefined || now === branch.preparedOn) return undefined
+  return (
+    `resource "${branch.resource}" now reaches another server or database than the one this branch was prepared on ` +
+    `(${ctx.resources.identity(branch.resource)}, tag ${now}; prepared on tag ${branch.preparedOn}): its url was changed. ` +
+    'The branch is left prepared there and finished once the resource reaches that server again'
+  )
 }
 
 /** An operator's resolution says otherwise than `action` (it may be set while a call awaits). */

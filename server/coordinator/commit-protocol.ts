@@ -266,7 +266,10 @@ async function decideAndFinish(
     await inSpan('arbiter.decision.write', { 'arbiter.gtrid': tx.gtrid, 'arbiter.branches': prepared.length }, (span) =>
       ctx.log.appendDecision(
         tx.gtrid,
-        prepared.map((b) => ({ resource: b.resource, bqual: b.xid.bqual.toString('hex') })),
+        prepared.map((b) => {
+          b.preparedOn = ctx.resources.identityTag(b.resource)
+          return { resource: b.resource, bqual: b.xid.bqual.toString('hex'), ...(b.preparedOn !== undefined && { on: b.preparedOn }) }
+        }),
         // Kept beside the decision so a recovery or takeover that finishes it links to this trace.
         traceparentOf(span),
       ),

@@ -12,6 +12,7 @@
 // its recovery presumes nothing there). A claim lost later (its session
 // ended) is taken again in the background; meanwhile nothing begins there
 // and recovery presumes nothing there (holdsNodeId).
+import { createHash } from 'node:crypto'
 import { isNodeIdInUse, within, type NodeIdClaim } from '../../adapters/node-id-claim.js'
 import { AdapterError, type ResourceAdapter } from '../../adapters/types.js'
 import { TmError } from '../../proto/errors.js'
@@ -194,6 +195,20 @@ export class ResourceRegistry {
     return this.entries.has(name)
   }
 
+  /**
+   * A short tag of the server and database `name` reaches (ResourceAdapter.identity), recorded with each
+   * branch of a decision: undefined until it is known, or where the server reports nothing stable.
+   */
+  identityTag(name: string): string | undefined {
+    const identity = this.entries.get(name)?.adapter.identity?.()
+    return identity === undefined ? undefined : identityTag(identity)
+  }
+
+  /** What the adapter reports of its server, for messages. */
+  identity(name: string): string | undefined {
+    return this.entries.get(name)?.adapter.identity?.()
+  }
+
   /** The adapter for new work; INVALID_ARGUMENT for an unknown name, UNAVAILABLE while it is down or refused. */
   require(name: string): ResourceAdapter {
     const entry = this.entries.get(name)
@@ -268,4 +283,9 @@ export class ResourceRegistry {
       }),
     )
   }
+}
+
+/** 16 characters of the identity's SHA-256: enough to tell servers apart, small in every decision record. */
+export function identityTag(identity: string): string {
+  return createHash('sha256').update(identity).digest('base64url').slice(0, 16)
 }

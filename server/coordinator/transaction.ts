@@ -58,6 +58,8 @@ export interface Branch {
   wake: (() => void) | undefined
   /** Phase 2 committed it only in part (PartlyCommittedError): what failed. The transaction ends HEURISTIC. */
   partlyCommitted: string | undefined
+  /** The tag of the server its resource reached when it was prepared (LoggedBranch.on), when known. */
+  preparedOn: string | undefined
 }
 
 export class Transaction {
@@ -194,6 +196,7 @@ export class Transaction {
       onlyReadsSoFar: true,
       wake: undefined,
       partlyCommitted: undefined,
+      preparedOn: undefined,
     }
     this.branches.push(branch)
     return branch

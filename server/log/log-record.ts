@@ -5,6 +5,12 @@ export interface LoggedBranch {
   readonly resource: string
   /** The branch qualifier, hex. (formatId is Arbiter's; gtrid is the record's.) */
   readonly bqual: string
+  /**
+   * The tag of the server and database the resource reached when the branch
+   * was prepared (ResourceRegistry.identityTag); absent where not known.
+   * Phase 2 by XID believes "not found, so already done" only there.
+   */
+  readonly on?: string
 }
 
 /** The commit point: every listed branch is prepared and must be committed. */
@@ -109,5 +115,5 @@ export function isLogRecord(value: unknown): value is LogRecord {
 function isLoggedBranch(value: unknown): value is LoggedBranch {
   if (typeof value !== 'object' || value === null) return false
   const b = value as Record<string, unknown>
-  return typeof b.resource === 'string' && typeof b.bqual === 'string'
+  return typeof b.resource === 'string' && typeof b.bqual === 'string' && (b.on === undefined || typeof b.on === 'string')
 }
