@@ -48,6 +48,8 @@ export const RESOURCE_RECHECK_MAX_MS = 10_000
 
 export class ResourceRegistry {
   private readonly entries = new Map<string, Entry>()
+  /** identityTag() per identity: the hash is made once, not on every decision. */
+  private readonly tags = new Map<string, string>()
   /** Aborted by closeAll: ends the retry loops and their sleeps at once. */
   private readonly closing = new AbortController()
   private readonly background = new Set<Promise<void>>()
@@ -201,7 +203,11 @@ export class ResourceRegistry {
    */
   identityTag(name: string): string | undefined {
     const identity = this.entries.get(name)?.adapter.identity?.()
-    return identity === undefined ? undefined : identityTag(identity)
+    if (identity === undefined) return undefined
+    // On every decision's path: hashed once per identity.
+    let tag = this.tags.get(identity)
+    if (tag === undefined) this.tags.set(identity, (tag = identityTag(identity)))
+    return tag
   }
 
   /** What the adapter reports of its server, for messages. */
