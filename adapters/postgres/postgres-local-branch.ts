@@ -20,12 +20,20 @@ export const postgresLocalBranch: LocalBranchOps<PgClientLike> = {
       // Marked, so a block the application ends and begins again is told from this one (prepare, rollback).
       const started = startedOf(await conn.query(beginMarked(conn, gid)))
       blockMarks.set(conn, { gid, ...(started !== undefined && { startedUs: started }) })
+      watchBlockEnd(conn)
     } catch (err) {
       throw classifyPgError(err, resource, 'BEGIN')
     }
   },
 
   async prepare(conn, xid, resource, options) {
+    if (stopWatching(conn)) {
+      // The server said the block ended (idle) since the branch began: the application's own COMMIT or ROLLBACK,
+      // perhaps followed by a block that failed, where no query answers and so no mark can be read (found by
+      // hostile testing: COMMIT, BEGIN and a failing statement were told as a plain rollback).
+      if (txStatus(conn) !== 'I') await pgRollbackOpen(conn, resource).catch(() => undefined)
+      return { vote: 'no', reason: ENDED_BY_APPLICATION, escaped: true }
+    }
     try {
       // Checked for writes only when it may have only read (the probe rides with the PREPARE).
       const marked = markOf(conn, gidOf(xid, resource))
@@ -44,7 +52,13 @@ export const postgresLocalBranch: LocalBranchOps<PgClientLike> = {
   },
 
   async rollback(conn, xid, resource) {
+    const ended = stopWatching(conn)
     const status = txStatus(conn)
+    if (ended && status !== 'I') {
+      // The branch's block ended since it began (watchBlockEnd): the open block is another, of the application's.
+      await pgRollbackOpen(conn, resource)
+      return 'already-done'
+    }
     // In an aborted block no query answers, the mark included: a plain ROLLBACK ends it.
     if (status === 'E') return pgRollbackOpen(conn, resource)
     // In a block: ROLLBACK ends it. 'already-done' when it was not the branch's own (it lost the mark): the
@@ -64,6 +78,44 @@ async function rollbackMarked(conn: PgClientLike, mark: BlockMark, resource: str
   }
   const results = (Array.isArray(answer) ? answer : [answer]) as PgResultLike[]
   return (results[0]?.rows[0] as { mine?: unknown } | undefined)?.mine === true ? 'done' : 'already-done'
+}
+
+const ENDED_BY_APPLICATION =
+  "the branch's transaction block was ended by the application (COMMIT or ROLLBACK on its connection), as the server reported: nothing was prepared"
+
+/** The pg Client's protocol connection, where the server's ReadyForQuery messages arrive (absent in other drivers). */
+interface ProtocolEvents {
+  on(event: 'readyForQuery', listener: (message: { status?: string }) => void): unknown
+  removeListener(event: 'readyForQuery', listener: (message: { status?: string }) => void): unknown
+}
+
+/** Per connection with a branch begun: the listener, and whether the server has said "idle" since the branch's BEGIN. */
+const blockWatches = new WeakMap<object, { listener: (message: { status?: string }) => void; ended: boolean }>()
+
+/**
+ * Listens for the server's ReadyForQuery on the connection: status 'I'
+ * (idle) after the branch's BEGIN answered means its block ended, by the
+ * application's own COMMIT or ROLLBACK, whatever it sent next. A cheap
+ * check (no round trip) on what the server itself reports. Not seen: a
+ * COMMIT sent in one simple query with what follows it (one answer for all);
+ * the block's mark still tells that one when the new block is healthy.
+ */
+function watchBlockEnd(conn: PgClientLike): void {
+  stopWatching(conn)
+  const events = (conn as { connection?: Partial<ProtocolEvents> }).connection
+  if (typeof events?.on !== 'function' || typeof events.removeListener !== 'function') return
+  const watch = { listener: (message: { status?: string }) => void (message.status === 'I' && (watch.ended = true)), ended: false }
+  events.on('readyForQuery', watch.listener)
+  blockWatches.set(conn, watch)
+}
+
+/** Stops watching the connection (before the branch's own PREPARE or ROLLBACK); whether its block ended meanwhile. */
+function stopWatching(conn: PgClientLike): boolean {
+  const watch = blockWatches.get(conn)
+  if (watch === undefined) return false
+  blockWatches.delete(conn)
+  ;(conn as { connection?: ProtocolEvents }).connection?.removeListener('readyForQuery', watch.listener)
+  return watch.ended
 }
 
 /** The mark of the branch block begun on each connection (start), for its prepare and rollback. */
