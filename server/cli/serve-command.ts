@@ -3,6 +3,9 @@
 // config error, with every bad field named (path or ARBITER_* variable,
 // what was expected, what was given); 1 when start-up fails otherwise (a
 // fatal log line says why); 0 after a graceful stop on SIGTERM or SIGINT.
+// A second such signal while stopping is said and ignored (the stop is
+// bounded), a third stops at once (exit 1, saying so); SIGHUP is said and
+// ignored (there is no reload; a closed terminal must not kill a node).
 import { ConfigError, loadConfig, type ArbiterConfig } from '../config.js'
 import { installExitGuard } from './exit-guard.js'
 
@@ -37,6 +40,19 @@ export async function serve(options: ServeOptions): Promise<void> {
   // Handlers go in before start-up: a signal that arrives while recovery
   // runs must still shut down cleanly (and release the data folder).
   const running: { server?: Awaited<ReturnType<typeof startArbiterServer>>; stopRequested?: string } = {}
+  let signalled = 0
+  const onSignal = (signal: string): void => {
+    signalled++
+    if (signalled === 1) return stop(signal)
+    // Found by hostile testing: a second SIGTERM killed the node at once, mid-drain, with no word.
+    if (signalled === 2) {
+      logger.warn({ node: config.nodeId, signal }, 'already stopping gracefully (bounded by shutdownGraceMs, plus a few seconds): a third signal stops at once')
+      return
+    }
+    process.stderr.write(`arbiter: stopped at once by a third ${signal} during the graceful stop: recovery finishes what was in flight at the next start\n`)
+    guard.announced()
+    process.exit(1)
+  }
   const stop = (signal: string): void => {
     logger.info({ node: config.nodeId, signal }, 'shutting down') // before the server's logger (which names the node) exists
     guard.stage = 'shutting down'
@@ -56,8 +72,10 @@ export async function serve(options: ServeOptions): Promise<void> {
       },
     )
   }
-  process.once('SIGTERM', () => stop('SIGTERM'))
-  process.once('SIGINT', () => stop('SIGINT'))
+  process.on('SIGTERM', () => onSignal('SIGTERM'))
+  process.on('SIGINT', () => onSignal('SIGINT'))
+  // Found by hostile testing: SIGHUP (a "reload", a closed terminal or SSH session) killed the node with no word.
+  process.on('SIGHUP', () => logger.warn({ node: config.nodeId }, 'SIGHUP ignored: arbiter does not reload its config; restart it (SIGTERM, then start) to apply changes'))
   /** The node cannot go on (it can never rejoin its cluster): a graceful stop, then its exit code. */
   const fatal = (error: Error & { readonly exitCode: number }): void => {
     process.stderr.write(`arbiter: ${error.message}\n`)
