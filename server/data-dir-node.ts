@@ -5,7 +5,7 @@
 // fix a duplicated default id). The id is kept in the folder at the first
 // start; a start under another id is a config error naming both. The file
 // store only: on the shared store the decisions are the store's, by node id.
-import { readFile, writeFile } from 'node:fs/promises'
+import { link, readFile, unlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ConfigError } from './config/config-error.js'
 
@@ -21,7 +21,9 @@ export async function checkDataDirNode(dataDir: string, nodeId: string): Promise
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
     throw error
   }
-  if (kept === nodeId) return
+  // Empty: a write cut short (a full disk) by an Arbiter from before the file was written whole. It binds nothing
+  // (found by hostile testing: every later start was refused, asking for node id "", which no config can give).
+  if (kept === '' || kept === nodeId) return
   throw ConfigError.of(
     [
       {
@@ -42,7 +44,20 @@ export async function checkDataDirNode(dataDir: string, nodeId: string): Promise
  * fails before that, a mistyped id say, binds nothing).
  */
 export async function rememberDataDirNode(dataDir: string, nodeId: string): Promise<void> {
-  await writeFile(join(dataDir, NODE_FILE), `${nodeId}\n`, { flag: 'wx', flush: true }).catch((error: unknown) => {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-  })
+  const path = join(dataDir, NODE_FILE)
+  const kept = await readFile(path, 'utf8').then((text) => text.trim(), () => '')
+  if (kept !== '') return // kept already (checkDataDirNode judged it)
+  // Whole or not at all: written beside it, then linked in place (link fails rather than replace one that exists).
+  const partial = `${path}.${process.pid}.tmp`
+  try {
+    await writeFile(partial, `${nodeId}\n`, { flush: true })
+    await unlink(path).catch(() => undefined) // an empty one, from a write cut short before this was whole-or-nothing
+    await link(partial, path).catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+    })
+  } catch (error) {
+    throw new Error(`could not keep the node id in ${path} (dataDir): ${(error as Error).message}`, { cause: error })
+  } finally {
+    await unlink(partial).catch(() => undefined)
+  }
 }

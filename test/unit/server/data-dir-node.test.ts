@@ -1,6 +1,6 @@
 // A data folder keeps the node id it was first started under; another id on
 // it is a config error (exit 2 from `arbiter serve`) naming both.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -21,6 +21,22 @@ describe("the data folder's node id", () => {
     await rememberDataDirNode(dir, 'old-name') // again: kept as it was
     expect(readFileSync(join(dir, 'NODE_ID'), 'utf8')).toBe('old-name\n')
     await expect(checkDataDirNode(dir, 'old-name')).resolves.toBeUndefined()
+  })
+
+  it('an empty NODE_ID (a write cut short by a full disk) binds nothing: the node starts, and the id is then kept whole', async () => {
+    // Found by hostile testing: every later start was refused, asking for node id "".
+    const dir = mkdtempSync(join(tmpdir(), 'arbiter-node-'))
+    dirs.push(dir)
+    writeFileSync(join(dir, 'NODE_ID'), '')
+    await expect(checkDataDirNode(dir, 'n1')).resolves.toBeUndefined()
+    await rememberDataDirNode(dir, 'n1')
+    expect(readFileSync(join(dir, 'NODE_ID'), 'utf8')).toBe('n1\n')
+    expect(readdirSync(dir)).toEqual(['NODE_ID']) // no partial file left beside it
+  })
+
+  it('a folder it cannot write names the file', async () => {
+    const error = await rememberDataDirNode('/proc/arbiter-no-such-dir', 'n1').catch((e: unknown) => e as Error)
+    expect(error?.message).toMatch(/could not keep the node id in \/proc\/arbiter-no-such-dir\/NODE_ID \(dataDir\)/)
   })
 
   it('another id on the folder is a config error naming nodeId, both ids and what to do', async () => {
