@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
-import { ConfigError, describeGiven } from './config/config-error.js'
+import { ConfigError, describeGiven, type ConfigProblem } from './config/config-error.js'
 import { crossFieldProblems } from './config/cross-field-checks.js'
 import { applyEnvOverrides } from './config/env-overrides.js'
 import { problemsOf } from './config/issues.js'
@@ -301,8 +301,25 @@ export function parseConfig(input: unknown, options: { origins?: ReadonlyMap<str
       given: 'none (the default "arbiter-1" is for a node on its own)',
     })
   }
+  problems.push(...clusterOnlyOnFileStore(result.data.log.store, input as Record<string, unknown>))
   if (problems.length > 0) throw ConfigError.of(problems, options.source)
   return Object.freeze(result.data)
+}
+
+/**
+ * Settings of a cluster given to a node on the file store, where they do nothing. Found by hostile testing: a
+ * config whose `log:` section was forgotten started with cluster.leaseMs and advertiseAddress set, and its operator
+ * believed in a takeover that can never happen.
+ */
+function clusterOnlyOnFileStore(store: string, input: Record<string, unknown>): ConfigProblem[] {
+  if (store !== 'file') return []
+  const given = (o: unknown): string[] => (o !== null && typeof o === 'object' && !Array.isArray(o) ? Object.keys(o) : [])
+  const expected = 'log.store: postgres with it (a cluster on a shared store: docs/cluster.md); on the file store a node has no lease, and no node takes it over'
+  const log = input.log as Record<string, unknown> | undefined
+  return [
+    ...given(input.cluster).map((key) => ({ path: `cluster.${key}`, expected, given: 'set, with log.store: file' })),
+    ...(log !== null && typeof log === 'object' && log.retainEndedMs !== undefined ? [{ path: 'log.retainEndedMs', expected, given: 'set, with log.store: file' }] : []),
+  ]
 }
 
 /**

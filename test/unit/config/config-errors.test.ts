@@ -74,6 +74,9 @@ const CASES: readonly Case[] = [
   { name: "a token's pool share over 1", yaml: 'auth: { tokens: [{ name: shop, role: application, token: shop-token-0123456789, limits: { poolShare: 1.5 } }] }', where: 'auth.tokens[0].limits.poolShare', expected: /a fraction above 0, at most 1/, given: /^1\.5$/ },
   // Found by hostile testing: a store that forgot a presumed-abort marker while a client could still begin its gtrid.
   { name: 'ended transactions kept no longer than the longest transaction', yaml: 'nodeId: n1\nlog: { store: postgres, url: "postgres://h/db", retainEndedMs: 60000 }', where: 'log.retainEndedMs', expected: /at least transactions\.maxTimeoutMs \+ 60000 \(360000\)/, given: /^60000$/ },
+  // Found by hostile testing: a forgotten `log:` section left a node on the file store with its cluster settings.
+  { name: 'cluster settings on the file store', yaml: "nodeId: n7\ncluster: { leaseMs: 5000, advertiseAddress: 'tm-1:50051' }", where: 'cluster.advertiseAddress', expected: /log\.store: postgres with it .*no node takes it over/, given: /set, with log\.store: file/ },
+  { name: 'a store retention on the file store', yaml: 'log: { retainEndedMs: 600000 }', where: 'log.retainEndedMs', expected: /log\.store: postgres with it/, given: /set, with log\.store: file/ },
   { name: 'a default timeout over the maximum', yaml: 'transactions: { defaultTimeoutMs: 400000 }', where: 'transactions.defaultTimeoutMs', expected: /at most transactions\.maxTimeoutMs \(300000\)/, given: /^400000$/ },
   { name: 'requireClientCert without caFile', yaml: `tls: { certFile: ${PEM_KEY_LOOKALIKE}, keyFile: ${PEM_KEY_LOOKALIKE}, requireClientCert: true }`, where: 'tls.caFile', expected: /caFile .* when requireClientCert is true/, given: /nothing/ },
   { name: 'a file that is a list', yaml: '- nodeId: a', where: '(the whole file)', expected: /a mapping of settings/, given: /a list of 1/ },
