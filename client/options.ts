@@ -255,6 +255,22 @@ function checkHostPort(entry: string, field: string): void {
 
 /** Checks the transaction options a caller gave (throws InvalidArgumentError). */
 export function checkTransactionOptions(options: TransactionOptions): void {
+  // Found by hostile testing: these came out as TypeErrors, or as labels silently mangled ({"0":"p",…}, "[object Object]").
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new InvalidArgumentError(`the transaction's options must be an object, e.g. { timeoutMs: 5000 } (got ${describeValue(options)})`)
+  }
+  if (options.labels !== undefined) {
+    const labels: unknown = options.labels
+    if (labels === null || typeof labels !== 'object' || Array.isArray(labels)) {
+      throw new InvalidArgumentError(`labels must be an object of string values, e.g. { order: '42' } (got ${describeValue(labels)})`)
+    }
+    for (const [key, value] of Object.entries(labels)) {
+      if (typeof value !== 'string') throw new InvalidArgumentError(`labels.${key} must be a string (got ${describeValue(value)})`)
+    }
+  }
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+    throw new InvalidArgumentError(`signal must be an AbortSignal, e.g. AbortSignal.timeout(5000) (got ${describeValue(options.signal)})`)
+  }
   if (options.timeoutMs !== undefined && (!Number.isInteger(options.timeoutMs) || options.timeoutMs < 0 || options.timeoutMs > MAX_TIMER_MS)) {
     throw new InvalidArgumentError(`timeoutMs must be an integer from 0 to ${MAX_TIMER_MS} (got ${options.timeoutMs})`)
   }
@@ -265,5 +281,27 @@ export function checkTransactionOptions(options: TransactionOptions): void {
   }
   if (options.retry !== undefined && (!Number.isInteger(options.retry.attempts) || options.retry.attempts < 1)) {
     throw new InvalidArgumentError(`retry.attempts must be an integer >= 1 (got ${options.retry.attempts})`)
+  }
+}
+
+/** A value as an error message shows it: its type, and short values themselves. */
+function describeValue(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)
+    case 'object':
+      return `an object (${(value.constructor as { name?: string } | undefined)?.name ?? 'Object'})`
+    case 'function':
+      return 'a function'
+    case 'symbol':
+      return 'a symbol'
+    case 'undefined':
+      return 'undefined'
+    case 'bigint':
+      return `bigint ${value.toString()}`
+    default:
+      return `${typeof value} ${JSON.stringify(value)}`
   }
 }

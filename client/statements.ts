@@ -17,6 +17,13 @@ export function toWireStatements(statements: readonly Statement[], what: string)
   if (!Array.isArray(statements) || statements.length === 0) throw new InvalidArgumentError(`${what} needs at least one statement`)
   return statements.map((s: Statement | undefined, i) => {
     if (!s?.resource || !s.sql) throw new InvalidArgumentError(`${what}: statement ${i + 1} needs resource and sql`)
-    return { resource: s.resource, sql: s.sql, params: (s.params ?? []).map((p, j) => toProtoValue(p, j + 1)) }
+    const params: unknown = s.params === undefined ? [] : s.params
+    if (!Array.isArray(params)) throw new InvalidArgumentError(paramsNotArray(`${what}: statement ${i + 1}`, params))
+    return { resource: s.resource, sql: s.sql, params: params.map((p: SqlParam, j) => toProtoValue(p, j + 1)) }
   })
+}
+
+/** The error for params that are not an array (found by hostile testing: a TypeError, "params.map is not a function"). */
+export function paramsNotArray(what: string, params: unknown): string {
+  return `${what}: params must be an array of values, one per placeholder ($1, $2… or ?), e.g. [42, 'abc'] (got ${params === null ? 'null' : typeof params})`
 }

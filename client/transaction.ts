@@ -5,7 +5,7 @@ import { IllegalStateError, InvalidArgumentError } from './errors.js'
 import type { EnlistableConnection } from './enlistable-connection.js'
 import { LocalBranches } from './local-branches.js'
 import type { TmRpc } from './tm-rpc.js'
-import { toWireStatements, type Statement } from './statements.js'
+import { paramsNotArray, toWireStatements, type Statement } from './statements.js'
 import type { BeginRequest } from '../proto/gen/arbiter/v1/BeginRequest.js'
 import { fromResultSet, toProtoValue, type ExecuteResult, type SqlParam } from './values.js'
 
@@ -96,6 +96,8 @@ export class TransactionHandle implements Transaction {
     this.checkOpen('execute')
     if (typeof resource !== 'string' || resource === '') throw new InvalidArgumentError('execute(): resource is required')
     if (typeof sql !== 'string' || sql === '') throw new InvalidArgumentError('execute(): sql is required')
+    const given: unknown = params
+    if (!Array.isArray(given)) throw new InvalidArgumentError(paramsNotArray('execute()', given))
     const wire = params.map((p, i) => toProtoValue(p, i + 1))
     const begin = this.pendingBegin
     this.contactedTm = true

@@ -98,7 +98,14 @@ export function overlayGet(server: Buffer | null, key: Buffer, ops: readonly Wri
     if (!o.args[0]?.equals(key)) continue
     if (o.op === 'SET') v = o.args[1] ?? null
     else if (o.op === 'DEL') v = null
-    else if (o.op === 'INCRBY') v = Buffer.from((BigInt(v?.toString('latin1') ?? '0') + BigInt(o.args[1]?.toString('latin1') ?? '0')).toString())
+    else if (o.op === 'INCRBY') {
+      const text = v?.toString('latin1') ?? '0'
+      // Found by hostile testing: a read after it said "Cannot convert abc to a BigInt". Redis itself would refuse it.
+      if (!isRedisInteger(text)) {
+        throw new Error(`an INCRBY of key ${JSON.stringify(key.toString('utf8').slice(0, 100))} earlier in this transaction is over a value Redis does not read as an integer (${JSON.stringify(text.slice(0, 40))}): it would fail with "value is not an integer or out of range"`)
+      }
+      v = Buffer.from((BigInt(text) + BigInt(o.args[1]?.toString('latin1') ?? '0')).toString())
+    }
     else v = null // HSET/HDEL turn it into a hash: GET would fail; show nothing
   }
   return v

@@ -35,6 +35,39 @@ describe('client values at the edges', () => {
     ])
   })
 
+  // Found by hostile testing: these were TypeErrors ("params.map is not a function"), not ArbiterErrors.
+  it('params that are not an array: InvalidArgumentError naming params, in execute(), executeBatch() and run(); nothing sent', async () => {
+    const bad: unknown[] = [5, 'abc', { id: 1 }, null, new Set([1])]
+    for (const params of bad) {
+      await env.client.transaction(async (tx) => {
+        const err = await tx.execute('pg', 'SELECT $1::int', params as never).then(() => undefined, (e: unknown) => e)
+        expect(err).toBeInstanceOf(InvalidArgumentError)
+        expect((err as Error).message).toMatch(/^execute\(\): params must be an array of values/)
+        const batch = await tx.executeBatch([{ resource: 'pg', sql: 'SELECT $1::int', params: params as never }]).then(() => undefined, (e: unknown) => e)
+        expect((batch as Error).message).toMatch(/^executeBatch\(\): statement 1: params must be an array/)
+      })
+      await expect(env.client.run([{ resource: 'pg', sql: 'SELECT $1::int', params: params as never }])).rejects.toThrow(/^run\(\): statement 1: params must be an array/)
+    }
+  })
+
+  it("the transaction's options checked: labels of strings only, a real AbortSignal, an object at all", async () => {
+    const cases: [unknown, RegExp][] = [
+      ['purpose', /options must be an object/],
+      [null, /options must be an object/],
+      [{ labels: 'purpose' }, /labels must be an object of string values/],
+      [{ labels: { a: { b: 1 } } }, /labels\.a must be a string \(got an object/],
+      [{ labels: { a: null } }, /labels\.a must be a string \(got null\)/],
+      [{ labels: { n: 5 } }, /labels\.n must be a string \(got number 5\)/],
+      [{ signal: 'abc' }, /signal must be an AbortSignal/],
+    ]
+    for (const [options, message] of cases) {
+      const viaTransaction = await env.client.transaction(async () => 'ran', options as never).then((v) => v, (e: unknown) => e)
+      expect(viaTransaction).toBeInstanceOf(InvalidArgumentError)
+      expect((viaTransaction as Error).message).toMatch(message)
+      await expect(env.client.run([{ resource: 'pg', sql: 'SELECT 1' }], options as never)).rejects.toThrow(message)
+    }
+  })
+
   it('a column named __proto__ is kept in the row as an own property', async () => {
     const { results } = await env.client.run([{ resource: 'pg', sql: 'SELECT 7 AS "__proto__", 8 AS x' }])
     const row = results[0]!.rows[0]!

@@ -1,7 +1,7 @@
 // The Redis statement parser: what a branch accepts, and what it says to the
 // usual first tries that it refuses.
 import { describe, expect, it } from 'vitest'
-import { parseCommand } from '../../../adapters/redis/redis-commands.js'
+import { overlayGet, parseCommand } from '../../../adapters/redis/redis-commands.js'
 import { AdapterError } from '../../../adapters/types.js'
 
 const s = (value: string) => ({ kind: 'string' as const, value })
@@ -34,3 +34,18 @@ describe('parseCommand', () => {
     expect(refusal('EVAL return 1')).not.toContain('params')
   })
 })
+
+describe('overlayGet', () => {
+  const key = Buffer.from('k')
+  const incr = { op: 'INCRBY' as const, args: [key, Buffer.from('5')] }
+  it('adds a buffered INCRBY to the value read', () => {
+    expect(overlayGet(Buffer.from('37'), key, [incr])?.toString()).toBe('42')
+    expect(overlayGet(null, key, [incr])?.toString()).toBe('5')
+  })
+  it('over a value that is not an integer: says so, as Redis would refuse it (found by hostile testing: a BigInt TypeError)', () => {
+    for (const value of ['abc', '1.5', '007']) {
+      expect(() => overlayGet(Buffer.from(value), key, [incr])).toThrow(/INCRBY of key "k" earlier in this transaction is over a value Redis does not read as an integer/)
+    }
+  })
+})
+
