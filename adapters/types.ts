@@ -217,6 +217,12 @@ export interface ResourceAdapter {
    * "unknown XID, so already done" is believed only where it was prepared.
    */
   identity?(): string | undefined
+  /**
+   * Refuses ('fatal' AdapterError) a statement this resource could never run
+   * (a Redis command it does not support, a wrong arity, a key of Arbiter's
+   * own), before any branch begins: the TM answers it as bad input.
+   */
+  checkStatement?(sql: string, params: readonly SqlValue[]): void
   /** Starts a branch on a pooled session. */
   begin(xid: Xid, options?: BeginOptions): Promise<BranchSession>
   /** Phase 2 by XID from any pooled session (recovery, or the preparing session is gone). */

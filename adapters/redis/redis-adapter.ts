@@ -37,14 +37,15 @@ import type {
   ResourceAdapter,
   ResourceConfig,
   ResourceHealth,
+  SqlValue,
   Xid,
 } from '../types.js'
 import { pgGidToXid, xidKey } from '../xid/xid.js'
-import { RedisBranchSession } from './redis-branch-session.js'
+import { RedisBranchSession, refuseOwnKeys } from './redis-branch-session.js'
 import { claimRedisNodeId } from './redis-node-id-claim.js'
 import { within, type NodeIdClaim } from '../node-id-claim.js'
 import type { RedisSessionHost } from './redis-branch-session.js'
-import type { WriteOp } from './redis-commands.js'
+import { parseCommand, type WriteOp } from './redis-commands.js'
 import { FINISH_SCRIPT, PREPARE_SCRIPT, sha1 } from './redis-scripts.js'
 import type { PrepareResult } from './redis-branch-session.js'
 
@@ -139,6 +140,11 @@ export class RedisAdapter implements ResourceAdapter, RedisSessionHost {
 
   identity(): string | undefined {
     return this.serverIdentity
+  }
+
+  /** The command's shape and keys, before any branch begins (found by hostile testing: a bad one came back as a rollback, not as bad input). */
+  checkStatement(sql: string, params: readonly SqlValue[]): void {
+    refuseOwnKeys(parseCommand(sql, params, this.name), this.keyPrefix, this.name)
   }
 
   async begin(xid: Xid, options?: BeginOptions): Promise<BranchSession> {

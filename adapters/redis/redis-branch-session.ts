@@ -163,7 +163,7 @@ const OWN_KEYS = ['lock:', 'prepared', 'node:', 'identity']
  * write to that key then voted no, for good) or DEL another branch's
  * prepared record (its commit then read "already done": a false COMMITTED).
  */
-function refuseOwnKeys(parsed: ParsedCommand, prefix: string, resource: string): void {
+export function refuseOwnKeys(parsed: ParsedCommand, prefix: string, resource: string): void {
   const keys = parsed.kind === 'write' ? parsed.ops.map((o) => o.args[0]) : parsed.read.cmd === 'EXISTS' ? parsed.read.keys : [parsed.read.key]
   for (const key of keys) {
     const own = key !== undefined && OWN_KEYS.find((name) => key.subarray(0, Buffer.byteLength(prefix + name)).equals(Buffer.from(prefix + name)))

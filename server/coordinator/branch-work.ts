@@ -6,7 +6,7 @@
 // refuse, rolls the whole transaction back: a caller that went on and
 // committed would commit it without that statement. Split from coordinator.ts,
 // which begins, commits and rolls back the transactions this work runs in.
-import { BranchEscapedError, type QueryResult, type ResourceAdapter, type ResourceKind, type SqlValue, type Xid } from '../../adapters/types.js'
+import { AdapterError, BranchEscapedError, type QueryResult, type ResourceAdapter, type ResourceKind, type SqlValue, type Xid } from '../../adapters/types.js'
 import { ARBITER_FORMAT_ID, xidFromParts } from '../../adapters/xid/xid.js'
 import { TmError } from '../../proto/errors.js'
 import type { Logger } from '../logger.js'
@@ -136,6 +136,12 @@ export class BranchWork {
   validateStatement(resource: string, sql: string, params: readonly SqlValue[]): ResourceAdapter {
     const adapter = this.deps.resources.require(resource)
     checkStatementRequest(adapter.kind, sql, params, this.deps.limits)
+    try {
+      adapter.checkStatement?.(sql, params)
+    } catch (error) {
+      if (error instanceof AdapterError && error.errorClass === 'fatal') throw new TmError('TM_INVALID_ARGUMENT', error.message, { metadata: { resource } })
+      throw error
+    }
     return adapter
   }
 
