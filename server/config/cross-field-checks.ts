@@ -34,6 +34,10 @@ export function crossFieldProblems(config: ParsedConfig): ConfigProblem[] {
       given: String(config.log.retainEndedMs),
     })
   }
+  // Found by hostile testing: the same address for both failed start-up as EADDRINUSE, naming neither setting.
+  if (config.metrics.listen !== '' && config.metrics.listen === config.listen && !config.listen.endsWith(':0')) {
+    problems.push({ path: 'metrics.listen', expected: `another address than listen (${config.listen}): the metrics port and the gRPC port cannot share one`, given: JSON.stringify(config.metrics.listen) })
+  }
   const { listen, tls, auth, allowInsecureNonLoopback } = config
   if (!tls && auth.tokens.length === 0 && !isLoopbackListen(listen) && !allowInsecureNonLoopback) {
     problems.push({
