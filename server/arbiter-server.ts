@@ -256,6 +256,7 @@ async function startCore(
   late.recovery = recovery
   metrics.attach({ coordinator, log, resources, stuckAfterMs: config.admin.stuckAfterMs }, config.metrics.resourceRefreshMs)
   // A dead node's work is taken over before the first pass, so that pass finishes it too.
+  if (shared) shared.takeover.identityTagOf = (resource) => resources.identityTag(resource)
   const clusterMetrics = shared && registerClusterMetrics(metrics.registry, shared.lease, shared.takeover)
   await shared?.start(coordinator, recovery, (_event, durationMs) => clusterMetrics?.takeoverFinished(durationMs))
   const firstPass = await recovery.scan()

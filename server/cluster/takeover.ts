@@ -47,6 +47,8 @@ export class Takeover {
   livePeers = 0
   /** Runs after each takeover: a recovery pass that finishes what was taken over (set once recovery exists). */
   onTakenOver: (event: TakeoverEvent) => void = () => undefined
+  /** The identity tag of this node's resource (ResourceRegistry.identityTag), once resources exist. */
+  identityTagOf: (resource: string) => string | undefined = () => undefined
 
   constructor(
     private readonly pool: pg.Pool,
@@ -105,6 +107,7 @@ export class Takeover {
     for (const row of rows) {
       if (!row.takeable || (row.mine && this.adopted.has(row.node_id))) continue
       if (this.lacksResources(row.node_id, row.epoch, row.resources)) continue
+      if (await this.reachesOtherServers(row.node_id, row.epoch)) continue
       const event = await this.takeOver(row.node_id, Number(row.epoch))
       if (event) events.push(event)
     }
@@ -128,6 +131,39 @@ export class Takeover {
       this.o.logger.warn(
         { takenNodeId: nodeId, missing },
         'a node whose lease lapsed has resources this node is not configured with: not taking it over (a node configured with all of them will, or its own restart)',
+      )
+    }
+    return true
+  }
+
+  /**
+   * Whether a resource of this node reaches another server than the one a
+   * branch of the lapsed node's decided transactions was prepared on (its
+   * url names another Redis database, prefix, or PostgreSQL server). Found
+   * by hostile testing: such a takeover could never finish those branches
+   * (phase 2 would hear "unknown XID" there), and the lapsed node, back,
+   * would have nothing left to finish. Said once per lapse.
+   */
+  private async reachesOtherServers(nodeId: string, epoch: string): Promise<boolean> {
+    const rows = (
+      await this.pool.query<{ resource: string; tag: string }>(
+        `SELECT DISTINCT b->>'resource' AS resource, b->>'on' AS tag
+         FROM arbiter_transactions t, jsonb_array_elements(t.branches) b
+         WHERE t.owner = $1 AND t.ended_at IS NULL AND b ? 'on'`,
+        [nodeId],
+      )
+    ).rows
+    const differing = rows.filter((r) => {
+      const mine = this.identityTagOf(r.resource)
+      return mine !== undefined && mine !== r.tag
+    })
+    if (differing.length === 0) return false
+    const key = `${nodeId}@${epoch}`
+    if (!this.warnedLacking.has(key)) {
+      this.warnedLacking.add(key)
+      this.o.logger.warn(
+        { takenNodeId: nodeId, resources: [...new Set(differing.map((r) => r.resource))] },
+        'a node whose lease lapsed has decided branches on servers this node\'s resources of the same name do not reach (another url): not taking it over (a node whose resources reach them will, or its own restart)',
       )
     }
     return true

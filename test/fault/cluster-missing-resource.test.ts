@@ -6,11 +6,12 @@
 // Now the lapsed node's work waits for a node with all of them, or for the
 // node itself to come back, which finishes it.
 import pg from 'pg'
+import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createDatabase, sharedServerUrls } from '../harness/index.js'
 import { createTestDatabases, type TestDatabases } from '../helpers/databases.js'
 import { clusterNodeConfig } from '../helpers/cluster-config.js'
-import { ArbiterProcess } from '../helpers/test-arbiter.js'
+import { ArbiterProcess, testConfig } from '../helpers/test-arbiter.js'
 import { adminClient, tmClient } from '../helpers/tm-client.js'
 import { runAdminCli } from '../integration/admin/cli.js'
 
@@ -115,6 +116,47 @@ describe('takeover by a node that lacks a resource', () => {
       expect((await dbs.preparedLeft(a.config.nodeId!)).mysql.length).toBe(1)
     } finally {
       client.close()
+    }
+  })
+
+  it('a node whose resource of the same name reaches another Redis database does not take it over; the node, back, commits', async () => {
+    // Found by hostile testing: B took A over, heard "unknown XID" in its own Redis database, and answered COMMITTED
+    // while A's branch stayed prepared in A's database for good.
+    const base = sharedServerUrls().redisUrl.replace(/\/\d*$/, '')
+    const prefix = `mr${Math.random().toString(36).slice(2, 8)}:`
+    const config = (db: number) =>
+      testConfig(
+        [
+          { name: 'pg', kind: 'postgres', url: dbs.pgUrl },
+          { name: 'cache', kind: 'redis', url: `${base}/${db}?arbiterPrefix=${prefix}` },
+        ],
+        { log: { store: 'postgres', url: storeUrl }, cluster: { leaseMs: LEASE_MS, takeoverIntervalMs: 300 } },
+      )
+    const a = await ArbiterProcess.start(config(0), { ARBITER_FAILPOINTS: 'after-decision=crash' })
+    nodes.push(a)
+    const b = await ArbiterProcess.start(config(2))
+    nodes.push(b)
+    const redis = new Redis(`${base}/0`)
+    const key = `mr-${Math.random().toString(36).slice(2, 8)}`
+    const client = tmClient(a.address)
+    try {
+      const { gtrid } = await client.tm.Begin({})
+      await client.tm.Execute({ gtrid, statement: { resource: 'pg', sql: 'INSERT INTO accounts VALUES ($1, 1)', params: [{ intValue: '3' }] } })
+      await client.tm.Execute({ gtrid, statement: { resource: 'cache', sql: 'SET', params: [{ stringValue: key }, { stringValue: 'v' }] } })
+      await client.tm.Commit({ gtrid }).catch(() => undefined)
+      await a.exited()
+      await expect.poll(() => b.logs(), { timeout: 10_000 }).toMatch(/decided branches on servers this node's resources of the same name do not reach/)
+      const row = await store.query<{ taken_over_by: string | null }>('SELECT taken_over_by FROM arbiter_nodes WHERE node_id = $1', [a.config.nodeId])
+      expect(row.rows[0]?.taken_over_by).toBeNull()
+      expect(await redis.get(key)).toBeNull()
+
+      await a.spawn() // back: its decision is its own to carry out, in its own Redis database
+      await expect.poll(() => redis.get(key), { timeout: 15_000 }).toBe('v')
+      expect((await dbs.pgQuery('SELECT 1 FROM accounts WHERE id = 3')).length).toBe(1)
+    } finally {
+      redis.disconnect()
+      client.close()
+      await Promise.all(nodes.splice(0).map((n) => n.destroy()))
     }
   })
 })
