@@ -5,7 +5,7 @@
 import pg from 'pg'
 import mysql from 'mysql2/promise'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { OutcomeUnknownError, createArbiterClient } from '../../../client/index.js'
+import { OutcomeUnknownError, TransactionAbortedError, createArbiterClient } from '../../../client/index.js'
 import { configureFailpoints } from '../../../server/failpoints.js'
 import { sharedServerUrls } from '../../harness/index.js'
 import { createTestDatabases, type TestDatabases } from '../../helpers/databases.js'
@@ -100,4 +100,37 @@ describe('unknown Commit outcome', () => {
       await tm.destroy()
     }
   })
+
+  it('client.close() while its local branches prepare: not committed (the Commit was never sent), said so, nothing left prepared', async () => {
+    // Found by hostile testing: told OutcomeUnknownError ("the TM did not answer") though nothing had left the process.
+    const arbiter = await startTestArbiter(resources())
+    const client = createArbiterClient({ address: arbiter.address })
+    await dbs.pgQuery(`CREATE FUNCTION slow_prepare() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(1); RETURN NULL; END $$`)
+    await dbs.pgQuery('CREATE TABLE slow_prepare (id int PRIMARY KEY)')
+    await dbs.pgQuery('CREATE CONSTRAINT TRIGGER slow_prepare AFTER INSERT ON slow_prepare DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION slow_prepare()')
+    const pgConn = new pg.Client({ connectionString: dbs.pgUrl })
+    await pgConn.connect()
+    try {
+      const error = await client
+        .transaction(async (tx) => {
+          await tx.enlist('pg', pgConn)
+          await pgConn.query('INSERT INTO slow_prepare VALUES (1)') // its trigger sleeps 1 s at PREPARE
+          await tx.execute('maria', 'INSERT INTO accounts VALUES (403, 1)')
+          setTimeout(() => client.close(), 300) // while the local branch prepares
+        })
+        .catch((e: unknown) => e)
+      expect(error).not.toBeInstanceOf(OutcomeUnknownError)
+      expect(error).toBeInstanceOf(TransactionAbortedError)
+      expect((error as Error).message).toMatch(/was not committed: its Commit was refused before it ran .*the client is closed/)
+      const pgPrepared = () => dbs.pgQuery("SELECT gid FROM pg_prepared_xacts WHERE database = current_database()").then((r) => r.length)
+      await expect.poll(pgPrepared, { timeout: 15_000, interval: 250 }).toBe(0)
+      expect(await rowsWithId(403)).toEqual({ pg: 0, maria: 0 })
+      expect((await dbs.pgQuery('SELECT id FROM slow_prepare')).length).toBe(0)
+    } finally {
+      client.close()
+      await pgConn.end().catch(() => undefined)
+      await arbiter.stopAndClean()
+    }
+  })
 })
+
