@@ -22,10 +22,11 @@ import type { SessionResponseBatch__Output } from '../proto/gen/arbiter/v1/Sessi
 import {
   BATCHED_SESSION_HEADER,
   batchBound,
+  encodedSizeBound,
   MessageBatcher,
   TM_MAX_MESSAGE_BYTES_HEADER,
 } from '../proto/message-batcher.js'
-import { ArbiterError, UnavailableError, fromGrpcError, fromWireStatus } from './errors.js'
+import { ArbiterError, InvalidArgumentError, UnavailableError, fromGrpcError, fromWireStatus } from './errors.js'
 
 /** The name of a request in SessionRequest's oneof. */
 export type SessionKind = NonNullable<SessionRequest['request']>
@@ -64,6 +65,8 @@ type OpenStream = StreamCall & {
   done: boolean
   /** Batched: the client closed while requests waited for the header; end once they are written. */
   endWhenSent: boolean
+  /** Batched: the largest message the TM receives, from its header (limits.maxMessageBytes there). */
+  tmLimit?: number
 }
 
 /** The gRPC message-size options of the client's channel that batching must respect. */
@@ -89,6 +92,18 @@ function deadlineError(kind: SessionKind, ms: number): ArbiterError {
 function notSentError(kind: SessionKind, ms: number, streamOpen: boolean): ArbiterError {
   const why = streamOpen ? 'it was still queued' : 'the TM did not open the session stream'
   return new UnavailableError(`${kind} was not sent: ${why} within the request's ${ms} ms deadline`, { metadata: { notSent: 'true' } })
+}
+
+/**
+ * A request larger than the TM receives: never sent (found by hostile testing: the TM refused the whole stream's
+ * message, read as ResourceExhaustedError, retryable, or as an unknown outcome for a Run that never ran).
+ */
+function tooLargeError(kind: SessionKind, bytes: number, limit: number): ArbiterError {
+  return new InvalidArgumentError(
+    `${kind} was not sent: it is ${bytes} bytes, over the ${limit} bytes the TM receives in one message (limits.maxMessageBytes on the TM): ` +
+      'send less at once (fewer or smaller values per request), or raise that limit',
+    { metadata: { notSent: 'true' } },
+  )
 }
 
 /** A request that never left because its stream failed first (the TM unreachable): it cannot have run. */
@@ -166,17 +181,36 @@ export class SessionTransport {
     if (stream.done) return
     const live = requests.filter((r) => {
       const entry = this.pendingOn(r, stream)
-      if (entry) entry.heardAtSend = stream.heard
-      return entry !== undefined
+      if (entry === undefined) return false
+      const tooLarge = this.overTmLimit(stream, r)
+      if (tooLarge !== undefined) {
+        this.settle(Number(r.id), () => entry.reject(tooLargeError(entry.kind, tooLarge, stream.tmLimit!)))
+        return false
+      }
+      entry.heardAtSend = stream.heard
+      return true
     })
     if (live.length === 0) return
     if (stream.batched) stream.call.write({ requests: live })
     else for (const request of live) stream.call.write(request)
   }
 
+  /**
+   * The request's size in a message of its own when that is over the TM's limit, else undefined. Encoded only
+   * when a cheap upper bound says it might be: almost every request is far below.
+   */
+  private overTmLimit(stream: OpenStream, request: SessionRequest): number | undefined {
+    const limit = stream.tmLimit
+    if (!stream.batched || limit === undefined || !(limit > 0) || encodedSizeBound(request) <= limit) return undefined
+    const serialize = (this.raw.BatchedSession as unknown as { requestSerialize?: (value: object) => Buffer }).requestSerialize
+    const bytes = serialize === undefined ? encodedSizeBound(request) : serialize({ requests: [request] }).length
+    return bytes > limit ? bytes : undefined
+  }
+
   /** The TM's header came: what waited goes out, and later requests are batched within both ends' message limits. */
   private ready(stream: OpenStream & { batched: true }, header: grpc.Metadata): void {
     const tmLimit = Number(header.get(TM_MAX_MESSAGE_BYTES_HEADER)[0])
+    if (Number.isFinite(tmLimit) && tmLimit > 0) stream.tmLimit = tmLimit
     const batcher = (stream.batcher = new MessageBatcher((batch) => this.write(stream, batch), batchBound(tmLimit, this.limits.maxSendBytes)))
     stream.heard++
     for (const request of stream.waiting.splice(0)) batcher.add(request)
