@@ -6,7 +6,8 @@
 // parallel, retrying until done, then appends END (not forced).
 //
 // Shortcuts every serious TM takes: one writing branch → one-phase commit, no
-// log record; read-only branches leave at prepare.
+// log record; read-only branches are never prepared (they end with the
+// transaction: read-only-branches.ts).
 import { AdapterError, type BranchSession, type Vote, type Xid } from '../../adapters/types.js'
 import { TmError } from '../../proto/errors.js'
 import { failpoint } from '../failpoints.js'
@@ -18,6 +19,7 @@ import { commitLocal, commitManaged } from './phase-two.js'
 import { logEnd } from './log-end.js'
 import { secondsSince } from './observer.js'
 import { inSpan, traceparentOf } from '../tracing/spans.js'
+import { endReaders } from './read-only-branches.js'
 import { abortTransaction, releaseSession, type AbortCause } from './rollback-protocol.js'
 import { onBranch, type Branch, type Transaction } from './transaction.js'
 
@@ -89,50 +91,48 @@ async function commitSteps(
   const managed = tx.branches.filter((b) => b.mode === 'managed')
   const localPrepared = tx.branches.filter((b) => b.mode === 'local' && b.state === 'prepared')
 
-  // One writer and no prepared local branch: the others leave read-only and
-  // the writer commits in one phase, with no log record. Only branches that
-  // may have only read are asked (a round trip each); two sure writers skip it.
-  const sureWriters = managed.filter((b) => !b.onlyReadsSoFar)
-  if (localPrepared.length === 0 && sureWriters.length <= 1) {
-    const maybeReaders = managed.filter((b) => b.onlyReadsSoFar)
-    const readOnly = await beforeDeadline(
-      ctx,
-      tx,
-      // A branch whose begin failed answers undefined: taken as a writer, it votes no at prepare.
-      Promise.all(maybeReaders.map((b) => onBranch(b, async () => (await b.session!).isReadOnly()).catch(() => undefined))),
-      'while checking for read-only branches',
-    )
-    const writers = [...sureWriters, ...maybeReaders.filter((_, i) => readOnly[i] !== true)]
-    if (writers.length <= 1) {
-      const readers = managed.filter((b) => !writers.includes(b))
-      // Readers are prepared (the probe rides with PREPARE TRANSACTION) before the writer commits: PostgreSQL
-      // refuses to prepare a NOTIFY, which a plain COMMIT of a "read-only" branch delivered even when the
-      // transaction then rolled back (found by hostile testing). With no writer, one reader ends last in one
-      // phase instead: a plain COMMIT, so a lone reader costs no prepare and its NOTIFY goes out as it should.
-      const last = writers[0] ?? readers.pop()
-      const stillPrepared = await prepareAll(ctx, tx, readers)
-      ctx.observer?.phase1(secondsSince(phase1Started))
-      if (stillPrepared.length === 0) return commitOnePhase(ctx, tx, last, writers.length === 0)
-      // A "reader" voted prepared after all (it wrote something): do the full
-      // protocol, with the writer prepared too (phase 2 commits only prepared branches).
-      const preparedWriters = await prepareAll(ctx, tx, last === undefined ? [] : [last])
-      return decideAndFinish(ctx, tx, [...preparedWriters, ...stillPrepared], waitFor)
-    }
+  // Branches that may have only read are asked (a round trip each, at once); sure writers are not. A proved reader
+  // is never prepared: it stays open and ends with the transaction (read-only-branches.ts says why).
+  const maybeReaders = managed.filter((b) => b.onlyReadsSoFar)
+  const readOnly =
+    maybeReaders.length === 0
+      ? []
+      : await beforeDeadline(
+          ctx,
+          tx,
+          // A branch whose begin failed answers undefined: taken as a writer, it votes no at prepare.
+          Promise.all(maybeReaders.map((b) => onBranch(b, async () => (await b.session!).isReadOnly()).catch(() => undefined))),
+          'while checking for read-only branches',
+        )
+  const readers = maybeReaders.filter((_, i) => readOnly[i] === true)
+  const writers = managed.filter((b) => !readers.includes(b))
+
+  // One writer and no prepared local branch: it commits in one phase, with no log record.
+  if (localPrepared.length === 0 && writers.length <= 1) {
+    ctx.observer?.phase1(secondsSince(phase1Started))
+    return commitOnePhase(ctx, tx, writers[0], readers)
   }
 
-  const prepared = [...(await prepareAll(ctx, tx, managed)), ...localPrepared]
+  const prepared = [...(await prepareAll(ctx, tx, writers)), ...localPrepared]
   ctx.observer?.phase1(secondsSince(phase1Started))
   await failpoint('after-prepare')
   await unlessDoomed(ctx, tx)
-  if (prepared.length === 0) {
-    tx.commitPath = 'read-only'
-    return finishCommitted(ctx, tx)
-  }
+  if (prepared.length === 0) return commitReadersOnly(ctx, tx, readers)
   // Even one prepared branch gets its decision logged: if its commit fails on
   // its session, finishing it by XID may outlast this process, and without a
   // record a restart would presume abort. (Single writers took the one-phase
   // path above; the shipped adapters never get here with one.)
-  return decideAndFinish(ctx, tx, prepared, waitFor)
+  return decideAndFinish(ctx, tx, prepared, waitFor, readers)
+}
+
+/** Nothing was written anywhere: the readers commit; if one cannot, the transaction rolls back (retryable), never unknown. */
+async function commitReadersOnly(ctx: CommitContext, tx: Transaction, readers: readonly Branch[]): Promise<CommitOutcome> {
+  tx.commitPath = 'read-only'
+  if (!(await endReaders(ctx, tx, readers, 'commit'))) {
+    // Found by review: a lone reader whose COMMIT lost its connection read OUTCOME_UNKNOWN, for a transaction that wrote nothing.
+    await failAbort(ctx, tx, { reason: `a read-only branch could not commit (${readers.find((b) => b.state === 'failed')?.lastError ?? 'failed'}): nothing was written`, retryable: true })
+  }
+  return finishCommitted(ctx, tx)
 }
 
 /** Prepares managed branches in parallel, bounded by the deadline; returns the ones that voted prepared. */
@@ -197,14 +197,13 @@ async function prepareOne(branch: Branch): Promise<Vote> {
   }
 }
 
-/** Commits `writer` in one phase; `onlyRead`: it is the last of branches that all only read. */
-async function commitOnePhase(ctx: CommitContext, tx: Transaction, writer: Branch | undefined, onlyRead: boolean): Promise<CommitOutcome> {
+/** Commits `writer` in one phase, then the readers (read-only-branches.ts); with no writer, the readers alone. */
+async function commitOnePhase(ctx: CommitContext, tx: Transaction, writer: Branch | undefined, readers: readonly Branch[]): Promise<CommitOutcome> {
   if (!writer) {
     await unlessDoomed(ctx, tx)
-    tx.commitPath = 'read-only'
-    return finishCommitted(ctx, tx)
+    return commitReadersOnly(ctx, tx, readers)
   }
-  tx.commitPath = onlyRead ? 'read-only' : 'one-phase'
+  tx.commitPath = 'one-phase'
   if (Date.now() > tx.deadline) await failAbort(ctx, tx, { reason: 'deadline exceeded before commit', retryable: true })
   let committed: boolean
   try {
@@ -222,8 +221,8 @@ async function commitOnePhase(ctx: CommitContext, tx: Transaction, writer: Branc
       return true
     })
     if (committed) {
-      writer.state = onlyRead ? 'read-only' : 'committed'
-      if (!onlyRead) await failpoint('after-one-phase-commit') // the crash of a write whose record is only the database's
+      writer.state = 'committed'
+      await failpoint('after-one-phase-commit')
     }
   } catch (error) {
     const adapterError = error as { errorClass?: string; serverCode?: string; message?: string }
@@ -242,10 +241,13 @@ async function commitOnePhase(ctx: CommitContext, tx: Transaction, writer: Branc
     writer.state = 'failed'
     ctx.logger.error({ gtrid: tx.gtrid, resource: writer.resource, err: adapterError.message }, 'one-phase commit outcome unknown')
     await releaseSession(writer)
+    await endReaders(ctx, tx, readers, 'rollback')
     throw new TmError('TM_OUTCOME_UNKNOWN', tx.abortReason)
   }
-  if (!committed) await failAbort(ctx, tx, tx.doomed!) // rolls the writer back on its session
+  if (!committed) await failAbort(ctx, tx, tx.doomed!) // rolls the writer (and the readers) back on their sessions
   await releaseSession(writer)
+  // Committed: the readers end the same way (a reader that cannot wrote nothing: the transaction stays committed).
+  await endReaders(ctx, tx, readers, 'commit')
   return finishCommitted(ctx, tx)
 }
 
@@ -255,6 +257,7 @@ async function decideAndFinish(
   tx: Transaction,
   prepared: Branch[],
   waitFor: 'applied' | 'durable',
+  readers: readonly Branch[],
 ): Promise<CommitOutcome> {
   tx.commitPath = 'two-phase'
   await unlessDoomed(ctx, tx)
@@ -302,8 +305,10 @@ async function decideAndFinish(
     })),
   )
   const localDone = Promise.all(local.map((b) => commitLocal(ctx, tx, b)))
+  // The readers end with the decision, beside phase 2; the answer does not wait for them (they changed nothing).
+  const readersDone = endReaders(ctx, tx, readers, 'commit')
   const phaseTwo = tx.startPhaseTwo((async () => {
-    await Promise.all([managedDone, localDone])
+    await Promise.all([managedDone, localDone, readersDone])
     ctx.observer?.phase2(secondsSince(phase2Started))
     // A branch still prepared (shutdown, unconfigured resource, an operator's
     // resolution not yet carried out) keeps the decision open: END would let
