@@ -217,6 +217,8 @@ export interface ResourceAdapter {
    * "unknown XID, so already done" is believed only where it was prepared.
    */
   identity?(): string | undefined
+  /** Reads the identity from the server again (the server behind the url may have changed since init). */
+  refreshIdentity?(): Promise<string | undefined>
   /**
    * Refuses ('fatal' AdapterError) a statement this resource could never run
    * (a Redis command it does not support, a wrong arity, a key of Arbiter's

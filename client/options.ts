@@ -268,7 +268,9 @@ export function checkTransactionOptions(options: TransactionOptions): void {
       if (typeof value !== 'string') throw new InvalidArgumentError(`labels.${key} must be a string (got ${describeValue(value)})`)
     }
   }
-  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+  const signal = options.signal as { aborted?: unknown; addEventListener?: unknown } | undefined
+  // By its shape, not instanceof: a signal from another realm (vm) or a polyfill is a signal too (found by review).
+  if (signal !== undefined && (signal === null || typeof signal.aborted !== 'boolean' || typeof signal.addEventListener !== 'function')) {
     throw new InvalidArgumentError(`signal must be an AbortSignal, e.g. AbortSignal.timeout(5000) (got ${describeValue(options.signal)})`)
   }
   if (options.timeoutMs !== undefined && (!Number.isInteger(options.timeoutMs) || options.timeoutMs < 0 || options.timeoutMs > MAX_TIMER_MS)) {

@@ -52,8 +52,13 @@ export async function rememberDataDirNode(dataDir: string, nodeId: string): Prom
   try {
     await writeFile(partial, `${nodeId}\n`, { flush: true })
     await unlink(path).catch(() => undefined) // an empty one, from a write cut short before this was whole-or-nothing
-    await link(partial, path).catch((error: unknown) => {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+    await link(partial, path).catch(async (error: unknown) => {
+      const code = (error as NodeJS.ErrnoException).code
+      if (code === 'EEXIST') return
+      // A file system without hard links (SMB, some FUSE; found by review): written in place, as before.
+      await writeFile(path, `${nodeId}\n`, { flag: 'wx', flush: true }).catch((inPlace: unknown) => {
+        if ((inPlace as NodeJS.ErrnoException).code !== 'EEXIST') throw inPlace
+      })
     })
   } catch (error) {
     throw new Error(`could not keep the node id in ${path} (dataDir): ${(error as Error).message}`, { cause: error })

@@ -140,12 +140,7 @@ export class PostgresAdapter implements ResourceAdapter, PgSessionHost {
       const row = r.rows[0] as { max: number; version: number } | undefined
       if (row === undefined) throw new AdapterError('fatal', this.name, 'init: no answer to the settings query')
       if (row.version < 130000) this.xactIdFunction = 'txid_current_if_assigned'
-      // The server's identity, where the role may read it (pg_control_system, PostgreSQL 9.6+): a standby promoted
-      // in its place keeps it, another server with a database of the same name has another.
-      const id = await c
-        .query({ text: 'SELECT system_identifier::text AS id, current_database() AS db FROM pg_control_system()', query_timeout: this.commandTimeoutMs })
-        .then((r) => r.rows[0] as { id: string; db: string } | undefined, () => undefined)
-      this.serverIdentity = id === undefined ? undefined : `postgres:${id.id}/${id.db}`
+      this.serverIdentity = await readIdentity(c, this.commandTimeoutMs)
       if (!(row.max > 0)) {
         throw new AdapterError(
           'fatal',
@@ -158,6 +153,11 @@ export class PostgresAdapter implements ResourceAdapter, PgSessionHost {
   }
 
   identity(): string | undefined {
+    return this.serverIdentity
+  }
+
+  async refreshIdentity(): Promise<string | undefined> {
+    this.serverIdentity = await this.withClient('identity', (c) => readIdentity(c, this.commandTimeoutMs))
     return this.serverIdentity
   }
 
@@ -256,4 +256,16 @@ export class PostgresAdapter implements ResourceAdapter, PgSessionHost {
       // already ended
     }
   }
+}
+
+/**
+ * The server's identity, where the role may read it (pg_control_system, PostgreSQL 9.6+): its system identifier
+ * and the database. A standby promoted in its place keeps it; another server with a database of the same name
+ * has another.
+ */
+async function readIdentity(c: PgClientLike, timeoutMs: number): Promise<string | undefined> {
+  const row = await c
+    .query({ text: 'SELECT system_identifier::text AS id, current_database() AS db FROM pg_control_system()', query_timeout: timeoutMs })
+    .then((r) => r.rows[0] as { id: string; db: string } | undefined, () => undefined)
+  return row === undefined ? undefined : `postgres:${row.id}/${row.db}`
 }

@@ -126,11 +126,7 @@ export class RedisAdapter implements ResourceAdapter, RedisSessionHost {
     try {
       if (this.redis.status === 'wait' || this.redis.status === 'end') await this.redis.connect()
       this.clientId = String(await this.redis.call('CLIENT', 'ID'))
-      // Made once per Redis server, database and prefix, and kept there: another server, database or prefix has
-      // another (or none yet). Its persistence is the prepared records' own.
-      await this.redis.set(this.key('identity'), randomUUID(), 'NX')
-      const id = await this.redis.get(this.key('identity'))
-      this.serverIdentity = id === null ? undefined : `redis:${id}`
+      await this.refreshIdentity()
       await this.redis.script('LOAD', PREPARE_SCRIPT)
       await this.redis.script('LOAD', FINISH_SCRIPT)
     } catch (err) {
@@ -139,6 +135,17 @@ export class RedisAdapter implements ResourceAdapter, RedisSessionHost {
   }
 
   identity(): string | undefined {
+    return this.serverIdentity
+  }
+
+  /**
+   * Made once per Redis server, database and prefix, and kept there: another server, database or prefix has
+   * another (or none yet). Its persistence is the prepared records' own: a Redis that lost it lost them too.
+   */
+  async refreshIdentity(): Promise<string | undefined> {
+    await this.redis.set(this.key('identity'), randomUUID(), 'NX')
+    const id = await this.redis.get(this.key('identity'))
+    this.serverIdentity = id === null ? undefined : `redis:${id}`
     return this.serverIdentity
   }
 

@@ -59,11 +59,12 @@ const MIGRATIONS: readonly (readonly string[])[] = [
   // 4: when each node first joined this store (joined_at moves with every join), by the node's own clock, the
   // one its gtrids are named by. A branch its gtrid names from before then was never this store's to decide: it
   // is never presumed aborted from here (a node pointed at another store by mistake would otherwise roll back
-  // what its real store holds committed). A node from before version 4 counts from its last join.
+  // what its real store holds committed). A node from before version 4 has been on this store as far as anyone
+  // knows (0): its orphans are presumed aborted as before (found by review: its last join hid older ones for good).
   // And the store's own identity (storeIdOf), which a node's data folder records (store-marker.ts).
   [
     `ALTER TABLE arbiter_nodes ADD COLUMN first_joined_ms bigint`,
-    `UPDATE arbiter_nodes SET first_joined_ms = (EXTRACT(EPOCH FROM joined_at) * 1000)::bigint`,
+    `UPDATE arbiter_nodes SET first_joined_ms = 0`,
     `ALTER TABLE arbiter_schema ADD COLUMN store_id text`,
   ],
 ]

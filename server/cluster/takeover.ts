@@ -107,7 +107,8 @@ export class Takeover {
     for (const row of rows) {
       if (!row.takeable || (row.mine && this.adopted.has(row.node_id))) continue
       if (this.lacksResources(row.node_id, row.epoch, row.resources)) continue
-      if (await this.reachesOtherServers(row.node_id, row.epoch)) continue
+      // A failed look at one node skips it this pass, not the whole pass (found by review).
+      if (await this.reachesOtherServers(row.node_id, row.epoch).catch(() => true)) continue
       const event = await this.takeOver(row.node_id, Number(row.epoch))
       if (event) events.push(event)
     }
@@ -153,17 +154,15 @@ export class Takeover {
         [nodeId],
       )
     ).rows
-    const differing = rows.filter((r) => {
-      const mine = this.identityTagOf(r.resource)
-      return mine !== undefined && mine !== r.tag
-    })
+    // Not known here yet (the resource still connecting): not taken either, until it is (found by review).
+    const differing = rows.filter((r) => this.identityTagOf(r.resource) !== r.tag)
     if (differing.length === 0) return false
     const key = `${nodeId}@${epoch}`
     if (!this.warnedLacking.has(key)) {
       this.warnedLacking.add(key)
       this.o.logger.warn(
         { takenNodeId: nodeId, resources: [...new Set(differing.map((r) => r.resource))] },
-        'a node whose lease lapsed has decided branches on servers this node\'s resources of the same name do not reach (another url): not taking it over (a node whose resources reach them will, or its own restart)',
+        'a node whose lease lapsed has decided branches on servers this node\'s resources of the same name do not reach (another url), or not known here yet: not taking it over (a node whose resources reach them will, or its own restart)',
       )
     }
     return true

@@ -64,6 +64,12 @@ export async function finishById(
     }
     try {
       const outcome = await adapter[action](branch.xid)
+      // "Already done" is believed only from the server the branch was prepared on, asked again now: the server
+      // behind the url may have changed since it was read (a Redis that lost its data, a moved address; found by review).
+      if (outcome === 'already-done' && branch.preparedOn !== undefined) {
+        const now = await ctx.resources.freshIdentityTag(branch.resource)
+        if (now !== undefined && now !== branch.preparedOn) continue // preparedElsewhere says so on the next turn
+      }
       // "Already done" while an operator resolved it the other way meanwhile is theirs (operator-resolutions.ts).
       if (outcome === 'already-done' && otherwiseResolved(branch, action)) {
         await branch.resolving

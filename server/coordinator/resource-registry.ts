@@ -210,6 +210,12 @@ export class ResourceRegistry {
     return tag
   }
 
+  /** identityTag() read from the server again (undefined when it cannot say). */
+  async freshIdentityTag(name: string): Promise<string | undefined> {
+    const identity = await this.entries.get(name)?.adapter.refreshIdentity?.().catch(() => undefined)
+    return identity === undefined ? undefined : this.identityTag(name)
+  }
+
   /** What the adapter reports of its server, for messages. */
   identity(name: string): string | undefined {
     return this.entries.get(name)?.adapter.identity?.()

@@ -77,6 +77,8 @@ export interface RecoveryConfig {
  * misjudged one (the clock stepped back) is refused, never half committed.
  */
 const EARLIER_RUN_MARGIN_MS = 1_000
+/** Clock difference allowed between a client that names a gtrid and its node (recovery's log-creation guard). */
+const CREATED_MARGIN_MS = 250
 
 export class Recovery {
   /** First sighting of each orphan candidate: "resource|xidKey" → ms. */
@@ -324,9 +326,10 @@ export class Recovery {
     // Named before its node's log existed: its decision, if it has one, is in a log this node cannot see. Found by
     // hostile testing: a relative dataDir from another working directory, and a log.url naming another shared store
     // (there: when its node first joined this store), presumed a logged commit aborted.
-    // Both times are by the owner's clock, and no margin: one named just before would be presumed aborted.
+    // Both times by the owner's clock but for a client-named gtrid (the client's: CREATED_MARGIN_MS). A node that
+    // restarts on another log takes longer than that, so what it named before is still guarded.
     const created = owner === this.deps.config.nodeId ? this.deps.log.createdAt?.() : this.deps.takenOver?.firstJoinedAt?.(owner)
-    if (created !== undefined && namedAt(gtrid) < created) {
+    if (created !== undefined && namedAt(gtrid) < created - CREATED_MARGIN_MS) {
       return {
         knowledge: 'no-decision',
         action: 'wait',
