@@ -346,8 +346,9 @@ export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv = pr
       throw ConfigError.of([{ path: '', expected: 'a mapping of settings (nodeId, listen, resources, …)', given: describeGiven(fromFile, undefined) }], path)
     }
   }
-  const { merged, origins } = applyEnvOverrides(fromFile as Record<string, unknown>, env)
-  const source = [path, origins.size > 0 ? 'ARBITER_* environment variables' : undefined].filter(Boolean).join(' and ') || undefined
+  const { merged, origins, problems: envProblems } = applyEnvOverrides(fromFile as Record<string, unknown>, env)
+  const source = [path, origins.size > 0 || envProblems.length > 0 ? 'ARBITER_* environment variables' : undefined].filter(Boolean).join(' and ') || undefined
+  if (envProblems.length > 0) throw ConfigError.of([...envProblems], source)
   const config = parseConfig(merged, { origins, source })
   const problems = sourceProblems(config, env)
   if (problems.length > 0) throw ConfigError.of(problems, source)

@@ -2,6 +2,7 @@
 // nesting, SCREAMING_SNAKE for camelCase (ARBITER_RECOVERY__GRACE_MS=5000 →
 // recovery.graceMs). Each override remembers its variable, so an error in
 // a value that came from the environment names the variable, not a file line.
+import type { ConfigProblem } from './config-error.js'
 
 /** ARBITER_* variables that other parts of Arbiter read: never config overrides. */
 export const NON_CONFIG_VARIABLES: readonly string[] = [
@@ -45,6 +46,8 @@ export interface EnvOverrides {
   readonly merged: Record<string, unknown>
   /** Which variable set which path ("recovery.graceMs" → "ARBITER_RECOVERY__GRACE_MS"). */
   readonly origins: ReadonlyMap<string, string>
+  /** Variables that index past a list of the file's: a variable changes an entry, it cannot add one. */
+  readonly problems: readonly ConfigProblem[]
 }
 
 /** The dotted form used as the key of `origins`. */
@@ -55,16 +58,28 @@ export function pathKey(path: readonly (string | number)[]): string {
 export function applyEnvOverrides(base: Record<string, unknown>, env: NodeJS.ProcessEnv): EnvOverrides {
   const merged: Record<string, unknown> = structuredClone(base)
   const origins = new Map<string, string>()
-  for (const [key, value] of Object.entries(env)) {
+  const problems: ConfigProblem[] = []
+  variables: for (const [key, value] of Object.entries(env)) {
     if (value === undefined || !isConfigVariable(key)) continue
     const path = key.slice('ARBITER_'.length).split('__').map(camelOf)
     let node = merged
-    for (const part of path.slice(0, -1)) {
+    for (const [depth, part] of path.entries()) {
+      // Found by hostile testing: ARBITER_RESOURCES__3__URL over a one-entry list made holes, each reported as "got nothing".
+      if (Array.isArray(node) && !(/^\d+$/.test(part) && Number(part) < node.length)) {
+        const list = pathKey(path.slice(0, depth))
+        problems.push({
+          path: `${key} (${list})`,
+          expected: `the index of an entry ${list} has in the file (0 to ${node.length - 1}): a variable changes an entry, it cannot add one`,
+          given: JSON.stringify(part),
+        })
+        continue variables
+      }
+      if (depth === path.length - 1) break
       if (typeof node[part] !== 'object' || node[part] === null) node[part] = {}
       node = node[part] as Record<string, unknown>
     }
     node[path[path.length - 1]!] = value
     origins.set(pathKey(path), key)
   }
-  return { merged, origins }
+  return { merged, origins, problems }
 }

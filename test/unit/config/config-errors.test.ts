@@ -51,6 +51,8 @@ const CASES: readonly Case[] = [
   // Found by review: a variable that set something below the bad field, or the field's parent, was not named.
   { name: 'a variable that indexes into a list the file does not have', yaml: '', env: { ARBITER_AUTH__TOKENS__0__TOKEN: 'abc' }, where: 'ARBITER_AUTH__TOKENS__0__TOKEN (auth.tokens)', expected: /list/, given: /mapping/ },
   { name: 'a variable that makes a section the file does not have', yaml: '', env: { ARBITER_TLS__REQUIRE_CLIENT_CERT: 'true' }, where: 'ARBITER_TLS__REQUIRE_CLIENT_CERT (tls.certFile)', expected: /.+/, given: /nothing/ },
+  // Found by hostile testing: holes at [1] and [2] were reported too, each as "got nothing".
+  { name: 'a variable that indexes past the list of the file', yaml: `resources:\n${GOOD_RESOURCE}`, env: { ARBITER_RESOURCES__3__URL: 'postgres://h/db' }, where: 'ARBITER_RESOURCES__3__URL (resources)', expected: /the index of an entry resources has in the file \(0 to 0\): a variable changes an entry, it cannot add one/, given: /^"3"$/ },
   { name: 'a number from a variable', yaml: '', env: { ARBITER_LIMITS__MAX_PARAMS: 'lots' }, where: 'ARBITER_LIMITS__MAX_PARAMS (limits.maxParams)', expected: /whole number/, given: /^"lots"$/ },
   { name: 'an empty variable for a number', yaml: '', env: { ARBITER_SHUTDOWN_GRACE_MS: '' }, where: 'ARBITER_SHUTDOWN_GRACE_MS (shutdownGraceMs)', expected: /whole number/, given: /^""$/ },
   { name: 'a flag that is neither', yaml: 'allowInsecureNonLoopback: maybe', where: 'allowInsecureNonLoopback', expected: /true or false/, given: /"maybe"/ },
