@@ -164,7 +164,12 @@ export async function xaPrepare(conn: MysqlConnectionLike, xid: Xid, resource: s
     // 1399 says the branch is not ACTIVE, in a state named only in the message's text. Ask the server instead:
     // found by hostile testing, an application's own XA END + XA COMMIT … ONE PHASE on the enlisted connection
     // committed the branch and was reported as a plain "no" vote, so as a rollback of the whole transaction.
-    if (step === 'XA END' && errnoOf(e) === 1399 && (await goneFromConnection(conn, xid, resource, t))) {
+    // 1397 at XA END: another XA transaction is the connection's now (the application began one after ending this one).
+    const gone =
+      step === 'XA END' &&
+      ((errnoOf(e) === 1399 && (await goneFromConnection(conn, xid, resource, t))) ||
+        (errnoOf(e) === 1397 && !(await isListed(conn, xid, resource, t).catch(() => true))))
+    if (gone) {
       return {
         vote: 'no',
         reason: `the branch's XA transaction no longer exists on its connection: the application ended it itself (its own XA END and XA COMMIT or XA ROLLBACK), so its writes may be committed`,
@@ -193,6 +198,8 @@ export async function xaRollbackOwn(conn: MysqlConnectionLike, xid: Xid, resourc
   } catch (err) {
     const errno = errnoOf(classifyMysqlError(err, resource, `XA ROLLBACK ${xidToString(xid)}`))
     if (errno === 1402 || errno === 1613 || errno === 1614) return 'done'
+    // XAER_OUTSIDE: the application's own transaction (or another XA) is open on the connection; ours is not there.
+    if (errno === 1400 && !(await isListed(conn, xid, resource, timeoutMs).catch(() => true))) return 'already-done'
   }
   return xaFinish(conn, 'ROLLBACK', xid, resource, timeoutMs) // XAER_NOTA and the rest, judged as for any finish
 }

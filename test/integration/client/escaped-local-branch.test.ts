@@ -208,6 +208,30 @@ describe('a local PostgreSQL branch ended by the application itself', () => {
     await nothingHeld()
   })
 
+  it('the same, then the application begins an XA transaction of its own on the connection: still mixed, never rolled back', async () => {
+    // Found by review: XA END of the branch then answers 1397 (another XA is the connection's), not 1399.
+    const other = `X'${Buffer.from(`other-${id}`).toString('hex')}',X'62',1`
+    const pgConn = await pgPool.connect()
+    const myConn = await myPool.getConnection()
+    try {
+      const outcome = await client
+        .transaction(async (tx) => {
+          await tx.enlist('pg', pgConn)
+          await tx.enlist('maria', myConn)
+          await pgConn.query('UPDATE accounts SET balance = balance - 5 WHERE id = $1', [id])
+          await ownXaCommit(tx, myConn)
+          await myConn.query(`XA START ${other}`)
+        })
+        .then(() => 'committed', (e: unknown) => e)
+      expect(outcome).toBeInstanceOf(HeuristicOutcomeError)
+      expect(await balancesOf(dbs, id)).toEqual({ pg: 100, maria: 5 })
+      await nothingHeld()
+    } finally {
+      pgConn.release()
+      myConn.destroy() // its own XA transaction is still open there
+    }
+  })
+
   it('the same, then the callback throws: mixed, with its error as the cause', async () => {
     const thrown = new Error('failed after its own XA COMMIT')
     const outcome = await transfer(async (tx, pgConn, myConn) => {
