@@ -161,15 +161,12 @@ export async function xaPrepare(conn: MysqlConnectionLike, xid: Xid, resource: s
     return { vote: 'prepared' }
   } catch (err) {
     const e = classifyMysqlError(err, resource, `${step} ${xidToString(xid)}`)
-    // 1399 says the branch is not ACTIVE, in a state named only in the message's text. Ask the server instead:
+    // 1399 says the branch is not ACTIVE, in a state named only in the message's text; 1397, that another XA
+    // transaction is the connection's now. Ask the server instead, by rolling the branch back on its connection:
     // found by hostile testing, an application's own XA END + XA COMMIT … ONE PHASE on the enlisted connection
     // committed the branch and was reported as a plain "no" vote, so as a rollback of the whole transaction.
-    // 1397 at XA END: another XA transaction is the connection's now (the application began one after ending this one).
-    const gone =
-      step === 'XA END' &&
-      ((errnoOf(e) === 1399 && (await goneFromConnection(conn, xid, resource, t))) ||
-        (errnoOf(e) === 1397 && !(await isListed(conn, xid, resource, t).catch(() => true))))
-    if (gone) {
+    const errno = errnoOf(e)
+    if (step === 'XA END' && (errno === 1399 || errno === 1397) && (await xaRollbackOwn(conn, xid, resource, t).catch(() => 'done')) === 'already-done') {
       return {
         vote: 'no',
         reason: `the branch's XA transaction no longer exists on its connection: the application ended it itself (its own XA END and XA COMMIT or XA ROLLBACK), so its writes may be committed`,
@@ -202,24 +199,6 @@ export async function xaRollbackOwn(conn: MysqlConnectionLike, xid: Xid, resourc
     if (errno === 1400 && !(await isListed(conn, xid, resource, timeoutMs).catch(() => true))) return 'already-done'
   }
   return xaFinish(conn, 'ROLLBACK', xid, resource, timeoutMs) // XAER_NOTA and the rest, judged as for any finish
-}
-
-/**
- * Whether the branch no longer exists on its connection (the application
- * finished it there), by what the server answers: XA ROLLBACK of it says
- * XAER_NOTA (1397) and XA RECOVER does not list it. A branch that does exist
- * (ROLLBACK ONLY, IDLE, or prepared by the application) is rolled back by
- * that XA ROLLBACK.
- */
-export async function goneFromConnection(conn: MysqlConnectionLike, xid: Xid, resource: string, timeoutMs?: number): Promise<boolean> {
-  try {
-    await run(conn, `XA ROLLBACK ${xidLiteral(xid, resource)}`, timeoutMs)
-    return false
-  } catch (err) {
-    const e = classifyMysqlError(err, resource, `XA ROLLBACK ${xidToString(xid)}`)
-    if (errnoOf(e) !== 1397) return false
-    return !(await isListed(conn, xid, resource, timeoutMs).catch(() => true))
-  }
 }
 
 /**

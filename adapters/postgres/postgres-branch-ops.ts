@@ -177,12 +177,15 @@ function markCheck(client: PgClientLike, mark: BlockMark): string {
   return `CASE WHEN ${isMarked(client, mark)} THEN 1 ELSE ('${UNMARKED} ' || coalesce(current_setting('${MARK}', true), ''))::int END AS marked`
 }
 
-/** The vote of a block that lost its mark (markCheck failed), rolled back. */
-async function unmarked(client: PgClientLike, opts: PrepareOptions): Promise<Vote> {
+/**
+ * The vote of a branch whose block the application ended (it lost its mark, or the server said the connection
+ * went idle since the branch began): whatever block is open now is rolled back.
+ */
+export async function unmarked(client: PgClientLike, opts: Pick<PrepareOptions, 'timeoutMs'> = {}): Promise<Vote> {
   if (txStatus(client) !== 'I') await rollbackQuietly(client, opts.timeoutMs)
   return {
     vote: 'no',
-    reason: "the branch's transaction block was ended by the application (COMMIT or ROLLBACK on its connection) and another begun: nothing was prepared",
+    reason: "the branch's transaction block was ended by the application (COMMIT or ROLLBACK on its connection), perhaps with a block of its own begun since: nothing was prepared",
     escaped: true,
   }
 }

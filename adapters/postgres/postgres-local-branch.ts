@@ -5,7 +5,7 @@ import { classifyPgError } from '../errors/classify-pg.js'
 import { AdapterError } from '../types.js'
 import type { FinishOutcome, LocalBranchOps } from '../types.js'
 import type { PgClientLike, PgResultLike } from './postgres-branch-ops.js'
-import { beginMarked, gidOf, markQuery, pgFinishPrepared, pgPrepare, pgRollbackOpen, startedOf, txStatus, type BlockMark } from './postgres-branch-ops.js'
+import { beginMarked, gidOf, markQuery, pgFinishPrepared, pgPrepare, pgRollbackOpen, startedOf, txStatus, unmarked, type BlockMark } from './postgres-branch-ops.js'
 
 export type { PgClientLike } from './postgres-branch-ops.js'
 
@@ -31,8 +31,7 @@ export const postgresLocalBranch: LocalBranchOps<PgClientLike> = {
       // The server said the block ended (idle) since the branch began: the application's own COMMIT or ROLLBACK,
       // perhaps followed by a block that failed, where no query answers and so no mark can be read (found by
       // hostile testing: COMMIT, BEGIN and a failing statement were told as a plain rollback).
-      if (txStatus(conn) !== 'I') await pgRollbackOpen(conn, resource).catch(() => undefined)
-      return { vote: 'no', reason: ENDED_BY_APPLICATION, escaped: true }
+      return unmarked(conn)
     }
     try {
       // Checked for writes only when it may have only read (the probe rides with the PREPARE).
@@ -79,9 +78,6 @@ async function rollbackMarked(conn: PgClientLike, mark: BlockMark, resource: str
   const results = (Array.isArray(answer) ? answer : [answer]) as PgResultLike[]
   return (results[0]?.rows[0] as { mine?: unknown } | undefined)?.mine === true ? 'done' : 'already-done'
 }
-
-const ENDED_BY_APPLICATION =
-  "the branch's transaction block was ended by the application (COMMIT or ROLLBACK on its connection), as the server reported: nothing was prepared"
 
 /** The pg Client's protocol connection, where the server's ReadyForQuery messages arrive (absent in other drivers). */
 interface ProtocolEvents {

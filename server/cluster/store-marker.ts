@@ -34,26 +34,39 @@ export async function markSharedStore(dataDir: string, nodeId: string, storeId: 
 }
 
 /**
- * Refuses a shared store other than the one this data folder's node last
- * used (a marker without an id, from an older Arbiter, names none).
+ * The data folder's marker: undefined when there is none; its fields when
+ * it reads as JSON, else an empty object (a damaged marker still marks).
  */
-export async function refuseOtherStore(dataDir: string, storeId: string, option: string): Promise<void> {
-  const path = join(dataDir, MARKER)
+async function readMarker(path: string): Promise<{ storeId?: unknown; nodeId?: unknown } | undefined> {
   const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return undefined
     throw new StoreError(`could not read ${path}: ${error.message}`, { option: 'dataDir', exitCode: 1, cause: error })
   })
-  if (text === undefined) return
-  let marked: { storeId?: unknown; nodeId?: unknown; since?: unknown }
+  if (text === undefined) return undefined
   try {
-    marked = JSON.parse(text) as typeof marked
+    const parsed: unknown = JSON.parse(text)
+    return parsed !== null && typeof parsed === 'object' ? parsed : {}
   } catch {
-    return // a damaged marker names no store; it is written again once this node joins
+    return {}
   }
-  if (typeof marked.storeId !== 'string' || marked.storeId === storeId) return
-  const who = typeof marked.nodeId === 'string' ? `node "${marked.nodeId}"` : 'its node'
+}
+
+/** "node "n1"" as the marker names it, else "its node". */
+function markedNode(marked: { nodeId?: unknown }): string {
+  return typeof marked.nodeId === 'string' ? `node "${marked.nodeId}"` : 'its node'
+}
+
+/**
+ * Refuses a shared store other than the one this data folder's node last
+ * used (a marker without an id, from an older Arbiter or damaged, names
+ * none; it is written again once this node joins).
+ */
+export async function refuseOtherStore(dataDir: string, storeId: string, option: string): Promise<void> {
+  const path = join(dataDir, MARKER)
+  const marked = await readMarker(path)
+  if (typeof marked?.storeId !== 'string' || marked.storeId === storeId) return
   throw new StoreError(
-    `${option} names another shared store than the one the data folder ${dataDir} was last used with (by ${who}, store id ${marked.storeId}; ` +
+    `${option} names another shared store than the one the data folder ${dataDir} was last used with (by ${markedNode(marked)}, store id ${marked.storeId}; ` +
       `this one is ${storeId}): its decisions are in that store, and on this one its prepared branches would have none. ` +
       `Point ${option} at the store it used. To move the node to this store for good: once \`arbiter admin transactions\` on a node ` +
       `of its old cluster lists none of its transactions unfinished, stop it and delete ${path}`,
@@ -64,20 +77,10 @@ export async function refuseOtherStore(dataDir: string, storeId: string, option:
 /** Refuses to open the file store in a data folder whose node last kept its decisions in the shared store. */
 export async function refuseFileStoreAfterShared(dataDir: string): Promise<void> {
   const path = join(dataDir, MARKER)
-  const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return undefined
-    throw new StoreError(`could not read ${path}: ${error.message}`, { option: 'dataDir', exitCode: 1, cause: error })
-  })
-  if (text === undefined) return
-  let nodeId = 'its node'
-  try {
-    const parsed = JSON.parse(text) as { nodeId?: unknown }
-    if (typeof parsed.nodeId === 'string') nodeId = `node "${parsed.nodeId}"`
-  } catch {
-    // a damaged marker still marks
-  }
+  const marked = await readMarker(path)
+  if (marked === undefined) return
   throw new StoreError(
-    `the data folder ${dataDir} was last used by ${nodeId} with log.store: postgres: its decisions are in the shared store, ` +
+    `the data folder ${dataDir} was last used by ${markedNode(marked)} with log.store: postgres: its decisions are in the shared store, ` +
       'and the file store would presume aborted the transactions the store holds decided. Start it with log.store: postgres again. ' +
       `To move it to the file store for good: once \`arbiter admin transactions\` on a node of the cluster lists none of its transactions unfinished, stop it and delete ${path}`,
     { option: 'log.store', exitCode: 2 },
