@@ -86,7 +86,11 @@ const KNOWLEDGE: Record<Knowledge, LogKnowledge> = {
   'other-node': 'LOG_KNOWLEDGE_OTHER_NODE',
 }
 
-const ACTION: Record<Action, RecoveryAction> = {
+/** What recovery does with a branch, or an operator's abandon (resolve-branch.ts). */
+export type StepAction = Action | 'abandon'
+
+const ACTION: Record<StepAction, RecoveryAction> = {
+  abandon: 'RECOVERY_ACTION_ABANDON',
   commit: 'RECOVERY_ACTION_COMMIT',
   rollback: 'RECOVERY_ACTION_ROLLBACK',
   'rollback-after-grace': 'RECOVERY_ACTION_ROLLBACK_AFTER_GRACE',
@@ -98,11 +102,11 @@ export function toWireKnowledge(knowledge: Knowledge): LogKnowledge {
   return KNOWLEDGE[knowledge]
 }
 
-export function toWireAction(action: Action): RecoveryAction {
+export function toWireAction(action: StepAction): RecoveryAction {
   return ACTION[action]
 }
 
-export function toWireStep(resource: string, branch: PreparedBranch, action: Action, result: string): WireRecoveryStep {
+export function toWireStep(resource: string, branch: Pick<PreparedBranch, 'xid'>, action: StepAction, result: string): WireRecoveryStep {
   return { resource, xid: toWireXid(branch.xid), action: toWireAction(action), result }
 }
 

@@ -1,5 +1,6 @@
 // Admin.ResolveBranch: an operator commits or rolls back a prepared branch
-// (or every prepared branch of a transaction) by hand (reliability.md §4).
+// (or every prepared branch of a transaction) by hand (reliability.md §4),
+// or abandons a decided one whose server is gone (abandon-branch.ts).
 //
 // - A reason is required; the operator is the authenticated caller.
 // - Each resolution is forced to the decision log BEFORE it is carried out,
@@ -24,11 +25,12 @@ import type { ResolveBranchRequest__Output } from '../../proto/gen/arbiter/v1/Re
 import type { ResolveBranchResponse } from '../../proto/gen/arbiter/v1/ResolveBranchResponse.js'
 import type { RecoveryStep as WireRecoveryStep } from '../../proto/gen/arbiter/v1/RecoveryStep.js'
 import type { Holder } from '../cluster/holders.js'
+import { abandonBranches } from './abandon-branch.js'
 import { DEFAULT_RESOURCE_CALL_TIMEOUT_MS, messageOf, storeUnavailable, toWireStep, withTimeout, wrongNode, type AdminContext } from './admin-context.js'
 
 export const MAX_REASON_LENGTH = 2000
 
-type ResolutionAction = 'commit' | 'rollback'
+type ResolutionAction = 'commit' | 'rollback' | 'abandon'
 
 interface Target {
   readonly resource: string
@@ -59,6 +61,7 @@ async function resolveExclusively(
   reason: string,
   operator: string,
 ): Promise<ResolveBranchResponse> {
+  if (action === 'abandon') return abandonBranches(ctx, req, requestedBranch(req), reason, operator)
   const targets = await findTargets(ctx, req)
   await refuseHeldElsewhere(ctx, targets)
   refuseOtherNodes(ctx, targets)
@@ -170,7 +173,20 @@ function requestGtrid(req: ResolveBranchRequest__Output): string {
 }
 
 function resolutionAction(resolution: string | number): ResolutionAction {
-  return enumField(Resolution, resolution, 'resolution', { allowUnspecified: false }) === 'RESOLUTION_COMMIT' ? 'commit' : 'rollback'
+  const named = enumField(Resolution, resolution, 'resolution', { allowUnspecified: false })
+  return named === 'RESOLUTION_COMMIT' ? 'commit' : named === 'RESOLUTION_ABANDON' ? 'abandon' : 'rollback'
+}
+
+/** The transaction (and the one branch, when an xid is given) a request names, checked as findTargets checks them. */
+function requestedBranch(req: ResolveBranchRequest__Output): { gtrid: string; xid: Xid | undefined } {
+  if (req.xid && req.xid.gtrid.length > 0) {
+    const xid = wireXid(req.xid)
+    if (req.gtrid && req.gtrid !== xid.gtrid.toString('utf8')) throw new TmError('TM_INVALID_ARGUMENT', 'gtrid and xid name different transactions')
+    return { gtrid: xid.gtrid.toString('utf8'), xid }
+  }
+  if (!req.gtrid) throw new TmError('TM_INVALID_ARGUMENT', 'give gtrid (every branch of a transaction) or resource and xid (one branch)')
+  checkArbiterGtrid(req.gtrid)
+  return { gtrid: req.gtrid, xid: undefined }
 }
 
 /** The prepared branches the request names, as the resources list them now. */

@@ -296,17 +296,18 @@ export function addAdminCommand(program: Command): void {
 
   admin
     .command('resolve')
-    .description('commit or roll back a prepared branch by hand (logged first, with who and why)')
+    .description('commit or roll back a prepared branch by hand, or abandon one whose server is gone (logged first, with who and why)')
     .option('-g, --gtrid <gtrid>', 'every prepared branch of this transaction')
     .option('-r, --resource <name>', 'the resource of the branch (with --xid)')
     .option('-x, --xid <xid>', 'the branch, as in-doubt prints it: "gtrid,bqual,formatId"')
     .option('--commit', 'commit it')
     .option('--rollback', 'roll it back')
+    .option('--abandon', 'give up a decided branch whose server is gone for good (with --force; the outcome is then HEURISTIC)')
     .requiredOption('--reason <text>', 'why: goes into the audit record')
     .option('--force', 'contradict the log (the outcome is then HEURISTIC)')
     .action((opts) =>
       run(async (conn, { c, json, render }) => {
-        if (opts.commit === opts.rollback) throw new UsageError('give exactly one of --commit or --rollback')
+        if ([opts.commit, opts.rollback, opts.abandon].filter((o) => o === true).length !== 1) throw new UsageError('give exactly one of --commit, --rollback or --abandon')
         if (!opts.gtrid && !opts.xid) throw new UsageError('give --gtrid, or --resource with --xid')
         if (opts.xid && !opts.resource) throw new UsageError('--xid needs --resource')
         if (opts.reason.trim() === '') throw new UsageError('--reason must say why')
@@ -323,13 +324,13 @@ export function addAdminCommand(program: Command): void {
           gtrid: opts.gtrid ?? '',
           resource: opts.resource ?? '',
           xid: xid ?? null,
-          resolution: opts.commit ? 'RESOLUTION_COMMIT' : 'RESOLUTION_ROLLBACK',
+          resolution: opts.commit ? 'RESOLUTION_COMMIT' : opts.abandon ? 'RESOLUTION_ABANDON' : 'RESOLUTION_ROLLBACK',
           reason: opts.reason,
           force: opts.force === true,
         })
         if (json) return render.toJson(res)
         const table = render.renderSteps(c, res.steps)
-        return res.heuristic ? `${table}\n${c.red('HEURISTIC: this resolution contradicts the log; the transaction is now HEURISTIC')}` : table
+        return res.heuristic ? `${table}\n${c.red(opts.abandon ? 'HEURISTIC: the branch is given up unfinished; the transaction is now HEURISTIC' : 'HEURISTIC: this resolution contradicts the log; the transaction is now HEURISTIC')}` : table
       }, { follow: true }),
     )
 

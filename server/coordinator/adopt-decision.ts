@@ -8,6 +8,7 @@ import { heuristicReason, mixingResolution } from '../log/log-record.js'
 import type { Logger } from '../logger.js'
 import { inRootSpan } from '../tracing/spans.js'
 import { finishById, type FinisherContext } from './branch-finisher.js'
+import { resolvedState } from './operator-resolutions.js'
 import { logEnd } from './log-end.js'
 import type { CoordinatorObserver } from './observer.js'
 import { Transaction, type LiveCounter } from './transaction.js'
@@ -26,7 +27,7 @@ export function transactionFromLog(logged: LoggedTransaction, live?: LiveCounter
     if (resolution) {
       // Recovery carries out the operator's resolution; phase 2 leaves the branch to it.
       branch.resolution = resolution.action
-      branch.state = resolution.action === 'commit' ? 'committed' : 'rolled-back'
+      branch.state = resolvedState(resolution.action)
     }
   }
   const mixing = mixingResolution(true, logged.resolutions)
@@ -51,7 +52,8 @@ export async function finishAdopted(
     // A branch committed only in part (a Redis key changed outside Arbiter) is heuristic here too (found by review).
     const partly = tx.branches.find((b) => b.partlyCommitted !== undefined)
     if (partly) tx.abortReason ??= `heuristic: branch on "${partly.resource}": ${partly.partlyCommitted}`
-    const mixed = heuristic || partly !== undefined
+    // So is one an operator abandoned while this ran (its server gone): reflectResolution said why.
+    const mixed = heuristic || partly !== undefined || tx.branches.some((b) => b.state === 'abandoned')
     tx.state = mixed ? 'HEURISTIC' : 'COMMITTED'
     tx.touch()
     ctx.logger.info({ gtrid: tx.gtrid, state: tx.state }, 'recovered transaction finished')

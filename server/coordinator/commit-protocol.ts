@@ -318,10 +318,11 @@ async function decideAndFinish(
     logEnd(ctx, tx) // not waited for (log-end.ts)
     // An operator rolled a branch back by hand (forced) while this decision was being made, before phase 2
     // committed it: not COMMITTED. (Phase 2 first: the operator's rollback found it done, and it committed.)
-    const overruled = tx.branches.find((b) => b.resolution === 'rollback' && b.state === 'rolled-back')
+    // Likewise a branch an operator abandoned (its server gone): it is not known to have committed.
+    const overruled = tx.branches.find((b) => (b.resolution === 'rollback' && b.state === 'rolled-back') || b.state === 'abandoned')
     if (overruled) {
       tx.state = 'HEURISTIC'
-      tx.abortReason ??= `heuristic: branch on "${overruled.resource}" was rolled back by an operator while the transaction committed`
+      tx.abortReason ??= `heuristic: branch on "${overruled.resource}" was ${overruled.state === 'abandoned' ? 'abandoned' : 'rolled back'} by an operator while the transaction committed`
       tx.touch()
       ctx.logger.warn({ gtrid: tx.gtrid, resource: overruled.resource }, 'committed, except a branch an operator rolled back: heuristic')
       ctx.observer?.heuristic(tx)

@@ -8,7 +8,12 @@ import type { LoggedTransaction } from '../log/decision-log.js'
 import type { CoordinatorObserver } from './observer.js'
 import type { Branch, Transaction } from './transaction.js'
 
-export type ResolutionAction = 'commit' | 'rollback'
+export type ResolutionAction = 'commit' | 'rollback' | 'abandon'
+
+/** The branch's state once a resolution was carried out. */
+export function resolvedState(action: ResolutionAction): 'committed' | 'rolled-back' | 'abandoned' {
+  return action === 'commit' ? 'committed' : action === 'rollback' ? 'rolled-back' : 'abandoned'
+}
 
 export interface ResolutionOutcome {
   /**
@@ -50,10 +55,11 @@ export function reflectResolution(
   const branch = resolvedBranch(tx, resource, bqual)
   if (branch) branch.resolution = action
   // "Already done" on a branch phase 2 gave way to (still prepared here): finished, the operator's way.
-  if (branch && (outcome.finished === 'done' || (outcome.finished === 'already-done' && branch.state === 'prepared'))) branch.state = action === 'commit' ? 'committed' : 'rolled-back'
+  if (branch && (outcome.finished === 'done' || (outcome.finished === 'already-done' && branch.state === 'prepared'))) branch.state = resolvedState(action)
   branch?.resolved?.()
   if (!outcome.heuristic) return undefined
-  const what = `branch on "${resource}" resolved to ${action} by ${outcome.operator}: ${outcome.reason}`
+  const done = action === 'abandon' ? 'abandoned (its server gone; not known to have committed)' : `resolved to ${action}`
+  const what = `branch on "${resource}" ${done} by ${outcome.operator}: ${outcome.reason}`
   if (tx.state === 'ACTIVE' || tx.state === 'PREPARING') {
     // No decision yet: the Commit under way (or to come) settles the outcome, and must say what the operator
     // did. A rolled-back branch dooms the transaction: it rolls back whole, not retryable (the operator meant

@@ -41,7 +41,7 @@ export async function commitManaged(ctx: FinisherContext, tx: Transaction, branc
 }
 
 /**
- * Phase 2 gave way to an operator's forced rollback: it waits for their call,
+ * Phase 2 gave way to an operator's forced rollback (or abandon): it waits for their call,
  * and carries the rollback out on the branch's own session when their call
  * could not (MariaDB lets only the preparing session finish a branch while it
  * lives; found by hostile testing: the session was then destroyed and the
@@ -49,7 +49,8 @@ export async function commitManaged(ctx: FinisherContext, tx: Transaction, branc
  */
 async function carryOutResolution(branch: Branch, session: BranchSession): Promise<true> {
   await branch.resolving
-  if (branch.state === 'prepared') {
+  // An abandoned branch is left as it is: its server was declared gone, and nothing is sent to it.
+  if (branch.state === 'prepared' && branch.resolution === 'rollback') {
     await session.rollback()
     branch.state = 'rolled-back'
   }

@@ -24,8 +24,11 @@ export interface SessionTie {
 }
 
 export type BranchMode = 'managed' | 'local'
-/** 'escaped': a statement ended the branch on the server outside the protocol; its outcome is unknown. */
-export type BranchState = 'active' | 'prepared' | 'read-only' | 'committed' | 'rolled-back' | 'failed' | 'escaped'
+/**
+ * 'escaped': a statement ended the branch on the server outside the protocol; its outcome is unknown.
+ * 'abandoned': an operator gave it up, its server gone for good (operator-resolutions.ts); its outcome is unknown.
+ */
+export type BranchState = 'active' | 'prepared' | 'read-only' | 'committed' | 'rolled-back' | 'failed' | 'escaped' | 'abandoned'
 export type CommitPath = 'one-phase' | 'read-only' | 'two-phase'
 
 export interface Branch {
@@ -49,7 +52,7 @@ export interface Branch {
    */
   onlyReadsSoFar: boolean
   /** An operator's logged resolution: phase 2 and cleanup stop retrying against it. */
-  resolution: 'commit' | 'rollback' | undefined
+  resolution: 'commit' | 'rollback' | 'abandon' | undefined
   /** Settles once the operator's resolution was carried out or tried: phase 2 giving way to it waits for this. */
   resolving: Promise<void> | undefined
   /** Settles `resolving`. */

@@ -14,6 +14,7 @@ const BRANCH_STATES: Record<Branch['state'], BranchState> = {
   'rolled-back': 'BRANCH_STATE_ROLLED_BACK',
   failed: 'BRANCH_STATE_FAILED',
   escaped: 'BRANCH_STATE_ESCAPED',
+  abandoned: 'BRANCH_STATE_ABANDONED',
 }
 
 export function toWireXid(xid: Xid): WireXid {

@@ -48,7 +48,12 @@ export interface ResolutionRecord {
   readonly at: number
   readonly resource: string
   readonly bqual: string
-  readonly action: 'commit' | 'rollback'
+  /**
+   * 'abandon': the branch of a COMMIT decision was given up, its server gone
+   * for good (Resolution.RESOLUTION_ABANDON): nothing was sent to it, and
+   * whether it committed is not known. Always heuristic.
+   */
+  readonly action: 'commit' | 'rollback' | 'abandon'
   readonly operator: string
   readonly reason: string
   /** True when it contradicts the logged decision (forced). */
@@ -65,7 +70,8 @@ export type LogRecord = DecisionRecord | EndRecord | ResolutionRecord
 
 /** A resolution as the audit column shows it: what, who, why. */
 export function resolutionText(r: ResolutionRecord): string {
-  return `${r.action === 'commit' ? 'committed' : 'rolled back'} by ${r.operator}${r.heuristic ? ' (heuristic)' : ''}: ${r.reason}`
+  const done = { commit: 'committed', rollback: 'rolled back', abandon: 'abandoned (its server gone; not known to have committed)' }[r.action]
+  return `${done} by ${r.operator}${r.heuristic ? ' (heuristic)' : ''}: ${r.reason}`
 }
 
 /**
@@ -73,7 +79,8 @@ export function resolutionText(r: ResolutionRecord): string {
  * Against a COMMIT decision: a branch rolled back by force, or committed in
  * part. Without one (presumed abort): a branch committed by force. A forced
  * commit of a live transaction that its COMMIT decision then agreed with
- * leaves the outcome whole.
+ * leaves the outcome whole. An abandoned branch always mixes it: its commit
+ * is not known to have happened.
  */
 export function mixingResolution(decided: boolean, resolutions: readonly ResolutionRecord[]): ResolutionRecord | undefined {
   // Each branch's last word counts: a forced rollback that found the branch committed by phase 2 first is
@@ -81,7 +88,7 @@ export function mixingResolution(decided: boolean, resolutions: readonly Resolut
   if (resolutions.length === 0) return undefined // every END asks (decision-index.ts): no allocation for the common case
   const last = new Map<string, ResolutionRecord>()
   for (const r of resolutions) last.set(`${r.resource}|${r.bqual}`, r)
-  return [...last.values()].find((r) => r.heuristic && (r.inPart === true || r.action === (decided ? 'rollback' : 'commit')))
+  return [...last.values()].find((r) => r.heuristic && (r.inPart === true || r.action === 'abandon' || r.action === (decided ? 'rollback' : 'commit')))
 }
 
 /** Why a transaction with a heuristic resolution is HEURISTIC (Transaction.abortReason), in one spelling for every view. */
@@ -102,7 +109,7 @@ export function isLogRecord(value: unknown): value is LogRecord {
       return (
         typeof r.resource === 'string' &&
         typeof r.bqual === 'string' &&
-        (r.action === 'commit' || r.action === 'rollback') &&
+        (r.action === 'commit' || r.action === 'rollback' || r.action === 'abandon') &&
         typeof r.operator === 'string' &&
         typeof r.reason === 'string' &&
         typeof r.heuristic === 'boolean'

@@ -305,6 +305,11 @@ export class Recovery {
     const logged = this.deps.log.get(gtrid)
     const bqual = branch.xid.bqual.toString('hex')
     const resolution = logged?.resolutions.findLast((r) => r.resource === resource && r.bqual === bqual)
+    if (resolution?.action === 'abandon') {
+      // Given up as gone for good, and here it is: the decision says commit, which makes the outcome whole again
+      // for this branch (the transaction still reads HEURISTIC: an operator gave it up meanwhile).
+      return { knowledge: 'committed', action: 'commit', why: `decision logged; abandoned by ${resolution.operator} (${resolution.reason}), found prepared again` }
+    }
     if (resolution) {
       return {
         knowledge: resolution.action === 'commit' ? 'resolved-commit' : 'resolved-rollback',

@@ -38,7 +38,8 @@ export function strandedProblem(stranded: ReadonlyMap<string, string[]>): Config
     path: 'resources',
     expected:
       'every resource that a logged, unfinished COMMIT decision names, under the same name, so that recovery can commit its prepared branches ' +
-      '(put it back as it was; if that database is gone for good, give the name any database of its kind: recovery finds nothing prepared there and ends them)',
+      '(put it back as it was; if that database is gone for good, give the name a url that reaches no server, start, and abandon those branches: ' +
+      'arbiter admin resolve --gtrid <gtrid> --resource <name> --abandon --force --reason <why>; the transactions then end HEURISTIC)',
     given: `no resource named ${list.join('; ')}`,
   }
 }

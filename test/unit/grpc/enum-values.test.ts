@@ -87,6 +87,6 @@ describe('unknown enum values are INVALID_ARGUMENT naming the field', () => {
   it('ResolveBranch resolution = 99: refused naming the field', async () => {
     const e = await grpcError(admin.admin.ResolveBranch({ gtrid: 'x', resolution: UNKNOWN, reason: 'test' }))
     expect(e.code).toBe(grpc.status.INVALID_ARGUMENT)
-    expect(e.details).toBe('resolution: 99 is not one of RESOLUTION_COMMIT, RESOLUTION_ROLLBACK')
+    expect(e.details).toBe('resolution: 99 is not one of RESOLUTION_COMMIT, RESOLUTION_ROLLBACK, RESOLUTION_ABANDON')
   })
 })

@@ -1,9 +1,9 @@
 // Which logged resolution makes a transaction's outcome mixed (HEURISTIC),
 // as every view of the log judges it after a restart (log-record.ts).
 import { describe, expect, it } from 'vitest'
-import { mixingResolution, type ResolutionRecord } from '../../../server/log/log-record.js'
+import { isLogRecord, mixingResolution, resolutionText, type ResolutionRecord } from '../../../server/log/log-record.js'
 
-function resolution(action: 'commit' | 'rollback', heuristic: boolean, inPart?: true): ResolutionRecord {
+function resolution(action: ResolutionRecord['action'], heuristic: boolean, inPart?: true): ResolutionRecord {
   return { type: 'resolution', gtrid: 'n:01ARZ3NDEKTSV4RRFFQ69G5FAV', at: 1, resource: 'pg', bqual: '6231', action, operator: 'op', reason: 'why', heuristic, ...(inPart && { inPart }) }
 }
 
@@ -21,6 +21,14 @@ describe('mixingResolution', () => {
 
   it('a branch committed in part mixes even though its action agrees with the decision', () => {
     expect(mixingResolution(true, [resolution('commit', false), resolution('commit', true, true)])?.inPart).toBe(true)
+  })
+
+  it('an abandoned branch (its server gone) mixes a COMMIT decision, and reads back from the log as what it is', () => {
+    const abandoned = resolution('abandon', true)
+    expect(mixingResolution(true, [abandoned])?.action).toBe('abandon')
+    expect(isLogRecord(JSON.parse(JSON.stringify(abandoned)))).toBe(true)
+    expect(isLogRecord({ ...abandoned, action: 'forget' })).toBe(false)
+    expect(resolutionText(abandoned)).toMatch(/^abandoned .*not known to have committed.* by op \(heuristic\): why$/)
   })
 
   it('no resolutions: whole', () => {

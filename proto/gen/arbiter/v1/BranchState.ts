@@ -18,6 +18,12 @@ export const BranchState = {
    * transaction is then HEURISTIC: the other branches were rolled back.
    */
   BRANCH_STATE_ESCAPED: 'BRANCH_STATE_ESCAPED',
+  /**
+   * An operator gave the branch up (Admin.ResolveBranch, RESOLUTION_ABANDON):
+   * its server was gone for good, so whether its commit happened is not
+   * known. The transaction is then HEURISTIC.
+   */
+  BRANCH_STATE_ABANDONED: 'BRANCH_STATE_ABANDONED',
 } as const;
 
 export type BranchState =
@@ -46,5 +52,12 @@ export type BranchState =
    */
   | 'BRANCH_STATE_ESCAPED'
   | 7
+  /**
+   * An operator gave the branch up (Admin.ResolveBranch, RESOLUTION_ABANDON):
+   * its server was gone for good, so whether its commit happened is not
+   * known. The transaction is then HEURISTIC.
+   */
+  | 'BRANCH_STATE_ABANDONED'
+  | 8
 
 export type BranchState__Output = typeof BranchState[keyof typeof BranchState]

@@ -10,6 +10,11 @@ export const RecoveryAction = {
   RECOVERY_ACTION_ROLLBACK_AFTER_GRACE: 'RECOVERY_ACTION_ROLLBACK_AFTER_GRACE',
   RECOVERY_ACTION_WAIT: 'RECOVERY_ACTION_WAIT',
   RECOVERY_ACTION_NONE: 'RECOVERY_ACTION_NONE',
+  /**
+   * Given up by an operator (RESOLUTION_ABANDON): nothing was sent to the
+   * resource, whose server is gone.
+   */
+  RECOVERY_ACTION_ABANDON: 'RECOVERY_ACTION_ABANDON',
 } as const;
 
 export type RecoveryAction =
@@ -28,5 +33,11 @@ export type RecoveryAction =
   | 4
   | 'RECOVERY_ACTION_NONE'
   | 5
+  /**
+   * Given up by an operator (RESOLUTION_ABANDON): nothing was sent to the
+   * resource, whose server is gone.
+   */
+  | 'RECOVERY_ACTION_ABANDON'
+  | 6
 
 export type RecoveryAction__Output = typeof RecoveryAction[keyof typeof RecoveryAction]
