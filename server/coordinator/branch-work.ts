@@ -41,10 +41,13 @@ export interface BranchWorkDeps {
 export class BranchWork {
   constructor(private readonly deps: BranchWorkDeps) {}
 
-  /** Runs a statement on the transaction's managed branch on `resource`, begun with it if it is the first there. */
-  async execute(gtrid: string, resource: string, sql: string, params: readonly SqlValue[], begin?: BeginOptions): Promise<QueryResult> {
+  /**
+   * Runs a statement on the transaction's managed branch on `resource`, begun with it if it is the first there.
+   * `runClaim`: the Run it is a statement of, when the transaction is a Run's (Transaction.runClaim).
+   */
+  async execute(gtrid: string, resource: string, sql: string, params: readonly SqlValue[], begin?: BeginOptions, runClaim?: object): Promise<QueryResult> {
     const { limits } = this.deps
-    const tx = this.deps.known.requireActive(gtrid, begin)
+    const tx = this.deps.known.requireActive(gtrid, begin, runClaim)
     let adapter: ResourceAdapter
     try {
       adapter = this.validateStatement(resource, sql, params)

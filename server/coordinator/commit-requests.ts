@@ -10,7 +10,7 @@ import { TmError } from '../../proto/errors.js'
 import { abortedError } from './abort-errors.js'
 import { runCommit, type CommitContext, type CommitOutcome, type LocalVoteInput } from './commit-protocol.js'
 import type { BeginOptions } from './coordinator-config.js'
-import type { KnownTransactions } from './known-transactions.js'
+import { runsElsewhere, type KnownTransactions } from './known-transactions.js'
 import { checkLocalVotes } from './local-votes.js'
 import type { CoordinatorObserver } from './observer.js'
 import type { ResourceRegistry } from './resource-registry.js'
@@ -41,8 +41,8 @@ export class CommitRequests {
    * part) is answered TM_HEURISTIC_MIXED, not with a Transaction whose state
    * a client might not read: a successful Commit means committed.
    */
-  async commit(gtrid: string, localVotes: readonly LocalVoteInput[], waitFor: 'applied' | 'durable', begin?: BeginOptions): Promise<CommitOutcome> {
-    const outcome = await this.commitOnce(gtrid, localVotes, waitFor, begin)
+  async commit(gtrid: string, localVotes: readonly LocalVoteInput[], waitFor: 'applied' | 'durable', begin?: BeginOptions, runClaim?: object): Promise<CommitOutcome> {
+    const outcome = await this.commitOnce(gtrid, localVotes, waitFor, begin, runClaim)
     if (outcome.tx.state === 'HEURISTIC') throw heuristicError(outcome.tx)
     // With local branches the answer comes before phase 2 ends (state COMMITTING): a managed branch already committed
     // only in part makes it mixed all the same (found by review).
@@ -51,7 +51,13 @@ export class CommitRequests {
     return outcome
   }
 
-  private async commitOnce(gtrid: string, localVotes: readonly LocalVoteInput[], waitFor: 'applied' | 'durable', begin?: BeginOptions): Promise<CommitOutcome> {
+  private async commitOnce(
+    gtrid: string,
+    localVotes: readonly LocalVoteInput[],
+    waitFor: 'applied' | 'durable',
+    begin?: BeginOptions,
+    runClaim?: object,
+  ): Promise<CommitOutcome> {
     const { known, observer } = this.deps
     // A transaction begun by its Commit needs no reaper (it is never ACTIVE
     // after this call), but it counts against the limits like any other: it
@@ -59,6 +65,7 @@ export class CommitRequests {
     // to transactions.localBranchGraceMs (found by review: one token could
     // hold thousands past its limit).
     const tx = begin === undefined ? known.require(gtrid) : known.requireOrBegin(gtrid, begin, { reaper: false })
+    if (tx.runClaim !== undefined && tx.runClaim !== runClaim) await this.runEnded(tx, localVotes)
     if (tx.commitOutcome) return (await tx.commitOutcome) as CommitOutcome // a repeated Commit gets the same answer
     switch (tx.state) {
       case 'ACTIVE':
@@ -89,6 +96,11 @@ export class CommitRequests {
       await this.deps.abort(tx, { reason: 'deadline exceeded before commit', retryable: true })
       throw abortedError(tx)
     }
+    if (known.batchUnderWay(tx.gtrid)) {
+      // Committing now would commit only the statements of the batch that ran so far (KnownTransactions.inBatch).
+      await this.deps.abort(tx, { reason: 'an ExecuteBatch in it had not finished when the Commit began: committing would commit part of the batch', retryable: true })
+      throw abortedError(tx)
+    }
     tx.state = 'PREPARING'
     tx.touch()
     clearTimeout(tx.deadlineTimer)
@@ -109,6 +121,21 @@ export class CommitRequests {
         observer?.heuristic(tx)
       }
     }
+  }
+
+  /**
+   * A Commit of a transaction a Run claimed (Transaction.runClaim): the Run
+   * commits it itself once its statements ran, so this Commit waits for the
+   * Run and answers with its outcome, as a repeated Commit does with the
+   * first one's. Committing it now would commit only the statements that ran
+   * so far (found by hostile testing). Local votes cannot join it: their
+   * branches were never part of it.
+   */
+  private async runEnded(tx: Transaction, localVotes: readonly LocalVoteInput[]): Promise<void> {
+    if (localVotes.length > 0) throw runsElsewhere(tx)
+    await tx.runOutcome?.catch(() => undefined)
+    // Ended without its commit (refused before it): still the Run's, and never committed by another request.
+    if (tx.state === 'ACTIVE' && !tx.commitOutcome) throw runsElsewhere(tx)
   }
 
   /** The application committed these local branches itself: phase 2 need not. */

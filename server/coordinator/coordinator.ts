@@ -106,8 +106,8 @@ export class Coordinator {
   }
 
   /** Runs a statement in the transaction (branch-work.ts); a failed or refused one rolls the transaction back. */
-  execute(gtrid: string, resource: string, sql: string, params: readonly SqlValue[], begin?: BeginOptions): Promise<QueryResult> {
-    return this.branchWork.execute(gtrid, resource, sql, params, begin)
+  execute(gtrid: string, resource: string, sql: string, params: readonly SqlValue[], begin?: BeginOptions, runClaim?: object): Promise<QueryResult> {
+    return this.branchWork.execute(gtrid, resource, sql, params, begin, runClaim)
   }
 
   /** The resource's adapter, once the statement passes the limits and the statement guard (else INVALID_ARGUMENT). */
@@ -129,9 +129,17 @@ export class Coordinator {
     return this.branchWork.enlist(gtrid, resource)
   }
 
-  /** Commits the transaction (commit-requests.ts), begun by this Commit when the client named it (`begin`). */
-  commit(gtrid: string, localVotes: readonly LocalVoteInput[], waitFor: 'applied' | 'durable', begin?: BeginOptions): Promise<CommitOutcome> {
-    return this.commits.commit(gtrid, localVotes, waitFor, begin)
+  /**
+   * Commits the transaction (commit-requests.ts), begun by this Commit when the client named it (`begin`).
+   * `runClaim`: the Run committing it, when the transaction is a Run's (Transaction.runClaim).
+   */
+  commit(gtrid: string, localVotes: readonly LocalVoteInput[], waitFor: 'applied' | 'durable', begin?: BeginOptions, runClaim?: object): Promise<CommitOutcome> {
+    return this.commits.commit(gtrid, localVotes, waitFor, begin, runClaim)
+  }
+
+  /** Runs an ExecuteBatch's statements: a Commit meanwhile rolls the transaction back, never commits part of it (known-transactions.ts). */
+  inBatch<T>(gtrid: string, work: () => Promise<T>): Promise<T> {
+    return this.known.inBatch(gtrid, work)
   }
 
   /** The application committed these local branches itself. */

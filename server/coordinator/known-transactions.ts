@@ -47,6 +47,8 @@ export class KnownTransactions {
   private readonly namedBegins: ClientNamedBegins
   private readonly unseen = new UnseenInProgress()
   private readonly elsewhere: RecalledElsewhere
+  /** ExecuteBatch requests under way, per gtrid (inBatch). */
+  private readonly batches = new Map<string, number>()
 
   constructor(private readonly deps: KnownTransactionsDeps) {
     this.namedBegins = new ClientNamedBegins(deps.config.nodeId, deps.config.maxTimeoutMs)
@@ -61,6 +63,28 @@ export class KnownTransactions {
   /** A new run for client-named begins (ClientNamedBegins.newRun): the node lost its lease. */
   newRun(): void {
     this.namedBegins.newRun()
+  }
+
+  /**
+   * Runs an ExecuteBatch's statements. A Commit that begins meanwhile rolls
+   * the transaction back (batchUnderWay) rather than commit the part of the
+   * batch that ran so far: found by hostile testing, a batch racing a Commit
+   * had its first statement committed and its second refused.
+   */
+  async inBatch<T>(gtrid: string, work: () => Promise<T>): Promise<T> {
+    this.batches.set(gtrid, (this.batches.get(gtrid) ?? 0) + 1)
+    try {
+      return await work()
+    } finally {
+      const left = this.batches.get(gtrid)! - 1
+      if (left === 0) this.batches.delete(gtrid)
+      else this.batches.set(gtrid, left)
+    }
+  }
+
+  /** True while an ExecuteBatch runs statements in the transaction. */
+  batchUnderWay(gtrid: string): boolean {
+    return this.batches.has(gtrid)
   }
 
   /** The transaction if this node holds it in memory. */
@@ -112,9 +136,10 @@ export class KnownTransactions {
   }
 
   /** The transaction a request works in: ACTIVE and before its deadline (begun here first when the client named it: `begin`). */
-  requireActive(gtrid: string, begin?: BeginOptions): Transaction {
+  requireActive(gtrid: string, begin?: BeginOptions, runClaim?: object): Transaction {
     const tx = begin === undefined ? this.require(gtrid) : this.requireOrBegin(gtrid, begin, { reaper: true })
     if (tx.state !== 'ACTIVE') throw stateError(tx, 'work in')
+    if (tx.runClaim !== undefined && tx.runClaim !== runClaim) throw runsElsewhere(tx)
     if (Date.now() > tx.deadline) throw new TmError('TM_TX_ABORTED', `transaction ${gtrid} passed its deadline`)
     return tx
   }
@@ -230,4 +255,13 @@ export class KnownTransactions {
 /** The resolution that mixed a logged transaction's outcome (log-record.ts), if any. */
 function mixingOf(logged: LoggedTransaction | undefined): ResolutionRecord | undefined {
   return logged && mixingResolution(logged.decision !== undefined, logged.resolutions)
+}
+
+/** What a request that would work in a transaction a Run claimed hears (Transaction.runClaim): nothing of it ran. */
+export function runsElsewhere(tx: Transaction): TmError {
+  return new TmError(
+    'TM_ILLEGAL_STATE',
+    `transaction ${tx.gtrid} is a Run's: a Run runs its own statements and commits them, and nothing else may work in it meanwhile. Nothing was done`,
+    { metadata: { gtrid: tx.gtrid } },
+  )
 }

@@ -108,6 +108,14 @@ export class Transaction {
   runOutcome: Promise<unknown> | undefined
   /** That Run's statements (run-repeats.ts): a Run with other ones on the same name is not its repeat. */
   runDigest: string | undefined
+  /**
+   * Set by a Run that names the transaction, before its first statement: from
+   * then on only that Run's statements run in it (the claim goes with them),
+   * and a Commit answers with the Run's outcome. Found by hostile testing: a
+   * Commit racing a Run committed its first statement alone, and an Execute
+   * racing it had its write committed by the Run.
+   */
+  runClaim: object | undefined
   /** Brought back from the decision log (a restart, a takeover): how it began (Run, or Begin and Commit) is not known here. */
   adopted = false
   /** The one Commit in progress: repeats of Commit wait for the same answer. */

@@ -59,9 +59,9 @@ export class StatementRequests {
     return decoded
   }
 
-  /** Runs a decoded statement; its result as the wire carries it. */
-  async run(gtrid: string, s: DecodedStatement, begin?: BeginOptions): Promise<ResultSet> {
-    return toResultSet(await this.coordinator.execute(gtrid, s.resource, s.sql, s.params, begin))
+  /** Runs a decoded statement; its result as the wire carries it. `runClaim`: the Run it is a statement of (Transaction.runClaim). */
+  async run(gtrid: string, s: DecodedStatement, begin?: BeginOptions, runClaim?: object): Promise<ResultSet> {
+    return toResultSet(await this.coordinator.execute(gtrid, s.resource, s.sql, s.params, begin, runClaim))
   }
 
   /** Decodes and runs one statement (Execute). */

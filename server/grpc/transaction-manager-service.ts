@@ -35,8 +35,10 @@ import { listMembersHandler, type MembersSource } from './list-members.js'
 import { KeptResults } from './kept-results.js'
 import { encodedSizeBound } from '../../proto/message-batcher.js'
 import { serveOperations, type SessionLimits } from './serve-operations.js'
-import { StatementRequests } from './statement-requests.js'
+import { StatementRequests, type DecodedStatement } from './statement-requests.js'
+import type { ResultSet } from '../../proto/gen/arbiter/v1/ResultSet.js'
 import { repeatOf, runDigest } from './run-repeats.js'
+import { runsElsewhere } from '../coordinator/known-transactions.js'
 
 /**
  * Every TransactionManager call but Session, keyed by its name in
@@ -78,6 +80,24 @@ export function transactionManagerOperations(coordinator: Coordinator, maxMessag
     // A mixed outcome is an error, as a Commit hears it: a client reading only the status took OK for committed.
     if (logged?.state === 'HEURISTIC') throw heuristicError(logged)
     return logged && { transaction: toWireTransaction(logged), results: [], resultsDropped: true }
+  }
+
+  /** An ExecuteBatch's statements, in order: all or nothing for the transaction. */
+  async function runBatch(gtrid: string, decoded: readonly DecodedStatement[], begin: BeginOptions | undefined): Promise<ResultSet[]> {
+    const n = decoded.length
+    const results: ResultSet[] = []
+    for (const [i, statement] of decoded.entries()) {
+      try {
+        results.push(await statements.run(gtrid, statement, i === 0 ? begin : undefined))
+      } catch (error) {
+        // The caller cannot tell which statements ran: the batch is all or nothing for the transaction. Unless it
+        // is a Run's: then none of them ran in it, and the Run's transaction is not this batch's to roll back.
+        if (coordinator.find(gtrid)?.runClaim === undefined) await statements.rollBackIfActive(gtrid, `statement ${i + 1} of ${n} of a batch was refused`)
+        if (!(error instanceof TmError)) throw error
+        throw new TmError(error.code, `statement ${i + 1} of ${n}: ${error.message}`, { metadata: { ...error.metadata }, cause: error })
+      }
+    }
+    return results
   }
 
   /** Applies every completion report; the first that could not be applied, if any. */
@@ -135,17 +155,7 @@ export function transactionManagerOperations(coordinator: Coordinator, maxMessag
       // Every statement is checked before the first runs: a refused one must not leave the others applied.
       const decoded = await statements.decodeAll(req.gtrid, req.statements)
       const begin = beginOptions(req.begin, caller)
-      const results = []
-      for (const [i, statement] of decoded.entries()) {
-        try {
-          results.push(await statements.run(req.gtrid, statement, i === 0 ? begin : undefined))
-        } catch (error) {
-          // The caller cannot tell which statements ran: the batch is all or nothing for the transaction.
-          await statements.rollBackIfActive(req.gtrid, `statement ${i + 1} of ${n} of a batch was refused`)
-          if (!(error instanceof TmError)) throw error
-          throw new TmError(error.code, `statement ${i + 1} of ${n}: ${error.message}`, { metadata: { ...error.metadata }, cause: error })
-        }
-      }
+      const results = await coordinator.inBatch(req.gtrid, () => runBatch(req.gtrid, decoded, begin))
       return statements.fitting(req.gtrid, 'ExecuteBatch', { results }, clientMaxReceive)
     },
 
@@ -214,6 +224,13 @@ export function transactionManagerOperations(coordinator: Coordinator, maxMessag
         const answer = await repeatAnswer(req.gtrid, digest!, wait)
         if (answer) return answer
         const known = coordinator.find(req.gtrid)
+        // Judged again, with nothing in between from here to the claim below: a request that came in while this
+        // one awaited may have used the name (an Execute, a Commit, the same Run repeated).
+        if (known && repeatOf(known, digest!) !== undefined) {
+          const again = await repeatAnswer(req.gtrid, digest!, wait)
+          if (again) return again
+          throw runsElsewhere(known)
+        }
         // Begun by Begin and no longer here (forgotten meanwhile): NOT_FOUND, never a new run.
         if (!known && !req.tmInstance) coordinator.get(req.gtrid)
         tx = known ?? coordinator.beginNamed(req.gtrid, { timeoutMs: req.timeoutMs, labels: req.labels, tmInstance: req.tmInstance, caller })
@@ -221,17 +238,20 @@ export function transactionManagerOperations(coordinator: Coordinator, maxMessag
         tx = coordinator.begin({ timeoutMs: req.timeoutMs, labels: req.labels, caller })
       }
       const gtrid = tx.gtrid
+      // The transaction is this Run's from now on: only its statements run in it, and a Commit waits for its outcome.
+      const claim = {}
+      tx.runClaim = claim
       const outcome = (async (): Promise<RunResponse> => {
         const results = []
         try {
-          for (const statement of decoded) results.push(await statements.run(gtrid, statement))
+          for (const statement of decoded) results.push(await statements.run(gtrid, statement, undefined, claim))
         } catch (error) {
           await statements.rollBackIfActive(gtrid, 'a statement of Run failed or was refused')
           throw error
         }
         // Before the commit: afterwards a failed answer could only say "unknown".
         await statements.fitting(gtrid, 'Run', { transaction: toWireTransaction(tx), results }, clientMaxReceive)
-        const committed = await coordinator.commit(gtrid, [], wait)
+        const committed = await coordinator.commit(gtrid, [], wait, undefined, claim)
         return { transaction: toWireTransaction(committed.tx), results, resultsDropped: false }
       })()
       // Only a Run its caller named can be repeated: only its outcome is kept (the transaction itself keeps it

@@ -24,6 +24,9 @@ export interface RunRequest {
    * itself as ExecuteRequest.begin describes (then tm_instance is needed and
    * the same refusals apply: ABORTED with beginRefused, nothing run). Empty:
    * the TM names it, and a lost answer cannot be told from a lost request.
+   * While the Run runs, its transaction is the Run's: Execute, ExecuteBatch
+   * and Enlist in it are refused (FAILED_PRECONDITION, nothing done), and a
+   * Commit of it waits for the Run and answers with the Run's outcome.
    */
   'gtrid'?: (string);
   /**
@@ -53,6 +56,9 @@ export interface RunRequest__Output {
    * itself as ExecuteRequest.begin describes (then tm_instance is needed and
    * the same refusals apply: ABORTED with beginRefused, nothing run). Empty:
    * the TM names it, and a lost answer cannot be told from a lost request.
+   * While the Run runs, its transaction is the Run's: Execute, ExecuteBatch
+   * and Enlist in it are refused (FAILED_PRECONDITION, nothing done), and a
+   * Commit of it waits for the Run and answers with the Run's outcome.
    */
   'gtrid': (string);
   /**

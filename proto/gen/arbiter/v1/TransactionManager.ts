@@ -260,7 +260,9 @@ export interface TransactionManagerClient extends grpc.Client {
   /**
    * Runs several statements in order (each on its resource, as Execute
    * would) in one round trip. A statement that fails or is refused stops the
-   * batch and rolls the whole transaction back; the error names it.
+   * batch and rolls the whole transaction back; the error names it. A
+   * Commit that begins while a batch runs rolls the transaction back
+   * (ABORTED, retryable): it never commits part of a batch.
    */
   ExecuteBatch(argument: _arbiter_v1_ExecuteBatchRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_ExecuteBatchResponse__Output>): grpc.ClientUnaryCall;
   ExecuteBatch(argument: _arbiter_v1_ExecuteBatchRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_arbiter_v1_ExecuteBatchResponse__Output>): grpc.ClientUnaryCall;
@@ -269,7 +271,9 @@ export interface TransactionManagerClient extends grpc.Client {
   /**
    * Runs several statements in order (each on its resource, as Execute
    * would) in one round trip. A statement that fails or is refused stops the
-   * batch and rolls the whole transaction back; the error names it.
+   * batch and rolls the whole transaction back; the error names it. A
+   * Commit that begins while a batch runs rolls the transaction back
+   * (ABORTED, retryable): it never commits part of a batch.
    */
   executeBatch(argument: _arbiter_v1_ExecuteBatchRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_arbiter_v1_ExecuteBatchResponse__Output>): grpc.ClientUnaryCall;
   executeBatch(argument: _arbiter_v1_ExecuteBatchRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_arbiter_v1_ExecuteBatchResponse__Output>): grpc.ClientUnaryCall;
@@ -546,7 +550,9 @@ export interface TransactionManagerHandlers extends grpc.UntypedServiceImplement
   /**
    * Runs several statements in order (each on its resource, as Execute
    * would) in one round trip. A statement that fails or is refused stops the
-   * batch and rolls the whole transaction back; the error names it.
+   * batch and rolls the whole transaction back; the error names it. A
+   * Commit that begins while a batch runs rolls the transaction back
+   * (ABORTED, retryable): it never commits part of a batch.
    */
   ExecuteBatch: grpc.handleUnaryCall<_arbiter_v1_ExecuteBatchRequest__Output, _arbiter_v1_ExecuteBatchResponse>;
   
