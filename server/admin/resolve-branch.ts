@@ -26,9 +26,9 @@ import type { ResolveBranchResponse } from '../../proto/gen/arbiter/v1/ResolveBr
 import type { RecoveryStep as WireRecoveryStep } from '../../proto/gen/arbiter/v1/RecoveryStep.js'
 import type { Holder } from '../cluster/holders.js'
 import { abandonBranches } from './abandon-branch.js'
+import { checkedReason } from '../grpc/reason-field.js'
 import { DEFAULT_RESOURCE_CALL_TIMEOUT_MS, messageOf, storeUnavailable, toWireStep, withTimeout, wrongNode, type AdminContext } from './admin-context.js'
 
-export const MAX_REASON_LENGTH = 2000
 
 type ResolutionAction = 'commit' | 'rollback' | 'abandon'
 
@@ -45,9 +45,8 @@ interface Judgement {
 
 export async function resolveBranch(ctx: AdminContext, req: ResolveBranchRequest__Output, operator: string): Promise<ResolveBranchResponse> {
   const action = resolutionAction(req.resolution)
-  const reason = req.reason.trim()
+  const reason = checkedReason(req.reason, 'reason')
   if (reason === '') throw new TmError('TM_INVALID_ARGUMENT', 'reason is required: it goes into the audit record')
-  if (reason.length > MAX_REASON_LENGTH) throw new TmError('TM_INVALID_ARGUMENT', `reason is longer than ${MAX_REASON_LENGTH} characters`)
 
   // One actor at a time on the transaction's branches (gtrid-lock.ts): the branches are listed and
   // judged again here, after any recovery step or other resolution of them under way has finished.

@@ -39,6 +39,7 @@ import { StatementRequests, type DecodedStatement } from './statement-requests.j
 import type { ResultSet } from '../../proto/gen/arbiter/v1/ResultSet.js'
 import { repeatOf, runDigest } from './run-repeats.js'
 import { runsElsewhere } from '../coordinator/known-transactions.js'
+import { keptReason } from './reason-field.js'
 
 /**
  * Every TransactionManager call but Session, keyed by its name in
@@ -189,7 +190,7 @@ export function transactionManagerOperations(coordinator: Coordinator, maxMessag
     async rollback(req, caller) {
       owned(req.gtrid, caller)
       await coordinator.recall(req.gtrid)
-      return { transaction: toWireTransaction(await coordinator.rollback(req.gtrid, req.reason)) }
+      return { transaction: toWireTransaction(await coordinator.rollback(req.gtrid, keptReason(req.reason))) }
     },
 
     async getTransaction(req, caller) {
