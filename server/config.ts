@@ -173,6 +173,12 @@ const configSchema = z.strictObject({
       leaseMs: durationMs(500).default(10_000),
       /** How often a node looks for lapsed leases to take over. */
       takeoverIntervalMs: durationMs(100).default(2_000),
+      /**
+       * How far this node's clock may be from the shared store's (PostgreSQL's) when it joins: its gtrids are
+       * named by its clock, and the guards that keep recovery from presuming aborted what another log decided
+       * compare those times with when it first joined the store. Further off, it refuses to start.
+       */
+      maxClockOffsetMs: durationMs(10).default(500),
       /** host:port clients reach this node on, recorded in the store (default: listen). */
       advertiseAddress: hostPort.optional(),
     })

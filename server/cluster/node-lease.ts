@@ -17,6 +17,9 @@ import type pg from 'pg'
 import type { Logger } from '../logger.js'
 import { StoreError } from './store-error.js'
 
+/** cluster.maxClockOffsetMs's default. */
+export const DEFAULT_MAX_CLOCK_OFFSET_MS = 500
+
 export interface NodeLeaseOptions {
   readonly nodeId: string
   /** Where clients reach this node (cluster.advertiseAddress, else its listen address). */
@@ -24,6 +27,8 @@ export interface NodeLeaseOptions {
   /** The resource names this node is configured with (recorded: Takeover takes only nodes whose resources it has). */
   readonly resources: readonly string[]
   readonly leaseMs: number
+  /** How far this node's clock may be from the store's when it joins (cluster.maxClockOffsetMs; default 500). */
+  readonly maxClockOffsetMs?: number
   /** The option that names the store, for messages. */
   readonly option: string
   readonly logger: Logger
@@ -109,6 +114,7 @@ export class NodeLease {
    * `signal` (a closing node) ends that wait: join() then throws and takes nothing.
    */
   async join(signal?: AbortSignal): Promise<void> {
+    await this.checkClock()
     for (let attempt = 0; ; attempt++) {
       signal?.throwIfAborted()
       const started = performance.now()
@@ -220,6 +226,32 @@ export class NodeLease {
   stop(): void {
     this.stopped = true
     clearInterval(this.timer)
+  }
+
+  /**
+   * Refuses to join (exit 2) with a clock further from the store's than
+   * cluster.maxClockOffsetMs. The node names its gtrids by its own clock, and
+   * first_joined_ms is by that clock too: recovery never presumes aborted a
+   * gtrid named before its node first joined the store (its decision may be in
+   * another log). Found by hostile testing: a node 5 s behind at its first
+   * join of the wrong store presumed aborted what its real store held
+   * committed, and one an hour ahead left every later orphan of its own
+   * prepared, holding its locks, for an operator.
+   */
+  private async checkClock(): Promise<void> {
+    const maxMs = this.o.maxClockOffsetMs ?? DEFAULT_MAX_CLOCK_OFFSET_MS
+    const before = Date.now()
+    const r = await this.query<{ now_ms: number }>('SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now_ms', [], "reading the store's clock")
+    const after = Date.now()
+    // The store read its clock somewhere within the round trip: only what lies beyond that is known to be off.
+    const offset = (before + after) / 2 - r.rows[0]!.now_ms
+    if (Math.abs(offset) - (after - before) / 2 <= maxMs) return
+    throw new StoreError(
+      `this node's clock is ${Math.round(Math.abs(offset))} ms ${offset > 0 ? 'ahead of' : 'behind'} the shared store's (PostgreSQL's clock_timestamp()), ` +
+        `more than cluster.maxClockOffsetMs (${maxMs} ms): a cluster node names its transactions by its clock, and recovery judges them by it. ` +
+        'Synchronize the clocks (NTP, chrony) of the nodes and the store',
+      { option: 'cluster.maxClockOffsetMs', exitCode: 2 },
+    )
   }
 
   private async query<R extends pg.QueryResultRow>(sql: string, params: unknown[], doing: string): Promise<pg.QueryResult<R>> {

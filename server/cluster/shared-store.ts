@@ -33,6 +33,8 @@ export interface SharedStoreConfig {
   readonly dataDir: string
   readonly leaseMs: number
   readonly takeoverIntervalMs: number
+  /** cluster.maxClockOffsetMs (NodeLeaseOptions.maxClockOffsetMs). */
+  readonly maxClockOffsetMs?: number
   readonly retainEndedMs: number
   readonly onBatch?: (records: number) => void
   /**
@@ -101,6 +103,7 @@ export async function openSharedStore(config: SharedStoreConfig, logger: Logger)
     address: config.address,
     resources: config.resources,
     leaseMs: config.leaseMs,
+    ...(config.maxClockOffsetMs !== undefined && { maxClockOffsetMs: config.maxClockOffsetMs }),
     option: config.option,
     logger,
     onLost: (why) => {

@@ -47,6 +47,7 @@ export async function openDecisionLog(
         dataDir: config.dataDir,
         leaseMs: config.cluster.leaseMs,
         takeoverIntervalMs: config.cluster.takeoverIntervalMs,
+        maxClockOffsetMs: config.cluster.maxClockOffsetMs,
         retainEndedMs: config.log.retainEndedMs,
         onBatch: o.onBatch,
         ...(o.onFatal && { onFatal: o.onFatal }),

@@ -342,7 +342,7 @@ export class Recovery {
           `named before ${owner === this.deps.config.nodeId ? "this node's" : `node "${owner}"'s`} decision log was created ` +
           `(${new Date(created).toISOString()}; for the shared store, when the node first joined it): its decision, if any, is in a log ` +
           'this node cannot see (is dataDir the right folder? a relative one is resolved against the working directory; is its volume mounted? ' +
-          'does log.url name the store the node used before?). Never presumed aborted: resolve it by hand (arbiter admin resolve) once you know',
+          'does log.url name the store the node used before? was its clock right when it first joined?). Never presumed aborted: resolve it by hand (arbiter admin resolve) once you know',
       }
     }
     if (owner !== this.deps.config.nodeId) {
