@@ -285,4 +285,9 @@ export interface LocalBranchOps<Conn> {
   commit(conn: Conn, xid: Xid, resource: string): Promise<FinishOutcome>
   /** Rolls back, active or prepared. Idempotent. */
   rollback(conn: Conn, xid: Xid, resource: string): Promise<FinishOutcome>
+  /**
+   * Where the connection is, as its resource's identity is spelt (ResourceAdapter.identity), once a branch
+   * started on it; undefined when not known. The TM refuses a vote from elsewhere than its resource reaches.
+   */
+  identity?(conn: Conn): string | undefined
 }

@@ -197,7 +197,7 @@ export async function commitTransaction(rpc: TmRpc, handle: TransactionHandle, s
   const request: CommitRequest = {
     gtrid,
     // Its driver's kind: a connection to another kind of database than the resource's is refused before any decision.
-    localVotes: prepared.votes.map((v) => ({ bqual: v.bqual, readOnly: v.readOnly, resource: v.resource, kind: v.kind })),
+    localVotes: prepared.votes.map((v) => ({ bqual: v.bqual, readOnly: v.readOnly, resource: v.resource, kind: v.kind, identity: v.identity })),
     waitFor: settings.waitFor === 'durable' ? 'WAIT_FOR_DURABLE' : 'WAIT_FOR_APPLIED',
     // Only local branches (or nothing) so far: the transaction begins and commits in this one request.
     begin: handle.pendingBegin,

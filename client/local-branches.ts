@@ -116,7 +116,7 @@ async function within<T>(work: Promise<T>, ms: number): Promise<T | typeof TIMED
 
 /** The outcome of preparing every local branch. */
 export type PrepareOutcome =
-  | { readonly ok: true; readonly votes: readonly { bqual: Buffer; readOnly: boolean; resource: string; kind: Driver }[] }
+  | { readonly ok: true; readonly votes: readonly { bqual: Buffer; readOnly: boolean; resource: string; kind: Driver; identity: string }[] }
   | { readonly ok: false; readonly reason: string; readonly retryable: boolean; readonly serverCode?: string | undefined; readonly escaped?: string }
 
 /** @internal The local branches of one transaction. */
@@ -228,7 +228,8 @@ export class LocalBranches {
     if (failed) return { ok: false, reason: failed.failure ?? 'a local branch failed', retryable: failed.retryable ?? false }
     return {
       ok: true,
-      votes: this.branches.map((b) => ({ bqual: b.xid!.bqual, readOnly: b.state === 'read-only', resource: b.resource, kind: b.driver })),
+      // identity '' (proto3's unset): not known, not checked.
+      votes: this.branches.map((b) => ({ bqual: b.xid!.bqual, readOnly: b.state === 'read-only', resource: b.resource, kind: b.driver, identity: ops(b).identity?.(b.conn) ?? '' })),
     }
   }
 

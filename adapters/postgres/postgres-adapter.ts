@@ -19,7 +19,7 @@ import type {
 } from '../types.js'
 import { pgGidToXid } from '../xid/xid.js'
 import type { PgClientLike } from './postgres-branch-ops.js'
-import { gidOf, pgFinishPrepared } from './postgres-branch-ops.js'
+import { gidOf, pgFinishPrepared, pgIdentity } from './postgres-branch-ops.js'
 import { PostgresBranchSession } from './postgres-branch-session.js'
 import { claimPostgresNodeId } from './postgres-node-id-claim.js'
 import type { NodeIdClaim } from '../node-id-claim.js'
@@ -267,5 +267,5 @@ async function readIdentity(c: PgClientLike, timeoutMs: number): Promise<string 
   const row = await c
     .query({ text: 'SELECT system_identifier::text AS id, current_database() AS db FROM pg_control_system()', query_timeout: timeoutMs })
     .then((r) => r.rows[0] as { id: string; db: string } | undefined, () => undefined)
-  return row === undefined ? undefined : `postgres:${row.id}/${row.db}`
+  return row === undefined ? undefined : pgIdentity(row.id, row.db)
 }

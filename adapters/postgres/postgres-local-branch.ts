@@ -5,11 +5,18 @@ import { classifyPgError } from '../errors/classify-pg.js'
 import { AdapterError } from '../types.js'
 import type { FinishOutcome, LocalBranchOps } from '../types.js'
 import type { PgClientLike, PgResultLike } from './postgres-branch-ops.js'
-import { beginMarked, gidOf, markQuery, pgFinishPrepared, pgPrepare, pgRollbackOpen, startedOf, txStatus, unmarked, type BlockMark } from './postgres-branch-ops.js'
+import { beginMarked, gidOf, identityOf, markQuery, pgFinishPrepared, pgPrepare, pgRollbackOpen, startedOf, txStatus, unmarked, type BlockMark } from './postgres-branch-ops.js'
 
 export type { PgClientLike } from './postgres-branch-ops.js'
 
+/** Each connection's server and database (LocalBranchOps.identity); null: asked, and the server did not tell. */
+const identities = new WeakMap<PgClientLike, string | null>()
+
 export const postgresLocalBranch: LocalBranchOps<PgClientLike> = {
+  identity(conn) {
+    return identities.get(conn) ?? undefined
+  },
+
   async start(conn, xid, resource) {
     const gid = gidOf(xid, resource)
     const status = txStatus(conn)
@@ -18,7 +25,11 @@ export const postgresLocalBranch: LocalBranchOps<PgClientLike> = {
     }
     try {
       // Marked, so a block the application ends and begins again is told from this one (prepare, rollback).
-      const started = startedOf(await conn.query(beginMarked(conn, gid)))
+      // Where the connection is, asked once per connection, with its first BEGIN (a connection does not move).
+      const askIdentity = !identities.has(conn)
+      const answer = await conn.query(beginMarked(conn, gid, askIdentity))
+      const started = startedOf(answer)
+      if (askIdentity) identities.set(conn, identityOf(answer) ?? null)
       blockMarks.set(conn, { gid, ...(started !== undefined && { startedUs: started }) })
       watchBlockEnd(conn)
     } catch (err) {

@@ -39,6 +39,8 @@ export interface LocalVoteInput {
   readonly resource?: string
   /** The kind of database its connection is to, when the client said ('postgres', 'mysql'): checked against its resource's. */
   readonly kind?: string
+  /** Where its connection's server and database are (LocalVote.identity), when the client said: checked against its resource's. */
+  readonly identity?: string
 }
 
 export interface CommitOutcome {

@@ -27,6 +27,7 @@ maxBranches: number,
     const enlisted = tx.branches.find((b) => b.mode === 'local' && b.xid.bqual.equals(vote.bqual))
     if (enlisted) {
       checkKind(vote, enlisted.resource, resources)
+      checkIdentity(vote, enlisted.resource, resources)
       continue
     }
     if (!vote.resource) {
@@ -46,6 +47,7 @@ maxBranches: number,
       throw new TmError('TM_INVALID_ARGUMENT', `resource "${vote.resource}" is Redis: local branches need a SQL connection`)
     }
     checkKind(vote, vote.resource, resources)
+    checkIdentity(vote, vote.resource, resources)
     announced.push(vote)
   }
   if (tx.branches.length + announced.length > maxBranches) {
@@ -68,5 +70,24 @@ function checkKind(vote: LocalVoteInput, resource: string, resources: ResourceRe
   throw new TmError(
     'TM_INVALID_ARGUMENT',
     `local branch "${vote.bqual.toString().slice(0, 70)}" was prepared on a ${vote.kind} connection, but resource "${resource}" is ${kind}: enlist a connection to that resource's own database`,
+  )
+}
+
+/**
+ * A branch prepared on a connection to another server or database than its
+ * resource reaches. Found by hostile testing: a resource url that left off
+ * the database (PostgreSQL then takes "postgres") beside an application
+ * connection to "bank" committed while the application lived; once it died
+ * at commit, phase 2 by XID retried for good ("prepared transaction belongs
+ * to another database"), the branch held its row locks, and in-doubt showed
+ * nothing. Refused here, nothing decided: the client rolls it back.
+ */
+function checkIdentity(vote: LocalVoteInput, resource: string, resources: ResourceRegistry): void {
+  const reaches = resources.identity(resource)
+  if (vote.identity === undefined || reaches === undefined || vote.identity === reaches) return
+  throw new TmError(
+    'TM_INVALID_ARGUMENT',
+    `local branch "${vote.bqual.toString().slice(0, 70)}" was prepared on ${vote.identity.slice(0, 200)}, but resource "${resource}" reaches ${reaches}: ` +
+      "enlist a connection to that resource's own database, or give the resource the url of the application's",
   )
 }

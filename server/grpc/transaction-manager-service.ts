@@ -172,7 +172,7 @@ export function transactionManagerOperations(coordinator: Coordinator, maxMessag
       const wait = waitFor(req.waitFor) // a bad request changes nothing, reports included
       // Reports that rode along for other transactions: one that cannot be applied is theirs to lose, not this Commit's.
       applyReports(req.completedLocal, caller)
-      const votes = req.localVotes.map((v) => ({ bqual: v.bqual, readOnly: v.readOnly, ...(v.resource && { resource: v.resource }), ...(v.kind && { kind: v.kind }) }))
+      const votes = req.localVotes.map((v) => ({ bqual: v.bqual, readOnly: v.readOnly, ...(v.resource && { resource: v.resource }), ...(v.kind && { kind: v.kind }), ...(v.identity && { identity: v.identity }) }))
       await coordinator.recall(req.gtrid, req.begin?.tmInstance)
       const outcome = await coordinator.commit(req.gtrid, votes, wait, beginOptions(req.begin, caller))
       return { transaction: toWireTransaction(outcome.tx), commitLocally: outcome.commitLocally.map(toWireXid) }

@@ -4,10 +4,11 @@
 // PREPARE and its XA COMMIT made MariaDB drop the prepared branch while XA
 // COMMIT still answered OK, and transaction() resolved with the MariaDB write
 // missing.
-import type pg from 'pg'
+import pg from 'pg'
 import type mysql from 'mysql2/promise'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { HeuristicOutcomeError, IllegalStateError, InvalidArgumentError, type ArbiterClient } from '../../../client/index.js'
+import { createDatabase, sharedServerUrls } from '../../harness/index.js'
 import type { TestDatabases } from '../../helpers/databases.js'
 import type { startTestArbiter } from '../../helpers/test-arbiter.js'
 import { balancesOf, closeClientEnv, openAccount, openClientEnv } from './client-env.js'
@@ -197,6 +198,44 @@ describe('an enlisted connection is guarded while it holds a branch', () => {
       expect((xa as { data: Buffer | string }[]).filter((row) => String(row.data).startsWith(gtrid))).toEqual([])
     } finally {
       myConn.release()
+    }
+  })
+
+  it('a PostgreSQL connection to another database than the resource reaches is refused before any decision, and its branch rolled back on it', async () => {
+    // Found by hostile testing: a resource url without its database (PostgreSQL then takes "postgres") beside an
+    // application connection to the right one committed while the application lived; had it died at commit, phase 2
+    // by XID would have retried for good ("prepared transaction belongs to another database"), locks held.
+    const other = await createDatabase(sharedServerUrls().pgUrl, 'guardother')
+    const conn = new pg.Client({ connectionString: other })
+    await conn.connect()
+    let gtrid = ''
+    try {
+      await conn.query('CREATE TABLE accounts (id int PRIMARY KEY, balance bigint NOT NULL)')
+      await conn.query('INSERT INTO accounts VALUES ($1, 100)', [id])
+      const outcome = await client
+        .transaction(async (tx) => {
+          gtrid = tx.gtrid
+          await tx.enlist('pg', conn)
+          await conn.query('UPDATE accounts SET balance = balance - 7 WHERE id = $1', [id])
+          await tx.execute('maria', 'UPDATE accounts SET balance = balance + 7 WHERE id = ?', [id])
+        })
+        .then(
+          () => 'committed',
+          (e: unknown) => e,
+        )
+      expect(outcome).toBeInstanceOf(InvalidArgumentError)
+      expect((outcome as Error).message).toMatch(/was prepared on postgres:\d+\/guardother_\w+, but resource "pg" reaches postgres:\d+\/guard_\w+: enlist a connection/)
+      expect((await conn.query('SELECT balance FROM accounts WHERE id = $1', [id])).rows).toEqual([{ balance: '100' }])
+      expect(await balancesOf(dbs, id)).toEqual({ pg: 100, maria: 0 })
+      expect((await conn.query('SELECT gid FROM pg_prepared_xacts WHERE gid LIKE $1', [`%${gtrid}%`])).rows).toEqual([])
+      // The same connection, enlisted again: still refused (its identity was read once, with its first BEGIN).
+      const again = await client.transaction(async (tx) => {
+        await tx.enlist('pg', conn)
+        await conn.query('UPDATE accounts SET balance = balance - 1 WHERE id = $1', [id])
+      }).then(() => 'committed', (e: unknown) => e)
+      expect(again).toBeInstanceOf(InvalidArgumentError)
+    } finally {
+      await conn.end()
     }
   })
 })

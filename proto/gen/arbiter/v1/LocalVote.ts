@@ -32,6 +32,15 @@ export interface LocalVote {
    * branch is on a database the TM could neither finish nor recover.
    */
   'kind'?: (string);
+  /**
+   * Where the connection's branch was prepared, as the server told the
+   * client, in the spelling of the TM's resource identity (PostgreSQL:
+   * "postgres:<system_identifier>/<database>"; empty: not known). A vote
+   * whose identity is not its resource's is refused (INVALID_ARGUMENT,
+   * nothing decided): phase 2 by XID through that resource, should the
+   * application not commit the branch itself, could never reach it.
+   */
+  'identity'?: (string);
 }
 
 /**
@@ -65,4 +74,13 @@ export interface LocalVote__Output {
    * branch is on a database the TM could neither finish nor recover.
    */
   'kind': (string);
+  /**
+   * Where the connection's branch was prepared, as the server told the
+   * client, in the spelling of the TM's resource identity (PostgreSQL:
+   * "postgres:<system_identifier>/<database>"; empty: not known). A vote
+   * whose identity is not its resource's is refused (INVALID_ARGUMENT,
+   * nothing decided): phase 2 by XID through that resource, should the
+   * application not commit the branch itself, could never reach it.
+   */
+  'identity': (string);
 }
