@@ -256,7 +256,13 @@ async function startCore(
   late.recovery = recovery
   metrics.attach({ coordinator, log, resources, stuckAfterMs: config.admin.stuckAfterMs }, config.metrics.resourceRefreshMs)
   // A dead node's work is taken over before the first pass, so that pass finishes it too.
-  if (shared) shared.takeover.identityTagOf = (resource) => resources.identityTag(resource)
+  if (shared) {
+    shared.takeover.identityTagOf = (resource) => resources.identityTag(resource)
+    shared.lease.resourceTags = () => Object.fromEntries(resources.names().flatMap((name) => {
+      const tag = resources.identityTag(name)
+      return tag === undefined ? [] : [[name, tag]]
+    }))
+  }
   const clusterMetrics = shared && registerClusterMetrics(metrics.registry, shared.lease, shared.takeover)
   await shared?.start(coordinator, recovery, (_event, durationMs) => clusterMetrics?.takeoverFinished(durationMs))
   const firstPass = await recovery.scan()

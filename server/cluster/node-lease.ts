@@ -51,6 +51,8 @@ export class NodeLease {
   lostCount = 0
   /** Where clients reach this node: the configured one until advertise() names the bound port. */
   private address: string
+  /** Where this node's resources reach, as known now (resource name → identity tag), recorded with every renewal. */
+  resourceTags: () => Record<string, string> = () => ({})
 
   constructor(
     private readonly pool: pg.Pool,
@@ -186,9 +188,9 @@ export class NodeLease {
     try {
       // Renewing a lease that lapsed is safe at the same epoch: a takeover bumps the epoch first.
       r = await this.pool.query<{ epoch: string }>(
-        `UPDATE arbiter_nodes SET lease_expires_at = now() + $4 * interval '1 millisecond', renewed_at = now()
+        `UPDATE arbiter_nodes SET lease_expires_at = now() + $4 * interval '1 millisecond', renewed_at = now(), resource_tags = $5::jsonb
          WHERE node_id = $1 AND epoch = $2 AND instance = $3 RETURNING epoch::text`,
-        [this.o.nodeId, epoch, this.instance, this.o.leaseMs],
+        [this.o.nodeId, epoch, this.instance, this.o.leaseMs, JSON.stringify(this.resourceTags())],
       )
     } catch (error) {
       this.o.logger.warn({ err: (error as Error).message, leftMs: Math.round(this.validUntil - performance.now()) }, 'lease not renewed: the store did not answer')

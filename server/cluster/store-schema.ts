@@ -7,7 +7,7 @@
 import type pg from 'pg'
 import { StoreError } from './store-error.js'
 
-export const STORE_SCHEMA_VERSION = 4
+export const STORE_SCHEMA_VERSION = 5
 
 /** pg_advisory_xact_lock key: "arbiter" in ASCII, so it is recognisable in pg_locks. */
 const MIGRATION_LOCK = 0x61726269746572n
@@ -67,6 +67,11 @@ const MIGRATIONS: readonly (readonly string[])[] = [
     `UPDATE arbiter_nodes SET first_joined_ms = 0`,
     `ALTER TABLE arbiter_schema ADD COLUMN store_id text`,
   ],
+  // 5: where each node's resources reach (resource name → identity tag, ResourceRegistry.identityTag), as the
+  // node knows them, kept current by its renewals: a node takes over only a node whose resources reach the same
+  // servers as its own of the same name, or its undecided branches there would be left prepared for good (NULL, or
+  // a name missing: not known, taken over as before).
+  [`ALTER TABLE arbiter_nodes ADD COLUMN resource_tags jsonb`],
 ]
 
 /**

@@ -91,8 +91,8 @@ export class Takeover {
     const me = this.lease.nodeId
     if (!this.lease.held) return []
     const rows = (
-      await this.pool.query<{ node_id: string; epoch: string; live: boolean; mine: boolean; takeable: boolean; resources: string[] | null }>(
-        `SELECT n.node_id, n.epoch::text, n.resources, n.lease_expires_at > now() AS live, n.taken_over_by IS NOT DISTINCT FROM $1 AS mine,
+      await this.pool.query<{ node_id: string; epoch: string; live: boolean; mine: boolean; takeable: boolean; resources: string[] | null; resource_tags: Record<string, string> | null }>(
+        `SELECT n.node_id, n.epoch::text, n.resources, n.resource_tags, n.lease_expires_at > now() AS live, n.taken_over_by IS NOT DISTINCT FROM $1 AS mine,
                 n.lease_expires_at <= now() AND (n.taken_over_by IS NULL OR n.taken_over_at < n.joined_at OR n.taken_over_by = $1
                   OR t.lease_expires_at IS NULL OR t.lease_expires_at <= now()) AS takeable
          FROM arbiter_nodes n LEFT JOIN arbiter_nodes t ON t.node_id = n.taken_over_by
@@ -107,6 +107,7 @@ export class Takeover {
     for (const row of rows) {
       if (!row.takeable || (row.mine && this.adopted.has(row.node_id))) continue
       if (this.lacksResources(row.node_id, row.epoch, row.resources)) continue
+      if (this.reachesOtherServersThan(row.node_id, row.epoch, row.resource_tags)) continue
       // A failed look at one node skips it this pass, not the whole pass (found by review).
       if (await this.reachesOtherServers(row.node_id, row.epoch).catch(() => true)) continue
       const event = await this.takeOver(row.node_id, Number(row.epoch))
@@ -132,6 +133,29 @@ export class Takeover {
       this.o.logger.warn(
         { takenNodeId: nodeId, missing },
         'a node whose lease lapsed has resources this node is not configured with: not taking it over (a node configured with all of them will, or its own restart)',
+      )
+    }
+    return true
+  }
+
+  /**
+   * Whether a resource of this node reaches another server than the lapsed
+   * node's resource of the same name did (its last renewal said where), or
+   * is not known here yet. Its undecided branches there would be left
+   * prepared for good: this node's recovery lists only where its own
+   * resource reaches (found by hostile testing: a node whose "pg" named
+   * another database took over, rolled back the MariaDB half of an orphan
+   * and left its PostgreSQL half holding its row locks, seen by no node).
+   */
+  private reachesOtherServersThan(nodeId: string, epoch: string, theirs: Record<string, string> | null): boolean {
+    const differing = Object.entries(theirs ?? {}).filter(([resource, tag]) => this.identityTagOf(resource) !== tag)
+    if (differing.length === 0) return false
+    const key = `${nodeId}@${epoch}:servers`
+    if (!this.warnedLacking.has(key)) {
+      this.warnedLacking.add(key)
+      this.o.logger.warn(
+        { takenNodeId: nodeId, resources: differing.map(([resource]) => resource) },
+        "a node whose lease lapsed has resources that reach other servers or databases than this node's of the same name (another url), or not known here yet: not taking it over (a node whose resources reach them will, or its own restart)",
       )
     }
     return true

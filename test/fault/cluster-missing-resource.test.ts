@@ -145,7 +145,7 @@ describe('takeover by a node that lacks a resource', () => {
       await client.tm.Execute({ gtrid, statement: { resource: 'cache', sql: 'SET', params: [{ stringValue: key }, { stringValue: 'v' }] } })
       await client.tm.Commit({ gtrid }).catch(() => undefined)
       await a.exited()
-      await expect.poll(() => b.logs(), { timeout: 10_000 }).toMatch(/decided branches on servers this node's resources of the same name do not reach/)
+      await expect.poll(() => b.logs(), { timeout: 10_000 }).toMatch(/resources that reach other servers or databases than this node's of the same name|decided branches on servers this node's resources of the same name do not reach/)
       const row = await store.query<{ taken_over_by: string | null }>('SELECT taken_over_by FROM arbiter_nodes WHERE node_id = $1', [a.config.nodeId])
       expect(row.rows[0]?.taken_over_by).toBeNull()
       expect(await redis.get(key)).toBeNull()
@@ -155,6 +155,49 @@ describe('takeover by a node that lacks a resource', () => {
       expect((await dbs.pgQuery('SELECT 1 FROM accounts WHERE id = 3')).length).toBe(1)
     } finally {
       redis.disconnect()
+      client.close()
+      await Promise.all(nodes.splice(0).map((n) => n.destroy()))
+    }
+  })
+
+  it("a node whose pg reaches another database does not take over a node with an undecided orphan; the node, back, rolls it back", async () => {
+    // Found by hostile testing: B took A over, rolled back the MariaDB half of A's orphan, and left its PostgreSQL
+    // half prepared in A's database, holding its row lock, seen by no live node (B lists only its own database).
+    const other = await createDatabase(sharedServerUrls().pgUrl, 'missingother')
+    const config = (pgUrl: string) =>
+      testConfig(
+        [
+          { name: 'pg', kind: 'postgres', url: pgUrl },
+          { name: 'maria', kind: 'mysql', url: dbs.mysqlUrl },
+        ],
+        { log: { store: 'postgres', url: storeUrl }, cluster: { leaseMs: LEASE_MS, takeoverIntervalMs: 300 } },
+      )
+    const a = await ArbiterProcess.start(config(dbs.pgUrl), { ARBITER_FAILPOINTS: 'before-decision=crash' })
+    nodes.push(a)
+    const b = await ArbiterProcess.start(config(other))
+    nodes.push(b)
+    const client = tmClient(a.address)
+    try {
+      // A's renewals record where its resources reach (once known): wait for one that says so.
+      await expect.poll(async () => (await store.query('SELECT resource_tags FROM arbiter_nodes WHERE node_id = $1', [a.config.nodeId])).rows[0]?.resource_tags, { timeout: 10_000 }).toHaveProperty('pg')
+      const { gtrid } = await client.tm.Begin({})
+      const id = [{ intValue: '4' }]
+      await client.tm.Execute({ gtrid, statement: { resource: 'pg', sql: 'INSERT INTO accounts VALUES ($1, 1)', params: id } })
+      await client.tm.Execute({ gtrid, statement: { resource: 'maria', sql: 'INSERT INTO accounts VALUES (?, 1)', params: id } })
+      await client.tm.Commit({ gtrid }).catch(() => undefined) // A dies with both branches prepared, no decision
+      await a.exited()
+      await expect.poll(() => b.logs(), { timeout: 10_000 }).toMatch(/resources that reach other servers or databases than this node's of the same name/)
+      await new Promise((resolve) => setTimeout(resolve, 2 * LEASE_MS))
+      const row = await store.query<{ taken_over_by: string | null }>('SELECT taken_over_by FROM arbiter_nodes WHERE node_id = $1', [a.config.nodeId])
+      expect(row.rows[0]?.taken_over_by).toBeNull()
+      // Not half rolled back: both halves wait, prepared, for a node that reaches them.
+      const left = await dbs.preparedLeft(a.config.nodeId!)
+      expect([left.pg.length, left.mysql.length]).toEqual([1, 1])
+
+      await a.spawn({ ARBITER_FAILPOINTS: '' }) // back: its own orphan, presumed aborted on both
+      await expect.poll(() => dbs.preparedLeft(a.config.nodeId!), { timeout: 15_000 }).toEqual({ pg: [], mysql: [] })
+      expect((await dbs.pgQuery('SELECT 1 FROM accounts WHERE id = 4')).length).toBe(0)
+    } finally {
       client.close()
       await Promise.all(nodes.splice(0).map((n) => n.destroy()))
     }
