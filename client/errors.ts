@@ -265,8 +265,16 @@ export function fromGrpcError(error: unknown): ArbiterError {
   if (!isServiceErrorLike(error)) {
     return new ArbiterError('TM_INTERNAL', error instanceof Error ? error.message : String(error), { cause: error })
   }
-  const details = error.details ?? error.message ?? ''
+  const details = transportDetails(error.details ?? error.message ?? '')
   return fromCodeAndInfo(error.code, details, errorInfoOf(error.metadata?.get('grpc-status-details-bin')[0]), error)
+}
+
+/**
+ * @internal A status message as a person reads it: grpc-js ends a failed connection's with "Resolution note: " even
+ * when it has no note (found by a newcomer: every "TM not running" error ended with that dangling label).
+ */
+export function transportDetails(details: string): string {
+  return details.replace(/\.?\s*Resolution note:\s*$/, '')
 }
 
 /** The typed error for a google.rpc.Status that answered one request on the Session stream. */

@@ -35,7 +35,10 @@ export function isHostPort(value: string): boolean {
   const match = HOST_PORT.exec(value)
   return match !== null && Number(match[2]) <= 65_535
 }
-const hostPort = z.string().refine(isHostPort, 'host:port, e.g. 127.0.0.1:50051 (port 0 picks a free one)')
+const hostPort = z
+  .string()
+  .refine(isHostPort, 'host:port, e.g. 127.0.0.1:50051 (port 0 picks a free one)')
+  .describe('a "host:port" string, e.g. 127.0.0.1:50051 (port 0 picks a free one)')
 
 const resourceSchema = z
   .strictObject({

@@ -22,6 +22,13 @@ const PREFIX_CLASS: Record<string, ErrorClass> = {
   ERR: 'vote-no',
 }
 
+/** What to do about a refused login, by the reply's prefix (found by a newcomer: the bare NOAUTH said nothing of the url). */
+const AUTH_HINT: Record<string, string> = {
+  NOAUTH: ' (the server needs a password: give it in the resource url, redis://:PASSWORD@host:port, or redis://USER:PASSWORD@… for an ACL user)',
+  WRONGPASS: " (the resource url's user or password is not the server's)",
+  NOPERM: " (the url's Redis user lacks a permission Arbiter needs: the server's ACL LOG names it)",
+}
+
 /** Classifies anything ioredis threw. An AdapterError passes through. */
 export function classifyRedisError(err: unknown, resource: string, context?: string): AdapterError {
   if (err instanceof AdapterError) return err
@@ -35,7 +42,7 @@ export function classifyRedisError(err: unknown, resource: string, context?: str
       const prefix = /^([A-Z]+)\b/.exec(msg)?.[1] ?? 'ERR'
       let cls: ErrorClass = PREFIX_CLASS[prefix] ?? 'fatal'
       if (prefix === 'ERR' && /max number of clients/i.test(msg)) cls = 'retryable'
-      return adapterError(cls, resource, withContext(context, msg), err, prefix)
+      return adapterError(cls, resource, withContext(context, msg + (AUTH_HINT[prefix] ?? '')), err, prefix)
     }
   }
   const net = networkCode(err)

@@ -256,19 +256,24 @@ export class MysqlAdapter implements ResourceAdapter, MysqlSessionHost {
   }
 
   private poolUsage(): { poolInUse?: number; poolSize: number } {
-    // mysql2 keeps its counts on the callback pool (not public API).
-    const inner = (this.pool as unknown as { pool?: { _allConnections?: { length: number }; _freeConnections?: { length: number } } }).pool
-    const all = inner?._allConnections?.length
-    const free = inner?._freeConnections?.length
-    return all === undefined || free === undefined ? { poolSize: this.poolSize } : { poolInUse: all - free, poolSize: this.poolSize }
+    // mysql2 keeps its connections on the callback pool (not public API). One handed out has _released false; one
+    // released is not in the free list until its reset (resetOnRelease, a round trip) is done, so counting
+    // all minus free read a pool at rest as busy (found by a newcomer: "POOL 1/10" on an idle MySQL resource).
+    const all = (this.pool as unknown as { pool?: { _allConnections?: { length: number; get(i: number): { _released?: boolean } | undefined } } }).pool
+      ?._allConnections
+    if (all === undefined || typeof all.get !== 'function') return { poolSize: this.poolSize }
+    let inUse = 0
+    for (let i = 0; i < all.length; i++) if (all.get(i)?._released === false) inUse++
+    return { poolInUse: inUse, poolSize: this.poolSize }
   }
 
   async health(): Promise<ResourceHealth> {
+    const pool = this.poolUsage() // before the check takes a connection of its own
     try {
       const mine = await this.recover()
-      return { reachable: true, preparedBranches: mine.length, ...this.poolUsage() }
+      return { reachable: true, preparedBranches: mine.length, ...pool }
     } catch (err) {
-      return { reachable: false, error: err instanceof Error ? err.message : String(err), ...this.poolUsage() }
+      return { reachable: false, error: err instanceof Error ? err.message : String(err), ...pool }
     }
   }
 

@@ -14,7 +14,7 @@ import type { ResolveBranchRequest } from '../../proto/gen/arbiter/v1/ResolveBra
 import type { ResolveBranchResponse__Output } from '../../proto/gen/arbiter/v1/ResolveBranchResponse.js'
 import type { ListResourcesResponse__Output } from '../../proto/gen/arbiter/v1/ListResourcesResponse.js'
 import type { ListNodesResponse__Output } from '../../proto/gen/arbiter/v1/ListNodesResponse.js'
-import { fromGrpcError } from '../../client/errors.js'
+import { fromGrpcError, transportDetails } from '../../client/errors.js'
 import { diagnoseUnavailable, type CliTls } from './tls-diagnosis.js'
 
 export class AdminCallError extends Error {
@@ -68,7 +68,7 @@ export function connectAdmin(options: AdminConnectOptions): AdminConnection {
     return new Promise((resolve, reject) => {
       fn(req, metadata, { deadline: Date.now() + options.deadlineMs }, (error: grpc.ServiceError | null, response?: Res) => {
         if (!error) return resolve(response!)
-        const details = error.details || error.message
+        const details = transportDetails(error.details || error.message)
         if (error.code !== grpc.status.UNAVAILABLE) {
           const known = fromGrpcError(error)
           return reject(new AdminCallError(method, error.code, details, undefined, { reason: known.code, metadata: known.metadata }))

@@ -108,6 +108,9 @@ function originOf(origins: ReadonlyMap<string, string>, path: readonly PropertyK
   return below(path) ?? (missing ? below(path.slice(0, -1)) : undefined)
 }
 
+/** Names users give a kind that the config spells otherwise (found by a newcomer: kind: mariadb). */
+const KNOWN_ALIASES: Readonly<Record<string, string>> = { mariadb: 'mysql', postgresql: 'postgres', pg: 'postgres', pgsql: 'postgres' }
+
 export function problemsOf(issues: readonly z.core.$ZodIssue[], ctx: IssueContext): ConfigProblem[] {
   const out: ConfigProblem[] = []
   for (const issue of issues) {
@@ -132,7 +135,8 @@ function expectedOf(issue: z.core.$ZodIssue, field: Schema | undefined, value: u
       return issue.message
     case 'invalid_value': {
       const options = issue.values.map(String)
-      const near = typeof value === 'string' ? nearestKey(value, options) : undefined
+      const alias = typeof value === 'string' ? KNOWN_ALIASES[value.toLowerCase()] : undefined
+      const near = alias !== undefined && options.includes(alias) ? alias : typeof value === 'string' ? nearestKey(value, options) : undefined
       return `one of ${options.join(', ')}${near !== undefined ? ` (did you mean ${near}?)` : ''}`
     }
     case 'invalid_union':

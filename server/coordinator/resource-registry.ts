@@ -72,13 +72,15 @@ export class ResourceRegistry {
    * "unsettled top-level await", in the middle of start-up).
    */
   async initAll(waitMs: number): Promise<void> {
-    const all = [...this.entries.values()].map((e) => this.initInBackground(e))
+    // Settled: ready, or refused (a server that answered that it cannot serve Arbiter as configured, which waiting
+    // does not change: found by a newcomer, every misconfigured start paid the whole wait).
+    const settled = [...this.entries.values()].map((e) => new Promise<void>((resolve) => void this.initInBackground(e, resolve)))
     const waited = new AbortController()
-    await Promise.race([Promise.all(all), sleep(waitMs, AbortSignal.any([waited.signal, this.closing.signal]))])
+    await Promise.race([Promise.all(settled), sleep(waitMs, AbortSignal.any([waited.signal, this.closing.signal]))])
     waited.abort() // all done early: the wait's timer must not hold the process any longer
   }
 
-  private initInBackground(entry: Entry): Promise<void> {
+  private initInBackground(entry: Entry, onSettled?: () => void): Promise<void> {
     entry.initializing ??= (async () => {
       const name = entry.adapter.name
       for (let attempt = 0; !this.closing.signal.aborted; attempt++) {
@@ -88,6 +90,7 @@ export class ResourceRegistry {
           this.stillClaimed(entry)
           this.markReady(entry)
           this.logger.info({ resource: name, kind: entry.adapter.kind }, 'resource ready')
+          onSettled?.()
           return
         } catch (error) {
           const message = error instanceof Error ? error.message : String(error)
@@ -100,6 +103,7 @@ export class ResourceRegistry {
             // Said once loudly (and again when the reason changes); the checks that follow are quiet.
             const level = changed ? 'error' : 'debug'
             this.logger[level]({ resource: name, err: message, attempt }, 'resource refused: the node runs without it and checks again in the background')
+            onSettled?.()
           } else {
             this.logger.warn({ resource: name, err: message, attempt }, 'resource not ready, retrying')
           }

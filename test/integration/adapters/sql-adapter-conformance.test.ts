@@ -44,6 +44,16 @@ describe.each(dialects.map((d) => [d.label, d] as const))('%s (shared server)', 
     expect(await t.adapter.rollback(x)).toBe('already-done')
   })
 
+  it('health counts the sessions in use as they were before its own check (an idle pool reads 0)', async () => {
+    // Found by a newcomer: an idle MySQL pool read "POOL 1/10" in arbiter admin resources and the metrics.
+    await t.adapter.health()
+    expect((await t.adapter.health()).poolInUse ?? 0).toBe(0)
+    const s = await t.adapter.begin(xid())
+    expect((await t.adapter.health()).poolInUse).toBe(1)
+    await s.rollback()
+    await s.release()
+  })
+
   it('commit/rollback of an unknown XID is already-done', async () => {
     expect(await t.adapter.commit(xid())).toBe('already-done')
     expect(await t.adapter.rollback(xid())).toBe('already-done')

@@ -56,6 +56,14 @@ async function resourceState(): Promise<{ state: string; error: string; prepared
 }
 
 describe('a PostgreSQL resource with max_prepared_transactions = 0', () => {
+  it('does not hold start-up for the 5 s a resource that is down gets: waiting does not change a refusal', (ctx) => {
+    if (whyNotControllable(pg) !== undefined) ctx.skip()
+    // Found by a newcomer: every misconfigured start (a refused login, a missing database) paid the whole wait.
+    const listening = logs.split('\n').filter((l) => l.includes('"arbiter listening"')).map((l) => JSON.parse(l) as { resourcesMs: number })
+    expect(listening.length).toBe(1)
+    expect(listening[0]!.resourcesMs).toBeLessThan(3_000)
+  })
+
   it('is refused, says what to do, and comes back by itself once fixed', async (ctx) => {
     const why = whyNotControllable(pg)
     if (why !== undefined) ctx.skip(why)

@@ -125,4 +125,11 @@ describe('classifyRedisError', () => {
     expect(e.errorClass).toBe(cls)
     if (serverCode !== undefined) expect(e.serverCode).toBe(serverCode)
   })
+
+  it('a refused login says where the password goes (found by a newcomer: the bare NOAUTH said nothing of the url)', () => {
+    expect(classifyRedisError(replyErr('NOAUTH HELLO must be called with the client already authenticated'), 'cache').message).toMatch(
+      /NOAUTH .*\(the server needs a password: give it in the resource url, redis:\/\/:PASSWORD@host:port/,
+    )
+    expect(classifyRedisError(replyErr('WRONGPASS invalid username-password pair'), 'cache').message).toMatch(/user or password is not the server's/)
+  })
 })

@@ -114,3 +114,12 @@ describe('fromGrpcError', () => {
     expect(String(e)).toBe('TransactionAbortedError: r')
   })
 })
+
+describe('transport messages', () => {
+  it('drop the empty "Resolution note:" grpc-js ends a failed connection with (found by a newcomer)', () => {
+    const e = fromGrpcError({ code: status.UNAVAILABLE, details: 'No connection established. Last error: connect ECONNREFUSED 127.0.0.1:50051. Resolution note: ', metadata: new Metadata() })
+    expect(e.message).toBe('No connection established. Last error: connect ECONNREFUSED 127.0.0.1:50051')
+    const noted = fromGrpcError({ code: status.UNAVAILABLE, details: 'name resolution failed. Resolution note: DNS said no', metadata: new Metadata() })
+    expect(noted.message).toBe('name resolution failed. Resolution note: DNS said no')
+  })
+})

@@ -57,6 +57,9 @@ const CASES: readonly Case[] = [
   { name: 'an empty variable for a number', yaml: '', env: { ARBITER_SHUTDOWN_GRACE_MS: '' }, where: 'ARBITER_SHUTDOWN_GRACE_MS (shutdownGraceMs)', expected: /whole number/, given: /^""$/ },
   { name: 'a flag that is neither', yaml: 'allowInsecureNonLoopback: maybe', where: 'allowInsecureNonLoopback', expected: /true or false/, given: /"maybe"/ },
   { name: 'a misspelt kind', yaml: `resources:\n  - { name: pg, kind: postgress, url: "${PG}" }`, where: 'resources[0].kind', expected: /one of postgres, mysql, redis \(did you mean postgres\?\)/, given: /"postgress"/ },
+  // Found by a newcomer: MariaDB's own name for the kind, and a port alone as the listen address.
+  { name: 'kind mariadb', yaml: `resources:\n  - { name: m, kind: mariadb, url: "mysql://u@h/db" }`, where: 'resources[0].kind', expected: /one of postgres, mysql, redis \(did you mean mysql\?\)/, given: /"mariadb"/ },
+  { name: 'a port alone as listen', yaml: 'listen: 50051', where: 'listen', expected: /^a "host:port" string, e\.g\. 127\.0\.0\.1:50051/, given: /^50051$/ },
   { name: 'a log level from a variable', yaml: '', env: { ARBITER_LOG_LEVEL: 'loud' }, where: 'ARBITER_LOG_LEVEL (logLevel)', expected: /one of fatal, error, warn, info/, given: /"loud"/ },
   { name: 'listen that is not host:port', yaml: 'listen: nonsense', where: 'listen', expected: /host:port/, given: /"nonsense"/ },
   { name: 'listen with a port past 65535', yaml: 'listen: 127.0.0.1:70000', where: 'listen', expected: /host:port/, given: /"127\.0\.0\.1:70000"/ },
