@@ -82,10 +82,11 @@ function filesUnder(dir: string, prefix = ''): string[] {
 }
 
 describe('the tarball', () => {
-  it('states its size and holds the build, the launcher, the .proto contract, README and package.json only', () => {
+  it('states its size and holds the build, the launcher, the .proto contract, README, the docs and package.json only', () => {
     console.log(`${packed.tarball.split('/').pop()}: ${(packed.size / 1024).toFixed(0)} kB packed, ${(packed.unpackedSize / 1024).toFixed(0)} kB unpacked, ${packed.files.length} files`)
     const shipped = [
       /^(package\.json|README\.md|LICENSE)$/,
+      /^docs\/[\w-]+\.md$/, // the README links to them (found by a newcomer: dead links in the installed package)
       /^bin\/arbiter\.js$/,
       /^proto\/(arbiter|google)\/[\w/]+\.proto$/,
       /^dist\/(client|adapters|server|proto)\/[\w./-]+\.(js|d\.ts|js\.map|proto)$/,
