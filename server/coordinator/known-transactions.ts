@@ -110,8 +110,9 @@ export class KnownTransactions {
     if (typeof gtrid !== 'string' || gtrid === '') throw new TmError('TM_INVALID_ARGUMENT', 'gtrid is required')
     const tx = this.txs.get(gtrid)
     if (tx) return tx
+    let owner: string
     try {
-      parseGtrid(gtrid)
+      owner = parseGtrid(gtrid).nodeId
     } catch (error) {
       throw new TmError('TM_INVALID_ARGUMENT', `malformed gtrid "${gtrid.slice(0, 80)}": ${(error as Error).message}`)
     }
@@ -126,7 +127,9 @@ export class KnownTransactions {
       if (mixing) tx.abortReason = heuristicReason(mixing)
       return tx
     }
-    throw new TmError('TM_TX_NOT_FOUND', `unknown transaction ${gtrid}: never begun here, or forgotten (without a logged decision a two-phase transaction is presumed aborted; a one-phase commit leaves no record)`)
+    // Another node's (a cluster node asked for a transaction it took over, or never held): "never begun here" misled.
+    const where = owner === this.deps.config.nodeId ? 'never begun here, or forgotten' : `begun by node "${owner}", and no decision for it is logged where this node looks`
+    throw new TmError('TM_TX_NOT_FOUND', `unknown transaction ${gtrid}: ${where} (without a logged decision a two-phase transaction is presumed aborted; a one-phase commit leaves no record)`)
   }
 
   /** A view of a transaction known only from its logged decision (forgotten from memory), else undefined. */

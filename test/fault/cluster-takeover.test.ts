@@ -111,6 +111,10 @@ describe('a cluster of two nodes on a shared PostgreSQL store', () => {
     expect(JSON.parse(tookOver)).toMatchObject({ node: b.config.nodeId, epoch: await b.metric('arbiter_cluster_epoch'), takenNodeId: a.config.nodeId, takenEpoch: expect.any(Number) as number })
     const viaB = tmClient(b.address)
     await expect.poll(async () => (await viaB.tm.GetTransaction({ gtrid })).state, { timeout: 5000 }).toBe('TRANSACTION_STATE_COMMITTED')
+    // One of A's that no node decided: presumed aborted, said as A's (found by hostile testing: "never begun here" misled).
+    const undecided = await grpcError(viaB.tm.GetTransaction({ gtrid: `${a.config.nodeId}:01ARZ3NDEKTSV4RRFFQ69G5FAV` }))
+    expect(undecided.code).toBe(status.NOT_FOUND)
+    expect(undecided.details).toMatch(new RegExp(`begun by node "${a.config.nodeId}", and no decision for it is logged where this node looks .*presumed aborted`))
     viaB.close()
     await expect.poll(() => dbs.preparedLeft(a.config.nodeId!), { timeout: 10_000 }).toEqual({ pg: [], mysql: [] })
     const owner = await store.query<{ owner: string }>('SELECT owner FROM arbiter_transactions WHERE gtrid = $1', [gtrid])
