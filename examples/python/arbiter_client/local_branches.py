@@ -73,6 +73,8 @@ class LocalBranch:
         self.xid = xid
         # Named here (no Enlist call): its vote must carry the resource (LocalVote.resource).
         self.self_named = self_named
+        # Where the connection is, as the TM spells its resource's identity (LocalVote.identity); "" not known.
+        self.identity = ""
         # active | prepared | committed | rolled-back | failed | closed
         self.state = "starting"
 
@@ -108,6 +110,13 @@ UNMARKED_TEXT = "arbiter: this block lost the branch mark"
 # application sets: the fallback for a block that lost its mark to the application's RESET ALL (found by
 # hostile testing: told a mixed outcome when all had rolled back). A block begun after the branch's began later.
 BLOCK_STARTED = "(extract(epoch from transaction_timestamp()) * 1000000)::bigint"
+
+# The connection's server and database (adapters/postgres/postgres-branch-ops.ts IDENTITY_COLUMNS): the TM refuses
+# the vote of a branch prepared elsewhere than its resource reaches. A SELECT that cannot fail for want of privileges.
+IDENTITY_COLUMNS = (
+    "current_database(), CASE WHEN has_function_privilege('pg_control_system()', 'EXECUTE') "
+    "THEN (SELECT system_identifier::text FROM pg_control_system()) END"
+)
 
 # A statement that fails (22P02, its text carrying UNMARKED_TEXT) unless the block is the branch's (its mark, or
 # its start time): put before PREPARE or ROLLBACK in the same execute() (one simple query), it stops them when
@@ -147,8 +156,10 @@ class PostgresBranch(LocalBranch):
         # Marked, so a block the application ends and begins again is told from this one (prepare, rollback).
         # psycopg2 sends both statements as one simple query; the gid is quoted client-side.
         with self.conn.cursor() as cur:
-            cur.execute(f"BEGIN; SET LOCAL {MARK} = %s; SELECT {BLOCK_STARTED}::text", (pg_gid(self.xid),))
-            self._started = cur.fetchone()[0]
+            cur.execute(f"BEGIN; SET LOCAL {MARK} = %s; SELECT {BLOCK_STARTED}::text, {IDENTITY_COLUMNS}", (pg_gid(self.xid),))
+            self._started, database, system_identifier = cur.fetchone()
+            if system_identifier is not None:
+                self.identity = f"postgres:{system_identifier}/{database}"
         self.state = "active"
 
     def prepare(self) -> None:

@@ -113,7 +113,7 @@ class Transaction:
                 ) from no
             # A branch this side named itself is announced with its resource; one from Enlist is not.
             # Its driver's kind: a connection to another kind of database than the resource's is refused before any decision.
-            votes.append(tm.LocalVote(bqual=branch.xid.bqual, read_only=False, resource=branch.resource if branch.self_named else "", kind=branch.driver))
+            votes.append(tm.LocalVote(bqual=branch.xid.bqual, read_only=False, resource=branch.resource if branch.self_named else "", kind=branch.driver, identity=branch.identity))
         if self.hooks.get("crash") == "after-prepare":
             for branch in self.local:
                 branch.close()

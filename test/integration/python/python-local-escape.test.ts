@@ -21,6 +21,8 @@ describe.skipIf(skipPython())('Python client: a local branch the application end
   let py: PythonFixtures
   let pgUrl: string
   let pool: pg.Pool
+  let otherUrl: string
+  let other: pg.Pool
   let arbiter: Awaited<ReturnType<typeof startTestArbiter>>
   let cases: Record<string, PyRecord>
 
@@ -29,15 +31,19 @@ describe.skipIf(skipPython())('Python client: a local branch the application end
     pgUrl = await createDatabase(sharedServerUrls().pgUrl, 'pyescape')
     pool = new pg.Pool({ connectionString: pgUrl, max: 2 })
     await pool.query('CREATE TABLE escape_rows (k text PRIMARY KEY)')
+    otherUrl = await createDatabase(sharedServerUrls().pgUrl, 'pyescapeother')
+    other = new pg.Pool({ connectionString: otherUrl, max: 1 })
+    await other.query('CREATE TABLE escape_rows (k text PRIMARY KEY)')
     arbiter = await startTestArbiter([{ name: 'pg', kind: 'postgres', url: pgUrl, poolSize: 4 }], {
       auth: { tokens: [{ name: 'app', role: 'application', token: TOKEN }] },
     })
-    cases = byCase(await py.run('local_escape.py', ['--address', arbiter.address, '--token', TOKEN, '--pg-url', pgUrl]))
+    cases = byCase(await py.run('local_escape.py', ['--address', arbiter.address, '--token', TOKEN, '--pg-url', pgUrl, '--other-pg-url', otherUrl]))
   })
 
   afterAll(async () => {
     await arbiter?.stopAndClean()
     await pool?.end()
+    await other?.end()
     py?.remove()
   })
 
@@ -84,6 +90,14 @@ describe.skipIf(skipPython())('Python client: a local branch the application end
     expect(await rowsOf('plain-raise')).toEqual([])
     expect(await rowsOf('aborted-then-raise')).toEqual([])
     expect(await rowsOf('plain-commit')).toEqual(['plain-commit:1'])
+  })
+
+  it('a connection to another database than the resource reaches is refused before any decision, its branch rolled back', async () => {
+    // As in the TypeScript client: had the application died at commit, phase 2 by XID could never have reached it.
+    expect(cases['another-database']).toMatchObject({ raised: 'InvalidArgumentError' })
+    expect(cases['another-database']!.message).toMatch(/was prepared on postgres:\d+\/pyescapeother_\w+, but resource "pg" reaches postgres:\d+\/pyescape_\w+/)
+    expect((await other.query('SELECT k FROM escape_rows')).rows).toEqual([])
+    expect((await other.query('SELECT gid FROM pg_prepared_xacts WHERE database = current_database()')).rows).toEqual([])
   })
 
   it('RESET ALL inside the branch keeps it the branch: committed, or the app\'s own exception (not a mixed outcome)', async () => {
