@@ -19,7 +19,7 @@ import type {
 } from '../types.js'
 import { pgGidToXid } from '../xid/xid.js'
 import type { PgClientLike } from './postgres-branch-ops.js'
-import { gidOf, pgFinishPrepared, pgIdentity } from './postgres-branch-ops.js'
+import { gidOf, pgFinishPrepared, readPgIdentity } from './postgres-branch-ops.js'
 import { PostgresBranchSession } from './postgres-branch-session.js'
 import { claimPostgresNodeId } from './postgres-node-id-claim.js'
 import type { NodeIdClaim } from '../node-id-claim.js'
@@ -140,7 +140,7 @@ export class PostgresAdapter implements ResourceAdapter, PgSessionHost {
       const row = r.rows[0] as { max: number; version: number } | undefined
       if (row === undefined) throw new AdapterError('fatal', this.name, 'init: no answer to the settings query')
       if (row.version < 130000) this.xactIdFunction = 'txid_current_if_assigned'
-      this.serverIdentity = await readIdentity(c, this.commandTimeoutMs)
+      this.serverIdentity = await readPgIdentity(c, this.commandTimeoutMs)
       if (!(row.max > 0)) {
         throw new AdapterError(
           'fatal',
@@ -157,7 +157,7 @@ export class PostgresAdapter implements ResourceAdapter, PgSessionHost {
   }
 
   async refreshIdentity(): Promise<string | undefined> {
-    this.serverIdentity = await this.withClient('identity', (c) => readIdentity(c, this.commandTimeoutMs))
+    this.serverIdentity = await this.withClient('identity', (c) => readPgIdentity(c, this.commandTimeoutMs))
     return this.serverIdentity
   }
 
@@ -258,14 +258,3 @@ export class PostgresAdapter implements ResourceAdapter, PgSessionHost {
   }
 }
 
-/**
- * The server's identity, where the role may read it (pg_control_system, PostgreSQL 9.6+): its system identifier
- * and the database. A standby promoted in its place keeps it; another server with a database of the same name
- * has another.
- */
-async function readIdentity(c: PgClientLike, timeoutMs: number): Promise<string | undefined> {
-  const row = await c
-    .query({ text: 'SELECT system_identifier::text AS id, current_database() AS db FROM pg_control_system()', query_timeout: timeoutMs })
-    .then((r) => r.rows[0] as { id: string; db: string } | undefined, () => undefined)
-  return row === undefined ? undefined : pgIdentity(row.id, row.db)
-}

@@ -142,29 +142,22 @@ export interface BlockMark {
 const BLOCK_STARTED = '(extract(epoch from transaction_timestamp()) * 1000000)::bigint'
 
 /**
- * The server and database, as a resource's identity is spelt (postgres-adapter.ts): the system identifier where
- * the role may read it (else null: a SELECT that cannot fail, so a branch's block is never aborted by it).
+ * The server and database a connection is on, as a resource's identity (ResourceAdapter.identity) spells them:
+ * PostgreSQL's system identifier (a promoted standby keeps it; another server with a database of the same name has
+ * another) and the database. Undefined where the role may not call pg_control_system() (PostgreSQL checks that when
+ * the query starts, whatever a CASE around it says: found by review, so this is a statement of its own, never
+ * part of a branch's block, which its failure would abort).
  */
-const IDENTITY_COLUMNS =
-  "current_database() AS db, CASE WHEN has_function_privilege('pg_control_system()', 'EXECUTE') THEN (SELECT system_identifier::text FROM pg_control_system()) END AS sysid"
-
-/** A PostgreSQL server and database as a resource's identity (ResourceAdapter.identity) spells them. */
-export function pgIdentity(systemIdentifier: string, database: string): string {
-  return `postgres:${systemIdentifier}/${database}`
+export async function readPgIdentity(c: PgClientLike, timeoutMs?: number): Promise<string | undefined> {
+  const row = await c
+    .query({ text: 'SELECT system_identifier::text AS id, current_database() AS db FROM pg_control_system()', ...(timeoutMs !== undefined && { query_timeout: timeoutMs }) })
+    .then((r) => r.rows[0] as { id: string; db: string } | undefined, () => undefined)
+  return row === undefined ? undefined : `postgres:${row.id}/${row.db}`
 }
 
-/**
- * BEGIN, the mark of the branch's block, and when it began (AS started), in one simple query; with `withIdentity`,
- * also where the connection is (identityOf), in the same round trip.
- */
-export function beginMarked(client: PgClientLike, gid: string, withIdentity = false): string {
-  return `BEGIN; SET LOCAL ${MARK} = ${quoteLiteral(client, gid)}; SELECT ${BLOCK_STARTED}::text AS started${withIdentity ? `, ${IDENTITY_COLUMNS}` : ''}`
-}
-
-/** The identity beginMarked's answer read (with withIdentity), or undefined when the server did not tell it. */
-export function identityOf(answer: unknown): string | undefined {
-  const row = lastOf(answer)?.rows?.[0] as { db?: unknown; sysid?: unknown } | undefined
-  return typeof row?.db === 'string' && typeof row.sysid === 'string' ? pgIdentity(row.sysid, row.db) : undefined
+/** BEGIN, the mark of the branch's block, and when it began (AS started), in one simple query. */
+export function beginMarked(client: PgClientLike, gid: string): string {
+  return `BEGIN; SET LOCAL ${MARK} = ${quoteLiteral(client, gid)}; SELECT ${BLOCK_STARTED}::text AS started`
 }
 
 /** The start time beginMarked's answer read (the last result's `started`), or undefined. */

@@ -5,7 +5,7 @@ import { classifyPgError } from '../errors/classify-pg.js'
 import { AdapterError } from '../types.js'
 import type { FinishOutcome, LocalBranchOps } from '../types.js'
 import type { PgClientLike, PgResultLike } from './postgres-branch-ops.js'
-import { beginMarked, gidOf, identityOf, markQuery, pgFinishPrepared, pgPrepare, pgRollbackOpen, startedOf, txStatus, unmarked, type BlockMark } from './postgres-branch-ops.js'
+import { beginMarked, gidOf, markQuery, pgFinishPrepared, pgPrepare, pgRollbackOpen, startedOf, txStatus, unmarked, type BlockMark, readPgIdentity } from './postgres-branch-ops.js'
 
 export type { PgClientLike } from './postgres-branch-ops.js'
 
@@ -25,11 +25,9 @@ export const postgresLocalBranch: LocalBranchOps<PgClientLike> = {
     }
     try {
       // Marked, so a block the application ends and begins again is told from this one (prepare, rollback).
-      // Where the connection is, asked once per connection, with its first BEGIN (a connection does not move).
-      const askIdentity = !identities.has(conn)
-      const answer = await conn.query(beginMarked(conn, gid, askIdentity))
-      const started = startedOf(answer)
-      if (askIdentity) identities.set(conn, identityOf(answer) ?? null)
+      // Where the connection is: asked once per connection (it does not move), before its first BEGIN, idle.
+      if (!identities.has(conn) && status === 'I') identities.set(conn, (await readPgIdentity(conn)) ?? null)
+      const started = startedOf(await conn.query(beginMarked(conn, gid)))
       blockMarks.set(conn, { gid, ...(started !== undefined && { startedUs: started }) })
       watchBlockEnd(conn)
     } catch (err) {

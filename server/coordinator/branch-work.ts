@@ -149,10 +149,14 @@ export class BranchWork {
   }
 
   /** A statement request refused before the coordinator saw it: its transaction, if active here, rolls back. */
-  async refuseRequest(gtrid: string, error: TmError): Promise<never> {
+  async refuseRequest(gtrid: string, error: TmError, runClaim?: object): Promise<never> {
     const tx = this.deps.known.find(gtrid)
-    if (tx?.state === 'ACTIVE') return this.refuseStatement(tx, error)
-    throw error
+    if (tx?.state !== 'ACTIVE') throw error
+    // A Run's transaction is not another request's to roll back (found by review: a malformed Execute killed a Run).
+    if (tx.runClaim !== undefined && tx.runClaim !== runClaim) {
+      throw new TmError(error.code, `${error.message} (nothing was done: transaction ${gtrid} is a Run's)`, { metadata: { ...error.metadata, gtrid } })
+    }
+    return this.refuseStatement(tx, error)
   }
 
   /** Adds a local branch on `resource`: the application runs it on its own connection, under the XID returned. */

@@ -120,8 +120,8 @@ export class Coordinator {
    * bad parameter) is refused like one the coordinator refuses: the
    * transaction, if it is active here, rolls back.
    */
-  refuseRequest(gtrid: string, error: TmError): Promise<never> {
-    return this.branchWork.refuseRequest(gtrid, error)
+  refuseRequest(gtrid: string, error: TmError, runClaim?: object): Promise<never> {
+    return this.branchWork.refuseRequest(gtrid, error, runClaim)
   }
 
   /** A local branch for the application to run on its own connection: its XID. */

@@ -29,7 +29,7 @@ export class StatementRequests {
   ) {}
 
   /** Refuses (and rolls back) an answer the client could not receive: it is not load, a retry can never fit. */
-  fitting<T extends object>(gtrid: string, method: 'Execute' | 'ExecuteBatch' | 'Run', response: T, clientMaxReceive: number | undefined): T | Promise<never> {
+  fitting<T extends object>(gtrid: string, method: 'Execute' | 'ExecuteBatch' | 'Run', response: T, clientMaxReceive: number | undefined, runClaim?: object): T | Promise<never> {
     const limit = answerLimit(this.maxMessageBytes, clientMaxReceive)
     const bytes = answerOverLimit(method, response, limit)
     if (bytes === undefined) return response
@@ -41,6 +41,7 @@ export class StatementRequests {
           'select fewer rows or columns',
         { metadata: { gtrid } },
       ),
+      runClaim,
     )
   }
 

@@ -251,7 +251,7 @@ export function transactionManagerOperations(coordinator: Coordinator, maxMessag
           throw error
         }
         // Before the commit: afterwards a failed answer could only say "unknown".
-        await statements.fitting(gtrid, 'Run', { transaction: toWireTransaction(tx), results }, clientMaxReceive)
+        await statements.fitting(gtrid, 'Run', { transaction: toWireTransaction(tx), results }, clientMaxReceive, claim)
         const committed = await coordinator.commit(gtrid, [], wait, undefined, claim)
         return { transaction: toWireTransaction(committed.tx), results, resultsDropped: false }
       })()

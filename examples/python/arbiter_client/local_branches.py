@@ -111,12 +111,10 @@ UNMARKED_TEXT = "arbiter: this block lost the branch mark"
 # hostile testing: told a mixed outcome when all had rolled back). A block begun after the branch's began later.
 BLOCK_STARTED = "(extract(epoch from transaction_timestamp()) * 1000000)::bigint"
 
-# The connection's server and database (adapters/postgres/postgres-branch-ops.ts IDENTITY_COLUMNS): the TM refuses
-# the vote of a branch prepared elsewhere than its resource reaches. A SELECT that cannot fail for want of privileges.
-IDENTITY_COLUMNS = (
-    "current_database(), CASE WHEN has_function_privilege('pg_control_system()', 'EXECUTE') "
-    "THEN (SELECT system_identifier::text FROM pg_control_system()) END"
-)
+# The connection's server and database (adapters/postgres/postgres-branch-ops.ts readPgIdentity): the TM refuses
+# the vote of a branch prepared elsewhere than its resource reaches. A statement of its own, sent while the
+# connection is idle: a role that may not call pg_control_system() fails it, and no block of the branch is aborted.
+IDENTITY_QUERY = "SELECT system_identifier::text, current_database() FROM pg_control_system()"
 
 # A statement that fails (22P02, its text carrying UNMARKED_TEXT) unless the block is the branch's (its mark, or
 # its start time): put before PREPARE or ROLLBACK in the same execute() (one simple query), it stops them when
@@ -156,10 +154,14 @@ class PostgresBranch(LocalBranch):
         # Marked, so a block the application ends and begins again is told from this one (prepare, rollback).
         # psycopg2 sends both statements as one simple query; the gid is quoted client-side.
         with self.conn.cursor() as cur:
-            cur.execute(f"BEGIN; SET LOCAL {MARK} = %s; SELECT {BLOCK_STARTED}::text, {IDENTITY_COLUMNS}", (pg_gid(self.xid),))
-            self._started, database, system_identifier = cur.fetchone()
-            if system_identifier is not None:
+            try:
+                cur.execute(IDENTITY_QUERY)
+                system_identifier, database = cur.fetchone()
                 self.identity = f"postgres:{system_identifier}/{database}"
+            except Exception:  # noqa: BLE001 - a role without the privilege: not told, not checked
+                self.identity = ""
+            cur.execute(f"BEGIN; SET LOCAL {MARK} = %s; SELECT {BLOCK_STARTED}::text", (pg_gid(self.xid),))
+            self._started = cur.fetchone()[0]
         self.state = "active"
 
     def prepare(self) -> None:
