@@ -18,7 +18,7 @@ export type TransactionState =
   | 'OUTCOME_UNKNOWN'
 
 /** A branch's state. */
-export type BranchState = 'UNSPECIFIED' | 'ACTIVE' | 'PREPARED' | 'READ_ONLY' | 'COMMITTED' | 'ROLLED_BACK' | 'FAILED' | 'ESCAPED'
+export type BranchState = 'UNSPECIFIED' | 'ACTIVE' | 'PREPARED' | 'READ_ONLY' | 'COMMITTED' | 'ROLLED_BACK' | 'FAILED' | 'ESCAPED' | 'ABANDONED'
 
 /** One branch of a transaction. */
 export interface BranchInfo {

@@ -16,7 +16,7 @@
 //   the branch as abandoned. Should the branch turn up prepared again,
 //   recovery commits it, as the decision says (recovery.ts).
 import type { Xid } from '../../adapters/types.js'
-import { ARBITER_FORMAT_ID, xidEquals, xidFromParts, xidToString } from '../../adapters/xid/xid.js'
+import { ARBITER_FORMAT_ID, parseGtrid, xidEquals, xidFromParts, xidToString } from '../../adapters/xid/xid.js'
 import { TmError } from '../../proto/errors.js'
 import type { ResolveBranchRequest__Output } from '../../proto/gen/arbiter/v1/ResolveBranchRequest.js'
 import type { ResolveBranchResponse } from '../../proto/gen/arbiter/v1/ResolveBranchResponse.js'
@@ -31,7 +31,8 @@ interface AbandonTarget {
 }
 
 /** What a step of an abandon says it did. */
-export const ABANDONED = 'abandoned: nothing was sent to the resource; the transaction is HEURISTIC (this branch is not known to have committed)'
+const ABANDONED = 'abandoned: nothing was sent to the resource; the transaction is HEURISTIC (this branch is not known to have committed)'
+const OVERTAKEN = 'not carried out: phase 2 committed the branch while the abandon was judged (its server answered after all)'
 
 export async function abandonBranches(
   ctx: AdminContext,
@@ -63,12 +64,32 @@ export async function abandonBranches(
         { cause: error },
       )
     }
+    // Phase 2 may have finished the branch while the abandon was judged and logged (its server answered after all):
+    // then the outcome is whole, and the log must say so after the abandon's record (found by hostile testing: a
+    // transaction its caller had been told COMMITTED turned HEURISTIC). From here to noteResolution nothing awaits.
+    const branch = ctx.coordinator.find(request.gtrid)?.branches.find((b) => b.resource === t.resource && b.xid.bqual.equals(t.xid.bqual))
+    if (branch !== undefined && branch.state !== 'prepared') {
+      await ctx.log
+        .appendResolution({
+          gtrid: request.gtrid,
+          resource: t.resource,
+          bqual,
+          action: 'commit',
+          operator,
+          reason: `${reason} (not carried out: phase 2 had committed the branch first)`,
+          heuristic: false,
+          overtaken: true,
+        })
+        .catch((error: unknown) => ctx.logger.warn({ gtrid: request.gtrid, resource: t.resource, err: messageOf(error) }, 'the note that phase 2 committed the branch first was not logged'))
+      steps.push(toWireStep(t.resource, t, 'abandon', OVERTAKEN))
+      continue
+    }
     ctx.logger.warn({ gtrid: request.gtrid, resource: t.resource, bqual, action: 'abandon', operator, reason }, 'operator abandoned a branch (logged)')
     ctx.coordinator.markResolving(request.gtrid, t.resource, t.xid.bqual, 'abandon')
     ctx.coordinator.noteResolution(request.gtrid, t.resource, t.xid.bqual, 'abandon', { finished: 'done', heuristic: true, operator, reason })
     steps.push(toWireStep(t.resource, t, 'abandon', ABANDONED))
   }
-  return { steps, heuristic: true }
+  return { steps, heuristic: steps.some((s) => s.result === ABANDONED) }
 }
 
 /** The decided branches the request names that phase 2 has not finished, from this node's log. */
@@ -87,13 +108,30 @@ async function findAbandonTargets(
       })
       if (holder && holder.nodeId !== ctx.config.nodeId) throw wrongNode(gtrid, holder, 'abandon the branches of')
     }
+    const owner = parseGtrid(gtrid).nodeId
+    if (owner !== ctx.config.nodeId && !ctx.cluster?.adopts(owner)) {
+      // Found by hostile testing: told to roll back another node's branches, whose decision may be COMMIT.
+      throw new TmError(
+        'TM_ILLEGAL_STATE',
+        `${gtrid} is TM node "${owner}"'s: its decision, if any, is in that node's log, not this one's. Abandon it on node "${owner}" (arbiter admin resolve --address <its address>)`,
+        { metadata: { gtrid, node: owner } },
+      )
+    }
     throw new TmError(
       'TM_ILLEGAL_STATE',
       `${gtrid} has no COMMIT decision in this node's log: abandon is for a branch of a decided transaction that phase 2 cannot finish. ` +
         'Without a decision its branches are presumed aborted and nothing waits for them: roll them back once their server is back',
     )
   }
-  if (logged.ended) throw new TmError('TM_ILLEGAL_STATE', `${gtrid} is finished already: phase 2 ended every branch`)
+  if (logged.ended) throw new TmError('TM_ILLEGAL_STATE', `${gtrid} is finished already: no branch of its decision is left unfinished (phase 2 finished them, or an operator resolved them)`)
+  const named = logged.decision.branches.filter((b) => !req.resource || b.resource === req.resource)
+  if (named.length === 0) {
+    const on = [...new Set(logged.decision.branches.map((b) => b.resource))].join(', ')
+    throw new TmError('TM_TX_NOT_FOUND', `${gtrid}'s decision has no branch on resource "${req.resource}" (its branches are on: ${on})`)
+  }
+  if (xid && !named.some((b) => b.bqual === xid.bqual.toString('hex'))) {
+    throw new TmError('TM_TX_NOT_FOUND', `${gtrid}'s decision has no branch ${xidToString(xid)} on "${req.resource}"`)
+  }
   const tx = ctx.coordinator.find(gtrid)
   const targets: AbandonTarget[] = []
   for (const b of logged.decision.branches) {

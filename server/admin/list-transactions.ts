@@ -67,6 +67,7 @@ async function rows(ctx: AdminContext, now: number): Promise<Row[]> {
     out.push({ wire, createdAt: Number(wire.createdAtUnixMs), stuck, node })
   }
   for (const transaction of ctx.log.unfinished()) logged(transaction, me)
+  for (const transaction of ctx.log.heuristicEnded()) logged(transaction, me)
   if (ctx.cluster) {
     let elsewhere: HeldElsewhere[]
     try {

@@ -94,6 +94,11 @@ export class DecisionIndex {
   unfinished(): LoggedTransaction[] {
     return [...this.open.values()].map((e) => snapshot(e, false))
   }
+
+  /** The ended transactions a resolution mixed (HEURISTIC), kept for good (mixedEnded). */
+  heuristicEnded(): LoggedTransaction[] {
+    return [...this.mixedEnded].map(([gtrid, e]) => ({ gtrid, ended: true, resolutions: [...e.resolutions], ...(e.decision && { decision: e.decision }) }))
+  }
 }
 
 function snapshot(entry: OpenEntry, ended: boolean): LoggedTransaction {

@@ -49,6 +49,11 @@ export interface DecisionLog {
   appendResolution(record: Omit<ResolutionRecord, 'type' | 'at'>): Promise<void>
   /** The transactions with a decision or a resolution and no END. */
   unfinished(): LoggedTransaction[]
+  /**
+   * This node's ended transactions whose outcome a resolution mixed (HEURISTIC): kept for good, so the lists show
+   * them after a restart too (found by hostile testing: only show and GetTransaction did).
+   */
+  heuristicEnded(): LoggedTransaction[]
   get(gtrid: string): LoggedTransaction | undefined
   stats(): DecisionLogStats
   /**

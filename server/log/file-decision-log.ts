@@ -370,6 +370,10 @@ export class FileDecisionLog implements DecisionLog {
     return this.index.unfinished()
   }
 
+  heuristicEnded(): LoggedTransaction[] {
+    return this.index.heuristicEnded()
+  }
+
   get(gtrid: string): LoggedTransaction | undefined {
     return this.index.get(gtrid)
   }

@@ -64,6 +64,11 @@ export interface ResolutionRecord {
    * finished and the outcome mixed though the action agrees with the decision.
    */
   readonly inPart?: true
+  /**
+   * Written by the TM right after an abandon whose branch phase 2 had committed meanwhile: the abandon before it
+   * did not take effect, and does not make the outcome mixed (abandon-branch.ts).
+   */
+  readonly overtaken?: true
 }
 
 export type LogRecord = DecisionRecord | EndRecord | ResolutionRecord
@@ -79,16 +84,25 @@ export function resolutionText(r: ResolutionRecord): string {
  * Against a COMMIT decision: a branch rolled back by force, or committed in
  * part. Without one (presumed abort): a branch committed by force. A forced
  * commit of a live transaction that its COMMIT decision then agreed with
- * leaves the outcome whole. An abandoned branch always mixes it: its commit
- * is not known to have happened.
+ * leaves the outcome whole. An abandoned branch mixes it for good, whatever
+ * is logged for that branch later (its commit was not known to have happened
+ * when callers were told so), unless the record right after the abandon says
+ * phase 2 had committed the branch first (overtaken).
  */
 export function mixingResolution(decided: boolean, resolutions: readonly ResolutionRecord[]): ResolutionRecord | undefined {
   // Each branch's last word counts: a forced rollback that found the branch committed by phase 2 first is
   // followed by a record saying so (resolve-branch.ts), and then it did not mix the outcome.
   if (resolutions.length === 0) return undefined // every END asks (decision-index.ts): no allocation for the common case
   const last = new Map<string, ResolutionRecord>()
-  for (const r of resolutions) last.set(`${r.resource}|${r.bqual}`, r)
-  return [...last.values()].find((r) => r.heuristic && (r.inPart === true || r.action === 'abandon' || r.action === (decided ? 'rollback' : 'commit')))
+  const abandoned = new Map<string, ResolutionRecord>()
+  for (const r of resolutions) {
+    const key = `${r.resource}|${r.bqual}`
+    if (r.overtaken === true && last.get(key)?.action === 'abandon') abandoned.delete(key)
+    else if (r.action === 'abandon') abandoned.set(key, r)
+    last.set(key, r)
+  }
+  const [firstAbandoned] = abandoned.values()
+  return firstAbandoned ?? [...last.values()].find((r) => r.heuristic && (r.inPart === true || r.action === (decided ? 'rollback' : 'commit')))
 }
 
 /** Why a transaction with a heuristic resolution is HEURISTIC (Transaction.abortReason), in one spelling for every view. */

@@ -127,6 +127,14 @@ export class PostgresDecisionLog implements DecisionLog {
       'reading its ended transactions',
       true,
     )
+    // Ended with an operator's heuristic resolution: whatever their age, the index keeps those it finds mixed.
+    await this.readInto(
+      index,
+      `owner = $1 AND ended_at IS NOT NULL AND gtrid IN (SELECT gtrid FROM arbiter_resolutions WHERE record->>'heuristic' = 'true')`,
+      [this.o.fence.nodeId],
+      'reading its heuristic transactions',
+      true,
+    )
     return index
   }
 
@@ -360,6 +368,10 @@ export class PostgresDecisionLog implements DecisionLog {
 
   unfinished(): LoggedTransaction[] {
     return this.index.unfinished()
+  }
+
+  heuristicEnded(): LoggedTransaction[] {
+    return this.index.heuristicEnded()
   }
 
   get(gtrid: string): LoggedTransaction | undefined {

@@ -31,6 +31,13 @@ describe('mixingResolution', () => {
     expect(resolutionText(abandoned)).toMatch(/^abandoned .*not known to have committed.* by op \(heuristic\): why$/)
   })
 
+  it('an abandon mixes for good: a commit logged for that branch later does not make it whole, unless it says the abandon was overtaken', () => {
+    // Found by hostile testing: a forced --commit after an abandon turned HEURISTIC into COMMITTED, while recovery
+    // committing the same branch left it HEURISTIC; and an abandon that phase 2 had overtaken made a COMMITTED one HEURISTIC.
+    expect(mixingResolution(true, [resolution('abandon', true), resolution('commit', false)])?.action).toBe('abandon')
+    expect(mixingResolution(true, [resolution('abandon', true), { ...resolution('commit', false), overtaken: true }])).toBeUndefined()
+  })
+
   it('no resolutions: whole', () => {
     expect(mixingResolution(true, [])).toBeUndefined()
     expect(mixingResolution(false, [])).toBeUndefined()
