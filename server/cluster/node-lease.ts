@@ -51,7 +51,10 @@ export class NodeLease {
   lostCount = 0
   /** Where clients reach this node: the configured one until advertise() names the bound port. */
   private address: string
-  /** Where this node's resources reach, as known now (resource name → identity tag), recorded with every renewal. */
+  /**
+   * Where this node's resources reach, as known now (resource name → identity tag), recorded with every renewal
+   * (a join clears the last run's: its resources may have changed; found by review).
+   */
   resourceTags: () => Record<string, string> = () => ({})
 
   constructor(
@@ -125,7 +128,8 @@ export class NodeLease {
               taken AS (
                 UPDATE arbiter_nodes n SET epoch = n.epoch + 1, instance = $2, address = $3, resources = $5::text[],
                        lease_expires_at = now() + $4 * interval '1 millisecond', renewed_at = now(), joined_at = now(),
-                       first_joined_ms = COALESCE(n.first_joined_ms, $6), taken_over_by = NULL, taken_over_at = NULL
+                       first_joined_ms = COALESCE(n.first_joined_ms, $6), taken_over_by = NULL, taken_over_at = NULL,
+                       resource_tags = NULL
                 FROM old WHERE n.node_id = $1 AND old.lease_expires_at <= now()
                 RETURNING n.epoch, n.first_joined_ms),
               fresh AS (
