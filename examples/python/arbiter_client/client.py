@@ -23,7 +23,7 @@ from arbiter.v1 import transaction_manager_pb2_grpc as tm_grpc
 from arbiter.v1 import transaction_pb2
 
 from .channel import Pem, open_channel
-from .errors import ArbiterError, UnavailableError, from_rpc_error
+from .errors import ArbiterError, IllegalStateError, UnavailableError, from_rpc_error
 from .outcomes import SimulatedCrash, backoff, begin_failed, mixed_outcome, not_run, unknown_outcome, wait_for_wire
 from .reports import CompletionReports
 from .statements import Statement, to_wire_statement, to_wire_statements
@@ -72,18 +72,26 @@ class ArbiterClient:
         self._metadata = tuple(metadata)
         self.deadline_s = deadline_s
         self.outcome_query_attempts = outcome_query_attempts
+        self._closed = False
         self._reports = CompletionReports(lambda req: self.call("CompleteLocalBranches", req))
 
     def close(self) -> None:
         self._reports.flush()
+        self._closed = True
         self._channel.close()
 
     def call(self, method: str, request, timeout_s: Optional[float] = None):
         """One unary call; every failure becomes an ArbiterError."""
+        # Found by hostile testing: a call after close() raised grpc's bare ValueError, which commit() did not
+        # take for an answer, so a prepared local branch was left holding its locks. Nothing was sent: refused.
+        if self._closed:
+            raise IllegalStateError(f"{method}: the client is closed, nothing was sent")
         try:
             return getattr(self._stub, method)(request, metadata=self._metadata, timeout=timeout_s or self.deadline_s)
         except grpc.RpcError as error:
             raise from_rpc_error(error) from None
+        except ValueError as error:  # grpc's "Cannot invoke RPC on closed channel!": closed meanwhile
+            raise IllegalStateError(f"{method}: the client is closed, nothing was sent ({error})") from None
 
     # -- single calls --------------------------------------------------------------------------
 
@@ -132,16 +140,19 @@ class ArbiterClient:
         begun = self.begin(timeout_ms, labels)
         tx = Transaction(self, begun.gtrid, begun.deadline_unix_ms, wait_for, hooks or {})
         try:
-            yield tx
-        except SimulatedCrash:
-            raise
-        except BaseException as error:
-            escaped = tx.rollback(f"the application's code failed: {type(error).__name__}: {error}")
-            # The block failed after it ended a local branch itself: what that branch did stays, the rest rolled back.
-            if escaped is not None:
-                raise mixed_outcome(tx.gtrid, escaped) from error
-            raise
-        tx.commit()
+            try:
+                yield tx
+            except SimulatedCrash:
+                raise
+            except BaseException as error:
+                escaped = tx.rollback(f"the application's code failed: {type(error).__name__}: {error}")
+                # The block failed after it ended a local branch itself: what that branch did stays, the rest rolled back.
+                if escaped is not None:
+                    raise mixed_outcome(tx.gtrid, escaped) from error
+                raise
+            tx.commit()
+        finally:
+            tx.release_connections()
 
     # -- one-shot ------------------------------------------------------------------------------
 

@@ -19,7 +19,9 @@ finishes it.
 """
 
 import base64
-from typing import NamedTuple, Optional
+from typing import Dict, NamedTuple, Optional
+
+from .errors import IllegalStateError, InvalidArgumentError
 
 ARBITER_FORMAT_ID = 0x41524254  # ASCII "ARBT"
 
@@ -277,6 +279,33 @@ class MysqlBranch(LocalBranch):
         return False
 
 
+# The connections enlisted in a transaction now (id(conn) -> its gtrid): one transaction at a time per connection.
+_ENLISTED: Dict[int, str] = {}
+
+
+def check_enlistable(conn, gtrid: str) -> None:
+    """Before anything is asked of the TM or sent on the connection: found by hostile testing, a connection in a
+    block of the application's own (or in another transaction's branch) was refused only after the client's cleanup
+    had sent ROLLBACK on it, silently losing the application's own work or the other transaction's branch."""
+    holder = _ENLISTED.get(id(conn))
+    if holder is not None:
+        raise IllegalStateError(f"enlist(): this connection holds a branch of transaction {holder} already: a connection serves one transaction at a time")
+    if type(conn).__module__.startswith("psycopg2"):
+        if not conn.autocommit:
+            raise InvalidArgumentError("enlist(): a psycopg2 connection needs autocommit = True: the branch's BEGIN is sent by the client")
+        if conn.info.transaction_status != 0:
+            raise IllegalStateError("enlist(): the connection is in a transaction of its own: commit or roll it back first, or enlist an idle connection")
+
+
+def hold(conn, gtrid: str) -> None:
+    _ENLISTED[id(conn)] = gtrid
+
+
+def release(conn, gtrid: str) -> None:
+    if _ENLISTED.get(id(conn)) == gtrid:
+        del _ENLISTED[id(conn)]
+
+
 def branch_for(conn, resource: str, xid: Xid, self_named: bool) -> LocalBranch:
     """The branch kind for a psycopg2 or PyMySQL connection, told by its module."""
     module = type(conn).__module__
@@ -284,4 +313,4 @@ def branch_for(conn, resource: str, xid: Xid, self_named: bool) -> LocalBranch:
         return PostgresBranch(conn, resource, xid, self_named)
     if module.startswith("pymysql"):
         return MysqlBranch(conn, resource, xid, self_named)
-    raise ValueError(f"enlist() takes a psycopg2 or PyMySQL connection, got {type(conn).__name__}")
+    raise InvalidArgumentError(f"enlist() takes a psycopg2 or PyMySQL connection, got {type(conn).__name__}")

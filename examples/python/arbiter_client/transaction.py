@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence,
 from arbiter.v1 import transaction_manager_pb2 as tm
 from arbiter.v1 import transaction_pb2
 
-from .errors import ArbiterError, HeuristicOutcomeError, OutcomeUnknownError, TransactionAbortedError
-from .local_branches import ARBITER_FORMAT_ID, LocalBranch, VoteNo, Xid, branch_for
+from .errors import ArbiterError, HeuristicOutcomeError, IllegalStateError, OutcomeUnknownError, TransactionAbortedError
+from .local_branches import ARBITER_FORMAT_ID, LocalBranch, VoteNo, Xid, branch_for, check_enlistable, hold, release
 from .outcomes import SimulatedCrash, backoff, classify_answer, escaped_why, mixed_outcome, wait_for_wire
 from .statements import Statement, to_wire_statement, to_wire_statements
 from .values import Result, from_result_set
@@ -31,14 +31,30 @@ class Transaction:
         self._named = 0
         # How the outcome was learned: 'answer' (Commit's own), 'asked' (after a lost answer).
         self.outcome_via = ""
+        # "" open; "committed", "rolled-back" (tx.rollback()) or "failed" (commit() raised: that was its outcome).
+        # Found by hostile testing: a second commit() prepared the finished branches again and told committed
+        # data "rolled back" or "mixed"; a commit() after rollback() told a clean rollback "mixed".
+        self._ended = ""
+        self._rolled_back_escaped: Optional[str] = None
+
+    def _check_open(self, what: str) -> None:
+        if self._ended:
+            raise IllegalStateError(f"{what}: transaction {self.gtrid} is no longer open (it {self._ended.replace('-', ' ')})")
+
+    def release_connections(self) -> None:
+        """The transaction is over: its connections may serve another."""
+        for branch in self.local:
+            release(branch.conn, self.gtrid)
 
     # -- statements through the TM -------------------------------------------------------------
 
     def execute(self, resource: str, sql: str, params: Sequence[Any] = ()) -> Result:
+        self._check_open("execute()")
         statement = to_wire_statement(resource, sql, params, "execute(): ")
         return from_result_set(self.client.call("Execute", tm.ExecuteRequest(gtrid=self.gtrid, statement=statement)).result)
 
     def execute_batch(self, statements: Iterable[Statement]) -> List[Result]:
+        self._check_open("execute_batch()")
         wire = to_wire_statements(statements, "execute_batch()")
         response = self.client.call("ExecuteBatch", tm.ExecuteBatchRequest(gtrid=self.gtrid, statements=wire))
         return [from_result_set(rs) for rs in response.results]
@@ -49,6 +65,8 @@ class Transaction:
         """Makes `conn` (psycopg2 with autocommit=True, or PyMySQL) a branch of this transaction and
         starts it (BEGIN / XA START). With Enlist the TM names the XID; with name_it_here the
         client names it (Arbiter's formatId, the gtrid, "L<n>") and announces it in Commit's votes."""
+        self._check_open("enlist()")
+        check_enlistable(conn, self.gtrid)
         if name_it_here:
             self._named += 1
             xid = Xid(ARBITER_FORMAT_ID, self.gtrid.encode(), f"L{self._named}".encode())
@@ -58,6 +76,7 @@ class Transaction:
         branch = branch_for(conn, resource, xid, name_it_here)
         # From here the TM expects a vote for it (when it came from Enlist): keep it even if it cannot start.
         self.local.append(branch)
+        hold(conn, self.gtrid)
         try:
             branch.start()
         except Exception:
@@ -70,11 +89,17 @@ class Transaction:
     def rollback(self, reason: str) -> Optional[str]:
         """Rollback at the TM and on every local connection. Never raises. Returns why, when a local
         branch had been ended by the application itself: the outcome is then mixed, not rolled back."""
+        if self._ended == "committed":
+            return None  # nothing to roll back: the caller was told it committed
+        if self._ended == "rolled-back":
+            return self._rolled_back_escaped
+        self._ended = "rolled-back"
         try:
             self.client.call("Rollback", tm.RollbackRequest(gtrid=self.gtrid, reason=reason[:500]))
         except ArbiterError:
             pass  # the TM's reaper rolls back what it does not hear about
-        return self._rollback_local()
+        self._rolled_back_escaped = self._rollback_local()
+        return self._rolled_back_escaped
 
     def _rollback_local(self) -> Optional[str]:
         """Rolls back every local branch; why, when one not yet prepared was found ended already
@@ -96,6 +121,20 @@ class Transaction:
                 branch.close()
 
     def commit(self) -> None:
+        if self._ended == "committed":
+            return  # a second commit(): the first one's outcome stands
+        if self._ended == "rolled-back":
+            raise TransactionAbortedError(f"transaction {self.gtrid} was rolled back: nothing to commit", metadata={"gtrid": self.gtrid, "retryable": "false"})
+        if self._ended == "failed":
+            raise IllegalStateError(f"commit(): transaction {self.gtrid} already ended: the first commit()'s error was its outcome")
+        try:
+            self._commit()
+            self._ended = "committed"
+        except BaseException:
+            self._ended = self._ended or "failed"
+            raise
+
+    def _commit(self) -> None:
         # Phase 1 of the local branches: this side prepares them (any order, or in parallel).
         votes = []
         for branch in self.local:
