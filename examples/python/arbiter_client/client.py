@@ -23,6 +23,7 @@ from arbiter.v1 import transaction_manager_pb2_grpc as tm_grpc
 from arbiter.v1 import transaction_pb2
 
 from .channel import Pem, open_channel
+from .arguments import check_begin_options, check_client_options
 from .errors import ArbiterError, IllegalStateError, UnavailableError, from_rpc_error
 from .outcomes import SimulatedCrash, backoff, begin_failed, mixed_outcome, not_run, unknown_outcome, wait_for_wire
 from .reports import CompletionReports
@@ -55,6 +56,7 @@ class ArbiterClient:
         private_key: Optional[Pem] = None,
         allow_insecure_token: bool = False,
     ):
+        check_client_options(address, deadline_s, token)
         self._channel = open_channel(
             address,
             token,
@@ -137,6 +139,7 @@ class ArbiterClient:
         hooks: Optional[Dict[str, Any]] = None,
     ) -> Iterator["Transaction"]:
         """Begin; commit when the block ends, roll back (and re-raise) when it raises."""
+        check_begin_options(timeout_ms, labels, wait_for)
         begun = self.begin(timeout_ms, labels)
         tx = Transaction(self, begun.gtrid, begun.deadline_unix_ms, wait_for, hooks or {})
         try:
@@ -168,6 +171,7 @@ class ArbiterClient:
         so that a lost answer is asked about by sending the same Run again: the TM answers a
         repeat with the first run's outcome and never runs the statements twice."""
         # Checked before the Begin: a malformed list must not leave a named transaction waiting for its timeout.
+        check_begin_options(timeout_ms, labels, wait_for)
         wire = to_wire_statements(statements, "run()")
         for naming in (1, 2):
             gtrid = self.begin(timeout_ms, labels).gtrid

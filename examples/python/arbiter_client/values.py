@@ -62,6 +62,11 @@ def to_value(v: Any, position: int) -> values_pb2.Value:
         if v.microsecond % 1000 != 0:
             # The TM stores a timestamp exactly or refuses it: it keeps milliseconds.
             raise _bad(position, "a datetime finer than a millisecond (pass it as a string and convert it in SQL)")
+        offset = v.utcoffset()
+        if offset.seconds % 60 != 0 or offset.microseconds != 0:
+            # RFC 3339 has no seconds in an offset (found by hostile testing: "+00:00:30" was refused by the TM,
+            # after the Begin): the same instant, written in UTC.
+            v = v.astimezone(datetime.timezone.utc)
         return values_pb2.Value(timestamp_value=v.isoformat(timespec="milliseconds"))
     if isinstance(v, (dict, list)):
         try:

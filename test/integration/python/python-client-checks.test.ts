@@ -82,6 +82,18 @@ describe.skipIf(skipPython())('Python client: argument checks and a failed Begin
     expect(cases['run no statements']!.message).toMatch(/run\(\) needs at least one statement/)
   })
 
+  it('bad transaction() and run() options, and bad ArbiterClient() arguments, raise InvalidArgumentError naming them, before any call', () => {
+    // Found by hostile testing: protobuf's TypeError or ValueError, a retryable UnavailableError a retry loop never got
+    // past (a zero deadline, a URL as the address), or taken silently (wait_for="durabel" committed as "applied").
+    const names = Object.keys(cases).filter((n) => /^(transaction|run) (timeout_ms|labels|wait_for)|^client /.test(n))
+    expect(names.length).toBe(7 * 2 + 6)
+    for (const name of names) {
+      expect(cases[name], name).toMatchObject({ raised: 'InvalidArgumentError', code: 'TM_INVALID_ARGUMENT', calls: [], left: [] })
+      const field = /^client (\w+)/.exec(name)?.[1] ?? /^(?:transaction|run) (\w+)/.exec(name)![1]!
+      expect(cases[name]!.message, name).toContain(field === 'deadline' ? 'deadline_s' : field)
+    }
+  })
+
   it('a list or a tuple of parameters still goes through', () => {
     expect(cases['execute params list']).toMatchObject({ raised: null, returned: "[{'v': 'ab'}]" })
     expect(cases['run params tuple']).toMatchObject({ raised: null, returned: "'ab'" })
