@@ -127,15 +127,15 @@ export class Takeover {
     const mine = new Set(this.lease.resources)
     const missing = (theirs ?? []).filter((r) => !mine.has(r))
     if (missing.length === 0) return false
-    const key = `${nodeId}@${epoch}`
-    if (!this.warnedLacking.has(key)) {
-      this.warnedLacking.add(key)
-      this.o.logger.warn(
-        { takenNodeId: nodeId, missing },
-        'a node whose lease lapsed has resources this node is not configured with: not taking it over (a node configured with all of them will, or its own restart)',
-      )
-    }
+    this.notTaking(`${nodeId}@${epoch}:missing`, { takenNodeId: nodeId, missing }, 'has resources this node is not configured with: not taking it over (a node configured with all of them will, or its own restart)')
     return true
+  }
+
+  /** Says once per lapse (key) why this node does not take a lapsed node over. */
+  private notTaking(key: string, fields: Record<string, unknown>, why: string): void {
+    if (this.warnedLacking.has(key)) return
+    this.warnedLacking.add(key)
+    this.o.logger.warn(fields, `a node whose lease lapsed ${why}`)
   }
 
   /**
@@ -150,14 +150,11 @@ export class Takeover {
   private reachesOtherServersThan(nodeId: string, epoch: string, theirs: Record<string, string> | null): boolean {
     const differing = Object.entries(theirs ?? {}).filter(([resource, tag]) => this.identityTagOf(resource) !== tag)
     if (differing.length === 0) return false
-    const key = `${nodeId}@${epoch}:servers`
-    if (!this.warnedLacking.has(key)) {
-      this.warnedLacking.add(key)
-      this.o.logger.warn(
-        { takenNodeId: nodeId, resources: differing.map(([resource]) => resource) },
-        "a node whose lease lapsed has resources that reach other servers or databases than this node's of the same name (another url), or not known here yet: not taking it over (a node whose resources reach them will, or its own restart)",
-      )
-    }
+    this.notTaking(
+      `${nodeId}@${epoch}:servers`,
+      { takenNodeId: nodeId, resources: differing.map(([resource]) => resource) },
+      "has resources that reach other servers or databases than this node's of the same name (another url), or not known here yet: not taking it over (a node whose resources reach them will, or its own restart)",
+    )
     return true
   }
 
@@ -181,14 +178,11 @@ export class Takeover {
     // Not known here yet (the resource still connecting): not taken either, until it is (found by review).
     const differing = rows.filter((r) => this.identityTagOf(r.resource) !== r.tag)
     if (differing.length === 0) return false
-    const key = `${nodeId}@${epoch}`
-    if (!this.warnedLacking.has(key)) {
-      this.warnedLacking.add(key)
-      this.o.logger.warn(
-        { takenNodeId: nodeId, resources: [...new Set(differing.map((r) => r.resource))] },
-        'a node whose lease lapsed has decided branches on servers this node\'s resources of the same name do not reach (another url), or not known here yet: not taking it over (a node whose resources reach them will, or its own restart)',
-      )
-    }
+    this.notTaking(
+      `${nodeId}@${epoch}:decided`,
+      { takenNodeId: nodeId, resources: [...new Set(differing.map((r) => r.resource))] },
+      "has decided branches on servers this node's resources of the same name do not reach (another url), or not known here yet: not taking it over (a node whose resources reach them will, or its own restart)",
+    )
     return true
   }
 
