@@ -239,18 +239,20 @@ describe('the postgres store refuses what it cannot make durable', () => {
 })
 
 describe('the postgres store schema', () => {
-  it('a store at version 1 (before trace contexts, node resources and first joins) migrates to the current version in place: its decisions stay, read back without a trace', async () => {
+  it('a store at version 1 (before trace contexts, node resources, first joins and resource tags) migrates to the current version in place: its decisions stay, read back without a trace', async () => {
     const url = await createDatabase(sharedServerUrls().pgUrl, 'migrate')
     const pool = new pg.Pool({ connectionString: url, max: 2 })
     try {
       const client = await pool.connect()
       try {
         await migrateStore(client, 'log.url')
-        // Back to what a version-1 Arbiter left: no trace column (2), no node resources (3), no first join (4).
+        // Back to what a version-1 Arbiter left: no trace column (2), no node resources (3), no first join (4), no
+        // resource tags (5).
         await client.query('ALTER TABLE arbiter_transactions DROP COLUMN trace')
         await client.query('ALTER TABLE arbiter_nodes DROP COLUMN resources')
         await client.query('ALTER TABLE arbiter_nodes DROP COLUMN first_joined_ms')
         await client.query('ALTER TABLE arbiter_schema DROP COLUMN store_id')
+        await client.query('ALTER TABLE arbiter_nodes DROP COLUMN resource_tags')
         await client.query('UPDATE arbiter_schema SET version = 1')
         await client.query(
           `INSERT INTO arbiter_transactions (gtrid, owner, outcome, branches, decided_ms, epoch) VALUES ('contract-1:v1', 'contract-1', 'commit', '[{"resource":"pg","bqual":"b1"}]', 1, 1)`,
