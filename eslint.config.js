@@ -5,7 +5,8 @@ import tseslint from 'typescript-eslint'
 import { defineConfig } from 'eslint/config'
 
 export default defineConfig(
-  { ignores: ['node_modules/**', 'dist/**', '.tmp/**', 'proto/gen/**', 'coverage/**', 'bench/results/**', 'bin/**'] },
+  // test/fixtures/**/*.mjs: plain JavaScript preloaded into a node process (NODE_OPTIONS=--import) before tsx is.
+  { ignores: ['node_modules/**', 'dist/**', '.tmp/**', 'proto/gen/**', 'coverage/**', 'bench/results/**', 'bin/**', 'test/fixtures/**/*.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
