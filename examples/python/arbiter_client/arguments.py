@@ -24,9 +24,24 @@ def check_begin_options(timeout_ms, labels, wait_for) -> None:
 
 def check_client_options(address, deadline_s, token: Optional[str]) -> None:
     """ArbiterClient(): an address gRPC can dial as host:port, a deadline, a token that fits a header."""
-    if not isinstance(address, str) or not re.fullmatch(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}", address) or int(address.rsplit(":", 1)[1]) > 65535:
-        raise InvalidArgumentError(f'address must be "host:port" (no scheme), e.g. "127.0.0.1:50051", got {address!r}', from_tm=False)
+    if not _dialable(address):
+        raise InvalidArgumentError(
+            f'address must be "host:port", e.g. "127.0.0.1:50051", or a gRPC target such as "dns:///tm.example:50051", got {address!r}', from_tm=False
+        )
     if isinstance(deadline_s, bool) or not isinstance(deadline_s, (int, float)) or not deadline_s > 0:
         raise InvalidArgumentError(f"deadline_s must be a number of seconds above 0, got {deadline_s!r}", from_tm=False)
     if token is not None and (not isinstance(token, str) or not re.fullmatch(r"[\x21-\x7e]+", token)):
         raise InvalidArgumentError("token must be printable ASCII without spaces (it travels in a header)", from_tm=False)
+
+
+# gRPC's own target schemes (a name resolver's), as grpcio dials them: "http://" is not one of them.
+GRPC_SCHEMES = ("dns:", "ipv4:", "ipv6:", "unix:", "unix-abstract:", "vsock:", "xds:")
+
+
+def _dialable(address) -> bool:
+    if not isinstance(address, str):
+        return False
+    if address.startswith(GRPC_SCHEMES):
+        return True
+    match = re.fullmatch(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})", address)
+    return match is not None and int(match.group(2)) <= 65535
