@@ -134,8 +134,7 @@ async function findAbandonTargets(
   }
   const tx = ctx.coordinator.find(gtrid)
   const targets: AbandonTarget[] = []
-  for (const b of logged.decision.branches) {
-    if (req.resource && b.resource !== req.resource) continue
+  for (const b of named) {
     const branchXid = xidFromParts(ARBITER_FORMAT_ID, Buffer.from(gtrid), Buffer.from(b.bqual, 'hex'))
     if (xid && !xidEquals(xid, branchXid)) continue
     // Finished already: by phase 2 (in memory), or by an operator's earlier resolution (logged).

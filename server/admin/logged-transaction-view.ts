@@ -3,19 +3,12 @@
 // decision's branches, what operators resolved, and the state that follows.
 import { parseGtrid, xidFromParts, ARBITER_FORMAT_ID } from '../../adapters/xid/xid.js'
 import type { Branch as WireBranch } from '../../proto/gen/arbiter/v1/Branch.js'
-import type { BranchState } from '../../proto/gen/arbiter/v1/BranchState.js'
 import type { Transaction as WireTransaction } from '../../proto/gen/arbiter/v1/Transaction.js'
 import type { TransactionState } from '../../proto/gen/arbiter/v1/TransactionState.js'
 import type { LoggedTransaction } from '../log/decision-log.js'
-import { heuristicReason, mixingResolution, resolutionText, type ResolutionRecord } from '../log/log-record.js'
-import { toWireXid } from '../grpc/transaction-view.js'
-
-/** A resolved branch's state, by the resolution's action. */
-const RESOLVED_STATE: Record<ResolutionRecord['action'], BranchState> = {
-  commit: 'BRANCH_STATE_COMMITTED',
-  rollback: 'BRANCH_STATE_ROLLED_BACK',
-  abandon: 'BRANCH_STATE_ABANDONED',
-}
+import { heuristicReason, mixingResolution, resolutionText } from '../log/log-record.js'
+import { resolvedState } from '../coordinator/operator-resolutions.js'
+import { toWireBranchState, toWireXid } from '../grpc/transaction-view.js'
 
 /** The branches of `wire` with the log's resolutions filled in (the in-memory view does not carry who and why). */
 export function withResolutions(wire: WireTransaction, logged: LoggedTransaction | undefined): WireTransaction {
@@ -48,7 +41,7 @@ export function loggedTransactionView(logged: LoggedTransaction): WireTransactio
       xid: xidOf(r.bqual),
       mode: 'BRANCH_MODE_MANAGED',
       // An abandoned branch is not known to have committed, nor rolled back (found by review: it read ROLLED_BACK).
-      state: RESOLVED_STATE[r.action],
+      state: toWireBranchState(resolvedState(r.action)),
       attempts: 0,
       lastError: '',
       resolution: resolutionText(r),

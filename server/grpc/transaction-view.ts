@@ -17,6 +17,11 @@ const BRANCH_STATES: Record<Branch['state'], BranchState> = {
   abandoned: 'BRANCH_STATE_ABANDONED',
 }
 
+/** A branch's state as the wire spells it. */
+export function toWireBranchState(state: Branch['state']): BranchState {
+  return BRANCH_STATES[state]
+}
+
 export function toWireXid(xid: Xid): WireXid {
   return { formatId: xid.formatId, gtrid: xid.gtrid, bqual: xid.bqual }
 }

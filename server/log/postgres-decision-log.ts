@@ -25,6 +25,7 @@ import { StoreError } from '../cluster/store-error.js'
 import { failpoint } from '../failpoints.js'
 import { DecisionIndex } from './decision-index.js'
 import { settleLostDecisions, writeBatchStatement, type BatchAnswer } from './postgres-log-batch.js'
+import { readStoreRows } from './postgres-log-reads.js'
 import { EndWait } from './end-wait.js'
 import { FlushLoop } from './flush-loop.js'
 import { BatchWait, type CommitDelayOptions } from './commit-delay.js'
@@ -151,34 +152,9 @@ export class PostgresDecisionLog implements DecisionLog {
     return found.unfinished().map((transaction) => ({ owner: owners.get(transaction.gtrid)!, transaction }))
   }
 
-  /** Reads the rows `where` selects (and their resolutions) into `index`; answers each row's owner. */
-  private async readInto(index: DecisionIndex, where: string, params: unknown[], doing: string, ended = false): Promise<Map<string, string>> {
-    type Row = { gtrid: string; owner: string; outcome: string; branches: LoggedBranch[]; decided_ms: string; ended: boolean; trace: string | null }
-    let rows: Row[]
-    let resolutions: { gtrid: string; record: ResolutionRecord }[]
-    try {
-      rows = (
-        await this.o.pool.query<Row>(
-          `SELECT gtrid, owner, outcome, branches, decided_ms::text, ended_at IS NOT NULL AS ended, trace FROM arbiter_transactions WHERE ${where} AND outcome <> 'abort'`,
-          params,
-        )
-      ).rows
-      resolutions = (
-        await this.o.pool.query<{ gtrid: string; record: ResolutionRecord }>('SELECT gtrid, record FROM arbiter_resolutions WHERE gtrid = ANY($1::text[]) ORDER BY id', [rows.map((r) => r.gtrid)])
-      ).rows
-    } catch (error) {
-      throw StoreError.from(error, this.o.option, doing)
-    }
-    const byGtrid = new Map<string, ResolutionRecord[]>()
-    for (const r of resolutions) byGtrid.set(r.gtrid, [...(byGtrid.get(r.gtrid) ?? []), r.record])
-    for (const row of rows) {
-      if (row.outcome === 'commit') {
-        index.apply({ type: 'decision', gtrid: row.gtrid, at: Number(row.decided_ms), branches: row.branches, ...(row.trace !== null && { trace: row.trace }) })
-      }
-      for (const resolution of byGtrid.get(row.gtrid) ?? []) index.apply(resolution)
-      if (ended || row.ended) index.apply({ type: 'end', gtrid: row.gtrid, at: 0 })
-    }
-    return new Map(rows.map((row) => [row.gtrid, row.owner]))
+  /** readStoreRows with this log's pool and option. */
+  private readInto(index: DecisionIndex, where: string, params: unknown[], doing: string, ended = false): Promise<Map<string, string>> {
+    return readStoreRows({ pool: this.o.pool, option: this.o.option }, index, { where, params, doing, ended })
   }
 
   appendDecision(gtrid: string, branches: readonly LoggedBranch[], trace?: string): Promise<void> {
